@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job on an embedded default: generate datasets, score completions, show accuracy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+out="${VERITY_DEMO_DIR:-demo-output}"
+mkdir -p "$out"
+v=./build/verity
+echo "== families"; $v list | grep -E '^[a-z_]+$'
+echo "== generate"
+$v generate --family propositional_entailment --level 3 -n 2000 --seed 7 -o "$out/pe.jsonl"
+$v generate --family causal_transitivity --knob chain_length=9 -n 2000 --seed 1 -o "$out/ct.jsonl"
+echo "== one task"; head -n 1 "$out/ct.jsonl" | cut -c1-400; echo " ..."
+for name in pe ct; do
+  echo "== score $name: gold answers (must be 100%) and a random-guess baseline"
+  $v baseline --tasks "$out/$name.jsonl" --strategy gold -o "$out/$name.gold.jsonl"
+  $v score --tasks "$out/$name.jsonl" --completions "$out/$name.gold.jsonl" -o "$out/$name.gold.scores.jsonl"
+  $v baseline --tasks "$out/$name.jsonl" --strategy random -o "$out/$name.random.jsonl"
+  $v score --tasks "$out/$name.jsonl" --completions "$out/$name.random.jsonl"
+done
+echo "== done: files in $out/"

@@ -1,0 +1,31 @@
+// Pulls the final answer out of untrusted model text. Formats, in order of preference:
+//   <answer>...</answer>   (the last complete pair)
+//   \boxed{...}            (the last one, braces balanced)
+//   a last line "Answer: ..."
+// Linear time, bounded memory; never throws.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace verity {
+
+constexpr size_t kMaxCompletionBytes = 64 * 1024;
+constexpr size_t kMaxAnswerBytes = 16 * 1024;
+
+struct Extraction {
+  bool found = false;
+  std::string answer;   // trimmed text of the answer
+  std::string method;   // "answer_tag", "boxed", "answer_line"
+  std::string reason;   // why nothing was found
+};
+
+Extraction extract_answer(std::string_view completion);
+
+// Lower-cases ASCII, trims whitespace, surrounding quotes / asterisks / a final period,
+// and collapses inner whitespace: "  **Yes.** " -> "yes".
+std::string normalize_answer(std::string_view text);
+
+// The instruction every prompt ends with, so the model knows the format the verifier reads.
+std::string answer_instruction(const std::string& what, const std::string& example);
+
+}  // namespace verity

@@ -1,0 +1,54 @@
+// Knobs: a family's difficulty and format parameters, declared with ranges and defaults,
+// resolved from (defaults <- level ladder <- user overrides) and validated with clear errors.
+#pragma once
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace verity {
+
+struct KnobSpec {
+  enum class Kind { Int, Real, Choice };
+  std::string name;
+  Kind kind = Kind::Int;
+  std::string description;
+  double min = 0;                    // Int / Real bounds (inclusive)
+  double max = 0;
+  std::string default_value;
+  std::vector<std::string> choices;  // Choice only
+
+  static KnobSpec integer(std::string name, std::string description, long min, long max, long def);
+  static KnobSpec real(std::string name, std::string description, double min, double max, double def);
+  static KnobSpec choice(std::string name, std::string description, std::vector<std::string> choices,
+                         std::string def);
+  std::string range_text() const;  // "[2, 200]" or "natural|symbolic"
+};
+
+class KnobError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using KnobMap = std::map<std::string, std::string>;  // name -> textual value, sorted = canonical
+
+// Resolved and validated knob values with typed accessors.
+class Knobs {
+ public:
+  Knobs() = default;
+  // Validates every value in `values` against `specs`; unknown names and bad values throw KnobError.
+  Knobs(const std::vector<KnobSpec>& specs, const KnobMap& values);
+  long get_int(const std::string& name) const;
+  double get_real(const std::string& name) const;
+  const std::string& get(const std::string& name) const;
+  const KnobMap& values() const { return values_; }
+  std::string canonical() const;  // "a=1;b=x" in name order: part of the item seed
+
+ private:
+  KnobMap values_;
+};
+
+// Parses "name=value" (from --knob) into the map; throws KnobError with the fix on bad syntax.
+void parse_knob_assignment(const std::string& text, KnobMap& into);
+
+}  // namespace verity

@@ -1,0 +1,40 @@
+#include "tasks/registry.h"
+
+#include <memory>
+#include <stdexcept>
+
+#include "generators/causal_transitivity.h"
+#include "generators/propositional_entailment.h"
+
+namespace verity {
+
+const std::vector<const Family*>& all_families() {
+  static const std::vector<const Family*> families = [] {
+    static const PropositionalEntailment propositional_entailment;
+    static const CausalTransitivity causal_transitivity;
+    return std::vector<const Family*>{&propositional_entailment, &causal_transitivity};
+  }();
+  return families;
+}
+
+const Family& find_family(const std::string& name) {
+  std::string known;
+  for (const Family* f : all_families()) {
+    if (f->name() == name) return *f;
+    known += (known.empty() ? "" : ", ") + f->name();
+  }
+  throw std::invalid_argument("unknown family '" + name + "'; known families: " + known +
+                              " (see `verity list`)");
+}
+
+Knobs resolve_knobs(const Family& family, int level, const KnobMap& overrides) {
+  if (level < 0 || level > family.max_level())
+    throw KnobError("level " + std::to_string(level) + " is out of range for " + family.name() +
+                    ": use 1.." + std::to_string(family.max_level()));
+  KnobMap values;
+  if (level > 0) values = family.level_knobs(level);
+  for (const auto& [k, v] : overrides) values[k] = v;
+  return Knobs(family.knob_specs(), values);
+}
+
+}  // namespace verity

@@ -1,0 +1,67 @@
+#include "tasks/answer_extraction.h"
+
+#include <gtest/gtest.h>
+
+using verity::extract_answer;
+using verity::normalize_answer;
+
+TEST(AnswerExtraction, PrefersLastAnswerTag) {
+  auto e = extract_answer("draft <answer>No</answer> then <ANSWER> Yes </Answer> done");
+  ASSERT_TRUE(e.found);
+  EXPECT_EQ(e.answer, "Yes");
+  EXPECT_EQ(e.method, "answer_tag");
+}
+
+TEST(AnswerExtraction, NestedTagsTakeInnermostLastPair) {
+  auto e = extract_answer("<answer><answer>No</answer></answer>");
+  ASSERT_TRUE(e.found);
+  EXPECT_EQ(e.answer, "No</answer>");  // last close, last open before it: not a valid label
+}
+
+TEST(AnswerExtraction, BoxedWithNestedBraces) {
+  auto e = extract_answer("so the value is \\boxed{\\frac{1}{2}} indeed");
+  ASSERT_TRUE(e.found);
+  EXPECT_EQ(e.answer, "\\frac{1}{2}");
+  EXPECT_EQ(e.method, "boxed");
+}
+
+TEST(AnswerExtraction, UnbalancedBoxedIsNotAnAnswer) {
+  EXPECT_FALSE(extract_answer("\\boxed{yes").found);
+}
+
+TEST(AnswerExtraction, AnswerLineOnlyWhenLast) {
+  auto e = extract_answer("thinking...\n**Answer:** Yes\n");
+  ASSERT_TRUE(e.found);
+  EXPECT_EQ(e.answer, "Yes");
+  EXPECT_EQ(e.method, "answer_line");
+  EXPECT_FALSE(extract_answer("Answer: yes\nbut wait, maybe not").found);
+  auto f = extract_answer("Final answer: No");
+  ASSERT_TRUE(f.found);
+  EXPECT_EQ(f.answer, "No");
+}
+
+TEST(AnswerExtraction, RejectsOversizeEmptyAndBinary) {
+  EXPECT_FALSE(extract_answer(std::string(verity::kMaxCompletionBytes + 1, 'a')).found);
+  EXPECT_FALSE(extract_answer("<answer>   </answer>").found);
+  EXPECT_FALSE(extract_answer(std::string("<answer>yes\0</answer>", 20)).found);
+  EXPECT_FALSE(extract_answer("").found);
+  auto e = extract_answer("no format here");
+  EXPECT_FALSE(e.found);
+  EXPECT_NE(e.reason.find("expected <answer>"), std::string::npos);
+}
+
+TEST(AnswerExtraction, RepeatedTagsOn64KiBStayFast) {
+  std::string text;
+  while (text.size() + 8 < verity::kMaxCompletionBytes) text += "<answer>";
+  auto e = extract_answer(text);  // only opens: nothing to extract, and no blow-up
+  EXPECT_FALSE(e.found);
+  std::string braces = "\\boxed{";
+  while (braces.size() + 1 < verity::kMaxCompletionBytes) braces += "{";
+  EXPECT_FALSE(extract_answer(braces).found);
+}
+
+TEST(NormalizeAnswer, StripsDecorationAndCase) {
+  EXPECT_EQ(normalize_answer("  **Yes.** "), "yes");
+  EXPECT_EQ(normalize_answer("\"Cannot   be\n determined\""), "cannot be determined");
+  EXPECT_EQ(normalize_answer(""), "");
+}

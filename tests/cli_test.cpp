@@ -1,0 +1,130 @@
+// Runs the built `verity` binary the way a user does, including on malformed input.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  Run r;
+  const std::string command = std::string(VERITY_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  r.status = WEXITSTATUS(::pclose(pipe));
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("verity_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, ListAndDescribe) {
+  auto list = run("list");
+  EXPECT_EQ(list.status, 0);
+  EXPECT_NE(list.output.find("propositional_entailment"), std::string::npos);
+  EXPECT_NE(list.output.find("chain_length"), std::string::npos);
+  auto describe = run("describe propositional_entailment --level 3");
+  EXPECT_EQ(describe.status, 0) << describe.output;
+  EXPECT_NE(describe.output.find("gold answer:"), std::string::npos);
+  auto unknown = run("describe no_such_family");
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.output.find("known families"), std::string::npos);
+}
+
+TEST_F(CliTest, GenerateThenScoreGoldAndRandom) {
+  auto gen = run("generate --family causal_transitivity --knob chain_length=9 -n 500 --seed 1 -o " + path("ct.jsonl") +
+                 " --threads 2");
+  ASSERT_EQ(gen.status, 0) << gen.output;
+  ASSERT_EQ(run("baseline --tasks " + path("ct.jsonl") + " --strategy gold -o " + path("gold.jsonl")).status, 0);
+  auto gold = run("score --tasks " + path("ct.jsonl") + " --completions " + path("gold.jsonl") + " -o " +
+                  path("scores.jsonl"));
+  ASSERT_EQ(gold.status, 0) << gold.output;
+  EXPECT_NE(gold.output.find("accuracy 100.00%"), std::string::npos) << gold.output;
+  std::ifstream scores(path("scores.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(scores, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["reward"], 1.0);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 500);
+
+  ASSERT_EQ(run("baseline --tasks " + path("ct.jsonl") + " --strategy random -o " + path("random.jsonl")).status, 0);
+  auto random = run("score --tasks " + path("ct.jsonl") + " --completions " + path("random.jsonl"));
+  ASSERT_EQ(random.status, 0);
+  const auto at = random.output.find("accuracy ");
+  const double accuracy = std::stod(random.output.substr(at + 9));
+  EXPECT_GT(accuracy, 35.0);  // a coin flip on balanced Yes/No
+  EXPECT_LT(accuracy, 65.0);
+}
+
+TEST_F(CliTest, ScoreSurvivesMalformedCompletions) {
+  ASSERT_EQ(run("generate -f propositional_entailment -l 2 -n 20 --seed 3 -o " + path("pe.jsonl")).status, 0);
+  std::ifstream tasks(path("pe.jsonl"));
+  std::string first;
+  std::getline(tasks, first);
+  const std::string id = nlohmann::json::parse(first)["id"];
+  std::ofstream c(path("c.jsonl"));
+  c << "{\"id\": \"" << id << "\", \"completion\": \"<answer>entailed</answer>\"}\n"  // line 1: fine
+    << "this is not json\n"                                                          // line 2
+    << "{\"id\": \"nope\", \"completion\": \"x\"}\n"                                 // line 3: unknown id
+    << "{\"id\": \"" << id << "\"}\n"                                                // line 4: no completion
+    << "{\"id\": \"" << id << "\", \"completion\": 12}\n"                            // line 5: not a string
+    << "{\"id\": \"" << id << "\", \"completion\": \"" << std::string(70000, 'a') << "\"}\n"  // line 6: huge
+    << "{\"id\": \"" << id << "\", \"completion\": \"\\u0000\\u00ff<answer>\"}\n";   // line 7: binary junk
+  c.close();
+  auto r = run("score --tasks " + path("pe.jsonl") + " --completions " + path("c.jsonl") + " -o " + path("s.jsonl"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("c.jsonl:2: not a JSON object"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("c.jsonl:3: id 'nope' is not in"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("c.jsonl:4: no string field 'completion'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("c.jsonl:5: no string field 'completion'"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("scored 5 completions"), std::string::npos) << r.output;
+  std::ifstream s(path("s.jsonl"));
+  std::string line;
+  std::vector<nlohmann::json> rows;
+  while (std::getline(s, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_NE(rows[3]["reason"].get<std::string>().find("limit"), std::string::npos);
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i]["reward"], 0.0);
+}
+
+TEST_F(CliTest, BadFlagsAndFilesGiveClearErrors) {
+  auto knob = run("generate -f causal_transitivity --knob chain_length=abc -n 5 -o " + path("x.jsonl"));
+  EXPECT_EQ(knob.status, 2);
+  EXPECT_NE(knob.output.find("expected an integer"), std::string::npos) << knob.output;
+  auto shard = run("generate -f causal_transitivity -n 5 --shard 4/4 -o " + path("x.jsonl"));
+  EXPECT_EQ(shard.status, 2);
+  EXPECT_NE(shard.output.find("0 <= K < N"), std::string::npos) << shard.output;
+  auto missing = run("score --tasks " + path("none.jsonl") + " --completions " + path("none.jsonl"));
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.output.find("none.jsonl: cannot open"), std::string::npos);
+  auto dir = run("generate -f causal_transitivity -n 5 -o " + path("no/such/dir/x.jsonl"));
+  EXPECT_EQ(dir.status, 2);
+  EXPECT_NE(dir.output.find("cannot write"), std::string::npos);
+  EXPECT_NE(run("frobnicate").status, 0);
+}
+
+}  // namespace

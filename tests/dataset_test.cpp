@@ -1,0 +1,177 @@
+#include "tasks/dataset.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tasks/registry.h"
+
+namespace {
+
+using namespace verity;
+namespace fs = std::filesystem;
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class DatasetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("verity_dataset_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) { return (dir_ / name).string(); }
+  GenerateRequest request(const std::string& family, const std::string& out, int threads) {
+    GenerateRequest r;
+    r.family = family;
+    r.level = 4;
+    r.seed = 5;
+    r.count = 3000;
+    r.threads = threads;
+    r.output = path(out);
+    return r;
+  }
+  fs::path dir_;
+};
+
+TEST_F(DatasetTest, ByteIdenticalForAnyThreadCount) {
+  for (const Family* f : all_families()) {
+    for (const std::string ext : {".jsonl", ".binpb"}) {
+      generate_dataset(request(f->name(), "one" + ext, 1));
+      generate_dataset(request(f->name(), "two" + ext, 2));
+      generate_dataset(request(f->name(), "four" + ext, 4));
+      const std::string one = read_all(path("one" + ext));
+      ASSERT_FALSE(one.empty());
+      EXPECT_EQ(one, read_all(path("two" + ext))) << f->name() << ext;
+      EXPECT_EQ(one, read_all(path("four" + ext))) << f->name() << ext;
+    }
+  }
+}
+
+TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
+  for (const Family* f : all_families()) {
+    generate_dataset(request(f->name(), "all.jsonl", 2));
+    std::string joined;
+    uint64_t total = 0;
+    for (uint64_t k = 0; k < 7; ++k) {
+      auto r = request(f->name(), "shard" + std::to_string(k) + ".jsonl", 2);
+      r.shard_index = k;
+      r.shard_count = 7;
+      total += generate_dataset(r).count();
+      joined += read_all(r.output);
+    }
+    EXPECT_EQ(total, 3000u);
+    EXPECT_EQ(joined, read_all(path("all.jsonl"))) << f->name();
+  }
+}
+
+TEST_F(DatasetTest, ShardRangeTilesAndRejectsBadShards) {
+  uint64_t next = 0;
+  for (uint64_t k = 0; k < 5; ++k) {
+    auto [b, e] = shard_range(11, k, 5);
+    EXPECT_EQ(b, next);
+    next = e;
+  }
+  EXPECT_EQ(next, 11u);
+  EXPECT_THROW(shard_range(10, 5, 5), std::invalid_argument);
+  EXPECT_THROW(shard_range(10, 0, 0), std::invalid_argument);
+}
+
+TEST_F(DatasetTest, ManifestRecordsCountsAndHash) {
+  const auto manifest = generate_dataset(request("causal_transitivity", "m.jsonl", 2));
+  EXPECT_EQ(manifest.count(), 3000u);
+  EXPECT_EQ(manifest.content_hash(), "fnv1a64:" + [&] {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(read_all(path("m.jsonl")))));
+    return std::string(buf);
+  }());
+  EXPECT_NE(read_all(path("m.jsonl.manifest.json")).find(manifest.content_hash()), std::string::npos);
+  EXPECT_FALSE(fs::exists(path("m.jsonl.tmp." + std::to_string(::getpid()))));
+}
+
+TEST_F(DatasetTest, JsonlAndBinaryRoundTrip) {
+  generate_dataset(request("propositional_entailment", "t.jsonl", 2));
+  generate_dataset(request("propositional_entailment", "t.binpb", 2));
+  const auto a = read_tasks(path("t.jsonl"));
+  const auto b = read_tasks(path("t.binpb"));
+  ASSERT_EQ(a.size(), 3000u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(a[i], b[i])) << i;
+  // Every line carries the columns users rely on.
+  std::ifstream in(path("t.jsonl"));
+  std::string line;
+  std::getline(in, line);
+  for (const char* key : {"\"id\"", "\"family\"", "\"level\"", "\"prompt\"", "\"answer\""})
+    EXPECT_NE(line.find(key), std::string::npos) << key;
+}
+
+TEST_F(DatasetTest, MalformedTaskFileNamesFileAndLine) {
+  generate_dataset(request("causal_transitivity", "good.jsonl", 1));
+  std::string text = read_all(path("good.jsonl"));
+  text.insert(text.find('\n') + 1, "{\"id\": 3, oops\n");
+  std::ofstream(path("bad.jsonl")) << text;
+  try {
+    read_tasks(path("bad.jsonl"));
+    FAIL() << "expected a FileError";
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:2:"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_tasks(path("missing.jsonl")), FileError);
+}
+
+TEST_F(DatasetTest, FailedRunLeavesNoFile) {
+  auto r = request("causal_transitivity", "never.jsonl", 2);
+  r.knobs = {{"name_min", "9"}, {"name_max", "3"}};  // fails inside generation
+  EXPECT_THROW(generate_dataset(r), std::exception);
+  EXPECT_FALSE(fs::exists(r.output));
+  for (const auto& entry : fs::directory_iterator(dir_)) ADD_FAILURE() << "left behind: " << entry.path();
+}
+
+TEST(Knobs, ValidationMessagesNameTheFix) {
+  const Family& f = find_family("causal_transitivity");
+  auto message = [&](KnobMap values) {
+    try {
+      resolve_knobs(f, 0, values);
+    } catch (const KnobError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message({{"chain_length", "abc"}}).find("expected an integer in [2, 1000]"), std::string::npos);
+  EXPECT_NE(message({{"chain_length", "1"}}).find("out of range"), std::string::npos);
+  EXPECT_NE(message({{"order", "random"}}).find("sequential|reversed|shuffled"), std::string::npos);
+  EXPECT_NE(message({{"colour", "red"}}).find("unknown knob 'colour'"), std::string::npos);
+  EXPECT_THROW(resolve_knobs(f, 11, {}), KnobError);
+  KnobMap map;
+  EXPECT_THROW(parse_knob_assignment("chain_length", map), KnobError);
+  parse_knob_assignment("chain_length=9", map);
+  EXPECT_EQ(resolve_knobs(f, 0, map).get_int("chain_length"), 9);
+  // Level ladder then overrides: the override wins.
+  EXPECT_EQ(resolve_knobs(f, 10, map).get_int("chain_length"), 9);
+  EXPECT_EQ(resolve_knobs(f, 10, {}).get_int("chain_length"), 50);
+}
+
+TEST(Rng, UniformIsInRangeAndUnbiased) {
+  Rng rng(42);
+  std::vector<int> counts(7, 0);
+  for (int i = 0; i < 70000; ++i) {
+    const auto v = rng.uniform(3, 9);
+    ASSERT_GE(v, 3);
+    ASSERT_LE(v, 9);
+    ++counts[v - 3];
+  }
+  for (int c : counts) EXPECT_NEAR(c, 10000, 400);
+  EXPECT_EQ(Rng(7).next(), Rng(7).next());
+  EXPECT_NE(Rng(7).next(), Rng(8).next());
+}
+
+}  // namespace

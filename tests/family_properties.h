@@ -1,0 +1,63 @@
+// Property checks every family must pass over thousands of seeds: gold verifies in every accepted
+// format, every other label scores 0, labels are balanced, ids are unique, plus a family-specific
+// cross-check of the label by an independent method.
+#pragma once
+#include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tasks/dataset.h"
+#include "tasks/registry.h"
+#include "verifiers/scoring.h"
+
+namespace verity::testing {
+
+// Returns "" when the task passes, else a description of the failure.
+using TaskCheck = std::function<std::string(const pb::Task&)>;
+
+inline void check_family_properties(const std::string& family_name, int level, uint64_t count,
+                                    const std::vector<std::string>& labels, const TaskCheck& cross_check,
+                                    double balance_tolerance = 0.05) {
+  const Family& family = find_family(family_name);
+  const Knobs knobs = resolve_knobs(family, level, {});
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::map<std::string, uint64_t> label_counts;
+  std::set<std::string> ids;
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, /*seed=*/11, i);
+    std::string failure;
+    for (const std::string& form : {"<answer>" + task.answer() + "</answer>", "Reasoning...\nAnswer: " + task.answer(),
+                                    "\\boxed{" + task.answer() + "}"}) {
+      const auto s = score_completion(task, form);
+      if (s.reward() != 1.0 || !s.correct() || !s.format_ok()) failure += "gold '" + form + "' scored " + s.reason() + "; ";
+    }
+    for (const auto& wrong : labels) {
+      if (wrong == task.answer()) continue;
+      const auto s = score_completion(task, "<answer>" + wrong + "</answer>");
+      if (s.reward() != 0.0 || s.correct()) failure += "wrong answer '" + wrong + "' scored " + std::to_string(s.reward()) + "; ";
+    }
+    if (score_completion(task, "I am not sure.").reward() != 0.0) failure += "no-answer text scored; ";
+    if (task.prompt().empty() || task.trace_size() == 0) failure += "empty prompt or trace; ";
+    failure += cross_check(task);
+    std::lock_guard lock(mutex);
+    ++label_counts[task.answer()];
+    if (!ids.insert(task.id()).second) failure += "duplicate id " + task.id();
+    if (!failure.empty() && failures.size() < 5) failures.push_back("task " + std::to_string(i) + ": " + failure);
+  });
+  for (const auto& f : failures) ADD_FAILURE() << family_name << " level " << level << " " << f;
+  ASSERT_EQ(ids.size(), count);
+  for (const auto& label : labels) {
+    const double share = static_cast<double>(label_counts[label]) / count;
+    EXPECT_NEAR(share, 1.0 / labels.size(), balance_tolerance)
+        << family_name << " level " << level << ": label " << label << " has share " << share;
+  }
+}
+
+}  // namespace verity::testing

@@ -1,0 +1,42 @@
+#include "verifiers/label_verifier.h"
+
+#include "tasks/answer_extraction.h"
+
+namespace verity {
+
+pb::Score score_for(const pb::Task& task) {
+  pb::Score score;
+  score.set_task_id(task.id());
+  score.set_family(task.family());
+  score.set_level(task.level());
+  return score;
+}
+
+pb::Score verify_label(const pb::Task& task, std::string_view completion,
+                       const std::vector<LabelSpelling>& labels) {
+  pb::Score score = score_for(task);
+  const Extraction extraction = extract_answer(completion);
+  if (!extraction.found) {
+    score.set_reason(extraction.reason);
+    return score;
+  }
+  const std::string said = normalize_answer(extraction.answer);
+  score.set_extracted_answer(extraction.answer.substr(0, 256));
+  for (const auto& label : labels) {
+    for (const auto& spelling : label.accepted) {
+      if (said != spelling) continue;
+      score.set_format_ok(true);
+      const bool correct = label.canonical == task.answer();
+      score.set_correct(correct);
+      score.set_reward(correct ? 1.0 : 0.0);
+      score.set_reason(correct ? "correct" : "answered " + label.canonical + ", expected " + task.answer());
+      return score;
+    }
+  }
+  std::string options;
+  for (const auto& label : labels) options += (options.empty() ? "" : ", ") + label.canonical;
+  score.set_reason("answer is not one of: " + options);
+  return score;
+}
+
+}  // namespace verity

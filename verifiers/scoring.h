@@ -1,0 +1,44 @@
+// Scoring completions against tasks: one safe entry point for a single completion, and a file
+// driver that survives any input (bad lines are reported with their number, never fatal).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "schemas/verity.pb.h"
+
+namespace verity {
+
+// Never throws: unknown families, oversize text and verifier failures become a zero Score with a reason.
+pb::Score score_completion(const pb::Task& task, std::string_view completion);
+
+struct ScoreRequest {
+  std::string tasks_path;
+  std::string completions_path;
+  std::string output;                       // scores JSONL; empty = do not write
+  std::string id_field = "id";
+  std::string completion_field = "completion";
+  int threads = 0;
+};
+
+struct Tally {
+  uint64_t scored = 0, correct = 0, format_ok = 0;
+  double reward = 0;
+};
+
+struct ScoreReport {
+  Tally overall;
+  std::map<std::pair<std::string, int>, Tally> by_family_level;
+  std::vector<std::string> problems;        // "file:line: what is wrong" for each bad line
+  uint64_t tasks_without_completion = 0;
+  std::vector<pb::Score> scores;            // in completion-file order
+};
+
+ScoreReport score_files(const ScoreRequest& request);
+// Human-readable summary: overall accuracy and a family x level table.
+std::string format_report(const ScoreReport& report);
+
+}  // namespace verity
