@@ -1,0 +1,70 @@
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "tasks/dataset.h"
+#include "verifiers/scoring.h"
+
+namespace verity::cli {
+namespace {
+
+void score(const ScoreRequest& request) {
+  const ScoreReport report = score_files(request);
+  for (const auto& problem : report.problems) std::cerr << "warning: " << problem << "\n";
+  std::cout << format_report(report);
+  if (!request.output.empty()) std::cout << "scores written to " << request.output << "\n";
+}
+
+struct BaselineOptions {
+  std::string tasks, strategy = "random", constant, output;
+  uint64_t seed = 0;
+};
+
+// Reference completions: the gold answers, a random label, or a constant text. Every evaluation
+// should be read against these (and `gold` checks a pipeline end to end).
+void baseline(const BaselineOptions& o) {
+  const auto tasks = read_tasks(o.tasks);
+  std::vector<std::string> labels;
+  for (const auto& t : tasks)
+    if (std::find(labels.begin(), labels.end(), t.answer()) == labels.end()) labels.push_back(t.answer());
+  std::sort(labels.begin(), labels.end());
+  std::string out;
+  for (const auto& t : tasks) {
+    std::string answer = o.constant;
+    if (o.strategy == "gold") answer = t.answer();
+    if (o.strategy == "random") {
+      Rng rng(mix_seed({o.seed, fnv1a64(t.id())}));
+      answer = rng.pick(labels);
+    }
+    out += nlohmann::json{{"id", t.id()}, {"completion", "<answer>" + answer + "</answer>"}}.dump() + "\n";
+  }
+  write_file_atomically(o.output, out);
+  std::cout << "wrote " << tasks.size() << " " << o.strategy << " completions to " << o.output << "\n";
+}
+
+}  // namespace
+
+void add_score_commands(CLI::App& app) {
+  auto* cmd = app.add_subcommand("score", "score completions against their tasks");
+  auto sr = std::make_shared<ScoreRequest>();
+  cmd->add_option("--tasks,-t", sr->tasks_path, "tasks file written by `verity generate`")->required();
+  cmd->add_option("--completions,-c", sr->completions_path, "JSONL with an id and a completion per line")->required();
+  cmd->add_option("-o,--output", sr->output, "write one Score per completion (JSONL)");
+  cmd->add_option("--id-field", sr->id_field, "name of the task-id field in the completions file");
+  cmd->add_option("--completion-field", sr->completion_field, "name of the completion-text field");
+  cmd->add_option("--threads,-j", sr->threads, "worker threads (0 = all cores)");
+  cmd->callback([sr] { score(*sr); });
+
+  auto* bl = app.add_subcommand("baseline", "write baseline completions (gold, random label, constant)");
+  auto bo = std::make_shared<BaselineOptions>();
+  bl->add_option("--tasks,-t", bo->tasks, "tasks file")->required();
+  bl->add_option("--strategy", bo->strategy, "gold | random | constant")
+      ->check(CLI::IsMember({"gold", "random", "constant"}));
+  bl->add_option("--constant", bo->constant, "the answer for --strategy constant");
+  bl->add_option("--seed", bo->seed, "seed for --strategy random");
+  bl->add_option("-o,--output", bo->output, "completions file to write")->required();
+  bl->callback([bo] { baseline(*bo); });
+}
+
+}  // namespace verity::cli
