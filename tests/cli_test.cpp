@@ -80,6 +80,26 @@ TEST_F(CliTest, GenerateThenScoreGoldAndRandom) {
   EXPECT_LT(accuracy, 65.0);
 }
 
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_F(CliTest, SameCommandGivesSameBytesAcrossProcessesAndThreads) {
+  // Separate processes matter: protobuf map order is randomised per process unless made deterministic.
+  for (const std::string family : {"propositional_entailment", "causal_transitivity"}) {
+    for (const std::string ext : {".jsonl", ".binpb"}) {
+      ASSERT_EQ(run("generate -f " + family + " -l 6 -n 300 --seed 4 -j 1 -o " + path("a" + ext)).status, 0);
+      ASSERT_EQ(run("generate -f " + family + " -l 6 -n 300 --seed 4 -j 2 -o " + path("b" + ext)).status, 0);
+      const std::string a = read_all(path("a" + ext));
+      ASSERT_FALSE(a.empty());
+      EXPECT_EQ(a, read_all(path("b" + ext))) << family << ext;
+    }
+  }
+}
+
 TEST_F(CliTest, ScoreSurvivesMalformedCompletions) {
   ASSERT_EQ(run("generate -f propositional_entailment -l 2 -n 20 --seed 3 -o " + path("pe.jsonl")).status, 0);
   std::ifstream tasks(path("pe.jsonl"));
