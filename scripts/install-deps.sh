@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev pybind11-dev libcpp-httplib-dev
   python3 python3-dev python3-pytest
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
