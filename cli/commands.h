@@ -8,8 +8,11 @@ namespace verity::cli {
 void add_list_commands(CLI::App& app);      // list, describe        (cli/list.cpp)
 void add_generate_command(CLI::App& app);   // generate              (cli/generate.cpp)
 void add_score_commands(CLI::App& app);     // score, baseline       (cli/score.cpp)
-#ifdef VERITY_HAVE_TRAINER
-void add_train_commands(CLI::App& app);     // train, eval, curriculum (cli/train.cpp; torch-free headers only)
-#endif
+void add_export_command(CLI::App& app);     // export --for verl|trl (cli/export.cpp)
+void add_serve_command(CLI::App& app);      // serve (HTTP scoring)  (cli/serve.cpp)
+// train, eval, curriculum, runtime: built into verity-train (cli/train*.cpp, torch-free headers only).
+void add_train_commands(CLI::App& app);
+// Lists them in `verity --help`; running one hands over to verity-train (cli/dispatch.cpp).
+void add_trainer_placeholders(CLI::App& app);
 
 }  // namespace verity::cli

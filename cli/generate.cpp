@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
+#include "tasks/recipe.h"
 
 namespace verity::cli {
 namespace {
@@ -21,30 +22,67 @@ struct Options {
   std::vector<std::string> knobs;
   std::string shard = "0/1";
   bool no_progress = false;
+  std::string recipe;
+  double scale = 1.0;
+  // Options that only make sense for one dataset: required without --recipe, refused with it.
+  std::vector<const CLI::Option*> single_dataset;
+  const CLI::Option* family = nullptr;
+  const CLI::Option* count = nullptr;
+  const CLI::Option* output = nullptr;
 };
+
+// --recipe FILE -o DIR: every part of the recipe, its manifests and the recipe manifest.
+void build_from_recipe(const Options& opt) {
+  for (const CLI::Option* o : opt.single_dataset)
+    if (o->count() > 0)
+      throw std::invalid_argument(o->get_name() + " does not go with --recipe: the recipe file " + opt.recipe +
+                                  " names every part's family, knobs, count and seed");
+  if (opt.output->count() == 0)
+    throw std::invalid_argument("--recipe " + opt.recipe + " needs -o DIR: the folder for the part files and manifests");
+  const Recipe recipe = load_recipe(opt.recipe);
+  RecipeBuildOptions build;
+  build.output_dir = opt.request.output;
+  build.scale = opt.scale;
+  build.threads = opt.request.threads;
+  const RecipeSummary summary = build_recipe(recipe, build);
+  std::cout << "wrote " << summary.total << " tasks in " << recipe.parts.size() << " parts of recipe " << recipe.name
+            << " to " << build.output_dir << " (" << summary.content_hash << ", " << summary.skipped_duplicates
+            << " duplicate questions skipped); manifest " << summary.manifest_path << "\n";
+}
+
+void generate_one(Options& opt) {
+  if (opt.family->count() == 0) throw std::invalid_argument("--family is required (or build a recipe: --recipe FILE)");
+  if (opt.count->count() == 0) throw std::invalid_argument("-n/--count is required: the number of tasks");
+  if (opt.output->count() == 0) throw std::invalid_argument("-o/--output is required: the output file");
+  GenerateRequest& r = opt.request;
+  for (const auto& k : opt.knobs) parse_knob_assignment(k, r.knobs);
+  std::tie(r.shard_index, r.shard_count) = parse_shard(opt.shard);
+  r.progress = !opt.no_progress;
+  const auto manifest = generate_dataset(r);
+  std::cout << "wrote " << manifest.count() << " tasks to " << r.output << " (" << manifest.content_hash() << ")\n";
+}
 
 }  // namespace
 
 void add_generate_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("generate", "generate a dataset (JSONL, or .binpb for binary)");
+  auto* cmd = app.add_subcommand("generate", "generate a dataset (JSONL, or .binpb for binary), or every part of a recipe");
   auto opt = std::make_shared<Options>();
   GenerateRequest& r = opt->request;
-  cmd->add_option("--family,-f", r.family, "family name (see `verity list`)")->required();
-  cmd->add_option("--level,-l", r.level, "difficulty level (1..10); 0 = defaults + knobs only");
-  cmd->add_option("--knob,-k", opt->knobs, "override a knob: name=value (repeatable)");
-  cmd->add_option("-n,--count", r.count, "number of tasks in the whole dataset")->required();
+  opt->family = cmd->add_option("--family,-f", r.family, "family name (see `verity list`)");
+  auto* level = cmd->add_option("--level,-l", r.level, "difficulty level (1..10); 0 = defaults + knobs only");
+  auto* knobs = cmd->add_option("--knob,-k", opt->knobs, "override a knob: name=value (repeatable)");
+  opt->count = cmd->add_option("-n,--count", r.count, "number of tasks in the whole dataset");
   cmd->add_option("--seed,-s", r.seed, "dataset seed");
-  cmd->add_option("-o,--output", r.output, "output file (.jsonl, or .binpb for binary)")->required();
+  opt->output = cmd->add_option("-o,--output", r.output, "output file (.jsonl, or .binpb); with --recipe, a folder");
   cmd->add_option("--threads,-j", r.threads, "worker threads (0 = all cores)");
-  cmd->add_option("--shard", opt->shard, "write only slice K of N (0-based K, e.g. 3/8)");
+  auto* shard = cmd->add_option("--shard", opt->shard, "write only slice K of N (0-based K, e.g. 3/8)");
   cmd->add_flag("--no-progress", opt->no_progress, "no progress bar");
+  cmd->add_option("--recipe,-r", opt->recipe, "build every part of a recipe file (datasets/*.json) into the -o folder");
+  cmd->add_option("--scale", opt->scale, "with --recipe: multiply every part's count (e.g. 0.01 for a preview)");
+  opt->single_dataset = {opt->family, level, knobs, opt->count, shard, cmd->get_option("--seed")};
   cmd->callback([opt] {
-    GenerateRequest& r = opt->request;
-    for (const auto& k : opt->knobs) parse_knob_assignment(k, r.knobs);
-    std::tie(r.shard_index, r.shard_count) = parse_shard(opt->shard);
-    r.progress = !opt->no_progress;
-    const auto manifest = generate_dataset(r);
-    std::cout << "wrote " << manifest.count() << " tasks to " << r.output << " (" << manifest.content_hash() << ")\n";
+    if (!opt->recipe.empty()) build_from_recipe(*opt);
+    else generate_one(*opt);
   });
 }
 

@@ -2,18 +2,20 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/dispatch.h"
 #include "tasks/dataset.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && verity::cli::is_trainer_command(argv[1])) return verity::cli::exec_trainer(argc, argv);
   CLI::App app{"verity: verifiable synthetic reasoning data - generate, score, train"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("verity ") + verity::kVersion);
   verity::cli::add_list_commands(app);
   verity::cli::add_generate_command(app);
   verity::cli::add_score_commands(app);
-#ifdef VERITY_HAVE_TRAINER
-  verity::cli::add_train_commands(app);
-#endif
+  verity::cli::add_export_command(app);
+  verity::cli::add_serve_command(app);
+  verity::cli::add_trainer_placeholders(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

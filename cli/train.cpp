@@ -1,14 +1,128 @@
+// train, eval, curriculum show, runtime: the trainer's commands (torch-free headers only).
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "trainer/store.h"
 #include "trainer/trainer.h"
 
 namespace verity::cli {
+namespace {
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read config " + path);
+  try {
+    return nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("config " + path + ": " + e.what());
+  }
+}
+
+bool parse_bool(const std::string& key, const std::string& v) {
+  if (v.empty() || v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  throw std::invalid_argument("--" + key + ": expected true or false, got " + v);
+}
+
+struct TrainOptions {
+  std::string config;
+  std::map<std::string, std::string> values;  // config key -> text given on the command line
+  std::map<std::string, CLI::Option*> options;
+};
+
+}  // namespace
 
 void add_train_commands(CLI::App& app) {
-  app.add_subcommand("runtime", "the trainer's runtime: libtorch version and threads")->callback([] {
+  app.add_subcommand("runtime", "the trainer's runtime: libtorch version, threads and BLAS")->callback([] {
+    trainer::configure_threads(2);
     std::cout << trainer::runtime_summary() << "\n";
   });
+
+  // ---- train: one flag per TrainConfig key (--max-steps for max_steps ...), or --config file.json ----
+  auto* train = app.add_subcommand("train", "train a small model on generated tasks (SFT, GRPO, curriculum)");
+  auto to = std::make_shared<TrainOptions>();
+  train->add_option("--config", to->config, "JSON file of train settings (keys as the flags, with underscores)");
+  const nlohmann::json defaults = trainer::TrainConfig().to_json();
+  for (const auto& [key, value] : defaults.items()) {
+    std::string flag = "--" + key;
+    for (char& c : flag)
+      if (c == '_') c = '-';
+    std::string desc = "default " + value.dump();
+    auto* opt = train->add_option(flag, to->values[key], desc);
+    if (value.is_boolean()) opt->expected(0, 1);
+    to->options[key] = opt;
+  }
+  train->callback([to, defaults] {
+    nlohmann::json flags = nlohmann::json::object();
+    for (const auto& [key, opt] : to->options) {
+      if (opt->count() == 0) continue;
+      const std::string& v = to->values[key];
+      const auto& d = defaults.at(key);
+      try {
+        if (d.is_boolean()) flags[key] = parse_bool(key, v);
+        else if (d.is_number_unsigned()) flags[key] = std::stoull(v);
+        else if (d.is_number_integer()) flags[key] = std::stoll(v);
+        else if (d.is_number_float()) flags[key] = std::stod(v);
+        else flags[key] = v;
+      } catch (const std::logic_error&) {
+        throw std::invalid_argument("--" + key + ": bad value '" + v + "'");
+      }
+    }
+    nlohmann::json j = defaults;
+    nlohmann::json file = to->config.empty() ? nlohmann::json::object() : read_json_file(to->config);
+    trainer::TrainConfig::from_json(file);  // validates the keys
+    // --resume: the run's own settings first, then the file, then the flags
+    const bool resume = flags.value("resume", file.value("resume", false));
+    std::string run_dir = flags.value("run_dir", file.value("run_dir", defaults.at("run_dir").get<std::string>()));
+    const auto state_path = std::filesystem::path(run_dir) / "ckpt" / "state.json";
+    if (resume && std::filesystem::exists(state_path)) {
+      std::ifstream in(state_path);
+      j.update(nlohmann::json::parse(in).at("config"));
+    }
+    j.update(file);
+    j.update(flags);
+    const auto cfg = trainer::TrainConfig::from_json(j);
+    trainer::run_training(cfg, std::cout);
+  });
+
+  // ---- eval ----
+  struct EvalOptions {
+    std::string checkpoint, tasks, completions, report;
+    int batch = 64, max_new = 0;
+  };
+  auto eo = std::make_shared<EvalOptions>();
+  auto* ev = app.add_subcommand("eval", "accuracy of a checkpoint on a task file (greedy decoding, verifier scores)");
+  ev->add_option("--checkpoint", eo->checkpoint, "checkpoint directory (e.g. runs/x/ckpt)")->required();
+  ev->add_option("--tasks", eo->tasks, "task file (JSONL or .binpb)")->required();
+  ev->add_option("--batch", eo->batch, "prompts decoded together")->capture_default_str();
+  ev->add_option("--max-new-tokens", eo->max_new, "0 = from the gold completions' length")->capture_default_str();
+  ev->add_option("--completions", eo->completions, "write the completions as JSONL (id, completion)");
+  ev->add_option("--report", eo->report, "write the accuracy report to this file too");
+  ev->callback([eo] {
+    std::unique_ptr<std::ofstream> out;
+    if (!eo->completions.empty()) out = std::make_unique<std::ofstream>(eo->completions);
+    const auto r = trainer::evaluate_checkpoint(eo->checkpoint, eo->tasks, eo->batch, eo->max_new, out.get());
+    const std::string text = trainer::format_eval(r);
+    std::cout << text;
+    if (!eo->report.empty()) std::ofstream(eo->report) << text;
+  });
+
+  // ---- curriculum show ----
+  auto* cur = app.add_subcommand("curriculum", "inspect a run's curriculum statistics (SQLite)");
+  cur->require_subcommand(1);
+  auto* show = cur->add_subcommand("show", "pass rate per family x level, level changes, recent steps");
+  auto db = std::make_shared<std::string>();
+  auto last = std::make_shared<int>(10);
+  show->add_option("--db", *db, "runs/x/verity.sqlite")->required();
+  show->add_option("--last", *last, "recent steps to print")->capture_default_str();
+  show->callback([db, last] { std::cout << trainer::format_curriculum(*db, *last); });
 }
 
 }  // namespace verity::cli

@@ -1,74 +1,106 @@
 #include "generators/causal_transitivity.h"
 
 #include "tasks/answer_extraction.h"
+#include "tasks/dseparation.h"
 #include "tasks/graph.h"
 
 namespace verity {
 namespace {
 
-struct Chain {
+struct CausalGraph {
   std::vector<std::string> names;
-  std::vector<std::pair<int, int>> edges;  // in statement order
+  EdgeList edges;  // in statement order
 };
 
-Chain build_chain(Rng& rng, const Knobs& knobs) {
+// A chain (edges flipped with flip_prob) or a branching DAG (round(branching_factor x n) edges
+// oriented along a random topological order), with statements listed in the requested order.
+// flip_prob applies to chains only: a branching DAG is already oriented along a random order.
+CausalGraph build_graph(Rng& rng, const Knobs& knobs) {
   const int n = static_cast<int>(knobs.get_int("chain_length"));
-  Chain chain;
-  chain.names = random_names(rng, n, static_cast<int>(knobs.get_int("name_min")),
+  CausalGraph graph;
+  graph.names = random_names(rng, n, static_cast<int>(knobs.get_int("name_min")),
                              static_cast<int>(knobs.get_int("name_max")));
-  const double flip = knobs.get_real("flip_prob");
-  for (int i = 0; i + 1 < n; ++i) {
-    if (rng.chance(flip)) {
-      chain.edges.emplace_back(i + 1, i);
-    } else {
-      chain.edges.emplace_back(i, i + 1);
-    }
-  }
+  graph.edges = knobs.get("structure") == "branching" ? random_dag(rng, n, knobs.get_real("branching_factor"))
+                                                      : random_chain(rng, n, knobs.get_real("flip_prob"));
   const std::string& order = knobs.get("order");
-  if (order == "reversed") std::reverse(chain.edges.begin(), chain.edges.end());
-  if (order == "shuffled") rng.shuffle(chain.edges);
-  return chain;
+  if (order == "reversed") std::reverse(graph.edges.begin(), graph.edges.end());
+  if (order == "shuffled") rng.shuffle(graph.edges);
+  return graph;
+}
+
+// Yes = a directed path source -> target; the two kinds of No are the hard negatives of the paper's
+// tests: "reversed" (the path runs target -> source, e.g. B before A on a chain) and "unrelated"
+// (neither causes the other, e.g. nodes in different branches).
+enum class QueryKind { Path, Reversed, Unrelated };
+const char* kind_name(QueryKind kind) {
+  return kind == QueryKind::Path ? "path" : kind == QueryKind::Reversed ? "reversed" : "unrelated";
 }
 
 struct Query {
   int source = -1, target = -1;
-  bool causes = false;
+  QueryKind kind = QueryKind::Path;
+  bool causes() const { return kind == QueryKind::Path; }
 };
 
-// Picks a Yes or No pair (the target label is drawn first, so labels are balanced).
-// Half of the No questions are hard negatives: the target causes the source, not the reverse.
+using Closure = std::vector<std::vector<bool>>;  // closure[s][t]: s reaches t
+
+Closure transitive_closure(const DiGraph& g, int n) {
+  Closure closure;
+  for (int s = 0; s < n; ++s) closure.push_back(reachable_from(g, s));
+  return closure;
+}
+
+bool fits(const Closure& c, int s, int t, QueryKind kind) {
+  if (s == t) return false;
+  if (kind == QueryKind::Path) return c[s][t];
+  if (kind == QueryKind::Reversed) return c[t][s];
+  return !c[s][t] && !c[t][s];
+}
+
+// Draws an ordered pair uniformly among the pairs of `kind`; false when there is none.
+bool draw_pair(Rng& rng, const Closure& c, QueryKind kind, Query& q) {
+  const int n = static_cast<int>(c.size());
+  uint64_t count = 0;
+  for (int s = 0; s < n; ++s)
+    for (int t = 0; t < n; ++t) count += fits(c, s, t, kind);
+  if (count == 0) return false;
+  uint64_t pick = rng.index(count);
+  for (int s = 0; s < n; ++s)
+    for (int t = 0; t < n; ++t)
+      if (fits(c, s, t, kind) && pick-- == 0) {
+        q = {s, t, kind};
+        return true;
+      }
+  return false;
+}
+
+// The label is drawn first (balanced Yes/No); a No is reversed or unrelated with equal odds, falling
+// back to the other kind when the graph has none (a plain chain has no unrelated pairs).
 Query pick_query(Rng& rng, const DiGraph& g, int n) {
+  const Closure closure = transitive_closure(g, n);
   Query q;
-  q.causes = rng.chance(0.5);
-  const bool hard_negative = !q.causes && rng.chance(0.5);
-  for (int attempt = 0;; ++attempt) {
-    const int source = static_cast<int>(rng.index(n));
-    const auto reached = q.causes || !hard_negative ? reachable_from(g, source) : reaching(g, source);
-    std::vector<int> options;
-    for (int v = 0; v < n; ++v) {
-      if (v == source) continue;
-      const bool fits = q.causes || hard_negative ? bool(reached[v]) : !reached[v];
-      if (fits) options.push_back(v);
-    }
-    if (options.empty()) continue;  // a chain always has an edge, so some source has options
-    q.source = source;
-    q.target = rng.pick(options);
+  if (rng.chance(0.5)) {
+    draw_pair(rng, closure, QueryKind::Path, q);  // any graph with an edge has a path
     return q;
   }
+  const QueryKind first = rng.chance(0.5) ? QueryKind::Reversed : QueryKind::Unrelated;
+  const QueryKind second = first == QueryKind::Reversed ? QueryKind::Unrelated : QueryKind::Reversed;
+  if (!draw_pair(rng, closure, first, q)) draw_pair(rng, closure, second, q);
+  return q;
 }
 
 std::string statement(const std::string& from, const std::string& to, bool natural) {
   return natural ? from + " causes " + to + "." : from + " -> " + to;
 }
 
-void write_trace(const Chain& chain, const DiGraph& g, const Query& q, pb::Task& task) {
-  const auto& names = chain.names;
+void write_trace(const CausalGraph& graph, const DiGraph& g, const Query& q, pb::Task& task) {
+  const auto& names = graph.names;
   auto statement_index = [&](int from, int to) {
-    for (size_t i = 0; i < chain.edges.size(); ++i)
-      if (chain.edges[i] == std::make_pair(from, to)) return static_cast<int>(i);
+    for (size_t i = 0; i < graph.edges.size(); ++i)
+      if (graph.edges[i] == std::make_pair(from, to)) return static_cast<int>(i);
     return -1;
   };
-  if (q.causes) {
+  if (q.causes()) {
     const auto path = shortest_path(g, q.source, q.target);
     for (size_t i = 0; i + 1 < path.size(); ++i) {
       auto* step = task.add_trace();
@@ -95,17 +127,20 @@ void write_trace(const Chain& chain, const DiGraph& g, const Query& q, pb::Task&
   auto* step = task.add_trace();
   step->set_text(names[q.source] + " causes, directly or through others, only: " +
                  (effects.empty() ? std::string("nothing") : effects) + ". " + names[q.target] +
-                 " is not among them, so " + names[q.source] + " does not cause " + names[q.target] + ".");
+                 " is not among them, so " + names[q.source] + " does not cause " + names[q.target] + "." +
+                 (q.kind == QueryKind::Reversed
+                      ? " (The path runs the other way: " + names[q.target] + " causes " + names[q.source] + ".)"
+                      : ""));
   step->set_rule("no_path");
 }
 
-std::string render_prompt(Rng& rng, const Chain& chain, const Query& q, bool natural) {
+std::string render_prompt(Rng& rng, const CausalGraph& graph, const Query& q, bool natural) {
   static const std::vector<std::string> kIntros = {"Here are some causal facts.", "Consider these causal statements.",
                                                    "Assume the following causal relationships hold."};
   std::string prompt = natural ? rng.pick(kIntros) + "\n" : "Causal edges (X -> Y: X directly causes Y):\n";
-  for (const auto& [from, to] : chain.edges) prompt += statement(chain.names[from], chain.names[to], natural) + "\n";
-  const auto& a = chain.names[q.source];
-  const auto& b = chain.names[q.target];
+  for (const auto& [from, to] : graph.edges) prompt += statement(graph.names[from], graph.names[to], natural) + "\n";
+  const auto& a = graph.names[q.source];
+  const auto& b = graph.names[q.target];
   prompt += natural ? "Does " + a + " cause " + b + "?\n" : "Query: does " + a + " cause " + b + " (a directed path)?\n";
   prompt += answer_instruction("Yes or No", "Yes");
   return prompt;
@@ -114,13 +149,16 @@ std::string render_prompt(Rng& rng, const Chain& chain, const Query& q, bool nat
 }  // namespace
 
 std::vector<KnobSpec> CausalTransitivity::knob_specs() const {
-  return {KnobSpec::integer("chain_length", "nodes in the causal chain", 2, 1000, 5),
-          KnobSpec::real("flip_prob", "probability that each edge points backwards", 0, 1, 0),
+  return {KnobSpec::integer("chain_length", "nodes in the chain (or in the branching DAG)", 2, 1000, 5),
+          KnobSpec::real("flip_prob", "probability that each chain edge points backwards", 0, 1, 0),
           KnobSpec::choice("order", "order the statements are listed in", {"sequential", "reversed", "shuffled"},
                            "sequential"),
           KnobSpec::integer("name_min", "shortest node name (characters)", 1, 16, 1),
           KnobSpec::integer("name_max", "longest node name (characters)", 1, 16, 3),
-          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural"),
+          KnobSpec::choice("structure", "a chain, or a random branching DAG", {"chain", "branching"}, "chain"),
+          KnobSpec::real("branching_factor", "branching DAG: edges per node (m = round(bf x n), at least n-1)", 0,
+                         10, 1.4)};
 }
 
 KnobMap CausalTransitivity::level_knobs(int level) const {
@@ -137,26 +175,27 @@ void CausalTransitivity::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
   if (knobs.get_int("name_min") > knobs.get_int("name_max"))
     throw KnobError("knob name_min=" + knobs.get("name_min") + " is above name_max=" + knobs.get("name_max") +
                     ": set name_min <= name_max");
-  const Chain chain = build_chain(rng, knobs);
-  const int n = static_cast<int>(chain.names.size());
-  const DiGraph g = make_digraph(n, chain.edges);
+  const CausalGraph graph = build_graph(rng, knobs);
+  const int n = static_cast<int>(graph.names.size());
+  const DiGraph g = make_digraph(n, graph.edges);
   const Query q = pick_query(rng, g, n);
 
   auto* instance = task.mutable_causal_graph();
-  for (const auto& name : chain.names) instance->add_nodes(name);
-  for (const auto& [from, to] : chain.edges) {
+  for (const auto& name : graph.names) instance->add_nodes(name);
+  for (const auto& [from, to] : graph.edges) {
     auto* e = instance->add_edges();
-    e->set_from(chain.names[from]);
-    e->set_to(chain.names[to]);
+    e->set_from(graph.names[from]);
+    e->set_to(graph.names[to]);
   }
-  instance->set_query_source(chain.names[q.source]);
-  instance->set_query_target(chain.names[q.target]);
-  instance->set_structure("chain");
+  instance->set_query_source(graph.names[q.source]);
+  instance->set_query_target(graph.names[q.target]);
+  instance->set_structure(knobs.get("structure"));
+  (*task.mutable_meta())["query_kind"] = kind_name(q.kind);
 
-  task.set_prompt(render_prompt(rng, chain, q, knobs.get("format") == "natural"));
-  task.set_label(q.causes ? "Yes" : "No");
+  task.set_prompt(render_prompt(rng, graph, q, knobs.get("format") == "natural"));
+  task.set_label(q.causes() ? "Yes" : "No");
   task.set_answer(task.label());
-  write_trace(chain, g, q, task);
+  write_trace(graph, g, q, task);
 }
 
 }  // namespace verity

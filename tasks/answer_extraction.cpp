@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 namespace verity {
 namespace {
@@ -67,6 +68,31 @@ bool from_answer_line(std::string_view text, Extraction& out) {
 
 }  // namespace
 
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t extra = 0;
+    uint32_t code = 0;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { extra = 1; code = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { extra = 2; code = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { extra = 3; code = c & 0x07; }
+    else return false;
+    if (i + extra >= text.size()) return false;  // truncated sequence
+    for (size_t k = 1; k <= extra; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      code = (code << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid.
+    static const uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
+    if (code < kMinimum[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 Extraction extract_answer(std::string_view completion) {
   Extraction out;
   if (completion.size() > kMaxCompletionBytes) {
@@ -76,6 +102,10 @@ Extraction extract_answer(std::string_view completion) {
   }
   if (completion.find('\0') != std::string_view::npos) {
     out.reason = "completion contains NUL bytes";
+    return out;
+  }
+  if (!is_valid_utf8(completion)) {
+    out.reason = "completion is not valid UTF-8";
     return out;
   }
   const std::string lowered = to_lower(completion);

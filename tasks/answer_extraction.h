@@ -19,7 +19,9 @@ struct Extraction {
   std::string reason;   // why nothing was found
 };
 
+// Completions that are over kMaxCompletionBytes, contain NUL or are not valid UTF-8 yield no answer.
 Extraction extract_answer(std::string_view completion);
+bool is_valid_utf8(std::string_view text);
 
 // Lower-cases ASCII, trims whitespace, surrounding quotes / asterisks / a final period,
 // and collapses inner whitespace: "  **Yes.** " -> "yes".

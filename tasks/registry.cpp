@@ -3,7 +3,10 @@
 #include <memory>
 #include <stdexcept>
 
+#include "generators/arithmetic_graph.h"
 #include "generators/causal_transitivity.h"
+#include "generators/d_separation.h"
+#include "generators/long_horizon_sum.h"
 #include "generators/propositional_entailment.h"
 
 namespace verity {
@@ -12,7 +15,11 @@ const std::vector<const Family*>& all_families() {
   static const std::vector<const Family*> families = [] {
     static const PropositionalEntailment propositional_entailment;
     static const CausalTransitivity causal_transitivity;
-    return std::vector<const Family*>{&propositional_entailment, &causal_transitivity};
+    static const DSeparation d_separation;
+    static const ArithmeticGraph arithmetic_graph;
+    static const LongHorizonSum long_horizon_sum;
+    return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
+                                      &arithmetic_graph, &long_horizon_sum};
   }();
   return families;
 }

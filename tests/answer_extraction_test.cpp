@@ -65,3 +65,15 @@ TEST(NormalizeAnswer, StripsDecorationAndCase) {
   EXPECT_EQ(normalize_answer("\"Cannot   be\n determined\""), "cannot be determined");
   EXPECT_EQ(normalize_answer(""), "");
 }
+
+TEST(AnswerExtraction, InvalidUtf8IsRejectedValidIsKept) {
+  EXPECT_TRUE(verity::is_valid_utf8("plain ascii, caf\xc3\xa9, \xe2\x82\xac, \xf0\x9f\x98\x80"));
+  for (const char* bad : {"\xff", "\xc3", "\xc0\xaf" /* overlong */, "\xed\xa0\x80" /* surrogate */,
+                          "\xf4\x90\x80\x80" /* > U+10FFFF */, "\xe2\x82"}) {
+    EXPECT_FALSE(verity::is_valid_utf8(bad)) << bad;
+    auto e = extract_answer(std::string("<answer>Yes</answer>") + bad);
+    EXPECT_FALSE(e.found);
+    EXPECT_EQ(e.reason, "completion is not valid UTF-8");
+  }
+  EXPECT_TRUE(extract_answer("<answer>caf\xc3\xa9</answer>").found);
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -28,11 +30,68 @@ bool reaches(const pb::CausalGraphInstance& g, const std::string& from, const st
   return false;
 }
 
+// Kahn's algorithm over the stored statements: true when they form a DAG.
+bool acyclic(const pb::CausalGraphInstance& g) {
+  std::map<std::string, int> indegree;
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& n : g.nodes()) indegree[n] = 0;
+  for (const auto& e : g.edges()) {
+    ++indegree[e.to()];
+    out[e.from()].push_back(e.to());
+  }
+  std::vector<std::string> ready;
+  for (const auto& [n, d] : indegree)
+    if (d == 0) ready.push_back(n);
+  size_t removed = 0;
+  while (!ready.empty()) {
+    const std::string n = ready.back();
+    ready.pop_back();
+    ++removed;
+    for (const auto& m : out[n])
+      if (--indegree[m] == 0) ready.push_back(m);
+  }
+  return removed == indegree.size();
+}
+
+// Shape of the graph: n-1 statements for a chain; for a branching DAG round(bf x n) edges (clamped to
+// [n-1, n(n-1)/2]), no repeated edge, no cycle, every node in some statement.
+std::string check_shape(const pb::Task& task) {
+  const auto& g = task.causal_graph();
+  const long n = g.nodes_size();
+  if (g.structure() == "chain")
+    return g.edges_size() == n - 1 ? "" : "a chain of n nodes has n-1 statements";
+  const long expected = std::clamp(std::lround(std::stod(task.knobs().at("branching_factor")) * n), n - 1, n * (n - 1) / 2);
+  if (g.edges_size() != expected) return "branching DAG has " + std::to_string(g.edges_size()) + " edges, expected " +
+                                         std::to_string(expected);
+  std::set<std::pair<std::string, std::string>> distinct;
+  std::set<std::string> mentioned;
+  for (const auto& e : g.edges()) {
+    distinct.insert({std::min(e.from(), e.to()), std::max(e.from(), e.to())});
+    mentioned.insert(e.from());
+    mentioned.insert(e.to());
+  }
+  if (static_cast<long>(distinct.size()) != g.edges_size()) return "an edge repeats";
+  if (static_cast<long>(mentioned.size()) != n) return "a node appears in no statement";
+  return acyclic(g) ? "" : "the branching graph has a cycle";
+}
+
+// The No kinds recorded in meta match the graph: reversed = the path runs target -> source.
+std::string check_query_kind(const pb::Task& task, bool yes) {
+  const auto& g = task.causal_graph();
+  const std::string& kind = task.meta().at("query_kind");
+  const bool back = reaches(g, g.query_target(), g.query_source());
+  if (yes != (kind == "path")) return "query_kind " + kind + " with label " + task.label();
+  if (!yes && back != (kind == "reversed")) return "query_kind " + kind + " but reverse reachability is " +
+                                                   std::to_string(back);
+  return "";
+}
+
 std::string cross_check(const pb::Task& task) {
   const auto& g = task.causal_graph();
   const bool yes = reaches(g, g.query_source(), g.query_target());
   if ((yes ? "Yes" : "No") != task.label()) return "BFS disagrees with label " + task.label();
-  if (static_cast<int>(g.edges_size()) != g.nodes_size() - 1) return "a chain of n nodes has n-1 statements";
+  if (auto shape = check_shape(task); !shape.empty()) return shape;
+  if (auto kind = check_query_kind(task, yes); !kind.empty()) return kind;
   std::set<std::string> names(g.nodes().begin(), g.nodes().end());
   if (static_cast<int>(names.size()) != g.nodes_size()) return "node names repeat";
   for (const auto& e : g.edges())
@@ -85,6 +144,52 @@ TEST(CausalTransitivity, HardNegativesAppear) {
     hard += reaches(g, g.query_target(), g.query_source());
   }
   EXPECT_GT(hard, no / 4);  // about half of the No questions ask the chain backwards
+}
+
+// Branching DAGs at the paper's sizes (n = 5, 8, 10, 12; bf 1.4 and 2.0): gold verifies, wrong answers
+// fail, labels balanced, the label agrees with the independent BFS, shapes as specified.
+TEST(CausalTransitivity, BranchingPropertiesOverThousandsOfSeeds) {
+  const Family& f = find_family("causal_transitivity");
+  for (const char* bf : {"1.4", "2"}) {
+    for (int n : {5, 8, 10, 12}) {
+      const Knobs knobs = resolve_knobs(f, 0, {{"structure", "branching"}, {"chain_length", std::to_string(n)},
+                                               {"branching_factor", bf}, {"order", "shuffled"}});
+      int yes = 0, unrelated = 0;
+      const int count = 1000;
+      std::set<std::string> ids;
+      for (int i = 0; i < count; ++i) {
+        const auto task = make_task(f, knobs, 0, 5, i);
+        ASSERT_TRUE(ids.insert(task.id()).second);
+        ASSERT_EQ(cross_check(task), "") << "bf " << bf << " n " << n << " task " << i;
+        ASSERT_EQ(score_completion(task, "<answer>" + task.answer() + "</answer>").reward(), 1.0);
+        const std::string wrong = task.answer() == "Yes" ? "No" : "Yes";
+        ASSERT_EQ(score_completion(task, "<answer>" + wrong + "</answer>").reward(), 0.0);
+        yes += task.label() == "Yes";
+        unrelated += task.meta().at("query_kind") == "unrelated";
+      }
+      EXPECT_NEAR(yes / double(count), 0.5, 0.05) << "bf " << bf << " n " << n;
+      // Up to half of the No questions are nodes in different branches (the rest are reversed pairs);
+      // small dense DAGs (n = 5, bf 2: all 10 pairs) are total orders with no unrelated pairs at all.
+      EXPECT_LT(unrelated / double(count), 0.30) << "bf " << bf << " n " << n;
+      if (n >= 8) EXPECT_GT(unrelated / double(count), 0.15) << "bf " << bf << " n " << n;
+    }
+  }
+}
+
+TEST(CausalTransitivity, ReversedNegativeTraceSaysThePathRunsBack) {
+  const Family& f = find_family("causal_transitivity");
+  const Knobs knobs = resolve_knobs(f, 4, {});
+  int seen = 0;
+  for (uint64_t i = 0; i < 200; ++i) {
+    const auto task = make_task(f, knobs, 4, 2, i);
+    if (task.meta().at("query_kind") != "reversed") continue;
+    ++seen;
+    const auto& g = task.causal_graph();
+    EXPECT_NE(task.trace(0).text().find("the other way: " + g.query_target() + " causes " + g.query_source()),
+              std::string::npos)
+        << task.trace(0).text();
+  }
+  EXPECT_GT(seen, 20);
 }
 
 TEST(CausalTransitivity, BadNameRangeIsAClearError) {

@@ -1,11 +1,646 @@
-#include "trainer/trainer.h"
+// Training loops (SFT, GRPO), checkpoints, evaluation.
+#include <unistd.h>
 
-#include <torch/torch.h>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "tasks/dataset.h"
+#include "tasks/registry.h"
+#include "tasks/rng.h"
+#include "trainer/store.h"
+#include "trainer/tokenizer.h"
+#include "trainer/torch_model.h"
+#include "verifiers/scoring.h"
 
 namespace verity::trainer {
+namespace fs = std::filesystem;
 
-std::string runtime_summary() {
-  return std::string("libtorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads";
+// ---------------- config ----------------
+
+#define VERITY_TRAIN_FIELDS(X)                                                                                     \
+  X(family) X(knobs) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
+  X(resume) X(init_checkpoint) X(checkpoint_every) X(eval_every) X(eval_tasks) X(log_every) X(threads) X(layers)   \
+  X(width) X(heads) X(max_len) X(pos_encoding) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
+  X(grad_clip) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
+  X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
+  X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
+  X(review_frac)
+
+nlohmann::json TrainConfig::to_json() const {
+  nlohmann::json j;
+#define X(f) j[#f] = f;
+  VERITY_TRAIN_FIELDS(X)
+#undef X
+  return j;
+}
+
+TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
+  TrainConfig c;
+  const nlohmann::json known = c.to_json();
+  for (const auto& [k, v] : j.items())
+    if (!known.contains(k)) throw std::invalid_argument("unknown train config key: " + k);
+  try {
+#define X(f) \
+  if (j.contains(#f)) j.at(#f).get_to(c.f);
+    VERITY_TRAIN_FIELDS(X)
+#undef X
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("train config: ") + e.what());
+  }
+  if (c.mode != "sft" && c.mode != "grpo" && c.mode != "sft+grpo")
+    throw std::invalid_argument("mode must be sft | grpo | sft+grpo, got " + c.mode);
+  parse_advantage(c.advantage);
+  if (c.max_steps < 0 || c.batch_size < 1 || c.group_size < 1 || c.prompts_per_step < 1)
+    throw std::invalid_argument("train config: steps and batch sizes must be positive");
+  return c;
+}
+
+ModelConfig TrainConfig::model(int vocab) const {
+  ModelConfig m;
+  m.vocab = vocab;
+  m.layers = layers;
+  m.width = width;
+  m.heads = heads;
+  m.max_len = max_len;
+  m.pos_encoding = pos_encoding;
+  return m;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, double>> parse_families(const std::string& spec) {
+  std::vector<std::pair<std::string, double>> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    double w = 1.0;
+    const auto colon = item.find(':');
+    if (colon != std::string::npos) {
+      w = std::stod(item.substr(colon + 1));
+      item = item.substr(0, colon);
+    }
+    find_family(item);  // throws naming the known families
+    out.emplace_back(item, w);
+  }
+  if (out.empty()) throw std::invalid_argument("no family given");
+  return out;
+}
+
+KnobMap knob_overrides(const std::string& spec) {
+  KnobMap out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) parse_knob_assignment(item, out);
+  return out;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<int> prompt_ids(const Tokenizer& tok, const std::string& prompt) {
+  std::vector<int> ids{Tokenizer::kBos};
+  auto body = tok.encode(prompt);
+  ids.insert(ids.end(), body.begin(), body.end());
+  ids.push_back(Tokenizer::kSep);
+  return ids;
+}
+
+std::vector<int> gold_ids(const Tokenizer& tok, const pb::Task& task, bool with_trace) {
+  std::vector<std::string> trace;
+  for (const auto& s : task.trace()) trace.push_back(s.text());
+  auto ids = tok.encode(gold_completion(task.answer(), trace, with_trace));
+  ids.push_back(Tokenizer::kEos);
+  return ids;
+}
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Streams tasks: task `index` of (family, level knobs, seed), index running over the whole run.
+struct TaskSource {
+  uint64_t seed = 0;
+  KnobMap overrides;
+  uint64_t next_index = 0;
+  std::map<std::pair<std::string, int>, Knobs> knobs;
+  const Knobs& knobs_for(const std::string& family, int level) {
+    auto key = std::make_pair(family, level);
+    auto it = knobs.find(key);
+    if (it == knobs.end()) it = knobs.emplace(key, resolve_knobs(find_family(family), level, overrides)).first;
+    return it->second;
+  }
+  pb::Task next(const std::string& family, int level) {
+    return make_task(find_family(family), knobs_for(family, level), level, seed, next_index++);
+  }
+};
+
+struct EvalItem {
+  pb::Task task;
+  std::vector<int> prompt;
+};
+
+EvalResult eval_model(GPT& model, const Tokenizer& tok, const std::vector<pb::Task>& tasks, int batch, int max_new,
+                      std::ostream* completions) {
+  EvalResult r;
+  auto gen = at::detail::createCPUGenerator(0);
+  SampleOptions o;
+  o.max_new = max_new;
+  o.temperature = 0;
+  o.eos = Tokenizer::kEos;
+  model->eval();
+  for (size_t start = 0; start < tasks.size(); start += batch) {
+    const size_t end = std::min(tasks.size(), start + batch);
+    std::vector<std::vector<int>> prompts;
+    for (size_t i = start; i < end; ++i) prompts.push_back(prompt_ids(tok, tasks[i].prompt()));
+    auto outs = sample(model, prompts, o, gen);
+    for (size_t i = start; i < end; ++i) {
+      const std::string text = tok.decode(outs[i - start]);
+      const pb::Score s = score_completion(tasks[i], text);
+      ++r.tasks;
+      r.correct += s.correct();
+      r.format_ok += s.format_ok();
+      r.reward += s.reward();
+      auto& fl = r.by_family_level[{tasks[i].family(), tasks[i].level()}];
+      fl.first += s.correct();
+      ++fl.second;
+      if (completions) {
+        nlohmann::json line{{"id", tasks[i].id()}, {"completion", text}};
+        *completions << line.dump() << "\n";
+      }
+    }
+  }
+  model->train();
+  if (r.tasks) r.reward /= double(r.tasks);
+  return r;
+}
+
+// ---------------- checkpoints ----------------
+
+struct RunState {
+  int64_t step = 0;
+  uint64_t data_index = 0;
+  std::string phase = "sft";
+  int64_t tokens = 0;
+  double seconds = 0;
+};
+
+void save_checkpoint(const fs::path& run_dir, GPT& model, torch::optim::Optimizer& opt, GPT* ref,
+                     const Tokenizer& tok, const TrainConfig& cfg, const Curriculum& cur, const RunState& st) {
+  char name[32];
+  std::snprintf(name, sizeof name, "ckpt-%08lld", static_cast<long long>(st.step));
+  const fs::path final_dir = run_dir / name;
+  const fs::path tmp = run_dir / (std::string(name) + ".tmp");
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  torch::save(model, (tmp / "model.pt").string());
+  torch::save(opt, (tmp / "optim.pt").string());
+  if (ref) torch::save(*ref, (tmp / "ref.pt").string());
+  nlohmann::json state{{"step", st.step},       {"data_index", st.data_index},
+                       {"phase", st.phase},     {"tokens", st.tokens},
+                       {"seconds", st.seconds}, {"config", cfg.to_json()},
+                       {"model", model->cfg.to_json()},
+                       {"curriculum", cur.to_json()},
+                       {"has_ref", ref != nullptr},
+                       {"rng", "per-step generators seeded from (seed, step): nothing else to restore"}};
+  std::ofstream(tmp / "tokenizer.json") << tok.to_json().dump(1);
+  std::ofstream(tmp / "state.json") << state.dump(1);
+  ::sync();
+  fs::remove_all(final_dir);
+  fs::rename(tmp, final_dir);
+  // point run_dir/ckpt at it atomically (symlink renamed over the old one)
+  const fs::path link_tmp = run_dir / "ckpt.link.tmp";
+  fs::remove(link_tmp);
+  fs::create_directory_symlink(name, link_tmp);
+  fs::rename(link_tmp, run_dir / "ckpt");
+  // keep the newest two
+  std::vector<fs::path> old;
+  for (const auto& e : fs::directory_iterator(run_dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt-", 0) == 0 && n.find(".tmp") == std::string::npos && n != name) old.push_back(e.path());
+  }
+  std::sort(old.begin(), old.end());
+  for (size_t i = 0; i + 1 < old.size(); ++i) fs::remove_all(old[i]);
+}
+
+Tokenizer load_tokenizer(const fs::path& ckpt) {
+  return Tokenizer::from_json(nlohmann::json::parse(read_text((ckpt / "tokenizer.json").string())));
+}
+
+GPT load_model(const fs::path& ckpt, const nlohmann::json& state) {
+  GPT m(ModelConfig::from_json(state.at("model")));
+  torch::load(m, (ckpt / "model.pt").string());
+  return m;
+}
+
+double lr_at(double base, int64_t step_in_phase, int64_t phase_steps, int warmup) {
+  if (warmup > 0 && step_in_phase < warmup) return base * double(step_in_phase + 1) / double(warmup);
+  const double t = phase_steps > warmup ? double(step_in_phase - warmup) / double(phase_steps - warmup) : 1.0;
+  return base * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * std::min(1.0, t))));  // cosine to 10%
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+}
+
+std::unique_ptr<torch::optim::AdamW> make_optimizer(GPT& model, double lr, double wd) {
+  return std::make_unique<torch::optim::AdamW>(
+      model->parameters(), torch::optim::AdamWOptions(lr).betas({0.9, 0.99}).weight_decay(wd));
+}
+
+}  // namespace
+
+// ---------------- the run ----------------
+
+TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
+  configure_threads(given.threads);
+  TrainConfig cfg = given;
+  const fs::path run_dir = cfg.run_dir;
+  fs::create_directories(run_dir);
+  const fs::path ckpt = run_dir / "ckpt";
+  const bool resuming = cfg.resume && fs::exists(ckpt);
+  if (cfg.resume && !resuming) log << "no checkpoint in " << run_dir.string() << ": starting fresh\n";
+
+  Tokenizer tok;
+  GPT model{nullptr};
+  RunState st;
+  Curriculum cur;
+  nlohmann::json state;
+  const auto families = parse_families(cfg.family);
+  if (resuming) {
+    state = nlohmann::json::parse(read_text((ckpt / "state.json").string()));
+    tok = load_tokenizer(ckpt);
+    model = load_model(ckpt, state);
+    st.step = state.at("step");
+    st.data_index = state.at("data_index");
+    st.phase = state.at("phase");
+    st.tokens = state.at("tokens");
+    st.seconds = state.at("seconds");
+    cur = Curriculum::from_json(state.at("curriculum"));
+    log << "resuming " << fs::canonical(ckpt).filename().string() << " at step " << st.step << "\n";
+  } else {
+    if (!cfg.init_checkpoint.empty()) {
+      const fs::path init = cfg.init_checkpoint;
+      auto s = nlohmann::json::parse(read_text((init / "state.json").string()));
+      tok = load_tokenizer(init);
+      model = load_model(init, s);
+      log << "initialised from " << init.string() << "\n";
+    } else {
+      std::vector<std::string> names;
+      for (const auto& f : families) names.push_back(f.first);
+      tok = Tokenizer::build_for_families(names);
+      torch::manual_seed(cfg.seed);
+      model = GPT(cfg.model(tok.vocab_size()));
+    }
+    CurriculumConfig cc;
+    cc.band_low = cfg.band_low;
+    cc.band_high = cfg.band_high;
+    cc.min_samples = cfg.min_samples;
+    cc.ema_alpha = cfg.ema_alpha;
+    cc.review_frac = cfg.review_frac;
+    cc.min_level = cfg.min_level;
+    cc.max_level = cfg.max_level;
+    cc.adaptive = cfg.curriculum;
+    cur = Curriculum(cc, families, cfg.level);
+    st.phase = cfg.mode == "grpo" ? "grpo" : "sft";
+  }
+  int64_t params = 0;
+  for (const auto& p : model->parameters()) params += p.numel();
+
+  Store store((run_dir / "verity.sqlite").string());
+  store.open_run(run_dir.filename().string(), cfg.mode, cfg.to_json().dump());
+  if (resuming) {
+    store.rewind(st.step, cur.stats());
+  } else if (!store.steps().empty() || fs::exists(run_dir / "metrics.csv")) {
+    // a fresh start in a used run directory replaces the previous run's statistics
+    log << "starting over in " << run_dir.string() << ": previous statistics and metrics replaced\n";
+    store.rewind(0, {});
+    fs::remove(run_dir / "metrics.csv");
+  }
+  if (!resuming) {  // (an --init-checkpoint is already in memory)
+    fs::remove(run_dir / "ckpt");
+    for (const auto& e : fs::directory_iterator(run_dir))
+      if (e.path().filename().string().rfind("ckpt-", 0) == 0) fs::remove_all(e.path());
+  }
+  if (resuming && fs::exists(run_dir / "metrics.csv")) {
+    // drop the rows of steps after the checkpoint: they are about to be redone
+    std::istringstream in(read_text((run_dir / "metrics.csv").string()));
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      const bool header = line.rfind("step,", 0) == 0;
+      if (header || (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= st.step)) kept += line + "\n";
+    }
+    write_file_atomically((run_dir / "metrics.csv").string(), kept);
+  }
+  const bool csv_exists = fs::exists(run_dir / "metrics.csv");
+  std::ofstream csv(run_dir / "metrics.csv", std::ios::app);
+  if (!csv_exists) csv << "step,phase,loss,reward,pass_rate,kl,entropy,tokens_per_s,lr,seconds,levels\n";
+
+  const int64_t sft_steps = cfg.mode == "sft" ? cfg.max_steps
+                            : cfg.mode == "grpo" ? 0
+                            : (cfg.sft_steps >= 0 ? cfg.sft_steps : cfg.max_steps / 2);
+  const int64_t grpo_steps = cfg.max_steps - sft_steps;
+
+  // phase objects
+  std::unique_ptr<torch::optim::AdamW> opt;
+  GPT ref{nullptr};
+  auto start_phase = [&](const std::string& phase, bool load_saved) {
+    st.phase = phase;
+    opt = make_optimizer(model, phase == "sft" ? cfg.lr : cfg.grpo_lr, cfg.weight_decay);
+    ref = GPT{nullptr};
+    if (phase == "grpo" && cfg.kl_coef > 0) {
+      ref = GPT(model->cfg);
+      if (load_saved && state.value("has_ref", false)) {
+        torch::load(ref, (ckpt / "ref.pt").string());
+      } else {
+        torch::NoGradGuard ng;
+        auto src = model->named_parameters();
+        for (auto& p : ref->named_parameters()) p.value().copy_(src[p.key()]);
+      }
+      ref->eval();
+    }
+    if (load_saved) torch::load(*opt, (ckpt / "optim.pt").string());
+  };
+  start_phase(st.phase, resuming);
+
+  // held-out evaluation set: another seed than the training stream
+  std::vector<pb::Task> eval_set;
+  {
+    TaskSource es;
+    es.overrides = knob_overrides(cfg.knobs);
+    es.seed = mix_seed({cfg.seed, 0xe7a1ull});
+    for (int i = 0; i < cfg.eval_tasks; ++i) {
+      const auto& f = families[static_cast<size_t>(i) % families.size()].first;
+      eval_set.push_back(es.next(f, cfg.level));
+    }
+  }
+  int eval_new = cfg.max_new_tokens;
+  for (const auto& t : eval_set) eval_new = std::max<int>(eval_new, int(gold_ids(tok, t, cfg.sft_trace).size()) + 8);
+  TrainSummary summary;
+  auto run_eval = [&](const char* when) {
+    if (eval_set.empty()) return -1.0;
+    const double t0 = now();
+    auto r = eval_model(model, tok, eval_set, 64, eval_new, nullptr);
+    log << "eval " << when << " step " << st.step << ": accuracy " << std::fixed << std::setprecision(3)
+        << r.accuracy() << " (" << r.correct << "/" << r.tasks << "), format " << double(r.format_ok) / r.tasks
+        << ", level " << cfg.level << ", " << std::setprecision(1) << now() - t0 << " s\n";
+    log.unsetf(std::ios::floatfield);
+    return r.accuracy();
+  };
+
+  log << "run " << run_dir.string() << ": mode " << cfg.mode << ", " << params << " parameters ("
+      << cfg.layers << " layers, width " << cfg.width << ", " << cfg.heads << " heads, " << cfg.pos_encoding
+      << "), vocab " << tok.vocab_size() << ", " << runtime_summary() << "\n";
+  summary.first_eval_accuracy = run_eval("start");
+
+  TaskSource src;
+  src.overrides = knob_overrides(cfg.knobs);
+  src.seed = cfg.seed;
+  src.next_index = st.data_index;
+  const double run_t0 = now();
+  const double seconds_before = st.seconds;
+  const int64_t tokens_before = st.tokens;
+
+  while (st.step < cfg.max_steps) {
+    if (st.phase == "sft" && st.step >= sft_steps) {
+      start_phase("grpo", false);
+      log << "-- phase grpo from step " << st.step << "\n";
+    }
+    const double t0 = now();
+    const int64_t step = st.step + 1;
+    StepRow row;
+    row.step = step;
+    row.phase = st.phase;
+    std::vector<Curriculum::Outcome> outcomes;
+    int64_t tokens = 0;
+    int dropped_groups = 0, injected_groups = 0;
+    const bool sft = st.phase == "sft";
+    const int64_t in_phase = sft ? st.step : st.step - sft_steps;
+    const double lr = lr_at(sft ? cfg.lr : cfg.grpo_lr, in_phase, sft ? sft_steps : grpo_steps, cfg.warmup);
+    set_lr(*opt, lr);
+    row.lr = lr;
+    auto gen = at::detail::createCPUGenerator(mix_seed({cfg.seed, static_cast<uint64_t>(step), 0x5a3b1eull}));
+    if (sft) {
+      auto draws = cur.next_batch(cfg.batch_size, mix_seed({cfg.seed, static_cast<uint64_t>(step), 1}));
+      std::vector<std::vector<int>> prompts, comps;
+      for (const auto& [f, l] : draws) {
+        const pb::Task t = src.next(f, l);
+        prompts.push_back(prompt_ids(tok, t.prompt()));
+        comps.push_back(gold_ids(tok, t, cfg.sft_trace));
+      }
+      Layout lay = make_layout(prompts, comps);
+      const int64_t T = lay.tokens.size(1), P = lay.prompt_len, L = lay.target_mask.size(1);
+      auto logits = model->forward(lay.tokens, lay.positions, lay.valid);
+      auto lsm = torch::log_softmax(logits.narrow(1, 0, T - 1), -1);  // position t predicts token t+1
+      auto lp_all = lsm.gather(2, lay.tokens.narrow(1, 1, T - 1).unsqueeze(-1)).squeeze(-1);
+      auto lp = lp_all.narrow(1, P - 1, L);
+      auto loss = -(lp * lay.target_mask).sum() / lay.target_mask.sum();
+      row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+      if (cfg.sft_prompt_loss > 0 && P > 1) {
+        auto pm = (lay.valid.narrow(1, 1, P - 1) & lay.valid.narrow(1, 0, P - 1)).to(torch::kFloat);
+        loss = loss - cfg.sft_prompt_loss * (lp_all.narrow(1, 0, P - 1) * pm).sum() / pm.sum().clamp_min(1);
+      }
+      torch::Tensor ent;
+      {
+        torch::NoGradGuard ng;
+        auto cl = lsm.narrow(1, P - 1, L);
+        ent = (-(cl.exp() * cl).sum(-1) * lay.target_mask).sum() / lay.target_mask.sum().clamp_min(1);
+      }
+      opt->zero_grad();
+      loss.backward();
+      if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
+      opt->step();
+      // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
+      auto ok = ((lp.detach() > std::log(0.5)).to(torch::kFloat) * lay.target_mask + (1 - lay.target_mask))
+                    .amin(1);
+      for (size_t i = 0; i < draws.size(); ++i)
+        outcomes.push_back({draws[i].first, draws[i].second, ok[i].item<float>() > 0.5f, 0.0});
+      row.entropy = ent.item<double>();
+      tokens = lay.valid.sum().item<int64_t>();
+    } else {
+      const int G = cfg.group_size;
+      auto draws = cur.next_batch(cfg.prompts_per_step, mix_seed({cfg.seed, static_cast<uint64_t>(step), 2}));
+      std::vector<pb::Task> tasks;
+      std::vector<std::vector<int>> prompts;
+      for (const auto& [f, l] : draws) {
+        tasks.push_back(src.next(f, l));
+        for (int g = 0; g < G; ++g) prompts.push_back(prompt_ids(tok, tasks.back().prompt()));
+      }
+      SampleOptions so;
+      so.max_new = cfg.max_new_tokens;
+      so.temperature = cfg.temperature;
+      so.top_p = cfg.top_p;
+      so.eos = Tokenizer::kEos;
+      model->eval();
+      auto comps = sample(model, prompts, so, gen);
+      model->train();
+      for (const auto& c : comps) tokens += static_cast<int64_t>(c.size());
+      std::vector<double> rewards(comps.size());
+      std::vector<bool> correct(comps.size());
+      auto score = [&](size_t i) {
+        const pb::Score s = score_completion(tasks[i / G], tok.decode(comps[i]));
+        const double process = s.steps_checked() > 0 ? double(s.steps_valid()) / s.steps_checked() : 0.0;
+        rewards[i] = cfg.reward_outcome * (s.correct() ? 1.0 : 0.0) + cfg.reward_format * (s.format_ok() ? 1.0 : 0.0) +
+                     cfg.reward_process * process;
+        correct[i] = s.correct();
+      };
+      for (size_t i = 0; i < comps.size(); ++i) score(i);
+      int injected = 0;
+      if (cfg.gold_injection) {
+        for (size_t p = 0; p < tasks.size(); ++p) {
+          bool any = false;
+          for (int g = 0; g < G; ++g) any = any || correct[p * G + g];
+          if (!any) {
+            comps[p * G] = gold_ids(tok, tasks[p], cfg.sft_trace);
+            score(p * G);
+            ++injected;
+          }
+        }
+      }
+      const AdvantageKind kind = parse_advantage(cfg.advantage);
+      std::vector<std::vector<int>> kp, kc;
+      std::vector<double> kadv;
+      double reward_sum = 0;
+      int dropped = 0;
+      for (size_t p = 0; p < tasks.size(); ++p) {
+        std::vector<double> r(rewards.begin() + p * G, rewards.begin() + (p + 1) * G);
+        auto adv = group_advantages(r, kind);
+        for (int g = 0; g < G; ++g) {
+          reward_sum += r[g];
+          outcomes.push_back({draws[p].first, draws[p].second, bool(correct[p * G + g]), std::fabs(adv[g])});
+        }
+        if (cfg.dynamic_sampling && all_equal(r)) {
+          ++dropped;
+          continue;
+        }
+        for (int g = 0; g < G; ++g) {
+          kp.push_back(prompts[p * G + g]);
+          kc.push_back(comps[p * G + g]);
+          kadv.push_back(adv[g]);
+        }
+      }
+      row.reward = reward_sum / double(comps.size());
+      if (!kp.empty()) {
+        Layout lay = make_layout(kp, kc);
+        auto adv = torch::tensor(kadv, torch::kDouble).to(torch::kFloat).unsqueeze(1).expand_as(lay.target_mask);
+        torch::Tensor old_lp, ref_lp;
+        if (cfg.ppo_epochs > 1) {
+          torch::NoGradGuard ng;
+          old_lp = completion_logprobs(model, lay);
+        }
+        if (!ref.is_empty()) {
+          torch::NoGradGuard ng;
+          ref_lp = completion_logprobs(ref, lay);
+        }
+        const auto denom = lay.target_mask.sum().clamp_min(1);
+        for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) {
+          torch::Tensor ent;
+          auto lp = completion_logprobs(model, lay, &ent);
+          auto old = cfg.ppo_epochs > 1 ? old_lp : lp.detach();
+          auto per_tok = grpo_token_loss(lp, old, ref_lp, adv, cfg.clip_low, cfg.clip_high, cfg.kl_coef);
+          auto loss = (per_tok * lay.target_mask).sum() / denom;  // token-level aggregation
+          opt->zero_grad();
+          loss.backward();
+          if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
+          opt->step();
+          row.loss = loss.item<double>();
+          row.entropy = ent.item<double>();
+          if (ref_lp.defined()) {
+            auto d = (ref_lp - lp.detach());
+            row.kl = (((d.exp() - d - 1) * lay.target_mask).sum() / denom).item<double>();
+          }
+        }
+        tokens += lay.valid.sum().item<int64_t>();
+      }
+      dropped_groups = dropped;
+      injected_groups = injected;
+    }
+    auto touched = cur.record(outcomes, step);
+    auto changes = cur.update_levels(step);
+    int64_t ok = 0;
+    for (const auto& o : outcomes) ok += o.success;
+    row.pass_rate = outcomes.empty() ? 0 : double(ok) / double(outcomes.size());
+    if (sft) row.reward = row.pass_rate;
+    const double dt = now() - t0;
+    row.seconds = dt;
+    row.tokens_per_s = dt > 0 ? double(tokens) / dt : 0;
+    st.step = step;
+    st.tokens += tokens;
+    st.seconds += dt;
+    st.data_index = src.next_index;
+    store.log_step(row, touched, changes);
+    std::string levels;
+    for (const auto& [f, w] : families) levels += (levels.empty() ? "" : " ") + f + ":" + std::to_string(cur.level(f));
+    csv << row.step << "," << row.phase << "," << row.loss << "," << row.reward << "," << row.pass_rate << "," << row.kl
+        << "," << row.entropy << "," << row.tokens_per_s << "," << row.lr << "," << row.seconds << "," << levels << "\n";
+    for (const auto& c : changes)
+      log << "curriculum: " << c.family << " level " << c.from_level << " -> " << c.to_level << " (ema pass "
+          << c.ema_pass << ") at step " << c.step << "\n";
+    if (cfg.log_every > 0 && (step % cfg.log_every == 0 || step == 1 || step == cfg.max_steps)) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "step %5lld %-4s loss %.4f reward %.3f pass %.3f kl %.4f ent %.3f tok/s %.0f  %s",
+                    static_cast<long long>(step), row.phase.c_str(), row.loss, row.reward, row.pass_rate, row.kl,
+                    row.entropy, row.tokens_per_s, levels.c_str());
+      log << buf;
+      if (!sft) log << "  (groups skipped " << dropped_groups << ", gold-injected " << injected_groups << ")";
+      log << std::endl;
+    }
+    if (cfg.eval_every > 0 && step % cfg.eval_every == 0 && step != cfg.max_steps) run_eval("during");
+    if ((cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) || step == cfg.max_steps)
+      save_checkpoint(run_dir, model, *opt, ref.is_empty() ? nullptr : &ref, tok, cfg, cur, st);
+  }
+  csv.flush();
+  summary.last_eval_accuracy = run_eval("end");
+  store.set_status("finished");
+  summary.steps_done = static_cast<int>(st.step);
+  summary.seconds = now() - run_t0;
+  const double train_s = st.seconds - seconds_before;
+  summary.tokens_per_s = train_s > 0 ? double(st.tokens - tokens_before) / train_s : 0;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "done: %d steps, %.1f s wall, %.0f tokens/s; accuracy %.3f -> %.3f; checkpoint %s\n",
+                summary.steps_done, summary.seconds, summary.tokens_per_s, summary.first_eval_accuracy,
+                summary.last_eval_accuracy, ckpt.string().c_str());
+  log << buf;
+  return summary;
+}
+
+EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& tasks_path, int batch, int max_new,
+                               std::ostream* completions) {
+  configure_threads(2);
+  const fs::path ck = checkpoint;
+  auto state = nlohmann::json::parse(read_text((ck / "state.json").string()));
+  Tokenizer tok = load_tokenizer(ck);
+  GPT model = load_model(ck, state);
+  const auto tasks = read_tasks(tasks_path);
+  if (max_new <= 0) {
+    const bool trace = state.at("config").value("sft_trace", false);
+    max_new = 16;
+    for (const auto& t : tasks) max_new = std::max<int>(max_new, int(gold_ids(tok, t, trace).size()) + 8);
+  }
+  return eval_model(model, tok, tasks, batch, max_new, completions);
+}
+
+std::string format_eval(const EvalResult& r) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3);
+  out << "accuracy " << r.accuracy() << " (" << r.correct << "/" << r.tasks << "), format ok "
+      << (r.tasks ? double(r.format_ok) / r.tasks : 0.0) << ", mean reward " << r.reward << "\n";
+  for (const auto& [k, v] : r.by_family_level)
+    out << "  " << k.first << " level " << k.second << ": " << (v.second ? double(v.first) / v.second : 0.0) << " ("
+        << v.first << "/" << v.second << ")\n";
+  return out.str();
 }
 
 }  // namespace verity::trainer

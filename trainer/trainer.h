@@ -1,10 +1,162 @@
-// The embedded LibTorch trainer (issue: trainer). Only trainer/ includes torch headers.
+// The embedded LibTorch trainer (issue 7): public, torch-free API. Only trainer/*.cpp and
+// trainer/torch_model.h include torch headers; cli/ and tests/ use this header, tokenizer.h and store.h.
+//
+//   TrainConfig  every knob of a run (JSON round trip; the CLI generates one flag per key)
+//   run_training SFT / GRPO / SFT then GRPO on tasks streamed from the generators, curriculum in SQLite,
+//                atomic checkpoints, --resume
+//   evaluate     greedy decoding of a checkpoint on a task file, scored with the verifiers
+//   Model        a pimpl handle on the transformer, for tests and tools (forward, sampling, save/load)
+//   advantages / policy_token_loss: the GRPO math on plain vectors (the same code the trainer runs)
 #pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace verity::trainer {
 
-// "libtorch <version>, <threads> threads": proves the torch link and reports the runtime.
+// "libtorch <version>, <threads> threads, <blas>": proves the torch link and reports the runtime.
 std::string runtime_summary();
+// Sets the BLAS pool to 1 thread (OpenBLAS fights OpenMP, see DESIGN.md) and torch's intra-op pool
+// to `threads` (0 = keep torch's default). Called by every entry point; cheap to call again.
+void configure_threads(int threads);
+
+struct ModelConfig {
+  int vocab = 0;
+  int layers = 2;
+  int width = 128;
+  int heads = 4;
+  int max_len = 1024;                  // learned positions only; others extrapolate
+  std::string pos_encoding = "rope";   // none | learned | sinusoidal | rope
+  nlohmann::json to_json() const;
+  static ModelConfig from_json(const nlohmann::json& j);
+};
+
+struct TrainConfig {
+  // data
+  std::string family = "causal_transitivity";  // comma list; "name:weight" sets a mixing weight
+  std::string knobs;             // "name=value,..." overrides on top of every level's knobs
+  int level = 1;                 // starting level of every family
+  int min_level = 1;
+  int max_level = 10;
+  uint64_t seed = 1;
+  bool sft_trace = false;        // SFT target = gold trace + answer (else the answer only)
+  double sft_prompt_loss = 1.0;  // weight of next-token loss on the prompt too (helps form copy heads)
+  // run
+  std::string mode = "sft";      // sft | grpo | sft+grpo
+  int max_steps = 60;            // total optimiser steps (both phases)
+  int sft_steps = -1;            // sft+grpo: steps of SFT before GRPO (-1 = half of max_steps)
+  std::string run_dir = "runs/default";
+  bool resume = false;
+  std::string init_checkpoint;   // start from these weights (tokenizer too), fresh optimiser
+  int checkpoint_every = 50;
+  int eval_every = 0;            // 0 = only before and after
+  int eval_tasks = 200;
+  int log_every = 10;
+  int threads = 1;               // 1 measured fastest on 2 busy cores (OpenMP spins when oversubscribed)
+  // model
+  int layers = 2, width = 64, heads = 4, max_len = 1024;
+  std::string pos_encoding = "rope";
+  // optimiser
+  int batch_size = 32;           // SFT sequences per step
+  double lr = 5e-3;
+  double grpo_lr = 3e-4;
+  double weight_decay = 0.0;
+  int warmup = 20;
+  double grad_clip = 1.0;
+  // GRPO
+  int prompts_per_step = 8;
+  int group_size = 8;
+  int max_new_tokens = 8;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  std::string advantage = "grpo";  // grpo | drgrpo (no std) | rloo (leave-one-out)
+  double clip_low = 0.2, clip_high = 0.28;
+  double kl_coef = 0.0;          // k3 estimator against the frozen start-of-GRPO weights
+  int ppo_epochs = 1;
+  bool dynamic_sampling = true;  // drop groups whose rewards are all equal
+  bool gold_injection = false;   // a group with no correct sample gets the gold completion as one sample
+  double reward_outcome = 1.0, reward_format = 0.0, reward_process = 0.0;
+  // curriculum
+  bool curriculum = true;
+  double band_low = 0.2, band_high = 0.8;
+  int min_samples = 256;         // attempts at the current level before the curriculum may move it
+  double ema_alpha = 0.1;
+  double review_frac = 0.0;      // share of a batch drawn from lower levels
+
+  nlohmann::json to_json() const;
+  static TrainConfig from_json(const nlohmann::json& j);  // unknown keys throw std::invalid_argument
+  ModelConfig model(int vocab) const;
+};
+
+struct EvalResult {
+  uint64_t tasks = 0, correct = 0, format_ok = 0;
+  double reward = 0;
+  std::map<std::pair<std::string, int>, std::pair<uint64_t, uint64_t>> by_family_level;  // (correct, total)
+  double accuracy() const { return tasks ? double(correct) / double(tasks) : 0.0; }
+};
+
+struct TrainSummary {
+  int steps_done = 0;
+  double first_eval_accuracy = -1, last_eval_accuracy = -1;
+  double seconds = 0, tokens_per_s = 0;
+};
+
+// Runs a whole training job; progress lines go to `log` (stdout by the CLI).
+TrainSummary run_training(const TrainConfig& config, std::ostream& log);
+
+// Greedy decoding of every task with the checkpoint, scored by verity::score_completion.
+EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& tasks_path, int batch,
+                               int max_new_tokens, std::ostream* completions_jsonl = nullptr);
+std::string format_eval(const EvalResult& result);
+
+// ---- GRPO math (plain vectors; the trainer calls the same functions) ----
+enum class AdvantageKind { Grpo, DrGrpo, Rloo };
+AdvantageKind parse_advantage(const std::string& name);
+// Rewards of one group -> advantages. Grpo: (r - mean) / (std + 1e-4), std with Bessel's correction;
+// DrGrpo: r - mean; Rloo: r_i - mean of the others.
+std::vector<double> group_advantages(const std::vector<double>& rewards, AdvantageKind kind);
+bool all_equal(const std::vector<double>& rewards);
+
+struct TokenLoss {
+  std::vector<double> loss;        // per token
+  std::vector<double> grad_logp;   // d loss / d logp (autograd through the torch implementation)
+};
+// Per-token clipped surrogate: -min(r A, clip(r, 1-low, 1+high) A) + kl_coef * k3(ref, logp).
+TokenLoss policy_token_loss(const std::vector<double>& logp, const std::vector<double>& old_logp,
+                            const std::vector<double>& ref_logp, const std::vector<double>& advantage,
+                            double clip_low, double clip_high, double kl_coef);
+
+// ---- Model handle ----
+class Tokenizer;
+class Model {
+ public:
+  explicit Model(const ModelConfig& config, uint64_t seed = 0);
+  ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  const ModelConfig& config() const;
+  int64_t parameter_count() const;
+  // Logits of right-padded sequences: returns [B, T, V] flattened row-major; T = longest sequence.
+  std::vector<float> logits(const std::vector<std::vector<int>>& batch) const;
+  // Greedy/temperature decoding of left-padded prompts; per row the new tokens (eos included if hit).
+  std::vector<std::vector<int>> generate(const std::vector<std::vector<int>>& prompts, int max_new,
+                                         double temperature, double top_p, bool use_cache, uint64_t seed,
+                                         int eos = -1, std::vector<float>* step_logits = nullptr) const;
+  // Trains on one fixed batch for `steps` Adam steps (next-token loss on every token); returns losses.
+  std::vector<double> fit(const std::vector<std::vector<int>>& batch, int steps, double lr);
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace verity::trainer

@@ -1,0 +1,22 @@
+// verity-train: the trainer's binary (the only one that links libtorch). Users call it as
+// `verity train|eval|curriculum|runtime ...`; verity hands the same arguments over.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "tasks/dataset.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"verity trainer: train, evaluate and inspect small reasoners"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("verity ") + verity::kVersion);
+  verity::cli::add_train_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

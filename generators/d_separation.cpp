@@ -1,0 +1,259 @@
+#include "generators/d_separation.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "tasks/answer_extraction.h"
+#include "tasks/dseparation.h"
+
+namespace verity {
+namespace {
+
+constexpr int kGraphAttempts = 20;     // fresh graphs before giving up on the drawn label
+constexpr int kQueryAttempts = 100;    // (X, Y, Z) draws per graph
+constexpr size_t kTracePaths = 5;      // blocked paths spelled out in a Yes trace
+constexpr size_t kPathSteps = 2000;    // DFS budget of the path enumeration (traces only)
+
+struct Structure {
+  std::string name;  // chain, fork, collider, random
+  EdgeList edges;    // in statement order
+};
+
+Structure build_structure(Rng& rng, const Knobs& knobs) {
+  static const std::vector<std::string> kMixed = {"chain", "fork", "collider", "random"};
+  const int n = static_cast<int>(knobs.get_int("nodes"));
+  Structure s;
+  s.name = knobs.get("structure") == "mixed" ? rng.pick(kMixed) : knobs.get("structure");
+  if (s.name == "chain") s.edges = random_chain(rng, n, knobs.get_real("flip_prob"));
+  else if (s.name == "fork") s.edges = random_tree(rng, n, /*towards_root=*/false);
+  else if (s.name == "collider") s.edges = random_tree(rng, n, /*towards_root=*/true);
+  else s.edges = random_dag(rng, n, knobs.get_real("edge_density"));
+  if (knobs.get("order") == "shuffled") rng.shuffle(s.edges);
+  return s;
+}
+
+// Nodes below a collider (a node with two or more parents): conditioning on one opens that collider.
+std::vector<int> collider_descendants(const DiGraph& g) {
+  const int n = static_cast<int>(boost::num_vertices(g));
+  std::vector<bool> below(n, false);
+  for (int v = 0; v < n; ++v) {
+    if (boost::in_degree(v, g) < 2) continue;
+    const auto reached = reachable_from(g, v);
+    for (int u = 0; u < n; ++u) below[u] = below[u] || reached[u];
+  }
+  std::vector<int> out;
+  for (int u = 0; u < n; ++u)
+    if (below[u]) out.push_back(u);
+  return out;
+}
+
+DSepQuery draw_query(Rng& rng, const Knobs& knobs, const DiGraph& g, const std::vector<int>& opened_by) {
+  const int n = static_cast<int>(boost::num_vertices(g));
+  DSepQuery q;
+  q.x = static_cast<int>(rng.index(n));
+  do q.y = static_cast<int>(rng.index(n)); while (q.y == q.x);
+  const int most = std::min<int>(static_cast<int>(knobs.get_int("conditioning_max")), n - 2);
+  const int size = static_cast<int>(rng.uniform(std::min<int>(knobs.get_int("conditioning_min"), most), most));
+  std::vector<int> pool;
+  for (int v : opened_by)
+    if (v != q.x && v != q.y) pool.push_back(v);
+  if (size > 0 && !pool.empty() && rng.chance(knobs.get_real("collider_descendant_prob")))
+    q.given.push_back(rng.pick(pool));
+  pool.clear();
+  for (int v = 0; v < n; ++v)
+    if (v != q.x && v != q.y && std::find(q.given.begin(), q.given.end(), v) == q.given.end()) pool.push_back(v);
+  rng.shuffle(pool);
+  for (size_t i = 0; static_cast<int>(q.given.size()) < size; ++i) q.given.push_back(pool[i]);
+  std::sort(q.given.begin(), q.given.end());
+  return q;
+}
+
+// The label by two algorithms that share no code; a disagreement is a bug, never a task.
+bool decide(const DiGraph& g, const DSepQuery& q) {
+  const bool moral = d_separated_moral(g, q);
+  if (moral != d_separated_bayes_ball(g, q))
+    throw std::logic_error("d_separation: moral-graph and Bayes-ball labellers disagree");
+  return moral;
+}
+
+struct Drawn {
+  Structure structure;
+  DSepQuery query;
+  bool separated = false;
+};
+
+// The label is drawn first (balanced Yes/No), then graphs and queries until one has it.
+Drawn draw_task(Rng& rng, const Knobs& knobs) {
+  Drawn d;
+  d.separated = rng.chance(0.5);
+  const int n = static_cast<int>(knobs.get_int("nodes"));
+  for (int graph_attempt = 0; graph_attempt < kGraphAttempts; ++graph_attempt) {
+    d.structure = build_structure(rng, knobs);
+    const DiGraph g = make_digraph(n, d.structure.edges);
+    const auto opened_by = collider_descendants(g);
+    for (int attempt = 0; attempt < kQueryAttempts; ++attempt) {
+      d.query = draw_query(rng, knobs, g, opened_by);
+      if (decide(g, d.query) == d.separated) return d;
+    }
+  }
+  throw KnobError(std::string("d_separation: no question with answer ") + (d.separated ? "Yes" : "No") +
+                  " found with these knobs (" + knobs.canonical() +
+                  "); allow larger conditioning sets or another structure");
+}
+
+// ---- rendering ----
+
+std::string set_text(const std::vector<std::string>& names, const std::vector<int>& given) {
+  std::string out = "{";
+  for (size_t i = 0; i < given.size(); ++i) out += (i ? ", " : "") + names[given[i]];
+  return out + "}";
+}
+
+std::string path_text(const DiGraph& g, const std::vector<std::string>& names, const std::vector<int>& path) {
+  std::string out = names[path[0]];
+  for (size_t i = 1; i < path.size(); ++i)
+    out += (boost::edge(path[i - 1], path[i], g).second ? " -> " : " <- ") + names[path[i]];
+  return out;
+}
+
+std::string role_text(const PathNode& node, const std::vector<std::string>& names) {
+  const std::string& v = names[node.node];
+  switch (node.role) {
+    case NodeRole::Collider:
+      if (node.open_descendant >= 0)
+        return v + " is a collider whose descendant " + names[node.open_descendant] +
+               " is in the conditioning set, so it is open.";
+      return node.blocks ? v + " is a collider that is not in the conditioning set and has no descendant in it, so "
+                               "it blocks."
+                         : v + " is a collider in the conditioning set, so it is open.";
+    case NodeRole::Fork:
+      return node.blocks ? v + " is a fork in the conditioning set, so it blocks."
+                         : v + " is a fork not in the conditioning set, so it is open.";
+    default:
+      return node.blocks ? v + " is a chain node in the conditioning set, so it blocks."
+                         : v + " is a chain node not in the conditioning set, so it is open.";
+  }
+}
+
+void add_step(pb::Task& task, const std::string& text, const std::string& rule) {
+  auto* step = task.add_trace();
+  step->set_text(text);
+  step->set_rule(rule);
+}
+
+// "No": one active path, node by node.
+void write_connected_trace(const DiGraph& g, const std::vector<std::string>& names, const DSepQuery& q,
+                           pb::Task& task) {
+  const auto path = find_active_path(g, q, kPathSteps * 50);
+  if (path.empty()) throw std::logic_error("d_separation: labelled d-connected but no active path found");
+  add_step(task, "Consider the path " + path_text(g, names, path) + ".", "path");
+  for (const PathNode& node : classify_path(g, path, q.given).interior) add_step(task, role_text(node, names), "open");
+  add_step(task, "Every node on the path is open, so the path is active: " + names[q.x] + " and " + names[q.y] +
+                     " are not d-separated given " + set_text(names, q.given) + ".",
+           "d_connected");
+}
+
+// "Yes": the blocking node of each path (at most kTracePaths spelled out).
+void write_separated_trace(const DiGraph& g, const std::vector<std::string>& names, const DSepQuery& q,
+                           pb::Task& task) {
+  const PathEnumeration all = enumerate_paths(g, q, kTracePaths, kPathSteps);
+  if (all.complete && all.any_active)
+    throw std::logic_error("d_separation: labelled d-separated but path enumeration found an active path");
+  if (all.complete && all.path_count == 0)
+    add_step(task, "No path of edges connects " + names[q.x] + " and " + names[q.y] + ".", "no_path");
+  for (const PathReport& p : all.paths) {
+    const PathNode& blocker = p.interior[p.first_blocker];
+    add_step(task, "The path " + path_text(g, names, p.path) + " is blocked at " + names[blocker.node] + ": " +
+                       role_text(blocker, names),
+             "blocked");
+  }
+  if (!all.complete || all.path_count > all.paths.size())
+    add_step(task, "Every other path is blocked as well: in the moral graph of the ancestors of " + names[q.x] + ", " +
+                       names[q.y] + " and the conditioning set, removing " + set_text(names, q.given) +
+                       " disconnects them.",
+             "moral_graph");
+  add_step(task, "No path is active, so " + names[q.x] + " and " + names[q.y] + " are d-separated given " +
+                     set_text(names, q.given) + ".",
+           "d_separated");
+}
+
+std::string render_prompt(Rng& rng, const std::vector<std::string>& names, const EdgeList& edges,
+                          const DSepQuery& q, bool natural) {
+  static const std::vector<std::string> kIntros = {
+      "Here are the direct causal relations of a causal graph.", "Consider a causal DAG with these edges.",
+      "Assume the following direct causal relationships, and no others."};
+  std::string prompt = natural ? rng.pick(kIntros) + "\n" : "Causal DAG (X -> Y: X directly causes Y):\n";
+  for (const auto& [from, to] : edges)
+    prompt += natural ? names[from] + " causes " + names[to] + ".\n" : names[from] + " -> " + names[to] + "\n";
+  const std::string z = set_text(names, q.given);
+  prompt += natural ? "Are " + names[q.x] + " and " + names[q.y] + " d-separated given " +
+                          (q.given.empty() ? "the empty set {}" : z) + "?\n"
+                    : "Query: " + names[q.x] + " _||_ " + names[q.y] + " | " + z + " (d-separated)?\n";
+  return prompt + answer_instruction("Yes or No", "Yes");
+}
+
+}  // namespace
+
+std::vector<KnobSpec> DSeparation::knob_specs() const {
+  return {
+      KnobSpec::integer("nodes", "nodes in the DAG", 3, 200, 6),
+      KnobSpec::choice("structure", "chain (flipped edges), fork (out-tree), collider (in-tree), random DAG, or "
+                       "mixed (one of the four per task)", {"chain", "fork", "collider", "random", "mixed"}, "random"),
+      KnobSpec::real("flip_prob", "chain: probability that each edge points backwards", 0, 1, 0.5),
+      KnobSpec::real("edge_density", "random: edges per node (m = round(density x n), at least n-1)", 0, 10, 1.4),
+      KnobSpec::integer("conditioning_min", "smallest conditioning set", 0, 20, 0),
+      KnobSpec::integer("conditioning_max", "largest conditioning set (capped at nodes-2)", 0, 20, 2),
+      KnobSpec::real("collider_descendant_prob", "chance that Z includes a descendant of a collider", 0, 1, 0.25),
+      KnobSpec::choice("order", "order the statements are listed in", {"sequential", "shuffled"}, "sequential"),
+      KnobSpec::integer("name_min", "shortest node name (characters)", 1, 16, 1),
+      KnobSpec::integer("name_max", "longest node name (characters)", 1, 16, 3),
+      KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+}
+
+KnobMap DSeparation::level_knobs(int level) const {
+  struct Row { int nodes; const char* structure; const char* density; int z_min, z_max; const char* order; };
+  static const Row kLadder[] = {
+      {4, "chain", "1.4", 0, 1, "sequential"},  {5, "chain", "1.4", 0, 2, "sequential"},
+      {6, "mixed", "1.4", 0, 2, "sequential"},  {6, "random", "1.4", 0, 2, "sequential"},
+      {8, "random", "1.4", 1, 3, "sequential"}, {10, "chain", "1.4", 1, 3, "shuffled"},
+      {10, "random", "1.4", 1, 3, "shuffled"},  {12, "random", "2", 1, 4, "shuffled"},
+      {15, "random", "2", 2, 5, "shuffled"},    {20, "random", "2", 2, 6, "shuffled"}};
+  const Row& r = kLadder[level - 1];
+  return {{"nodes", std::to_string(r.nodes)}, {"structure", r.structure}, {"edge_density", r.density},
+          {"conditioning_min", std::to_string(r.z_min)}, {"conditioning_max", std::to_string(r.z_max)},
+          {"order", r.order}};
+}
+
+void DSeparation::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  if (knobs.get_int("name_min") > knobs.get_int("name_max"))
+    throw KnobError("knob name_min=" + knobs.get("name_min") + " is above name_max=" + knobs.get("name_max") +
+                    ": set name_min <= name_max");
+  if (knobs.get_int("conditioning_min") > knobs.get_int("conditioning_max"))
+    throw KnobError("knob conditioning_min=" + knobs.get("conditioning_min") + " is above conditioning_max=" +
+                    knobs.get("conditioning_max") + ": set conditioning_min <= conditioning_max");
+  const int n = static_cast<int>(knobs.get_int("nodes"));
+  const auto names = random_names(rng, n, static_cast<int>(knobs.get_int("name_min")),
+                                  static_cast<int>(knobs.get_int("name_max")));
+  const Drawn d = draw_task(rng, knobs);
+  const DiGraph g = make_digraph(n, d.structure.edges);
+
+  auto* instance = task.mutable_causal_graph();
+  for (const auto& name : names) instance->add_nodes(name);
+  for (const auto& [from, to] : d.structure.edges) {
+    auto* e = instance->add_edges();
+    e->set_from(names[from]);
+    e->set_to(names[to]);
+  }
+  instance->set_query_source(names[d.query.x]);
+  instance->set_query_target(names[d.query.y]);
+  for (int z : d.query.given) instance->add_conditioning(names[z]);
+  instance->set_structure(d.structure.name);
+
+  task.set_prompt(render_prompt(rng, names, d.structure.edges, d.query, knobs.get("format") == "natural"));
+  task.set_label(d.separated ? "Yes" : "No");
+  task.set_answer(task.label());
+  if (d.separated) write_separated_trace(g, names, d.query, task);
+  else write_connected_trace(g, names, d.query, task);
+}
+
+}  // namespace verity

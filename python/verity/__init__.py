@@ -1,0 +1,160 @@
+"""Verity from Python: generate verifiable reasoning tasks and score model outputs.
+
+    import verity
+    tasks = verity.generate("causal_transitivity", 100, seed=1, level=3)
+    verity.score(tasks[0], "<answer>Yes</answer>")   # -> {"reward": 1.0, "correct": True, ...}
+
+A task is the dict of one JSONL line written by `verity generate` (protobuf's JSON mapping of
+schemas/verity.proto: 64-bit integers such as `seed` are strings). It carries everything a verifier
+needs, so a completion can be scored from the task alone, in any process.
+
+Reward functions for training frameworks live in verity.rewards and are re-exported here:
+`compute_score` / `compute_score_batch` (verl) and `trl_reward` (TRL).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Mapping
+
+from . import _verity
+
+__version__ = _verity.__version__
+MAX_COMPLETION_BYTES = _verity.MAX_COMPLETION_BYTES
+KnobError = _verity.KnobError
+
+__all__ = [
+    "families", "describe", "generate", "score", "score_batch",
+    "compute_score", "compute_score_batch", "trl_reward", "KnobError",
+]
+
+
+def families() -> list[str]:
+    """Names of the task families, e.g. ["propositional_entailment", "causal_transitivity"]."""
+    return _verity.families()
+
+
+def describe(family: str) -> dict:
+    """A family's summary, answer format, knobs (name, kind, range, default) and level ladder."""
+    return _verity.describe(family)
+
+
+def generate(family: str, n: int, seed: int, level: int | None = None, *, start: int = 0,
+             threads: int = 0, **knobs: Any) -> list[dict]:
+    """Tasks start..start+n-1 of (family, level and knobs, seed) as dicts.
+
+    Knobs override the level ladder (`verity.describe(family)["knobs"]` lists them); without a level
+    they start from their defaults and the tasks carry level 0. The result equals the lines of
+    `verity generate` with the same arguments, for any `threads` (0 = all cores).
+    Unknown families raise ValueError, bad knobs raise verity.KnobError (a ValueError).
+    """
+    if n < 0 or seed < 0 or start < 0:
+        raise ValueError("n, seed and start must be non-negative")
+    knob_text = {name: _knob_text(value) for name, value in knobs.items()}
+    lines = _verity.generate_json(family, n, seed, level or 0, knob_text, start, threads)
+    return [json.loads(line) for line in lines]
+
+
+def score(task: Mapping | str, completion: Any) -> dict:
+    """Scores one completion against one task (a dict or its JSON text).
+
+    Returns {task_id, family, level, reward, correct, format_ok, extracted_answer, steps_checked,
+    steps_valid, reason}. The completion is untrusted: any text, bytes, None or a chat message list
+    gives a score (zero with a reason when it cannot be read), never an exception. A task that is not
+    a Task record raises ValueError, because that is a bug in the data pipeline, not in the model.
+    """
+    text, problem = _completion_bytes(completion)
+    if problem:
+        return _unreadable(task_json(task), problem)
+    return _verity.score_json(task_json(task), text)
+
+
+def score_batch(tasks: Iterable[Mapping | str], completions: Iterable[Any], threads: int = 0) -> list[dict]:
+    """Scores completions[i] against tasks[i] in parallel (oneTBB, GIL released); same dicts as score()."""
+    task_texts = [task_json(t) for t in tasks]
+    converted = [_completion_bytes(c) for c in completions]
+    if len(task_texts) != len(converted):
+        raise ValueError(f"score_batch: {len(task_texts)} tasks but {len(converted)} completions")
+    # Completions that cannot be read at all are scored as empty text, then given the reason.
+    scores = _verity.score_batch_json(task_texts, [text for text, _ in converted], threads)
+    for s, (_, problem) in zip(scores, converted):
+        if problem:
+            _mark_unreadable(s, problem)
+    return scores
+
+
+def task_json(task: Mapping | str | bytes) -> str:
+    """The JSON text of a task given as a dict (also one read back from Parquet / Arrow) or as text.
+
+    Arrow-backed datasets fill fields a row lacks with None (e.g. another family's instance or knobs);
+    those are dropped so the record parses as the original.
+    """
+    if isinstance(task, (str, bytes)):
+        return task.decode("utf-8") if isinstance(task, bytes) else task
+    if not isinstance(task, Mapping):
+        raise ValueError(f"a task must be a dict or JSON text, not {type(task).__name__}")
+    return json.dumps(_drop_none(task), default=_plain)
+
+
+def _knob_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _completion_bytes(completion: Any) -> tuple[bytes, str]:
+    """(UTF-8 bytes of the completion, "" ) or (b"", why it cannot be read). Never raises."""
+    if isinstance(completion, (list, Mapping)):  # chat format: the last assistant message is the answer
+        messages = completion if isinstance(completion, list) else [completion]
+        completion = _last_message_content(messages)
+        if not isinstance(completion, (str, bytes)):
+            return b"", "chat completion has no assistant message with text content"
+    if not isinstance(completion, (str, bytes, bytearray)):
+        return b"", f"completion is {type(completion).__name__}, not text"
+    # Checked before converting so a huge completion is never copied (a str has at least len() bytes).
+    if len(completion) > MAX_COMPLETION_BYTES:
+        return b"", f"completion is over the {MAX_COMPLETION_BYTES}-byte limit"
+    try:
+        # Only valid UTF-8 is scored, as in `verity score` (whose JSON reader rejects anything else).
+        if isinstance(completion, str):
+            return completion.encode("utf-8"), ""
+        bytes(completion).decode("utf-8")
+        return bytes(completion), ""
+    except UnicodeError:
+        return b"", "completion is not valid UTF-8 text"
+
+
+def _last_message_content(messages: list) -> Any:
+    for message in reversed(messages):
+        if isinstance(message, Mapping) and message.get("role", "assistant") == "assistant":
+            return message.get("content")
+    return None
+
+
+def _unreadable(task_text: str, problem: str) -> dict:
+    result = _verity.score_json(task_text, b"")
+    _mark_unreadable(result, problem)
+    return result
+
+
+def _mark_unreadable(result: dict, problem: str) -> None:
+    result.update(reward=0.0, correct=False, format_ok=False, extracted_answer="", reason=problem)
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_drop_none(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars from pandas / Arrow conversions
+        return _drop_none(value.tolist())
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+from .rewards import compute_score, compute_score_batch, trl_reward  # noqa: E402  (needs the names above)

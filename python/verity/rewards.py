@@ -1,0 +1,78 @@
+"""Reward functions with the signatures verl and TRL call. Datasets written by
+`verity export --for verl|trl` carry the whole task record, so these need nothing else.
+
+verl (custom_reward_function.path=<this file or a wrapper>, custom_reward_function.name=compute_score):
+    compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs) -> dict
+        The task record is read from `extra_info` (the Task fields, as `verity export --for verl`
+        writes them). Without it, a `data_source` of "verity/<family>" and `ground_truth` suffice for
+        families whose answer is a label. Returns {"score": reward, "acc": 0/1, "format_ok": 0/1}:
+        numbers only, because verl averages every key into metrics.
+    compute_score_batch(data_sources, solution_strs, ground_truths, extra_infos, **kwargs) -> list[dict]
+        The same for verl's BatchRewardManager (reward_model.reward_manager=batch), scored in parallel.
+
+TRL (GRPOTrainer(reward_funcs=verity.trl_reward, ...)):
+    trl_reward(prompts, completions, **dataset_columns) -> list[float]
+        Completions may be strings or chat message lists; the task is rebuilt from the dataset's
+        columns (the Task fields that `verity export --for trl` writes), which TRL passes by name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping, Sequence
+
+import verity
+from . import _verity
+
+DATA_SOURCE_PREFIX = "verity/"
+_TASK_FIELDS = frozenset(_verity.task_fields())
+
+
+def compute_score(data_source: str, solution_str: Any, ground_truth: Any, extra_info: Any = None,
+                  **kwargs: Any) -> dict:
+    task = _verl_task(data_source, ground_truth, extra_info)
+    return _verl_result(verity.score(task, solution_str))
+
+
+def compute_score_batch(data_sources: Sequence[str], solution_strs: Sequence[Any],
+                        ground_truths: Sequence[Any], extra_infos: Sequence[Any] | None = None,
+                        **kwargs: Any) -> list[dict]:
+    extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
+    tasks = [_verl_task(d, g, e) for d, g, e in zip(data_sources, ground_truths, extra_infos)]
+    return [_verl_result(s) for s in verity.score_batch(tasks, solution_strs)]
+
+
+def trl_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
+    tasks = [_trl_task(i, prompts, columns) for i in range(len(completions))]
+    return [s["reward"] for s in verity.score_batch(tasks, completions)]
+
+
+def _verl_result(s: dict) -> dict:
+    return {"score": s["reward"], "acc": float(s["correct"]), "format_ok": float(s["format_ok"])}
+
+
+def _verl_task(data_source: str, ground_truth: Any, extra_info: Any) -> Mapping | str:
+    if isinstance(extra_info, str):
+        return extra_info  # the record as JSON text
+    if isinstance(extra_info, Mapping):
+        if "task" in extra_info and "family" not in extra_info:
+            return extra_info["task"]
+        if "family" in extra_info:
+            return extra_info
+    if isinstance(data_source, str) and data_source.startswith(DATA_SOURCE_PREFIX):
+        # No record: a label family can still be scored from its name and the gold answer.
+        return {"family": data_source[len(DATA_SOURCE_PREFIX):], "answer": str(ground_truth)}
+    raise ValueError(f"no Verity task for data_source {data_source!r}: pass the task record as extra_info "
+                     "(`verity export --for verl` does) or use data_source 'verity/<family>'")
+
+
+def _trl_task(i: int, prompts: Sequence[Any], columns: Mapping[str, Any]) -> dict:
+    if "task" in columns and "family" not in columns:
+        task = columns["task"][i]
+        return json.loads(task) if isinstance(task, str) else task
+    task = {name: values[i] for name, values in columns.items() if name in _TASK_FIELDS}
+    if prompts is not None and i < len(prompts) and isinstance(prompts[i], str):
+        task["prompt"] = prompts[i]
+    elif not isinstance(task.get("prompt"), str):
+        task.pop("prompt", None)  # a chat-format prompt is not the record's text; verifiers do not need it
+    return task

@@ -1,0 +1,211 @@
+// The compiled half of the Python package `verity` (imported as verity._verity).
+// It exchanges tasks as JSON text (protobuf's JSON mapping, the same bytes as a JSONL line) and
+// returns scores as dicts; python/verity/__init__.py turns this into the public API.
+// Heavy loops (generate, score_batch) release the GIL and run on oneTBB.
+#include <google/protobuf/util/json_util.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tasks/answer_extraction.h"
+#include "tasks/dataset.h"
+#include "tasks/registry.h"
+#include "verifiers/scoring.h"
+
+namespace py = pybind11;
+
+namespace verity::python {
+namespace {
+
+// Runs fn inside an arena of `threads` workers (0 = all cores) so callers can bound the parallelism.
+template <class Fn>
+void in_arena(int threads, Fn&& fn) {
+  tbb::task_arena arena(threads > 0 ? threads : tbb::info::default_concurrency());
+  arena.execute(std::forward<Fn>(fn));
+}
+
+// Parses one Task from JSON. Unknown fields are ignored because training frameworks add their own
+// columns (split, index ...) next to the record. Returns an error text instead of throwing so a
+// batch can name the offending item.
+std::string parse_task(const std::string& json, pb::Task& task) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &task, options);
+  if (!status.ok()) return "not a Task record: " + std::string(status.message());
+  if (task.family().empty()) return "the task record has no 'family'";
+  return {};
+}
+
+// Parsed tasks by their JSON text. Parsing a record costs far more than scoring a label, and RL
+// frameworks score the same task once per sampled completion (a GRPO group, verl's per-sample
+// calls), so recently seen records are kept. Bounded: emptied when full.
+class TaskCache {
+ public:
+  using Entry = std::shared_ptr<const pb::Task>;
+  // Returns the task, or null with `error` set.
+  Entry get(const std::string& json, std::string& error) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = tasks_.find(json); it != tasks_.end()) return it->second;
+    }
+    auto task = std::make_shared<pb::Task>();
+    error = parse_task(json, *task);
+    if (!error.empty()) return nullptr;
+    std::lock_guard lock(mutex_);
+    if (tasks_.size() >= kMaxEntries || bytes_ + json.size() > kMaxBytes) {
+      tasks_.clear();
+      bytes_ = 0;
+    }
+    if (tasks_.emplace(json, task).second) bytes_ += json.size();
+    return task;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 8192;
+  static constexpr size_t kMaxBytes = 16 << 20;  // of JSON text; the parsed records take about as much again
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> tasks_;
+  size_t bytes_ = 0;
+};
+
+TaskCache& task_cache() {
+  static TaskCache cache;
+  return cache;
+}
+
+py::dict score_to_dict(const pb::Score& s) {
+  py::dict d;
+  d["task_id"] = s.task_id();
+  d["family"] = s.family();
+  d["level"] = s.level();
+  d["reward"] = s.reward();
+  d["correct"] = s.correct();
+  d["format_ok"] = s.format_ok();
+  // Extracted text comes from the model: decode leniently so invalid UTF-8 never raises.
+  d["extracted_answer"] = py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(s.extracted_answer().data(), s.extracted_answer().size(), "replace"));
+  d["steps_checked"] = s.steps_checked();
+  d["steps_valid"] = s.steps_valid();
+  d["reason"] = py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(s.reason().data(), s.reason().size(), "replace"));
+  return d;
+}
+
+py::list family_names() {
+  py::list names;
+  for (const Family* f : all_families()) names.append(f->name());
+  return names;
+}
+
+py::dict describe(const std::string& name) {
+  const Family& f = find_family(name);
+  py::list knobs;
+  for (const auto& k : f.knob_specs()) {
+    py::dict knob;
+    knob["name"] = k.name;
+    knob["kind"] = k.kind == KnobSpec::Kind::Int ? "int" : k.kind == KnobSpec::Kind::Real ? "real" : "choice";
+    knob["range"] = k.range_text();
+    knob["default"] = k.default_value;
+    knob["description"] = k.description;
+    knobs.append(knob);
+  }
+  py::dict levels;
+  for (int l = 1; l <= f.max_level(); ++l) levels[py::int_(l)] = f.level_knobs(l);
+  py::dict d;
+  d["name"] = f.name();
+  d["summary"] = f.summary();
+  d["answer_format"] = f.answer_format();
+  d["max_level"] = f.max_level();
+  d["knobs"] = knobs;
+  d["levels"] = levels;
+  return d;
+}
+
+// Task i of (family, knobs, seed) for i in [start, start + n), as JSON lines. Same bytes as
+// `verity generate` writes, for any thread count.
+std::vector<std::string> generate_json(const std::string& family_name, uint64_t n, uint64_t seed, int level,
+                                       const KnobMap& overrides, uint64_t start, int threads) {
+  const Family& family = find_family(family_name);
+  const Knobs knobs = resolve_knobs(family, level, overrides);  // throws KnobError before any work
+  std::vector<std::string> out(n);
+  py::gil_scoped_release release;
+  in_arena(threads, [&] {
+    tbb::parallel_for(uint64_t{0}, n, [&](uint64_t i) {
+      out[i] = to_json_line(make_task(family, knobs, level, seed, start + i));
+    });
+  });
+  return out;
+}
+
+// The task is trusted data (a bad record is a pipeline bug: raise); the completion is untrusted
+// model text (never raises: score_completion turns every problem into a zero Score with a reason).
+py::dict score_one(const std::string& task_json, const std::string& completion) {
+  pb::Score score;
+  std::string error;
+  {
+    py::gil_scoped_release release;
+    if (const auto task = task_cache().get(task_json, error)) score = score_completion(*task, completion);
+  }
+  if (!error.empty()) throw py::value_error(error);
+  return score_to_dict(score);
+}
+
+py::list score_many(const std::vector<std::string>& task_jsons, const std::vector<std::string>& completions,
+                    int threads) {
+  if (task_jsons.size() != completions.size())
+    throw py::value_error("score_batch: " + std::to_string(task_jsons.size()) + " tasks but " +
+                          std::to_string(completions.size()) + " completions");
+  const size_t n = task_jsons.size();
+  std::vector<pb::Score> scores(n);
+  std::vector<std::string> errors(n);
+  {
+    py::gil_scoped_release release;
+    in_arena(threads, [&] {
+      tbb::parallel_for(size_t{0}, n, [&](size_t i) {
+        if (const auto task = task_cache().get(task_jsons[i], errors[i]))
+          scores[i] = score_completion(*task, completions[i]);
+      });
+    });
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (!errors[i].empty()) throw py::value_error("task " + std::to_string(i) + ": " + errors[i]);
+  py::list out;
+  for (const auto& s : scores) out.append(score_to_dict(s));
+  return out;
+}
+
+std::vector<std::string> task_field_names() {
+  std::vector<std::string> names;
+  const auto* descriptor = pb::Task::descriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) names.push_back(descriptor->field(i)->name());
+  return names;
+}
+
+}  // namespace
+}  // namespace verity::python
+
+PYBIND11_MODULE(_verity, m) {
+  using namespace verity::python;
+  m.doc() = "Verity's C++ core: task generation and verifiers (use the `verity` package, not this module)";
+  m.attr("__version__") = verity::kVersion;
+  m.attr("MAX_COMPLETION_BYTES") = verity::kMaxCompletionBytes;
+  py::register_exception<verity::KnobError>(m, "KnobError", PyExc_ValueError);
+
+  m.def("families", &family_names, "Names of the registered task families.");
+  m.def("describe", &describe, py::arg("family"), "Knobs, level ladder and answer format of one family.");
+  m.def("task_fields", &task_field_names, "Field names of the Task record (schemas/verity.proto).");
+  m.def("generate_json", &generate_json, py::arg("family"), py::arg("n"), py::arg("seed"), py::arg("level") = 0,
+        py::arg("knobs") = verity::KnobMap{}, py::arg("start") = 0, py::arg("threads") = 0,
+        "Tasks [start, start+n) of (family, level/knobs, seed) as JSON lines.");
+  m.def("score_json", &score_one, py::arg("task_json"), py::arg("completion"),
+        "Scores one completion (bytes) against one task (JSON text).");
+  m.def("score_batch_json", &score_many, py::arg("task_jsons"), py::arg("completions"), py::arg("threads") = 0,
+        "Scores completions[i] against task_jsons[i] in parallel with the GIL released.");
+}

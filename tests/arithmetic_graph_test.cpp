@@ -1,0 +1,394 @@
+#include "generators/arithmetic_graph.h"
+
+#include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "family_properties.h"
+#include "verifiers/arithmetic_trace.h"
+
+namespace {
+
+using namespace verity;
+using Values = std::map<std::string, long>;
+
+long reduce(long v, long m) { return m ? ((v % m) + m) % m : v; }
+
+long apply(const pb::ArithmeticQuantity& q, const Values& values, long m) {
+  long a = values.at(q.operands(0));
+  if (q.op() == "sub") return reduce(a - values.at(q.operands(1)), m);
+  if (q.op() == "mul") return reduce(a * values.at(q.operands(1)), m);
+  for (int k = 1; k < q.operands_size(); ++k) a += values.at(q.operands(k));
+  return reduce(a, m);
+}
+
+// Independent solver: propagates the stated facts only (values and definitions), solving any
+// definition with exactly one unknown, forwards or backwards, until nothing changes.
+Values propagate(const pb::ArithmeticGraphInstance& inst) {
+  const long m = inst.modulus();
+  Values known;
+  for (const auto& q : inst.quantities())
+    if (q.value_stated()) known[q.name()] = q.value();
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& q : inst.quantities()) {
+      if (!q.definition_stated()) continue;
+      std::vector<std::string> unknown;
+      if (!known.count(q.name())) unknown.push_back(q.name());
+      for (const auto& o : q.operands())
+        if (!known.count(o)) unknown.push_back(o);
+      if (unknown.size() != 1) continue;
+      const std::string& x = unknown[0];
+      if (x == q.name()) {
+        known[x] = apply(q, known, m);
+      } else if (q.op() == "add" || q.op() == "sum") {
+        long v = known.at(q.name());
+        for (const auto& o : q.operands())
+          if (o != x) v -= known.at(o);
+        known[x] = reduce(v, m);
+      } else if (q.op() == "sub") {
+        known[x] = x == q.operands(0) ? reduce(known.at(q.name()) + known.at(q.operands(1)), m)
+                                      : reduce(known.at(q.operands(0)) - known.at(q.name()), m);
+      } else {  // mul: solvable by exact division over the integers only
+        const long other = known.at(q.operands(0) == x ? q.operands(1) : q.operands(0));
+        if (m || other == 0 || known.at(q.name()) % other != 0) continue;
+        known[x] = known.at(q.name()) / other;
+      }
+      changed = true;
+    }
+  }
+  return known;
+}
+
+// A world: every quantity's value. Consistent when it meets every stated value and definition.
+std::string inconsistency(const pb::ArithmeticGraphInstance& inst, const Values& world) {
+  for (const auto& q : inst.quantities()) {
+    if (q.value_stated() && world.at(q.name()) != q.value()) return q.name() + " breaks its stated value";
+    if (q.definition_stated() && !q.op().empty() && world.at(q.name()) != apply(q, world, inst.modulus()))
+      return q.name() + " breaks its definition";
+  }
+  return "";
+}
+
+// Unanswerable: a second world, also consistent with every stated fact, where the query differs
+// (forward: perturb the withheld quantity; reverse: perturb the hidden quantity asked for).
+std::string second_world_check(const pb::ArithmeticGraphInstance& inst) {
+  Values original, world;
+  for (const auto& q : inst.quantities()) original[q.name()] = q.value();
+  const std::string perturbed = inst.mode() == "forward" ? inst.removed() : inst.query();
+  for (const auto& q : inst.quantities()) {
+    if (q.name() == perturbed) world[q.name()] = reduce(q.value() + 1, inst.modulus());
+    else if (q.op().empty() || !q.definition_stated()) world[q.name()] = q.value();
+    else world[q.name()] = apply(q, world, inst.modulus());
+  }
+  if (auto why = inconsistency(inst, world); !why.empty()) return "second world inconsistent: " + why;
+  if (world.at(inst.query()) == original.at(inst.query())) return "second world gives the same answer";
+  return "";
+}
+
+std::string gold_solution(const pb::Task& task) {
+  std::string text;
+  for (const auto& step : task.trace()) text += step.text() + "\n";
+  return text;
+}
+
+int define_steps(const pb::Task& task) {
+  int n = 0;
+  for (const auto& step : task.trace()) n += step.text().rfind("Define ", 0) == 0;
+  return n;
+}
+
+// Replaces the result of gold step `k` (0-based) with a wrong number.
+std::string corrupt_step(const pb::Task& task, int k) {
+  std::string text;
+  for (int i = 0; i < task.trace_size(); ++i) {
+    std::string line = task.trace(i).text();
+    if (i == k) {
+      const size_t eq = line.rfind("= ");
+      const long wrong = std::stol(line.substr(eq + 2)) + 1;
+      line = line.substr(0, eq + 2) + std::to_string(wrong) + ".";
+    }
+    text += line + "\n";
+  }
+  return text;
+}
+
+std::string cross_check(const pb::Task& task, uint64_t salt) {
+  const auto& inst = task.arithmetic_graph();
+  Values truth;
+  for (const auto& q : inst.quantities()) truth[q.name()] = q.value();
+  if (auto why = inconsistency(inst, truth); !why.empty()) return "stored values: " + why;
+  const Values known = propagate(inst);
+  const bool answerable = task.answer() != kCannotBeDetermined;
+  if (answerable != inst.answerable() || task.label() != (answerable ? "answerable" : "unanswerable"))
+    return "label " + task.label() + " does not match answer " + task.answer();
+  if (answerable) {
+    if (!known.count(inst.query())) return "the independent solver cannot determine the query";
+    if (std::to_string(known.at(inst.query())) != task.answer()) return "independent solver says " + std::to_string(known.at(inst.query()));
+  } else {
+    if (known.count(inst.query())) return "the independent solver determines an unanswerable query";
+    if (auto why = second_world_check(inst); !why.empty()) return why;
+  }
+  if (inst.mode() == "reverse") {  // the asked quantity's value is withheld, a later one's is given
+    for (const auto& q : inst.quantities()) {
+      if (q.name() == inst.query() && q.value_stated()) return "reverse mode states the asked value";
+      if (q.name() == inst.given() && !q.value_stated()) return "reverse mode does not state the given value";
+    }
+  }
+  // Gold solution: full marks with a full process score; an abstention or a neighbour scores 0.
+  const std::string solution = gold_solution(task);
+  for (const std::string& form : {solution + "<answer>" + task.answer() + "</answer>",
+                                  solution + "Answer: " + task.answer(), solution + "\\boxed{" + task.answer() + "}"}) {
+    const auto s = score_completion(task, form);
+    if (s.reward() != 1.0 || !s.correct() || !s.format_ok()) return "gold scored " + s.reason();
+    if (s.steps_checked() != define_steps(task) || s.steps_valid() != s.steps_checked() || s.steps_checked() == 0)
+      return "gold trace: " + s.reason();
+  }
+  std::vector<std::string> wrong = {answerable ? std::string(kCannotBeDetermined) : "0", "unknown"};
+  if (answerable) wrong = {kCannotBeDetermined, std::to_string(std::stol(task.answer()) + 1),
+                           std::to_string(std::stol(task.answer()) - 1)};
+  else wrong = {"0", "1", "42"};
+  for (const auto& w : wrong)
+    if (const auto s = score_completion(task, solution + "<answer>" + w + "</answer>"); s.reward() != 0.0 || s.correct())
+      return "wrong answer " + w + " scored " + s.reason();
+  // One corrupted operation step: exactly that step is invalid and named.
+  std::vector<int> operation_steps;
+  for (int i = 0; i < task.trace_size(); ++i)
+    if (task.trace(i).rule() != "given" && task.trace(i).rule() != "cannot_be_determined") operation_steps.push_back(i);
+  if (!operation_steps.empty()) {
+    const int k = operation_steps[salt % operation_steps.size()];
+    const TraceReport r = check_arithmetic_trace(inst, corrupt_step(task, k));
+    if (r.first_invalid != k + 1 || r.steps_valid != r.steps_checked - 1)
+      return "corrupted step " + std::to_string(k + 1) + " reported as " + std::to_string(r.first_invalid) + " (" +
+             r.first_problem + ")";
+  }
+  return "";
+}
+
+// Gold verifies (outcome and process), wrong answers fail, the independent solver agrees, ids unique.
+void check_properties(int level, const KnobMap& overrides, uint64_t count) {
+  const Family& family = find_family("arithmetic_graph");
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::set<std::string> ids;
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, /*seed=*/11, i);
+    std::string failure = cross_check(task, i);
+    std::lock_guard lock(mutex);
+    if (!ids.insert(task.id()).second) failure += "duplicate id";
+    if (!failure.empty() && failures.size() < 5) failures.push_back("task " + std::to_string(i) + ": " + failure);
+  });
+  for (const auto& f : failures) ADD_FAILURE() << "level " << level << " " << f;
+  EXPECT_EQ(ids.size(), count);
+}
+
+class ArithmeticGraphLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(ArithmeticGraphLevels, GoldVerifiesWrongFailsCrossChecked) { check_properties(GetParam(), {}, 2000); }
+TEST_P(ArithmeticGraphLevels, UnanswerableAndReverseCrossChecked) {
+  check_properties(GetParam(), {{"unanswerable", "0.3"}, {"mode", "mixed"}}, 2000);
+}
+TEST_P(ArithmeticGraphLevels, ModulusAndSymbolicCrossChecked) {
+  check_properties(GetParam(), {{"unanswerable", "0.3"}, {"mode", "mixed"}, {"modulus", "7"}, {"format", "symbolic"}},
+                   500);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, ArithmeticGraphLevels, ::testing::Range(1, 11));
+
+TEST(ArithmeticGraph, DifficultyRisesWithLevel) {
+  const Family& f = find_family("arithmetic_graph");
+  double previous = 0;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    double operations = 0;
+    for (uint64_t i = 0; i < 200; ++i) {
+      const auto task = make_task(f, knobs, level, 3, i);
+      operations += task.arithmetic_graph().operations();
+      EXPECT_EQ(task.arithmetic_graph().operations(), knobs.get_int("operations"));  // answerable: all of them
+    }
+    EXPECT_GT(operations / 200, previous) << "level " << level;
+    previous = operations / 200;
+  }
+  EXPECT_GE(previous, 30);
+}
+
+TEST(ArithmeticGraph, UnanswerableShareFollowsTheKnob) {
+  const Family& f = find_family("arithmetic_graph");
+  for (const char* share : {"0", "0.3", "1"}) {
+    const Knobs knobs = resolve_knobs(f, 5, {{"unanswerable", share}, {"mode", "mixed"}});
+    int unanswerable = 0, reverse = 0;
+    for (uint64_t i = 0; i < 1000; ++i) {
+      const auto task = make_task(f, knobs, 5, 4, i);
+      unanswerable += task.answer() == kCannotBeDetermined;
+      reverse += task.arithmetic_graph().mode() == "reverse";
+    }
+    EXPECT_NEAR(unanswerable / 1000.0, std::stod(share), 0.05) << share;
+    EXPECT_NEAR(reverse / 1000.0, 0.5, 0.06);
+  }
+}
+
+TEST(ArithmeticGraph, ValuesStaySmall) {
+  const Family& f = find_family("arithmetic_graph");
+  for (const char* modulus : {"0", "5"}) {
+    const Knobs knobs = resolve_knobs(f, 10, {{"modulus", modulus}, {"mode", "mixed"}});
+    for (uint64_t i = 0; i < 300; ++i) {
+      const auto task = make_task(f, knobs, 10, 6, i);
+      for (const auto& q : task.arithmetic_graph().quantities()) {
+        ASSERT_GE(q.value(), 0) << q.name();
+        ASSERT_LE(q.value(), std::string(modulus) == "5" ? 4 : 99) << q.name();
+      }
+    }
+  }
+}
+
+TEST(ArithmeticGraph, AbstainingWhereAnAnswerExistsScoresZero) {
+  const Family& f = find_family("arithmetic_graph");
+  const auto task = make_task(f, resolve_knobs(f, 3, {}), 3, 1, 0);
+  ASSERT_NE(task.answer(), kCannotBeDetermined);
+  for (const char* text : {"<answer>cannot be determined</answer>", "<answer>Unknown.</answer>"}) {
+    const auto s = score_completion(task, text);
+    EXPECT_EQ(s.reward(), 0.0);
+    EXPECT_TRUE(s.format_ok()) << s.reason();
+  }
+}
+
+TEST(ArithmeticTrace, ToleratesCaseWhitespaceBulletsAndUnicodeTimes) {
+  const Family& f = find_family("arithmetic_graph");
+  const Knobs knobs = resolve_knobs(f, 6, {});
+  for (uint64_t i = 0; i < 50; ++i) {
+    const auto task = make_task(f, knobs, 6, 2, i);
+    std::string text;
+    int n = 0;
+    for (const auto& step : task.trace()) {
+      std::string line = step.text();
+      for (auto& c : line) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      size_t x;
+      while ((x = line.find(" X ")) != std::string::npos) line.replace(x, 3, " \xC3\x97 ");
+      text += std::to_string(++n) + ".   " + line + "  \n\nSome prose in between.\n";
+    }
+    const auto r = check_arithmetic_trace(task.arithmetic_graph(), text);
+    EXPECT_EQ(r.steps_valid, r.steps_checked) << r.first_problem << "\n" << text;
+    EXPECT_EQ(r.steps_checked, define_steps(task));
+  }
+}
+
+TEST(ArithmeticTrace, CatchesUndefinedVariablesWrongValuesAndUnstatedRelations) {
+  const Family& f = find_family("arithmetic_graph");
+  const auto task = make_task(f, resolve_knobs(f, 4, {}), 4, 9, 0);
+  const auto& inst = task.arithmetic_graph();
+  // Dropping the first step leaves its variable undefined for whoever uses it.
+  std::string without_first;
+  for (int i = 1; i < task.trace_size(); ++i) without_first += task.trace(i).text() + "\n";
+  EXPECT_LT(check_arithmetic_trace(inst, without_first).steps_valid, task.trace_size() - 1);
+  // Stating a computed quantity's value without an operation is not a step the facts give.
+  const std::string query = inst.query();
+  const auto r = check_arithmetic_trace(inst, "Define " + query + " as Q; so Q = " + task.answer() + ".");
+  EXPECT_EQ(r.steps_checked, 1);
+  EXPECT_EQ(r.steps_valid, 0);
+  EXPECT_NE(r.first_problem.find("compute"), std::string::npos) << r.first_problem;
+  EXPECT_EQ(check_arithmetic_trace(inst, "Define nothing at all as Z; so Z = 1.").steps_valid, 0);
+}
+
+// A hand-made instance: a = 2, b = 2 given; c = a + b stated; d = c - a with its definition withheld.
+pb::ArithmeticGraphInstance tiny_instance() {
+  pb::ArithmeticGraphInstance inst;
+  auto add = [&](const std::string& name, const std::string& op, std::vector<std::string> operands, int value,
+                 bool value_stated, bool definition_stated) {
+    auto* q = inst.add_quantities();
+    q->set_name(name);
+    q->set_op(op);
+    for (const auto& o : operands) q->add_operands(o);
+    q->set_value(value);
+    q->set_value_stated(value_stated);
+    q->set_definition_stated(definition_stated);
+  };
+  add("the number of apples", "", {}, 2, true, false);
+  add("the number of pears", "", {}, 2, true, false);
+  add("the number of fruits", "add", {"the number of apples", "the number of pears"}, 4, false, true);
+  add("the number of bags", "sub", {"the number of fruits", "the number of apples"}, 2, false, false);
+  inst.set_query("the number of fruits");
+  return inst;
+}
+
+TEST(ArithmeticTrace, OnlyRelationsTheFactsStateAreValid) {
+  const auto inst = tiny_instance();
+  const std::string given = "Define the number of apples as A; so A = 2.\nDefine the number of pears as B; so B = 2.\n";
+  auto valid_last = [&](const std::string& step) {
+    const auto r = check_arithmetic_trace(inst, given + step);
+    return r.steps_checked == 3 && r.steps_valid == 3;
+  };
+  EXPECT_TRUE(valid_last("Define the number of fruits as C; so C = A + B = 2 + 2 = 4."));
+  EXPECT_TRUE(valid_last("define THE NUMBER OF FRUITS as c; so c = b+a = 2+2 = 4"));
+  EXPECT_FALSE(valid_last("Define the number of fruits as C; so C = A x B = 2 x 2 = 4."));  // right number, wrong relation
+  EXPECT_FALSE(valid_last("Define the number of fruits as C; so C = A + B = 2 + 2 = 5."));  // arithmetic
+  EXPECT_FALSE(valid_last("Define the number of fruits as C; so C = A + B = 2 + 3 = 5."));  // wrong value used
+  EXPECT_FALSE(valid_last("Define the number of fruits as C; so C = A + D = 2 + 2 = 4."));  // undefined variable
+  // Solving a stated definition backwards is valid; using a withheld definition is not.
+  const std::string with_c = given + "Define the number of fruits as C; so C = A + B = 2 + 2 = 4.\n";
+  EXPECT_EQ(check_arithmetic_trace(inst, with_c + "Define the number of apples as E; so E = C - B = 4 - 2 = 2.").steps_valid, 4);
+  EXPECT_EQ(check_arithmetic_trace(inst, with_c + "Define the number of bags as F; so F = C - A = 4 - 2 = 2.").steps_valid, 3);
+}
+
+TEST(ArithmeticTrace, BlendedRewardIsGatedByTheOutcome) {
+  pb::Score s;
+  s.set_steps_checked(4);
+  s.set_steps_valid(3);
+  EXPECT_EQ(blended_reward(s, 0.5), 0.0);
+  s.set_correct(true);
+  EXPECT_DOUBLE_EQ(process_reward(s), 0.75);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 0.875);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 0), 1.0);
+}
+
+TEST(ArithmeticGraph, JunkNeverThrowsAndScoresZero) {
+  const Family& f = find_family("arithmetic_graph");
+  const auto task = make_task(f, resolve_knobs(f, 8, {{"unanswerable", "0.5"}}), 8, 1, 0);
+  Rng rng(42);
+  std::vector<std::string> junk = {
+      "", "<answer></answer>", "<answer>99999999999999999999999999999</answer>",
+      "<answer>-99999999999999999999999999999</answer>", std::string(64 * 1024, 'x'),
+      std::string(64 * 1024 + 1, '1'), "Define", "Define ;", "Define  as ; so = = = =",
+      "define " + task.arithmetic_graph().query() + " as A; so A = ((((1 + 2) mod 0",
+      "Define q as A; so A = 1 / 0 = 1 / 0 = 5.", "Define q as A; so A = 9223372036854775807 x 9223372036854775807 = 1"};
+  std::string many_lines;
+  for (int i = 0; i < 20000; ++i) many_lines += "Define x as A; so A = A + A = 1 + 1 = 2.\n";
+  junk.push_back(many_lines.substr(0, 64 * 1024));
+  std::string deep(30000, '(');
+  junk.push_back("Define " + task.arithmetic_graph().query() + " as A; so A = " + deep + " = 1");
+  for (int k = 0; k < 200; ++k) {
+    std::string bytes(rng.uniform(0, 4096), '\0');
+    for (auto& c : bytes) c = static_cast<char>(rng.uniform(0, 255));
+    junk.push_back(bytes);
+    auto part = [&](size_t from, size_t n) { return from < bytes.size() ? bytes.substr(from, n) : std::string(); };
+    junk.push_back("Define " + part(0, 100) + " as " + part(100, 10) + "; so " + part(200, std::string::npos));
+  }
+  for (const auto& text : junk) {
+    pb::Score s;
+    ASSERT_NO_THROW(s = score_completion(task, text));
+    EXPECT_EQ(s.reward(), 0.0);
+    EXPECT_LE(s.steps_valid(), s.steps_checked());
+    ASSERT_NO_THROW(check_arithmetic_trace(task.arithmetic_graph(), text));
+  }
+}
+
+TEST(ArithmeticTrace, ReadsAtMostTheLineCap) {
+  const auto inst = tiny_instance();
+  std::string text;
+  for (int i = 0; i < kMaxTraceLines + 10; ++i) text += "Define the number of apples as A; so A = 2.\n";
+  const auto r = check_arithmetic_trace(inst, text);
+  EXPECT_TRUE(r.truncated);
+  EXPECT_EQ(r.steps_checked, kMaxTraceLines);
+  EXPECT_EQ(r.steps_valid, kMaxTraceLines);
+}
+
+TEST(ArithmeticGraph, ModulusOneIsAClearError) {
+  const Family& f = find_family("arithmetic_graph");
+  EXPECT_THROW(make_task(f, resolve_knobs(f, 0, {{"modulus", "1"}}), 0, 1, 0), KnobError);
+}
+
+}  // namespace

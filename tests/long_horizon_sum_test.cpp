@@ -1,0 +1,162 @@
+#include "generators/long_horizon_sum.h"
+
+#include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "family_properties.h"
+
+namespace {
+
+using namespace verity;
+
+// Independent gold: look every key up in the stored dictionary and add, turn by turn.
+std::vector<long> recompute(const pb::LongHorizonSumInstance& inst) {
+  std::map<std::string, long> dict;
+  for (int i = 0; i < inst.words_size(); ++i) dict[inst.words(i)] = inst.values(i);
+  std::vector<long> sums;
+  long total = 0;
+  for (int i = 0; i < inst.keys_size(); ++i) {
+    total += dict.at(inst.keys(i));
+    if ((i + 1) % inst.keys_per_turn() == 0) sums.push_back(total);
+  }
+  return sums;
+}
+
+std::string join(const std::vector<long>& v, const std::string& sep = ",") {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + std::to_string(v[i]);
+  return out;
+}
+
+std::string cross_check(const pb::Task& task, uint64_t salt) {
+  const auto& inst = task.long_horizon_sum();
+  const long horizon = std::stol(task.knobs().at("horizon"));
+  const std::vector<long> sums = recompute(inst);
+  if (static_cast<long>(sums.size()) != horizon || inst.keys_size() != horizon * inst.keys_per_turn())
+    return "stream has the wrong length";
+  if (join(sums) != task.answer()) return "independent sums differ from the gold answer";
+  if (task.trace_size() != horizon) return "one trace step per turn expected";
+  if (task.trace(task.trace_size() - 1).text().find("= " + std::to_string(sums.back())) == std::string::npos)
+    return "last trace step does not reach the final sum";
+  std::set<std::string> words(inst.words().begin(), inst.words().end());
+  if (static_cast<int>(words.size()) != inst.words_size()) return "dictionary words repeat";
+  for (const std::string& form : {"<answer>" + task.answer() + "</answer>", "Work...\nAnswer: " + join(sums, ", "),
+                                  "\\boxed{" + join(sums, " ") + "}"}) {
+    const auto s = score_completion(task, form);
+    if (s.reward() != 1.0 || !s.correct() || s.steps_checked() != horizon || s.steps_valid() != horizon)
+      return "gold scored " + s.reason();
+  }
+  // One wrong total at turn t: reward 0, every other step still counted right, t named.
+  const size_t t = salt % sums.size();
+  std::vector<long> wrong = sums;
+  wrong[t] += 1 + static_cast<long>(salt % 3);
+  auto s = score_completion(task, "<answer>" + join(wrong) + "</answer>");
+  if (s.reward() != 0.0 || s.steps_valid() != horizon - 1 ||
+      s.reason().find("first wrong step " + std::to_string(t + 1) + " ") == std::string::npos)
+    return "one wrong step scored " + s.reason();
+  // Shifting every total from turn t on keeps all later increments right: only turn t's is wrong.
+  std::vector<long> shifted = sums;
+  for (size_t k = t; k < shifted.size(); ++k) shifted[k] += 3;
+  s = score_completion(task, "<answer>" + join(shifted) + "</answer>");
+  if (s.steps_valid() != static_cast<long>(t) ||
+      s.reason().find(std::to_string(horizon - 1) + "/" + std::to_string(horizon) + " increments right") == std::string::npos)
+    return "shifted totals scored " + s.reason();
+  std::vector<long> longer = sums;
+  longer.push_back(0);
+  if (score_completion(task, "<answer>" + join(longer) + "</answer>").reward() != 0.0) return "an extra value scored";
+  std::vector<long> shorter(sums.begin(), sums.end() - 1);
+  if (!shorter.empty() && score_completion(task, "<answer>" + join(shorter) + "</answer>").reward() != 0.0)
+    return "a missing value scored";
+  if (score_completion(task, "I am not sure.").reward() != 0.0) return "no-answer text scored";
+  return "";
+}
+
+void check_properties(int level, const KnobMap& overrides, uint64_t count) {
+  const Family& family = find_family("long_horizon_sum");
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::set<std::string> ids;
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, /*seed=*/11, i);
+    std::string failure = cross_check(task, i);
+    std::lock_guard lock(mutex);
+    if (!ids.insert(task.id()).second) failure += "duplicate id";
+    if (!failure.empty() && failures.size() < 5) failures.push_back("task " + std::to_string(i) + ": " + failure);
+  });
+  for (const auto& f : failures) ADD_FAILURE() << "level " << level << " " << f;
+  EXPECT_EQ(ids.size(), count);
+}
+
+class LongHorizonSumLevels : public ::testing::TestWithParam<int> {};
+
+// The top levels are thousands of keys per task: fewer seeds there keep the suite fast.
+TEST_P(LongHorizonSumLevels, GoldVerifiesWrongStepNamedCrossChecked) {
+  check_properties(GetParam(), {}, GetParam() <= 8 ? 2000 : 300);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, LongHorizonSumLevels, ::testing::Range(1, 11));
+
+TEST(LongHorizonSum, DifficultyRisesWithLevel) {
+  const Family& f = find_family("long_horizon_sum");
+  long previous = 0;
+  for (int level = 1; level <= 10; ++level) {
+    const auto task = make_task(f, resolve_knobs(f, level, {}), level, 1, 0);
+    const long keys = task.long_horizon_sum().keys_size();
+    EXPECT_GT(keys, previous) << "level " << level;
+    previous = keys;
+  }
+  EXPECT_GE(previous, 1000);
+}
+
+TEST(LongHorizonSum, PrefixCreditIsTheCorrectPrefixFraction) {
+  const Family& f = find_family("long_horizon_sum");
+  const Knobs knobs = resolve_knobs(f, 0, {{"horizon", "20"}, {"partial_credit", "prefix"}});
+  for (uint64_t i = 0; i < 100; ++i) {
+    const auto task = make_task(f, knobs, 0, 2, i);
+    const std::vector<long> sums = recompute(task.long_horizon_sum());
+    std::vector<long> wrong = sums;
+    const size_t t = i % sums.size();
+    wrong[t] += 5;
+    const auto s = score_completion(task, "<answer>" + join(wrong) + "</answer>");
+    EXPECT_DOUBLE_EQ(s.reward(), static_cast<double>(t) / sums.size());
+    EXPECT_FALSE(s.correct());
+    EXPECT_EQ(score_completion(task, "<answer>" + task.answer() + "</answer>").reward(), 1.0);
+  }
+}
+
+TEST(LongHorizonSum, TooLongAnswersAreAClearKnobError) {
+  const Family& f = find_family("long_horizon_sum");
+  const Knobs knobs = resolve_knobs(f, 0, {{"horizon", "2000"}, {"keys_per_turn", "16"}, {"value_max", "99"}});
+  EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
+  EXPECT_NO_THROW(make_task(f, resolve_knobs(f, 0, {{"horizon", "2000"}, {"keys_per_turn", "16"}}), 0, 1, 0));
+}
+
+TEST(LongHorizonSum, JunkNeverThrowsAndScoresZero) {
+  const Family& f = find_family("long_horizon_sum");
+  const auto task = make_task(f, resolve_knobs(f, 4, {}), 4, 1, 0);
+  Rng rng(7);
+  std::vector<std::string> junk = {"", "<answer></answer>", "<answer>,,,,</answer>",
+                                   "<answer>99999999999999999999999999999999</answer>",
+                                   "<answer>" + std::string(16 * 1024 - 1, '9') + "</answer>",
+                                   std::string(64 * 1024, ','), std::string(64 * 1024 + 1, '1'),
+                                   "<answer>" + std::string(15000, '-') + "</answer>"};
+  for (int k = 0; k < 300; ++k) {
+    std::string bytes(rng.uniform(0, 4096), '\0');
+    for (auto& c : bytes) c = static_cast<char>(rng.uniform(0, 255));
+    junk.push_back(bytes);
+    junk.push_back("<answer>" + bytes + "</answer>");
+  }
+  for (const auto& text : junk) {
+    pb::Score s;
+    ASSERT_NO_THROW(s = score_completion(task, text));
+    EXPECT_EQ(s.reward(), 0.0);
+    EXPECT_LE(s.steps_valid(), s.steps_checked());
+  }
+}
+
+}  // namespace

@@ -1,0 +1,116 @@
+"""The Python API over libverity: generate, score, score_batch."""
+
+import json
+import threading
+import time
+
+import pytest
+
+import verity
+from conftest import mixed_tasks, read_jsonl, run_cli, wrong_answer
+
+
+def test_families_and_describe():
+    names = verity.families()
+    assert "propositional_entailment" in names and "causal_transitivity" in names
+    info = verity.describe("causal_transitivity")
+    assert info["name"] == "causal_transitivity"
+    assert any(k["name"] == "chain_length" for k in info["knobs"])
+    assert sorted(info["levels"]) == list(range(1, info["max_level"] + 1))
+    with pytest.raises(ValueError, match="known families"):
+        verity.describe("no_such_family")
+
+
+def test_generate_returns_self_contained_records():
+    tasks = verity.generate("propositional_entailment", 5, seed=7, level=3)
+    assert len(tasks) == 5
+    for i, t in enumerate(tasks):
+        assert t["family"] == "propositional_entailment" and t["level"] == 3
+        assert t["index"] == str(i)  # protobuf's JSON mapping writes 64-bit integers as strings
+        assert t["prompt"] and t["answer"] and t["knobs"] and "propositional" in t
+    assert len({t["id"] for t in tasks}) == 5
+
+
+def test_generate_is_deterministic_and_matches_the_cli(tmp_path, verity_binary):
+    one = verity.generate("causal_transitivity", 40, seed=1, threads=1, chain_length=9)
+    two = verity.generate("causal_transitivity", 40, seed=1, threads=2, chain_length=9)
+    assert one == two
+    assert verity.generate("causal_transitivity", 10, seed=1, start=30, chain_length=9) == one[30:]
+    out = tmp_path / "ct.jsonl"
+    run_cli(verity_binary, "generate", "--family", "causal_transitivity", "--knob", "chain_length=9",
+            "-n", "40", "--seed", "1", "-o", str(out))
+    assert read_jsonl(out) == one
+
+
+def test_generate_rejects_bad_knobs():
+    with pytest.raises(verity.KnobError):
+        verity.generate("causal_transitivity", 1, seed=0, chain_length=-5)
+    with pytest.raises(ValueError):
+        verity.generate("causal_transitivity", 1, seed=0, no_such_knob=1)
+    with pytest.raises(ValueError):
+        verity.generate("causal_transitivity", 1, seed=0, level=99)
+
+
+def test_gold_scores_one_and_wrong_label_scores_zero():
+    for task in mixed_tasks(10):
+        gold = verity.score(task, f"Let me think.\n<answer>{task['answer']}</answer>")
+        assert gold["reward"] == 1.0 and gold["correct"] and gold["format_ok"], gold
+        assert gold["task_id"] == task["id"] and gold["family"] == task["family"]
+        wrong = verity.score(task, f"<answer>{wrong_answer(task)}</answer>")
+        assert wrong["reward"] == 0.0 and not wrong["correct"], wrong
+
+
+def test_score_accepts_json_text_and_chat_messages():
+    task = verity.generate("causal_transitivity", 1, seed=5, level=2)[0]
+    text = f"<answer>{task['answer']}</answer>"
+    assert verity.score(json.dumps(task), text)["reward"] == 1.0
+    chat = [{"role": "user", "content": "q"}, {"role": "assistant", "content": text}]
+    assert verity.score(task, chat)["reward"] == 1.0
+    assert verity.score(task, text.encode())["reward"] == 1.0
+
+
+def test_score_batch_equals_score_one_by_one():
+    tasks = mixed_tasks(15)
+    completions = [f"<answer>{t['answer'] if i % 3 else wrong_answer(t)}</answer>" for i, t in enumerate(tasks)]
+    batch = verity.score_batch(tasks, completions, threads=2)
+    assert batch == [verity.score(t, c) for t, c in zip(tasks, completions)]
+    assert sum(s["correct"] for s in batch) == sum(1 for i in range(len(tasks)) if i % 3)
+
+
+def test_bad_task_records_raise_value_error():
+    with pytest.raises(ValueError):
+        verity.score({"answer": "Yes"}, "<answer>Yes</answer>")  # no family
+    with pytest.raises(ValueError):
+        verity.score("{not json", "<answer>Yes</answer>")
+    with pytest.raises(ValueError, match="task 1"):
+        verity.score_batch([{"family": "causal_transitivity", "answer": "Yes"}, {"level": 2}], ["a", "b"])
+    with pytest.raises(ValueError, match="2 tasks but 1 completions"):
+        verity.score_batch(verity.generate("causal_transitivity", 2, seed=0), ["x"])
+
+
+def test_unknown_family_in_a_record_scores_zero_with_a_reason():
+    s = verity.score({"family": "no_such_family", "answer": "Yes"}, "<answer>Yes</answer>")
+    assert s["reward"] == 0.0 and "no_such_family" in s["reason"]
+
+
+def test_score_batch_releases_the_gil():
+    # While one thread is inside score_batch, another Python thread keeps running. With the GIL held
+    # it could run for at most one switch interval (5 ms), i.e. a handful of 1 ms sleeps.
+    tasks = [json.dumps(t) for t in verity.generate("causal_transitivity", 1500, seed=99173, chain_length=40)]
+    window = {}
+
+    def scorer():
+        window["start"] = time.perf_counter()
+        verity._verity.score_batch_json(tasks, [b"<answer>No</answer>"] * len(tasks), 1)
+        window["end"] = time.perf_counter()
+
+    thread = threading.Thread(target=scorer)
+    stamps = []
+    thread.start()
+    while thread.is_alive():
+        stamps.append(time.perf_counter())
+        time.sleep(0.001)
+    thread.join()
+    inside = [t for t in stamps if window["start"] + 0.01 < t < window["end"]]
+    assert window["end"] - window["start"] > 0.1, "batch too small to tell"
+    assert len(inside) >= 20, (len(inside), window["end"] - window["start"])

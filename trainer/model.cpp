@@ -1,0 +1,389 @@
+// The transformer, sampler, GRPO math and the Model handle.
+#include <cmath>
+#include <cstdlib>
+#include <numeric>
+#include <stdexcept>
+
+#include "trainer/tokenizer.h"
+#include "trainer/torch_model.h"
+
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" char* openblas_get_config(void) __attribute__((weak));
+
+namespace verity::trainer {
+
+void configure_threads(int threads) {
+  setenv("OPENBLAS_NUM_THREADS", "1", 0);
+  setenv("OMP_NUM_THREADS", threads > 0 ? std::to_string(threads).c_str() : "2", 0);
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
+  if (threads > 0 && torch::get_num_threads() != threads) torch::set_num_threads(threads);
+}
+
+std::string runtime_summary() {
+  std::string blas = openblas_get_config ? std::string("OpenBLAS ") + openblas_get_config() : "reference BLAS";
+  return std::string("libtorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads, " +
+         blas;
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  return {{"vocab", vocab}, {"layers", layers}, {"width", width}, {"heads", heads}, {"max_len", max_len},
+          {"pos_encoding", pos_encoding}};
+}
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  ModelConfig c;
+  c.vocab = j.at("vocab");
+  c.layers = j.at("layers");
+  c.width = j.at("width");
+  c.heads = j.at("heads");
+  c.max_len = j.at("max_len");
+  c.pos_encoding = j.at("pos_encoding");
+  return c;
+}
+
+// ---------------- model ----------------
+
+BlockImpl::BlockImpl(int width, int heads_) : heads(heads_), head_dim(width / heads_) {
+  ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})));
+  qkv = register_module("qkv", torch::nn::Linear(width, 3 * width));
+  proj = register_module("proj", torch::nn::Linear(width, width));
+  fc1 = register_module("fc1", torch::nn::Linear(width, 4 * width));
+  fc2 = register_module("fc2", torch::nn::Linear(4 * width, width));
+}
+
+static torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t h = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, h), x2 = x.narrow(-1, h, h);
+  return torch::cat({x1 * cos - x2 * sin, x1 * sin + x2 * cos}, -1);
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                 const torch::Tensor& mask, torch::Tensor* k_cache, torch::Tensor* v_cache) {
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
+  auto qkv_out = qkv(ln1(x)).view({B, T, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});  // [3,B,H,T,Dh]
+  auto q = qkv_out[0], k = qkv_out[1], v = qkv_out[2];
+  if (cos.defined()) {
+    q = rotate(q, cos, sin);
+    k = rotate(k, cos, sin);
+  }
+  if (k_cache) {
+    if (k_cache->defined()) {
+      k = torch::cat({*k_cache, k}, 2);
+      v = torch::cat({*v_cache, v}, 2);
+    }
+    *k_cache = k;
+    *v_cache = v;
+  }
+  auto att = torch::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(head_dim))) + mask;
+  att = torch::softmax(att, -1);
+  auto y = torch::matmul(att, v).transpose(1, 2).reshape({B, T, C});
+  auto h = x + proj(y);
+  return h + fc2(torch::gelu(fc1(ln2(h))));
+}
+
+GPTImpl::GPTImpl(const ModelConfig& config) : cfg(config) {
+  if (cfg.vocab <= 0) throw std::invalid_argument("model: vocab must be > 0");
+  if (cfg.width % cfg.heads != 0 || (cfg.width / cfg.heads) % 2 != 0)
+    throw std::invalid_argument("model: width must be a multiple of 2*heads");
+  if (cfg.pos_encoding != "none" && cfg.pos_encoding != "learned" && cfg.pos_encoding != "sinusoidal" &&
+      cfg.pos_encoding != "rope")
+    throw std::invalid_argument("model: pos_encoding must be none|learned|sinusoidal|rope, got " + cfg.pos_encoding);
+  tok = register_module("tok", torch::nn::Embedding(cfg.vocab, cfg.width));
+  if (cfg.pos_encoding == "learned") pos = register_module("pos", torch::nn::Embedding(cfg.max_len, cfg.width));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int i = 0; i < cfg.layers; ++i) blocks->push_back(Block(cfg.width, cfg.heads));
+  lnf = register_module("lnf", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.width})));
+  head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(cfg.width, cfg.vocab).bias(false)));
+  torch::NoGradGuard ng;
+  for (auto& p : named_parameters()) {
+    if (p.key().find("ln") != std::string::npos) continue;
+    if (p.value().dim() >= 2) p.value().normal_(0.0, 0.02);
+    else p.value().zero_();
+  }
+  const double scale = 0.02 / std::sqrt(2.0 * cfg.layers);
+  for (auto& m : *blocks) {
+    auto b = std::dynamic_pointer_cast<BlockImpl>(m);
+    b->proj->weight.normal_(0.0, scale);
+    b->fc2->weight.normal_(0.0, scale);
+  }
+}
+
+static torch::Tensor inv_freq(int64_t dim) {
+  return torch::pow(10000.0, -torch::arange(0, dim, 2, torch::kFloat) / double(dim));  // [dim/2]
+}
+
+torch::Tensor GPTImpl::forward(const torch::Tensor& tokens, const torch::Tensor& positions,
+                               const torch::Tensor& key_valid, KVCache* cache) {
+  const int64_t B = tokens.size(0), T = tokens.size(1), Tk = key_valid.size(1);
+  auto x = tok(tokens);
+  torch::Tensor cos, sin;
+  if (cfg.pos_encoding == "learned") {
+    x = x + pos(positions.clamp(0, cfg.max_len - 1));
+  } else if (cfg.pos_encoding == "sinusoidal") {
+    auto ang = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq(cfg.width);  // [B,T,C/2]
+    x = x + torch::cat({ang.sin(), ang.cos()}, -1);
+  } else if (cfg.pos_encoding == "rope") {
+    auto ang = (positions.to(torch::kFloat).unsqueeze(-1) * inv_freq(cfg.width / cfg.heads)).unsqueeze(1);
+    cos = ang.cos();
+    sin = ang.sin();
+  }
+  // query i (absolute index Tk-T+i) sees key j when j <= that index and key j is valid
+  auto qi = torch::arange(Tk - T, Tk, torch::kLong).unsqueeze(1);
+  auto kj = torch::arange(0, Tk, torch::kLong).unsqueeze(0);
+  auto allowed = (kj <= qi).unsqueeze(0) & key_valid.unsqueeze(1);             // [B,T,Tk]
+  auto mask = torch::zeros({B, 1, T, Tk}).masked_fill(allowed.logical_not().unsqueeze(1), -1e9);
+  if (cache && cache->k.empty()) {
+    cache->k.resize(blocks->size());
+    cache->v.resize(blocks->size());
+  }
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    auto b = blocks->ptr<BlockImpl>(i);
+    x = b->forward(x, cos, sin, mask, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
+  }
+  return head(lnf(x));
+}
+
+// ---------------- layout, log-probs, sampling ----------------
+
+Layout make_layout(const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& completions) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  size_t P = 0, L = 0;
+  for (const auto& p : prompts) P = std::max(P, p.size());
+  for (const auto& c : completions) L = std::max(L, c.size());
+  Layout out;
+  out.prompt_len = static_cast<int>(P);
+  auto tokens = torch::zeros({B, int64_t(P + L)}, torch::kLong);
+  auto valid = torch::zeros({B, int64_t(P + L)}, torch::kBool);
+  auto tmask = torch::zeros({B, int64_t(L)}, torch::kFloat);
+  auto ta = tokens.accessor<int64_t, 2>();
+  auto va = valid.accessor<bool, 2>();
+  auto ma = tmask.accessor<float, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& p = prompts[b];
+    const size_t off = P - p.size();
+    for (size_t i = 0; i < p.size(); ++i) ta[b][off + i] = p[i], va[b][off + i] = true;
+    if (b < static_cast<int64_t>(completions.size()))
+      for (size_t i = 0; i < completions[b].size(); ++i)
+        ta[b][P + i] = completions[b][i], va[b][P + i] = true, ma[b][i] = 1.0f;
+  }
+  out.tokens = tokens;
+  out.valid = valid;
+  out.positions = (valid.to(torch::kLong).cumsum(1) - 1).clamp_min(0);
+  out.target_mask = tmask;
+  return out;
+}
+
+torch::Tensor completion_logprobs(GPT& model, const Layout& layout, torch::Tensor* entropy) {
+  const int64_t P = layout.prompt_len, L = layout.target_mask.size(1);
+  auto logits = model->forward(layout.tokens, layout.positions, layout.valid);
+  auto lp = torch::log_softmax(logits.narrow(1, P - 1, L), -1);  // predicts tokens P..P+L-1
+  auto targets = layout.tokens.narrow(1, P, L);
+  if (entropy) {
+    torch::NoGradGuard ng;
+    auto ent = -(lp.exp() * lp).sum(-1);
+    *entropy = (ent * layout.target_mask).sum() / layout.target_mask.sum().clamp_min(1);
+  }
+  return lp.gather(2, targets.unsqueeze(-1)).squeeze(-1);
+}
+
+static torch::Tensor pick(const torch::Tensor& logits, const SampleOptions& o, torch::Generator& gen) {
+  if (o.temperature <= 0) return logits.argmax(-1);
+  auto probs = torch::softmax(logits / o.temperature, -1);
+  if (o.top_p < 1.0) {
+    auto [sorted, idx] = probs.sort(-1, true);
+    auto cum = sorted.cumsum(-1);
+    sorted = sorted.masked_fill((cum - sorted) > o.top_p, 0.0);
+    auto choice = torch::multinomial(sorted, 1, false, gen);
+    return idx.gather(-1, choice).squeeze(-1);
+  }
+  return torch::multinomial(probs, 1, false, gen).squeeze(-1);
+}
+
+std::vector<std::vector<int>> sample(GPT& model, const std::vector<std::vector<int>>& prompts,
+                                     const SampleOptions& o, torch::Generator& gen,
+                                     std::vector<torch::Tensor>* step_logits) {
+  torch::NoGradGuard ng;
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  std::vector<std::vector<int>> out(B);
+  if (B == 0) return out;
+  Layout lay = make_layout(prompts, {});
+  auto tokens = lay.tokens, valid = lay.valid, positions = lay.positions;
+  auto last_pos = positions.select(1, positions.size(1) - 1);
+  std::vector<bool> done(B, false);
+  KVCache cache;
+  torch::Tensor logits = o.use_cache ? model->forward(tokens, positions, valid, &cache)
+                                     : model->forward(tokens, positions, valid);
+  for (int step = 0; step < o.max_new; ++step) {
+    auto last = logits.select(1, logits.size(1) - 1);  // [B,V]
+    if (step_logits) step_logits->push_back(last.clone());
+    auto next = pick(last, o, gen);
+    auto na = next.accessor<int64_t, 1>();
+    auto nvalid = torch::zeros({B, 1}, torch::kBool);
+    auto nva = nvalid.accessor<bool, 2>();
+    bool all_done = true;
+    for (int64_t b = 0; b < B; ++b) {
+      if (done[b]) { na[b] = Tokenizer::kPad; continue; }
+      out[b].push_back(static_cast<int>(na[b]));
+      nva[b][0] = true;
+      if (na[b] == o.eos) done[b] = true;
+      all_done = all_done && done[b];
+    }
+    if (all_done || step + 1 == o.max_new) break;
+    last_pos = last_pos + 1;
+    valid = torch::cat({valid, nvalid}, 1);
+    auto nt = next.unsqueeze(1);
+    if (o.use_cache) {
+      logits = model->forward(nt, last_pos.unsqueeze(1), valid, &cache);
+    } else {
+      tokens = torch::cat({tokens, nt}, 1);
+      positions = torch::cat({positions, last_pos.unsqueeze(1)}, 1);
+      logits = model->forward(tokens, positions, valid);
+    }
+  }
+  return out;
+}
+
+// ---------------- GRPO math ----------------
+
+torch::Tensor grpo_token_loss(const torch::Tensor& logp, const torch::Tensor& old_logp, const torch::Tensor& ref_logp,
+                              const torch::Tensor& adv, double clip_low, double clip_high, double kl_coef) {
+  auto ratio = torch::exp(logp - old_logp);
+  auto unclipped = ratio * adv;
+  auto clipped = torch::clamp(ratio, 1.0 - clip_low, 1.0 + clip_high) * adv;
+  auto loss = -torch::min(unclipped, clipped);
+  if (kl_coef != 0.0 && ref_logp.defined()) {
+    auto d = ref_logp - logp;
+    loss = loss + kl_coef * (torch::exp(d) - d - 1.0);  // k3: unbiased, non-negative
+  }
+  return loss;
+}
+
+AdvantageKind parse_advantage(const std::string& name) {
+  if (name == "grpo") return AdvantageKind::Grpo;
+  if (name == "drgrpo" || name == "dr_grpo" || name == "no-std") return AdvantageKind::DrGrpo;
+  if (name == "rloo") return AdvantageKind::Rloo;
+  throw std::invalid_argument("advantage must be grpo | drgrpo | rloo, got " + name);
+}
+
+bool all_equal(const std::vector<double>& r) {
+  for (double x : r)
+    if (x != r.front()) return false;
+  return true;
+}
+
+std::vector<double> group_advantages(const std::vector<double>& r, AdvantageKind kind) {
+  const size_t n = r.size();
+  std::vector<double> a(n, 0.0);
+  if (n == 0) return a;
+  const double sum = std::accumulate(r.begin(), r.end(), 0.0);
+  const double mean = sum / double(n);
+  if (kind == AdvantageKind::Rloo) {
+    if (n < 2) return a;
+    for (size_t i = 0; i < n; ++i) a[i] = r[i] - (sum - r[i]) / double(n - 1);
+    return a;
+  }
+  for (size_t i = 0; i < n; ++i) a[i] = r[i] - mean;
+  if (kind == AdvantageKind::Grpo) {
+    double var = 0;
+    for (double x : r) var += (x - mean) * (x - mean);
+    const double sd = n > 1 ? std::sqrt(var / double(n - 1)) : 0.0;
+    for (double& x : a) x /= (sd + 1e-4);
+  }
+  return a;
+}
+
+TokenLoss policy_token_loss(const std::vector<double>& logp, const std::vector<double>& old_logp,
+                            const std::vector<double>& ref_logp, const std::vector<double>& advantage,
+                            double clip_low, double clip_high, double kl_coef) {
+  auto t = [](const std::vector<double>& v) {
+    return torch::tensor(std::vector<double>(v), torch::kDouble);
+  };
+  auto lp = t(logp).requires_grad_(true);
+  torch::Tensor ref = ref_logp.empty() ? torch::Tensor() : t(ref_logp);
+  auto loss = grpo_token_loss(lp, t(old_logp), ref, t(advantage), clip_low, clip_high, kl_coef);
+  loss.sum().backward();
+  TokenLoss out;
+  auto la = loss.detach();
+  auto ga = lp.grad();
+  for (int64_t i = 0; i < la.size(0); ++i) {
+    out.loss.push_back(la[i].item<double>());
+    out.grad_logp.push_back(ga[i].item<double>());
+  }
+  return out;
+}
+
+// ---------------- Model handle ----------------
+
+Model::Model(const ModelConfig& config, uint64_t seed) : impl_(std::make_unique<Impl>()) {
+  torch::manual_seed(seed);
+  impl_->net = GPT(config);
+}
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+const ModelConfig& Model::config() const { return impl_->net->cfg; }
+int64_t Model::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->net->parameters()) n += p.numel();
+  return n;
+}
+
+static torch::Tensor right_padded(const std::vector<std::vector<int>>& batch) {
+  size_t T = 0;
+  for (const auto& s : batch) T = std::max(T, s.size());
+  auto t = torch::zeros({int64_t(batch.size()), int64_t(T)}, torch::kLong);
+  auto a = t.accessor<int64_t, 2>();
+  for (size_t b = 0; b < batch.size(); ++b)
+    for (size_t i = 0; i < batch[b].size(); ++i) a[b][i] = batch[b][i];
+  return t;
+}
+
+std::vector<float> Model::logits(const std::vector<std::vector<int>>& batch) const {
+  torch::NoGradGuard ng;
+  auto tokens = right_padded(batch);
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  auto pos = torch::arange(T, torch::kLong).unsqueeze(0).expand({B, T}).contiguous();
+  auto out = impl_->net->forward(tokens, pos, torch::ones({B, T}, torch::kBool)).contiguous();
+  return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
+}
+
+std::vector<std::vector<int>> Model::generate(const std::vector<std::vector<int>>& prompts, int max_new,
+                                              double temperature, double top_p, bool use_cache, uint64_t seed,
+                                              int eos, std::vector<float>* step_logits) const {
+  auto gen = at::detail::createCPUGenerator(seed);
+  SampleOptions o{max_new, temperature, top_p, use_cache, eos};
+  std::vector<torch::Tensor> logs;
+  auto out = sample(impl_->net, prompts, o, gen, step_logits ? &logs : nullptr);
+  if (step_logits) {
+    step_logits->clear();
+    for (auto& l : logs) {
+      auto c = l.contiguous();
+      step_logits->insert(step_logits->end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    }
+  }
+  return out;
+}
+
+std::vector<double> Model::fit(const std::vector<std::vector<int>>& batch, int steps, double lr) {
+  auto tokens = right_padded(batch);
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  auto pos = torch::arange(T, torch::kLong).unsqueeze(0).expand({B, T}).contiguous();
+  auto valid = torch::ones({B, T}, torch::kBool);
+  torch::optim::Adam opt(impl_->net->parameters(), torch::optim::AdamOptions(lr));
+  std::vector<double> losses;
+  for (int s = 0; s < steps; ++s) {
+    auto logits = impl_->net->forward(tokens, pos, valid);
+    auto loss = torch::nn::functional::cross_entropy(
+        logits.narrow(1, 0, T - 1).reshape({-1, logits.size(2)}), tokens.narrow(1, 1, T - 1).reshape({-1}));
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    losses.push_back(loss.item<double>());
+  }
+  return losses;
+}
+
+void Model::save(const std::string& path) const { torch::save(impl_->net, path); }
+void Model::load(const std::string& path) { torch::load(impl_->net, path); }
+
+}  // namespace verity::trainer

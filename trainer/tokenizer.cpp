@@ -1,0 +1,177 @@
+#include "trainer/tokenizer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "tasks/dataset.h"
+#include "tasks/registry.h"
+
+namespace verity::trainer {
+namespace {
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool has_digit(std::string_view w) {
+  return std::any_of(w.begin(), w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+const std::vector<std::string> kLiterals = {"<answer>", "</answer>"};
+
+}  // namespace
+
+Tokenizer::Tokenizer() {
+  pieces_ = kLiterals;
+  index();
+}
+
+void Tokenizer::index() {
+  id_of_.clear();
+  literals_.clear();
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    id_of_[pieces_[i]] = kFirstPiece + static_cast<int>(i);
+    const std::string& p = pieces_[i];
+    const bool plain = !p.empty() && std::all_of(p.begin() + (p[0] == ' ' ? 1 : 0), p.end(), is_word_char) &&
+                       p.size() > (p[0] == ' ' ? 1u : 0u);
+    if (!plain) literals_.push_back(p);
+  }
+  std::stable_sort(literals_.begin(), literals_.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+Tokenizer Tokenizer::build(const std::vector<std::string>& documents, double min_doc_frac, int min_docs) {
+  std::map<std::string, int> df;
+  for (const std::string& doc : documents) {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < doc.size();) {
+      if (!is_word_char(doc[i])) { ++i; continue; }
+      size_t j = i;
+      while (j < doc.size() && is_word_char(doc[j])) ++j;
+      std::string w = doc.substr(i, j - i);
+      if (w.size() >= 2 && !has_digit(w)) {
+        seen.insert(w);
+        if (i > 0 && doc[i - 1] == ' ') seen.insert(" " + w);
+      }
+      i = j;
+    }
+    for (const auto& w : seen) ++df[w];
+  }
+  const double need = std::max<double>(min_docs, min_doc_frac * static_cast<double>(documents.size()));
+  Tokenizer t;
+  std::vector<std::string> words;
+  for (const auto& [w, n] : df)
+    if (n >= need) words.push_back(w);  // std::map order: deterministic ids
+  t.pieces_.insert(t.pieces_.end(), words.begin(), words.end());
+  t.index();
+  return t;
+}
+
+std::string gold_completion(const std::string& answer, const std::vector<std::string>& trace, bool with_trace) {
+  std::string out;
+  if (with_trace)
+    for (const auto& s : trace) out += s + "\n";
+  out += "<answer>" + answer + "</answer>";
+  return out;
+}
+
+Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families, int per_level, uint64_t seed) {
+  std::vector<std::string> docs;
+  for (const auto& name : families) {
+    const Family& f = find_family(name);
+    for (int level = 1; level <= f.max_level(); ++level) {
+      const Knobs knobs = resolve_knobs(f, level, {});
+      const int n = level <= 3 ? per_level : std::max(4, per_level / 4);  // high levels are long
+      for (int i = 0; i < n; ++i) {
+        const pb::Task task = make_task(f, knobs, level, seed, static_cast<uint64_t>(i));
+        std::vector<std::string> trace;
+        for (const auto& s : task.trace()) trace.push_back(s.text());
+        docs.push_back(task.prompt());
+        docs.push_back(gold_completion(task.answer(), trace, true));
+      }
+    }
+  }
+  return build(docs);
+}
+
+std::vector<int> Tokenizer::encode(std::string_view text) const {
+  std::vector<int> out;
+  out.reserve(text.size());
+  auto bytes = [&](std::string_view s) {
+    for (unsigned char c : s) out.push_back(kFirstByte + c);
+  };
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    bool matched = false;
+    for (const auto& lit : literals_) {
+      if (text.compare(i, lit.size(), lit) == 0) {
+        out.push_back(id_of_.at(lit));
+        i += lit.size();
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    const char c = text[i];
+    if (c == ' ' && i + 1 < n && is_word_char(text[i + 1])) {
+      size_t j = i + 1;
+      while (j < n && is_word_char(text[j])) ++j;
+      auto it = id_of_.find(std::string(text.substr(i, j - i)));
+      if (it != id_of_.end()) {
+        out.push_back(it->second);
+        i = j;
+        continue;
+      }
+      bytes(text.substr(i, 1));
+      ++i;
+      continue;
+    }
+    if (is_word_char(c)) {
+      size_t j = i;
+      while (j < n && is_word_char(text[j])) ++j;
+      auto it = id_of_.find(std::string(text.substr(i, j - i)));
+      if (it != id_of_.end()) out.push_back(it->second);
+      else bytes(text.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    bytes(text.substr(i, 1));
+    ++i;
+  }
+  return out;
+}
+
+std::string Tokenizer::token_text(int id) const {
+  if (id == kPad) return "<pad>";
+  if (id == kBos) return "<bos>";
+  if (id == kEos) return "<eos>";
+  if (id == kSep) return "<sep>";
+  if (id >= kFirstByte && id < kFirstPiece) return std::string(1, static_cast<char>(id - kFirstByte));
+  if (id >= kFirstPiece && id < vocab_size()) return pieces_[id - kFirstPiece];
+  return "<?>";
+}
+
+std::string Tokenizer::decode(const std::vector<int>& ids) const {
+  std::string out;
+  for (int id : ids) {
+    if (id >= kFirstByte && id < kFirstPiece) out.push_back(static_cast<char>(id - kFirstByte));
+    else if (id >= kFirstPiece && id < vocab_size()) out += pieces_[id - kFirstPiece];
+  }
+  return out;
+}
+
+nlohmann::json Tokenizer::to_json() const {
+  return {{"kind", "verity-word-byte"}, {"version", 1}, {"specials", {"<pad>", "<bos>", "<eos>", "<sep>"}},
+          {"first_piece", kFirstPiece}, {"pieces", pieces_}};
+}
+
+Tokenizer Tokenizer::from_json(const nlohmann::json& j) {
+  if (j.value("kind", "") != "verity-word-byte" || j.value("first_piece", 0) != kFirstPiece)
+    throw std::invalid_argument("tokenizer JSON: not a verity-word-byte tokenizer of this version");
+  Tokenizer t;
+  t.pieces_ = j.at("pieces").get<std::vector<std::string>>();
+  t.index();
+  return t;
+}
+
+}  // namespace verity::trainer

@@ -1,0 +1,40 @@
+// Step-level checking (process reward) of arithmetic_graph solutions written in the gold format,
+// one step per line:
+//   Define <quantity> as C; so C = A + B = 3 + 1 = 4.       (an operation)
+//   Define <quantity> as A; so A = 3.                       (a value the facts state)
+//   Define <quantity> as C; so C = (A + B) mod 5 = (3 + 4) mod 5 = 2.
+// A line counts as a step when it starts with "Define" (after bullets / numbering / markdown); other
+// lines are prose and are skipped. A step is valid when its quantity exists, the relation it uses is
+// one the facts state (the quantity's own definition, or a definition that uses it solved for it:
+// reverse mode), every variable it uses was introduced by an earlier step, the numbers it substitutes
+// are those quantities' true values, and the arithmetic and the result are right. Tolerant of case and
+// whitespace; x, *, × all mean times. Bounded (line and token caps) and never throws.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "schemas/verity.pb.h"
+
+namespace verity {
+
+inline constexpr int kMaxTraceLines = 4000;      // lines read; the rest is ignored (reported as truncated)
+inline constexpr size_t kMaxStepChars = 4096;    // a longer step line is invalid
+inline constexpr int kMaxExpressionTerms = 64;   // a longer expression is invalid
+
+struct TraceReport {
+  int steps_checked = 0;
+  int steps_valid = 0;
+  int first_invalid = 0;       // 1-based step number, 0 when every step is valid
+  std::string first_problem;   // why that step is invalid
+  bool truncated = false;      // the text had more than kMaxTraceLines lines
+};
+
+TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text);
+
+// steps_valid / steps_checked of a Score, 0 when no step was checked.
+double process_reward(const pb::Score& score);
+// Outcome-gated blend as in the CMU pre-/mid-/RL study: a wrong final answer earns 0; a right one earns
+// (1 - process_weight) + process_weight x process reward. process_weight = 0 is the outcome reward.
+double blended_reward(const pb::Score& score, double process_weight);
+
+}  // namespace verity
