@@ -119,6 +119,9 @@ class Parser {
     FormulaPtr f = iff();
     skip_space();
     if (f && pos_ != text_.size()) fail("unexpected '" + std::string(1, text_[pos_]) + "'");
+    // Bound the tree, not only the recursion: `A & A & ... & A` parses in a loop but prints with one
+    // parenthesis level per connective, and whatever we accept must print and parse back.
+    if (f && error_.empty() && depth(*f) > kMaxDepth) fail("formula nested too deeply (over 64 levels)");
     if (!error_.empty()) {
       result.error = error_ + " at offset " + std::to_string(pos_);
       return result;
@@ -143,7 +146,9 @@ class Parser {
     if (error_.empty()) error_ = std::move(message);
     return nullptr;
   }
-  bool too_deep() { return ++nesting_ > 64; }
+  static constexpr int kMaxDepth = 64;
+  // Each tree level costs at most two guarded calls (implies + unary) when printed with parentheses.
+  bool too_deep() { return ++nesting_ > 2 * kMaxDepth + 8; }
 
   FormulaPtr iff() {
     FormulaPtr left = implies();

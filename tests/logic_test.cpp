@@ -120,3 +120,16 @@ TEST(Z3Bridge, UsableFromManyThreads) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
 }
+
+TEST(Logic, WhateverParsesPrintsAndParsesBack) {
+  // Found by the fuzzer: a flat chain parses in a loop but prints one parenthesis level per connective.
+  std::string chain = "A";
+  for (int i = 0; i < 60; ++i) chain += " & ~(B)";
+  const auto flat = logic::parse(chain, kNames);
+  ASSERT_TRUE(flat.formula) << flat.error;
+  const auto again = logic::parse(logic::to_symbolic(*flat.formula, kNames), kNames);
+  ASSERT_TRUE(again.formula) << again.error;
+  std::string deep = "A";
+  for (int i = 0; i < 80; ++i) deep += " & B";
+  EXPECT_NE(logic::parse(deep, kNames).error.find("nested too deeply"), std::string::npos);
+}

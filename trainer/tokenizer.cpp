@@ -78,8 +78,16 @@ Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families
   std::vector<std::string> docs;
   for (const auto& name : families) {
     const Family& f = find_family(name);
-    for (int level = 1; level <= f.max_level(); ++level) {
-      const Knobs knobs = resolve_knobs(f, level, {});
+    // every rendering a family offers (a "format" knob: natural / symbolic ...)
+    std::vector<KnobMap> variants{{}};
+    for (const auto& spec : f.knob_specs())
+      if (spec.name == "format" && spec.kind == KnobSpec::Kind::Choice) {
+        variants.clear();
+        for (const auto& choice : spec.choices) variants.push_back({{"format", choice}});
+      }
+    for (int level = 1; level <= f.max_level(); ++level)
+    for (const auto& variant : variants) {
+      const Knobs knobs = resolve_knobs(f, level, variant);
       const int n = level <= 3 ? per_level : std::max(4, per_level / 4);  // high levels are long
       for (int i = 0; i < n; ++i) {
         const pb::Task task = make_task(f, knobs, level, seed, static_cast<uint64_t>(i));
