@@ -329,6 +329,15 @@ TEST(Training, ResumeAfterCrashLosesAndDoubleCountsNothing) {
     attempts += lb[i].attempts;
   }
   EXPECT_EQ(attempts, 3 * 8 + 5 * 2 * 4);  // 3 SFT steps of 8 + 5 GRPO steps of 2 prompts x 4 samples
+  {  // the CSV too: a header and steps 1..8 once each
+    std::ifstream csv(b / "metrics.csv");
+    std::string line;
+    std::vector<std::string> firsts;
+    while (std::getline(csv, line)) firsts.push_back(line.substr(0, line.find(',')));
+    ASSERT_EQ(firsts.size(), 9u);
+    EXPECT_EQ(firsts[0], "step");
+    for (int i = 1; i <= 8; ++i) EXPECT_EQ(firsts[i], std::to_string(i));
+  }
   // the checkpoint evaluates from the CLI path too
   const std::string tasks = (b / "eval.jsonl").string();
   {
@@ -350,7 +359,8 @@ TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   c.run_dir = dir.string();
   c.knobs = "chain_length=2,name_max=1";
   c.curriculum = false;
-  c.max_steps = 600;
+  c.max_steps = 800;   // same settings as configs/demo.json
+  c.seed = 3;
   c.width = 64;
   c.eval_tasks = 200;
   c.log_every = 0;

@@ -344,7 +344,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
     }
     write_file_atomically((run_dir / "metrics.csv").string(), kept);
   }
-  const bool csv_exists = fs::exists(run_dir / "metrics.csv");
+  const bool csv_exists = fs::exists(run_dir / "metrics.csv") && fs::file_size(run_dir / "metrics.csv") > 0;
   std::ofstream csv(run_dir / "metrics.csv", std::ios::app);
   if (!csv_exists) csv << "step,phase,loss,reward,pass_rate,kl,entropy,tokens_per_s,lr,seconds,levels\n";
 
@@ -584,7 +584,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
     std::string levels;
     for (const auto& [f, w] : families) levels += (levels.empty() ? "" : " ") + f + ":" + std::to_string(cur.level(f));
     csv << row.step << "," << row.phase << "," << row.loss << "," << row.reward << "," << row.pass_rate << "," << row.kl
-        << "," << row.entropy << "," << row.tokens_per_s << "," << row.lr << "," << row.seconds << "," << levels << "\n";
+        << "," << row.entropy << "," << row.tokens_per_s << "," << row.lr << "," << row.seconds << "," << levels << std::endl;
     for (const auto& c : changes)
       log << "curriculum: " << c.family << " level " << c.from_level << " -> " << c.to_level << " (ema pass "
           << c.ema_pass << ") at step " << c.step << "\n";
