@@ -65,7 +65,7 @@ def main():
     p.add_argument("-n", type=int, default=20000)
     p.add_argument("--chain-length", type=int, default=9)
     p.add_argument("--flip", type=float, default=0.5)
-    p.add_argument("-o", default="/dev/null")
+    p.add_argument("-o", required=True, help="tasks file to write (completions go beside it)")
     a = p.parse_args()
     t0 = time.perf_counter()
     tasks = [make_task(1, i, a.chain_length, a.flip) for i in range(a.n)]
@@ -73,8 +73,16 @@ def main():
         for t in tasks:
             f.write(json.dumps(t) + "\n")
     t1 = time.perf_counter()
-    completions = [f"Thinking...\n<answer>{t['answer']}</answer>" for t in tasks]
-    total = sum(score(t, c) for t, c in zip(tasks, completions))
+    # Scoring from files, as `verity score` does: read the tasks and the completions, then score.
+    completions_path = a.o + ".completions"
+    with open(completions_path, "w") as f:
+        for t in tasks:
+            f.write(json.dumps({"id": t["id"], "completion": f"Thinking...\n<answer>{t['answer']}</answer>"}) + "\n")
+    t1 = time.perf_counter()
+    with open(a.o) as f:
+        by_id = {t["id"]: t for t in map(json.loads, f)}
+    with open(completions_path) as f:
+        total = sum(score(by_id[c["id"]], c["completion"]) for c in map(json.loads, f))
     t2 = time.perf_counter()
     assert total == a.n
     print(f"python-reference generate {a.n / (t1 - t0):.0f} tasks/s  score {a.n / (t2 - t1):.0f} completions/s")

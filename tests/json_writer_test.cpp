@@ -1,0 +1,66 @@
+#include "tasks/json_writer.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tasks/dataset.h"
+#include "tasks/registry.h"
+#include "verifiers/scoring.h"
+
+namespace {
+
+using namespace verity;
+
+std::string protobuf_json(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, options).ok());
+  return out;
+}
+
+template <class M>
+void expect_same_as_protobuf(const M& message) {
+  const std::string ours = to_json_line(message);
+  ASSERT_EQ(nlohmann::json::parse(ours), nlohmann::json::parse(protobuf_json(message))) << ours;
+  M back;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ours, &back).ok()) << ours;
+  ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(message, back));
+  ASSERT_EQ(ours.find('\n'), std::string::npos);  // one record per line
+}
+
+TEST(JsonWriter, MatchesProtobufsJsonMappingForEveryFamily) {
+  for (const Family* f : all_families()) {
+    for (int level : {1, 5, 10}) {
+      const Knobs knobs = resolve_knobs(*f, level, {});
+      for (uint64_t i = 0; i < 30; ++i) {
+        const pb::Task task = make_task(*f, knobs, level, 2, i);
+        expect_same_as_protobuf(task);
+        expect_same_as_protobuf(score_completion(task, "<answer>" + task.answer() + "</answer>"));
+        expect_same_as_protobuf(score_completion(task, "nothing"));
+      }
+    }
+  }
+}
+
+TEST(JsonWriter, EscapesAndNumbersRoundTrip) {
+  pb::Score s;
+  s.set_task_id("quote\" backslash\\ newline\n tab\t bell\x07 unicode caf\xc3\xa9");
+  s.set_reward(0.1);
+  s.set_level(-3);
+  expect_same_as_protobuf(s);
+  s.set_reward(1.0 / 3.0);
+  expect_same_as_protobuf(s);
+  pb::DatasetManifest m;
+  (*m.mutable_knobs())["b"] = "2";
+  (*m.mutable_knobs())["a"] = "1";
+  (*m.mutable_label_counts())["Yes"] = 18446744073709551615ull;
+  expect_same_as_protobuf(m);
+  EXPECT_LT(to_json_line(m).find("\"a\""), to_json_line(m).find("\"b\""));  // sorted keys
+}
+
+}  // namespace
