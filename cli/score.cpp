@@ -1,19 +1,30 @@
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
+#include "verifiers/report.h"
 #include "verifiers/scoring.h"
 
 namespace verity::cli {
 namespace {
 
-void score(const ScoreRequest& request) {
+void score(const ScoreRequest& request, const std::string& report_path) {
+  if (!report_path.empty()) {
+    const auto ext = std::filesystem::path(report_path).extension();
+    if (ext != ".md" && ext != ".html" && ext != ".htm")
+      throw std::invalid_argument("--report " + report_path + ": use a .md (Markdown + SVG chart) or .html file name");
+  }
   const ScoreReport report = score_files(request);
   for (const auto& problem : report.problems) std::cerr << "warning: " << problem << "\n";
   std::cout << format_report(report);
   if (!request.output.empty()) std::cout << "scores written to " << request.output << "\n";
+  if (!report_path.empty()) {
+    write_report(report, report_path);
+    std::cout << "report written to " << report_path << "\n";
+  }
 }
 
 struct BaselineOptions {
@@ -54,7 +65,11 @@ void add_score_commands(CLI::App& app) {
   cmd->add_option("--id-field", sr->id_field, "name of the task-id field in the completions file");
   cmd->add_option("--completion-field", sr->completion_field, "name of the completion-text field");
   cmd->add_option("--threads,-j", sr->threads, "worker threads (0 = all cores)");
-  cmd->callback([sr] { score(*sr); });
+  auto report_path = std::make_shared<std::string>();
+  cmd->add_option("--report", *report_path,
+                  "also write a report: accuracy per family x level, format errors, abstentions, process reward "
+                  "and a difficulty chart (report.md + report.svg, or one self-contained report.html)");
+  cmd->callback([sr, report_path] { score(*sr, *report_path); });
 
   auto* bl = app.add_subcommand("baseline", "write baseline completions (gold, random label, constant)");
   auto bo = std::make_shared<BaselineOptions>();

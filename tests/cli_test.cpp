@@ -131,6 +131,24 @@ TEST_F(CliTest, ScoreSurvivesMalformedCompletions) {
   for (size_t i = 1; i < rows.size(); ++i) EXPECT_EQ(rows[i]["reward"], 0.0);
 }
 
+TEST_F(CliTest, ScoreWritesMarkdownAndHtmlReports) {
+  ASSERT_EQ(run("generate -f causal_transitivity -l 2 -n 100 --seed 3 -o " + path("t.jsonl")).status, 0);
+  ASSERT_EQ(run("baseline --tasks " + path("t.jsonl") + " --strategy gold -o " + path("g.jsonl")).status, 0);
+  auto md = run("score --tasks " + path("t.jsonl") + " --completions " + path("g.jsonl") + " --report " + path("r.md"));
+  ASSERT_EQ(md.status, 0) << md.output;
+  std::ifstream report(path("r.md"));
+  std::stringstream text;
+  text << report.rdbuf();
+  EXPECT_NE(text.str().find("| causal_transitivity | 2 | 100 | 1.000 |"), std::string::npos) << text.str();
+  EXPECT_TRUE(fs::exists(path("r.svg")));
+  ASSERT_EQ(run("score --tasks " + path("t.jsonl") + " --completions " + path("g.jsonl") + " --report " +
+                path("r.html")).status, 0);
+  EXPECT_TRUE(fs::exists(path("r.html")));
+  auto bad = run("score --tasks " + path("t.jsonl") + " --completions " + path("g.jsonl") + " --report " + path("r.txt"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("use a .md"), std::string::npos);
+}
+
 TEST_F(CliTest, BadFlagsAndFilesGiveClearErrors) {
   auto knob = run("generate -f causal_transitivity --knob chain_length=abc -n 5 -o " + path("x.jsonl"));
   EXPECT_EQ(knob.status, 2);
