@@ -14,5 +14,7 @@ printf '<answer>Yes</answer>' >"$work/corpus/tag"
 printf 'x \\boxed{{1}{2}}' >"$work/corpus/boxed"
 printf 'think\n**Answer:** No' >"$work/corpus/line"
 printf '(A & ~B) -> (C <-> D)' >"$work/corpus/formula"
+cp tests/fuzz/regressions/* "$work/corpus/"   # inputs that once crashed: always re-run
+rm -f "$work"/crash-* "$work"/timeout-* "$work"/oom-*
 "$work/answer_fuzz" "$work/corpus" -max_total_time="$seconds" -max_len=65536 -timeout=2 -rss_limit_mb=1024 -artifact_prefix="$work/" \
   -print_final_stats=1 2>&1 | tail -n 12

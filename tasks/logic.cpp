@@ -112,7 +112,7 @@ class Parser {
 
   ParseResult run() {
     ParseResult result;
-    if (text_.size() > 4096) {
+    if (text_.size() > kMaxBytes) {
       result.error = "formula longer than 4096 bytes";
       return result;
     }
@@ -122,6 +122,8 @@ class Parser {
     // Bound the tree, not only the recursion: `A & A & ... & A` parses in a loop but prints with one
     // parenthesis level per connective, and whatever we accept must print and parse back.
     if (f && error_.empty() && depth(*f) > kMaxDepth) fail("formula nested too deeply (over 64 levels)");
+    // Likewise printing adds parentheses: accept only what prints within the input limit.
+    if (f && error_.empty() && to_symbolic(*f, names_).size() > kMaxBytes) fail("formula longer than 4096 bytes");
     if (!error_.empty()) {
       result.error = error_ + " at offset " + std::to_string(pos_);
       return result;
@@ -147,6 +149,7 @@ class Parser {
     return nullptr;
   }
   static constexpr int kMaxDepth = 64;
+  static constexpr size_t kMaxBytes = 4096;
   // Each tree level costs at most two guarded calls (implies + unary) when printed with parentheses.
   bool too_deep() { return ++nesting_ > 2 * kMaxDepth + 8; }
 
