@@ -3,7 +3,22 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 namespace verity::cli {
+
+// Parses and runs the chosen subcommand; usage errors exit via CLI11, bad input prints "error: ..." -> 2.
+inline int run_app(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
 
 void add_list_commands(CLI::App& app);      // list, describe        (cli/list.cpp)
 void add_generate_command(CLI::App& app);   // generate              (cli/generate.cpp)

@@ -16,13 +16,5 @@ int main(int argc, char** argv) {
   verity::cli::add_export_command(app);
   verity::cli::add_serve_command(app);
   verity::cli::add_trainer_placeholders(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  }
-  return 0;
+  return verity::cli::run_app(app, argc, argv);
 }

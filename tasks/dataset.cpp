@@ -115,16 +115,25 @@ std::vector<std::string> render_block(const Family& family, const Knobs& knobs, 
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& content) {
+void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = temporary_path_for(path);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw FileError("cannot write " + tmp + ": check that the folder exists and is writable");
-    out << content;
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) throw FileError("cannot write " + path + ": check that the folder exists and is writable");
+  try {
+    write(out);
     out.flush();
     if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
+    out.close();
+  } catch (...) {
+    out.close();
+    fs::remove(tmp);
+    throw;
   }
   fs::rename(tmp, path);
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  write_stream_atomically(path, [&](std::ostream& out) { out << content; });
 }
 
 pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
@@ -135,15 +144,11 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   const int threads = request.threads > 0 ? request.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
 
-  const std::string tmp = temporary_path_for(request.output);
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw FileError("cannot write " + request.output + ": check that the folder exists and is writable");
-
   pb::DatasetManifest manifest;
   uint64_t hash = kFnvOffset;
   ProgressBar progress(request.progress, end - begin);
   constexpr uint64_t kBlock = 4096;
-  try {
+  write_stream_atomically(request.output, [&](std::ostream& out) {
     for (uint64_t block = begin; block < end; block += kBlock) {
       const uint64_t block_end = std::min(end, block + kBlock);
       std::vector<std::string> lines;
@@ -154,15 +159,7 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
       }
       progress.update(block_end - begin);
     }
-    out.flush();
-    if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
-    out.close();
-  } catch (...) {
-    out.close();
-    fs::remove(tmp);
-    throw;
-  }
-  fs::rename(tmp, request.output);
+  });
 
   manifest.set_recipe(request.recipe);
   manifest.set_family(family.name());

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ class FileError : public std::runtime_error {
 // Reads every task of a JSONL or binary file; throws FileError naming file and line.
 std::vector<pb::Task> read_tasks(const std::string& path);
 
+// Streams into path through a temporary file renamed at the end, so readers never see a half file;
+// on any exception the temporary file is removed and the exception goes on.
+void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 // Writes `content` to path atomically (temporary file + rename).
 void write_file_atomically(const std::string& path, const std::string& content);
 

@@ -309,22 +309,11 @@ PartResult write_part(const Recipe& recipe, const RecipePart& part, const Recipe
                       tbb::task_arena& arena, QuestionSet& seen) {
   const std::string file = part.name + ".jsonl";
   const std::string path = (fs::path(options.output_dir) / file).string();
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw FileError("cannot write " + path + ": check that the folder exists and is writable");
   PartResult result;
-  try {
+  write_stream_atomically(path, [&](std::ostream& out) {
     result = generate_part(recipe, part, options.scale, arena, seen, /*serialize=*/true,
                            [&](const pb::Task&, const std::string& line) { out << line; });
-    out.flush();
-    if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
-    out.close();
-  } catch (...) {
-    out.close();
-    fs::remove(tmp);
-    throw;
-  }
-  fs::rename(tmp, path);
+  });
   write_file_atomically(path + ".manifest.json", to_json_line(part_manifest(recipe, part, result, file)) + "\n");
   return result;
 }
