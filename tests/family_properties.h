@@ -21,6 +21,26 @@ namespace verity::testing {
 // Returns "" when the task passes, else a description of the failure.
 using TaskCheck = std::function<std::string(const pb::Task&)>;
 
+// Generates `count` tasks in parallel, runs `check(task, index)` on each, reports up to five failures
+// and requires unique ids. For families whose answers are not a small label set.
+inline void check_every_task(const std::string& family_name, int level, const KnobMap& overrides, uint64_t count,
+                             const std::function<std::string(const pb::Task&, uint64_t)>& check) {
+  const Family& family = find_family(family_name);
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::set<std::string> ids;
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, /*seed=*/11, i);
+    std::string failure = check(task, i);
+    std::lock_guard lock(mutex);
+    if (!ids.insert(task.id()).second) failure += "duplicate id";
+    if (!failure.empty() && failures.size() < 5) failures.push_back("task " + std::to_string(i) + ": " + failure);
+  });
+  for (const auto& f : failures) ADD_FAILURE() << family_name << " level " << level << " " << f;
+  EXPECT_EQ(ids.size(), count);
+}
+
 inline void check_family_properties(const std::string& family_name, int level, uint64_t count,
                                     const std::vector<std::string>& labels, const TaskCheck& cross_check,
                                     double balance_tolerance = 0.05) {

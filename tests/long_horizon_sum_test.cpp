@@ -76,20 +76,7 @@ std::string cross_check(const pb::Task& task, uint64_t salt) {
 }
 
 void check_properties(int level, const KnobMap& overrides, uint64_t count) {
-  const Family& family = find_family("long_horizon_sum");
-  const Knobs knobs = resolve_knobs(family, level, overrides);
-  std::mutex mutex;
-  std::vector<std::string> failures;
-  std::set<std::string> ids;
-  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
-    const pb::Task task = make_task(family, knobs, level, /*seed=*/11, i);
-    std::string failure = cross_check(task, i);
-    std::lock_guard lock(mutex);
-    if (!ids.insert(task.id()).second) failure += "duplicate id";
-    if (!failure.empty() && failures.size() < 5) failures.push_back("task " + std::to_string(i) + ": " + failure);
-  });
-  for (const auto& f : failures) ADD_FAILURE() << "level " << level << " " << f;
-  EXPECT_EQ(ids.size(), count);
+  verity::testing::check_every_task("long_horizon_sum", level, overrides, count, cross_check);
 }
 
 class LongHorizonSumLevels : public ::testing::TestWithParam<int> {};
