@@ -65,6 +65,10 @@ void add_score_commands(CLI::App& app) {
   cmd->add_option("--id-field", sr->id_field, "name of the task-id field in the completions file");
   cmd->add_option("--completion-field", sr->completion_field, "name of the completion-text field");
   cmd->add_option("--threads,-j", sr->threads, "worker threads (0 = all cores)");
+  cmd->add_option("--process-weight", sr->options.process_weight,
+                  "blend the process reward (steps_valid / steps_checked) into the reward, gated by the outcome: "
+                  "reward = outcome x ((1 - w) + w x process); 0 = outcome only")
+      ->check(CLI::Range(0.0, 1.0));
   auto report_path = std::make_shared<std::string>();
   cmd->add_option("--report", *report_path,
                   "also write a report: accuracy per family x level, format errors, abstentions, process reward "

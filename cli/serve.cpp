@@ -1,5 +1,6 @@
 // `verity serve`: scores completions over HTTP (cpp-httplib).
-//   POST /score     {"items": [{"task": {...} | "task_id": "...", "completion": "..."}, ...]} (or a bare array)
+//   POST /score     {"items": [{"task": {...} | "task_id": "...", "completion": "..."}, ...],
+//                    "process_weight": 0.0}   (optional, see ScoreOptions; or a bare array of items)
 //                   -> {"scores": [Score, ...]} in item order
 //   GET  /families  the families with their knobs;   GET /health  liveness
 // Bounded everywhere: request body size, items per batch, connection workers and their queue (503 when
@@ -152,6 +153,7 @@ struct Batch {
   std::vector<Item> items;
   std::vector<std::string> texts;  // distinct task records as JSON text
   std::vector<pb::Task> parsed;    // same order as texts
+  ScoreOptions options;
 };
 
 class Scorer {
@@ -171,7 +173,7 @@ class Scorer {
     parse_records(batch);
     std::vector<std::string> scores(batch.items.size());
     tbb::parallel_for(size_t{0}, batch.items.size(), [&](size_t i) {
-      scores[i] = to_json_line(score_item(batch.items[i], deadline));
+      scores[i] = to_json_line(score_item(batch.items[i], batch.options, deadline));
     });
     std::string out = "{\"scores\":[";
     for (size_t i = 0; i < scores.size(); ++i) out += (i ? "," : "") + scores[i];
@@ -179,13 +181,14 @@ class Scorer {
   }
 
  private:
-  static pb::Score score_item(const Item& item, std::chrono::steady_clock::time_point deadline) {
+  static pb::Score score_item(const Item& item, const ScoreOptions& options,
+                              std::chrono::steady_clock::time_point deadline) {
     if (!item.problem.empty() || std::chrono::steady_clock::now() > deadline) {
       pb::Score s = score_for(*item.task);
       s.set_reason(item.problem.empty() ? "request time limit reached before this item was scored" : item.problem);
       return s;
     }
-    return score_completion(*item.task, item.completion);
+    return score_completion(*item.task, item.completion, options);
   }
 
   Batch read_batch(const std::string& body) const {
@@ -197,6 +200,12 @@ class Scorer {
       throw BadRequest(std::to_string(list.size()) + " items, over the limit of " +
                        std::to_string(options_.max_items) + " per request (--max-items)");
     Batch batch;
+    if (request.is_object() && request.contains("process_weight")) {
+      const json& w = request["process_weight"];
+      if (!w.is_number() || w.get<double>() < 0 || w.get<double>() > 1)
+        throw BadRequest("process_weight must be a number in [0, 1]");
+      batch.options.process_weight = w.get<double>();
+    }
     batch.items.resize(list.size());
     std::unordered_map<std::string, size_t> seen;
     for (size_t i = 0; i < list.size(); ++i) read_item(list[i], i, batch, seen);

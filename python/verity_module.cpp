@@ -146,19 +146,21 @@ std::vector<std::string> generate_json(const std::string& family_name, uint64_t 
 
 // The task is trusted data (a bad record is a pipeline bug: raise); the completion is untrusted
 // model text (never raises: score_completion turns every problem into a zero Score with a reason).
-py::dict score_one(const std::string& task_json, const std::string& completion) {
+py::dict score_one(const std::string& task_json, const std::string& completion, double process_weight) {
+  const ScoreOptions options{process_weight};
   pb::Score score;
   std::string error;
   {
     py::gil_scoped_release release;
-    if (const auto task = task_cache().get(task_json, error)) score = score_completion(*task, completion);
+    if (const auto task = task_cache().get(task_json, error)) score = score_completion(*task, completion, options);
   }
   if (!error.empty()) throw py::value_error(error);
   return score_to_dict(score);
 }
 
 py::list score_many(const std::vector<std::string>& task_jsons, const std::vector<std::string>& completions,
-                    int threads) {
+                    int threads, double process_weight) {
+  const ScoreOptions options{process_weight};
   if (task_jsons.size() != completions.size())
     throw py::value_error("score_batch: " + std::to_string(task_jsons.size()) + " tasks but " +
                           std::to_string(completions.size()) + " completions");
@@ -170,7 +172,7 @@ py::list score_many(const std::vector<std::string>& task_jsons, const std::vecto
     in_arena(threads, [&] {
       tbb::parallel_for(size_t{0}, n, [&](size_t i) {
         if (const auto task = task_cache().get(task_jsons[i], errors[i]))
-          scores[i] = score_completion(*task, completions[i]);
+          scores[i] = score_completion(*task, completions[i], options);
       });
     });
   }
@@ -204,8 +206,8 @@ PYBIND11_MODULE(_verity, m) {
   m.def("generate_json", &generate_json, py::arg("family"), py::arg("n"), py::arg("seed"), py::arg("level") = 0,
         py::arg("knobs") = verity::KnobMap{}, py::arg("start") = 0, py::arg("threads") = 0,
         "Tasks [start, start+n) of (family, level/knobs, seed) as JSON lines.");
-  m.def("score_json", &score_one, py::arg("task_json"), py::arg("completion"),
+  m.def("score_json", &score_one, py::arg("task_json"), py::arg("completion"), py::arg("process_weight") = 0.0,
         "Scores one completion (bytes) against one task (JSON text).");
   m.def("score_batch_json", &score_many, py::arg("task_jsons"), py::arg("completions"), py::arg("threads") = 0,
-        "Scores completions[i] against task_jsons[i] in parallel with the GIL released.");
+        py::arg("process_weight") = 0.0, "Scores completions[i] against task_jsons[i] in parallel with the GIL released.");
 }

@@ -325,11 +325,31 @@ TEST(ArithmeticTrace, BlendedRewardIsGatedByTheOutcome) {
   pb::Score s;
   s.set_steps_checked(4);
   s.set_steps_valid(3);
-  EXPECT_EQ(blended_reward(s, 0.5), 0.0);
+  EXPECT_EQ(blended_reward(s, 0.5), 0.0);  // a wrong outcome earns nothing for its steps
   s.set_correct(true);
+  s.set_reward(1.0);
   EXPECT_DOUBLE_EQ(process_reward(s), 0.75);
   EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 0.875);
   EXPECT_DOUBLE_EQ(blended_reward(s, 0), 1.0);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 7), 0.75);  // clamped to 1: the process reward alone
+  s.set_steps_checked(0);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 1.0);  // no steps checked: the outcome reward
+}
+
+TEST(ArithmeticTrace, ScoreOptionsBlendTheProcessRewardIntoTheReward) {
+  const Family& f = find_family("arithmetic_graph");
+  const Knobs knobs = resolve_knobs(f, 4, {{"unanswerable", "0"}});
+  const pb::Task task = make_task(f, knobs, 4, 5, 0);
+  const std::string answer = "\n<answer>" + task.answer() + "</answer>";
+  ScoreOptions half;
+  half.process_weight = 0.5;
+  EXPECT_EQ(score_completion(task, gold_solution(task) + answer, half).reward(), 1.0);
+  const pb::Score corrupted = score_completion(task, corrupt_step(task, 0) + answer, half);
+  EXPECT_TRUE(corrupted.correct());
+  EXPECT_LT(corrupted.steps_valid(), corrupted.steps_checked());
+  EXPECT_DOUBLE_EQ(corrupted.reward(), 0.5 + 0.5 * process_reward(corrupted));
+  EXPECT_EQ(score_completion(task, corrupt_step(task, 0) + answer).reward(), 1.0);  // outcome only by default
+  EXPECT_EQ(score_completion(task, gold_solution(task) + "\n<answer>-1</answer>", half).reward(), 0.0);
 }
 
 TEST(ArithmeticGraph, JunkNeverThrowsAndScoresZero) {

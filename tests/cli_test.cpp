@@ -149,6 +149,42 @@ TEST_F(CliTest, ScoreWritesMarkdownAndHtmlReports) {
   EXPECT_NE(bad.output.find("use a .md"), std::string::npos);
 }
 
+// Completions whose first step has a wrong result (answer still right): --process-weight lowers their
+// reward by the process share; the default stays the outcome reward.
+TEST_F(CliTest, ScoreBlendsTheProcessRewardOnRequest) {
+  ASSERT_EQ(run("generate -f arithmetic_graph -l 4 -k unanswerable=0 -n 40 --seed 2 -o " + path("a.jsonl")).status, 0);
+  std::ifstream tasks(path("a.jsonl"));
+  std::ofstream completions(path("c.jsonl"));
+  for (std::string line; std::getline(tasks, line);) {
+    const auto task = nlohmann::json::parse(line);
+    std::string text;
+    for (const auto& step : task["trace"]) text += step["text"].get<std::string>() + "\n";
+    text.insert(text.find(".\n"), "1");  // "= 7." -> "= 71."
+    completions << nlohmann::json{{"id", task["id"]}, {"completion", text + "<answer>" + task["answer"].get<std::string>() + "</answer>"}}.dump() << "\n";
+  }
+  completions.close();
+  auto mean_reward = [&](const std::string& flags) {
+    EXPECT_EQ(run("score --tasks " + path("a.jsonl") + " --completions " + path("c.jsonl") + " -o " + path("s.jsonl") + flags).status, 0);
+    std::ifstream scores(path("s.jsonl"));
+    double total = 0;
+    int n = 0;
+    for (std::string line; std::getline(scores, line); ++n) {
+      const auto score = nlohmann::json::parse(line);
+      EXPECT_TRUE(score["correct"].get<bool>()) << line;
+      total += score["reward"].get<double>();
+    }
+    EXPECT_EQ(n, 40);
+    return total / n;
+  };
+  EXPECT_EQ(mean_reward(""), 1.0);
+  const double blended = mean_reward(" --process-weight 0.5");
+  EXPECT_GT(blended, 0.5);
+  EXPECT_LT(blended, 0.99);
+  auto bad = run("score --tasks " + path("a.jsonl") + " --completions " + path("c.jsonl") + " --process-weight 2");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("process-weight"), std::string::npos) << bad.output;
+}
+
 TEST_F(CliTest, BadFlagsAndFilesGiveClearErrors) {
   auto knob = run("generate -f causal_transitivity --knob chain_length=abc -n 5 -o " + path("x.jsonl"));
   EXPECT_EQ(knob.status, 2);

@@ -401,14 +401,4 @@ TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, 
   return report;
 }
 
-double process_reward(const pb::Score& score) {
-  return score.steps_checked() > 0 ? static_cast<double>(score.steps_valid()) / score.steps_checked() : 0.0;
-}
-
-double blended_reward(const pb::Score& score, double process_weight) {
-  if (!score.correct()) return 0.0;
-  const double w = std::clamp(process_weight, 0.0, 1.0);
-  return (1.0 - w) + w * process_reward(score);
-}
-
 }  // namespace verity

@@ -31,10 +31,4 @@ struct TraceReport {
 
 TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text);
 
-// steps_valid / steps_checked of a Score, 0 when no step was checked.
-double process_reward(const pb::Score& score);
-// Outcome-gated blend as in the CMU pre-/mid-/RL study: a wrong final answer earns 0; a right one earns
-// (1 - process_weight) + process_weight x process reward. process_weight = 0 is the outcome reward.
-double blended_reward(const pb::Score& score, double process_weight);
-
 }  // namespace verity

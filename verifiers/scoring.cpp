@@ -3,6 +3,7 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,19 @@
 
 namespace verity {
 
-pb::Score score_completion(const pb::Task& task, std::string_view completion) {
+double process_reward(const pb::Score& score) {
+  return score.steps_checked() > 0 ? static_cast<double>(score.steps_valid()) / score.steps_checked() : 0.0;
+}
+
+double blended_reward(const pb::Score& score, double process_weight) {
+  const double w = std::clamp(process_weight, 0.0, 1.0);
+  if (w == 0.0 || score.steps_checked() == 0) return score.reward();
+  return score.reward() * ((1.0 - w) + w * process_reward(score));
+}
+
+namespace {
+
+pb::Score verify_bounded(const pb::Task& task, std::string_view completion) {
   try {
     if (completion.size() > kMaxCompletionBytes) {
       pb::Score score = score_for(task);
@@ -30,6 +43,14 @@ pb::Score score_completion(const pb::Task& task, std::string_view completion) {
     score.set_reason(std::string("not scored: ") + e.what());
     return score;
   }
+}
+
+}  // namespace
+
+pb::Score score_completion(const pb::Task& task, std::string_view completion, const ScoreOptions& options) {
+  pb::Score score = verify_bounded(task, completion);
+  if (options.process_weight != 0.0) score.set_reward(blended_reward(score, options.process_weight));
+  return score;
 }
 
 namespace {
@@ -109,7 +130,7 @@ ScoreReport score_files(const ScoreRequest& request) {
   arena.execute([&] {
     tbb::parallel_for(size_t{0}, pending.size(), [&](size_t i) {
       const auto& p = pending[i];
-      report.scores[i] = p.use_preset ? p.preset : score_completion(*p.task, p.completion);
+      report.scores[i] = p.use_preset ? p.preset : score_completion(*p.task, p.completion, request.options);
     });
   });
   for (const auto& s : report.scores) {

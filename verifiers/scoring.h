@@ -12,8 +12,23 @@
 
 namespace verity {
 
+// How the final reward is formed from a family's verdict.
+struct ScoreOptions {
+  // Weight of the process reward (steps_valid / steps_checked) in the final reward, gated by the
+  // outcome as in the CMU pre-/mid-training/RL study: reward = outcome x ((1 - w) + w x process).
+  // 0 (the default) is the outcome reward; families that check no steps keep their outcome reward.
+  double process_weight = 0.0;
+};
+
 // Never throws: unknown families, oversize text and verifier failures become a zero Score with a reason.
-pb::Score score_completion(const pb::Task& task, std::string_view completion);
+pb::Score score_completion(const pb::Task& task, std::string_view completion, const ScoreOptions& options = {});
+
+// steps_valid / steps_checked of a Score, 0 when no step was checked.
+double process_reward(const pb::Score& score);
+// The outcome-gated blend above: a wrong final answer (reward 0) earns 0 whatever its steps; a right
+// one earns (1 - w) + w x process; a partial-credit outcome scales the same way. Weights outside
+// [0, 1] are clamped.
+double blended_reward(const pb::Score& score, double process_weight);
 
 struct ScoreRequest {
   std::string tasks_path;
@@ -22,6 +37,7 @@ struct ScoreRequest {
   std::string id_field = "id";
   std::string completion_field = "completion";
   int threads = 0;
+  ScoreOptions options;
 };
 
 struct Tally {

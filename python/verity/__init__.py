@@ -9,7 +9,7 @@ schemas/verity.proto: 64-bit integers such as `seed` are strings). It carries ev
 needs, so a completion can be scored from the task alone, in any process.
 
 Reward functions for training frameworks live in verity.rewards and are re-exported here:
-`compute_score` / `compute_score_batch` (verl) and `trl_reward` (TRL).
+`compute_score` / `compute_score_batch` (verl) and `trl_reward` / `make_trl_reward` (TRL).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ KnobError = _verity.KnobError
 
 __all__ = [
     "families", "describe", "generate", "score", "score_batch",
-    "compute_score", "compute_score_batch", "trl_reward", "KnobError",
+    "compute_score", "compute_score_batch", "trl_reward", "make_trl_reward", "KnobError",
 ]
 
 
@@ -55,8 +55,12 @@ def generate(family: str, n: int, seed: int, level: int | None = None, *, start:
     return [json.loads(line) for line in lines]
 
 
-def score(task: Mapping | str, completion: Any) -> dict:
+def score(task: Mapping | str, completion: Any, process_weight: float = 0.0) -> dict:
     """Scores one completion against one task (a dict or its JSON text).
+
+    process_weight blends the process reward (steps_valid / steps_checked, for families whose steps
+    are checked) into the reward, gated by the outcome: reward = outcome x ((1 - w) + w x process).
+    The default 0 is the outcome reward.
 
     Returns {task_id, family, level, reward, correct, format_ok, extracted_answer, steps_checked,
     steps_valid, reason}. The completion is untrusted: any text, bytes, None or a chat message list
@@ -66,17 +70,19 @@ def score(task: Mapping | str, completion: Any) -> dict:
     text, problem = _completion_bytes(completion)
     if problem:
         return _unreadable(task_json(task), problem)
-    return _verity.score_json(task_json(task), text)
+    return _verity.score_json(task_json(task), text, process_weight)
 
 
-def score_batch(tasks: Iterable[Mapping | str], completions: Iterable[Any], threads: int = 0) -> list[dict]:
-    """Scores completions[i] against tasks[i] in parallel (oneTBB, GIL released); same dicts as score()."""
+def score_batch(tasks: Iterable[Mapping | str], completions: Iterable[Any], threads: int = 0,
+                process_weight: float = 0.0) -> list[dict]:
+    """Scores completions[i] against tasks[i] in parallel (oneTBB, GIL released); same dicts and
+    process_weight as score()."""
     task_texts = [task_json(t) for t in tasks]
     converted = [_completion_bytes(c) for c in completions]
     if len(task_texts) != len(converted):
         raise ValueError(f"score_batch: {len(task_texts)} tasks but {len(converted)} completions")
     # Completions that cannot be read at all are scored as empty text, then given the reason.
-    scores = _verity.score_batch_json(task_texts, [text for text, _ in converted], threads)
+    scores = _verity.score_batch_json(task_texts, [text for text, _ in converted], threads, process_weight)
     for s, (_, problem) in zip(scores, converted):
         if problem:
             _mark_unreadable(s, problem)
@@ -157,4 +163,4 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-from .rewards import compute_score, compute_score_batch, trl_reward  # noqa: E402  (needs the names above)
+from .rewards import compute_score, compute_score_batch, make_trl_reward, trl_reward  # noqa: E402  (needs the names above)

@@ -14,6 +14,11 @@ TRL (GRPOTrainer(reward_funcs=verity.trl_reward, ...)):
     trl_reward(prompts, completions, **dataset_columns) -> list[float]
         Completions may be strings or chat message lists; the task is rebuilt from the dataset's
         columns (the Task fields that `verity export --for trl` writes), which TRL passes by name.
+
+Process reward: compute_score / compute_score_batch take `process_weight` as a keyword (verl passes
+custom_reward_function.reward_kwargs through **kwargs); for TRL, `make_trl_reward(process_weight=0.3)`
+returns a reward function with the blend built in. The blend is gated by the outcome: a wrong final
+answer earns 0 whatever its steps (see verity.score).
 """
 
 from __future__ import annotations
@@ -29,22 +34,35 @@ _TASK_FIELDS = frozenset(_verity.task_fields())
 
 
 def compute_score(data_source: str, solution_str: Any, ground_truth: Any, extra_info: Any = None,
-                  **kwargs: Any) -> dict:
+                  process_weight: float = 0.0, **kwargs: Any) -> dict:
     task = _verl_task(data_source, ground_truth, extra_info)
-    return _verl_result(verity.score(task, solution_str))
+    return _verl_result(verity.score(task, solution_str, process_weight))
 
 
 def compute_score_batch(data_sources: Sequence[str], solution_strs: Sequence[Any],
                         ground_truths: Sequence[Any], extra_infos: Sequence[Any] | None = None,
-                        **kwargs: Any) -> list[dict]:
+                        process_weight: float = 0.0, **kwargs: Any) -> list[dict]:
     extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
     tasks = [_verl_task(d, g, e) for d, g, e in zip(data_sources, ground_truths, extra_infos)]
-    return [_verl_result(s) for s in verity.score_batch(tasks, solution_strs)]
+    return [_verl_result(s) for s in verity.score_batch(tasks, solution_strs, process_weight=process_weight)]
 
 
 def trl_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
+    return _trl_rewards(prompts, completions, columns, process_weight=0.0)
+
+
+def make_trl_reward(process_weight: float = 0.0):
+    """A TRL reward function like trl_reward, with the process reward blended in by `process_weight`."""
+    def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
+        return _trl_rewards(prompts, completions, columns, process_weight)
+    reward.__name__ = f"verity_reward_process_{process_weight:g}"  # TRL logs rewards by function name
+    return reward
+
+
+def _trl_rewards(prompts: Sequence[Any], completions: Sequence[Any], columns: Mapping[str, Any],
+                 process_weight: float) -> list[float]:
     tasks = [_trl_task(i, prompts, columns) for i in range(len(completions))]
-    return [s["reward"] for s in verity.score_batch(tasks, completions)]
+    return [s["reward"] for s in verity.score_batch(tasks, completions, process_weight=process_weight)]
 
 
 def _verl_result(s: dict) -> dict:

@@ -86,6 +86,20 @@ def test_bad_requests_are_refused_with_a_reason(server):
     assert server.request("GET", "/health")[0] == 200  # still serving
 
 
+def test_process_weight_blends_like_the_module(server):
+    task = verity.generate("arithmetic_graph", 1, seed=5, level=4, unanswerable=0)[0]
+    lines = [step["text"] for step in task["trace"]]
+    lines[0] = lines[0].rstrip(".") + "1."  # the first step's result is now wrong; the answer is not
+    text = "\n".join(lines) + f"\n<answer>{task['answer']}</answer>"
+    body = json.dumps({"items": [{"task": task, "completion": text}], "process_weight": 0.5})
+    status, result = server.request("POST", "/score", body)
+    expected = verity.score(task, text, process_weight=0.5)
+    assert status == 200 and result["scores"][0]["reward"] == pytest.approx(expected["reward"])
+    assert 0.5 < expected["reward"] < 1.0
+    status, result = server.request("POST", "/score", json.dumps({"items": [], "process_weight": "lots"}))
+    assert status == 400 and "process_weight" in result["error"]
+
+
 def test_full_queue_gives_503(verity_binary):
     server = Server(verity_binary, "--workers", "1", "--queue", "1", "--keep-alive", "20")
     try:
