@@ -5,7 +5,6 @@
 //   GET  /families  the families with their knobs;   GET /health  liveness
 // Bounded everywhere: request body size, items per batch, connection workers and their queue (503 when
 // full), time per request; SIGTERM / SIGINT stop accepting, finish what is in flight and exit 0.
-#include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <pthread.h>
@@ -23,6 +22,7 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
+#include "tasks/json_reader.h"
 #include "tasks/registry.h"
 #include "verifiers/label_verifier.h"
 #include "verifiers/scoring.h"
@@ -242,10 +242,9 @@ class Scorer {
     batch.parsed.resize(batch.texts.size());
     std::vector<std::string> errors(batch.texts.size());
     tbb::parallel_for(size_t{0}, batch.texts.size(), [&](size_t k) {
-      google::protobuf::util::JsonParseOptions options;
-      options.ignore_unknown_fields = true;  // clients may send their own fields beside the record
-      const auto status = google::protobuf::util::JsonStringToMessage(batch.texts[k], &batch.parsed[k], options);
-      if (!status.ok()) errors[k] = "task is not a Task record: " + std::string(status.message());
+      // Unknown fields are ignored: clients may send their own fields beside the record.
+      const std::string problem = parse_json_message(batch.texts[k], batch.parsed[k], /*ignore_unknown_fields=*/true);
+      if (!problem.empty()) errors[k] = "task is not a Task record: " + problem;
       else if (batch.parsed[k].family().empty()) errors[k] = "task has no family";
     });
     for (size_t i = 0; i < batch.items.size(); ++i) {

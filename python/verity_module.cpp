@@ -2,7 +2,6 @@
 // It exchanges tasks as JSON text (protobuf's JSON mapping, the same bytes as a JSONL line) and
 // returns scores as dicts; python/verity/__init__.py turns this into the public API.
 // Heavy loops (generate, score_batch) release the GIL and run on oneTBB.
-#include <google/protobuf/util/json_util.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 #include <pybind11/pybind11.h>
@@ -16,6 +15,7 @@
 
 #include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
+#include "tasks/json_reader.h"
 #include "tasks/registry.h"
 #include "verifiers/scoring.h"
 
@@ -35,10 +35,8 @@ void in_arena(int threads, Fn&& fn) {
 // columns (split, index ...) next to the record. Returns an error text instead of throwing so a
 // batch can name the offending item.
 std::string parse_task(const std::string& json, pb::Task& task) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &task, options);
-  if (!status.ok()) return "not a Task record: " + std::string(status.message());
+  if (const std::string problem = parse_json_message(json, task, /*ignore_unknown_fields=*/true); !problem.empty())
+    return "not a Task record: " + problem;
   if (task.family().empty()) return "the task record has no 'family'";
   return {};
 }

@@ -3,7 +3,6 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/util/delimited_message_util.h>
-#include <google/protobuf/util/json_util.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
@@ -15,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tasks/json_reader.h"
 #include "tasks/json_writer.h"
 #include "tasks/registry.h"
 
@@ -139,7 +139,8 @@ void write_file_atomically(const std::string& path, const std::string& content) 
 pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   const Family& family = find_family(request.family);
   const Knobs knobs = resolve_knobs(family, request.level, request.knobs);
-  const auto [begin, end] = shard_range(request.count, request.shard_index, request.shard_count);
+  const auto range = shard_range(request.count, request.shard_index, request.shard_count);
+  const uint64_t begin = range.first, end = range.second;  // captured below: no structured binding (clang 14)
   const FileFormat format = format_for_path(request.output);
   const int threads = request.threads > 0 ? request.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
@@ -197,8 +198,8 @@ std::vector<pb::Task> read_tasks(const std::string& path) {
     }
     return tasks;
   }
-  // Parsing JSON is the slow part of reading (protobuf 3.21), so lines are parsed in parallel;
-  // the first bad line (lowest number) is the one reported.
+  // Parsing JSON is the slow part of reading, so lines are parsed in parallel; the first bad line
+  // (lowest number) is the one reported.
   std::vector<std::pair<size_t, std::string>> lines;
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number)
@@ -206,12 +207,10 @@ std::vector<pb::Task> read_tasks(const std::string& path) {
   tasks.resize(lines.size());
   std::vector<std::string> errors(lines.size());
   tbb::parallel_for(size_t{0}, lines.size(), [&](size_t i) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
     const auto& [number, text] = lines[i];
-    auto status = google::protobuf::util::JsonStringToMessage(text, &tasks[i], options);
-    if (!status.ok()) {
-      errors[i] = path + ":" + std::to_string(number) + ": not a Task record (" + std::string(status.message()) +
+    if (const std::string problem = parse_json_message(text, tasks[i], /*ignore_unknown_fields=*/false);
+        !problem.empty()) {
+      errors[i] = path + ":" + std::to_string(number) + ": not a Task record (" + problem +
                   "); each line must be one JSON task as written by `verity generate`";
     } else if (tasks[i].id().empty() || tasks[i].family().empty()) {
       errors[i] = path + ":" + std::to_string(number) + ": task has no id or family";

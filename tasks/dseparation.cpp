@@ -154,7 +154,8 @@ bool d_separated_bayes_ball(const DiGraph& g, const DSepQuery& q) {
   std::vector<std::array<bool, 2>> visited(n, {false, false});
   std::vector<std::pair<int, Direction>> todo = {{q.x, Up}};
   while (!todo.empty()) {
-    const auto [v, d] = todo.back();
+    const int v = todo.back().first;  // plain variables: lambdas below capture them (clang 14 cannot
+    const Direction d = todo.back().second;  // capture structured bindings)
     todo.pop_back();
     if (visited[v][d]) continue;
     visited[v][d] = true;
