@@ -319,15 +319,17 @@ void hop_cases(Build& b, int cur, int next) {
 void hop_contradiction(Rng& rng, Build& b, int cur, int next) {
   const int d = fresh_concept(b);
   const int e = fresh_property(b) + (rng.chance(0.5) ? 1 : 0);
-  const int split = add_rule(b, {cur}, {next, d});
+  // The disjuncts in random order, so the position of the chain concept gives nothing away.
+  const std::vector<int> cases = rng.chance(0.5) ? std::vector<int>{next, d} : std::vector<int>{d, next};
+  const int split = add_rule(b, {cur}, cases);
   const int rd = add_rule(b, {d}, {e});
   const int f = add_fact(b, e ^ 1);
-  add_step(b, "Since " + inline_rule(b, split) + ", " + b.entity + " is " + disjunction(b, {next, d}) + ".",
+  add_step(b, "Since " + inline_rule(b, split) + ", " + b.entity + " is " + disjunction(b, cases) + ".",
            "or_elimination_split", {{false, split}});
   add_step(b, "Suppose " + is(b, d) + "; since " + inline_rule(b, rd) + ", " + b.entity + " would be " +
                   lit_text(b, e) + ", but " + is(b, e ^ 1) + ", a contradiction; so " + is(b, d ^ 1) + ".",
            "proof_by_contradiction", {{false, rd}, {true, f}});
-  add_step(b, b.entity + " is " + disjunction(b, {next, d}) + " and " + lit_text(b, d ^ 1) + ", so " + is(b, next) +
+  add_step(b, b.entity + " is " + disjunction(b, cases) + " and " + lit_text(b, d ^ 1) + ", so " + is(b, next) +
                   ".",
            "disjunctive_syllogism", {});
 }
