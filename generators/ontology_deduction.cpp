@@ -430,7 +430,7 @@ std::string render_prompt(Rng& rng, const Build& b, const std::vector<Statement>
       p += natural ? rule_text(b, b.rules[s.index], rng.index(6)) + "\n" : rule_symbolic(b, b.rules[s.index]) + "\n";
   }
   p += natural ? rng.pick(kQuestions) + is(b, b.query) + ".\n"
-               : "Query: does " + lit_symbolic(b, b.query, b.entity) + " follow?\n";
+               : "Query: is " + lit_symbolic(b, b.query, b.entity) + " true or false?\n";
   p += "If the statements do not determine the answer, answer Unknown.\n";
   p += answer_instruction("True, False, or Unknown", "True");
   return p;
