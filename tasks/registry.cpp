@@ -7,6 +7,7 @@
 #include "generators/causal_transitivity.h"
 #include "generators/d_separation.h"
 #include "generators/long_horizon_sum.h"
+#include "generators/ontology_deduction.h"
 #include "generators/propositional_entailment.h"
 
 namespace verity {
@@ -18,8 +19,9 @@ const std::vector<const Family*>& all_families() {
     static const DSeparation d_separation;
     static const ArithmeticGraph arithmetic_graph;
     static const LongHorizonSum long_horizon_sum;
+    static const OntologyDeduction ontology_deduction;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
-                                      &arithmetic_graph, &long_horizon_sum};
+                                      &arithmetic_graph, &long_horizon_sum, &ontology_deduction};
   }();
   return families;
 }

@@ -1,0 +1,214 @@
+#include "generators/ontology_deduction.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "family_properties.h"
+#include "tasks/logic.h"
+#include "verifiers/z3_bridge.h"
+
+namespace {
+
+using namespace verity;
+using logic::Formula;
+using logic::FormulaPtr;
+using logic::Op;
+
+// ---- the second method: Z3 entailment over the stored instance (one Boolean per predicate) ----
+
+struct Encoded {
+  std::vector<FormulaPtr> premises;
+  FormulaPtr query;
+  int vars = 0;
+};
+
+FormulaPtr literal(const std::map<std::string, int>& index, const std::string& text) {
+  const bool negated = !text.empty() && text[0] == '~';
+  const auto it = index.find(negated ? text.substr(1) : text);
+  if (it == index.end()) return nullptr;
+  const FormulaPtr v = Formula::variable(it->second);
+  return negated ? Formula::negate(v) : v;
+}
+
+FormulaPtr fold(Op op, const std::vector<FormulaPtr>& parts) {
+  FormulaPtr out = parts.at(0);
+  for (size_t i = 1; i < parts.size(); ++i) out = Formula::binary(op, out, parts[i]);
+  return out;
+}
+
+FormulaPtr rule_formula(const std::map<std::string, int>& index, const std::vector<std::string>& if_all,
+                        const std::vector<std::string>& then_any) {
+  std::vector<FormulaPtr> lhs, rhs;
+  for (const auto& l : if_all) lhs.push_back(literal(index, l));
+  for (const auto& l : then_any) rhs.push_back(literal(index, l));
+  return Formula::binary(Op::Implies, fold(Op::And, lhs), fold(Op::Or, rhs));
+}
+
+std::vector<std::string> split(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  for (size_t next; (next = s.find(sep, at)) != std::string::npos; at = next + sep.size()) out.push_back(s.substr(at, next - at));
+  out.push_back(s.substr(at));
+  return out;
+}
+
+// extra: a premise in the instance's formal syntax ("~red" or "a & b -> c | d") to add back.
+Encoded encode(const pb::OntologyInstance& inst, const std::string& extra = "") {
+  std::map<std::string, int> index;
+  for (const auto& c : inst.concepts()) index.emplace(c, static_cast<int>(index.size()));
+  for (const auto& p : inst.properties()) index.emplace(p, static_cast<int>(index.size()));
+  Encoded e;
+  e.vars = static_cast<int>(index.size());
+  for (const auto& f : inst.facts()) e.premises.push_back(literal(index, f));
+  for (const auto& r : inst.rules())
+    e.premises.push_back(rule_formula(index, {r.if_all().begin(), r.if_all().end()},
+                                      {r.then_any().begin(), r.then_any().end()}));
+  if (!extra.empty()) {
+    const auto sides = split(extra, " -> ");
+    e.premises.push_back(sides.size() == 1 ? literal(index, extra)
+                                           : rule_formula(index, split(sides[0], " & "), split(sides[1], " | ")));
+  }
+  e.query = literal(index, inst.query());
+  return e;
+}
+
+std::string z3_label(const pb::OntologyInstance& inst, const std::string& extra = "") {
+  const Encoded e = encode(inst, extra);
+  for (const auto& p : e.premises)
+    if (!p) return "unparsable premise";
+  switch (z3bridge::decide_entailment(e.premises, e.query, e.vars).label) {
+    case z3bridge::Entailment::Entailed: return kOntologyTrue;
+    case z3bridge::Entailment::Contradicted: return kOntologyFalse;
+    case z3bridge::Entailment::Neither: return kOntologyUnknown;
+    case z3bridge::Entailment::Inconsistent: return "inconsistent";
+    default: return "z3 unknown";
+  }
+}
+
+// Label = Z3 over the stored facts and rules; an unanswerable task becomes answerable again (with the
+// query's polarity deciding True / False) when its removed premise is put back, so the cut really was
+// on the derivation path; the trace ends in the label and cites only statements that exist.
+std::string cross_check(const pb::Task& task) {
+  const auto& inst = task.ontology_deduction();
+  const std::string z3 = z3_label(inst);
+  if (z3 != task.label()) return "Z3 says " + z3 + ", label " + task.label();
+  if (ontology_forward_label(inst) != task.label()) return "forward chaining disagrees with the stored label";
+  if (inst.answerable() != (task.label() != kOntologyUnknown)) return "answerable flag disagrees with the label";
+  if (!inst.answerable()) {
+    const std::string restored = z3_label(inst, inst.removed());
+    if (restored != kOntologyTrue && restored != kOntologyFalse)
+      return "restoring the removed premise '" + inst.removed() + "' gives " + restored;
+  }
+  const int statements = inst.facts_size() + inst.rules_size();
+  if (inst.statement_order_size() != statements) return "statement_order does not list every statement";
+  for (const auto& step : task.trace())
+    for (const auto& c : step.cites())
+      if (c[0] == 'p' && std::stoi(c.substr(1)) > statements) return "trace cites a missing statement " + c;
+  const std::string& end = task.trace(task.trace_size() - 1).text();
+  const bool says_unknown = end.find("cannot be determined") != std::string::npos;
+  if (says_unknown != (task.label() == kOntologyUnknown)) return "last trace step contradicts the label: " + end;
+  return "";
+}
+
+class OntologyDeductionLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(OntologyDeductionLevels, GoldVerifiesWrongFailsBalancedAndZ3Agrees) {
+  const int level = GetParam();
+  const std::vector<std::string> labels = level <= 2 ? std::vector<std::string>{kOntologyTrue, kOntologyFalse}
+                                                     : std::vector<std::string>{kOntologyTrue, kOntologyFalse,
+                                                                                kOntologyUnknown};
+  verity::testing::check_family_properties("ontology_deduction", level, 1500, labels, cross_check);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, OntologyDeductionLevels, ::testing::Range(1, 11));
+
+// Every rule kind and ontology mode, in both formats, at the extremes of the knobs.
+TEST(OntologyDeduction, EveryRuleKindAndOntologyCrossChecksWithZ3) {
+  for (const char* ontology : {"fictional", "true", "false"})
+    for (const char* format : {"natural", "symbolic"})
+      verity::testing::check_every_task("ontology_deduction", 0,
+                                        {{"hops", "10"}, {"distractors", "20"}, {"and_prob", "0.3"},
+                                         {"cases_prob", "0.3"}, {"contradiction_prob", "0.4"},
+                                         {"unanswerable", "0.5"}, {"ontology", ontology}, {"format", format}},
+                                        120, [](const pb::Task& t, uint64_t) { return cross_check(t); });
+}
+
+TEST(OntologyDeduction, AbstainingScoresOnlyWhereTheAnswerIsUnknown) {
+  const Family& f = find_family("ontology_deduction");
+  const Knobs knobs = resolve_knobs(f, 6, {});
+  int unknown = 0;
+  for (uint64_t i = 0; i < 300; ++i) {
+    const auto task = make_task(f, knobs, 6, 3, i);
+    const bool gold_unknown = task.answer() == kOntologyUnknown;
+    unknown += gold_unknown;
+    EXPECT_EQ(score_completion(task, "<answer>cannot be determined</answer>").reward(), gold_unknown ? 1.0 : 0.0);
+    if (gold_unknown) {  // answering where abstaining is right scores 0
+      EXPECT_EQ(score_completion(task, "<answer>True</answer>").reward(), 0.0);
+      EXPECT_EQ(score_completion(task, "<answer>False</answer>").reward(), 0.0);
+    }
+  }
+  EXPECT_GT(unknown, 60);
+}
+
+const std::vector<std::vector<std::string>> kTaxonomies = {
+    {"siamese", "cat", "feline", "carnivore", "mammal", "vertebrate", "chordate", "animal", "eukaryote", "organism",
+     "living thing"},
+    {"salmon", "salmonid", "bony fish", "fish", "vertebrate", "chordate", "animal", "eukaryote", "organism",
+     "living thing"},
+    {"sparrow", "songbird", "passerine", "bird", "vertebrate", "chordate", "animal", "eukaryote", "organism",
+     "living thing"}};
+
+TEST(OntologyDeduction, RealTaxonomyInOrderFalseOntologyOutOfOrder) {
+  const Family& f = find_family("ontology_deduction");
+  for (const char* mode : {"true", "false"}) {
+    const Knobs knobs = resolve_knobs(f, 0, {{"hops", "5"}, {"ontology", mode}});
+    int out_of_order = 0;
+    for (uint64_t i = 0; i < 100; ++i) {
+      const auto inst = make_task(f, knobs, 0, 1, i).ontology_deduction();
+      // The chain is the first five concepts; a taxonomy word order is "vertebrate" after "mammal" etc.
+      const std::vector<std::string> chain(inst.concepts().begin(), inst.concepts().begin() + 5);
+      // Ordered: some taxonomy holds every chain word, most specific first.
+      bool ordered = false;
+      for (const auto& taxonomy : kTaxonomies) {
+        std::vector<long> at;
+        for (const auto& w : chain) at.push_back(std::find(taxonomy.begin(), taxonomy.end(), w) - taxonomy.begin());
+        const bool inside = std::all_of(at.begin(), at.end(), [&](long p) { return p < long(taxonomy.size()); });
+        ordered = ordered || (inside && std::is_sorted(at.begin(), at.end()));
+      }
+      out_of_order += !ordered;
+    }
+    if (std::string(mode) == "true") EXPECT_EQ(out_of_order, 0);
+    else EXPECT_EQ(out_of_order, 100);
+  }
+}
+
+// Difficulty: the gold derivation of answerable tasks (trace steps) and Z3's work grow with the level.
+TEST(OntologyDeduction, DerivationLengthRisesWithLevel) {
+  const Family& f = find_family("ontology_deduction");
+  double previous = 0;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    double steps = 0;
+    int answerable = 0;
+    for (uint64_t i = 0; i < 200; ++i) {
+      const auto task = make_task(f, knobs, level, 2, i);
+      if (!task.ontology_deduction().answerable()) continue;
+      ++answerable;
+      steps += task.trace_size();
+      EXPECT_EQ(task.ontology_deduction().hops(), level);
+    }
+    const double mean = steps / answerable;
+    EXPECT_GT(mean, previous) << "level " << level;
+    previous = mean;
+  }
+}
+
+TEST(OntologyDeduction, RuleProbabilitiesAboveOneAreAClearError) {
+  const Family& f = find_family("ontology_deduction");
+  const Knobs knobs = resolve_knobs(f, 0, {{"and_prob", "0.6"}, {"cases_prob", "0.6"}});
+  EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
+}
+
+}  // namespace
