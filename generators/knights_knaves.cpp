@@ -1,6 +1,7 @@
 #include "generators/knights_knaves.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <optional>
 #include <stdexcept>
@@ -19,7 +20,7 @@ using kk::Puzzle;
 
 // One-word names (none is a word the answer parser treats as filler or a role, none starts with
 // "exactly"), so answers can be read back name by name.
-const std::vector<std::string> kNames = {
+constexpr std::array<std::string_view, 100> kNames = {
     "Alice", "Bruno", "Clara", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas",
     "Kira", "Lorenzo", "Maya", "Nils", "Olga", "Pablo", "Quinn", "Rosa", "Samir", "Tessa",
     "Umar", "Vera", "Wendell", "Xenia", "Yusuf", "Zora", "Arjun", "Bianca", "Cyrus", "Dalia",
@@ -50,13 +51,10 @@ int add_atom(Rng& rng, Formula& f, int people) {
 
 // "Exactly k of <2..4 people> are knights (or knaves)", 0 < k < group size: all / none read oddly.
 int add_exactly(Rng& rng, Formula& f, int people) {
-  std::vector<int> order(people);
-  for (int i = 0; i < people; ++i) order[i] = i;
-  rng.shuffle(order);
   const int size = static_cast<int>(rng.uniform(2, std::min(4, people)));
   Node n;
   n.op = Op::Exactly;
-  for (int i = 0; i < size; ++i) n.group |= static_cast<uint16_t>(1u << order[i]);
+  while (std::popcount(n.group) < size) n.group |= static_cast<uint16_t>(1u << rng.index(people));
   n.count = static_cast<uint8_t>(rng.uniform(1, size - 1));
   n.counts_knaves = rng.chance(0.5);
   return f.add(n);
@@ -136,14 +134,39 @@ Formula draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint
 
 enum class Target { Unique, None, Several };
 
-int count_for_search(const Puzzle& p) {
-  // Exact counts (truth tables) guide the search while cheap; beyond that only 0 / 1 / 2+ matters.
-  return kk::count_solutions(p, p.people <= kk::kMaxTablePeople ? 1 << p.people : 2);
-}
-
 bool reached(Target t, int count) {
   return t == Target::Unique ? count == 1 : t == Target::None ? count == 0 : count >= 2;
 }
+
+// Counts consistent assignments while the search redraws one statement at a time: with truth tables
+// (exact counts guide the search) each statement's table is kept and only a redrawn one recomputed;
+// beyond kMaxTablePeople the backtracking solver answers 0 / 1 / 2+.
+class Counter {
+ public:
+  void reset(const Puzzle& p) {
+    p_ = &p;
+    tables_ = p.people <= kk::kMaxTablePeople;
+    if (!tables_) return;
+    for (int i = 0; i < p.people; ++i) {
+      refresh(i);
+      rows_[i] = cache_[i].data();
+    }
+  }
+  void refresh(int i) {
+    if (tables_) kk::consistency_table(p_->statements[i], p_->people, cache_[i].data());
+  }
+  int count() const {
+    if (!tables_) return kk::count_solutions(*p_, 2);
+    return kk::count_in_tables(rows_.data(), p_->people, p_->people, 1 << p_->people);
+  }
+
+ private:
+  using Table = std::array<uint64_t, (1 << kk::kMaxTablePeople) / 64>;
+  const Puzzle* p_ = nullptr;
+  bool tables_ = false;
+  std::array<Table, kk::kMaxTablePeople> cache_;
+  std::array<const uint64_t*, kk::kMaxTablePeople> rows_{};
+};
 
 // Redraws one statement at a time, keeping a change unless it moves away from the target count.
 bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
@@ -151,17 +174,24 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
   const uint32_t hidden = static_cast<uint32_t>(rng.next()) & ((1u << s.people) - 1);
   auto hint = [&]() { return consistent_draws ? std::optional<uint32_t>(hidden) : std::nullopt; };
   p.people = s.people;
-  p.statements.assign(s.people, {});
+  p.statements.resize(s.people);
   for (int i = 0; i < s.people; ++i) p.statements[i] = {i, draw_statement(rng, s, i, hint())};
-  int count = count_for_search(p);
+  static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
+  counter.reset(p);
+  int count = counter.count();
   for (int round = 0; round < 12 * s.people && !reached(target, count); ++round) {
     const int who = static_cast<int>(rng.index(s.people));
     const Formula old = p.statements[who].formula;
     p.statements[who].formula = draw_statement(rng, s, who, hint());
-    const int now = count_for_search(p);
+    counter.refresh(who);
+    const int now = counter.count();
     const bool better = target == Target::Several ? now >= count : now <= count;
-    if (better) count = now;
-    else p.statements[who].formula = old;
+    if (better) {
+      count = now;
+    } else {
+      p.statements[who].formula = old;
+      counter.refresh(who);
+    }
   }
   return reached(target, count);
 }
@@ -182,8 +212,8 @@ std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, c
   const uint64_t m = kNames.size(), pairs = m * (m - 1);
   const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;
   const uint64_t t = (7919 * (task.index() % pairs) + offset) % pairs;  // 7919 is prime to 9900
-  std::vector<int> order(m);
-  for (uint64_t i = 0; i < m; ++i) order[i] = static_cast<int>(i);
+  std::array<uint8_t, kNames.size()> order;
+  for (uint64_t i = 0; i < m; ++i) order[i] = static_cast<uint8_t>(i);
   const int first = static_cast<int>(t / (m - 1));
   int second = static_cast<int>(t % (m - 1));
   if (second >= first) ++second;
@@ -192,7 +222,7 @@ std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, c
   std::iter_swap(order.begin() + 1, at);
   for (int i = 2; i < count; ++i) std::swap(order[i], order[i + rng.index(m - i)]);
   std::vector<std::string> names;
-  for (int i = 0; i < count; ++i) names.push_back(kNames[order[i]]);
+  for (int i = 0; i < count; ++i) names.emplace_back(kNames[order[i]]);
   return names;
 }
 
@@ -214,37 +244,43 @@ std::string list_people(uint16_t group, int speaker, const std::vector<std::stri
   return out;
 }
 
-std::string english(const Formula& f, int i, int speaker, const std::vector<std::string>& names) {
+// Appends the statement in English (compound operands in parentheses); appending, not returning
+// strings, keeps this allocation-light: rendering is a large share of generation time.
+void english(const Formula& f, int i, int speaker, const std::vector<std::string>& names, std::string& out) {
   const Node& n = f.nodes[i];
   auto operand = [&](int child) {
     const Op op = f.nodes[child].op;
     const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff;
-    const std::string text = english(f, child, speaker, names);
-    return wrap ? "(" + text + ")" : text;
+    if (wrap) out += '(';
+    english(f, child, speaker, names, out);
+    if (wrap) out += ')';
   };
   switch (n.op) {
     case Op::Knight:
-    case Op::Knave: {
-      const std::string role = n.op == Op::Knight ? "knight" : "knave";
-      return n.person == speaker ? "I am a " + role : names[n.person] + " is a " + role;
-    }
-    case Op::Not: return "it is not the case that " + operand(n.left);
-    case Op::And: return operand(n.left) + " and " + operand(n.right);
-    case Op::Or: return operand(n.left) + " or " + operand(n.right);
-    case Op::Implies: return "if " + operand(n.left) + ", then " + operand(n.right);
-    case Op::Iff: return operand(n.left) + " if and only if " + operand(n.right);
-    case Op::Exactly: {
-      const std::string role = n.counts_knaves ? "knave" : "knight";
-      return "exactly " + std::string(number_word(n.count)) + " of " + list_people(n.group, speaker, names) +
-             (n.count == 1 ? " is a " + role : " are " + role + "s");
-    }
+    case Op::Knave:
+      if (n.person == speaker) {
+        out += "I am a ";
+      } else {
+        out += names[n.person];
+        out += " is a ";
+      }
+      out += n.op == Op::Knight ? "knight" : "knave";
+      return;
+    case Op::Not: out += "it is not the case that "; operand(n.left); return;
+    case Op::And: operand(n.left); out += " and "; operand(n.right); return;
+    case Op::Or: operand(n.left); out += " or "; operand(n.right); return;
+    case Op::Implies: out += "if "; operand(n.left); out += ", then "; operand(n.right); return;
+    case Op::Iff: operand(n.left); out += " if and only if "; operand(n.right); return;
+    case Op::Exactly:
+      out += "exactly ";
+      out += number_word(n.count);
+      out += " of ";
+      out += list_people(n.group, speaker, names);
+      out += n.count == 1 ? " is a " : " are ";
+      out += n.counts_knaves ? "knave" : "knight";
+      if (n.count != 1) out += 's';
+      return;
   }
-  return "";
-}
-
-std::string sentence(std::string text) {
-  text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return text + ".";
 }
 
 std::string list_names(const std::vector<std::string>& names) {
@@ -275,9 +311,19 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
   if (natural && s.operators >= 2) prompt += "(\"Or\" means at least one of the two.)\n";
   for (const auto& st : p.statements) {
     const std::string& speaker = names[st.speaker];
-    prompt += natural ? speaker + rng.pick(kSays) + "\"" +
-                            sentence(english(st.formula, st.formula.root(), st.speaker, names)) + "\"\n"
-                      : speaker + " says: " + kk::to_symbolic(st.formula, names) + "\n";
+    prompt += speaker;
+    if (natural) {
+      prompt += rng.pick(kSays);
+      prompt += '"';
+      const size_t start = prompt.size();
+      english(st.formula, st.formula.root(), st.speaker, names, prompt);
+      prompt[start] = static_cast<char>(std::toupper(static_cast<unsigned char>(prompt[start])));
+      prompt += ".\"\n";
+    } else {
+      prompt += " says: ";
+      prompt += kk::to_symbolic(st.formula, names);
+      prompt += '\n';
+    }
   }
   prompt += rng.pick(kQuestions) + "\n";
   if (may_abstain)
@@ -290,32 +336,73 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
 
 // ---- gold trace ----
 
+void append_roles(uint32_t knights, const std::vector<std::string>& names, std::string& out) {
+  for (size_t q = 0; q < names.size(); ++q) {
+    if (q) out += ", ";
+    out += names[q];
+    out += kk::is_knight(knights, static_cast<int>(q)) ? ": knight" : ": knave";
+  }
+}
+
 std::string roles_text(uint32_t knights, const std::vector<std::string>& names) {
   std::string out;
-  for (size_t q = 0; q < names.size(); ++q)
-    out += (q ? ", " : "") + names[q] + ": " + role_word(kk::is_knight(knights, static_cast<int>(q)));
+  append_roles(knights, names, out);
   return out;
+}
+
+// Appends "<name> is a <role>".
+void append_role(const std::string& name, bool knight, std::string& out) {
+  out += name;
+  out += knight ? " is a knight" : " is a knave";
 }
 
 std::string step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names) {
   using Kind = kk::SolveStep::Kind;
-  const std::string where = "Case " + (st.case_name.empty() ? std::string("0") : st.case_name) + ": ";
-  if (st.kind == Kind::Assume) return where + "suppose " + names[st.person] + " is a " + role_word(st.knight) + ".";
-  if (st.kind == Kind::Solution)
-    return where + "everyone is decided and every statement agrees with its speaker's role (" +
-           roles_text(st.knights, names) + "). This assignment is consistent.";
+  std::string out;
+  out.reserve(160);
+  if (st.depth == 0) {
+    out += "Before any case split: ";
+  } else {
+    out += "Case ";
+    out += kk::case_name(st);
+    out += ": ";
+  }
+  if (st.kind == Kind::Assume) {
+    out += "suppose ";
+    append_role(names[st.person], st.knight, out);
+    out += '.';
+    return out;
+  }
+  if (st.kind == Kind::Solution) {
+    out += "everyone is decided and every statement agrees with its speaker's role (";
+    append_roles(st.knights, names, out);
+    out += "). This assignment is consistent.";
+    return out;
+  }
   const auto& statement = p.statements[st.statement];
   const std::string& speaker = names[statement.speaker];
-  const std::string whose = speaker + "'s statement";
-  if (st.kind == Kind::Forced)
-    return where + "only if " + names[st.person] + " is a " + role_word(st.knight) + " does " + whose +
-           " agree with its speaker's role, so " + names[st.person] + " is a " + role_word(st.knight) + ".";
-  if (st.person >= 0)
-    return where + whose + " contradicts its speaker's role whether " + names[st.person] +
-           " is a knight or a knave: contradiction.";
+  if (st.kind == Kind::Forced) {
+    out += "only if ";
+    append_role(names[st.person], st.knight, out);
+    out += " does ";
+    out += speaker;
+    out += "'s statement agree with its speaker's role, so ";
+    append_role(names[st.person], st.knight, out);
+    out += '.';
+    return out;
+  }
+  out += speaker;
+  if (st.person >= 0) {
+    out += "'s statement contradicts its speaker's role whether ";
+    out += names[st.person];
+    out += " is a knight or a knave: contradiction.";
+    return out;
+  }
   const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
-  return where + whose + " is " + (truth ? "true" : "false") + " here, but " + speaker + " is a " +
-         role_word(kk::is_knight(st.knights, statement.speaker)) + ": contradiction.";
+  out += truth ? "'s statement is true here, but " : "'s statement is false here, but ";
+  append_role(speaker, kk::is_knight(st.knights, statement.speaker), out);
+  out += ": contradiction.";
+  return out;
 }
 
 const char* step_rule(kk::SolveStep::Kind kind) {
@@ -328,11 +415,17 @@ const char* step_rule(kk::SolveStep::Kind kind) {
   return "";
 }
 
+const std::array<std::string, kk::kMaxPeople> kCites = [] {
+  std::array<std::string, kk::kMaxPeople> cites;
+  for (int i = 0; i < kk::kMaxPeople; ++i) cites[i] = "s" + std::to_string(i + 1);
+  return cites;
+}();
+
 void write_trace(const kk::SolveResult& r, const Puzzle& p, const std::vector<std::string>& names, pb::Task& task) {
   for (const auto& st : r.steps) {
     auto* step = task.add_trace();
     step->set_text(step_text(st, p, names));
-    if (st.statement >= 0) step->add_cites("s" + std::to_string(st.statement + 1));
+    if (st.statement >= 0) step->add_cites(kCites[st.statement]);
     step->set_rule(step_rule(st.kind));
   }
   auto* last = task.add_trace();

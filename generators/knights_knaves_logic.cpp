@@ -80,13 +80,24 @@ uint64_t knight_word(int person, int word) {
   return ((word >> (person - 6)) & 1) ? ~0ull : 0ull;
 }
 
+// Bit-sliced counting: slice[b] holds bit b of "knights in the group" for 64 assignments at once,
+// so the table costs a few word operations per member instead of a popcount per assignment.
 void exactly_table(const Node& n, int words, uint64_t* out) {
   const int want = knights_counted(n);
   for (int w = 0; w < words; ++w) {
-    uint64_t bits = 0;
-    for (uint32_t b = 0; b < 64; ++b)
-      if (std::popcount((static_cast<uint32_t>(w) * 64 + b) & n.group) == want) bits |= 1ull << b;
-    out[w] = bits;
+    uint64_t slice[5] = {0, 0, 0, 0, 0};  // counts up to 31 >= kMaxPeople
+    for (int q = 0; q < kMaxPeople; ++q) {
+      if (!((n.group >> q) & 1u)) continue;
+      uint64_t carry = knight_word(q, w);
+      for (uint64_t& bit : slice) {
+        const uint64_t sum = bit ^ carry;
+        carry &= bit;
+        bit = sum;
+      }
+    }
+    uint64_t equal = ~0ull;
+    for (int b = 0; b < 5; ++b) equal &= ((want >> b) & 1) ? slice[b] : ~slice[b];
+    out[w] = equal;
   }
 }
 
@@ -120,25 +131,41 @@ void formula_table(const Formula& f, int words, uint64_t* out) {
 
 }  // namespace
 
+int table_words(int people) { return words_for(people); }
+
+void consistency_table(const Statement& s, int people, uint64_t* out) {
+  const int words = words_for(people);
+  formula_table(s.formula, words, out);
+  // Consistent = the speaker is a knight exactly when the statement is true.
+  for (int w = 0; w < words; ++w) out[w] = ~(knight_word(s.speaker, w) ^ out[w]);
+  out[0] &= valid_mask(people);
+}
+
+int count_in_tables(const uint64_t* const* tables, int count, int people, int limit, uint32_t* first) {
+  const int words = words_for(people);
+  int found = 0;
+  for (int w = 0; w < words && found < limit; ++w) {
+    uint64_t all = valid_mask(people);
+    for (int i = 0; i < count; ++i) all &= tables[i][w];
+    if (all && found == 0 && first) *first = static_cast<uint32_t>(w * 64 + std::countr_zero(all));
+    found += std::popcount(all);
+  }
+  return std::min(found, limit);
+}
+
 int count_by_tables(const Puzzle& p, int limit, uint32_t* first) {
   if (p.people > kMaxTablePeople)
     throw std::invalid_argument("knights_knaves: truth tables hold at most " + std::to_string(kMaxTablePeople) +
                                 " people");
   const int words = words_for(p.people);
-  Table total, truth;
+  Table total, one;
   for (int w = 0; w < words; ++w) total[w] = ~0ull;
-  total[0] &= valid_mask(p.people);
   for (const Statement& s : p.statements) {
-    formula_table(s.formula, words, truth.data());
-    // Consistent = the speaker is a knight exactly when the statement is true.
-    for (int w = 0; w < words; ++w) total[w] &= ~(knight_word(s.speaker, w) ^ truth[w]);
+    consistency_table(s, p.people, one.data());
+    for (int w = 0; w < words; ++w) total[w] &= one[w];
   }
-  int count = 0;
-  for (int w = 0; w < words && count < limit; ++w) {
-    if (total[w] && count == 0 && first) *first = static_cast<uint32_t>(w * 64 + std::countr_zero(total[w]));
-    count += std::popcount(total[w]);
-  }
-  return std::min(count, limit);
+  const uint64_t* rows[] = {total.data()};
+  return count_in_tables(rows, 1, p.people, limit, first);
 }
 
 int count_solutions(const Puzzle& p, int limit, uint32_t* first) {
@@ -185,13 +212,18 @@ class Search {
   Search(const Puzzle& p, int limit, bool record, SolveResult& out)
       : p_(p), limit_(limit), record_(record), out_(out), all_((1u << p.people) - 1) {
     for (const Statement& s : p.statements) mentions_.push_back(s.formula.people() | (1u << s.speaker));
+    seen_.resize(p.statements.size());
   }
-  void run() { dfs(0, 0, ""); }
+  void run() { dfs(0, 0, Branch{}); }
 
  private:
-  void step(SolveStep::Kind kind, int statement, int person, bool knight, const std::string& case_name,
-            uint32_t known = 0, uint32_t knights = 0) {
-    if (record_) out_.steps.push_back({kind, statement, person, knight, case_name, known, knights});
+  struct Branch {
+    int depth = 0;
+    uint32_t path = 0;
+  };
+  void step(SolveStep::Kind kind, int statement, int person, bool knight, Branch at, uint32_t known = 0,
+            uint32_t knights = 0) {
+    if (record_) out_.steps.push_back({kind, statement, person, knight, at.depth, at.path, known, knights});
   }
 
   // Is statement i consistent with a (now complete for its people) assignment?
@@ -201,26 +233,31 @@ class Search {
   }
 
   // Applies every forced consequence; false (after recording why) on a contradiction.
-  bool propagate(uint32_t& known, uint32_t& knights, const std::string& case_name) {
+  bool propagate(uint32_t& known, uint32_t& knights, Branch at) {
+    // A statement whose people's decided part has not changed since it was last looked at in this
+    // call cannot yield anything new: skip it.
+    std::fill(seen_.begin(), seen_.end(), ~0u);
     for (bool changed = true; changed;) {
       changed = false;
       for (int i = 0; i < static_cast<int>(p_.statements.size()); ++i) {
+        if ((mentions_[i] & known) == seen_[i]) continue;
+        seen_[i] = mentions_[i] & known;
         const uint32_t open = mentions_[i] & ~known;
         if (open == 0) {
           if (fits(i, known, knights)) continue;
-          step(SolveStep::Kind::Contradiction, i, -1, false, case_name, known, knights);
+          step(SolveStep::Kind::Contradiction, i, -1, false, at, known, knights);
           return false;
         }
         const int speaker = p_.statements[i].speaker;
         const Truth t = eval3(p_.statements[i].formula, known, knights);
         if (t != Unknown && ((known >> speaker) & 1u) && (t == True) != is_knight(knights, speaker)) {
-          step(SolveStep::Kind::Contradiction, i, -1, false, case_name, known, knights);
+          step(SolveStep::Kind::Contradiction, i, -1, false, at, known, knights);
           return false;
         }
         if (t != Unknown && !((known >> speaker) & 1u)) {  // the statement's truth decides its speaker
           known |= 1u << speaker;
           if (t == True) knights |= 1u << speaker;
-          step(SolveStep::Kind::Forced, i, speaker, t == True, case_name, known, knights);
+          step(SolveStep::Kind::Forced, i, speaker, t == True, at, known, knights);
           changed = true;
           continue;
         }
@@ -229,35 +266,35 @@ class Search {
         const uint32_t bit = 1u << q;
         const bool as_knight = fits(i, known | bit, knights | bit), as_knave = fits(i, known | bit, knights);
         if (!as_knight && !as_knave) {
-          step(SolveStep::Kind::Contradiction, i, q, false, case_name, known, knights);
+          step(SolveStep::Kind::Contradiction, i, q, false, at, known, knights);
           return false;
         }
         if (as_knight && as_knave) continue;
         known |= bit;
         if (as_knight) knights |= bit;
-        step(SolveStep::Kind::Forced, i, q, as_knight, case_name, known, knights);
+        step(SolveStep::Kind::Forced, i, q, as_knight, at, known, knights);
         changed = true;
       }
     }
     return true;
   }
 
-  void dfs(uint32_t known, uint32_t knights, const std::string& case_name) {
+  void dfs(uint32_t known, uint32_t knights, Branch at) {
     if (out_.solutions >= limit_) return;
-    if (!propagate(known, knights, case_name)) return;
+    if (!propagate(known, knights, at)) return;
     if (known == all_) {
       ++out_.solutions;
       if (out_.found.size() < 2) out_.found.push_back(knights);
-      step(SolveStep::Kind::Solution, -1, -1, false, case_name, known, knights);
+      step(SolveStep::Kind::Solution, -1, -1, false, at, known, knights);
       return;
     }
     const int q = std::countr_zero(~known & all_);
     ++out_.decisions;
-    for (int branch = 1; branch <= 2 && out_.solutions < limit_; ++branch) {
-      const bool knight = branch == 1;
-      const std::string name = case_name.empty() ? std::to_string(branch) : case_name + "." + std::to_string(branch);
-      step(SolveStep::Kind::Assume, -1, q, knight, name);
-      dfs(known | (1u << q), knight ? knights | (1u << q) : knights, name);
+    for (int branch = 0; branch < 2 && out_.solutions < limit_; ++branch) {
+      const bool knight = branch == 0;
+      const Branch next{at.depth + 1, at.path | (knight ? 0u : 1u << at.depth)};
+      step(SolveStep::Kind::Assume, -1, q, knight, next);
+      dfs(known | (1u << q), knight ? knights | (1u << q) : knights, next);
     }
   }
 
@@ -267,11 +304,21 @@ class Search {
   SolveResult& out_;
   const uint32_t all_;
   std::vector<uint32_t> mentions_;
+  std::vector<uint32_t> seen_;
 };
 
 }  // namespace
 
 Truth evaluate_partial(const Formula& f, uint32_t known, uint32_t knights) { return eval3(f, known, knights); }
+
+std::string case_name(const SolveStep& step) {
+  std::string out;
+  for (int d = 0; d < step.depth; ++d) {
+    if (d) out += '.';
+    out += ((step.path >> d) & 1u) ? '2' : '1';
+  }
+  return out;
+}
 
 SolveResult solve(const Puzzle& p, int limit, bool record_steps) {
   SolveResult result;

@@ -67,6 +67,12 @@ bool consistent(const Puzzle& p, uint32_t assignment);
 // else by the backtracking solver. count_by_tables throws std::invalid_argument beyond kMaxTablePeople. `first` receives the least consistent assignment, if any.
 int count_solutions(const Puzzle& p, int limit, uint32_t* first = nullptr);
 int count_by_tables(const Puzzle& p, int limit, uint32_t* first = nullptr);
+// The pieces, for searches that change one statement at a time (people <= kMaxTablePeople):
+// 64-bit words per table; the table of assignments where a statement agrees with its speaker's role;
+// and the count of assignments set in every one of `count` tables.
+int table_words(int people);
+void consistency_table(const Statement& s, int people, uint64_t* out);
+int count_in_tables(const uint64_t* const* tables, int count, int people, int limit, uint32_t* first = nullptr);
 
 // The backtracking reference solver: assigns people in index order (knight first), after each
 // decision propagating every statement with a single undecided person (speaker or mentioned) and
@@ -76,7 +82,8 @@ struct SolveStep {
   int statement = -1;     // Forced / Contradiction: the statement used
   int person = -1;        // Assume / Forced: who; role below
   bool knight = false;
-  std::string case_name;  // "1.2": the branch this step belongs to
+  int depth = 0;          // the branch this step belongs to: `depth` choices, bit d of `path` set
+  uint32_t path = 0;      // when choice d+1 took the second (knave) branch
   uint32_t known = 0;     // who is decided when the step happens
   uint32_t knights = 0;   // which of them are knights
 };
@@ -87,6 +94,8 @@ struct SolveResult {
   std::vector<SolveStep> steps; // only when asked for
 };
 SolveResult solve(const Puzzle& p, int limit, bool record_steps);
+// A step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), "" at the root.
+std::string case_name(const SolveStep& step);
 
 // Symbolic syntax: a name means "is a knight", ~name "is a knave"; ~ & | -> <-> with
 // parentheses; exactlyK(n1, n2, ...) means exactly K of those people are knights. The printer
