@@ -301,7 +301,10 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
   static const std::vector<std::string> kQuestions = {
       "Who is a knight and who is a knave?", "Determine the role of every person.",
       "Which of them are knights and which are knaves?"};
-  std::string prompt = rng.pick(kIntros) + "\n";
+  std::string prompt;
+  prompt.reserve(512 + 160 * p.people);
+  prompt += rng.pick(kIntros);
+  prompt += '\n';
   prompt += "You meet " + std::to_string(p.people) + " inhabitants: " + list_names(names) + ".\n";
   if (!natural)
     prompt += "Their statements are written as formulas: a name alone means that person is a knight, ~Name "

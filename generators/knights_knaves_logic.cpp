@@ -322,6 +322,7 @@ std::string case_name(const SolveStep& step) {
 
 SolveResult solve(const Puzzle& p, int limit, bool record_steps) {
   SolveResult result;
+  if (record_steps) result.steps.reserve(64);
   Search(p, limit, record_steps, result).run();
   return result;
 }
