@@ -231,6 +231,9 @@ TEST(KnightsKnaves, AnswerOrderAndSpellingDoNotMatter) {
   for (int q = people.size() - 1; q >= 0; --q)
     reversed += people[q] + std::string(" is a ") + (gold[q] ? "Knight" : "KNAVE") + (q ? "; " : ".");
   EXPECT_EQ(score_completion(task, "<answer>" + reversed + "</answer>").reward(), 1.0) << reversed;
+  std::string chatty = "In conclusion, the roles are: ";
+  for (int q = 0; q < people.size(); ++q) chatty += people[q] + (gold[q] ? " is a knight" : " is a knave") + (q + 1 < people.size() ? ", " : ".");
+  EXPECT_EQ(score_completion(task, "<answer>" + chatty + "</answer>").reward(), 1.0) << chatty;
   // Saying a person's role twice the same way is fine.
   const std::string again = task.answer() + ", " + people[0] + ": " + (gold[0] ? "knight" : "knave");
   EXPECT_EQ(score_completion(task, "<answer>" + again + "</answer>").reward(), 1.0);

@@ -27,13 +27,15 @@ const std::set<std::string> kNoUniquePhrases = {
     "cannot be uniquely determined", "cannot be determined uniquely", "not uniquely determined",
     "undetermined", "indeterminate", "unanswerable", "no solution", "no consistent assignment",
     "no consistent solution", "inconsistent", "impossible", "ambiguous", "multiple solutions",
-    "more than one solution", "unknown"};
+    "more than one solution", "unknown", "no unique solution exists", "the puzzle has no unique solution",
+    "not enough information"};
 
 // Words that may sit between names and roles without changing the meaning.
 const std::set<std::string> kFiller = {
     "is", "are", "a", "an", "the", "and", "both", "all", "also", "be", "must", "therefore", "thus", "so",
     "hence", "while", "whereas", "was", "were", "role", "roles", "answer", "final", "as", "each", "s",
-    "person", "people", "then", "of", "them", "whilst", "finally", "who", "which", "he", "she", "they"};
+    "person", "people", "then", "of", "them", "whilst", "finally", "who", "which", "he", "she", "they",
+    "too", "only", "we", "have", "get", "that", "in", "conclusion", "summary", "solution"};
 
 const std::set<std::string> kNegations = {"not", "isn", "aren", "no", "never", "neither", "nor", "nobody", "none"};
 
