@@ -201,6 +201,23 @@ TEST(KnightsKnaves, BeyondTwelvePeopleZ3ProvesUniqueness) {
   check_dataset(0, {{"people", "14"}, {"depth", "2"}, {"operators", "4"}}, 12, 1);
 }
 
+// Small corners of the knob space (2 people with only "and", 4 levels of nesting, all unanswerable...)
+// still generate valid tasks.
+TEST(KnightsKnaves, EveryKnobCornerGenerates) {
+  const Family& f = find_family("knights_knaves");
+  for (int people : {2, 3})
+    for (int depth = 1; depth <= 4; ++depth)
+      for (int ops = 1; ops <= 4; ++ops)
+        for (const char* unanswerable : {"0", "1"}) {
+          const KnobMap knobs = {{"people", std::to_string(people)}, {"depth", std::to_string(depth)},
+                                 {"operators", std::to_string(ops)}, {"unanswerable", unanswerable}};
+          for (uint64_t i = 0; i < 4; ++i) {
+            const pb::Task task = make_task(f, resolve_knobs(f, 0, knobs), 0, 2, i);
+            EXPECT_EQ(check_task(task, i, 1), "") << Knobs(f.knob_specs(), knobs).canonical() << " task " << i;
+          }
+        }
+}
+
 TEST(KnightsKnaves, DifficultyRisesWithLevel) {
   const Family& f = find_family("knights_knaves");
   auto mean_decisions = [&](int level) {
