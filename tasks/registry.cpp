@@ -6,6 +6,7 @@
 #include "generators/arithmetic_graph.h"
 #include "generators/causal_transitivity.h"
 #include "generators/d_separation.h"
+#include "generators/knights_knaves.h"
 #include "generators/long_horizon_sum.h"
 #include "generators/ontology_deduction.h"
 #include "generators/propositional_entailment.h"
@@ -20,8 +21,10 @@ const std::vector<const Family*>& all_families() {
     static const ArithmeticGraph arithmetic_graph;
     static const LongHorizonSum long_horizon_sum;
     static const OntologyDeduction ontology_deduction;
+    static const KnightsKnaves knights_knaves;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
-                                      &arithmetic_graph, &long_horizon_sum, &ontology_deduction};
+                                      &arithmetic_graph,         &long_horizon_sum,    &ontology_deduction,
+                                      &knights_knaves};
   }();
   return families;
 }

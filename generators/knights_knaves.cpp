@@ -1,0 +1,512 @@
+#include "generators/knights_knaves.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <optional>
+#include <stdexcept>
+
+#include "generators/knights_knaves_logic.h"
+#include "tasks/answer_extraction.h"
+#include "verifiers/knights_knaves_z3.h"
+
+namespace verity {
+namespace {
+
+using kk::Formula;
+using kk::Node;
+using kk::Op;
+using kk::Puzzle;
+
+// One-word names (none is a word the answer parser treats as filler or a role, none starts with
+// "exactly"), so answers can be read back name by name.
+constexpr std::array<std::string_view, 100> kNames = {
+    "Alice", "Bruno", "Clara", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas",
+    "Kira", "Lorenzo", "Maya", "Nils", "Olga", "Pablo", "Quinn", "Rosa", "Samir", "Tessa",
+    "Umar", "Vera", "Wendell", "Xenia", "Yusuf", "Zora", "Arjun", "Bianca", "Cyrus", "Dalia",
+    "Emil", "Fiona", "Gideon", "Hana", "Ivo", "Jada", "Kofi", "Lena", "Marek", "Nadia",
+    "Oscar", "Petra", "Rafael", "Selma", "Tobias", "Ursula", "Viktor", "Wanda", "Yara", "Zeno",
+    "Amara", "Boris", "Celine", "Dario", "Esme", "Felix", "Gwen", "Henrik", "Isla", "Jasper",
+    "Kenji", "Leila", "Milo", "Noor", "Orla", "Priya", "Rupert", "Sofia", "Tariq", "Uma",
+    "Vince", "Willa", "Xavier", "Yvonne", "Zane", "Anouk", "Basil", "Cosima", "Dante", "Edith",
+    "Florian", "Gemma", "Hector", "Ilse", "Joaquin", "Katya", "Lucian", "Mira", "Nestor", "Odette",
+    "Piet", "Renata", "Stellan", "Thea", "Ulrich", "Valeria", "Wolfgang", "Yasmin", "Zelda", "Ada"};
+
+std::string role_word(bool knight) { return knight ? "knight" : "knave"; }
+
+// ---- drawing statements ----
+
+struct Shape {
+  int people = 2;
+  int depth = 1;
+  int operators = 1;  // 1 and, 2 + or/not, 3 + if-then/iff, 4 + "exactly k of"
+};
+
+int add_atom(Rng& rng, Formula& f, int people) {
+  Node n;
+  n.op = rng.chance(0.5) ? Op::Knight : Op::Knave;
+  n.person = static_cast<uint8_t>(rng.index(people));
+  return f.add(n);
+}
+
+// "Exactly k of <2..4 people> are knights (or knaves)", 0 < k < group size: all / none read oddly.
+int add_exactly(Rng& rng, Formula& f, int people) {
+  const int size = static_cast<int>(rng.uniform(2, std::min(4, people)));
+  Node n;
+  n.op = Op::Exactly;
+  while (std::popcount(n.group) < size) n.group |= static_cast<uint16_t>(1u << rng.index(people));
+  n.count = static_cast<uint8_t>(rng.uniform(1, size - 1));
+  n.counts_knaves = rng.chance(0.5);
+  return f.add(n);
+}
+
+int add_leaf(Rng& rng, Formula& f, const Shape& s) {
+  if (s.operators >= 4 && s.people >= 3 && rng.chance(0.3)) return add_exactly(rng, f, s.people);
+  return add_atom(rng, f, s.people);
+}
+
+int atom_person(const Formula& f, int i) {
+  const Node& n = f.nodes[i];
+  return (n.op == Op::Knight || n.op == Op::Knave) ? n.person : -1;
+}
+
+// A formula of exactly `depth` levels of connectives (one operand as deep, the other maybe shallower).
+int add_formula(Rng& rng, Formula& f, const Shape& s, int depth) {
+  if (depth <= 0) return add_leaf(rng, f, s);
+  static const Op kOps[] = {Op::And, Op::Or, Op::Implies, Op::Iff};
+  const Op op = kOps[rng.index(s.operators >= 3 ? 4 : s.operators)];
+  const int other_depth = rng.chance(0.5) ? depth - 1 : static_cast<int>(rng.uniform(0, depth - 1));
+  const bool deep_left = rng.chance(0.5);
+  const int left = add_formula(rng, f, s, deep_left ? depth - 1 : other_depth);
+  int right = add_formula(rng, f, s, deep_left ? other_depth : depth - 1);
+  // "X is a knight and X is a knave" and the like say nothing about two people: redraw.
+  for (int guard = 0; guard < 8 && atom_person(f, left) >= 0 && atom_person(f, left) == atom_person(f, right);
+       ++guard) {
+    f.size = right;  // the right operand is a leaf: drop it and draw another
+    right = add_atom(rng, f, s.people);
+  }
+  Node n;
+  n.op = op;
+  n.left = static_cast<int8_t>(left);
+  n.right = static_cast<int8_t>(right);
+  int root = f.add(n);
+  if (s.operators >= 2 && rng.chance(0.1)) {
+    Node neg;
+    neg.op = Op::Not;
+    neg.left = static_cast<int8_t>(root);
+    root = f.add(neg);
+  }
+  return root;
+}
+
+// Negates a formula the way a person would say it: flips an atom's role, drops a leading "not",
+// otherwise wraps it in "it is not the case that".
+void negate(Formula& f) {
+  Node& root = f.nodes[f.root()];
+  if (root.op == Op::Knight || root.op == Op::Knave) {
+    root.op = root.op == Op::Knight ? Op::Knave : Op::Knight;
+  } else if (root.op == Op::Not) {
+    --f.size;  // the operand is the node before it in post-order
+  } else {
+    Node neg;
+    neg.op = Op::Not;
+    neg.left = static_cast<int8_t>(f.root());
+    f.add(neg);
+  }
+}
+
+// A statement for `speaker`; when `hidden` is given it is true exactly when the speaker is a knight
+// there, so the hidden assignment stays consistent.
+Formula draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint32_t> hidden) {
+  Formula f;
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    f.size = 0;
+    add_formula(rng, f, s, s.depth);
+    if (!hidden || kk::evaluate(f, *hidden) == kk::is_knight(*hidden, speaker)) return f;
+  }
+  // Rare: negate, where "not" is among the operators. (Otherwise the statement is kept as drawn: the
+  // solution count, not the hidden assignment, decides whether the puzzle is kept.)
+  if (s.operators >= 2) negate(f);
+  return f;
+}
+
+// ---- building a puzzle with the wanted number of solutions ----
+
+enum class Target { Unique, None, Several };
+
+bool reached(Target t, int count) {
+  return t == Target::Unique ? count == 1 : t == Target::None ? count == 0 : count >= 2;
+}
+
+// Counts consistent assignments while the search redraws one statement at a time: with truth tables
+// (exact counts guide the search) each statement's table is kept and only a redrawn one recomputed;
+// beyond kMaxTablePeople the backtracking solver answers 0 / 1 / 2+.
+class Counter {
+ public:
+  void reset(const Puzzle& p) {
+    p_ = &p;
+    tables_ = p.people <= kk::kMaxTablePeople;
+    if (!tables_) return;
+    for (int i = 0; i < p.people; ++i) {
+      refresh(i);
+      rows_[i] = cache_[i].data();
+    }
+  }
+  void refresh(int i) {
+    if (tables_) kk::consistency_table(p_->statements[i], p_->people, cache_[i].data());
+  }
+  int count() const {
+    if (!tables_) return kk::count_solutions(*p_, 2);
+    return kk::count_in_tables(rows_.data(), p_->people, p_->people, 1 << p_->people);
+  }
+
+ private:
+  using Table = std::array<uint64_t, (1 << kk::kMaxTablePeople) / 64>;
+  const Puzzle* p_ = nullptr;
+  bool tables_ = false;
+  std::array<Table, kk::kMaxTablePeople> cache_;
+  std::array<const uint64_t*, kk::kMaxTablePeople> rows_{};
+};
+
+// Redraws one statement at a time, keeping a change unless it moves away from the target count.
+bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
+  const bool consistent_draws = target != Target::None;
+  const uint32_t hidden = static_cast<uint32_t>(rng.next()) & ((1u << s.people) - 1);
+  auto hint = [&]() { return consistent_draws ? std::optional<uint32_t>(hidden) : std::nullopt; };
+  p.people = s.people;
+  p.statements.resize(s.people);
+  for (int i = 0; i < s.people; ++i) p.statements[i] = {i, draw_statement(rng, s, i, hint())};
+  static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
+  counter.reset(p);
+  int count = counter.count();
+  for (int round = 0; round < 12 * s.people && !reached(target, count); ++round) {
+    const int who = static_cast<int>(rng.index(s.people));
+    const Formula old = p.statements[who].formula;
+    p.statements[who].formula = draw_statement(rng, s, who, hint());
+    counter.refresh(who);
+    const int now = counter.count();
+    const bool better = target == Target::Several ? now >= count : now <= count;
+    if (better) {
+      count = now;
+    } else {
+      p.statements[who].formula = old;
+      counter.refresh(who);
+    }
+  }
+  return reached(target, count);
+}
+
+Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {
+  Puzzle p;
+  for (int attempt = 0; attempt < 200; ++attempt)
+    if (try_puzzle(rng, s, target, p)) return p;
+  throw std::runtime_error("knights_knaves: no puzzle with the wanted number of solutions for knobs " +
+                           knobs.canonical() + "; raise depth or operators");
+}
+
+// ---- names ----
+
+// The first two names are an injective function of the task index (for index < 100 x 99), so even
+// at level 1, where few statement patterns exist, no two tasks of a dataset share a puzzle.
+std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs) {
+  const uint64_t m = kNames.size(), pairs = m * (m - 1);
+  const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;
+  const uint64_t t = (7919 * (task.index() % pairs) + offset) % pairs;  // 7919 is prime to 9900
+  std::array<uint8_t, kNames.size()> order;
+  for (uint64_t i = 0; i < m; ++i) order[i] = static_cast<uint8_t>(i);
+  const int first = static_cast<int>(t / (m - 1));
+  int second = static_cast<int>(t % (m - 1));
+  if (second >= first) ++second;
+  std::swap(order[0], order[first]);
+  const auto at = std::find(order.begin() + 1, order.end(), second);
+  std::iter_swap(order.begin() + 1, at);
+  for (int i = 2; i < count; ++i) std::swap(order[i], order[i + rng.index(m - i)]);
+  std::vector<std::string> names;
+  for (int i = 0; i < count; ++i) names.emplace_back(kNames[order[i]]);
+  return names;
+}
+
+// ---- English ----
+
+const char* number_word(int k) {
+  static const char* kWords[] = {"zero", "one", "two", "three", "four"};
+  return k >= 0 && k <= 4 ? kWords[k] : "many";
+}
+
+std::string list_people(uint16_t group, int speaker, const std::vector<std::string>& names) {
+  std::vector<std::string> items;
+  for (int q = 0; q < static_cast<int>(names.size()); ++q)
+    if (((group >> q) & 1u) && q != speaker) items.push_back(names[q]);
+  if ((group >> speaker) & 1u) items.push_back("I");
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  return out;
+}
+
+// Appends the statement in English (compound operands in parentheses); appending, not returning
+// strings, keeps this allocation-light: rendering is a large share of generation time.
+void english(const Formula& f, int i, int speaker, const std::vector<std::string>& names, std::string& out) {
+  const Node& n = f.nodes[i];
+  auto operand = [&](int child) {
+    const Op op = f.nodes[child].op;
+    const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff;
+    if (wrap) out += '(';
+    english(f, child, speaker, names, out);
+    if (wrap) out += ')';
+  };
+  switch (n.op) {
+    case Op::Knight:
+    case Op::Knave:
+      if (n.person == speaker) {
+        out += "I am a ";
+      } else {
+        out += names[n.person];
+        out += " is a ";
+      }
+      out += n.op == Op::Knight ? "knight" : "knave";
+      return;
+    case Op::Not: out += "it is not the case that "; operand(n.left); return;
+    case Op::And: operand(n.left); out += " and "; operand(n.right); return;
+    case Op::Or: operand(n.left); out += " or "; operand(n.right); return;
+    case Op::Implies: out += "if "; operand(n.left); out += ", then "; operand(n.right); return;
+    case Op::Iff: operand(n.left); out += " if and only if "; operand(n.right); return;
+    case Op::Exactly:
+      out += "exactly ";
+      out += number_word(n.count);
+      out += " of ";
+      out += list_people(n.group, speaker, names);
+      out += n.count == 1 ? " is a " : " are ";
+      out += n.counts_knaves ? "knave" : "knight";
+      if (n.count != 1) out += 's';
+      return;
+  }
+}
+
+std::string list_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
+}
+
+std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::string>& names, const Shape& s,
+                          bool natural, bool may_abstain) {
+  static const std::vector<std::string> kIntros = {
+      "On an island, every inhabitant is either a knight, who always tells the truth, or a knave, who always lies.",
+      "Each person on this island is a knight or a knave. Knights only make true statements; knaves only make "
+      "false ones.",
+      "You are visiting the island of knights and knaves: knights always tell the truth and knaves always lie."};
+  static const std::vector<std::string> kSays = {" says: ", " tells you: ", " claims: ", ": "};
+  static const std::vector<std::string> kQuestions = {
+      "Who is a knight and who is a knave?", "Determine the role of every person.",
+      "Which of them are knights and which are knaves?"};
+  std::string prompt;
+  prompt.reserve(512 + 160 * p.people);
+  prompt += rng.pick(kIntros);
+  prompt += '\n';
+  prompt += "You meet " + std::to_string(p.people) + " inhabitants: " + list_names(names) + ".\n";
+  if (!natural)
+    prompt += "Their statements are written as formulas: a name alone means that person is a knight, ~Name "
+              "that they are a knave; & is and, | is or, -> is if-then, <-> is if and only if";
+  if (!natural && s.operators >= 4) prompt += ", and exactlyK(...) means exactly K of the listed people are knights";
+  if (!natural) prompt += ".\n";
+  if (natural && s.operators >= 2) prompt += "(\"Or\" means at least one of the two.)\n";
+  for (const auto& st : p.statements) {
+    const std::string& speaker = names[st.speaker];
+    prompt += speaker;
+    if (natural) {
+      prompt += rng.pick(kSays);
+      prompt += '"';
+      const size_t start = prompt.size();
+      english(st.formula, st.formula.root(), st.speaker, names, prompt);
+      prompt[start] = static_cast<char>(std::toupper(static_cast<unsigned char>(prompt[start])));
+      prompt += ".\"\n";
+    } else {
+      prompt += " says: ";
+      prompt += kk::to_symbolic(st.formula, names);
+      prompt += '\n';
+    }
+  }
+  prompt += rng.pick(kQuestions) + "\n";
+  if (may_abstain)
+    prompt += "If the statements allow no consistent assignment of roles, or more than one, answer \"" +
+              std::string(kNoUniqueSolution) + "\". ";
+  std::string what = "every person's role, as \"Name: knight\" or \"Name: knave\" separated by commas";
+  if (may_abstain) what += ", or \"" + std::string(kNoUniqueSolution) + "\"";
+  return prompt + answer_instruction(what, "Ann: knight, Ben: knave");
+}
+
+// ---- gold trace ----
+
+void append_roles(uint32_t knights, const std::vector<std::string>& names, std::string& out) {
+  for (size_t q = 0; q < names.size(); ++q) {
+    if (q) out += ", ";
+    out += names[q];
+    out += kk::is_knight(knights, static_cast<int>(q)) ? ": knight" : ": knave";
+  }
+}
+
+std::string roles_text(uint32_t knights, const std::vector<std::string>& names) {
+  std::string out;
+  append_roles(knights, names, out);
+  return out;
+}
+
+// Appends "<name> is a <role>".
+void append_role(const std::string& name, bool knight, std::string& out) {
+  out += name;
+  out += knight ? " is a knight" : " is a knave";
+}
+
+std::string step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names) {
+  using Kind = kk::SolveStep::Kind;
+  std::string out;
+  out.reserve(160);
+  if (st.depth == 0) {
+    out += "Before any case split: ";
+  } else {
+    out += "Case ";
+    out += kk::case_name(st);
+    out += ": ";
+  }
+  if (st.kind == Kind::Assume) {
+    out += "suppose ";
+    append_role(names[st.person], st.knight, out);
+    out += '.';
+    return out;
+  }
+  if (st.kind == Kind::Solution) {
+    out += "everyone is decided and every statement agrees with its speaker's role (";
+    append_roles(st.knights, names, out);
+    out += "). This assignment is consistent.";
+    return out;
+  }
+  const auto& statement = p.statements[st.statement];
+  const std::string& speaker = names[statement.speaker];
+  if (st.kind == Kind::Forced) {
+    out += "only if ";
+    append_role(names[st.person], st.knight, out);
+    out += " does ";
+    out += speaker;
+    out += "'s statement agree with its speaker's role, so ";
+    append_role(names[st.person], st.knight, out);
+    out += '.';
+    return out;
+  }
+  out += speaker;
+  if (st.person >= 0) {
+    out += "'s statement contradicts its speaker's role whether ";
+    out += names[st.person];
+    out += " is a knight or a knave: contradiction.";
+    return out;
+  }
+  const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
+  out += truth ? "'s statement is true here, but " : "'s statement is false here, but ";
+  append_role(speaker, kk::is_knight(st.knights, statement.speaker), out);
+  out += ": contradiction.";
+  return out;
+}
+
+const char* step_rule(kk::SolveStep::Kind kind) {
+  switch (kind) {
+    case kk::SolveStep::Kind::Assume: return "assume";
+    case kk::SolveStep::Kind::Forced: return "forced";
+    case kk::SolveStep::Kind::Contradiction: return "contradiction";
+    case kk::SolveStep::Kind::Solution: return "consistent";
+  }
+  return "";
+}
+
+const std::array<std::string, kk::kMaxPeople> kCites = [] {
+  std::array<std::string, kk::kMaxPeople> cites;
+  for (int i = 0; i < kk::kMaxPeople; ++i) cites[i] = "s" + std::to_string(i + 1);
+  return cites;
+}();
+
+void write_trace(const kk::SolveResult& r, const Puzzle& p, const std::vector<std::string>& names, pb::Task& task) {
+  for (const auto& st : r.steps) {
+    auto* step = task.add_trace();
+    step->set_text(step_text(st, p, names));
+    if (st.statement >= 0) step->add_cites(kCites[st.statement]);
+    step->set_rule(step_rule(st.kind));
+  }
+  auto* last = task.add_trace();
+  last->set_rule("conclusion");
+  if (r.solutions == 1)
+    last->set_text("Every case has been examined and exactly one assignment is consistent: " +
+                   roles_text(r.found[0], names) + ".");
+  else if (r.solutions == 0)
+    last->set_text("Every case ends in a contradiction: no assignment of roles is consistent, so there is " +
+                   std::string(kNoUniqueSolution) + ".");
+  else
+    last->set_text("At least two assignments are consistent (" + roles_text(r.found[0], names) + "; and " +
+                   roles_text(r.found[1], names) + "), so there is " + std::string(kNoUniqueSolution) + ".");
+}
+
+void fill_instance(const Puzzle& p, const std::vector<std::string>& names, int solutions, uint32_t answer,
+                   long decisions, pb::KnightsKnavesInstance& inst) {
+  for (const auto& n : names) inst.add_people(n);
+  for (const auto& st : p.statements) {
+    auto* s = inst.add_statements();
+    s->set_speaker(names[st.speaker]);
+    s->set_formula(kk::to_symbolic(st.formula, names));
+  }
+  if (solutions == 1)
+    for (int q = 0; q < p.people; ++q) inst.add_roles(role_word(kk::is_knight(answer, q)));
+  inst.set_solutions(std::min(solutions, 2));
+  inst.set_search_decisions(static_cast<int32_t>(decisions));
+}
+
+}  // namespace
+
+std::vector<KnobSpec> KnightsKnaves::knob_specs() const {
+  return {KnobSpec::integer("people", "islanders, each making one statement", 2, kk::kMaxPeople, 3),
+          // Depth 0 (bare "X is a knave" claims) is left out on purpose: such claims only ever say two
+          // people are alike or unlike, so the roles are never unique (flipping everyone keeps them true).
+          KnobSpec::integer("depth", "connectives nested in a statement", 1, 4, 1),
+          KnobSpec::integer("operators", "connectives in statements: 1: and; 2: + or, not; 3: + if-then, "
+                                         "if and only if; 4: + 'exactly k of'", 1, 4, 2),
+          KnobSpec::real("unanswerable", "fraction of puzzles with no or several consistent assignments (gold "
+                                         "answer: \"no unique solution\")", 0, 1, 0),
+          KnobSpec::choice("format", "statements in English or as formulas", {"natural", "symbolic"}, "natural")};
+}
+
+KnobMap KnightsKnaves::level_knobs(int level) const {
+  struct Row { int people, depth, operators; };
+  static const Row kLadder[] = {{2, 1, 1}, {3, 1, 2}, {3, 1, 3}, {4, 1, 3}, {5, 2, 3},
+                                {6, 2, 4}, {7, 2, 4}, {8, 3, 4}, {9, 3, 4}, {10, 3, 4}};
+  const Row& r = kLadder[level - 1];
+  return {{"people", std::to_string(r.people)}, {"depth", std::to_string(r.depth)},
+          {"operators", std::to_string(r.operators)}};
+}
+
+void KnightsKnaves::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  Shape shape;
+  shape.people = static_cast<int>(knobs.get_int("people"));
+  shape.depth = static_cast<int>(knobs.get_int("depth"));
+  shape.operators = static_cast<int>(knobs.get_int("operators"));
+  const double unanswerable = knobs.get_real("unanswerable");
+  const Target target = !rng.chance(unanswerable) ? Target::Unique : rng.chance(0.5) ? Target::None : Target::Several;
+
+  const Puzzle puzzle = build_puzzle(rng, shape, target, knobs);
+  // The search above counted by truth tables; the backtracking solver must agree (its case analysis is
+  // the trace), and beyond the table limit Z3 has the last word.
+  // Limit 2: a unique or contradictory puzzle is searched to the end; an ambiguous one stops at the
+  // second consistent assignment, which is all its trace needs to show.
+  const kk::SolveResult solved = kk::solve(puzzle, 2, /*record_steps=*/true);
+  if (!reached(target, solved.solutions))
+    throw std::logic_error("knights_knaves: the backtracking solver disagrees with the truth tables");
+  if (shape.people > kk::kMaxTablePeople && !reached(target, kk::count_with_z3(puzzle, 2)))
+    throw std::runtime_error("knights_knaves: Z3 could not confirm the solution count for knobs " + knobs.canonical());
+
+  const std::vector<std::string> names = pick_names(rng, shape.people, task, knobs);
+  const uint32_t answer = solved.found.empty() ? 0 : solved.found[0];
+  fill_instance(puzzle, names, solved.solutions, answer, solved.decisions, *task.mutable_knights_knaves());
+  task.set_prompt(render_prompt(rng, puzzle, names, shape, knobs.get("format") == "natural", unanswerable > 0));
+  task.set_label(solved.solutions == 1 ? "answerable" : "unanswerable");
+  task.set_answer(solved.solutions == 1 ? roles_text(answer, names) : kNoUniqueSolution);
+  write_trace(solved, puzzle, names, task);
+}
+
+}  // namespace verity

@@ -1,0 +1,301 @@
+#include "generators/knights_knaves.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "family_properties.h"
+#include "generators/knights_knaves_logic.h"
+#include "verifiers/knights_knaves_z3.h"
+
+namespace {
+
+using namespace verity;
+
+// The puzzle as stored in the record, read back through the symbolic parser.
+std::optional<kk::Puzzle> stored_puzzle(const pb::Task& task, std::string* error) {
+  const auto& inst = task.knights_knaves();
+  const std::vector<std::string> names(inst.people().begin(), inst.people().end());
+  kk::Puzzle p;
+  p.people = inst.people_size();
+  for (const auto& s : inst.statements()) {
+    const auto speaker = std::find(names.begin(), names.end(), s.speaker());
+    auto f = kk::parse_symbolic(s.formula(), names, error);
+    if (!f || speaker == names.end()) return std::nullopt;
+    p.statements.push_back({static_cast<int>(speaker - names.begin()), *f});
+  }
+  return p;
+}
+
+// Independent count: every assignment, statement by statement, with the plain tree evaluator.
+std::vector<uint32_t> brute_force(const kk::Puzzle& p) {
+  std::vector<uint32_t> found;
+  for (uint32_t a = 0; a < (1u << p.people); ++a)
+    if (kk::consistent(p, a)) found.push_back(a);
+  return found;
+}
+
+std::string roles_answer(const pb::Task& task, const std::vector<bool>& knight, const std::string& sep = ", ") {
+  const auto& people = task.knights_knaves().people();
+  std::string out;
+  for (int q = 0; q < people.size(); ++q) out += (q ? sep : "") + people[q] + ": " + (knight[q] ? "knight" : "knave");
+  return out;
+}
+
+std::vector<bool> gold_roles(const pb::Task& task) {
+  std::vector<bool> knight;
+  for (const auto& r : task.knights_knaves().roles()) knight.push_back(r == "knight");
+  return knight;
+}
+
+// The gold answer in the spellings a model might use, all of which must score 1.
+std::vector<std::string> gold_spellings(const pb::Task& task, uint64_t index) {
+  const auto& people = task.knights_knaves().people();
+  const std::vector<bool> knight = gold_roles(task);
+  std::vector<int> order(people.size());
+  for (size_t q = 0; q < order.size(); ++q) order[q] = static_cast<int>(q);
+  Rng rng(index);
+  rng.shuffle(order);
+  std::string sentences, grouped_names, dashes;
+  std::string knights, knaves;
+  for (int q : order) {
+    sentences += (sentences.empty() ? "" : " and ") + people[q] + " is a " + (knight[q] ? "knight" : "knave");
+    dashes += people[q] + " - " + (knight[q] ? "truth-teller" : "liar") + "\n";
+    (knight[q] ? knights : knaves) += ((knight[q] ? knights : knaves).empty() ? "" : ", ") + people[q];
+  }
+  std::string role_first = "Knights: " + knights + "; Knaves: " + knaves;
+  std::string name_first = (knights.empty() ? "" : knights + " are knights. ") + (knaves.empty() ? "" : knaves + " are knaves.");
+  if (knights.empty()) role_first = "Knaves: " + knaves;
+  if (knaves.empty()) role_first = "Knights: " + knights;
+  return {"<answer>" + task.answer() + "</answer>", "Let me think.\nAnswer: " + task.answer(),
+          "\\boxed{" + task.answer() + "}", "<answer>" + sentences + ".</answer>", "<answer>" + dashes + "</answer>",
+          "<answer>" + role_first + "</answer>", "<answer>" + name_first + "</answer>",
+          "<answer>**" + roles_answer(task, knight, "\n") + "**</answer>"};
+}
+
+std::string score_reason(const pb::Task& task, const std::string& completion, double want) {
+  const pb::Score s = score_completion(task, completion);
+  if (s.reward() == want && s.correct() == (want == 1.0)) return "";
+  return "'" + completion.substr(0, 120) + "' scored " + std::to_string(s.reward()) + " (" + s.reason() + "); ";
+}
+
+// Answers that must score 0 on a task with a unique solution.
+std::string check_wrong_answers(const pb::Task& task) {
+  const auto& people = task.knights_knaves().people();
+  const std::vector<bool> gold = gold_roles(task);
+  std::string failure;
+  for (int q = 0; q < people.size(); ++q) {  // any single flipped role
+    std::vector<bool> flipped = gold;
+    flipped[q] = !flipped[q];
+    failure += score_reason(task, "<answer>" + roles_answer(task, flipped) + "</answer>", 0.0);
+  }
+  const std::string full = roles_answer(task, gold);
+  const std::string partial = full.substr(0, full.rfind(", "));
+  failure += score_reason(task, "<answer>" + partial + "</answer>", 0.0);
+  const std::string twice = full + ", " + people[0] + ": " + (gold[0] ? "knave" : "knight");
+  failure += score_reason(task, "<answer>" + twice + "</answer>", 0.0);
+  failure += score_reason(task, "<answer>" + full + ", Zorro: knight</answer>", 0.0);
+  failure += score_reason(task, "<answer>" + std::string(kNoUniqueSolution) + "</answer>", 0.0);
+  failure += score_reason(task, "I am not sure.", 0.0);
+  return failure;
+}
+
+// Shape of the record: one statement per person, each as deep as the depth knob asks.
+std::string check_shape(const pb::Task& task, const kk::Puzzle& p) {
+  const auto& inst = task.knights_knaves();
+  const long people = std::stol(task.knobs().at("people"));
+  const long depth = std::stol(task.knobs().at("depth"));
+  if (inst.people_size() != people || inst.statements_size() != people) return "wrong number of people or statements";
+  for (int q = 0; q < people; ++q) {
+    if (p.statements[q].speaker != q) return "statements out of order";
+    if (p.statements[q].formula.depth() != depth) return "statement depth " + std::to_string(p.statements[q].formula.depth());
+    if (task.prompt().find(inst.people(q)) == std::string::npos) return "a name is missing from the prompt";
+  }
+  if (task.trace_size() < 2 || task.trace(task.trace_size() - 1).rule() != "conclusion") return "trace has no conclusion";
+  return "";
+}
+
+// Everything a task must satisfy; Z3 on every `z3_every`-th task (it is the slow method).
+std::string check_task(const pb::Task& task, uint64_t index, int z3_every) {
+  const auto& inst = task.knights_knaves();
+  std::string error;
+  const auto puzzle = stored_puzzle(task, &error);
+  if (!puzzle) return "a stored formula does not parse: " + error;
+  std::string failure = check_shape(task, *puzzle);
+  const std::vector<uint32_t> found = brute_force(*puzzle);
+  const int capped = static_cast<int>(std::min<size_t>(found.size(), 2));
+  if (capped != inst.solutions()) return "enumeration finds " + std::to_string(found.size()) + " solutions";
+  if (puzzle->people <= kk::kMaxTablePeople && kk::count_by_tables(*puzzle, 2) != capped) failure += "truth tables disagree with enumeration; ";
+  if (kk::solve(*puzzle, 2, false).solutions != capped) failure += "backtracking disagrees with enumeration; ";
+  if (z3_every > 0 && index % z3_every == 0 && kk::count_with_z3(*puzzle, 2) != capped)
+    failure += "Z3 disagrees with enumeration; ";
+  if (capped != 1) {
+    if (task.answer() != kNoUniqueSolution || task.label() != "unanswerable") failure += "gold should abstain; ";
+    for (const char* said : {"no unique solution", "No unique solution.", "cannot be determined", "Unanswerable"})
+      failure += score_reason(task, "<answer>" + std::string(said) + "</answer>", 1.0);
+    if (!found.empty()) {  // a consistent assignment is still not an answer
+      std::vector<bool> roles;
+      for (int q = 0; q < puzzle->people; ++q) roles.push_back(kk::is_knight(found[0], q));
+      failure += score_reason(task, "<answer>" + roles_answer(task, roles) + "</answer>", 0.0);
+    }
+    return failure;
+  }
+  for (int q = 0; q < puzzle->people; ++q)
+    if ((inst.roles(q) == "knight") != kk::is_knight(found[0], q)) return "gold role of " + inst.people(q) + " is wrong";
+  if (task.label() != "answerable") failure += "label; ";
+  for (const auto& form : gold_spellings(task, index)) failure += score_reason(task, form, 1.0);
+  return failure + check_wrong_answers(task);
+}
+
+// Runs check_task over a dataset and requires no two tasks to pose the same puzzle.
+void check_dataset(int level, const KnobMap& overrides, uint64_t count, int z3_every) {
+  std::mutex mutex;
+  std::set<std::string> puzzles;
+  std::atomic<int> duplicates{0};
+  verity::testing::check_every_task("knights_knaves", level, overrides, count, [&](const pb::Task& task, uint64_t i) {
+    std::string key;
+    for (const auto& p : task.knights_knaves().people()) key += p + ",";
+    for (const auto& s : task.knights_knaves().statements()) key += s.formula() + ";";
+    {
+      std::lock_guard lock(mutex);
+      if (!puzzles.insert(key).second) ++duplicates;
+    }
+    return check_task(task, i, z3_every);
+  });
+  EXPECT_EQ(duplicates.load(), 0) << "level " << level << ": puzzles repeat within one dataset";
+}
+
+class KnightsKnavesLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(KnightsKnavesLevels, GoldVerifiesWrongFailsUniqueAndCrossChecked) {
+  check_dataset(GetParam(), {}, 1500, 10);
+}
+
+TEST_P(KnightsKnavesLevels, SymbolicFormatToo) {
+  check_dataset(GetParam(), {{"format", "symbolic"}}, 300, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, KnightsKnavesLevels, ::testing::Range(1, 11));
+
+TEST(KnightsKnaves, UnanswerablePuzzlesHaveNoneOrSeveralSolutions) {
+  for (int level : {1, 3, 6, 9}) {
+    check_dataset(level, {{"unanswerable", "0.5"}}, 600, 3);
+    const Family& f = find_family("knights_knaves");
+    const Knobs knobs = resolve_knobs(f, level, {{"unanswerable", "0.5"}});
+    int abstain = 0, none = 0;
+    for (uint64_t i = 0; i < 400; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 5, i);
+      abstain += task.label() == "unanswerable";
+      none += task.knights_knaves().solutions() == 0;
+      EXPECT_NE(task.prompt().find("no unique solution"), std::string::npos);
+    }
+    EXPECT_NEAR(abstain / 400.0, 0.5, 0.08) << "level " << level;
+    EXPECT_NEAR(none / 400.0, 0.25, 0.08) << "level " << level;  // half of the unanswerable ones
+  }
+}
+
+TEST(KnightsKnaves, BeyondTwelvePeopleZ3ProvesUniqueness) {
+  check_dataset(0, {{"people", "14"}, {"depth", "2"}, {"operators", "4"}}, 12, 1);
+}
+
+// Small corners of the knob space (2 people with only "and", 4 levels of nesting, all unanswerable...)
+// still generate valid tasks.
+TEST(KnightsKnaves, EveryKnobCornerGenerates) {
+  const Family& f = find_family("knights_knaves");
+  for (int people : {2, 3})
+    for (int depth = 1; depth <= 4; ++depth)
+      for (int ops = 1; ops <= 4; ++ops)
+        for (const char* unanswerable : {"0", "1"}) {
+          const KnobMap knobs = {{"people", std::to_string(people)}, {"depth", std::to_string(depth)},
+                                 {"operators", std::to_string(ops)}, {"unanswerable", unanswerable}};
+          for (uint64_t i = 0; i < 4; ++i) {
+            const pb::Task task = make_task(f, resolve_knobs(f, 0, knobs), 0, 2, i);
+            EXPECT_EQ(check_task(task, i, 1), "") << Knobs(f.knob_specs(), knobs).canonical() << " task " << i;
+          }
+        }
+}
+
+TEST(KnightsKnaves, DifficultyRisesWithLevel) {
+  const Family& f = find_family("knights_knaves");
+  auto mean_decisions = [&](int level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    double total = 0;
+    for (uint64_t i = 0; i < 300; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 3, i);
+      std::string error;
+      const auto puzzle = stored_puzzle(task, &error);
+      total += puzzle ? static_cast<double>(kk::solve(*puzzle, 2, false).decisions) : 0;
+    }
+    return total / 300;
+  };
+  std::vector<double> mean;
+  for (int level = 1; level <= 10; ++level) mean.push_back(mean_decisions(level));
+  for (int level = 1; level < 10; ++level)
+    EXPECT_LE(mean[level - 1], mean[level] * 1.15) << "level " << level << " vs " << level + 1;
+  for (int level = 1; level + 3 <= 10; level += 3)
+    EXPECT_LT(mean[level - 1], mean[level + 2]) << "level " << level << " vs " << level + 3;
+}
+
+TEST(KnightsKnaves, AnswerOrderAndSpellingDoNotMatter) {
+  const Family& f = find_family("knights_knaves");
+  const pb::Task task = make_task(f, resolve_knobs(f, 5, {}), 5, 1, 0);
+  const auto& people = task.knights_knaves().people();
+  const std::vector<bool> gold = gold_roles(task);
+  std::string reversed;
+  for (int q = people.size() - 1; q >= 0; --q)
+    reversed += people[q] + std::string(" is a ") + (gold[q] ? "Knight" : "KNAVE") + (q ? "; " : ".");
+  EXPECT_EQ(score_completion(task, "<answer>" + reversed + "</answer>").reward(), 1.0) << reversed;
+  std::string chatty = "In conclusion, the roles are: ";
+  for (int q = 0; q < people.size(); ++q) chatty += people[q] + (gold[q] ? " is a knight" : " is a knave") + (q + 1 < people.size() ? ", " : ".");
+  EXPECT_EQ(score_completion(task, "<answer>" + chatty + "</answer>").reward(), 1.0) << chatty;
+  // Saying a person's role twice the same way is fine.
+  const std::string again = task.answer() + ", " + people[0] + ": " + (gold[0] ? "knight" : "knave");
+  EXPECT_EQ(score_completion(task, "<answer>" + again + "</answer>").reward(), 1.0);
+}
+
+TEST(KnightsKnaves, VerifierSurvivesHostileInput) {
+  const Family& f = find_family("knights_knaves");
+  const pb::Task task = make_task(f, resolve_knobs(f, 10, {}), 10, 1, 0);
+  std::string huge = "<answer>";
+  while (huge.size() < 60 * 1024) huge += task.knights_knaves().people(0) + " knight knave ";
+  huge += "</answer>";
+  for (const std::string& text : {std::string(), std::string("<answer></answer>"), huge, std::string(70000, 'a'),
+                                  std::string("<answer>knight knave</answer>"), std::string("<answer>\xff\xfe</answer>"),
+                                  std::string("<answer>") + task.knights_knaves().people(0) + " is not a knight</answer>"}) {
+    const pb::Score s = score_completion(task, text);
+    EXPECT_EQ(s.reward(), 0.0);
+    EXPECT_FALSE(s.format_ok());
+    EXPECT_FALSE(s.reason().empty());
+  }
+}
+
+TEST(KnightsKnaves, SymbolicParserRejectsMalformedFormulas) {
+  const std::vector<std::string> names = {"Alice", "Bruno", "Clara"};
+  for (const char* bad : {"", "Alice &", "(Alice", "Alice Bruno", "Zorro", "exactly4(Alice, Bruno)", "~", "exactly(Alice)"})
+    EXPECT_FALSE(kk::parse_symbolic(bad, names)) << bad;
+  EXPECT_FALSE(kk::parse_symbolic(std::string(200, '(') + "Alice" + std::string(200, ')'), names));
+  const auto f = kk::parse_symbolic("~Alice -> Bruno <-> exactly1(Alice, Clara) | ~(Bruno & Clara)", names);
+  ASSERT_TRUE(f);
+  const auto back = kk::parse_symbolic(kk::to_symbolic(*f, names), names);
+  ASSERT_TRUE(back);
+  for (uint32_t a = 0; a < 8; ++a) EXPECT_EQ(kk::evaluate(*f, a), kk::evaluate(*back, a)) << a;
+  // Precedence: & binds tighter than |, which binds tighter than ->, then <->.
+  for (uint32_t a = 0; a < 8; ++a) {
+    const bool A = a & 1, B = a & 2, C = a & 4;
+    EXPECT_EQ(kk::evaluate(*f, a), (A || B) == ((A + C == 1) || !(B && C))) << a;
+  }
+}
+
+TEST(KnightsKnaves, KnobsAreValidatedAndDeterministic) {
+  const Family& f = find_family("knights_knaves");
+  EXPECT_THROW(resolve_knobs(f, 0, {{"people", "1"}}), KnobError);
+  EXPECT_THROW(resolve_knobs(f, 0, {{"operators", "5"}}), KnobError);
+  const Knobs knobs = resolve_knobs(f, 7, {});
+  EXPECT_EQ(to_json_line(make_task(f, knobs, 7, 9, 42)), to_json_line(make_task(f, knobs, 7, 9, 42)));
+  EXPECT_NE(make_task(f, knobs, 7, 9, 42).prompt(), make_task(f, knobs, 7, 9, 43).prompt());
+}
+
+}  // namespace
