@@ -6,6 +6,7 @@
 #include "generators/arithmetic_graph.h"
 #include "generators/causal_transitivity.h"
 #include "generators/d_separation.h"
+#include "generators/inference_chains.h"
 #include "generators/long_horizon_sum.h"
 #include "generators/propositional_entailment.h"
 #include "generators/syllogism.h"
@@ -20,8 +21,10 @@ const std::vector<const Family*>& all_families() {
     static const ArithmeticGraph arithmetic_graph;
     static const LongHorizonSum long_horizon_sum;
     static const Syllogism syllogism;
+    static const InferenceChains inference_chains;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
-                                      &arithmetic_graph, &long_horizon_sum, &syllogism};
+                                      &arithmetic_graph, &long_horizon_sum, &syllogism,
+                                      &inference_chains};
   }();
   return families;
 }

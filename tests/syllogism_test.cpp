@@ -221,6 +221,14 @@ TEST(Syllogism, DifficultyRisesWithLevel) {
   EXPECT_GT(effort(10), 20 * effort(1));
 }
 
+TEST(Syllogism, DuplicatePromptsAreRare) {
+  const Family& f = find_family("syllogism");
+  const Knobs knobs = resolve_knobs(f, 1, {});
+  std::set<std::string> prompts;
+  for (uint64_t i = 0; i < 2000; ++i) prompts.insert(make_task(f, knobs, 1, 4, i).prompt());
+  EXPECT_GT(prompts.size(), 1990u);
+}
+
 TEST(Syllogism, SymbolicFormatShowsFormulas) {
   const Family& f = find_family("syllogism");
   const pb::Task task = make_task(f, resolve_knobs(f, 1, {{"format", "symbolic"}}), 1, 1, 0);
