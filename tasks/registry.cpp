@@ -6,10 +6,12 @@
 #include "generators/arithmetic_graph.h"
 #include "generators/causal_transitivity.h"
 #include "generators/d_separation.h"
+#include "generators/inference_chains.h"
 #include "generators/knights_knaves.h"
 #include "generators/long_horizon_sum.h"
 #include "generators/ontology_deduction.h"
 #include "generators/propositional_entailment.h"
+#include "generators/syllogism.h"
 
 namespace verity {
 
@@ -22,9 +24,11 @@ const std::vector<const Family*>& all_families() {
     static const LongHorizonSum long_horizon_sum;
     static const OntologyDeduction ontology_deduction;
     static const KnightsKnaves knights_knaves;
+    static const Syllogism syllogism;
+    static const InferenceChains inference_chains;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
                                       &arithmetic_graph,         &long_horizon_sum,    &ontology_deduction,
-                                      &knights_knaves};
+                                      &knights_knaves,           &syllogism,           &inference_chains};
   }();
   return families;
 }

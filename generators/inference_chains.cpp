@@ -1,0 +1,668 @@
+#include "generators/inference_chains.h"
+
+#include <z3++.h>
+
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "tasks/answer_extraction.h"
+#include "tasks/logic.h"
+#include "verifiers/z3_bridge.h"
+
+namespace verity {
+namespace {
+
+using logic::Formula;
+using logic::FormulaPtr;
+
+// ---------------------------------------------------------------------------------------------
+// Statements of the chain: a literal, or two literals joined as a -> b, a | b or ~(a & b). In the
+// first-order variant each atom is a predicate read at a scope: every x, one named individual, or
+// some x.
+
+struct Lit {
+  int atom = 0;
+  bool neg = false;
+};
+Lit operator~(Lit l) { return {l.atom, !l.neg}; }
+
+enum class Shape { Fact, Implies, Or, NotBoth };
+enum class Scope { None, Forall, Const, Exists };
+
+struct Prop {
+  Shape shape = Shape::Fact;
+  Lit a, b;
+  Scope scope = Scope::None;
+  int constant = 0;  // Scope::Const: which individual
+};
+
+Prop fact(Lit a) { return {Shape::Fact, a, {}}; }
+Prop implies(Lit a, Lit b) { return {Shape::Implies, a, b}; }
+Prop disjunction(Lit a, Lit b) { return {Shape::Or, a, b}; }
+Prop not_both(Lit a, Lit b) { return {Shape::NotBoth, a, b}; }
+
+FormulaPtr literal_formula(Lit l) {
+  FormulaPtr v = Formula::variable(l.atom);
+  return l.neg ? Formula::negate(v) : v;
+}
+
+FormulaPtr to_formula(const Prop& p) {
+  switch (p.shape) {
+    case Shape::Fact: return literal_formula(p.a);
+    case Shape::Implies: return Formula::binary(logic::Op::Implies, literal_formula(p.a), literal_formula(p.b));
+    case Shape::Or: return Formula::binary(logic::Op::Or, literal_formula(p.a), literal_formula(p.b));
+    case Shape::NotBoth:
+      return Formula::negate(Formula::binary(logic::Op::And, literal_formula(p.a), literal_formula(p.b)));
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Z3 decides every label. Propositional: atoms are Booleans. First-order: an uninterpreted sort of
+// individuals, one constant per named individual, one unary predicate per atom, quantifiers.
+
+enum class Verdict { Entailed, NotEntailed, Inconsistent };
+
+struct FolSolver {
+  z3::context& ctx = z3bridge::thread_context();
+  z3::solver solver{ctx};
+  z3::sort individual = ctx.uninterpreted_sort("Person");
+  z3::expr x = ctx.constant("x", individual);
+
+  FolSolver() {
+    z3::params params(ctx);
+    params.set("timeout", z3bridge::kDefaultTimeoutMs);
+    solver.set(params);
+  }
+  z3::expr encode(const Prop& p, int atoms) {
+    const z3::expr subject = p.scope == Scope::Const
+                                 ? ctx.constant(("person" + std::to_string(p.constant)).c_str(), individual)
+                                 : x;
+    std::vector<z3::expr> vars;
+    for (int i = 0; i < atoms; ++i)
+      vars.push_back(ctx.function(("P" + std::to_string(i)).c_str(), individual, ctx.bool_sort())(subject));
+    const z3::expr body = z3bridge::to_z3(ctx, *to_formula(p), vars);
+    if (p.scope == Scope::Forall) return z3::forall(x, body);
+    if (p.scope == Scope::Exists) return z3::exists(x, body);
+    return body;
+  }
+};
+
+FolSolver& fol_solver() {
+  thread_local std::unique_ptr<FolSolver> solver = std::make_unique<FolSolver>();
+  return *solver;
+}
+
+z3::check_result fol_check(const std::vector<Prop>& formulas, const Prop* negated, int atoms) {
+  FolSolver& z = fol_solver();
+  z.solver.push();
+  for (const auto& p : formulas) z.solver.add(z.encode(p, atoms));
+  if (negated) z.solver.add(!z.encode(*negated, atoms));
+  const z3::check_result r = z.solver.check();
+  z.solver.pop();
+  return r;
+}
+
+Verdict decide(const std::vector<Prop>& premises, const Prop& conclusion, int atoms, bool first_order) {
+  z3::check_result consistent, counter;
+  if (first_order) {
+    consistent = fol_check(premises, nullptr, atoms);
+    counter = fol_check(premises, &conclusion, atoms);
+  } else {
+    std::vector<FormulaPtr> formulas;
+    for (const auto& p : premises) formulas.push_back(to_formula(p));
+    consistent = z3bridge::check_conjunction(formulas, atoms);
+    formulas.push_back(Formula::negate(to_formula(conclusion)));
+    counter = z3bridge::check_conjunction(formulas, atoms);
+  }
+  if (consistent == z3::unknown || counter == z3::unknown)
+    throw std::runtime_error("inference_chains: Z3 gave up on an instance");
+  if (consistent == z3::unsat) return Verdict::Inconsistent;
+  return counter == z3::unsat ? Verdict::Entailed : Verdict::NotEntailed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building a valid chain: each rule takes the previous result plus fresh premises.
+
+struct Ref {
+  Prop prop;
+  char kind = 'p';  // 'p': a given premise (index into givens), 's': a step
+  int index = 0;
+};
+
+struct Step {
+  std::string rule;
+  std::vector<Ref> inputs;
+  Prop result;
+};
+
+struct Chain {
+  std::vector<Prop> givens;
+  std::vector<Step> steps;           // rule applications and the instantiations they need
+  std::vector<std::string> rules;    // the rule of each chain link (instantiations excluded)
+  std::vector<std::string> used_by;  // per given: the rule of the link that consumes it
+  Prop conclusion;
+  int atoms = 0;
+};
+
+const std::vector<std::string> kBasicRules = {"modus_ponens", "modus_tollens", "hypothetical_syllogism",
+                                              "disjunctive_syllogism", "contraposition"};
+const std::vector<std::string> kDilemmaRules = {"constructive_dilemma", "destructive_dilemma", "bidirectional_dilemma",
+                                                "de_morgan"};
+
+class ChainBuilder {
+ public:
+  ChainBuilder(Rng& rng, bool first_order, bool all_rules) : rng_(rng), fol_(first_order), all_(all_rules) {}
+
+  Chain build(int depth) {
+    Ref current = start();
+    std::string previous;
+    for (int i = 0; i < depth; ++i) {
+      const auto options = candidates(current, previous, i == depth - 1);
+      previous = rng_.pick(options);
+      current = apply(previous, current);
+    }
+    chain_.conclusion = current.prop;
+    return chain_;
+  }
+
+ private:
+  Lit fresh() { return {chain_.atoms++, rng_.chance(0.25)}; }
+
+  Ref give(Prop p) {
+    if (fol_) p.scope = p.shape == Shape::Fact ? Scope::Const : Scope::Forall;
+    chain_.givens.push_back(p);
+    chain_.used_by.push_back("");
+    return {p, 'p', static_cast<int>(chain_.givens.size()) - 1};
+  }
+
+  Ref start() {
+    const double u = rng_.unit();
+    const Lit a = fresh(), b = fresh();
+    if (u < 0.3) return give(fact(a));
+    if (u < 0.65 || !all_) return give(u < 0.85 || !all_ ? implies(a, b) : disjunction(a, b));
+    return give(u < 0.85 ? disjunction(a, b) : not_both(a, b));
+  }
+
+  std::vector<std::string> candidates(const Ref& f, const std::string& previous, bool last) const {
+    std::vector<std::string> out;
+    switch (f.prop.shape) {
+      case Shape::Fact:
+        out = {"modus_ponens"};
+        if (f.prop.a.neg) out.insert(out.end(), {"modus_tollens", "disjunctive_syllogism"});
+        if (fol_ && last && f.prop.scope == Scope::Const) out.push_back("existential_generalisation");
+        break;
+      case Shape::Implies:
+        out = {"modus_ponens", "modus_tollens", "hypothetical_syllogism"};
+        if (previous != "contraposition") out.push_back("contraposition");  // twice is the identity
+        if (all_) out.push_back("constructive_dilemma");
+        break;
+      case Shape::Or:
+        out = {"disjunctive_syllogism"};
+        if (all_) out.insert(out.end(), {"constructive_dilemma", "destructive_dilemma", "bidirectional_dilemma"});
+        break;
+      case Shape::NotBoth: out = {"de_morgan"}; break;
+    }
+    return out;
+  }
+
+  // Records the link: first-order premises about everyone are instantiated at the individual when
+  // another input is about that individual (universal instantiation steps).
+  Ref derive(const std::string& rule, std::vector<Ref> inputs, Prop result) {
+    for (const Ref& in : inputs)
+      if (in.kind == 'p') chain_.used_by[in.index] = rule;
+    if (fol_) {
+      bool about_individual = false;
+      for (const Ref& in : inputs) about_individual = about_individual || in.prop.scope == Scope::Const;
+      if (about_individual) {
+        for (Ref& in : inputs) {
+          if (in.prop.scope != Scope::Forall) continue;
+          Prop instance = in.prop;
+          instance.scope = Scope::Const;
+          chain_.steps.push_back({"universal_instantiation", {in}, instance});
+          in = {instance, 's', static_cast<int>(chain_.steps.size()) - 1};
+        }
+      }
+      if (result.scope != Scope::Exists) result.scope = about_individual ? Scope::Const : Scope::Forall;
+    }
+    chain_.steps.push_back({rule, inputs, result});
+    chain_.rules.push_back(rule);
+    return {result, 's', static_cast<int>(chain_.steps.size()) - 1};
+  }
+
+  Ref apply(const std::string& rule, const Ref& f) {
+    const Prop& p = f.prop;
+    if (rule == "modus_ponens") {
+      if (p.shape == Shape::Fact) {
+        const Lit m = fresh();
+        return derive(rule, {f, give(implies(p.a, m))}, fact(m));
+      }
+      return derive(rule, {f, give(fact(p.a))}, fact(p.b));
+    }
+    if (rule == "modus_tollens") {
+      if (p.shape == Shape::Fact) {  // p.a is ~q: from (r -> q) conclude ~r
+        const Lit r = fresh();
+        return derive(rule, {f, give(implies(r, ~p.a))}, fact(~r));
+      }
+      return derive(rule, {f, give(fact(~p.b))}, fact(~p.a));
+    }
+    if (rule == "disjunctive_syllogism") {
+      if (p.shape == Shape::Fact) {  // p.a is ~q: from (q | m) conclude m
+        const Lit m = fresh();
+        return derive(rule, {f, give(rng_.chance(0.5) ? disjunction(~p.a, m) : disjunction(m, ~p.a))}, fact(m));
+      }
+      const bool drop_left = rng_.chance(0.5);
+      return derive(rule, {f, give(fact(drop_left ? ~p.a : ~p.b))}, fact(drop_left ? p.b : p.a));
+    }
+    if (rule == "hypothetical_syllogism") {
+      const Lit c = fresh();
+      return derive(rule, {f, give(implies(p.b, c))}, implies(p.a, c));
+    }
+    if (rule == "contraposition") return derive(rule, {f}, implies(~p.b, ~p.a));
+    if (rule == "constructive_dilemma") {
+      const Lit c = fresh(), d = fresh();
+      if (p.shape == Shape::Implies)
+        return derive(rule, {f, give(implies(c, d)), give(disjunction(p.a, c))}, disjunction(p.b, d));
+      return derive(rule, {f, give(implies(p.a, c)), give(implies(p.b, d))}, disjunction(c, d));
+    }
+    if (rule == "destructive_dilemma") {  // (q -> ~x), (r -> ~y), x | y  =>  ~q | ~r
+      const Lit q = fresh(), r = fresh();
+      return derive(rule, {f, give(implies(q, ~p.a)), give(implies(r, ~p.b))}, disjunction(~q, ~r));
+    }
+    if (rule == "bidirectional_dilemma") {  // (x -> q), (r -> ~y), x | y  =>  q | ~r
+      const Lit q = fresh(), r = fresh();
+      return derive(rule, {f, give(implies(p.a, q)), give(implies(r, ~p.b))}, disjunction(q, ~r));
+    }
+    if (rule == "de_morgan") return derive(rule, {f}, disjunction(~p.a, ~p.b));
+    if (rule == "existential_generalisation") {
+      Prop some = p;
+      some.scope = Scope::Exists;
+      return derive(rule, {f}, some);
+    }
+    throw std::logic_error("inference_chains: unknown rule " + rule);
+  }
+
+  Rng& rng_;
+  bool fol_, all_;
+  Chain chain_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// No tasks: the valid chain with one plausible break, named after the fallacy it invites.
+
+std::string corrupt(Rng& rng, Chain& c) {
+  std::vector<int> implications, facts;
+  for (size_t i = 0; i < c.givens.size(); ++i) {
+    if (c.givens[i].shape == Shape::Implies) implications.push_back(static_cast<int>(i));
+    if (c.givens[i].shape == Shape::Fact) facts.push_back(static_cast<int>(i));
+  }
+  const size_t kind = rng.index(4);
+  if (kind == 0 && !implications.empty()) {
+    const int i = rng.pick(implications);
+    std::swap(c.givens[i].a, c.givens[i].b);  // "if B then A" stated where "if A then B" is needed
+    if (c.used_by[i] == "modus_ponens") return "affirming_the_consequent";
+    if (c.used_by[i] == "modus_tollens") return "denying_the_antecedent";
+    return "converse_error";
+  }
+  if (kind == 1 && !facts.empty()) {
+    const int i = rng.pick(facts);
+    c.givens[i].a = ~c.givens[i].a;
+    if (c.used_by[i] == "modus_ponens") return "denying_the_antecedent";
+    if (c.used_by[i] == "modus_tollens") return "affirming_the_consequent";
+    if (c.used_by[i] == "disjunctive_syllogism") return "affirming_a_disjunct";
+    return "flipped_fact";
+  }
+  if (kind == 2 && c.givens.size() >= 2) {
+    c.givens.erase(c.givens.begin() + static_cast<long>(rng.index(c.givens.size())));
+    return "missing_link";
+  }
+  // The conclusion turned around: its negation for a fact, its converse for a conditional.
+  if (c.conclusion.shape == Shape::Implies) {
+    std::swap(c.conclusion.a, c.conclusion.b);
+  } else {
+    c.conclusion.a = ~c.conclusion.a;
+    if (c.conclusion.shape != Shape::Fact) c.conclusion.b = ~c.conclusion.b;
+  }
+  return "wrong_conclusion";
+}
+
+// Distractors: premises about fresh atoms (sometimes hanging off a chain atom, a dead-end branch);
+// first-order facts about a second individual.
+std::vector<Prop> distractors(Rng& rng, int count, int chain_atoms, int distractor_atoms, bool first_order) {
+  std::vector<Prop> out;
+  auto fresh = [&] { return Lit{chain_atoms + static_cast<int>(rng.index(distractor_atoms)), rng.chance(0.25)}; };
+  for (int i = 0; i < count; ++i) {
+    Lit a = fresh(), b = fresh();
+    for (int guard = 0; guard < 8 && b.atom == a.atom && distractor_atoms > 1; ++guard) b = fresh();
+    if (rng.chance(0.3)) a = {static_cast<int>(rng.index(chain_atoms)), rng.chance(0.25)};
+    Prop p;
+    switch (rng.index(4)) {
+      case 0: p = fact(b); break;
+      case 1: p = implies(a, b); break;
+      case 2: p = disjunction(a, b); break;
+      default: p = not_both(a, b); break;
+    }
+    if (first_order) {
+      p.scope = p.shape == Shape::Fact ? Scope::Const : Scope::Forall;
+      p.constant = p.shape == Shape::Fact && rng.chance(0.5) ? 1 : 0;
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering.
+
+const std::vector<std::pair<std::string, std::string>> kClauses = {
+    {"the lamp is on", "the lamp is not on"},         {"the door is open", "the door is not open"},
+    {"it is raining", "it is not raining"},           {"the alarm rings", "the alarm does not ring"},
+    {"the cat is asleep", "the cat is not asleep"},   {"the road is wet", "the road is not wet"},
+    {"the shop is closed", "the shop is not closed"}, {"the train is late", "the train is not late"},
+    {"the oven is hot", "the oven is not hot"},       {"the dog barks", "the dog does not bark"},
+    {"the phone is charged", "the phone is not charged"}, {"the river is frozen", "the river is not frozen"},
+    {"the bell rings", "the bell does not ring"},     {"the garden is watered", "the garden is not watered"},
+    {"the printer is jammed", "the printer is not jammed"}, {"the kettle is boiling", "the kettle is not boiling"},
+    {"the bridge is closed", "the bridge is not closed"}, {"the fan is running", "the fan is not running"},
+    {"the mail has arrived", "the mail has not arrived"}, {"the battery is low", "the battery is not low"},
+    {"the game is over", "the game is not over"},     {"the gate is locked", "the gate is not locked"},
+    {"the tea is cold", "the tea is not cold"},       {"the fire is lit", "the fire is not lit"}};
+
+const std::vector<std::pair<std::string, std::string>> kPredicates = {
+    {"is tall", "is not tall"},           {"plays chess", "does not play chess"},
+    {"is a doctor", "is not a doctor"},   {"owns a bicycle", "does not own a bicycle"},
+    {"is happy", "is not happy"},         {"speaks French", "does not speak French"},
+    {"is at home", "is not at home"},     {"likes jazz", "does not like jazz"},
+    {"is hungry", "is not hungry"},       {"drinks coffee", "does not drink coffee"},
+    {"is a student", "is not a student"}, {"reads novels", "does not read novels"},
+    {"is tired", "is not tired"},         {"swims well", "does not swim well"},
+    {"is busy", "is not busy"},           {"keeps bees", "does not keep bees"},
+    {"is a painter", "is not a painter"}, {"grows tomatoes", "does not grow tomatoes"},
+    {"is left-handed", "is not left-handed"}, {"sings in a choir", "does not sing in a choir"},
+    {"is an early riser", "is not an early riser"}, {"writes poems", "does not write poems"},
+    {"is brave", "is not brave"},         {"bakes bread", "does not bake bread"}};
+
+const std::vector<std::string> kPeople = {"Alice", "Bob", "Carol", "David", "Erin", "Frank", "Grace", "Hugo"};
+
+struct Vocabulary {
+  std::vector<std::string> symbols;       // A, B, ...
+  std::vector<std::pair<std::string, std::string>> phrases;  // per atom: positive, negative
+  std::vector<std::string> people;        // first-order individuals
+  bool first_order = false;
+};
+
+std::string capitalise(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+std::string phrase(const Vocabulary& v, Lit l) { return l.neg ? v.phrases[l.atom].second : v.phrases[l.atom].first; }
+
+// Clause for a literal at a concrete subject (propositional: the clause itself).
+std::string clause(const Vocabulary& v, Lit l, const Prop& p) {
+  if (!v.first_order) return phrase(v, l);
+  return v.people[p.constant] + " " + phrase(v, l);
+}
+
+std::string natural(const Vocabulary& v, const Prop& p, size_t variant) {
+  if (p.scope == Scope::Forall) {
+    const std::string a = phrase(v, p.a), b = phrase(v, p.b);
+    switch (p.shape) {
+      case Shape::Fact: return "Everyone " + a;
+      case Shape::Implies: {
+        const std::string forms[] = {"If a person " + a + ", then that person " + b, "Anyone who " + a + " " + b,
+                                     "Every person who " + a + " " + b};
+        return forms[variant % 3];
+      }
+      case Shape::Or: return variant % 2 ? "Each person " + a + " or " + b : "Every person either " + a + " or " + b;
+      case Shape::NotBoth:
+        return variant % 2 ? "Nobody " + a + " and " + b + " at the same time"
+                           : "It is never the case that a person " + a + " and " + b;
+    }
+  }
+  if (p.scope == Scope::Exists) return "Someone " + phrase(v, p.a);
+  const std::string a = clause(v, p.a, p), b = p.shape == Shape::Fact ? "" : clause(v, p.b, p);
+  switch (p.shape) {
+    case Shape::Fact: return capitalise(a);
+    case Shape::Implies: {
+      const std::string forms[] = {"If " + a + ", then " + b, "Whenever " + a + ", " + b, capitalise(b) + " if " + a};
+      return forms[variant % 3];
+    }
+    case Shape::Or: {
+      const std::string forms[] = {"Either " + a + " or " + b, capitalise(a) + ", or " + b + " (or both)",
+                                   "At least one of these holds: " + a + "; " + b};
+      return forms[variant % 3];
+    }
+    case Shape::NotBoth:
+      return variant % 2 ? "It cannot be that " + a + " and " + b + " at the same time"
+                         : "It is not the case that both " + a + " and " + b;
+  }
+  return "";
+}
+
+std::string symbolic(const Vocabulary& v, const Prop& p) {
+  if (!v.first_order) return logic::to_symbolic(*to_formula(p), v.symbols);
+  std::string arg = p.scope == Scope::Const ? v.people[p.constant] : "x";
+  arg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(arg[0])));
+  std::vector<std::string> atoms;
+  for (const auto& s : v.symbols) atoms.push_back(s + "(" + arg + ")");
+  const std::string body = logic::to_symbolic(*to_formula(p), atoms);
+  if (p.scope == Scope::Forall) return "forall x: (" + body + ")";
+  if (p.scope == Scope::Exists) return "exists x: (" + body + ")";
+  return body;
+}
+
+std::string scope_name(const Vocabulary& v, const Prop& p) {
+  switch (p.scope) {
+    case Scope::None: return "";
+    case Scope::Forall: return "forall";
+    case Scope::Exists: return "exists";
+    case Scope::Const: return v.people[p.constant];
+  }
+  return "";
+}
+
+std::string render_prompt(Rng& rng, const std::vector<Prop>& premises, const Prop& conclusion, const Vocabulary& v,
+                          bool as_text) {
+  static const std::vector<std::string> kIntros = {"Consider the following statements.",
+                                                   "Assume all of the following are true.", "Here are some facts.",
+                                                   "Suppose we know the following."};
+  static const std::vector<std::string> kQuestions = {"Does it follow that", "Can we conclude that",
+                                                      "Given only these statements, must it be that"};
+  std::string prompt;
+  if (as_text) {
+    prompt = rng.pick(kIntros) + "\n";
+  } else {
+    prompt = v.first_order ? "Premises (first-order logic; ~ not, & and, | or, -> implies):\n"
+                           : "Premises (~ not, & and, | or, -> implies):\n";
+  }
+  for (size_t i = 0; i < premises.size(); ++i)
+    prompt += std::to_string(i + 1) + ". " +
+              (as_text ? natural(v, premises[i], rng.index(3)) + "." : symbolic(v, premises[i])) + "\n";
+  if (as_text) {
+    std::string c = natural(v, conclusion, 0);
+    const bool starts_with_name = v.first_order && conclusion.scope == Scope::Const && conclusion.shape == Shape::Fact;
+    if (!starts_with_name) c[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(c[0])));
+    prompt += rng.pick(kQuestions) + " " + c + "?\n";
+  } else {
+    prompt += "Conclusion: " + symbolic(v, conclusion) + "\nDoes the conclusion follow from the premises?\n";
+  }
+  return prompt + answer_instruction("Yes or No", "Yes");
+}
+
+std::string display_rule(std::string rule) {
+  for (char& ch : rule)
+    if (ch == '_') ch = ' ';
+  return rule;
+}
+
+// Yes: one step per rule application, citing premises (p) and earlier steps (s).
+void write_valid_trace(const Chain& c, const std::vector<int>& position, const Vocabulary& v, pb::Task& task) {
+  for (const Step& s : c.steps) {
+    auto* step = task.add_trace();
+    std::string from;
+    for (const Ref& in : s.inputs) {
+      const std::string cite = in.kind == 'p' ? "p" + std::to_string(position[in.index] + 1) : "s" + std::to_string(in.index + 1);
+      step->add_cites(cite);
+      from += (from.empty() ? "" : ", ") + cite;
+    }
+    step->set_rule(s.rule);
+    step->set_text(symbolic(v, s.result) + "  (" + display_rule(s.rule) + " from " + from + ")");
+  }
+}
+
+// No: name the break; for propositional tasks add the least countermodel found by truth table.
+void write_invalid_trace(const std::string& corruption, const std::vector<Prop>& premises, const Prop& conclusion,
+                         const Vocabulary& v, int atoms, pb::Task& task) {
+  static const std::vector<std::pair<std::string, std::string>> kWhy = {
+      {"affirming_the_consequent", "The premises only give the consequent of a conditional; concluding its "
+                                   "antecedent from it would affirm the consequent."},
+      {"denying_the_antecedent", "The premises only deny the antecedent of a conditional; that says nothing "
+                                 "about its consequent (denying the antecedent)."},
+      {"affirming_a_disjunct", "One disjunct holds, which does not rule out the other (affirming a disjunct)."},
+      {"converse_error", "A conditional is stated in the converse direction from the one the chain needs."},
+      {"flipped_fact", "A fact is stated negated from the one the chain needs."},
+      {"missing_link", "A premise the chain needs is missing, so the chain is broken."},
+      {"wrong_conclusion", "The chain supports a different statement from the one asked about."}};
+  auto* why = task.add_trace();
+  for (const auto& [kind, text] : kWhy)
+    if (kind == corruption) why->set_text(text);
+  why->set_rule(corruption);
+  if (v.first_order || atoms > 20) return;
+  logic::TruthTable models = logic::all_true(atoms);
+  for (const auto& p : premises) models &= logic::truth_table(*to_formula(p), atoms);
+  models &= ~logic::truth_table(*to_formula(conclusion), atoms);
+  for (uint64_t a = 0; a < (uint64_t{1} << atoms); ++a) {
+    if (!models.bit(a)) continue;
+    std::string text;
+    for (int i = 0; i < atoms; ++i) text += (i ? ", " : "") + v.symbols[i] + "=" + (((a >> i) & 1u) ? "true" : "false");
+    auto* step = task.add_trace();
+    step->set_text("All premises hold and the conclusion fails when " + text + ".");
+    step->set_rule("countermodel");
+    return;
+  }
+}
+
+void fill_formula(const Vocabulary& v, const Prop& p, pb::ChainFormula* out) {
+  out->set_formula(logic::to_symbolic(*to_formula(p), v.symbols));
+  out->set_scope(scope_name(v, p));
+}
+
+constexpr int kMaxAtoms = 20;  // keeps truth-table cross-checks exact
+
+struct Draft {
+  Chain chain;
+  std::vector<Prop> premises;  // chain premises then distractors (before shuffling)
+  int distractors = 0;
+  int atoms = 0;
+  std::string corruption;
+};
+
+bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draft& d) {
+  const int depth = static_cast<int>(knobs.get_int("depth"));
+  ChainBuilder builder(rng, first_order, knobs.get("rules") == "all");
+  d.chain = builder.build(depth);
+  d.corruption.clear();
+  if (!target) d.corruption = corrupt(rng, d.chain);
+  const Verdict core = decide(d.chain.givens, d.chain.conclusion, d.chain.atoms, first_order);
+  if (core != (target ? Verdict::Entailed : Verdict::NotEntailed)) return false;
+
+  d.distractors = static_cast<int>(knobs.get_int("distractors"));
+  const int spare = std::min(kMaxAtoms - d.chain.atoms, d.distractors + 1);
+  d.premises = d.chain.givens;
+  d.atoms = d.chain.atoms;
+  if (d.distractors == 0) return true;
+  if (spare < 1) return false;
+  const auto extra = distractors(rng, d.distractors, d.chain.atoms, spare, first_order);
+  d.premises.insert(d.premises.end(), extra.begin(), extra.end());
+  d.atoms += spare;
+  // Distractors must leave the premises consistent and the answer unchanged.
+  return decide(d.premises, d.chain.conclusion, d.atoms, first_order) == core;
+}
+
+}  // namespace
+
+std::vector<KnobSpec> InferenceChains::knob_specs() const {
+  return {KnobSpec::integer("depth", "rule applications chained from premises to the conclusion", 1, 7, 1),
+          KnobSpec::integer("distractors", "extra premises the conclusion does not depend on", 0, 8, 0),
+          KnobSpec::choice("rules", "basic = MP, MT, HS, DS, contraposition; all = also the dilemmas and De Morgan",
+                           {"basic", "all"}, "basic"),
+          KnobSpec::choice("logic", "propositional, first-order (rules about everyone, facts about people), or mixed",
+                           {"propositional", "first_order", "mixed"}, "propositional"),
+          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+}
+
+KnobMap InferenceChains::level_knobs(int level) const {
+  struct Row { int depth, distractors; const char *rules, *logic; };
+  static const Row kLadder[] = {{1, 0, "basic", "propositional"}, {2, 0, "basic", "propositional"},
+                                {2, 1, "all", "mixed"},           {3, 1, "all", "mixed"},
+                                {3, 2, "all", "mixed"},           {4, 2, "all", "mixed"},
+                                {5, 3, "all", "mixed"},           {6, 3, "all", "mixed"},
+                                {7, 4, "all", "mixed"},           {7, 6, "all", "mixed"}};
+  const Row& r = kLadder[level - 1];
+  return {{"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)},
+          {"rules", r.rules}, {"logic", r.logic}};
+}
+
+void InferenceChains::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const bool target = rng.chance(0.5);
+  const std::string& logic_knob = knobs.get("logic");
+  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
+  Draft d;
+  bool done = false;
+  for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
+  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
+
+  Vocabulary v;
+  v.first_order = first_order;
+  auto pool = first_order ? kPredicates : kClauses;
+  rng.shuffle(pool);
+  for (int i = 0; i < d.atoms; ++i) {
+    v.symbols.push_back(std::string(1, static_cast<char>('A' + i)));
+    v.phrases.push_back(pool[i]);
+  }
+  if (first_order) {
+    auto people = kPeople;
+    rng.shuffle(people);
+    v.people = {people[0], people[1]};
+  }
+
+  // Shuffle the premises; position[i] is where premise i (chain order) lands in the prompt.
+  std::vector<int> order(d.premises.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  rng.shuffle(order);
+  std::vector<int> position(order.size());
+  std::vector<Prop> shown;
+  for (size_t k = 0; k < order.size(); ++k) {
+    position[order[k]] = static_cast<int>(k);
+    shown.push_back(d.premises[order[k]]);
+  }
+
+  auto* inst = task.mutable_inference_chains();
+  for (int i = 0; i < d.atoms; ++i) {
+    inst->add_atoms(v.symbols[i]);
+    inst->add_atom_phrases(v.phrases[i].first);
+  }
+  for (const auto& person : v.people) inst->add_constants(person);
+  for (const auto& p : shown) fill_formula(v, p, inst->add_premises());
+  fill_formula(v, d.chain.conclusion, inst->mutable_conclusion());
+  inst->set_logic(first_order ? "first_order" : "propositional");
+  inst->set_depth(static_cast<int>(d.chain.rules.size()));
+  for (const auto& r : d.chain.rules) inst->add_rules(r);
+  inst->set_distractor_premises(d.distractors);
+  inst->set_corruption(d.corruption);
+
+  task.set_prompt(render_prompt(rng, shown, d.chain.conclusion, v, knobs.get("format") == "natural"));
+  task.set_label(target ? "Yes" : "No");
+  task.set_answer(task.label());
+  if (target) {
+    write_valid_trace(d.chain, position, v, task);
+  } else {
+    write_invalid_trace(d.corruption, shown, d.chain.conclusion, v, d.atoms, task);
+    (*task.mutable_meta())["fallacy"] = d.corruption;
+  }
+}
+
+}  // namespace verity

@@ -1,0 +1,571 @@
+#include "generators/syllogism.h"
+
+#include <z3++.h>
+
+#include <array>
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "tasks/answer_extraction.h"
+#include "verifiers/z3_bridge.h"
+
+namespace verity {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Abstract statements: categories are indices 0..n-1, a term is a category or its complement.
+
+enum class Quant { All, No, Some, SomeNot };
+const char* kQuantNames[] = {"all", "no", "some", "some_not"};
+const char kMoodLetters[] = {'A', 'E', 'I', 'O'};
+
+struct Term {
+  int cat = 0;
+  bool neg = false;
+};
+struct Stmt {
+  Quant q = Quant::All;
+  Term s, p;
+};
+
+Term complement(Term t) { return {t.cat, !t.neg}; }
+
+// ---------------------------------------------------------------------------------------------
+// Z3: the label. Sort U of individuals, one predicate per category; premises and existential import
+// asserted, the conclusion negated: unsat means the conclusion follows.
+
+struct SyllogismSolver {
+  z3::context& ctx = z3bridge::thread_context();
+  z3::solver solver{ctx};
+  z3::sort individual = ctx.uninterpreted_sort("Individual");
+  z3::expr x = ctx.constant("x", individual);
+  std::vector<z3::func_decl> predicates;
+
+  SyllogismSolver() {
+    z3::params params(ctx);
+    params.set("timeout", z3bridge::kDefaultTimeoutMs);
+    solver.set(params);
+  }
+  const z3::func_decl& predicate(int cat) {
+    while (static_cast<int>(predicates.size()) <= cat)
+      predicates.push_back(ctx.function(("C" + std::to_string(predicates.size())).c_str(), individual, ctx.bool_sort()));
+    return predicates[cat];
+  }
+  z3::expr holds(Term t) {
+    z3::expr e = predicate(t.cat)(x);
+    return t.neg ? !e : e;
+  }
+  z3::expr encode(const Stmt& st) {
+    switch (st.q) {
+      case Quant::All: return z3::forall(x, z3::implies(holds(st.s), holds(st.p)));
+      case Quant::No: return z3::forall(x, z3::implies(holds(st.s), !holds(st.p)));
+      case Quant::Some: return z3::exists(x, holds(st.s) && holds(st.p));
+      case Quant::SomeNot: return z3::exists(x, holds(st.s) && !holds(st.p));
+    }
+    return ctx.bool_val(false);
+  }
+};
+
+SyllogismSolver& syllogism_solver() {
+  thread_local std::unique_ptr<SyllogismSolver> solver = std::make_unique<SyllogismSolver>();
+  return *solver;
+}
+
+// True when the premises (with import over categories 0..n-1 when asked) entail the conclusion.
+bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
+  SyllogismSolver& z = syllogism_solver();
+  z.solver.push();
+  for (const auto& st : premises) z.solver.add(z.encode(st));
+  if (import)
+    for (int c = 0; c < n; ++c) z.solver.add(z3::exists(z.x, z.holds({c, false})));
+  z.solver.add(!z.encode(conclusion));
+  const z3::check_result r = z.solver.check();
+  z.solver.pop();
+  if (r == z3::unknown) throw std::runtime_error("syllogism: Z3 gave up on an instance");
+  return r == z3::unsat;
+}
+
+// Deletion-minimal set of premises (indices) that still entail the conclusion.
+std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
+  std::vector<int> kept;
+  for (size_t i = 0; i < premises.size(); ++i) kept.push_back(static_cast<int>(i));
+  for (size_t k = 0; k < kept.size();) {
+    std::vector<Stmt> rest;
+    for (size_t j = 0; j < kept.size(); ++j)
+      if (j != k) rest.push_back(premises[kept[j]]);
+    if (z3_entails(rest, conclusion, import, n)) {
+      kept.erase(kept.begin() + static_cast<long>(k));
+    } else {
+      ++k;
+    }
+  }
+  return kept;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Venn regions: region r (bit c = inside category c) is occupied or empty. Used only for the
+// countermodel shown in the trace of a No task; the label itself is Z3's.
+
+bool in_term(Term t, uint32_t region) { return (((region >> t.cat) & 1u) != 0) != t.neg; }
+
+// A small canonical countermodel: every region not ruled out by a universal statement, then pruned
+// greedily (in region order) while every existential statement keeps a witness. nullopt = none exists.
+std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion,
+                                                  bool import, int n) {
+  std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
+  auto add = [&](const Stmt& st, bool negated) {
+    const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+    const bool with_p = (st.q == Quant::No || st.q == Quant::Some);  // the pair is (s, p) vs (s, ~p)
+    (universal ? empty : witnessed).push_back({st.s, with_p ? st.p : complement(st.p)});
+  };
+  for (const auto& st : premises) add(st, false);
+  add(conclusion, true);
+  if (import)
+    for (int c = 0; c < n; ++c) witnessed.push_back({{c, false}, {c, false}});
+
+  std::vector<uint32_t> occupied;
+  for (uint32_t r = 0; r < (1u << n); ++r) {
+    bool allowed = true;
+    for (const auto& [a, b] : empty) allowed = allowed && !(in_term(a, r) && in_term(b, r));
+    if (allowed) occupied.push_back(r);
+  }
+  std::vector<int> witnesses(witnessed.size(), 0);
+  for (uint32_t r : occupied)
+    for (size_t w = 0; w < witnessed.size(); ++w) witnesses[w] += in_term(witnessed[w].first, r) && in_term(witnessed[w].second, r);
+  for (int count : witnesses)
+    if (count == 0) return std::nullopt;
+  std::vector<uint32_t> kept;
+  for (uint32_t r : occupied) {
+    bool needed = false;
+    for (size_t w = 0; w < witnessed.size(); ++w)
+      needed = needed || (in_term(witnessed[w].first, r) && in_term(witnessed[w].second, r) && witnesses[w] == 1);
+    if (needed) {
+      kept.push_back(r);
+      continue;
+    }
+    for (size_t w = 0; w < witnessed.size(); ++w)
+      witnesses[w] -= in_term(witnessed[w].first, r) && in_term(witnessed[w].second, r);
+  }
+  return kept;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two-premise syllogisms: 4 figures x 4^3 moods = 256 forms over S=0, M=1, P=2.
+
+constexpr int kS = 0, kM = 1, kP = 2;
+
+struct Form {
+  int figure = 1;
+  Quant major = Quant::All, minor = Quant::All, conclusion = Quant::All;
+  std::string code() const {
+    return std::to_string(figure) + "-" + kMoodLetters[static_cast<int>(major)] + kMoodLetters[static_cast<int>(minor)] +
+           kMoodLetters[static_cast<int>(conclusion)];
+  }
+};
+
+Form form_of(int index) {
+  return {index / 64 + 1, static_cast<Quant>((index / 16) % 4), static_cast<Quant>((index / 4) % 4),
+          static_cast<Quant>(index % 4)};
+}
+
+// Major premise relates M and P, minor relates S and M; the figure fixes which term is the subject.
+void build_form(const Form& f, std::vector<Stmt>& premises, Stmt& conclusion) {
+  const bool middle_first_in_major = f.figure == 1 || f.figure == 3;
+  const bool middle_first_in_minor = f.figure == 3 || f.figure == 4;
+  premises = {{f.major, {middle_first_in_major ? kM : kP}, {middle_first_in_major ? kP : kM}},
+              {f.minor, {middle_first_in_minor ? kM : kS}, {middle_first_in_minor ? kS : kM}}};
+  conclusion = {f.conclusion, {kS}, {kP}};
+}
+
+// Validity of each of the 256 forms under one import setting, decided by Z3 once per thread.
+const std::array<bool, 256>& form_validity(bool import) {
+  thread_local std::array<std::optional<std::array<bool, 256>>, 2> tables;
+  auto& table = tables[import];
+  if (!table) {
+    table.emplace();
+    for (int i = 0; i < 256; ++i) {
+      std::vector<Stmt> premises;
+      Stmt conclusion;
+      build_form(form_of(i), premises, conclusion);
+      (*table)[i] = z3_entails(premises, conclusion, import, 3);
+    }
+  }
+  return *table;
+}
+
+// The traditional names of the 24 valid forms (the 9 marked weakened need existential import).
+std::string classical_name(const std::string& code) {
+  static const std::vector<std::pair<std::string, std::string>> kNames = {
+      {"1-AAA", "Barbara"},   {"1-EAE", "Celarent"},  {"1-AII", "Darii"},     {"1-EIO", "Ferio"},
+      {"1-AAI", "Barbari"},   {"1-EAO", "Celaront"},  {"2-EAE", "Cesare"},    {"2-AEE", "Camestres"},
+      {"2-EIO", "Festino"},   {"2-AOO", "Baroco"},    {"2-EAO", "Cesaro"},    {"2-AEO", "Camestros"},
+      {"3-AAI", "Darapti"},   {"3-IAI", "Disamis"},   {"3-AII", "Datisi"},    {"3-EAO", "Felapton"},
+      {"3-OAO", "Bocardo"},   {"3-EIO", "Ferison"},   {"4-AAI", "Bramantip"}, {"4-AEE", "Camenes"},
+      {"4-IAI", "Dimaris"},   {"4-EAO", "Fesapo"},    {"4-EIO", "Fresison"},  {"4-AEO", "Camenos"}};
+  for (const auto& [c, name] : kNames)
+    if (c == code) return name;
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorites: a chain T0 - T1 - ... - Tk with a conclusion about T0 and Tk.
+
+Stmt maybe_convert(Rng& rng, Stmt st) {
+  // No and Some are symmetric ("No A are B" = "No B are A"): state them either way round.
+  if ((st.q == Quant::No || st.q == Quant::Some) && rng.chance(0.5)) std::swap(st.s, st.p);
+  return st;
+}
+
+// A valid chain: All links, optionally Some at the start and No at the end; the conclusion is the
+// strongest that follows (weakened to Some / Some-not now and then when import makes that valid).
+void valid_chain(Rng& rng, int links, bool import, std::vector<Stmt>& premises, Stmt& conclusion) {
+  const bool some_first = rng.chance(0.4), no_last = rng.chance(0.4);
+  premises.clear();
+  for (int i = 0; i < links; ++i) {
+    Quant q = Quant::All;
+    if (i == 0 && some_first) q = Quant::Some;
+    if (i == links - 1 && no_last) q = Quant::No;
+    premises.push_back({q, {i}, {i + 1}});
+  }
+  Quant q = some_first ? (no_last ? Quant::SomeNot : Quant::Some) : (no_last ? Quant::No : Quant::All);
+  if (import && rng.chance(0.25)) q = q == Quant::All ? Quant::Some : q == Quant::No ? Quant::SomeNot : q;
+  conclusion = {q, {0}, {links}};
+}
+
+// One plausible-looking mistake applied to a valid chain (illicit conversion, undistributed middle,
+// wrong quality, over-strong conclusion, existential fallacy). Z3 later confirms it is invalid.
+void break_chain(Rng& rng, std::vector<Stmt>& premises, Stmt& conclusion) {
+  Stmt& target = premises[rng.index(premises.size())];
+  switch (rng.index(5)) {
+    case 0: std::swap(target.s, target.p); break;                                       // All A are B -> All B are A
+    case 1: if (target.q == Quant::All) target.q = Quant::Some; break;                  // undistributed middle
+    case 2: target.q = static_cast<Quant>(static_cast<int>(target.q) ^ 1); break;       // quality flipped
+    case 3: conclusion.q = static_cast<Quant>(rng.index(4)); break;                    // another conclusion
+    default: std::swap(conclusion.s, conclusion.p); break;                              // converse conclusion
+  }
+}
+
+// An equivalent statement with a complemented term (obversion, contraposition).
+Stmt with_negated_term(Rng& rng, const Stmt& st) {
+  switch (st.q) {
+    case Quant::All:
+      return rng.chance(0.5) ? Stmt{Quant::No, st.s, complement(st.p)} : Stmt{Quant::All, complement(st.p), complement(st.s)};
+    case Quant::No: return {Quant::All, st.s, complement(st.p)};
+    case Quant::Some: return {Quant::SomeNot, st.s, complement(st.p)};
+    case Quant::SomeNot: return {Quant::Some, st.s, complement(st.p)};
+  }
+  return st;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names. Real categories form a tree in which categories that are not nested are disjoint, so the
+// real-world truth of any statement is decided on one individual per leaf plus one outside them all.
+
+const std::vector<std::string> kFictional = {
+    "wumpuses", "zorbs",   "blickets", "daxes",    "feps",     "glorps",   "tumpuses", "yumpuses",
+    "vumpuses", "numpuses", "rompuses", "jompuses", "impuses",  "dumpuses", "lorpuses", "grimpuses",
+    "sterpuses", "gorpuses", "shumpuses", "brimpuses", "lempuses", "zumpuses", "frobs",    "quibbles",
+    "snarks",   "mimsies",  "borogoves", "toves",    "wugs",     "teebos",   "kebbles",  "plinths"};
+
+struct RealCategory {
+  const char* name;
+  int parent;  // index into kReal, -1 for a root
+};
+const std::vector<RealCategory> kReal = {
+    {"animals", -1},  {"mammals", 0},   {"birds", 0},    {"fish", 0},      {"insects", 0},   {"reptiles", 0},
+    {"dogs", 1},      {"cats", 1},      {"whales", 1},   {"horses", 1},    {"poodles", 6},   {"beagles", 6},
+    {"eagles", 2},    {"penguins", 2},  {"sparrows", 2}, {"sharks", 3},    {"salmon", 3},    {"ants", 4},
+    {"bees", 4},      {"snakes", 5},    {"lizards", 5},  {"plants", -1},   {"trees", 21},    {"flowers", 21},
+    {"oaks", 22},     {"pines", 22},    {"roses", 23},   {"tulips", 23},   {"vehicles", -1}, {"cars", 28},
+    {"bicycles", 28}, {"boats", 28},    {"furniture", -1}, {"chairs", 32}, {"tables", 32}};
+
+bool real_member(int leaf, int cat) {
+  for (int c = leaf; c >= 0; c = kReal[c].parent)
+    if (c == cat) return true;
+  return false;
+}
+
+// Real-world truth of a statement whose categories are named by kReal indices.
+bool real_truth(const Stmt& st, const std::vector<int>& real_of) {
+  auto in = [&](int leaf, Term t) { return (leaf >= 0 && real_member(leaf, real_of[t.cat])) != t.neg; };
+  bool any_sp = false, any_s_not_p = false;
+  std::vector<int> individuals = {-1};  // -1: something outside every category
+  for (int i = 0; i < static_cast<int>(kReal.size()); ++i) {
+    bool leaf = true;
+    for (const auto& c : kReal) leaf = leaf && c.parent != i;
+    if (leaf) individuals.push_back(i);
+  }
+  for (int ind : individuals) {
+    if (!in(ind, st.s)) continue;
+    (in(ind, st.p) ? any_sp : any_s_not_p) = true;
+  }
+  switch (st.q) {
+    case Quant::All: return !any_s_not_p;
+    case Quant::No: return !any_sp;
+    case Quant::Some: return any_sp;
+    case Quant::SomeNot: return any_s_not_p;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Draft {
+  std::vector<Stmt> premises;  // prompt order
+  Stmt conclusion;
+  int categories = 0;
+  int distractors = 0;
+  std::string form = "sorites";
+  bool valid = false;
+};
+
+// Core premises + conclusion with the target validity.
+bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d) {
+  const int terms = static_cast<int>(knobs.get_int("terms"));
+  d.premises.clear();
+  if (terms == 3) {
+    // Uniform over the forms of the target validity, so all figures and moods appear.
+    const auto& validity = form_validity(import);
+    std::vector<int> candidates;
+    for (int i = 0; i < 256; ++i)
+      if (validity[i] == target) candidates.push_back(i);
+    const Form f = form_of(rng.pick(candidates));
+    build_form(f, d.premises, d.conclusion);
+    d.form = f.code();
+  } else {
+    valid_chain(rng, terms - 1, import, d.premises, d.conclusion);
+    if (!target) break_chain(rng, d.premises, d.conclusion);
+    for (auto& st : d.premises) st = maybe_convert(rng, st);
+    d.conclusion = maybe_convert(rng, d.conclusion);
+    d.form = "sorites";
+  }
+  d.categories = terms;
+  d.valid = z3_entails(d.premises, d.conclusion, import, terms);
+  return d.valid == target;
+}
+
+// Distractor premises each bring a fresh category linked to an earlier one; a set that changes
+// the label (e.g. "Some X are S" supplying the existence an argument lacked) is redrawn.
+bool add_distractors(Rng& rng, int count, bool import, Draft& d) {
+  const int base = d.categories;
+  std::vector<Stmt> extra;
+  for (int i = 0; i < count; ++i) {
+    const int fresh = base + i;
+    Stmt st{static_cast<Quant>(rng.index(4)), {fresh}, {static_cast<int>(rng.index(base + i))}};
+    if (rng.chance(0.5)) std::swap(st.s, st.p);
+    extra.push_back(st);
+  }
+  std::vector<Stmt> all = d.premises;
+  all.insert(all.end(), extra.begin(), extra.end());
+  if (z3_entails(all, d.conclusion, import, base + count) != d.valid) return false;
+  d.premises = all;
+  d.categories = base + count;
+  d.distractors = count;
+  return true;
+}
+
+std::string term_text(Term t, const std::vector<std::string>& names) {
+  return (t.neg ? "non-" : "") + names[t.cat];
+}
+
+std::string sentence(const Stmt& st, const std::vector<std::string>& names, int variant) {
+  const std::string s = term_text(st.s, names), p = term_text(st.p, names);
+  static const std::array<std::array<const char*, 3>, 4> kTemplates = {{
+      {"All %s are %p", "Every one of the %s is one of the %p", "Without exception, %s are %p"},
+      {"No %s are %p", "None of the %s are %p", "Not a single one of the %s is one of the %p"},
+      {"Some %s are %p", "There are %s that are %p", "At least one of the %s is one of the %p"},
+      {"Some %s are not %p", "Not all %s are %p", "There are %s that are not %p"}}};
+  std::string out = kTemplates[static_cast<int>(st.q)][variant % 3];
+  const size_t at_s = out.find("%s");
+  out.replace(at_s, 2, s);
+  out.replace(out.find("%p"), 2, p);
+  return out;
+}
+
+std::string symbolic(const Stmt& st, const std::vector<std::string>& names) {
+  auto atom = [&](Term t) { return (t.neg ? "~" : "") + names[t.cat] + "(x)"; };
+  switch (st.q) {
+    case Quant::All: return "forall x: " + atom(st.s) + " -> " + atom(st.p);
+    case Quant::No: return "forall x: " + atom(st.s) + " -> ~" + atom(st.p);
+    case Quant::Some: return "exists x: " + atom(st.s) + " & " + atom(st.p);
+    case Quant::SomeNot: return "exists x: " + atom(st.s) + " & ~" + atom(st.p);
+  }
+  return "";
+}
+
+std::string render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& names, bool natural,
+                          bool import, bool real_names) {
+  static const std::vector<std::string> kIntros = {"Consider the following statements.",
+                                                   "Assume all of the following are true.",
+                                                   "Here are some premises.", "Suppose we are told:"};
+  static const std::vector<std::string> kQuestions = {"Does it follow that", "Can we validly conclude that",
+                                                      "Given only these premises, must it be true that"};
+  std::string prompt = natural ? rng.pick(kIntros) + "\n"
+                               : "Premises (first-order logic; x ranges over all individuals):\n";
+  for (size_t i = 0; i < d.premises.size(); ++i)
+    prompt += std::to_string(i + 1) + ". " +
+              (natural ? sentence(d.premises[i], names, static_cast<int>(rng.index(3))) + "."
+                       : symbolic(d.premises[i], names)) + "\n";
+  if (natural) {
+    prompt += import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"
+                     : "Do not assume that any kind of thing mentioned actually has members.\n";
+    if (real_names)
+      prompt += "Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n";
+    std::string c = sentence(d.conclusion, names, 0);
+    c[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(c[0])));
+    prompt += rng.pick(kQuestions) + " " + c + "?\n";
+  } else {
+    prompt += import ? "Existential import: every predicate above holds of at least one individual.\n"
+                     : "No existential import: a predicate may hold of no individual.\n";
+    prompt += "Conclusion: " + symbolic(d.conclusion, names) + "\nDoes the conclusion follow from the premises?\n";
+  }
+  prompt += answer_instruction("Yes or No", "Yes");
+  return prompt;
+}
+
+std::string describe_region(uint32_t region, const std::vector<std::string>& names) {
+  std::string in, out;
+  for (size_t c = 0; c < names.size(); ++c) {
+    std::string& list = ((region >> c) & 1u) ? in : out;
+    list += (list.empty() ? "" : ", ") + names[c];
+  }
+  if (in.empty()) return "something that is none of the " + out;
+  return "something that is among the " + in + (out.empty() ? "" : " and not among the " + out);
+}
+
+void add_step(pb::Task& task, const std::string& text, const std::vector<int>& cites, const std::string& rule) {
+  auto* step = task.add_trace();
+  step->set_text(text);
+  for (int c : cites) step->add_cites("p" + std::to_string(c + 1));
+  step->set_rule(rule);
+}
+
+void write_trace(const Draft& d, bool import, const std::vector<std::string>& names, pb::Task& task) {
+  if (d.form != "sorites") {
+    const std::string name = classical_name(d.form);
+    add_step(task, "The underlying argument has figure " + d.form.substr(0, 1) + " and mood " + d.form.substr(2) +
+                       (d.valid ? " (" + name + "), a valid form" + (import ? " given existential import" : "")
+                                : name.empty() ? ", which is not a valid form"
+                                               : " (" + name + "), valid only with existential import, which is not assumed here") +
+                       ".",
+             {}, "form");
+  }
+  if (d.valid) {
+    const std::vector<int> core = minimal_core(d.premises, d.conclusion, import, d.categories);
+    std::string cited;
+    for (int c : core) cited += (cited.empty() ? "p" : ", p") + std::to_string(c + 1);
+    add_step(task, "Suppose the conclusion were false. Together with premises " + cited +
+                       (import ? " and the existence of each kind" : "") + " that is impossible, so the conclusion follows.",
+             core, "refutation");
+    return;
+  }
+  const auto model = countermodel(d.premises, d.conclusion, import, d.categories);
+  if (!model) throw std::logic_error("syllogism: Z3 says invalid but no Venn countermodel exists");
+  std::string text = "Counterexample: suppose the only things there are are ";
+  for (size_t i = 0; i < model->size(); ++i) text += (i ? "; " : "") + describe_region((*model)[i], names);
+  add_step(task, text + ". Every premise holds, but the conclusion fails, so it does not follow.", {}, "countermodel");
+  for (uint32_t r : *model) task.mutable_syllogism()->add_countermodel(r);
+}
+
+// Real category names for the categories; with belief bias, chosen so that the conclusion is
+// (un)believable as asked. Returns the conclusion's real-world truth.
+bool choose_real_names(Rng& rng, const Draft& d, bool want_believable, std::vector<std::string>& names) {
+  std::vector<int> pool(kReal.size());
+  for (size_t i = 0; i < pool.size(); ++i) pool[i] = static_cast<int>(i);
+  std::vector<int> real_of;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    rng.shuffle(pool);
+    real_of.assign(pool.begin(), pool.begin() + d.categories);
+    if (real_truth(d.conclusion, real_of) == want_believable) break;
+  }
+  names.clear();
+  for (int r : real_of) names.push_back(kReal[r].name);
+  return real_truth(d.conclusion, real_of);
+}
+
+void fill_statement(const Stmt& st, pb::CategoricalStatement* out) {
+  out->set_quantifier(kQuantNames[static_cast<int>(st.q)]);
+  out->set_subject(st.s.cat);
+  out->set_subject_negated(st.s.neg);
+  out->set_predicate(st.p.cat);
+  out->set_predicate_negated(st.p.neg);
+}
+
+}  // namespace
+
+std::vector<KnobSpec> Syllogism::knob_specs() const {
+  return {KnobSpec::integer("terms", "categories in the argument: 3 = one syllogism, more = a sorites chain", 3, 7, 3),
+          KnobSpec::integer("distractors", "extra premises about other categories that cannot change the answer", 0, 4, 0),
+          KnobSpec::choice("existential_import", "assume every named category has members", {"on", "off"}, "on"),
+          KnobSpec::choice("names", "category names", {"fictional", "real"}, "fictional"),
+          KnobSpec::real("belief_conflict", "names=real: share of tasks whose conclusion's real-world truth disagrees "
+                         "with its validity (belief bias)", 0, 1, 0.5),
+          KnobSpec::real("negation", "chance that a statement is restated with a negated term (non-X)", 0, 1, 0),
+          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+}
+
+KnobMap Syllogism::level_knobs(int level) const {
+  struct Row { int terms, distractors; const char *import, *names, *conflict, *negation; };
+  static const Row kLadder[] = {
+      {3, 0, "on", "fictional", "0.5", "0"},  {3, 0, "off", "fictional", "0.5", "0"},
+      {3, 0, "on", "real", "0.75", "0"},       {3, 1, "off", "real", "1", "0"},
+      {4, 1, "on", "fictional", "0.5", "0.3"}, {4, 2, "off", "real", "1", "0.3"},
+      {5, 2, "on", "real", "1", "0.4"},        {5, 3, "off", "fictional", "0.5", "0.5"},
+      {6, 3, "off", "real", "1", "0.5"},       {7, 4, "off", "real", "1", "0.6"}};
+  const Row& r = kLadder[level - 1];
+  return {{"terms", std::to_string(r.terms)}, {"distractors", std::to_string(r.distractors)},
+          {"existential_import", r.import},     {"names", r.names},
+          {"belief_conflict", r.conflict},      {"negation", r.negation}};
+}
+
+void Syllogism::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const bool target = rng.chance(0.5);
+  const bool import = knobs.get("existential_import") == "on";
+  const int distractors = static_cast<int>(knobs.get_int("distractors"));
+  Draft d;
+  bool done = false;
+  for (int attempt = 0; attempt < 200 && !done; ++attempt)
+    done = draft_core(rng, knobs, target, import, d) && (distractors == 0 || add_distractors(rng, distractors, import, d));
+  if (!done) throw std::runtime_error("syllogism: no instance found for knobs " + knobs.canonical());
+
+  // Restating with negated terms keeps the meaning exactly; Z3 re-decides the final text anyway.
+  const double negation = knobs.get_real("negation");
+  for (auto& st : d.premises)
+    if (rng.chance(negation)) st = with_negated_term(rng, st);
+  if (rng.chance(negation / 2)) d.conclusion = with_negated_term(rng, d.conclusion);
+  rng.shuffle(d.premises);
+  if (z3_entails(d.premises, d.conclusion, import, d.categories) != target)
+    throw std::logic_error("syllogism: an equivalent restatement changed the label");
+
+  const bool real_names = knobs.get("names") == "real";
+  std::vector<std::string> names;
+  bool believable = false;
+  if (real_names) {
+    const bool conflict = rng.chance(knobs.get_real("belief_conflict"));
+    believable = choose_real_names(rng, d, target != conflict, names);
+    (*task.mutable_meta())["belief"] = believable == target ? "congruent" : "conflict";
+  } else {
+    auto pool = kFictional;
+    rng.shuffle(pool);
+    names.assign(pool.begin(), pool.begin() + d.categories);
+  }
+
+  auto* inst = task.mutable_syllogism();
+  for (const auto& n : names) inst->add_terms(n);
+  for (const auto& st : d.premises) fill_statement(st, inst->add_premises());
+  fill_statement(d.conclusion, inst->mutable_conclusion());
+  inst->set_existential_import(import);
+  inst->set_form(d.form);
+  inst->set_distractor_premises(d.distractors);
+  inst->set_real_names(real_names);
+  inst->set_believable(believable);
+
+  task.set_prompt(render_prompt(rng, d, names, knobs.get("format") == "natural", import, real_names));
+  task.set_label(target ? "Yes" : "No");
+  task.set_answer(task.label());
+  write_trace(d, import, names, task);
+}
+
+}  // namespace verity

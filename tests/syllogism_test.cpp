@@ -1,0 +1,270 @@
+#include "generators/syllogism.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "family_properties.h"
+
+namespace {
+
+using namespace verity;
+
+// ---------------------------------------------------------------------------------------------
+// A second, independent decision procedure: Venn-region occupancy. A monadic model is determined
+// (up to what categorical statements can say) by which of the 2^n regions are non-empty.
+
+struct Lit {
+  int cat;
+  bool neg;
+};
+struct Statement {
+  std::string q;
+  Lit s, p;
+};
+
+Statement from_proto(const pb::CategoricalStatement& st) {
+  return {st.quantifier(), {st.subject(), st.subject_negated()}, {st.predicate(), st.predicate_negated()}};
+}
+
+bool member(Lit l, uint32_t region) { return (((region >> l.cat) & 1u) == 1u) != l.neg; }
+
+// Truth of a statement when exactly the regions in `occupied` have members.
+bool holds(const Statement& st, const std::vector<uint32_t>& occupied) {
+  bool both = false, s_only = false;
+  for (uint32_t r : occupied) {
+    if (!member(st.s, r)) continue;
+    (member(st.p, r) ? both : s_only) = true;
+  }
+  if (st.q == "all") return !s_only;
+  if (st.q == "no") return !both;
+  if (st.q == "some") return both;
+  if (st.q == "some_not") return s_only;
+  ADD_FAILURE() << "unknown quantifier " << st.q;
+  return false;
+}
+
+bool every_category_inhabited(const std::vector<uint32_t>& occupied, int n) {
+  uint32_t seen = 0;
+  for (uint32_t r : occupied) seen |= r;
+  return seen == (1u << n) - 1;
+}
+
+struct Argument {
+  std::vector<Statement> premises;
+  Statement conclusion;
+  bool import = false;
+  int n = 0;
+};
+
+Argument argument_of(const pb::Task& task) {
+  const auto& inst = task.syllogism();
+  Argument a;
+  for (const auto& st : inst.premises()) a.premises.push_back(from_proto(st));
+  a.conclusion = from_proto(inst.conclusion());
+  a.import = inst.existential_import();
+  a.n = inst.terms_size();
+  return a;
+}
+
+bool is_model(const Argument& a, const std::vector<uint32_t>& occupied) {
+  if (a.import && !every_category_inhabited(occupied, a.n)) return false;
+  for (const auto& st : a.premises)
+    if (!holds(st, occupied)) return false;
+  return true;
+}
+
+// Brute force over all 2^(2^n) occupancy patterns (n <= 3: 256 patterns).
+bool valid_by_enumeration(const Argument& a) {
+  const uint32_t regions = 1u << a.n;
+  for (uint64_t pattern = 0; pattern < (uint64_t{1} << regions); ++pattern) {
+    std::vector<uint32_t> occupied;
+    for (uint32_t r = 0; r < regions; ++r)
+      if ((pattern >> r) & 1u) occupied.push_back(r);
+    if (is_model(a, occupied) && !holds(a.conclusion, occupied)) return false;
+  }
+  return true;
+}
+
+// For larger n: premises + negated conclusion are universal ("region set X is empty") or existential
+// ("some region of X is occupied") constraints; occupying every region no universal forbids is then
+// a countermodel exactly when any countermodel exists (adding regions never breaks an existential).
+bool valid_by_largest_model(const Argument& a) {
+  Argument with_negation = a;
+  static const std::map<std::string, std::string> kNegation = {
+      {"all", "some_not"}, {"no", "some"}, {"some", "no"}, {"some_not", "all"}};
+  with_negation.premises.push_back({kNegation.at(a.conclusion.q), a.conclusion.s, a.conclusion.p});
+  std::vector<uint32_t> largest;
+  for (uint32_t r = 0; r < (1u << a.n); ++r) {
+    bool forbidden = false;
+    for (const auto& st : with_negation.premises) {
+      const bool universal = st.q == "all" || st.q == "no";
+      if (universal && !holds(st, {r})) forbidden = true;
+    }
+    if (!forbidden) largest.push_back(r);
+  }
+  for (const auto& st : with_negation.premises)
+    if (!holds(st, largest)) return true;
+  // Every existential has a witness; the largest model is a countermodel unless import fails.
+  return a.import && !every_category_inhabited(largest, a.n);
+}
+
+bool valid_independently(const Argument& a) { return a.n <= 3 ? valid_by_enumeration(a) : valid_by_largest_model(a); }
+
+std::string cross_check(const pb::Task& task) {
+  const Argument a = argument_of(task);
+  const bool valid = valid_independently(a);
+  if ((task.label() == "Yes") != valid)
+    return "Z3 label " + task.label() + " but Venn regions say " + (valid ? "valid" : "invalid") + "; ";
+  // The countermodel in the trace must really be one.
+  if (task.label() == "No") {
+    const std::vector<uint32_t> model(task.syllogism().countermodel().begin(), task.syllogism().countermodel().end());
+    if (!is_model(a, model) || holds(a.conclusion, model)) return "stored countermodel is not a countermodel; ";
+  }
+  // Distractors (categories beyond the `terms` knob) must not matter.
+  const int core_terms = std::stoi(task.knobs().at("terms"));
+  Argument core = a;
+  core.premises.clear();
+  for (const auto& st : a.premises)
+    if (st.s.cat < core_terms && st.p.cat < core_terms) core.premises.push_back(st);
+  if (static_cast<int>(a.premises.size() - core.premises.size()) != task.syllogism().distractor_premises())
+    return "distractor count mismatch; ";
+  core.n = core_terms;
+  if (valid_independently(core) != valid) return "distractors change the label; ";
+  return "";
+}
+
+class SyllogismLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(SyllogismLevels, GoldVerifiesWrongFailsBalancedAndCrossChecked) {
+  verity::testing::check_family_properties("syllogism", GetParam(), 1500, {"Yes", "No"}, cross_check);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, SyllogismLevels, ::testing::Range(1, 11));
+
+// ---------------------------------------------------------------------------------------------
+// The classical table: 15 forms valid outright, 9 more valid only with existential import.
+
+const std::set<std::string> kUnconditional = {"1-AAA", "1-EAE", "1-AII", "1-EIO", "2-EAE", "2-AEE", "2-EIO", "2-AOO",
+                                              "3-IAI", "3-AII", "3-OAO", "3-EIO", "4-AEE", "4-IAI", "4-EIO"};
+const std::set<std::string> kWithImport = {"1-AAI", "1-EAO", "2-EAO", "2-AEO", "3-AAI",
+                                           "3-EAO", "4-AAI", "4-EAO", "4-AEO"};
+
+void check_classical_table(bool import) {
+  const Family& f = find_family("syllogism");
+  const Knobs knobs = resolve_knobs(f, 0, {{"existential_import", import ? "on" : "off"}});
+  std::set<std::string> valid_seen, figures, moods;
+  for (uint64_t i = 0; i < 1500; ++i) {
+    const pb::Task task = make_task(f, knobs, 0, 5, i);
+    const std::string& form = task.syllogism().form();
+    const bool classical = kUnconditional.count(form) || (import && kWithImport.count(form));
+    EXPECT_EQ(task.label() == "Yes", classical) << form << " import=" << import;
+    if (task.label() == "Yes") valid_seen.insert(form);
+    figures.insert(form.substr(0, 1));
+    for (char c : form.substr(2)) moods.insert(std::string(1, c));
+  }
+  EXPECT_EQ(valid_seen.size(), import ? 24u : 15u);  // every valid form is drawn
+  EXPECT_EQ(figures.size(), 4u);
+  EXPECT_EQ(moods.size(), 4u);
+}
+
+TEST(Syllogism, MatchesClassicalTableWithImport) { check_classical_table(true); }
+TEST(Syllogism, MatchesClassicalTableWithoutImport) { check_classical_table(false); }
+
+TEST(Syllogism, BeliefBiasConflictsWhenAsked) {
+  const Family& f = find_family("syllogism");
+  for (const char* share : {"0", "1"}) {
+    const Knobs knobs = resolve_knobs(f, 0, {{"names", "real"}, {"belief_conflict", share}});
+    int conflicts = 0;
+    for (uint64_t i = 0; i < 400; ++i) {
+      const pb::Task task = make_task(f, knobs, 0, 9, i);
+      const bool conflict = task.meta().at("belief") == "conflict";
+      EXPECT_EQ(conflict, task.syllogism().believable() != (task.label() == "Yes"));
+      conflicts += conflict;
+    }
+    // Nearly always achievable; a rare argument's conclusion may have no fitting real names.
+    if (std::string(share) == "1") {
+      EXPECT_GT(conflicts, 380);
+    } else {
+      EXPECT_LT(conflicts, 20);
+    }
+  }
+}
+
+// A few real-world facts the belief table must get right.
+TEST(Syllogism, RealNamesReadAsEnglish) {
+  const Family& f = find_family("syllogism");
+  const pb::Task task = make_task(f, resolve_knobs(f, 3, {}), 3, 1, 0);
+  EXPECT_TRUE(task.syllogism().real_names());
+  EXPECT_NE(task.prompt().find("even where a statement is false in the real world"), std::string::npos);
+}
+
+// Reference solver effort: regions times statements the largest-model check examines.
+TEST(Syllogism, DifficultyRisesWithLevel) {
+  const Family& f = find_family("syllogism");
+  auto effort = [&](int level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    double total = 0;
+    for (uint64_t i = 0; i < 100; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 3, i);
+      total += (1 << task.syllogism().terms_size()) * (task.syllogism().premises_size() + 1);
+    }
+    return total / 100;
+  };
+  double previous = 0;
+  for (int level = 1; level <= 10; ++level) {
+    const double e = effort(level);
+    EXPECT_GE(e, previous) << "level " << level;
+    previous = e;
+  }
+  EXPECT_GT(effort(10), 20 * effort(1));
+}
+
+TEST(Syllogism, DuplicatePromptsAreRare) {
+  const Family& f = find_family("syllogism");
+  const Knobs knobs = resolve_knobs(f, 1, {});
+  std::set<std::string> prompts;
+  for (uint64_t i = 0; i < 2000; ++i) prompts.insert(make_task(f, knobs, 1, 4, i).prompt());
+  EXPECT_GT(prompts.size(), 1990u);
+}
+
+TEST(Syllogism, SymbolicFormatShowsFormulas) {
+  const Family& f = find_family("syllogism");
+  const pb::Task task = make_task(f, resolve_knobs(f, 1, {{"format", "symbolic"}}), 1, 1, 0);
+  EXPECT_NE(task.prompt().find("(x)"), std::string::npos);
+  EXPECT_NE(task.prompt().find("Conclusion: "), std::string::npos);
+  const pb::Task natural = make_task(f, resolve_knobs(f, 1, {}), 1, 1, 0);
+  EXPECT_EQ(natural.prompt().find("(x)"), std::string::npos);
+}
+
+TEST(Syllogism, NegatedTermsAppearWhenAsked) {
+  const Family& f = find_family("syllogism");
+  const Knobs knobs = resolve_knobs(f, 0, {{"negation", "1"}});
+  int negated = 0;
+  for (uint64_t i = 0; i < 50; ++i) negated += make_task(f, knobs, 0, 2, i).prompt().find("non-") != std::string::npos;
+  EXPECT_EQ(negated, 50);
+}
+
+TEST(Syllogism, AcceptsSpellingsRejectsOthers) {
+  const Family& f = find_family("syllogism");
+  pb::Task task = make_task(f, resolve_knobs(f, 1, {}), 1, 0, 0);
+  task.set_answer("No");
+  EXPECT_EQ(f.verify(task, "<answer>It does not follow.</answer>").reward(), 1.0);
+  EXPECT_EQ(f.verify(task, "<answer>Yes</answer>").reward(), 0.0);
+  const auto s = f.verify(task, "<answer>perhaps</answer>");
+  EXPECT_EQ(s.reward(), 0.0);
+  EXPECT_FALSE(s.format_ok());
+}
+
+TEST(Syllogism, BadKnobNamesTheFix) {
+  const Family& f = find_family("syllogism");
+  try {
+    resolve_knobs(f, 0, {{"terms", "9"}});
+    FAIL() << "terms=9 accepted";
+  } catch (const KnobError& e) {
+    EXPECT_NE(std::string(e.what()).find("terms"), std::string::npos);
+  }
+}
+
+}  // namespace
