@@ -8,6 +8,7 @@
 #include "generators/d_separation.h"
 #include "generators/long_horizon_sum.h"
 #include "generators/propositional_entailment.h"
+#include "generators/zebra.h"
 
 namespace verity {
 
@@ -18,8 +19,9 @@ const std::vector<const Family*>& all_families() {
     static const DSeparation d_separation;
     static const ArithmeticGraph arithmetic_graph;
     static const LongHorizonSum long_horizon_sum;
+    static const Zebra zebra;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
-                                      &arithmetic_graph, &long_horizon_sum};
+                                      &arithmetic_graph, &long_horizon_sum, &zebra};
   }();
   return families;
 }
