@@ -66,52 +66,51 @@ void record(Context& ctx, int value, Mask now, int source) {
 }
 
 // Intersects a value's mask with `allowed`; false when it becomes empty (a contradiction).
-inline bool narrow(Context& ctx, State& s, int value, Mask allowed, bool& changed, int source) {
+inline bool narrow(Context& ctx, State& s, int value, Mask allowed, int source) {
   const Mask old = s.dom[value];
   const Mask now = old & allowed;
   if (now == old) return true;
   s.dom[value] = now;
-  changed = true;
   ctx.dirty |= uint64_t{1} << value;
   if (ctx.rec && now) record(ctx, value, now, source);
   return now != 0;
 }
 
 // Narrows the two values of a clue by what the clue allows given the other's mask.
-bool apply_clue(Context& ctx, State& s, int index, bool& changed) {
+bool apply_clue(Context& ctx, State& s, int index) {
   const Clue& c = ctx.puzzle.clues[index];
   const Mask dx = s.dom[c.x], dy = s.dom[c.y], full = ctx.full;
   switch (c.kind) {
     case ClueKind::Same:
-      return narrow(ctx, s, c.x, dy, changed, index) && narrow(ctx, s, c.y, dx, changed, index);
+      return narrow(ctx, s, c.x, dy, index) && narrow(ctx, s, c.y, dx, index);
     case ClueKind::NotSame:
-      if (single(dx) && !narrow(ctx, s, c.y, static_cast<Mask>(~dx), changed, index)) return false;
-      if (single(dy) && !narrow(ctx, s, c.x, static_cast<Mask>(~dy), changed, index)) return false;
+      if (single(dx) && !narrow(ctx, s, c.y, static_cast<Mask>(~dx), index)) return false;
+      if (single(dy) && !narrow(ctx, s, c.x, static_cast<Mask>(~dy), index)) return false;
       return true;
     case ClueKind::NextTo:
-      return narrow(ctx, s, c.y, static_cast<Mask>(((dx << 1) | (dx >> 1)) & full), changed, index) &&
-             narrow(ctx, s, c.x, static_cast<Mask>(((dy << 1) | (dy >> 1)) & full), changed, index);
+      return narrow(ctx, s, c.y, static_cast<Mask>(((dx << 1) | (dx >> 1)) & full), index) &&
+             narrow(ctx, s, c.x, static_cast<Mask>(((dy << 1) | (dy >> 1)) & full), index);
     case ClueKind::ImmediatelyLeft:  // house(x) + 1 == house(y)
-      return narrow(ctx, s, c.y, static_cast<Mask>((dx << 1) & full), changed, index) &&
-             narrow(ctx, s, c.x, static_cast<Mask>(dy >> 1), changed, index);
+      return narrow(ctx, s, c.y, static_cast<Mask>((dx << 1) & full), index) &&
+             narrow(ctx, s, c.x, static_cast<Mask>(dy >> 1), index);
     case ClueKind::LeftOf: {  // house(x) < house(y): y above x's lowest option, x below y's highest
       if (!dx || !dy) return false;
       const Mask lo = dx & static_cast<Mask>(-dx);
       const Mask hi = static_cast<Mask>(1u << (31 - __builtin_clz(dy)));
-      return narrow(ctx, s, c.y, static_cast<Mask>(full & ~(lo | (lo - 1))), changed, index) &&
-             narrow(ctx, s, c.x, static_cast<Mask>(hi - 1), changed, index);
+      return narrow(ctx, s, c.y, static_cast<Mask>(full & ~(lo | (lo - 1))), index) &&
+             narrow(ctx, s, c.x, static_cast<Mask>(hi - 1), index);
     }
     case ClueKind::Position:
-      return narrow(ctx, s, c.x, static_cast<Mask>(1u << c.house), changed, index);
+      return narrow(ctx, s, c.x, static_cast<Mask>(1u << c.house), index);
     case ClueKind::NotPosition:
-      return narrow(ctx, s, c.x, static_cast<Mask>(~(1u << c.house)), changed, index);
+      return narrow(ctx, s, c.x, static_cast<Mask>(~(1u << c.house)), index);
   }
   return false;
 }
 
 // Each attribute is a permutation: a placed value leaves the other values' masks, and a house that
 // only one value can still take goes to that value ("hidden single").
-bool apply_all_different(Context& ctx, State& s, int attribute, bool& changed) {
+bool apply_all_different(Context& ctx, State& s, int attribute) {
   const int n = ctx.puzzle.houses;
   const int base = attribute * n;
   Mask placed = 0;
@@ -121,7 +120,7 @@ bool apply_all_different(Context& ctx, State& s, int attribute, bool& changed) {
     placed |= s.dom[v];
   }
   for (int v = base; v < base + n; ++v)
-    if (!single(s.dom[v]) && !narrow(ctx, s, v, static_cast<Mask>(~placed), changed, kOnePerHouse)) return false;
+    if (!single(s.dom[v]) && !narrow(ctx, s, v, static_cast<Mask>(~placed), kOnePerHouse)) return false;
   Mask once = 0, twice = 0;
   for (int v = base; v < base + n; ++v) {
     twice |= once & s.dom[v];
@@ -133,7 +132,7 @@ bool apply_all_different(Context& ctx, State& s, int attribute, bool& changed) {
     const Mask m = s.dom[v] & only;
     if (!m) continue;
     if (!single(m)) return false;  // one value would need two houses
-    if (!narrow(ctx, s, v, m, changed, kOnePerHouse)) return false;
+    if (!narrow(ctx, s, v, m, kOnePerHouse)) return false;
   }
   return true;
 }
@@ -142,16 +141,15 @@ bool apply_all_different(Context& ctx, State& s, int attribute, bool& changed) {
 bool propagate(Context& ctx, State& s, uint64_t dirty) {
   const int clues = static_cast<int>(ctx.puzzle.clues.size());
   const int n = ctx.puzzle.houses;
-  const uint64_t column = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
-  bool changed = false;
+  const uint64_t column = (uint64_t{1} << n) - 1;  // the value bits of one attribute
   ctx.dirty = dirty;
   while (ctx.dirty) {
     const uint64_t now = ctx.dirty;
     ctx.dirty = 0;
     for (int i = 0; i < clues; ++i)
-      if ((ctx.clue_values[i] & now) && !apply_clue(ctx, s, i, changed)) return false;
+      if ((ctx.clue_values[i] & now) && !apply_clue(ctx, s, i)) return false;
     for (int a = 0; a < ctx.puzzle.attributes; ++a)
-      if (((now >> (a * n)) & column) && !apply_all_different(ctx, s, a, changed)) return false;
+      if (((now >> (a * n)) & column) && !apply_all_different(ctx, s, a)) return false;
   }
   return true;
 }
@@ -261,8 +259,7 @@ bool deduce(const Puzzle& puzzle, std::vector<Deduction>& steps) {
         std::sort(probe.fired.begin(), probe.fired.end());
         steps.push_back({v, lowest_house(bit), false, "contradiction", probe.fired});
         rec.reasons[v].insert(rec.reasons[v].end(), probe.fired.begin(), probe.fired.end());
-        bool changed = false;
-        narrow(ctx, s, v, static_cast<Mask>(~bit), changed, kContradiction);
+        narrow(ctx, s, v, static_cast<Mask>(~bit), kContradiction);
         dirty = uint64_t{1} << v;
         progressed = true;
       }
