@@ -327,7 +327,7 @@ std::string render_prompt(Rng& rng, const Draft& d, const Question& q, bool natu
   std::string ask = "What is the " + std::string(target.noun) + " of " + s.person(q.given) + "?";
   if (natural && (std::string(target.key) == "nationality" || std::string(target.key) == "name") && rng.chance(0.5))
     ask = "Who " + s.predicate(q.given) + "?";
-  if (!natural) ask = "Query: " + std::string(target.key) + " of the house " + s.house_of(q.given) + ".";
+  if (!natural) ask = "Query: the " + std::string(target.key) + " at " + s.house_of(q.given) + ".";
   std::string options;
   for (int v = 0; v < d.houses; ++v) options += std::string(v ? ", " : "") + d.word(q.target * d.houses + v);
   return prompt + ask + "\n" + answer_instruction("one " + std::string(target.key) + " (one of: " + options + ")",
@@ -363,8 +363,9 @@ void write_trace(const Draft& d, const Question& q, bool natural, pb::Task& task
   t->set_rule("solution");
   if (q.single) {
     auto* a = task.add_trace();
-    a->set_text("So the " + std::string(d.cat(q.target).noun) + " of " + s.person(q.given) + " is " +
-                d.word(q.answer) + ".");
+    a->set_text(natural ? "So the " + std::string(d.cat(q.target).noun) + " of " + s.person(q.given) + " is " +
+                              d.word(q.answer) + "."
+                        : std::string(d.cat(q.target).key) + " at " + s.house_of(q.given) + " = " + d.word(q.answer));
     a->set_rule("answer");
   }
 }
