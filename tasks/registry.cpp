@@ -12,6 +12,7 @@
 #include "generators/ontology_deduction.h"
 #include "generators/propositional_entailment.h"
 #include "generators/syllogism.h"
+#include "generators/zebra.h"
 
 namespace verity {
 
@@ -26,9 +27,11 @@ const std::vector<const Family*>& all_families() {
     static const KnightsKnaves knights_knaves;
     static const Syllogism syllogism;
     static const InferenceChains inference_chains;
+    static const Zebra zebra;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
                                       &arithmetic_graph,         &long_horizon_sum,    &ontology_deduction,
-                                      &knights_knaves,           &syllogism,           &inference_chains};
+                                      &knights_knaves,           &syllogism,           &inference_chains,
+                                      &zebra};
   }();
   return families;
 }

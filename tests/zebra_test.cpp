@@ -1,0 +1,542 @@
+#include "generators/zebra.h"
+
+#include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <z3++.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <numeric>
+#include <set>
+
+#include "family_properties.h"
+#include "generators/zebra_solver.h"
+#include "tasks/dataset.h"
+#include "tasks/registry.h"
+#include "verifiers/scoring.h"
+#include "verifiers/z3_bridge.h"
+
+namespace {
+
+using namespace verity;
+
+// ---- an independent Z3 encoding, built from the stored instance only ----
+
+struct Z3Puzzle {
+  z3::context& ctx;
+  std::vector<z3::expr> house;  // per (attribute, value): its house, 1..n
+  z3::expr_vector constraints;  // domain + all-different
+  z3::expr_vector clues;
+  explicit Z3Puzzle(z3::context& c) : ctx(c), constraints(c), clues(c) {}
+};
+
+z3::expr clue_to_z3(const Z3Puzzle& p, const pb::ZebraInstance& inst, const pb::ZebraClue& c) {
+  const int n = inst.houses();
+  const z3::expr x = p.house[c.attribute_a() * n + c.value_a()];
+  const z3::expr y = p.house[c.attribute_b() * n + c.value_b()];
+  const std::string& k = c.kind();
+  if (k == "same") return x == y;
+  if (k == "not_same") return x != y;
+  if (k == "next_to") return x - y == 1 || y - x == 1;
+  if (k == "left_of") return x < y;
+  if (k == "immediately_left") return x + 1 == y;
+  if (k == "position") return x == c.house();
+  if (k == "not_position") return x != c.house();
+  ADD_FAILURE() << "unknown clue kind " << k;
+  return p.ctx.bool_val(false);
+}
+
+Z3Puzzle encode(z3::context& ctx, const pb::ZebraInstance& inst) {
+  Z3Puzzle p(ctx);
+  const int n = inst.houses();
+  for (int a = 0; a < inst.attributes_size(); ++a) {
+    z3::expr_vector column(ctx);
+    for (int v = 0; v < n; ++v) {
+      const z3::expr h = ctx.int_const(("h_" + std::to_string(a) + "_" + std::to_string(v)).c_str());
+      p.house.push_back(h);
+      column.push_back(h);
+      p.constraints.push_back(h >= 1 && h <= n);
+    }
+    p.constraints.push_back(z3::distinct(column));
+  }
+  for (const auto& c : inst.clues()) p.clues.push_back(clue_to_z3(p, inst, c));
+  return p;
+}
+
+// Not the stored solution: some value sits in another house.
+z3::expr differs_from_solution(const Z3Puzzle& p, const pb::ZebraInstance& inst) {
+  z3::expr_vector diffs(p.ctx);
+  const int n = inst.houses();
+  for (int a = 0; a < inst.attributes_size(); ++a)
+    for (int v = 0; v < n; ++v) diffs.push_back(p.house[a * n + v] != inst.attributes(a).solution(v));
+  return z3::mk_or(diffs);
+}
+
+// Z3's verdict: is the stored solution a model, and is every other assignment excluded?
+// With `skip` >= 0 that clue is left out. Returns 0, 1 or 2 (= two or more) solutions.
+int z3_count(const pb::ZebraInstance& inst, int skip = -1, bool* solution_is_model = nullptr) {
+  z3::context& ctx = z3bridge::thread_context();
+  const Z3Puzzle p = encode(ctx, inst);
+  // Creating a Z3 solver is costly: each thread keeps one and scopes every question with push/pop.
+  thread_local z3::solver s(ctx);
+  struct Scope {
+    z3::solver& s;
+    explicit Scope(z3::solver& solver) : s(solver) { s.push(); }
+    ~Scope() { s.pop(); }
+  } scope(s);
+  s.add(p.constraints);
+  for (int i = 0; i < static_cast<int>(p.clues.size()); ++i)
+    if (i != skip) s.add(p.clues[i]);
+  if (solution_is_model) {
+    s.push();
+    s.add(!differs_from_solution(p, inst));
+    *solution_is_model = s.check() == z3::sat;
+    s.pop();
+  }
+  if (s.check() != z3::sat) return 0;
+  // Block the first model found and ask again.
+  const z3::model m = s.get_model();
+  z3::expr_vector diffs(ctx);
+  for (const auto& h : p.house) diffs.push_back(h != m.eval(h, true));
+  s.add(z3::mk_or(diffs));
+  return s.check() == z3::sat ? 2 : 1;
+}
+
+// ---- the solver's view of a stored instance ----
+
+zebra::Puzzle to_puzzle(const pb::ZebraInstance& inst) {
+  zebra::Puzzle p;
+  p.houses = inst.houses();
+  p.attributes = inst.attributes_size();
+  for (const auto& c : inst.clues()) {
+    zebra::Clue clue;
+    EXPECT_TRUE(zebra::parse_kind(c.kind(), clue.kind)) << c.kind();
+    clue.x = static_cast<uint8_t>(c.attribute_a() * p.houses + c.value_a());
+    clue.y = static_cast<uint8_t>(c.attribute_b() * p.houses + c.value_b());
+    clue.house = static_cast<uint8_t>(std::max(0, c.house() - 1));
+    p.clues.push_back(clue);
+  }
+  return p;
+}
+
+zebra::Solution stored_solution(const pb::ZebraInstance& inst) {
+  zebra::Solution s;
+  for (const auto& attr : inst.attributes())
+    for (int h : attr.solution()) s.push_back(h - 1);
+  return s;
+}
+
+// The gold grid with the values of `attribute` in houses h1 and h2 exchanged.
+std::string swapped_grid(const pb::ZebraInstance& inst, int attribute, int h1, int h2) {
+  pb::ZebraInstance copy = inst;
+  auto* sol = copy.mutable_attributes(attribute)->mutable_solution();
+  for (int v = 0; v < sol->size(); ++v) {
+    if (sol->Get(v) == h1) sol->Set(v, h2);
+    else if (sol->Get(v) == h2) sol->Set(v, h1);
+  }
+  return zebra_grid_answer(copy);
+}
+
+int level_count(int level) { return level <= 6 ? 2000 : level <= 8 ? 800 : 300; }
+
+// Per task: gold verifies in every accepted form, one-cell swaps lose credit, junk scores 0, the
+// solver finds exactly the stored solution, every clue holds in it and none can be left out.
+std::string check_task(const pb::Task& task) {
+  std::string failure;
+  const auto& inst = task.zebra();
+  for (const std::string& form : {"<answer>" + task.answer() + "</answer>", "Reasoning...\nAnswer: " + task.answer(),
+                                  "\\boxed{" + task.answer() + "}"}) {
+    const auto s = score_completion(task, form);
+    if (s.reward() != 1.0 || !s.correct() || !s.format_ok()) failure += "gold scored " + s.reason() + "; ";
+  }
+  const int cells = inst.houses() * inst.attributes_size();
+  for (int a = 0; a < inst.attributes_size(); ++a) {  // one swap per attribute: houses 1 and n
+    const auto s = score_completion(task, "<answer>" + swapped_grid(inst, a, 1, inst.houses()) + "</answer>");
+    if (s.correct() || std::abs(s.reward() - double(cells - 2) / cells) > 1e-9)
+      failure += "swapped grid scored " + std::to_string(s.reward()) + "; ";
+  }
+  for (const char* junk : {"I am not sure.", "<answer>no idea</answer>", "<answer>House 1: ?</answer>"}) {
+    const auto s = score_completion(task, junk);
+    if (s.reward() != 0.0 || s.format_ok()) failure += std::string("junk '") + junk + "' scored; ";
+  }
+  const zebra::Solution truth = stored_solution(inst);
+  const zebra::Puzzle puzzle = to_puzzle(inst);
+  const auto r = zebra::solve(puzzle, 3);
+  if (r.solutions != 1 || r.first != truth) failure += "solver does not find exactly the stored solution; ";
+  for (const auto& c : puzzle.clues)
+    if (!zebra::holds(c, truth)) failure += "a clue is false in the solution; ";
+  for (int i = 0; i < static_cast<int>(puzzle.clues.size()); ++i)  // Z3 repeats this on a sample
+    if (zebra::solve(puzzle, 2, i).solutions != 2) failure += "clue " + std::to_string(i + 1) + " is redundant; ";
+  if (task.trace_size() == 0 || task.prompt().empty()) failure += "empty prompt or trace; ";
+  return failure;
+}
+
+class ZebraLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(ZebraLevels, GoldVerifiesSwapsLoseCreditJunkScoresZeroSolverAgrees) {
+  const int level = GetParam();
+  verity::testing::check_every_task("zebra", level, {}, level_count(level),
+                                    [](const pb::Task& task, uint64_t) { return check_task(task); });
+}
+
+// Z3 proves the solution unique; on the first few tasks it also proves that leaving out any one clue
+// admits a second solution (one Z3 call per clue, so fewer tasks at the large levels).
+TEST_P(ZebraLevels, Z3ProvesUniqueAndNoClueRedundant) {
+  const int level = GetParam();
+  // Z3 needs up to ~0.3 s per question at 8 houses x 7 attributes; keep each level to a few seconds.
+  const int unique_count = level <= 3 ? 1000 : level == 4 ? 600 : level <= 7 ? 150 : level <= 9 ? 30 : 12;
+  const uint64_t redundancy_count = level <= 4 ? 100 : level <= 7 ? 15 : level <= 9 ? 3 : 1;
+  verity::testing::check_every_task(
+      "zebra", level, {}, unique_count, [&](const pb::Task& task, uint64_t i) -> std::string {
+        const auto& inst = task.zebra();
+        bool model = false;
+        if (z3_count(inst, -1, &model) != 1 || !model) return "Z3: the stored solution is not the unique model";
+        if (i >= redundancy_count) return "";
+        for (int c = 0; c < inst.clues_size(); ++c)
+          if (z3_count(inst, c) != 2) return "Z3: clue " + std::to_string(c + 1) + " is redundant";
+        return "";
+      });
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, ZebraLevels, ::testing::Range(1, 11));
+
+// The solver's verdicts on arbitrary clue sets (not only generated puzzles, which are always unique):
+// clues true in a hidden random solution, and sometimes one arbitrary (possibly false) clue, so 0, 1
+// and many solutions all occur. Compared with brute force and with Z3.
+zebra::Clue random_clue(Rng& rng, int n, int k) {
+  zebra::Clue c;
+  c.kind = static_cast<zebra::ClueKind>(rng.index(7));
+  c.x = static_cast<uint8_t>(rng.index(n * k));
+  do c.y = static_cast<uint8_t>(rng.index(n * k));
+  while (c.y == c.x);
+  c.house = static_cast<uint8_t>(rng.index(n));
+  return c;
+}
+
+zebra::Puzzle random_clue_set(Rng& rng, int max_houses, int max_attributes) {
+  zebra::Puzzle p;
+  p.houses = 2 + static_cast<int>(rng.index(max_houses - 1));
+  p.attributes = 2 + static_cast<int>(rng.index(max_attributes - 1));
+  zebra::Solution hidden;
+  for (int a = 0; a < p.attributes; ++a) {
+    std::vector<int> perm(p.houses);
+    std::iota(perm.begin(), perm.end(), 0);
+    rng.shuffle(perm);
+    hidden.insert(hidden.end(), perm.begin(), perm.end());
+  }
+  const int clues = static_cast<int>(rng.index(2 * p.values()));
+  while (static_cast<int>(p.clues.size()) < clues) {
+    const zebra::Clue c = random_clue(rng, p.houses, p.attributes);
+    if (zebra::holds(c, hidden)) p.clues.push_back(c);
+  }
+  if (rng.chance(0.3)) p.clues.push_back(random_clue(rng, p.houses, p.attributes));
+  return p;
+}
+
+pb::ZebraInstance to_instance(const zebra::Puzzle& p) {
+  pb::ZebraInstance inst;
+  inst.set_houses(p.houses);
+  for (int a = 0; a < p.attributes; ++a) {
+    auto* attr = inst.add_attributes();
+    for (int v = 0; v < p.houses; ++v) {
+      attr->add_values("v" + std::to_string(a) + "_" + std::to_string(v));
+      attr->add_solution(v + 1);  // placeholder: z3_count's counting query ignores it
+    }
+  }
+  for (const auto& c : p.clues) {
+    auto* clue = inst.add_clues();
+    clue->set_kind(zebra::kind_name(c.kind));
+    clue->set_attribute_a(c.x / p.houses);
+    clue->set_value_a(c.x % p.houses);
+    clue->set_attribute_b(c.y / p.houses);
+    clue->set_value_b(c.y % p.houses);
+    clue->set_house(c.house + 1);
+  }
+  return inst;
+}
+
+// Solutions counted by enumerating every assignment (each attribute a permutation), capped at 2.
+int brute_force_count(const zebra::Puzzle& p) {
+  std::vector<int> base(p.houses);
+  std::iota(base.begin(), base.end(), 0);
+  std::vector<std::vector<int>> perms;
+  do perms.push_back(base);
+  while (std::next_permutation(base.begin(), base.end()));
+  std::vector<size_t> pick(p.attributes, 0);
+  int count = 0;
+  zebra::Solution s(p.values());
+  while (count < 2) {
+    for (int a = 0; a < p.attributes; ++a)
+      for (int v = 0; v < p.houses; ++v) s[a * p.houses + v] = perms[pick[a]][v];
+    if (std::all_of(p.clues.begin(), p.clues.end(), [&](const zebra::Clue& c) { return zebra::holds(c, s); }))
+      ++count;
+    int a = 0;
+    while (a < p.attributes && ++pick[a] == perms.size()) pick[a++] = 0;
+    if (a == p.attributes) break;
+  }
+  return count;
+}
+
+// Runs `reference` against the solver on `seeds` random clue sets; every verdict must agree and
+// each of 0, 1, 2+ solutions must occur often enough for the comparison to mean something.
+void compare_verdicts(int seeds, int max_houses, int max_attributes, uint64_t salt,
+                      const std::function<int(const zebra::Puzzle&)>& reference) {
+  std::atomic<int> outcomes[3] = {0, 0, 0};
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  tbb::parallel_for(0, seeds, [&](int seed) {
+    Rng rng(mix_seed({salt, static_cast<uint64_t>(seed)}));
+    const zebra::Puzzle p = random_clue_set(rng, max_houses, max_attributes);
+    const int ours = zebra::solve(p, 2).solutions;
+    const int theirs = reference(p);
+    outcomes[ours].fetch_add(1);
+    if (ours != theirs) {
+      std::lock_guard lock(mutex);
+      failures.push_back("seed " + std::to_string(seed) + " (" + std::to_string(p.houses) + "x" +
+                         std::to_string(p.attributes) + "): solver " + std::to_string(ours) + ", reference " +
+                         std::to_string(theirs));
+    }
+  });
+  for (size_t i = 0; i < std::min<size_t>(failures.size(), 5); ++i) ADD_FAILURE() << failures[i];
+  for (int k = 0; k < 3; ++k) EXPECT_GT(outcomes[k].load(), seeds / 20) << "verdict " << k << " too rare";
+}
+
+TEST(Zebra, SolverAgreesWithBruteForceOnRandomClueSets) {
+  // Up to 4 houses x 3 attributes: at most 24^3 = 13,824 assignments to enumerate.
+  compare_verdicts(3000, 4, 3, 77, brute_force_count);
+}
+
+TEST(Zebra, SolverAgreesWithZ3OnRandomClueSets) {
+  compare_verdicts(3000, 5, 4, 78, [](const zebra::Puzzle& p) { return z3_count(to_instance(p)); });
+}
+
+// Solutions the solver reports satisfy every clue (checked by the independent holds()), and each
+// attribute is a permutation of the houses, also on the largest grids.
+TEST(Zebra, SolverSolutionsSatisfyTheClues) {
+  for (int seed = 0; seed < 1000; ++seed) {
+    Rng rng(mix_seed({91, static_cast<uint64_t>(seed)}));
+    const zebra::Puzzle p = random_clue_set(rng, zebra::kMaxHouses, 5);
+    const auto r = zebra::solve(p, 1);
+    if (r.solutions == 0) continue;
+    for (const auto& c : p.clues) ASSERT_TRUE(zebra::holds(c, r.first)) << "seed " << seed;
+    for (int a = 0; a < p.attributes; ++a) {
+      std::set<int> houses(r.first.begin() + a * p.houses, r.first.begin() + (a + 1) * p.houses);
+      ASSERT_EQ(static_cast<int>(houses.size()), p.houses) << "seed " << seed;
+    }
+  }
+}
+
+// No two puzzles of a dataset are the same (same values, solution and clues), even at the smallest size.
+TEST(Zebra, NoDuplicatePuzzles) {
+  const Family& f = find_family("zebra");
+  for (const KnobMap& overrides : std::vector<KnobMap>{{}, {{"houses", "2"}, {"attributes", "2"}}}) {
+    const Knobs knobs = resolve_knobs(f, overrides.empty() ? 1 : 0, overrides);
+    std::set<std::string> seen;
+    int duplicates = 0;
+    const int count = 3000;
+    for (int i = 0; i < count; ++i) {
+      const auto task = make_task(f, knobs, 1, 3, i);
+      duplicates += !seen.insert(task.zebra().SerializeAsString()).second;
+    }
+    // 2x2 has only a handful of distinct puzzles per vocabulary pair; duplicates there are expected
+    // to be rare, not impossible. The level ladder (3x3 and up) must have none.
+    if (overrides.empty()) EXPECT_EQ(duplicates, 0);
+    else EXPECT_LT(duplicates, count / 10);
+  }
+}
+
+// Difficulty rises with the level: more clues (the proof needs more premises)
+// and fewer direct position clues, averaged over the same seeds at every level.
+TEST(Zebra, DifficultyRisesWithLevel) {
+  const Family& f = find_family("zebra");
+  std::vector<double> clues, positions;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    const int count = level <= 8 ? 200 : 60;
+    double c = 0, pos = 0;
+    for (int i = 0; i < count; ++i) {
+      const auto task = make_task(f, knobs, level, 8, i);
+      c += task.zebra().clues_size();
+      for (const auto& clue : task.zebra().clues()) pos += clue.kind() == "position";
+    }
+    clues.push_back(c / count);
+    positions.push_back(pos / c);
+  }
+  for (int l = 1; l < 10; ++l) EXPECT_GE(clues[l], clues[l - 1] * 0.95) << "level " << l + 1;
+  EXPECT_GT(clues[9], 3 * clues[0]);
+  EXPECT_LT(positions[9], positions[0] / 2) << "direct position clues should thin out with level";
+}
+
+TEST(Zebra, SingleQuestion) {
+  const Family& f = find_family("zebra");
+  const Knobs knobs = resolve_knobs(f, 4, {{"question", "single"}});
+  for (uint64_t i = 0; i < 500; ++i) {
+    const auto task = make_task(f, knobs, 4, 1, i);
+    const auto& inst = task.zebra();
+    ASSERT_EQ(inst.question(), "single");
+    const auto& target = inst.attributes(inst.question_attribute());
+    const int house = inst.attributes(inst.given_attribute()).solution(inst.given_value());
+    for (int v = 0; v < target.values_size(); ++v) {
+      const bool right = target.solution(v) == house;
+      ASSERT_EQ(right, target.values(v) == task.answer());
+      const auto s = score_completion(task, "<answer>" + target.values(v) + "</answer>");
+      ASSERT_EQ(s.reward(), right ? 1.0 : 0.0) << s.reason();
+      ASSERT_TRUE(s.format_ok());
+    }
+    // Case, articles and a full sentence are fine; naming two candidates is not.
+    std::string upper = task.answer();
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    ASSERT_EQ(score_completion(task, "<answer>The " + upper + ".</answer>").reward(), 1.0);
+    const std::string other = target.values(target.values(0) == task.answer() ? 1 : 0);
+    ASSERT_EQ(score_completion(task, "<answer>" + task.answer() + " or " + other + "</answer>").reward(), 0.0);
+    ASSERT_EQ(score_completion(task, "Answer: " + task.answer()).reward(), 1.0);
+  }
+}
+
+TEST(Zebra, GridFormatsAreReadLeniently) {
+  const Family& f = find_family("zebra");
+  const Knobs knobs = resolve_knobs(f, 3, {});  // 4 houses x 3 attributes
+  const auto task = make_task(f, knobs, 3, 1, 0);
+  const auto& inst = task.zebra();
+  const int n = inst.houses();
+  auto value = [&](int a, int h) {
+    for (int v = 0; v < n; ++v)
+      if (inst.attributes(a).solution(v) == h) return inst.attributes(a).values(v);
+    return std::string();
+  };
+  std::string lines, reversed, markdown = "| House | a | b | c |\n|---|---|---|---|\n", numbered;
+  for (int h = 1; h <= n; ++h) {
+    lines += "House " + std::to_string(h) + ": " + value(0, h) + ", " + value(1, h) + ", " + value(2, h) + "\n";
+    reversed = "  house   " + std::to_string(h) + " :  " + value(2, h) + " " + value(0, h) + " " + value(1, h) + "\n" + reversed;
+    markdown += "| " + std::to_string(h) + " | " + value(0, h) + " | " + value(1, h) + " | " + value(2, h) + " |\n";
+    numbered += std::to_string(h) + ". " + value(1, h) + ", " + value(0, h) + ", " + value(2, h) + "\n";
+  }
+  std::string shouting = lines;
+  for (char& c : shouting) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string one_line = lines;  // entries separated by commas only: "House k" starts each
+  std::replace(one_line.begin(), one_line.end(), '\n', ',');
+  for (const std::string& form : {lines, reversed, markdown, numbered, shouting, one_line}) {
+    const auto s = score_completion(task, "<answer>\n" + form + "</answer>");
+    EXPECT_EQ(s.reward(), 1.0) << form << "\n" << s.reason();
+    EXPECT_TRUE(s.correct());
+  }
+  // Half the houses: half the credit, not correct.
+  std::string half;
+  for (int h = 1; h <= n / 2; ++h) half += "House " + std::to_string(h) + ": " + value(0, h) + ", " + value(1, h) + ", " + value(2, h) + "\n";
+  const auto s = score_completion(task, "<answer>" + half + "</answer>");
+  EXPECT_DOUBLE_EQ(s.reward(), 0.5);
+  EXPECT_FALSE(s.correct());
+  EXPECT_TRUE(s.format_ok());
+  // Hedging (every value in every house) earns nothing.
+  std::string all;
+  for (int h = 1; h <= n; ++h) {
+    all += "House " + std::to_string(h) + ":";
+    for (int a = 0; a < 3; ++a)
+      for (int v = 0; v < n; ++v) all += " " + inst.attributes(a).values(v);
+    all += "\n";
+  }
+  EXPECT_EQ(score_completion(task, "<answer>" + all + "</answer>").reward(), 0.0);
+}
+
+TEST(Zebra, VerifierNeverThrowsOnJunk) {
+  const Family& f = find_family("zebra");
+  const auto task = make_task(f, resolve_knobs(f, 5, {}), 5, 1, 0);
+  Rng rng(5);
+  std::vector<std::string> junk = {"", "<answer></answer>", "<answer>House 99999999999999999999: red</answer>",
+                                   "<answer>House -1: red; House 0: blue</answer>", "\\boxed{", std::string(70000, 'a'),
+                                   "<answer>" + std::string(16000, '1') + "</answer>",
+                                   "<answer>" + std::string(10000, ';') + "</answer>"};
+  for (int i = 0; i < 300; ++i) {
+    std::string s;
+    const int len = static_cast<int>(rng.index(2000));
+    for (int j = 0; j < len; ++j) s.push_back(static_cast<char>(rng.index(128)));
+    junk.push_back("<answer>" + s + "</answer>");
+  }
+  for (const auto& text : junk) {
+    pb::Score s;
+    ASSERT_NO_THROW(s = f.verify(task, text));
+    EXPECT_GE(s.reward(), 0.0);
+    EXPECT_LE(s.reward(), 1.0);
+    EXPECT_FALSE(s.correct());
+  }
+  // A record whose instance is damaged gets a zero score with a reason, not a crash.
+  pb::Task broken = task;
+  broken.mutable_zebra()->mutable_attributes(0)->clear_solution();
+  EXPECT_EQ(f.verify(broken, "<answer>" + task.answer() + "</answer>").reward(), 0.0);
+  pb::Task empty;
+  EXPECT_EQ(f.verify(empty, "<answer>x</answer>").reward(), 0.0);
+}
+
+// The gold trace: deterministic, each placement agrees with the solution, cites real clues, and the
+// last steps state the solution.
+TEST(Zebra, TraceIsSoundAndDeterministic) {
+  const Family& f = find_family("zebra");
+  for (int level : {1, 4, 7}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 100; ++i) {
+      const auto task = make_task(f, knobs, level, 2, i);
+      ASSERT_EQ(to_json_line(task), to_json_line(make_task(f, knobs, level, 2, i)));
+      const auto& inst = task.zebra();
+      const int placed = std::count_if(task.trace().begin(), task.trace().end(), [](const pb::TraceStep& s) {
+        return s.rule() != "contradiction" && s.rule() != "solution" && s.rule() != "search";
+      });
+      const bool searched = std::any_of(task.trace().begin(), task.trace().end(),
+                                        [](const pb::TraceStep& s) { return s.rule() == "search"; });
+      if (!searched) EXPECT_EQ(placed, inst.houses() * inst.attributes_size());
+      for (const auto& step : task.trace())
+        for (const auto& cite : step.cites()) {
+          const int k = std::stoi(cite.substr(1));
+          ASSERT_TRUE(cite[0] == 'p' && k >= 1 && k <= inst.clues_size()) << cite;
+        }
+      EXPECT_EQ(task.trace(task.trace_size() - 1).text(), "Solution: " + task.answer());
+    }
+  }
+}
+
+// The deduction's placements are each the true house (checked via the solver's deduce directly).
+TEST(Zebra, DeductionsAgreeWithTheSolution) {
+  const Family& f = find_family("zebra");
+  int completed = 0, total = 0;
+  for (int level : {2, 5, 8}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 100; ++i) {
+      const auto task = make_task(f, knobs, level, 4, i);
+      const auto truth = stored_solution(task.zebra());
+      std::vector<zebra::Deduction> steps;
+      completed += zebra::deduce(to_puzzle(task.zebra()), steps);
+      ++total;
+      for (const auto& s : steps) ASSERT_EQ(s.placed, truth[s.value] == s.house) << "level " << level;
+    }
+  }
+  EXPECT_GT(completed, total / 2) << "propagation + one-step contradictions should solve most puzzles";
+}
+
+TEST(Zebra, KnobsShapeThePuzzle) {
+  const Family& f = find_family("zebra");
+  const Knobs knobs = resolve_knobs(f, 0, {{"houses", "6"}, {"attributes", "3"}, {"position_share", "0"},
+                                           {"format", "symbolic"}});
+  for (uint64_t i = 0; i < 50; ++i) {
+    const auto task = make_task(f, knobs, 0, 1, i);
+    ASSERT_EQ(task.zebra().houses(), 6);
+    ASSERT_EQ(task.zebra().attributes_size(), 3);
+    for (const auto& c : task.zebra().clues()) ASSERT_NE(c.kind(), "position");
+    ASSERT_NE(task.prompt().find("house("), std::string::npos);
+    ASSERT_EQ(task.prompt().find("lives"), std::string::npos);
+    ASSERT_EQ(check_task(task), "");
+  }
+  EXPECT_THROW(resolve_knobs(f, 0, {{"houses", "9"}}), KnobError);
+  const Knobs bad = resolve_knobs(f, 0, {{"position_share", "0.7"}, {"negative_share", "0.5"}});
+  EXPECT_THROW(make_task(f, bad, 0, 1, 0), KnobError);
+  // Extremes of the clue mix still yield unique puzzles.
+  for (const KnobMap& mix : std::vector<KnobMap>{{{"position_share", "1"}, {"negative_share", "0"}},
+                                                 {{"position_share", "0"}, {"negative_share", "1"}},
+                                                 {{"position_share", "0"}, {"negative_share", "0"}},
+                                                 {{"houses", "8"}, {"attributes", "8"}}}) {
+    const auto task = make_task(f, resolve_knobs(f, 0, mix), 0, 1, 0);
+    EXPECT_EQ(check_task(task), "");
+  }
+}
+
+}  // namespace
