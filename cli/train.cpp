@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "tasks/dataset.h"
 #include "trainer/store.h"
 #include "trainer/trainer.h"
 
@@ -92,26 +93,50 @@ void add_train_commands(CLI::App& app) {
     trainer::run_training(cfg, std::cout);
   });
 
-  // ---- eval ----
+  // ---- eval: one task file, or every split of a recipe ----
   struct EvalOptions {
-    std::string checkpoint, tasks, completions, report;
+    std::string checkpoint, tasks, recipe, completions, report, data_dir;
     int batch = 64, max_new = 0;
+    double scale = 1.0;
   };
   auto eo = std::make_shared<EvalOptions>();
-  auto* ev = app.add_subcommand("eval", "accuracy of a checkpoint on a task file (greedy decoding, verifier scores)");
+  auto* ev = app.add_subcommand(
+      "eval", "accuracy of a checkpoint on a task file or on every split of a recipe (greedy decoding, verifiers)");
   ev->add_option("--checkpoint", eo->checkpoint, "checkpoint directory (e.g. runs/x/ckpt)")->required();
-  ev->add_option("--tasks", eo->tasks, "task file (JSONL or .binpb)")->required();
+  auto* tasks_opt = ev->add_option("--tasks", eo->tasks, "task file (JSONL or .binpb)");
+  auto* recipe_opt = ev->add_option("--recipe", eo->recipe,
+                                    "dataset recipe (datasets/*.json): build it and report every split");
+  tasks_opt->excludes(recipe_opt);
+  recipe_opt->excludes(tasks_opt);
+  ev->add_option("--scale", eo->scale, "--recipe: multiply every split's count (quick previews)")
+      ->capture_default_str();
+  ev->add_option("--data-dir", eo->data_dir, "--recipe: build the splits here and keep them (default: temporary)");
   ev->add_option("--batch", eo->batch, "prompts decoded together")->capture_default_str();
   ev->add_option("--max-new-tokens", eo->max_new, "0 = from the gold completions' length")->capture_default_str();
-  ev->add_option("--completions", eo->completions, "write the completions as JSONL (id, completion)");
-  ev->add_option("--report", eo->report, "write the accuracy report to this file too");
+  ev->add_option("--completions", eo->completions, "write the completions as JSONL (id, completion; split with --recipe)");
+  ev->add_option("--report", eo->report, "write the report to this file too (Markdown with --recipe)");
   ev->callback([eo] {
+    if (eo->tasks.empty() == eo->recipe.empty()) throw std::invalid_argument("eval: give --tasks FILE or --recipe FILE");
+    if (eo->batch < 1) throw std::invalid_argument("--batch must be at least 1");
     std::unique_ptr<std::ofstream> out;
     if (!eo->completions.empty()) out = std::make_unique<std::ofstream>(eo->completions);
-    const auto r = trainer::evaluate_checkpoint(eo->checkpoint, eo->tasks, eo->batch, eo->max_new, out.get());
-    const std::string text = trainer::format_eval(r);
-    std::cout << text;
-    if (!eo->report.empty()) std::ofstream(eo->report) << text;
+    std::string report;
+    if (!eo->recipe.empty()) {
+      trainer::RecipeEvalOptions o;
+      o.batch = eo->batch;
+      o.max_new_tokens = eo->max_new;
+      o.scale = eo->scale;
+      o.data_dir = eo->data_dir;
+      o.completions_jsonl = out.get();
+      const auto r = trainer::evaluate_recipe(eo->checkpoint, eo->recipe, o);
+      std::cout << trainer::format_recipe_eval(r);
+      report = trainer::recipe_eval_markdown(r);
+    } else {
+      const auto r = trainer::evaluate_checkpoint(eo->checkpoint, eo->tasks, eo->batch, eo->max_new, out.get());
+      report = trainer::format_eval(r);
+      std::cout << report;
+    }
+    if (!eo->report.empty()) verity::write_file_atomically(eo->report, report);
   });
 
   // ---- curriculum show ----

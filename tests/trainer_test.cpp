@@ -10,7 +10,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "tasks/dataset.h"
 #include "tasks/registry.h"
@@ -134,6 +137,37 @@ TEST(Model, KvCacheSamplingEqualsFullRecompute) {
     for (int s = 0; s < 8; ++s)
       for (int v = 0; v < 40; ++v)
         ASSERT_NEAR(alone[s * 40 + v], with_cache[(s * 3 + 2) * 40 + v], 1e-4) << pos << " step " << s;
+  }
+}
+
+TEST(Model, PackedRowsGiveTheSameLogprobsAsPaddedBatches) {
+  // sequences of very different prompt and completion lengths, so padded layouts waste a lot and
+  // several sequences share a packed row
+  std::vector<std::vector<int>> prompts, comps;
+  for (int i = 0; i < 9; ++i) {
+    std::vector<int> p{1}, c;
+    for (int j = 0; j < 2 + (i * 5) % 11; ++j) p.push_back(4 + (i * 7 + j * 3) % 36);
+    p.push_back(3);
+    for (int j = 0; j < 1 + (i * 3) % 7; ++j) c.push_back(4 + (i + j * 5) % 36);
+    c.push_back(2);
+    prompts.push_back(p);
+    comps.push_back(c);
+  }
+  for (const auto& pos : kPositions) {
+    Model m(tiny(pos), 6);
+    const auto padded = m.completion_logprobs(prompts, comps, false);
+    for (int pack_len : {0, 24, 64}) {
+      const auto packed = m.completion_logprobs(prompts, comps, true, pack_len);
+      ASSERT_EQ(packed.size(), padded.size());
+      for (size_t b = 0; b < padded.size(); ++b) {
+        ASSERT_EQ(packed[b].size(), comps[b].size()) << pos << " row " << b;
+        for (size_t j = 0; j < comps[b].size(); ++j)
+          EXPECT_NEAR(packed[b][j], padded[b][j], 2e-4) << pos << " pack_len " << pack_len << " row " << b;
+      }
+    }
+    // and each equals the sequence scored alone (batch of one, nothing to pad)
+    const auto alone = m.completion_logprobs({prompts[4]}, {comps[4]}, false);
+    for (size_t j = 0; j < comps[4].size(); ++j) EXPECT_NEAR(alone[0][j], padded[4][j], 2e-4) << pos;
   }
 }
 
@@ -350,6 +384,127 @@ TEST(Training, ResumeAfterCrashLosesAndDoubleCountsNothing) {
   fs::remove_all(b);
 }
 
+TEST(Eval, WilsonIntervalOnKnownValues) {
+  auto [lo0, hi0] = wilson_interval(0, 0);
+  EXPECT_EQ(lo0, 0.0);
+  EXPECT_EQ(hi0, 1.0);
+  auto [lo, hi] = wilson_interval(5, 10);  // textbook value: [0.2366, 0.7634]
+  EXPECT_NEAR(lo, 0.2366, 1e-4);
+  EXPECT_NEAR(hi, 0.7634, 1e-4);
+  auto [lz, hz] = wilson_interval(0, 20);
+  EXPECT_EQ(lz, 0.0);
+  EXPECT_NEAR(hz, 0.1611, 1e-4);
+}
+
+// A two-split recipe that must stay disjoint from a "training" recipe, as datasets/*_eval.json are.
+fs::path write_eval_recipes(const fs::path& dir) {
+  std::ofstream(dir / "train.json") << R"({"name": "tiny_train", "parts": [
+    {"name": "train_len2", "family": "causal_transitivity", "knobs": {"chain_length": 2, "name_max": 1}, "count": 30, "seed": 1}]})";
+  std::ofstream(dir / "eval.json") << R"({"name": "tiny_eval", "description": "two splits",
+    "disjoint_from": ["train.json"], "parts": [
+    {"name": "len2", "family": "causal_transitivity", "knobs": {"chain_length": 2, "name_max": 1}, "count": 6, "seed": 7},
+    {"name": "len4_flip", "family": "causal_transitivity", "level": 2, "knobs": {"chain_length": 4, "flip_prob": 0.5}, "count": 9, "seed": 8}]})";
+  return dir / "eval.json";
+}
+
+TEST(Eval, EverySplitOfARecipeWithCountsAndAMarkdownReport) {
+  const fs::path dir = temp_dir("recipe_eval");
+  TrainConfig c = tiny_run(dir / "run");
+  c.mode = "sft";
+  c.max_steps = 2;
+  std::ostringstream log;
+  run_training(c, log);
+  const fs::path recipe = write_eval_recipes(dir);
+  RecipeEvalOptions o;
+  o.batch = 4;  // several batches per split
+  o.data_dir = (dir / "data").string();
+  std::ostringstream completions;
+  o.completions_jsonl = &completions;
+  const RecipeEval e = evaluate_recipe((dir / "run" / "ckpt").string(), recipe.string(), o);
+  ASSERT_EQ(e.splits.size(), 2u);
+  EXPECT_EQ(e.recipe_name, "tiny_eval");
+  EXPECT_EQ(e.splits[0].name, "len2");
+  EXPECT_EQ(e.splits[1].name, "len4_flip");
+  EXPECT_EQ(e.splits[1].level, 2);
+  EXPECT_EQ(e.splits[0].result.tasks, 6u);
+  EXPECT_EQ(e.splits[1].result.tasks, 9u);
+  EXPECT_EQ(e.total.tasks, 15u);
+  EXPECT_EQ(e.total.correct, e.splits[0].result.correct + e.splits[1].result.correct);
+  EXPECT_NEAR(e.total.reward * 15, e.splits[0].result.reward * 6 + e.splits[1].result.reward * 9, 1e-9);
+  // Each split is exactly its built file: evaluating the file on its own gives the same counts, and
+  // the files are the bytes `verity generate --recipe` writes (same builder, disjoint from training).
+  for (const auto& s : e.splits) {
+    const auto file = (dir / "data" / (s.name + ".jsonl")).string();
+    ASSERT_TRUE(fs::exists(file)) << file;
+    const EvalResult alone = evaluate_checkpoint((dir / "run" / "ckpt").string(), file, 64, 0);
+    EXPECT_EQ(alone.tasks, s.result.tasks) << s.name;
+    EXPECT_EQ(alone.correct, s.result.correct) << s.name;
+    EXPECT_EQ(alone.format_ok, s.result.format_ok) << s.name;
+    for (const auto& t : read_tasks(file)) EXPECT_EQ(t.family(), "causal_transitivity");
+  }
+  // one completion line per task, tagged with its split; "correct" agrees with the counts
+  std::istringstream lines(completions.str());
+  std::string line;
+  std::map<std::string, std::pair<int, int>> per_split;  // split -> (lines, correct)
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    auto& p = per_split[j.at("split").get<std::string>()];
+    ++p.first;
+    p.second += j.at("correct").get<bool>();
+  }
+  EXPECT_EQ(per_split["len2"].first, 6);
+  EXPECT_EQ(per_split["len4_flip"].first, 9);
+  EXPECT_EQ(uint64_t(per_split["len4_flip"].second), e.splits[1].result.correct);
+  const std::string md = recipe_eval_markdown(e);
+  EXPECT_NE(md.find("# Evaluation: tiny_eval"), std::string::npos) << md;
+  EXPECT_NE(md.find("| split | family | level | knobs | items |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| len2 | causal_transitivity | - | chain_length=2, name_max=1 | 6 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| len4_flip | causal_transitivity | 2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| **total** |  |  |  | 15 |"), std::string::npos) << md;
+  const std::string text = format_recipe_eval(e);
+  EXPECT_NE(text.find("len4_flip  accuracy"), std::string::npos) << text;
+  EXPECT_NE(text.find("/9)"), std::string::npos) << text;
+  // --scale halves every split (rounded, at least one item); without data_dir nothing is left behind
+  o.scale = 0.5;
+  o.data_dir.clear();
+  o.completions_jsonl = nullptr;
+  const RecipeEval half = evaluate_recipe((dir / "run" / "ckpt").string(), recipe.string(), o);
+  EXPECT_EQ(half.splits[0].result.tasks, 3u);
+  EXPECT_EQ(half.splits[1].result.tasks, 5u);
+  EXPECT_THROW(evaluate_recipe((dir / "nothing").string(), recipe.string(), o), std::runtime_error);
+  fs::remove_all(dir);
+}
+
+// Packing changes the layout, not the maths: the same run with and without it logs the same losses
+// (SFT and GRPO steps, KL included) and the same pass rates, step by step.
+TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
+  const fs::path a = temp_dir("packed"), b = temp_dir("padded");
+  std::ostringstream log;
+  TrainConfig ca = tiny_run(a);
+  ca.max_steps = 5;
+  ca.eval_tasks = 0;
+  ca.knobs = "chain_length=3";  // names of 1-3 characters: sequences of different lengths
+  TrainConfig cb = ca;
+  cb.run_dir = b.string();
+  cb.packing = false;
+  ca.pack_len = 160;  // several sequences per row
+  run_training(ca, log);
+  run_training(cb, log);
+  Store sa((a / "verity.sqlite").string()), sb((b / "verity.sqlite").string());
+  const auto ra = sa.steps(), rb = sb.steps();
+  ASSERT_EQ(ra.size(), 5u);
+  ASSERT_EQ(rb.size(), 5u);
+  for (size_t i = 0; i < ra.size(); ++i) {
+    EXPECT_EQ(ra[i].phase, rb[i].phase);
+    EXPECT_NEAR(ra[i].loss, rb[i].loss, 2e-3 * (1 + std::fabs(rb[i].loss))) << "step " << i + 1;
+    EXPECT_NEAR(ra[i].entropy, rb[i].entropy, 2e-3 * (1 + rb[i].entropy)) << "step " << i + 1;
+    EXPECT_NEAR(ra[i].kl, rb[i].kl, 1e-4) << "step " << i + 1;
+    EXPECT_EQ(ra[i].pass_rate, rb[i].pass_rate) << "step " << i + 1;
+  }
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
 // The quality bar of issue 7: a tiny model trained by SFT on short chains gets well above chance.
 // About a minute on 2 cores, so it runs only with VERITY_SLOW_TESTS=1.
 TEST(Training, SftOnShortChainsRisesWellAboveChance) {
@@ -415,6 +570,23 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   out = run_cli("eval --checkpoint " + run + "/ckpt --tasks " + (dir / "t.jsonl").string(), &rc);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("/6)"), std::string::npos) << out;
+  // every split of a recipe, with a Markdown report
+  const std::string recipe = write_eval_recipes(dir).string();
+  out = run_cli("eval --checkpoint " + run + "/ckpt --recipe " + recipe + " --report " + (dir / "r.md").string(), &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("len4_flip"), std::string::npos) << out;
+  EXPECT_NE(out.find("/15)"), std::string::npos) << out;
+  {
+    std::ifstream md(dir / "r.md");
+    std::stringstream ss;
+    ss << md.rdbuf();
+    EXPECT_NE(ss.str().find("| len2 | causal_transitivity |"), std::string::npos) << ss.str();
+  }
+  out = run_cli("eval --checkpoint " + run + "/ckpt", &rc);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--tasks FILE or --recipe FILE"), std::string::npos) << out;
+  out = run_cli("eval --checkpoint " + run + "/ckpt --recipe " + recipe + " --tasks " + (dir / "t.jsonl").string(), &rc);
+  EXPECT_NE(rc, 0) << out;
   out = run_cli("train --run-dir " + run + " --no-such-flag 1", &rc);
   EXPECT_NE(rc, 0);
   out = run_cli("train --run-dir " + run + " --advantage ppo", &rc);

@@ -1,4 +1,5 @@
 // The transformer, sampler, GRPO math and the Model handle.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
@@ -20,7 +21,7 @@ void configure_threads(int threads) {
 }
 
 std::string runtime_summary() {
-  std::string blas = openblas_get_config ? std::string("OpenBLAS ") + openblas_get_config() : "reference BLAS";
+  std::string blas = openblas_get_config ? std::string(openblas_get_config()) : "reference BLAS";  // "OpenBLAS 0.3.21 ..."
   return std::string("libtorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads, " +
          blas;
 }
@@ -113,7 +114,12 @@ static torch::Tensor inv_freq(int64_t dim) {
 }
 
 torch::Tensor GPTImpl::forward(const torch::Tensor& tokens, const torch::Tensor& positions,
-                               const torch::Tensor& key_valid, KVCache* cache) {
+                               const torch::Tensor& key_valid, KVCache* cache, const torch::Tensor& segments) {
+  return head(hidden(tokens, positions, key_valid, cache, segments));
+}
+
+torch::Tensor GPTImpl::hidden(const torch::Tensor& tokens, const torch::Tensor& positions,
+                              const torch::Tensor& key_valid, KVCache* cache, const torch::Tensor& segments) {
   const int64_t B = tokens.size(0), T = tokens.size(1), Tk = key_valid.size(1);
   auto x = tok(tokens);
   torch::Tensor cos, sin;
@@ -131,6 +137,10 @@ torch::Tensor GPTImpl::forward(const torch::Tensor& tokens, const torch::Tensor&
   auto qi = torch::arange(Tk - T, Tk, torch::kLong).unsqueeze(1);
   auto kj = torch::arange(0, Tk, torch::kLong).unsqueeze(0);
   auto allowed = (kj <= qi).unsqueeze(0) & key_valid.unsqueeze(1);             // [B,T,Tk]
+  if (segments.defined()) {
+    if (cache) throw std::invalid_argument("model: packed segments cannot use a KV cache");
+    allowed = allowed & (segments.unsqueeze(2) == segments.unsqueeze(1));
+  }
   auto mask = torch::zeros({B, 1, T, Tk}).masked_fill(allowed.logical_not().unsqueeze(1), -1e9);
   if (cache && cache->k.empty()) {
     cache->k.resize(blocks->size());
@@ -140,7 +150,7 @@ torch::Tensor GPTImpl::forward(const torch::Tensor& tokens, const torch::Tensor&
     auto b = blocks->ptr<BlockImpl>(i);
     x = b->forward(x, cos, sin, mask, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
   }
-  return head(lnf(x));
+  return lnf(x);
 }
 
 // ---------------- layout, log-probs, sampling ----------------
@@ -184,6 +194,87 @@ torch::Tensor completion_logprobs(GPT& model, const Layout& layout, torch::Tenso
     *entropy = (ent * layout.target_mask).sum() / layout.target_mask.sum().clamp_min(1);
   }
   return lp.gather(2, targets.unsqueeze(-1)).squeeze(-1);
+}
+
+Packed pack(const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& completions,
+            int capacity) {
+  const size_t n = prompts.size();
+  if (completions.size() != n) throw std::invalid_argument("pack: one completion per prompt");
+  std::vector<int64_t> len(n);
+  int64_t longest = 1;
+  for (size_t i = 0; i < n; ++i) {
+    len[i] = int64_t(prompts[i].size() + completions[i].size());
+    longest = std::max(longest, len[i]);
+  }
+  const int64_t C = std::max<int64_t>(capacity, longest);
+  // first-fit decreasing: longest sequences first, each into the first row with room
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return len[a] > len[b]; });
+  std::vector<int64_t> fill;                 // tokens used per row
+  std::vector<int64_t> row(n), start(n);
+  for (size_t i : order) {
+    size_t r = 0;
+    while (r < fill.size() && fill[r] + len[i] > C) ++r;
+    if (r == fill.size()) fill.push_back(0);
+    row[i] = int64_t(r);
+    start[i] = fill[r];
+    fill[r] += len[i];
+  }
+  const int64_t R = std::max<int64_t>(1, int64_t(fill.size()));
+  Packed p;
+  p.sequences = int64_t(n);
+  p.slots = R * C;
+  p.tokens = torch::zeros({R, C}, torch::kLong);
+  p.positions = torch::zeros({R, C}, torch::kLong);
+  p.segments = torch::full({R, C}, -1, torch::kLong);
+  p.valid = torch::zeros({R, C}, torch::kBool);
+  auto ta = p.tokens.accessor<int64_t, 2>();
+  auto pa = p.positions.accessor<int64_t, 2>();
+  auto sa = p.segments.accessor<int64_t, 2>();
+  auto va = p.valid.accessor<bool, 2>();
+  std::vector<int64_t> ci, ct, cs, pi, pt;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t r = row[i], s0 = start[i], a = int64_t(prompts[i].size());
+    for (int64_t j = 0; j < len[i]; ++j) {
+      ta[r][s0 + j] = j < a ? prompts[i][j] : completions[i][j - a];
+      pa[r][s0 + j] = j;
+      sa[r][s0 + j] = int64_t(i);
+      va[r][s0 + j] = true;
+      if (j == 0) continue;
+      // position s0+j-1 predicts token j
+      if (j < a) pi.push_back(r * C + s0 + j - 1), pt.push_back(ta[r][s0 + j]);
+      else ci.push_back(r * C + s0 + j - 1), ct.push_back(ta[r][s0 + j]), cs.push_back(int64_t(i));
+    }
+    p.real_tokens += len[i];
+  }
+  auto t = [](const std::vector<int64_t>& v) { return torch::tensor(v, torch::kLong); };
+  p.comp_index = t(ci);
+  p.comp_target = t(ct);
+  p.comp_seq = t(cs);
+  p.prompt_index = t(pi);
+  p.prompt_target = t(pt);
+  return p;
+}
+
+PackedLogprobs packed_logprobs(GPT& model, const Packed& p, bool with_prompt, bool with_entropy) {
+  auto h = model->hidden(p.tokens, p.positions, p.valid, nullptr, p.segments);
+  h = h.reshape({-1, h.size(2)});
+  const int64_t nc = p.comp_index.size(0);
+  auto index = with_prompt ? torch::cat({p.comp_index, p.prompt_index}) : p.comp_index;
+  auto target = with_prompt ? torch::cat({p.comp_target, p.prompt_target}) : p.comp_target;
+  // the output head and softmax only where a target is predicted: vocab-sized work on no padding
+  auto lsm = torch::log_softmax(model->head(h.index_select(0, index)), -1);
+  auto lp = lsm.gather(1, target.unsqueeze(1)).squeeze(1);
+  PackedLogprobs out;
+  out.completion = lp.narrow(0, 0, nc);
+  if (with_prompt) out.prompt = lp.narrow(0, nc, lp.size(0) - nc);
+  if (with_entropy) {
+    torch::NoGradGuard ng;
+    auto cl = lsm.narrow(0, 0, nc);
+    out.entropy = nc > 0 ? (-(cl.exp() * cl).sum(-1)).mean() : torch::zeros({});
+  }
+  return out;
 }
 
 static torch::Tensor pick(const torch::Tensor& logits, const SampleOptions& o, torch::Generator& gen) {
@@ -361,6 +452,25 @@ std::vector<std::vector<int>> Model::generate(const std::vector<std::vector<int>
       step_logits->insert(step_logits->end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     }
   }
+  return out;
+}
+
+std::vector<std::vector<float>> Model::completion_logprobs(const std::vector<std::vector<int>>& prompts,
+                                                           const std::vector<std::vector<int>>& completions,
+                                                           bool packed, int pack_len) const {
+  torch::NoGradGuard ng;
+  std::vector<std::vector<float>> out(prompts.size());
+  if (packed) {
+    const Packed p = pack(prompts, completions, pack_len);
+    auto lp = packed_logprobs(impl_->net, p, false, false).completion.contiguous();
+    auto seq = p.comp_seq.contiguous();
+    for (int64_t i = 0; i < lp.size(0); ++i) out[size_t(seq[i].item<int64_t>())].push_back(lp[i].item<float>());
+    return out;
+  }
+  const Layout lay = make_layout(prompts, completions);
+  auto lp = trainer::completion_logprobs(impl_->net, lay).contiguous();
+  for (size_t b = 0; b < prompts.size(); ++b)
+    for (size_t j = 0; j < completions[b].size(); ++j) out[b].push_back(lp[int64_t(b)][int64_t(j)].item<float>());
   return out;
 }
 

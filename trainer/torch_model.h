@@ -27,9 +27,13 @@ TORCH_MODULE(Block);
 struct GPTImpl : torch::nn::Module {
   explicit GPTImpl(const ModelConfig& config);
   // tokens [B,T] int64; positions [B,T] int64; key_valid [B, Tc+T] bool (Tc = cached length).
-  // Returns logits [B,T,V]. With a cache, appends this chunk's keys/values.
+  // Returns logits [B,T,V]. With a cache, appends this chunk's keys/values. `segments` [B,T] int64
+  // (packed rows, no cache): a token attends only to earlier tokens of its own segment.
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& key_valid,
-                        KVCache* cache = nullptr);
+                        KVCache* cache = nullptr, const torch::Tensor& segments = {});
+  // The last hidden states [B,T,C] (before the output head); forward = head(hidden).
+  torch::Tensor hidden(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& key_valid,
+                       KVCache* cache = nullptr, const torch::Tensor& segments = {});
   ModelConfig cfg;
   torch::nn::Embedding tok{nullptr}, pos{nullptr};
   torch::nn::ModuleList blocks;
@@ -62,6 +66,30 @@ struct SampleOptions {
 std::vector<std::vector<int>> sample(GPT& model, const std::vector<std::vector<int>>& prompts,
                                      const SampleOptions& options, torch::Generator& gen,
                                      std::vector<torch::Tensor>* step_logits = nullptr);
+
+// Padding-free batches: every sequence (prompt + completion) lies whole in one row of `capacity`
+// tokens, rows filled first-fit decreasing (capacity = the longest sequence at least); a token attends
+// only to its own sequence and positions restart at 0 per sequence, so each sequence's logits equal
+// those of a batch of one. Only the positions whose next token is a target are sent through the
+// output head and the softmax.
+struct Packed {
+  torch::Tensor tokens, positions, segments, valid;  // [R, C]
+  int64_t sequences = 0;
+  int64_t real_tokens = 0;       // sum of the sequences' lengths
+  int64_t slots = 0;             // R * C
+  // flat indices (into R*C) of the positions predicting a completion token, those tokens, and
+  // the sequence each belongs to; the same for next-token pairs inside the prompts
+  torch::Tensor comp_index, comp_target, comp_seq;
+  torch::Tensor prompt_index, prompt_target;
+};
+Packed pack(const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& completions,
+            int capacity = 0);
+struct PackedLogprobs {
+  torch::Tensor completion;      // [Nc] log p of each completion token (Packed::comp_* order)
+  torch::Tensor prompt;          // [Np] log p of each prompt token after the first (if asked)
+  torch::Tensor entropy;         // mean entropy over completion tokens (no grad), if asked
+};
+PackedLogprobs packed_logprobs(GPT& model, const Packed& packed, bool with_prompt, bool with_entropy);
 
 // Per-token GRPO loss (see policy_token_loss in trainer.h); tensors of equal shape.
 torch::Tensor grpo_token_loss(const torch::Tensor& logp, const torch::Tensor& old_logp, const torch::Tensor& ref_logp,

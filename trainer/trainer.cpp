@@ -6,11 +6,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
+#include <numeric>
 #include <iostream>
 #include <sstream>
 
 #include "tasks/dataset.h"
+#include "tasks/recipe.h"
 #include "tasks/registry.h"
 #include "tasks/rng.h"
 #include "trainer/store.h"
@@ -27,7 +30,7 @@ namespace fs = std::filesystem;
   X(family) X(knobs) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
   X(resume) X(init_checkpoint) X(checkpoint_every) X(eval_every) X(eval_tasks) X(log_every) X(threads) X(layers)   \
   X(width) X(heads) X(max_len) X(pos_encoding) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
-  X(grad_clip) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
+  X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
   X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
   X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
   X(review_frac)
@@ -152,39 +155,62 @@ struct EvalItem {
   std::vector<int> prompt;
 };
 
+// Called once per evaluated task with the decoded completion and its score.
+using EvalSink = std::function<void(const pb::Task&, const std::string&, const pb::Score&)>;
+
 EvalResult eval_model(GPT& model, const Tokenizer& tok, const std::vector<pb::Task>& tasks, int batch, int max_new,
-                      std::ostream* completions) {
+                      const EvalSink& sink = nullptr) {
   EvalResult r;
   auto gen = at::detail::createCPUGenerator(0);
   SampleOptions o;
   o.max_new = max_new;
   o.temperature = 0;
   o.eos = Tokenizer::kEos;
+  std::vector<std::vector<int>> all_prompts;
+  for (const auto& t : tasks) all_prompts.push_back(prompt_ids(tok, t.prompt()));
+  // Batches of similar prompt length waste little compute on left padding; greedy decoding of a
+  // prompt does not depend on its batch mates (padding is masked; only float rounding can differ),
+  // so the order does not matter. Results are reported in the tasks' own order.
+  std::vector<size_t> order(tasks.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return all_prompts[a].size() < all_prompts[b].size(); });
+  std::vector<std::vector<int>> outs(tasks.size());
   model->eval();
-  for (size_t start = 0; start < tasks.size(); start += batch) {
-    const size_t end = std::min(tasks.size(), start + batch);
+  for (size_t start = 0; start < order.size(); start += batch) {
+    const size_t end = std::min(order.size(), start + batch);
     std::vector<std::vector<int>> prompts;
-    for (size_t i = start; i < end; ++i) prompts.push_back(prompt_ids(tok, tasks[i].prompt()));
-    auto outs = sample(model, prompts, o, gen);
-    for (size_t i = start; i < end; ++i) {
-      const std::string text = tok.decode(outs[i - start]);
-      const pb::Score s = score_completion(tasks[i], text);
-      ++r.tasks;
-      r.correct += s.correct();
-      r.format_ok += s.format_ok();
-      r.reward += s.reward();
-      auto& fl = r.by_family_level[{tasks[i].family(), tasks[i].level()}];
-      fl.first += s.correct();
-      ++fl.second;
-      if (completions) {
-        nlohmann::json line{{"id", tasks[i].id()}, {"completion", text}};
-        *completions << line.dump() << "\n";
-      }
-    }
+    for (size_t i = start; i < end; ++i) prompts.push_back(all_prompts[order[i]]);
+    auto batch_outs = sample(model, prompts, o, gen);
+    for (size_t i = start; i < end; ++i) outs[order[i]] = std::move(batch_outs[i - start]);
   }
   model->train();
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const std::string text = tok.decode(outs[i]);
+    const pb::Score s = score_completion(tasks[i], text);
+    ++r.tasks;
+    r.correct += s.correct();
+    r.format_ok += s.format_ok();
+    r.reward += s.reward();
+    auto& fl = r.by_family_level[{tasks[i].family(), tasks[i].level()}];
+    fl.first += s.correct();
+    ++fl.second;
+    if (sink) sink(tasks[i], text, s);
+  }
   if (r.tasks) r.reward /= double(r.tasks);
   return r;
+}
+
+// One JSONL line. Model text may hold invalid UTF-8 (byte tokens): replaced by U+FFFD, never a throw.
+std::string dump_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+EvalSink completions_sink(std::ostream* out) {
+  if (!out) return nullptr;
+  return [out](const pb::Task& task, const std::string& text, const pb::Score&) {
+    *out << dump_line({{"id", task.id()}, {"completion", text}});
+  };
 }
 
 // ---------------- checkpoints ----------------
@@ -258,6 +284,137 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
 std::unique_ptr<torch::optim::AdamW> make_optimizer(GPT& model, double lr, double wd) {
   return std::make_unique<torch::optim::AdamW>(
       model->parameters(), torch::optim::AdamWOptions(lr).betas({0.9, 0.99}).weight_decay(wd));
+}
+
+// ---------------- one optimiser step ----------------
+// Each SFT / GRPO update exists twice: on padded [prompt | completion] layouts (the original, kept
+// for `packing: false` and as the reference the packed version is tested against) and on packed rows.
+// Both compute the same loss; they return the number of real (non-padding) tokens processed.
+
+using Draws = std::vector<std::pair<std::string, int>>;
+constexpr double kLogHalf = -0.69314718055994530942;
+
+void optimiser_step(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, torch::Tensor loss) {
+  opt.zero_grad();
+  loss.backward();
+  if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
+  opt.step();
+}
+
+int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+                        const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& comps,
+                        const Draws& draws, StepRow& row, std::vector<Curriculum::Outcome>& outcomes) {
+  Layout lay = make_layout(prompts, comps);
+  const int64_t T = lay.tokens.size(1), P = lay.prompt_len, L = lay.target_mask.size(1);
+  auto logits = model->forward(lay.tokens, lay.positions, lay.valid);
+  auto lsm = torch::log_softmax(logits.narrow(1, 0, T - 1), -1);  // position t predicts token t+1
+  auto lp_all = lsm.gather(2, lay.tokens.narrow(1, 1, T - 1).unsqueeze(-1)).squeeze(-1);
+  auto lp = lp_all.narrow(1, P - 1, L);
+  auto loss = -(lp * lay.target_mask).sum() / lay.target_mask.sum();
+  row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+  if (cfg.sft_prompt_loss > 0 && P > 1) {
+    auto pm = (lay.valid.narrow(1, 1, P - 1) & lay.valid.narrow(1, 0, P - 1)).to(torch::kFloat);
+    loss = loss - cfg.sft_prompt_loss * (lp_all.narrow(1, 0, P - 1) * pm).sum() / pm.sum().clamp_min(1);
+  }
+  torch::Tensor ent;
+  {
+    torch::NoGradGuard ng;
+    auto cl = lsm.narrow(1, P - 1, L);
+    ent = (-(cl.exp() * cl).sum(-1) * lay.target_mask).sum() / lay.target_mask.sum().clamp_min(1);
+  }
+  optimiser_step(model, opt, cfg, loss);
+  // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
+  auto ok = ((lp.detach() > kLogHalf).to(torch::kFloat) * lay.target_mask + (1 - lay.target_mask)).amin(1);
+  for (size_t i = 0; i < draws.size(); ++i)
+    outcomes.push_back({draws[i].first, draws[i].second, ok[i].item<float>() > 0.5f, 0.0});
+  row.entropy = ent.item<double>();
+  return lay.valid.sum().item<int64_t>();
+}
+
+int64_t sft_step_packed(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+                        const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& comps,
+                        const Draws& draws, StepRow& row, std::vector<Curriculum::Outcome>& outcomes) {
+  const Packed p = pack(prompts, comps, cfg.pack_len);
+  const bool with_prompt = cfg.sft_prompt_loss > 0 && p.prompt_index.size(0) > 0;
+  auto lp = packed_logprobs(model, p, with_prompt, true);
+  auto loss = -lp.completion.mean();
+  row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+  if (with_prompt) loss = loss - cfg.sft_prompt_loss * lp.prompt.mean();
+  optimiser_step(model, opt, cfg, loss);
+  // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
+  std::vector<bool> ok(draws.size(), true);
+  auto good = (lp.completion.detach() > kLogHalf).contiguous();
+  auto seq = p.comp_seq.contiguous();
+  const bool* g = good.data_ptr<bool>();
+  const int64_t* sq = seq.data_ptr<int64_t>();
+  for (int64_t i = 0; i < good.size(0); ++i)
+    if (!g[i]) ok[size_t(sq[i])] = false;
+  for (size_t i = 0; i < draws.size(); ++i) outcomes.push_back({draws[i].first, draws[i].second, ok[i], 0.0});
+  row.entropy = lp.entropy.item<double>();
+  return p.real_tokens;
+}
+
+int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+                           const std::vector<std::vector<int>>& kp, const std::vector<std::vector<int>>& kc,
+                           const std::vector<double>& kadv, StepRow& row) {
+  Layout lay = make_layout(kp, kc);
+  auto adv = torch::tensor(kadv, torch::kDouble).to(torch::kFloat).unsqueeze(1).expand_as(lay.target_mask);
+  torch::Tensor old_lp, ref_lp;
+  if (cfg.ppo_epochs > 1) {
+    torch::NoGradGuard ng;
+    old_lp = completion_logprobs(model, lay);
+  }
+  if (!ref.is_empty()) {
+    torch::NoGradGuard ng;
+    ref_lp = completion_logprobs(ref, lay);
+  }
+  const auto denom = lay.target_mask.sum().clamp_min(1);
+  for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) {
+    torch::Tensor ent;
+    auto lp = completion_logprobs(model, lay, &ent);
+    auto old = cfg.ppo_epochs > 1 ? old_lp : lp.detach();
+    auto per_tok = grpo_token_loss(lp, old, ref_lp, adv, cfg.clip_low, cfg.clip_high, cfg.kl_coef);
+    auto loss = (per_tok * lay.target_mask).sum() / denom;  // token-level aggregation
+    optimiser_step(model, opt, cfg, loss);
+    row.loss = loss.item<double>();
+    row.entropy = ent.item<double>();
+    if (ref_lp.defined()) {
+      auto d = (ref_lp - lp.detach());
+      row.kl = (((d.exp() - d - 1) * lay.target_mask).sum() / denom).item<double>();
+    }
+  }
+  return lay.valid.sum().item<int64_t>();
+}
+
+int64_t grpo_update_packed(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+                           const std::vector<std::vector<int>>& kp, const std::vector<std::vector<int>>& kc,
+                           const std::vector<double>& kadv, StepRow& row) {
+  const Packed p = pack(kp, kc, cfg.pack_len);
+  // one advantage per sequence, spread over its completion tokens
+  auto adv = torch::tensor(kadv, torch::kDouble).to(torch::kFloat).index_select(0, p.comp_seq);
+  torch::Tensor old_lp, ref_lp;
+  if (cfg.ppo_epochs > 1) {
+    torch::NoGradGuard ng;
+    old_lp = packed_logprobs(model, p, false, false).completion;
+  }
+  if (!ref.is_empty()) {
+    torch::NoGradGuard ng;
+    ref_lp = packed_logprobs(ref, p, false, false).completion;
+  }
+  for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) {
+    auto lp = packed_logprobs(model, p, false, true);
+    auto old = cfg.ppo_epochs > 1 ? old_lp : lp.completion.detach();
+    auto per_tok = grpo_token_loss(lp.completion, old, ref_lp, adv, cfg.clip_low, cfg.clip_high, cfg.kl_coef);
+    auto loss = per_tok.mean();  // token-level aggregation: every completion token of the step weighs the same
+    optimiser_step(model, opt, cfg, loss);
+    row.loss = loss.item<double>();
+    row.entropy = lp.entropy.item<double>();
+    if (ref_lp.defined()) {
+      auto d = (ref_lp - lp.completion.detach());
+      row.kl = (d.exp() - d - 1).mean().item<double>();
+    }
+  }
+  return p.real_tokens;
 }
 
 }  // namespace
@@ -392,7 +549,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
   auto run_eval = [&](const char* when) {
     if (eval_set.empty()) return -1.0;
     const double t0 = now();
-    auto r = eval_model(model, tok, eval_set, 64, eval_new, nullptr);
+    auto r = eval_model(model, tok, eval_set, 64, eval_new);
     log << "eval " << when << " step " << st.step << ": accuracy " << std::fixed << std::setprecision(3)
         << r.accuracy() << " (" << r.correct << "/" << r.tasks << "), format " << double(r.format_ok) / r.tasks
         << ", level " << cfg.level << ", " << std::setprecision(1) << now() - t0 << " s\n";
@@ -440,35 +597,11 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
         prompts.push_back(prompt_ids(tok, t.prompt()));
         comps.push_back(gold_ids(tok, t, cfg.sft_trace));
       }
-      Layout lay = make_layout(prompts, comps);
-      const int64_t T = lay.tokens.size(1), P = lay.prompt_len, L = lay.target_mask.size(1);
-      auto logits = model->forward(lay.tokens, lay.positions, lay.valid);
-      auto lsm = torch::log_softmax(logits.narrow(1, 0, T - 1), -1);  // position t predicts token t+1
-      auto lp_all = lsm.gather(2, lay.tokens.narrow(1, 1, T - 1).unsqueeze(-1)).squeeze(-1);
-      auto lp = lp_all.narrow(1, P - 1, L);
-      auto loss = -(lp * lay.target_mask).sum() / lay.target_mask.sum();
-      row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
-      if (cfg.sft_prompt_loss > 0 && P > 1) {
-        auto pm = (lay.valid.narrow(1, 1, P - 1) & lay.valid.narrow(1, 0, P - 1)).to(torch::kFloat);
-        loss = loss - cfg.sft_prompt_loss * (lp_all.narrow(1, 0, P - 1) * pm).sum() / pm.sum().clamp_min(1);
+      if (cfg.packing) {
+        tokens = sft_step_packed(model, *opt, cfg, prompts, comps, draws, row, outcomes);
+      } else {
+        tokens = sft_step_padded(model, *opt, cfg, prompts, comps, draws, row, outcomes);
       }
-      torch::Tensor ent;
-      {
-        torch::NoGradGuard ng;
-        auto cl = lsm.narrow(1, P - 1, L);
-        ent = (-(cl.exp() * cl).sum(-1) * lay.target_mask).sum() / lay.target_mask.sum().clamp_min(1);
-      }
-      opt->zero_grad();
-      loss.backward();
-      if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
-      opt->step();
-      // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
-      auto ok = ((lp.detach() > std::log(0.5)).to(torch::kFloat) * lay.target_mask + (1 - lay.target_mask))
-                    .amin(1);
-      for (size_t i = 0; i < draws.size(); ++i)
-        outcomes.push_back({draws[i].first, draws[i].second, ok[i].item<float>() > 0.5f, 0.0});
-      row.entropy = ent.item<double>();
-      tokens = lay.valid.sum().item<int64_t>();
     } else {
       const int G = cfg.group_size;
       auto draws = cur.next_batch(cfg.prompts_per_step, mix_seed({cfg.seed, static_cast<uint64_t>(step), 2}));
@@ -533,36 +666,11 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
       }
       row.reward = reward_sum / double(comps.size());
       if (!kp.empty()) {
-        Layout lay = make_layout(kp, kc);
-        auto adv = torch::tensor(kadv, torch::kDouble).to(torch::kFloat).unsqueeze(1).expand_as(lay.target_mask);
-        torch::Tensor old_lp, ref_lp;
-        if (cfg.ppo_epochs > 1) {
-          torch::NoGradGuard ng;
-          old_lp = completion_logprobs(model, lay);
+        if (cfg.packing) {
+          tokens += grpo_update_packed(model, ref, *opt, cfg, kp, kc, kadv, row);
+        } else {
+          tokens += grpo_update_padded(model, ref, *opt, cfg, kp, kc, kadv, row);
         }
-        if (!ref.is_empty()) {
-          torch::NoGradGuard ng;
-          ref_lp = completion_logprobs(ref, lay);
-        }
-        const auto denom = lay.target_mask.sum().clamp_min(1);
-        for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) {
-          torch::Tensor ent;
-          auto lp = completion_logprobs(model, lay, &ent);
-          auto old = cfg.ppo_epochs > 1 ? old_lp : lp.detach();
-          auto per_tok = grpo_token_loss(lp, old, ref_lp, adv, cfg.clip_low, cfg.clip_high, cfg.kl_coef);
-          auto loss = (per_tok * lay.target_mask).sum() / denom;  // token-level aggregation
-          opt->zero_grad();
-          loss.backward();
-          if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
-          opt->step();
-          row.loss = loss.item<double>();
-          row.entropy = ent.item<double>();
-          if (ref_lp.defined()) {
-            auto d = (ref_lp - lp.detach());
-            row.kl = (((d.exp() - d - 1) * lay.target_mask).sum() / denom).item<double>();
-          }
-        }
-        tokens += lay.valid.sum().item<int64_t>();
       }
       dropped_groups = dropped;
       injected_groups = injected;
@@ -616,20 +724,162 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
   return summary;
 }
 
+namespace {
+
+struct LoadedCheckpoint {
+  Tokenizer tok;
+  GPT model{nullptr};
+  bool sft_trace = false;
+};
+
+LoadedCheckpoint load_for_eval(const std::string& checkpoint) {
+  const fs::path ck = checkpoint;
+  if (!fs::exists(ck / "state.json"))
+    throw std::runtime_error("no checkpoint in " + checkpoint + " (expected " + (ck / "state.json").string() +
+                             "; a run keeps its latest one in runs/<name>/ckpt)");
+  auto state = nlohmann::json::parse(read_text((ck / "state.json").string()));
+  LoadedCheckpoint out;
+  out.tok = load_tokenizer(ck);
+  out.model = load_model(ck, state);
+  out.sft_trace = state.at("config").value("sft_trace", false);
+  return out;
+}
+
+// Room for the longest gold completion of these tasks, plus slack.
+int default_max_new(const LoadedCheckpoint& ck, const std::vector<pb::Task>& tasks) {
+  int max_new = 16;
+  for (const auto& t : tasks) max_new = std::max<int>(max_new, int(gold_ids(ck.tok, t, ck.sft_trace).size()) + 8);
+  return max_new;
+}
+
+}  // namespace
+
 EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& tasks_path, int batch, int max_new,
                                std::ostream* completions) {
   configure_threads(2);
-  const fs::path ck = checkpoint;
-  auto state = nlohmann::json::parse(read_text((ck / "state.json").string()));
-  Tokenizer tok = load_tokenizer(ck);
-  GPT model = load_model(ck, state);
+  LoadedCheckpoint ck = load_for_eval(checkpoint);
   const auto tasks = read_tasks(tasks_path);
-  if (max_new <= 0) {
-    const bool trace = state.at("config").value("sft_trace", false);
-    max_new = 16;
-    for (const auto& t : tasks) max_new = std::max<int>(max_new, int(gold_ids(tok, t, trace).size()) + 8);
+  if (max_new <= 0) max_new = default_max_new(ck, tasks);
+  return eval_model(ck.model, ck.tok, tasks, batch, max_new, completions_sink(completions));
+}
+
+RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& recipe_path,
+                           const RecipeEvalOptions& options) {
+  configure_threads(2);
+  const double t0 = now();
+  LoadedCheckpoint ck = load_for_eval(checkpoint);
+  const Recipe recipe = load_recipe(recipe_path);
+  // Build the recipe with the library's own builder, so the evaluated tasks are byte for byte the
+  // ones `verity generate --recipe` writes (disjointness from the training split included).
+  const bool temporary = options.data_dir.empty();
+  const fs::path dir = temporary ? fs::temp_directory_path() / ("verity_eval_" + std::to_string(::getpid()) + "_" +
+                                                                std::to_string(static_cast<uint64_t>(t0 * 1e6)))
+                                 : fs::path(options.data_dir);
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (!dir.empty()) fs::remove_all(dir, ignored);
+    }
+  } cleanup{temporary ? dir : fs::path()};
+  RecipeBuildOptions build;
+  build.output_dir = dir.string();
+  build.scale = options.scale;
+  build.threads = options.threads;
+  build_recipe(recipe, build);
+
+  RecipeEval out;
+  out.checkpoint = checkpoint;
+  out.recipe_path = recipe_path;
+  out.recipe_name = recipe.name;
+  out.description = recipe.description;
+  out.scale = options.scale;
+  const auto& m = ck.model->cfg;
+  int64_t params = 0;
+  for (const auto& p : ck.model->parameters()) params += p.numel();
+  out.model = std::to_string(m.layers) + " layers, width " + std::to_string(m.width) + ", " +
+              std::to_string(m.heads) + " heads, " + m.pos_encoding + "; " + std::to_string(params) + " parameters";
+  for (const auto& part : recipe.parts) {
+    const auto tasks = read_tasks((dir / (part.name + ".jsonl")).string());
+    const int max_new = options.max_new_tokens > 0 ? options.max_new_tokens : default_max_new(ck, tasks);
+    EvalSink sink;
+    if (options.completions_jsonl)
+      sink = [&, name = part.name](const pb::Task& task, const std::string& text, const pb::Score& s) {
+        *options.completions_jsonl << dump_line({{"split", name},
+                                                 {"id", task.id()},
+                                                 {"completion", text},
+                                                 {"correct", s.correct()},
+                                                 {"reward", s.reward()}});
+      };
+    SplitEval split{part.name, part.family, part.level, part.knobs,
+                    eval_model(ck.model, ck.tok, tasks, options.batch, max_new, sink)};
+    EvalResult& t = out.total;
+    t.reward = (t.reward * double(t.tasks) + split.result.reward * double(split.result.tasks)) /
+               double(std::max<uint64_t>(1, t.tasks + split.result.tasks));
+    t.tasks += split.result.tasks;
+    t.correct += split.result.correct;
+    t.format_ok += split.result.format_ok;
+    for (const auto& [key, v] : split.result.by_family_level) {
+      t.by_family_level[key].first += v.first;
+      t.by_family_level[key].second += v.second;
+    }
+    out.splits.push_back(std::move(split));
   }
-  return eval_model(model, tok, tasks, batch, max_new, completions);
+  out.seconds = now() - t0;
+  return out;
+}
+
+std::pair<double, double> wilson_interval(uint64_t correct, uint64_t n) {
+  if (n == 0) return {0.0, 1.0};
+  const double z = 1.959964, nn = double(n), p = double(correct) / nn;
+  const double centre = (p + z * z / (2 * nn)) / (1 + z * z / nn);
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / (1 + z * z / nn);
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+std::string format_recipe_eval(const RecipeEval& e) {
+  size_t width = 5;
+  for (const auto& s : e.splits) width = std::max(width, s.name.size());
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3);
+  auto line = [&](const std::string& name, const EvalResult& r) {
+    out << std::left << std::setw(int(width)) << name << std::right << "  accuracy " << r.accuracy() << " ("
+        << r.correct << "/" << r.tasks << ")\n";
+  };
+  for (const auto& s : e.splits) line(s.name, s.result);
+  line("total", e.total);
+  return out.str();
+}
+
+std::string recipe_eval_markdown(const RecipeEval& e) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3);
+  out << "# Evaluation: " << e.recipe_name << "\n\n";
+  if (!e.description.empty()) out << e.description << "\n\n";
+  out << "- checkpoint: `" << e.checkpoint << "` (" << e.model << ")\n";
+  char scale[32];
+  std::snprintf(scale, sizeof scale, "%g", e.scale);
+  out << "- recipe: `" << e.recipe_path << "`" << (e.scale != 1.0 ? std::string(", counts scaled by ") + scale : "")
+      << "\n";
+  out << "- greedy decoding, scored by the verifiers; " << e.total.tasks << " items, " << std::setprecision(1)
+      << e.seconds << " s\n\n"
+      << std::setprecision(3);
+  out << "| split | family | level | knobs | items | correct | accuracy | 95% CI | format ok | mean reward |\n";
+  out << "|---|---|---:|---|---:|---:|---:|---|---:|---:|\n";
+  auto row = [&](const std::string& name, const std::string& family, const std::string& level,
+                 const std::string& knobs, const EvalResult& r) {
+    const auto [lo, hi] = wilson_interval(r.correct, r.tasks);
+    out << "| " << name << " | " << family << " | " << level << " | " << knobs << " | " << r.tasks << " | "
+        << r.correct << " | " << r.accuracy() << " | [" << lo << ", " << hi << "] | "
+        << (r.tasks ? double(r.format_ok) / double(r.tasks) : 0.0) << " | " << r.reward << " |\n";
+  };
+  for (const auto& s : e.splits) {
+    std::string knobs;
+    for (const auto& [k, v] : s.knobs) knobs += (knobs.empty() ? "" : ", ") + k + "=" + v;
+    row(s.name, s.family, s.level ? std::to_string(s.level) : "-", knobs, s.result);
+  }
+  row("**total**", "", "", "", e.total);
+  return out.str();
 }
 
 std::string format_eval(const EvalResult& r) {

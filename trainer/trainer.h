@@ -9,6 +9,7 @@
 //   advantages / policy_token_loss: the GRPO math on plain vectors (the same code the trainer runs)
 #pragma once
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -68,6 +69,8 @@ struct TrainConfig {
   double weight_decay = 0.0;
   int warmup = 20;
   double grad_clip = 1.0;
+  bool packing = true;           // padding-free batches (sequences packed into rows, see Packed); false = padded
+  int pack_len = 0;              // tokens per packed row; 0 = the batch's longest sequence
   // GRPO
   int prompts_per_step = 8;
   int group_size = 8;
@@ -114,6 +117,41 @@ EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string&
                                int max_new_tokens, std::ostream* completions_jsonl = nullptr);
 std::string format_eval(const EvalResult& result);
 
+// ---- evaluation on every split of a dataset recipe (tasks/recipe.h, datasets/*.json) ----
+struct RecipeEvalOptions {
+  int batch = 64;
+  int max_new_tokens = 0;      // 0 = per split, from the gold completions' length
+  double scale = 1.0;          // multiplies every part's count, as `verity generate --recipe --scale`
+  std::string data_dir;        // where the recipe is built (kept); empty = a temporary directory, removed
+  int threads = 2;             // generation threads for the build
+  std::ostream* completions_jsonl = nullptr;  // one line per task: split, id, completion, correct
+};
+struct SplitEval {
+  std::string name, family;
+  int level = 0;
+  std::map<std::string, std::string> knobs;  // the part's knob overrides, as written in the recipe
+  EvalResult result;
+};
+struct RecipeEval {
+  std::string checkpoint, recipe_path, recipe_name, description;
+  double scale = 1.0;
+  std::string model;           // "2 layers, width 64, 4 heads, rope; 12345 parameters"
+  std::vector<SplitEval> splits;
+  EvalResult total;            // all splits together
+  double seconds = 0;
+};
+// Builds the recipe exactly as `verity generate --recipe` does (same tasks, same disjointness), then
+// greedy-decodes every split with the checkpoint and scores it with the verifiers.
+RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& recipe_path,
+                           const RecipeEvalOptions& options);
+// One line per split: "<split>  accuracy 0.750 (15/20)".
+std::string format_recipe_eval(const RecipeEval& eval);
+// Markdown: a header (checkpoint, recipe, model), one table row per split with its item count,
+// accuracy and a 95% Wilson interval, format-ok rate and mean reward, then the total.
+std::string recipe_eval_markdown(const RecipeEval& eval);
+// The 95% Wilson score interval of `correct` successes out of `n` (n = 0 gives [0, 1]).
+std::pair<double, double> wilson_interval(uint64_t correct, uint64_t n);
+
 // ---- GRPO math (plain vectors; the trainer calls the same functions) ----
 enum class AdvantageKind { Grpo, DrGrpo, Rloo };
 AdvantageKind parse_advantage(const std::string& name);
@@ -147,6 +185,11 @@ class Model {
   std::vector<std::vector<int>> generate(const std::vector<std::vector<int>>& prompts, int max_new,
                                          double temperature, double top_p, bool use_cache, uint64_t seed,
                                          int eos = -1, std::vector<float>* step_logits = nullptr) const;
+  // log p of each completion token given its prompt, per row: the trainer's two layouts, padded
+  // [prompt | completion] (packed = false) or padding-free packed rows of `pack_len` tokens.
+  std::vector<std::vector<float>> completion_logprobs(const std::vector<std::vector<int>>& prompts,
+                                                      const std::vector<std::vector<int>>& completions, bool packed,
+                                                      int pack_len = 0) const;
   // Trains on one fixed batch for `steps` Adam steps (next-token loss on every token); returns losses.
   std::vector<double> fit(const std::vector<std::vector<int>>& batch, int steps, double lr);
   void save(const std::string& path) const;
