@@ -76,17 +76,13 @@ struct FolSolver {
     params.set("timeout", z3bridge::kDefaultTimeoutMs);
     solver.set(params);
   }
-  z3::expr encode(const Prop& p, int atoms) {
-    const z3::expr subject = p.scope == Scope::Const
-                                 ? ctx.constant(("person" + std::to_string(p.constant)).c_str(), individual)
-                                 : x;
+  z3::expr person(int k) { return ctx.constant(("person" + std::to_string(k)).c_str(), individual); }
+  // The statement's formula with every atom read at `subject`.
+  z3::expr body(const Prop& p, int atoms, const z3::expr& subject) {
     std::vector<z3::expr> vars;
     for (int i = 0; i < atoms; ++i)
       vars.push_back(ctx.function(("P" + std::to_string(i)).c_str(), individual, ctx.bool_sort())(subject));
-    const z3::expr body = z3bridge::to_z3(ctx, *to_formula(p), vars);
-    if (p.scope == Scope::Forall) return z3::forall(x, body);
-    if (p.scope == Scope::Exists) return z3::exists(x, body);
-    return body;
+    return z3bridge::to_z3(ctx, *to_formula(p), vars);
   }
 };
 
@@ -95,11 +91,38 @@ FolSolver& fol_solver() {
   return *solver;
 }
 
+constexpr int kIndividuals = 2;  // named people in first-order tasks
+
+// Premises (and the negated conclusion, when given) in first-order logic: statements about every x
+// are asserted quantified and also instantiated at each named person and the Skolem witness of the
+// negated conclusion. The instances follow from the quantified forms, so the problem is unchanged,
+// but Z3's model-based instantiation then starts from the finite universe that suffices.
 z3::check_result fol_check(const std::vector<Prop>& formulas, const Prop* negated, int atoms) {
   FolSolver& z = fol_solver();
+  std::vector<z3::expr> universe;
+  for (int k = 0; k < kIndividuals; ++k) universe.push_back(z.person(k));
+  std::vector<Prop> universal;
   z.solver.push();
-  for (const auto& p : formulas) z.solver.add(z.encode(p, atoms));
-  if (negated) z.solver.add(!z.encode(*negated, atoms));
+  for (const auto& p : formulas) {
+    if (p.scope == Scope::Forall) universal.push_back(p);
+    else z.solver.add(z.body(p, atoms, z.person(p.constant)));  // premises are never existential
+  }
+  if (negated) {
+    if (negated->scope == Scope::Forall) {  // not everyone: a witness who fails it
+      universe.push_back(z.ctx.constant("witness", z.individual));
+      z.solver.add(!z.body(*negated, atoms, universe.back()));
+    } else if (negated->scope == Scope::Exists) {  // nobody satisfies it
+      Prop nobody = *negated;
+      z.solver.add(z3::forall(z.x, !z.body(nobody, atoms, z.x)));
+      for (const auto& u : universe) z.solver.add(!z.body(nobody, atoms, u));
+    } else {
+      z.solver.add(!z.body(*negated, atoms, z.person(negated->constant)));
+    }
+  }
+  for (const auto& p : universal) {
+    z.solver.add(z3::forall(z.x, z.body(p, atoms, z.x)));
+    for (const auto& u : universe) z.solver.add(z.body(p, atoms, u));
+  }
   const z3::check_result r = z.solver.check();
   z.solver.pop();
   return r;

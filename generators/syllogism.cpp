@@ -57,15 +57,6 @@ struct SyllogismSolver {
     z3::expr e = predicate(t.cat)(x);
     return t.neg ? !e : e;
   }
-  z3::expr encode(const Stmt& st) {
-    switch (st.q) {
-      case Quant::All: return z3::forall(x, z3::implies(holds(st.s), holds(st.p)));
-      case Quant::No: return z3::forall(x, z3::implies(holds(st.s), !holds(st.p)));
-      case Quant::Some: return z3::exists(x, holds(st.s) && holds(st.p));
-      case Quant::SomeNot: return z3::exists(x, holds(st.s) && !holds(st.p));
-    }
-    return ctx.bool_val(false);
-  }
 };
 
 SyllogismSolver& syllogism_solver() {
@@ -74,13 +65,44 @@ SyllogismSolver& syllogism_solver() {
 }
 
 // True when the premises (with import over categories 0..n-1 when asked) entail the conclusion.
+// Existential statements are Skolemised into named witnesses, and every universal statement is
+// asserted both quantified and instantiated at each witness. That is the same first-order problem
+// (the instances follow from the quantified forms), but it hands Z3's model-based quantifier
+// instantiation a finite candidate universe at once: without the instances, some small instances
+// took seconds and the time depended on what the thread's solver had answered before.
 bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
   SyllogismSolver& z = syllogism_solver();
-  z.solver.push();
-  for (const auto& st : premises) z.solver.add(z.encode(st));
+  std::vector<z3::expr> universal, existential;  // bodies over z.x
+  auto add = [&](const Stmt& st, bool negated) {
+    const bool is_universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+    const bool with_p = st.q == Quant::No || st.q == Quant::Some;  // the pair is (s, p), else (s, ~p)
+    const z3::expr both = z.holds(st.s) && (with_p ? z.holds(st.p) : !z.holds(st.p));
+    // Universal: nothing is in the pair; existential: something is.
+    if (is_universal) universal.push_back(!both); else existential.push_back(both);
+  };
+  for (const auto& st : premises) add(st, false);
+  add(conclusion, true);
   if (import)
-    for (int c = 0; c < n; ++c) z.solver.add(z3::exists(z.x, z.holds({c, false})));
-  z.solver.add(!z.encode(conclusion));
+    for (int c = 0; c < n; ++c) existential.push_back(z.holds({c, false}));
+
+  z.solver.push();
+  z3::expr_vector from(z.ctx), to(z.ctx);
+  from.push_back(z.x);
+  std::vector<z3::expr> witnesses;
+  for (size_t k = 0; k < existential.size(); ++k) {
+    witnesses.push_back(z.ctx.constant(("w" + std::to_string(k)).c_str(), z.individual));
+    to.push_back(witnesses.back());
+    z.solver.add(existential[k].substitute(from, to));
+    to.pop_back();
+  }
+  for (z3::expr& body : universal) {
+    z.solver.add(z3::forall(z.x, body));
+    for (const auto& w : witnesses) {
+      to.push_back(w);
+      z.solver.add(body.substitute(from, to));
+      to.pop_back();
+    }
+  }
   const z3::check_result r = z.solver.check();
   z.solver.pop();
   if (r == z3::unknown) throw std::runtime_error("syllogism: Z3 gave up on an instance");
@@ -318,6 +340,7 @@ struct Draft {
   int categories = 0;
   int distractors = 0;
   std::string form = "sorites";
+  int form_index = -1;  // two-premise forms: index into form_validity()
   bool valid = false;
 };
 
@@ -331,7 +354,8 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
     std::vector<int> candidates;
     for (int i = 0; i < 256; ++i)
       if (validity[i] == target) candidates.push_back(i);
-    const Form f = form_of(rng.pick(candidates));
+    d.form_index = rng.pick(candidates);
+    const Form f = form_of(d.form_index);
     build_form(f, d.premises, d.conclusion);
     d.form = f.code();
   } else {
@@ -340,6 +364,7 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
     for (auto& st : d.premises) st = maybe_convert(rng, st);
     d.conclusion = maybe_convert(rng, d.conclusion);
     d.form = "sorites";
+    d.form_index = -1;
   }
   d.categories = terms;
   d.valid = z3_entails(d.premises, d.conclusion, import, terms);
@@ -446,7 +471,7 @@ void write_trace(const Draft& d, bool import, const std::vector<std::string>& na
   if (d.form != "sorites") {
     const std::string name = classical_name(d.form);
     add_step(task, "The underlying argument has figure " + d.form.substr(0, 1) + " and mood " + d.form.substr(2) +
-                       (d.valid ? " (" + name + "), a valid form" + (import ? " given existential import" : "")
+                       (d.valid ? " (" + name + "), a valid form" + (form_validity(false)[d.form_index] ? "" : " given existential import")
                                 : name.empty() ? ", which is not a valid form"
                                                : " (" + name + "), valid only with existential import, which is not assumed here") +
                        ".",
