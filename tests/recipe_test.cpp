@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace verity;
 
-const fs::path kDatasets = fs::path(__FILE__).parent_path().parent_path() / "datasets";
+const fs::path kDatasets = fs::path(VERITY_SOURCE_DIR) / "datasets";  // any working directory
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
