@@ -27,8 +27,14 @@ bool from_answer_tag(std::string_view text, const std::string& lowered, Extracti
   if (close == std::string::npos) return false;
   const size_t open = lowered.rfind("<answer>", close);
   if (open == std::string::npos) return false;
-  out.answer = std::string(trim(text.substr(open + 8, close - open - 8)));
   out.method = "answer_tag";
+  // "<answer><answer>X</answer></answer>": the pair found encloses another closing tag. Lenient
+  // answer parsers (role lists, grids) would read X through the junk, so nesting is refused outright.
+  if (lowered.find("</answer>", open) != close) {
+    out.reason = "nested <answer> tags";
+    return true;  // found, but with no answer: the caller reports the reason
+  }
+  out.answer = std::string(trim(text.substr(open + 8, close - open - 8)));
   return true;
 }
 
@@ -119,7 +125,7 @@ Extraction extract_answer(std::string_view completion) {
     out.answer.clear();
   } else if (out.answer.empty()) {
     out.found = false;
-    out.reason = "the answer (" + out.method + ") is empty";
+    if (out.reason.empty()) out.reason = "the answer (" + out.method + ") is empty";
   }
   return out;
 }

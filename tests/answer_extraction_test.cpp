@@ -12,10 +12,13 @@ TEST(AnswerExtraction, PrefersLastAnswerTag) {
   EXPECT_EQ(e.method, "answer_tag");
 }
 
-TEST(AnswerExtraction, NestedTagsTakeInnermostLastPair) {
+TEST(AnswerExtraction, NestedTagsAreRefused) {
   auto e = extract_answer("<answer><answer>No</answer></answer>");
-  ASSERT_TRUE(e.found);
-  EXPECT_EQ(e.answer, "No</answer>");  // last close, last open before it: not a valid label
+  EXPECT_FALSE(e.found);
+  EXPECT_EQ(e.reason, "nested <answer> tags");
+  // Sequential pairs are not nesting: the last one counts.
+  EXPECT_EQ(extract_answer("<answer>No</answer> <answer>Yes</answer>").answer, "Yes");
+  EXPECT_EQ(extract_answer("</answer> stray <answer>Yes</answer>").answer, "Yes");
 }
 
 TEST(AnswerExtraction, BoxedWithNestedBraces) {
