@@ -22,8 +22,9 @@ class Family {
   virtual KnobMap level_knobs(int level) const = 0;
   // What the answer must look like, e.g. "Yes or No".
   virtual std::string answer_format() const = 0;
-  // Fills prompt, instance, answer, trace and label. The caller fills id, family, level, knobs,
-  // seed and index. Must be a pure function of (rng state, knobs).
+  // Fills prompt, instance, answer, trace and label. The caller (make_task) fills id, family, level,
+  // knobs, seed and index first. Must be a pure function of (rng state, knobs, seed, index); a family
+  // may read seed and index to spread a small instance space without repeats (knights_knaves does).
   virtual void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const = 0;
   // Scores untrusted model text against the task. Must not throw for any completion.
   virtual pb::Score verify(const pb::Task& task, std::string_view completion) const = 0;
