@@ -77,7 +77,11 @@ def score_batch(tasks: Iterable[Mapping | str], completions: Iterable[Any], thre
                 process_weight: float = 0.0) -> list[dict]:
     """Scores completions[i] against tasks[i] in parallel (oneTBB, GIL released); same dicts and
     process_weight as score()."""
-    task_texts = [task_json(t) for t in tasks]
+    # A GRPO group repeats one task object per sampled completion: convert each object once.
+    # (All objects are alive in `tasks` during the call, so id() cannot be reused within it.)
+    tasks = list(tasks)
+    texts_by_object: dict[int, str] = {}
+    task_texts = [texts_by_object.get(id(t)) or texts_by_object.setdefault(id(t), task_json(t)) for t in tasks]
     converted = [_completion_bytes(c) for c in completions]
     if len(task_texts) != len(converted):
         raise ValueError(f"score_batch: {len(task_texts)} tasks but {len(converted)} completions")

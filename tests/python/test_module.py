@@ -114,3 +114,14 @@ def test_score_batch_releases_the_gil():
     inside = [t for t in stamps if window["start"] + 0.01 < t < window["end"]]
     assert window["end"] - window["start"] > 0.1, "batch too small to tell"
     assert len(inside) >= 20, (len(inside), window["end"] - window["start"])
+
+
+def test_score_batch_with_one_task_object_per_group():
+    """GRPO passes the same task object once per sampled completion; each is still scored on its own."""
+    tasks = verity.generate("knights_knaves", 3, seed=4, level=3)
+    group = [t for t in tasks for _ in range(4)]
+    completions = [f"<answer>{t['answer']}</answer>" if i % 2 else "<answer>nobody</answer>" for i, t in enumerate(group)]
+    batch = verity.score_batch(group, completions)
+    assert batch == [verity.score(t, c) for t, c in zip(group, completions)]
+    assert [s["task_id"] for s in batch] == [t["id"] for t in group]
+    assert [s["correct"] for s in batch] == [bool(i % 2) for i in range(len(group))]
