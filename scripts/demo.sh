@@ -10,8 +10,10 @@ echo "== families"; $v list | grep -E '^[a-z_]+$'
 echo "== generate"
 $v generate --family propositional_entailment --level 3 -n 2000 --seed 7 -o "$out/pe.jsonl"
 $v generate --family causal_transitivity --knob chain_length=9 -n 2000 --seed 1 -o "$out/ct.jsonl"
+$v generate --family knights_knaves --level 4 -n 2000 --seed 1 -o "$out/kk.jsonl"   # uniqueness proved per puzzle
+$v generate --family zebra --level 4 -n 500 --seed 1 -o "$out/zebra.jsonl"           # 4x4, no redundant clue
 echo "== one task"; head -n 1 "$out/ct.jsonl" | cut -c1-400; echo " ..."
-for name in pe ct; do
+for name in pe ct kk zebra; do
   echo "== score $name: gold answers (must be 100%) and a random-guess baseline"
   $v baseline --tasks "$out/$name.jsonl" --strategy gold -o "$out/$name.gold.jsonl"
   $v score --tasks "$out/$name.jsonl" --completions "$out/$name.gold.jsonl" -o "$out/$name.gold.scores.jsonl"
