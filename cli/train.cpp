@@ -1,4 +1,10 @@
 // train, eval, curriculum show, runtime: the trainer's commands (torch-free headers only).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,6 +36,55 @@ bool parse_bool(const std::string& key, const std::string& v) {
   if (v.empty() || v == "true" || v == "1" || v == "yes" || v == "on") return true;
   if (v == "false" || v == "0" || v == "no" || v == "off") return false;
   throw std::invalid_argument("--" + key + ": expected true or false, got " + v);
+}
+
+// --world-size N without --rendezvous: this process is rank 0 and re-executes itself (/proc/self/exe,
+// same arguments) as ranks 1..N-1 with VERITY_RANK / VERITY_RENDEZVOUS set, their output going to
+// <run_dir>/rank-<r>.log; the rendezvous is a c10d FileStore in the run directory.
+void train_with_ranks(trainer::TrainConfig cfg) {
+  namespace fs = std::filesystem;
+  fs::create_directories(cfg.run_dir);
+  cfg.rendezvous = cfg.run_dir;
+  fs::remove(fs::path(cfg.run_dir) / "c10d-store");  // a stale store from a crashed run would block
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
+  std::vector<pid_t> children;
+  for (int r = 1; r < cfg.world_size; ++r) {
+    const std::string log = (fs::path(cfg.run_dir) / ("rank-" + std::to_string(r) + ".log")).string();
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("cannot start rank " + std::to_string(r));
+    if (pid == 0) {
+      ::setenv("VERITY_RANK", std::to_string(r).c_str(), 1);
+      ::setenv("VERITY_RENDEZVOUS", cfg.rendezvous.c_str(), 1);
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv("/proc/self/exe", argv.data());
+      ::_exit(127);
+    }
+    children.push_back(pid);
+  }
+  try {
+    trainer::run_training(cfg, std::cout);
+  } catch (...) {
+    for (pid_t pid : children) ::kill(pid, SIGTERM);
+    for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+    throw;
+  }
+  std::string failed;
+  for (size_t i = 0; i < children.size(); ++i) {
+    int status = 0;
+    ::waitpid(children[i], &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed += " " + std::to_string(i + 1);
+  }
+  if (!failed.empty())
+    throw std::runtime_error("rank(s)" + failed + " failed: see " + cfg.run_dir + "/rank-<r>.log");
 }
 
 struct TrainOptions {
@@ -89,8 +144,15 @@ void add_train_commands(CLI::App& app) {
     }
     j.update(file);
     j.update(flags);
+    if (const char* r = std::getenv("VERITY_RANK")) {  // a rank started by train_with_ranks
+      j["rank"] = std::stoi(r);
+      if (const char* rv = std::getenv("VERITY_RENDEZVOUS")) j["rendezvous"] = rv;
+    }
     const auto cfg = trainer::TrainConfig::from_json(j);
-    trainer::run_training(cfg, std::cout);
+    if (cfg.world_size > 1 && cfg.rendezvous.empty() && !std::getenv("VERITY_RANK"))
+      train_with_ranks(cfg);
+    else
+      trainer::run_training(cfg, std::cout);
   });
 
   // ---- eval: one task file, or every split of a recipe ----

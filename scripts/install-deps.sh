@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache ninja-build
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   libz3-dev libboost-graph-dev libsqlite3-dev sqlite3
   libprotobuf-dev protobuf-compiler libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev

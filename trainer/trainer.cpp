@@ -10,12 +10,14 @@
 #include <iomanip>
 #include <numeric>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 
 #include "tasks/dataset.h"
 #include "tasks/recipe.h"
 #include "tasks/registry.h"
 #include "tasks/rng.h"
+#include "trainer/distributed.h"
 #include "trainer/store.h"
 #include "trainer/tokenizer.h"
 #include "trainer/torch_model.h"
@@ -33,7 +35,7 @@ namespace fs = std::filesystem;
   X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
   X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
   X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
-  X(review_frac)
+  X(review_frac) X(world_size) X(rank) X(rendezvous)
 
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json j;
@@ -61,6 +63,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   parse_advantage(c.advantage);
   if (c.max_steps < 0 || c.batch_size < 1 || c.group_size < 1 || c.prompts_per_step < 1)
     throw std::invalid_argument("train config: steps and batch sizes must be positive");
+  if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
+    throw std::invalid_argument("train config: need world_size >= 1 and 0 <= rank < world_size");
   return c;
 }
 
@@ -147,6 +151,9 @@ struct TaskSource {
   }
   pb::Task next(const std::string& family, int level) {
     return make_task(find_family(family), knobs_for(family, level), level, seed, next_index++);
+  }
+  pb::Task at(const std::string& family, int level, uint64_t index) {
+    return make_task(find_family(family), knobs_for(family, level), level, seed, index);
   }
 };
 
@@ -294,14 +301,19 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(GPT& model, double lr, doubl
 using Draws = std::vector<std::pair<std::string, int>>;
 constexpr double kLogHalf = -0.69314718055994530942;
 
-void optimiser_step(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, torch::Tensor loss) {
+// With several ranks each loss is (sum over this rank's tokens) / (token count over all ranks), so the
+// summed gradients equal those of one process holding the whole batch. A rank with nothing to learn
+// from this step (loss undefined) still joins the all-reduce with zeros and takes the same step.
+void optimiser_step(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, torch::Tensor loss,
+                    Distributed& dist) {
   opt.zero_grad();
-  loss.backward();
+  if (loss.defined()) loss.backward();
+  dist.sum_gradients(model->parameters());
   if (cfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), cfg.grad_clip);
   opt.step();
 }
 
-int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                         const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& comps,
                         const Draws& draws, StepRow& row, std::vector<Curriculum::Outcome>& outcomes) {
   Layout lay = make_layout(prompts, comps);
@@ -310,19 +322,25 @@ int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainCon
   auto lsm = torch::log_softmax(logits.narrow(1, 0, T - 1), -1);  // position t predicts token t+1
   auto lp_all = lsm.gather(2, lay.tokens.narrow(1, 1, T - 1).unsqueeze(-1)).squeeze(-1);
   auto lp = lp_all.narrow(1, P - 1, L);
-  auto loss = -(lp * lay.target_mask).sum() / lay.target_mask.sum();
-  row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
-  if (cfg.sft_prompt_loss > 0 && P > 1) {
-    auto pm = (lay.valid.narrow(1, 1, P - 1) & lay.valid.narrow(1, 0, P - 1)).to(torch::kFloat);
-    loss = loss - cfg.sft_prompt_loss * (lp_all.narrow(1, 0, P - 1) * pm).sum() / pm.sum().clamp_min(1);
+  const bool prompt_loss = cfg.sft_prompt_loss > 0 && P > 1;
+  torch::Tensor pm = prompt_loss ? (lay.valid.narrow(1, 1, P - 1) & lay.valid.narrow(1, 0, P - 1)).to(torch::kFloat)
+                                 : torch::Tensor();
+  torch::Tensor denom = lay.target_mask.sum(), pdenom = prompt_loss ? pm.sum().clamp_min(1) : torch::Tensor();
+  if (dist.active()) {  // token counts over all ranks
+    auto n = dist.sum({denom.item<double>(), prompt_loss ? pm.sum().item<double>() : 0.0});
+    denom = torch::tensor(float(n[0]));
+    pdenom = torch::tensor(float(std::max(1.0, n[1])));
   }
+  auto loss = -(lp * lay.target_mask).sum() / denom;
+  row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+  if (prompt_loss) loss = loss - cfg.sft_prompt_loss * (lp_all.narrow(1, 0, P - 1) * pm).sum() / pdenom;
   torch::Tensor ent;
   {
     torch::NoGradGuard ng;
     auto cl = lsm.narrow(1, P - 1, L);
     ent = (-(cl.exp() * cl).sum(-1) * lay.target_mask).sum() / lay.target_mask.sum().clamp_min(1);
   }
-  optimiser_step(model, opt, cfg, loss);
+  optimiser_step(model, opt, cfg, loss, dist);
   // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
   auto ok = ((lp.detach() > kLogHalf).to(torch::kFloat) * lay.target_mask + (1 - lay.target_mask)).amin(1);
   for (size_t i = 0; i < draws.size(); ++i)
@@ -331,16 +349,24 @@ int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainCon
   return lay.valid.sum().item<int64_t>();
 }
 
-int64_t sft_step_packed(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+int64_t sft_step_packed(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                         const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& comps,
                         const Draws& draws, StepRow& row, std::vector<Curriculum::Outcome>& outcomes) {
   const Packed p = pack(prompts, comps, cfg.pack_len);
   const bool with_prompt = cfg.sft_prompt_loss > 0 && p.prompt_index.size(0) > 0;
   auto lp = packed_logprobs(model, p, with_prompt, true);
-  auto loss = -lp.completion.mean();
-  row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
-  if (with_prompt) loss = loss - cfg.sft_prompt_loss * lp.prompt.mean();
-  optimiser_step(model, opt, cfg, loss);
+  torch::Tensor loss;
+  if (dist.active()) {  // means over the tokens of all ranks
+    auto n = dist.sum({double(lp.completion.size(0)), with_prompt ? double(lp.prompt.size(0)) : 0.0});
+    loss = -lp.completion.sum() / std::max(1.0, n[0]);
+    row.loss = loss.item<double>();
+    if (with_prompt) loss = loss - cfg.sft_prompt_loss * lp.prompt.sum() / std::max(1.0, n[1]);
+  } else {
+    loss = -lp.completion.mean();
+    row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+    if (with_prompt) loss = loss - cfg.sft_prompt_loss * lp.prompt.mean();
+  }
+  optimiser_step(model, opt, cfg, loss, dist);
   // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
   std::vector<bool> ok(draws.size(), true);
   auto good = (lp.completion.detach() > kLogHalf).contiguous();
@@ -354,7 +380,7 @@ int64_t sft_step_packed(GPT& model, torch::optim::Optimizer& opt, const TrainCon
   return p.real_tokens;
 }
 
-int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                            const std::vector<std::vector<int>>& kp, const std::vector<std::vector<int>>& kc,
                            const std::vector<double>& kadv, StepRow& row) {
   Layout lay = make_layout(kp, kc);
@@ -368,14 +394,15 @@ int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, c
     torch::NoGradGuard ng;
     ref_lp = completion_logprobs(ref, lay);
   }
-  const auto denom = lay.target_mask.sum().clamp_min(1);
+  auto denom = lay.target_mask.sum().clamp_min(1);
+  if (dist.active()) denom = torch::tensor(float(std::max(1.0, dist.sum({lay.target_mask.sum().item<double>()})[0])));
   for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) {
     torch::Tensor ent;
     auto lp = completion_logprobs(model, lay, &ent);
     auto old = cfg.ppo_epochs > 1 ? old_lp : lp.detach();
     auto per_tok = grpo_token_loss(lp, old, ref_lp, adv, cfg.clip_low, cfg.clip_high, cfg.kl_coef);
     auto loss = (per_tok * lay.target_mask).sum() / denom;  // token-level aggregation
-    optimiser_step(model, opt, cfg, loss);
+    optimiser_step(model, opt, cfg, loss, dist);
     row.loss = loss.item<double>();
     row.entropy = ent.item<double>();
     if (ref_lp.defined()) {
@@ -386,7 +413,7 @@ int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, c
   return lay.valid.sum().item<int64_t>();
 }
 
-int64_t grpo_update_packed(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg,
+int64_t grpo_update_packed(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                            const std::vector<std::vector<int>>& kp, const std::vector<std::vector<int>>& kc,
                            const std::vector<double>& kadv, StepRow& row) {
   const Packed p = pack(kp, kc, cfg.pack_len);
@@ -401,12 +428,14 @@ int64_t grpo_update_packed(GPT& model, GPT& ref, torch::optim::Optimizer& opt, c
     torch::NoGradGuard ng;
     ref_lp = packed_logprobs(ref, p, false, false).completion;
   }
+  const double global_tokens = dist.active() ? std::max(1.0, dist.sum({double(p.comp_target.size(0))})[0]) : 0.0;
   for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) {
     auto lp = packed_logprobs(model, p, false, true);
     auto old = cfg.ppo_epochs > 1 ? old_lp : lp.completion.detach();
     auto per_tok = grpo_token_loss(lp.completion, old, ref_lp, adv, cfg.clip_low, cfg.clip_high, cfg.kl_coef);
-    auto loss = per_tok.mean();  // token-level aggregation: every completion token of the step weighs the same
-    optimiser_step(model, opt, cfg, loss);
+    // token-level aggregation: every completion token of the step (on every rank) weighs the same
+    auto loss = dist.active() ? per_tok.sum() / global_tokens : per_tok.mean();
+    optimiser_step(model, opt, cfg, loss, dist);
     row.loss = loss.item<double>();
     row.entropy = lp.entropy.item<double>();
     if (ref_lp.defined()) {
@@ -417,15 +446,28 @@ int64_t grpo_update_packed(GPT& model, GPT& ref, torch::optim::Optimizer& opt, c
   return p.real_tokens;
 }
 
+// A rank whose groups were all dropped this step while other ranks' were not: it joins the same
+// collectives as grpo_update_* (the token count, then one gradient all-reduce per epoch) with nothing.
+void grpo_update_idle(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist) {
+  dist.sum({0.0});
+  for (int e = 0; e < std::max(1, cfg.ppo_epochs); ++e) optimiser_step(model, opt, cfg, torch::Tensor(), dist);
+}
+
 }  // namespace
 
 // ---------------- the run ----------------
 
-TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
+TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
   configure_threads(given.threads);
   TrainConfig cfg = given;
   const fs::path run_dir = cfg.run_dir;
   fs::create_directories(run_dir);
+  // Rank 0 alone writes the run directory (SQLite statistics, metrics.csv, checkpoints) and evaluates;
+  // every rank keeps the whole curriculum in memory (outcomes are all-gathered) so all draw alike.
+  const int world = cfg.world_size, rank = cfg.rank;
+  const bool lead = rank == 0;
+  std::ostringstream quiet;
+  std::ostream& log = lead ? main_log : quiet;
   const fs::path ckpt = run_dir / "ckpt";
   const bool resuming = cfg.resume && fs::exists(ckpt);
   if (cfg.resume && !resuming) log << "no checkpoint in " << run_dir.string() << ": starting fresh\n";
@@ -458,6 +500,10 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
       std::vector<std::string> names;
       for (const auto& f : families) names.push_back(f.first);
       tok = Tokenizer::build_for_families(names);
+      // torch's default generator is process-wide: ranks run as threads of one process (tests) must not
+      // interleave their draws, or rank 0's initial weights would depend on the others
+      static std::mutex init_mutex;
+      std::lock_guard<std::mutex> lock(init_mutex);
       torch::manual_seed(cfg.seed);
       model = GPT(cfg.model(tok.vocab_size()));
     }
@@ -476,22 +522,25 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
 
-  Store store((run_dir / "verity.sqlite").string());
-  store.open_run(run_dir.filename().string(), cfg.mode, cfg.to_json().dump());
-  if (resuming) {
-    store.rewind(st.step, cur.stats());
-  } else if (!store.steps().empty() || fs::exists(run_dir / "metrics.csv")) {
+  std::unique_ptr<Store> store_ptr;
+  if (lead) store_ptr = std::make_unique<Store>((run_dir / "verity.sqlite").string());
+  Store* store = store_ptr.get();
+  if (store) store->open_run(run_dir.filename().string(), cfg.mode, cfg.to_json().dump());
+  if (!lead) {
+  } else if (resuming) {
+    store->rewind(st.step, cur.stats());
+  } else if (!store->steps().empty() || fs::exists(run_dir / "metrics.csv")) {
     // a fresh start in a used run directory replaces the previous run's statistics
     log << "starting over in " << run_dir.string() << ": previous statistics and metrics replaced\n";
-    store.rewind(0, {});
+    store->rewind(0, {});
     fs::remove(run_dir / "metrics.csv");
   }
-  if (!resuming) {  // (an --init-checkpoint is already in memory)
+  if (lead && !resuming) {  // (an --init-checkpoint is already in memory)
     fs::remove(run_dir / "ckpt");
     for (const auto& e : fs::directory_iterator(run_dir))
       if (e.path().filename().string().rfind("ckpt-", 0) == 0) fs::remove_all(e.path());
   }
-  if (resuming && fs::exists(run_dir / "metrics.csv")) {
+  if (lead && resuming && fs::exists(run_dir / "metrics.csv")) {
     // drop the rows of steps after the checkpoint: they are about to be redone
     std::istringstream in(read_text((run_dir / "metrics.csv").string()));
     std::string line, kept;
@@ -502,8 +551,9 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
     write_file_atomically((run_dir / "metrics.csv").string(), kept);
   }
   const bool csv_exists = fs::exists(run_dir / "metrics.csv") && fs::file_size(run_dir / "metrics.csv") > 0;
-  std::ofstream csv(run_dir / "metrics.csv", std::ios::app);
-  if (!csv_exists) csv << "step,phase,loss,reward,pass_rate,kl,entropy,tokens_per_s,lr,seconds,levels\n";
+  std::ofstream csv;
+  if (lead) csv.open(run_dir / "metrics.csv", std::ios::app);
+  if (lead && !csv_exists) csv << "step,phase,loss,reward,pass_rate,kl,entropy,tokens_per_s,lr,seconds,levels\n";
 
   const int64_t sft_steps = cfg.mode == "sft" ? cfg.max_steps
                             : cfg.mode == "grpo" ? 0
@@ -531,6 +581,14 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
     if (load_saved) torch::load(*opt, (ckpt / "optim.pt").string());
   };
   start_phase(st.phase, resuming);
+  // rendezvous (after every rank has read the checkpoint: rank 0 may replace it from now on), then
+  // every rank starts from rank 0's weights
+  Distributed dist(rank, world, cfg.rendezvous.empty() ? run_dir.string() : cfg.rendezvous);
+  dist.broadcast(model->parameters());
+  if (!ref.is_empty()) dist.broadcast(ref->parameters());
+  if (world > 1)
+    log << "data parallel: " << world << " ranks (c10d Gloo), global batch "
+        << (st.phase == "sft" ? cfg.batch_size : cfg.prompts_per_step) * world << "\n";
 
   // held-out evaluation set: another seed than the training stream
   std::vector<pb::Task> eval_set;
@@ -547,7 +605,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
   for (const auto& t : eval_set) eval_new = std::max<int>(eval_new, int(gold_ids(tok, t, cfg.sft_trace).size()) + 8);
   TrainSummary summary;
   auto run_eval = [&](const char* when) {
-    if (eval_set.empty()) return -1.0;
+    if (eval_set.empty() || !lead) return -1.0;
     const double t0 = now();
     auto r = eval_model(model, tok, eval_set, 64, eval_new);
     log << "eval " << when << " step " << st.step << ": accuracy " << std::fixed << std::setprecision(3)
@@ -590,27 +648,40 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
     row.lr = lr;
     auto gen = at::detail::createCPUGenerator(mix_seed({cfg.seed, static_cast<uint64_t>(step), 0x5a3b1eull}));
     if (sft) {
-      auto draws = cur.next_batch(cfg.batch_size, mix_seed({cfg.seed, static_cast<uint64_t>(step), 1}));
+      // the global batch is drawn alike on every rank; rank r trains on items [rB, (r+1)B) of it
+      // (task indices data_index + i), so N ranks of batch B see exactly one rank's batch N*B
+      const auto all = cur.next_batch(cfg.batch_size * world, mix_seed({cfg.seed, static_cast<uint64_t>(step), 1}));
+      const Draws draws(all.begin() + cfg.batch_size * rank, all.begin() + cfg.batch_size * (rank + 1));
+      const uint64_t base = src.next_index + uint64_t(cfg.batch_size) * uint64_t(rank);
       std::vector<std::vector<int>> prompts, comps;
-      for (const auto& [f, l] : draws) {
-        const pb::Task t = src.next(f, l);
+      for (size_t i = 0; i < draws.size(); ++i) {
+        const pb::Task t = src.at(draws[i].first, draws[i].second, base + i);
         prompts.push_back(prompt_ids(tok, t.prompt()));
         comps.push_back(gold_ids(tok, t, cfg.sft_trace));
       }
+      src.next_index += all.size();
       if (cfg.packing) {
-        tokens = sft_step_packed(model, *opt, cfg, prompts, comps, draws, row, outcomes);
+        tokens = sft_step_packed(model, *opt, cfg, dist, prompts, comps, draws, row, outcomes);
       } else {
-        tokens = sft_step_padded(model, *opt, cfg, prompts, comps, draws, row, outcomes);
+        tokens = sft_step_padded(model, *opt, cfg, dist, prompts, comps, draws, row, outcomes);
       }
     } else {
       const int G = cfg.group_size;
-      auto draws = cur.next_batch(cfg.prompts_per_step, mix_seed({cfg.seed, static_cast<uint64_t>(step), 2}));
+      const auto all =
+          cur.next_batch(cfg.prompts_per_step * world, mix_seed({cfg.seed, static_cast<uint64_t>(step), 2}));
+      const Draws draws(all.begin() + cfg.prompts_per_step * rank, all.begin() + cfg.prompts_per_step * (rank + 1));
+      const uint64_t base = src.next_index + uint64_t(cfg.prompts_per_step) * uint64_t(rank);
       std::vector<pb::Task> tasks;
       std::vector<std::vector<int>> prompts;
-      for (const auto& [f, l] : draws) {
-        tasks.push_back(src.next(f, l));
+      for (size_t i = 0; i < draws.size(); ++i) {
+        tasks.push_back(src.at(draws[i].first, draws[i].second, base + i));
         for (int g = 0; g < G; ++g) prompts.push_back(prompt_ids(tok, tasks.back().prompt()));
       }
+      src.next_index += all.size();
+      // each rank samples with its own generator (rank 0 keeps the single-process one)
+      if (rank > 0)
+        gen = at::detail::createCPUGenerator(
+            mix_seed({cfg.seed, static_cast<uint64_t>(step), 0x5a3b1eull, static_cast<uint64_t>(rank)}));
       SampleOptions so;
       so.max_new = cfg.max_new_tokens;
       so.temperature = cfg.temperature;
@@ -665,15 +736,43 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
         }
       }
       row.reward = reward_sum / double(comps.size());
+      // with several ranks the update runs when any rank kept a group (the others join with nothing)
+      const double kept = dist.active() ? dist.sum({double(kp.size())})[0] : double(kp.size());
       if (!kp.empty()) {
         if (cfg.packing) {
-          tokens += grpo_update_packed(model, ref, *opt, cfg, kp, kc, kadv, row);
+          tokens += grpo_update_packed(model, ref, *opt, cfg, dist, kp, kc, kadv, row);
         } else {
-          tokens += grpo_update_padded(model, ref, *opt, cfg, kp, kc, kadv, row);
+          tokens += grpo_update_padded(model, ref, *opt, cfg, dist, kp, kc, kadv, row);
         }
+      } else if (kept > 0) {
+        grpo_update_idle(model, *opt, cfg, dist);
       }
       dropped_groups = dropped;
       injected_groups = injected;
+    }
+    if (dist.active()) {
+      // every rank's outcomes, in rank order, recorded by every rank (rank 0 stores them): no statistic
+      // is lost and all ranks' curricula stay identical; the logged figures become global too
+      std::vector<double> rows;
+      for (const auto& o : outcomes) {
+        size_t fi = 0;
+        while (fi < families.size() && families[fi].first != o.family) ++fi;
+        rows.insert(rows.end(), {double(fi), double(o.level), o.success ? 1.0 : 0.0, o.abs_advantage});
+      }
+      const auto gathered = dist.all_gather_rows(rows, 4);
+      outcomes.clear();
+      for (size_t i = 0; i + 3 < gathered.size(); i += 4)
+        outcomes.push_back({families.at(size_t(gathered[i])).first, int(gathered[i + 1]), gathered[i + 2] > 0.5,
+                            gathered[i + 3]});
+      const auto g = dist.sum({row.loss, row.entropy, row.kl, row.reward, double(tokens), double(dropped_groups),
+                               double(injected_groups)});
+      row.loss = g[0];  // per-rank losses are already shares of the global token mean
+      row.entropy = g[1] / world;
+      row.kl = g[2] / world;
+      row.reward = g[3] / world;
+      tokens = int64_t(g[4]);
+      dropped_groups = int(g[5]);
+      injected_groups = int(g[6]);
     }
     auto touched = cur.record(outcomes, step);
     auto changes = cur.update_levels(step);
@@ -688,10 +787,10 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
     st.tokens += tokens;
     st.seconds += dt;
     st.data_index = src.next_index;
-    store.log_step(row, touched, changes);
+    if (store) store->log_step(row, touched, changes);
     std::string levels;
     for (const auto& [f, w] : families) levels += (levels.empty() ? "" : " ") + f + ":" + std::to_string(cur.level(f));
-    csv << row.step << "," << row.phase << "," << row.loss << "," << row.reward << "," << row.pass_rate << "," << row.kl
+    if (lead) csv << row.step << "," << row.phase << "," << row.loss << "," << row.reward << "," << row.pass_rate << "," << row.kl
         << "," << row.entropy << "," << row.tokens_per_s << "," << row.lr << "," << row.seconds << "," << levels << std::endl;
     for (const auto& c : changes)
       log << "curriculum: " << c.family << " level " << c.from_level << " -> " << c.to_level << " (ema pass "
@@ -706,12 +805,16 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& log) {
       log << std::endl;
     }
     if (cfg.eval_every > 0 && step % cfg.eval_every == 0 && step != cfg.max_steps) run_eval("during");
-    if ((cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) || step == cfg.max_steps)
+    if (lead && ((cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) || step == cfg.max_steps))
       save_checkpoint(run_dir, model, *opt, ref.is_empty() ? nullptr : &ref, tok, cfg, cur, st);
   }
-  csv.flush();
+  if (lead) csv.flush();
   summary.last_eval_accuracy = run_eval("end");
-  store.set_status("finished");
+  if (store) store->set_status("finished");
+  for (const auto& p : model->parameters()) {
+    auto c = p.detach().to(torch::kFloat).contiguous().reshape(-1);
+    summary.final_parameters.insert(summary.final_parameters.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  }
   summary.steps_done = static_cast<int>(st.step);
   summary.seconds = now() - run_t0;
   const double train_s = st.seconds - seconds_before;

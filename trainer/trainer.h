@@ -53,6 +53,10 @@ struct TrainConfig {
   int sft_steps = -1;            // sft+grpo: steps of SFT before GRPO (-1 = half of max_steps)
   std::string run_dir = "runs/default";
   bool resume = false;
+  // data parallelism (c10d Gloo): ranks split every step's batch, gradients are summed token-weighted
+  int world_size = 1;            // processes; verity-train launches the other ranks itself (see README)
+  int rank = 0;                  // this process (set by the launcher, or by hand with --rendezvous)
+  std::string rendezvous;        // directory (c10d FileStore) or host:port (TCPStore); empty = run_dir
   std::string init_checkpoint;   // start from these weights (tokenizer too), fresh optimiser
   int checkpoint_every = 50;
   int eval_every = 0;            // 0 = only before and after
@@ -106,8 +110,12 @@ struct EvalResult {
 struct TrainSummary {
   int steps_done = 0;
   double first_eval_accuracy = -1, last_eval_accuracy = -1;
-  double seconds = 0, tokens_per_s = 0;
+  double seconds = 0, tokens_per_s = 0;   // tokens summed over all ranks
+  std::vector<float> final_parameters;     // every parameter at the end, flattened (tests compare ranks)
 };
+
+// Whether this build has PyTorch's c10d Gloo process group (world_size > 1 needs it).
+bool distributed_available();
 
 // Runs a whole training job; progress lines go to `log` (stdout by the CLI).
 TrainSummary run_training(const TrainConfig& config, std::ostream& log);
