@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -13,7 +13,7 @@
 
 namespace verity::trainer {
 
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
 struct Distributed::Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
@@ -27,7 +27,7 @@ Distributed::Distributed(int rank, int world, const std::string& rendezvous) : r
     throw std::invalid_argument("distributed: need 0 <= rank < world_size, got rank " + std::to_string(rank) +
                                 " of " + std::to_string(world));
   if (world == 1) return;
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
   group_ = std::make_unique<Group>();
   const auto colon = rendezvous.rfind(':');
   if (colon != std::string::npos && !std::filesystem::is_directory(rendezvous)) {
@@ -49,14 +49,14 @@ Distributed::Distributed(int rank, int world, const std::string& rendezvous) : r
   throw std::runtime_error(
       "world_size " + std::to_string(world) +
       ": this verity-train was built without PyTorch's c10d Gloo headers (install libgloo-dev and rebuild; "
-      "CMake then compiles the trainer with -DUSE_C10D_GLOO)");
+      "CMake then compiles trainer/distributed.cpp with -DUSE_C10D_GLOO -DVERITY_C10D_GLOO)");
 #endif
 }
 
 Distributed::~Distributed() = default;
 
 bool distributed_available() {
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
   return true;
 #else
   return false;
@@ -65,7 +65,7 @@ bool distributed_available() {
 
 std::vector<double> Distributed::sum(const std::vector<double>& values) {
   if (!active() || values.empty()) return values;
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
   std::vector<at::Tensor> t{torch::tensor(values, torch::kDouble)};
   group_->pg->allreduce(t)->wait();
   auto c = t[0].contiguous();
@@ -77,7 +77,7 @@ std::vector<double> Distributed::sum(const std::vector<double>& values) {
 
 void Distributed::sum_gradients(const std::vector<torch::Tensor>& params) {
   if (!active()) return;
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> flat;
   for (const auto& p : params)
@@ -96,7 +96,7 @@ void Distributed::sum_gradients(const std::vector<torch::Tensor>& params) {
 
 void Distributed::broadcast(const std::vector<torch::Tensor>& tensors) {
   if (!active() || tensors.empty()) return;
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> flat;
   for (const auto& p : tensors) flat.push_back(p.detach().reshape(-1).to(torch::kFloat));
@@ -112,7 +112,7 @@ void Distributed::broadcast(const std::vector<torch::Tensor>& tensors) {
 
 std::vector<double> Distributed::all_gather_rows(const std::vector<double>& rows, int width) {
   if (!active()) return rows;
-#ifdef USE_C10D_GLOO
+#ifdef VERITY_C10D_GLOO
   // gloo's allgather needs equal sizes: pad every rank's rows to the largest count
   std::vector<double> counts(static_cast<size_t>(world_), 0.0);
   counts[static_cast<size_t>(rank_)] = double(rows.size() / static_cast<size_t>(width));

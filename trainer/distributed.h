@@ -1,6 +1,7 @@
 // Internal to trainer/: data parallelism across processes with PyTorch's own c10d Gloo process group
-// (FileStore or TCPStore rendezvous). Built only with -DUSE_C10D_GLOO (CMake finds the c10d and gloo
-// headers); without it a world size above 1 throws a clear error and a world of 1 runs as before.
+// (FileStore or TCPStore rendezvous). Live only with -DVERITY_C10D_GLOO, which CMake sets (with torch's
+// USE_C10D_GLOO) when it finds the c10d and gloo headers; without it a world size above 1 throws a clear
+// error and a world of 1 runs as before.
 #pragma once
 #include <torch/torch.h>
 
