@@ -140,7 +140,10 @@ void add_train_commands(CLI::App& app) {
     const auto state_path = std::filesystem::path(run_dir) / "ckpt" / "state.json";
     if (resume && std::filesystem::exists(state_path)) {
       std::ifstream in(state_path);
-      j.update(nlohmann::json::parse(in).at("config"));
+      auto saved = nlohmann::json::parse(in).at("config");
+      saved.erase("rank");  // which process this is and where the ranks meet belong to one launch, not the run
+      saved.erase("rendezvous");
+      j.update(saved);
     }
     j.update(file);
     j.update(flags);
