@@ -686,4 +686,28 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
 #endif
 
 }  // namespace
+// --world-size 2 from the command line: verity-train starts rank 1 itself (FileStore in the run
+// directory), rank 0 logs the steps of the global batch, and --resume relaunches both ranks.
+TEST(TrainCli, WorldSizeTwoLaunchesRanksAndResumes) {
+  if (!distributed_available()) GTEST_SKIP() << "built without c10d Gloo";
+  const fs::path dir = temp_dir("cli_dp");
+  const std::string run = (dir / "run").string();
+  int rc = -1;
+  const std::string flags = " --max-steps 3 --layers 1 --width 32 --heads 2 --batch-size 4 --eval-tasks 0 --log-every 1";
+  std::string out = run_cli("train --run-dir " + run + " --world-size 2" + flags, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("data parallel: 2 ranks"), std::string::npos) << out;
+  EXPECT_NE(out.find("step     3 sft"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir / "run" / "rank-1.log"));
+  out = run_cli("train --run-dir " + run + " --resume --max-steps 5", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("step     5 sft"), std::string::npos) << out;
+  Store st(run + "/verity.sqlite");
+  EXPECT_EQ(st.steps().size(), 5u);
+  int64_t attempts = 0;
+  for (const auto& l : st.level_stats()) attempts += l.attempts;
+  EXPECT_EQ(attempts, 5 * 2 * 4);  // 5 steps, 2 ranks of 4
+  fs::remove_all(dir);
+}
+
 #endif  // VERITY_HAVE_TRAINER
