@@ -86,7 +86,7 @@ int to_enum(const FieldDescriptor& f, const json& v) {
 
 void read_message(const json& object, Message& message, bool ignore_unknown);
 
-// Sets a singular field (index < 0) or appends to a repeated one.
+// Sets a singular field, or appends one element to a repeated one.
 void set_value(const FieldDescriptor& f, const json& v, Message& m, bool ignore_unknown) {
   const Reflection& r = *m.GetReflection();
   const bool rep = f.is_repeated();

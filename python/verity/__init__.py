@@ -81,7 +81,10 @@ def score_batch(tasks: Iterable[Mapping | str], completions: Iterable[Any], thre
     # (All objects are alive in `tasks` during the call, so id() cannot be reused within it.)
     tasks = list(tasks)
     texts_by_object: dict[int, str] = {}
-    task_texts = [texts_by_object.get(id(t)) or texts_by_object.setdefault(id(t), task_json(t)) for t in tasks]
+    for t in tasks:
+        if id(t) not in texts_by_object:
+            texts_by_object[id(t)] = task_json(t)
+    task_texts = [texts_by_object[id(t)] for t in tasks]
     converted = [_completion_bytes(c) for c in completions]
     if len(task_texts) != len(converted):
         raise ValueError(f"score_batch: {len(task_texts)} tasks but {len(converted)} completions")
