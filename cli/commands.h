@@ -27,6 +27,7 @@ void add_export_command(CLI::App& app);     // export --for verl|trl (cli/export
 void add_serve_command(CLI::App& app);      // serve (HTTP scoring)  (cli/serve.cpp)
 // train, eval, curriculum, runtime: built into verity-train (cli/train*.cpp, torch-free headers only).
 void add_train_commands(CLI::App& app);
+void add_experiment_command(CLI::App& app);  // experiment axiomatic (cli/train_experiment.cpp)
 // Lists them in `verity --help`; running one hands over to verity-train (cli/dispatch.cpp).
 void add_trainer_placeholders(CLI::App& app);
 

@@ -13,7 +13,7 @@
 namespace verity::cli {
 
 bool is_trainer_command(const char* name) {
-  for (const char* command : {"train", "eval", "curriculum", "runtime"})
+  for (const char* command : {"train", "eval", "curriculum", "runtime", "experiment"})
     if (std::strcmp(name, command) == 0) return true;
   return false;
 }
@@ -40,6 +40,7 @@ void add_trainer_placeholders(CLI::App& app) {
   app.add_subcommand("train", "train a small reasoner (SFT, GRPO, curriculum) - runs verity-train");
   app.add_subcommand("eval", "evaluate a checkpoint with the verifiers - runs verity-train");
   app.add_subcommand("curriculum", "show curriculum statistics of a run - runs verity-train");
+  app.add_subcommand("experiment", "a whole study: data, training, evaluation, report - runs verity-train");
   app.add_subcommand("runtime", "the trainer's libtorch version and threads - runs verity-train");
 }
 

@@ -10,5 +10,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("verity ") + verity::kVersion);
   verity::cli::add_train_commands(app);
+  verity::cli::add_experiment_command(app);
   return verity::cli::run_app(app, argc, argv);
 }

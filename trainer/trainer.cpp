@@ -20,6 +20,7 @@
 #include "trainer/distributed.h"
 #include "trainer/store.h"
 #include "trainer/tokenizer.h"
+#include "trainer/train_data.h"
 #include "trainer/torch_model.h"
 #include "verifiers/scoring.h"
 
@@ -29,7 +30,7 @@ namespace fs = std::filesystem;
 // ---------------- config ----------------
 
 #define VERITY_TRAIN_FIELDS(X)                                                                                     \
-  X(family) X(knobs) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
+  X(family) X(knobs) X(train_recipe) X(train_data) X(train_scale) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
   X(resume) X(init_checkpoint) X(checkpoint_every) X(eval_every) X(eval_tasks) X(log_every) X(threads) X(layers)   \
   X(width) X(heads) X(max_len) X(pos_encoding) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
   X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
@@ -478,6 +479,19 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
   Curriculum cur;
   nlohmann::json state;
   const auto families = parse_families(cfg.family);
+  // SFT on a recipe's built training split (train_data.h) instead of streamed tasks
+  std::unique_ptr<RecipeTrainData> recipe_data;
+  if (!cfg.train_recipe.empty() && cfg.mode != "grpo") {
+    const std::string dir = cfg.train_data.empty() ? (run_dir / "train_data").string() : cfg.train_data;
+    recipe_data = std::make_unique<RecipeTrainData>(
+        RecipeTrainData::load(cfg.train_recipe, dir, cfg.train_scale, cfg.seed, std::max(2, cfg.threads)));
+    for (const auto& f : recipe_data->families())
+      if (std::none_of(families.begin(), families.end(), [&](const auto& w) { return w.first == f; }))
+        throw std::invalid_argument("train_recipe " + cfg.train_recipe + " holds " + f +
+                                    " tasks: add that family to --family (" + cfg.family + ")");
+    log << "SFT data: recipe " << recipe_data->recipe_name() << ", " << recipe_data->size() << " tasks in " << dir
+        << " (shuffled per epoch)\n";
+  }
   if (resuming) {
     state = nlohmann::json::parse(read_text((ckpt / "state.json").string()));
     tok = load_tokenizer(ckpt);
@@ -654,16 +668,19 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
       const Draws draws(all.begin() + cfg.batch_size * rank, all.begin() + cfg.batch_size * (rank + 1));
       const uint64_t base = src.next_index + uint64_t(cfg.batch_size) * uint64_t(rank);
       std::vector<std::vector<int>> prompts, comps;
+      Draws recipe_draws;  // with train_recipe: the recipe's tasks (stream index = data index), not the curriculum's
       for (size_t i = 0; i < draws.size(); ++i) {
-        const pb::Task t = src.at(draws[i].first, draws[i].second, base + i);
+        const pb::Task t = recipe_data ? recipe_data->at(base + i) : src.at(draws[i].first, draws[i].second, base + i);
+        if (recipe_data) recipe_draws.emplace_back(t.family(), t.level());
         prompts.push_back(prompt_ids(tok, t.prompt()));
         comps.push_back(gold_ids(tok, t, cfg.sft_trace));
       }
+      const Draws& used = recipe_data ? recipe_draws : draws;
       src.next_index += all.size();
       if (cfg.packing) {
-        tokens = sft_step_packed(model, *opt, cfg, dist, prompts, comps, draws, row, outcomes);
+        tokens = sft_step_packed(model, *opt, cfg, dist, prompts, comps, used, row, outcomes);
       } else {
-        tokens = sft_step_padded(model, *opt, cfg, dist, prompts, comps, draws, row, outcomes);
+        tokens = sft_step_padded(model, *opt, cfg, dist, prompts, comps, used, row, outcomes);
       }
     } else {
       const int G = cfg.group_size;
@@ -885,11 +902,15 @@ RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& rec
       if (!dir.empty()) fs::remove_all(dir, ignored);
     }
   } cleanup{temporary ? dir : fs::path()};
-  RecipeBuildOptions build;
-  build.output_dir = dir.string();
-  build.scale = options.scale;
-  build.threads = options.threads;
-  build_recipe(recipe, build);
+  if (options.reuse_build && !temporary) {
+    ensure_recipe_built(recipe_path, dir.string(), options.scale, options.threads);
+  } else {
+    RecipeBuildOptions build;
+    build.output_dir = dir.string();
+    build.scale = options.scale;
+    build.threads = options.threads;
+    build_recipe(recipe, build);
+  }
 
   RecipeEval out;
   out.checkpoint = checkpoint;
@@ -903,7 +924,10 @@ RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& rec
   out.model = std::to_string(m.layers) + " layers, width " + std::to_string(m.width) + ", " +
               std::to_string(m.heads) + " heads, " + m.pos_encoding + "; " + std::to_string(params) + " parameters";
   for (const auto& part : recipe.parts) {
-    const auto tasks = read_tasks((dir / (part.name + ".jsonl")).string());
+    auto tasks = read_tasks((dir / (part.name + ".jsonl")).string());
+    if (options.exclude_questions)
+      std::erase_if(tasks, [&](const pb::Task& t) { return options.exclude_questions->count(question_key(t)) > 0; });
+    if (options.max_per_split > 0 && tasks.size() > options.max_per_split) tasks.resize(options.max_per_split);
     const int max_new = options.max_new_tokens > 0 ? options.max_new_tokens : default_max_new(ck, tasks);
     EvalSink sink;
     if (options.completions_jsonl)

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,6 +48,11 @@ struct TrainConfig {
   uint64_t seed = 1;
   bool sft_trace = false;        // SFT target = gold trace + answer (else the answer only)
   double sft_prompt_loss = 1.0;  // weight of next-token loss on the prompt too (helps form copy heads)
+  // SFT on a recipe's built training split instead of streamed tasks (trainer/train_data.h): batches
+  // cycle through its tasks in a seed-shuffled order per epoch (resume-safe via the data index)
+  std::string train_recipe;      // recipe file (datasets/*.json); empty = stream from the generators
+  std::string train_data;        // where it is built (reused while unchanged); empty = <run_dir>/train_data
+  double train_scale = 1.0;      // multiplies every part's count, as `verity generate --recipe --scale`
   // run
   std::string mode = "sft";      // sft | grpo | sft+grpo
   int max_steps = 60;            // total optimiser steps (both phases)
@@ -133,6 +139,10 @@ struct RecipeEvalOptions {
   std::string data_dir;        // where the recipe is built (kept); empty = a temporary directory, removed
   int threads = 2;             // generation threads for the build
   std::ostream* completions_jsonl = nullptr;  // one line per task: split, id, completion, correct
+  bool reuse_build = false;    // data_dir already built at this scale (train_data.h stamp): do not rebuild
+  uint64_t max_per_split = 0;  // evaluate only the first n tasks of every split (0 = all)
+  // question keys (tasks/recipe.h question_key) never to evaluate, e.g. the questions of a training set
+  const std::unordered_set<std::string>* exclude_questions = nullptr;
 };
 struct SplitEval {
   std::string name, family;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
 #include <map>
 
 #include "tasks/answer_extraction.h"
@@ -58,42 +59,65 @@ std::vector<ReportRow> report_rows(const ScoreReport& report) {
   return rows;
 }
 
-std::string difficulty_curve_svg(const std::vector<ReportRow>& rows) {
-  const double width = 640, height = 360, left = 50, right = 170, top = 20, bottom = 40;
-  int max_level = 1;
-  for (const auto& r : rows) max_level = std::max(max_level, r.level);
-  auto x = [&](int level) { return left + (width - left - right) * (max_level == 0 ? 0 : double(level) / max_level); };
+std::string line_chart_svg(const std::vector<ChartSeries>& series,
+                           const std::vector<std::pair<double, std::string>>& x_ticks, const std::string& x_label,
+                           const std::string& title) {
+  const double width = 640, height = 360, left = 50, right = 170, top = title.empty() ? 20 : 36, bottom = 40;
+  double x_min = 0, x_max = 1;
+  if (!x_ticks.empty()) {
+    x_min = x_max = x_ticks.front().first;
+    for (const auto& t : x_ticks) x_min = std::min(x_min, t.first), x_max = std::max(x_max, t.first);
+  }
+  const double span = x_max > x_min ? x_max - x_min : 1;
+  auto x = [&](double v) { return left + (width - left - right) * ((v - x_min) / span); };
   auto y = [&](double accuracy) { return top + (height - top - bottom) * (1 - accuracy); };
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed(width, 0) + "\" height=\"" +
                     fixed(height, 0) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  if (!title.empty())
+    svg += "<text x=\"" + fixed((left + width - right) / 2, 1) + "\" y=\"18\" text-anchor=\"middle\">" + title +
+           "</text>\n";
   for (int tick = 0; tick <= 4; ++tick) {  // accuracy grid
     const double a = tick / 4.0;
     svg += "<line x1=\"" + fixed(left, 1) + "\" y1=\"" + fixed(y(a), 1) + "\" x2=\"" + fixed(width - right, 1) +
            "\" y2=\"" + fixed(y(a), 1) + "\" stroke=\"#ddd\"/><text x=\"" + fixed(left - 8, 1) + "\" y=\"" +
            fixed(y(a) + 4, 1) + "\" text-anchor=\"end\">" + fixed(a, 2) + "</text>\n";
   }
-  for (int level = 0; level <= max_level; ++level)
-    svg += "<text x=\"" + fixed(x(level), 1) + "\" y=\"" + fixed(height - bottom + 16, 1) +
-           "\" text-anchor=\"middle\">" + (level ? std::to_string(level) : std::string("custom")) + "</text>\n";
+  for (const auto& [value, label] : x_ticks)
+    svg += "<text x=\"" + fixed(x(value), 1) + "\" y=\"" + fixed(height - bottom + 16, 1) +
+           "\" text-anchor=\"middle\">" + label + "</text>\n";
   svg += "<text x=\"" + fixed((left + width - right) / 2, 1) + "\" y=\"" + fixed(height - 6, 1) +
-         "\" text-anchor=\"middle\">level</text>\n";
-  std::map<std::string, std::vector<const ReportRow*>> by_family;
-  for (const auto& r : rows) by_family[r.family].push_back(&r);
+         "\" text-anchor=\"middle\">" + x_label + "</text>\n";
   int index = 0;
-  for (const auto& [family, points] : by_family) {
+  for (const auto& s : series) {
     const char* colour = kColours[index % 8];
     std::string line;
-    for (const ReportRow* p : points) line += fixed(x(p->level), 1) + "," + fixed(y(p->accuracy), 1) + " ";
+    for (const auto& [px, py] : s.points) line += fixed(x(px), 1) + "," + fixed(y(py), 1) + " ";
     svg += "<polyline fill=\"none\" stroke=\"" + std::string(colour) + "\" stroke-width=\"2\" points=\"" + line + "\"/>\n";
-    for (const ReportRow* p : points)
-      svg += "<circle cx=\"" + fixed(x(p->level), 1) + "\" cy=\"" + fixed(y(p->accuracy), 1) + "\" r=\"3\" fill=\"" +
-             colour + "\"/>\n";
+    for (const auto& [px, py] : s.points)
+      svg += "<circle cx=\"" + fixed(x(px), 1) + "\" cy=\"" + fixed(y(py), 1) + "\" r=\"3\" fill=\"" + colour +
+             "\"/>\n";
     svg += "<text x=\"" + fixed(width - right + 10, 1) + "\" y=\"" + fixed(top + 16 * index + 4, 1) + "\" fill=\"" +
-           colour + "\">" + family + "</text>\n";
+           colour + "\">" + s.name + "</text>\n";
     ++index;
   }
   return svg + "</svg>\n";
+}
+
+std::string difficulty_curve_svg(const std::vector<ReportRow>& rows) {
+  int max_level = 1;
+  for (const auto& r : rows) max_level = std::max(max_level, r.level);
+  std::vector<std::pair<double, std::string>> ticks;
+  for (int level = 0; level <= max_level; ++level)
+    ticks.emplace_back(level, level ? std::to_string(level) : std::string("custom"));
+  std::map<std::string, ChartSeries> by_family;
+  for (const auto& r : rows) {
+    by_family[r.family].name = r.family;
+    by_family[r.family].points.emplace_back(r.level, r.accuracy);
+  }
+  std::vector<ChartSeries> series;
+  for (auto& [family, s] : by_family) series.push_back(std::move(s));
+  return line_chart_svg(series, ticks, "level");
 }
 
 std::string markdown_report(const std::vector<ReportRow>& rows, const std::string& svg_file) {
