@@ -710,3 +710,29 @@ TEST(TrainCli, WorldSizeTwoLaunchesRanksAndResumes) {
 }
 
 #endif  // VERITY_HAVE_TRAINER
+
+TEST(Model, SamplingDistributionEqualsTrainingLogprobs) {
+  // GRPO's gradient is only unbiased if the tokens were drawn from the distribution the update scores:
+  // the sampler's per-step log-softmax (left-padded prompts, KV cache) must equal completion_logprobs
+  // of the same tokens in both training layouts
+  const std::vector<std::vector<int>> prompts = {{1, 5, 6, 7}, {1, 9, 10, 11, 12, 13, 14, 15}, {1, 20}};
+  for (const auto& pos : kPositions) {
+    Model m(tiny(pos), 4);
+    std::vector<float> steps;
+    const auto comps = m.generate(prompts, 6, 1.0, 1.0, true, 7, -1, &steps);
+    for (bool packed : {false, true}) {
+      const auto lp = m.completion_logprobs(prompts, comps, packed);
+      for (size_t b = 0; b < prompts.size(); ++b) {
+        ASSERT_EQ(lp[b].size(), comps[b].size());
+        for (size_t s = 0; s < comps[b].size(); ++s) {
+          const float* row = &steps[(s * prompts.size() + b) * 40];
+          double mx = row[0], z = 0;
+          for (int v = 0; v < 40; ++v) mx = std::max<double>(mx, row[v]);
+          for (int v = 0; v < 40; ++v) z += std::exp(row[v] - mx);
+          const double expected = row[comps[b][s]] - mx - std::log(z);
+          EXPECT_NEAR(lp[b][s], expected, 2e-4) << pos << " packed " << packed << " row " << b << " step " << s;
+        }
+      }
+    }
+  }
+}
