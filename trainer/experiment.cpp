@@ -63,8 +63,9 @@ json base_preset() {
         {"config",
          {{"mode", "grpo"}, {"knobs", "order=sequential,name_min=1,name_max=3,format=natural"},
           {"level", 5}, {"min_level", 4}, {"max_level", 10}, {"curriculum", true}, {"min_samples", 128},
-          {"max_steps", 150}, {"prompts_per_step", 8}, {"group_size", 8}, {"max_new_tokens", 8},
+          {"max_steps", 150}, {"prompts_per_step", 16}, {"group_size", 8}, {"max_new_tokens", 8},
           {"grpo_lr", 3e-4}, {"warmup", 10}, {"checkpoint_every", 50}, {"log_every", 10},
+          {"gold_injection", true},  // an SFT model near chance gives all-wrong groups: no signal without it
           {"eval_tasks", 64}}}}},
   };
 }

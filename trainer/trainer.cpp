@@ -646,6 +646,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
     if (st.phase == "sft" && st.step >= sft_steps) {
       start_phase("grpo", false);
       log << "-- phase grpo from step " << st.step << "\n";
+      summary.grpo_start_eval_accuracy = run_eval("grpo start");
     }
     const double t0 = now();
     const int64_t step = st.step + 1;
@@ -713,8 +714,9 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
       auto score = [&](size_t i) {
         const pb::Score s = score_completion(tasks[i / G], tok.decode(comps[i]));
         const double process = s.steps_checked() > 0 ? double(s.steps_valid()) / s.steps_checked() : 0.0;
-        rewards[i] = cfg.reward_outcome * (s.correct() ? 1.0 : 0.0) + cfg.reward_format * (s.format_ok() ? 1.0 : 0.0) +
-                     cfg.reward_process * process;
+        const double outcome = s.correct() ? 1.0 : 0.0;
+        rewards[i] = cfg.reward_outcome * outcome + cfg.reward_process * outcome * process +
+                     cfg.reward_format * (s.format_ok() ? 1.0 : 0.0);
         correct[i] = s.correct();
       };
       for (size_t i = 0; i < comps.size(); ++i) score(i);
@@ -821,7 +823,8 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
       if (!sft) log << "  (groups skipped " << dropped_groups << ", gold-injected " << injected_groups << ")";
       log << std::endl;
     }
-    if (cfg.eval_every > 0 && step % cfg.eval_every == 0 && step != cfg.max_steps) run_eval("during");
+    const bool grpo_next = sft && step == sft_steps && step < cfg.max_steps;  // evaluated as "grpo start"
+    if (cfg.eval_every > 0 && step % cfg.eval_every == 0 && step != cfg.max_steps && !grpo_next) run_eval("during");
     if (lead && ((cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) || step == cfg.max_steps))
       save_checkpoint(run_dir, model, *opt, ref.is_empty() ? nullptr : &ref, tok, cfg, cur, st);
   }
