@@ -276,6 +276,7 @@ struct Experiment {
     o.scale = preset.at(section).at("train_scale");
     o.data_dir = data_dir(section + "_eval").string();
     o.reuse_build = true;
+    o.torch_threads = preset.value("eval_threads", 0) > 0 ? preset.value("eval_threads", 0) : opt.threads;
     o.max_per_split = eval_per_split(section);
     o.exclude_questions = exclude;
     log << "== eval " << model << " on " << section << " (" << o.max_per_split << " items per split)" << std::endl;

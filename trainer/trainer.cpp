@@ -888,7 +888,7 @@ EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string&
 
 RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& recipe_path,
                            const RecipeEvalOptions& options) {
-  configure_threads(2);
+  configure_threads(options.torch_threads);
   const double t0 = now();
   LoadedCheckpoint ck = load_for_eval(checkpoint);
   const Recipe recipe = load_recipe(recipe_path);

@@ -142,6 +142,7 @@ struct RecipeEvalOptions {
   double scale = 1.0;          // multiplies every part's count, as `verity generate --recipe --scale`
   std::string data_dir;        // where the recipe is built (kept); empty = a temporary directory, removed
   int threads = 2;             // generation threads for the build
+  int torch_threads = 2;       // torch intra-op threads for decoding (1 is faster on busy cores)
   std::ostream* completions_jsonl = nullptr;  // one line per task: split, id, completion, correct
   bool reuse_build = false;    // data_dir already built at this scale (train_data.h stamp): do not rebuild
   uint64_t max_per_split = 0;  // evaluate only the first n tasks of every split (0 = all)
