@@ -4,7 +4,13 @@
 #ifdef VERITY_HAVE_TRAINER
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
@@ -171,6 +177,30 @@ TEST(Experiment, SmokePresetWritesResultsAndResumesToTheSameTable) {
   std::ostringstream again;
   ASSERT_TRUE(run_experiment(o, again));
   EXPECT_EQ(again.str().find("-- stage"), std::string::npos) << again.str();
+
+#ifdef VERITY_BINARY
+  // a real kill (SIGKILL of `verity experiment` some seconds in: mid-stage, wherever it is), then --resume
+  const fs::path c = dir / "c";
+  const std::string cmd = std::string(VERITY_BINARY) + " experiment axiomatic --preset smoke --datasets " +
+                          o.datasets_dir + " --out " + c.string();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::freopen("/dev/null", "w", stdout);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  o.out_dir = c.string();
+  std::ostringstream resumed;
+  ASSERT_TRUE(run_experiment(o, resumed)) << resumed.str();
+  const auto rc = nlohmann::json::parse(read(c / "results.json"));
+  for (const auto& [model, r] : results.at("models").items())
+    EXPECT_EQ(r.at("splits"), rc.at("models").at(model).at("splits")) << model << "\n" << resumed.str();
+  EXPECT_EQ(table(md), table(read(c / "results.md")));
+#endif
   fs::remove_all(dir);
 }
 
