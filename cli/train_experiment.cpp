@@ -12,14 +12,14 @@ void add_experiment_command(CLI::App& app) {
   auto* ex = app.add_subcommand(
       "experiment", "run a whole study: build data, train, evaluate, report (axiomatic: the axiomatic-training paper)");
   ex->add_option("name", o->experiment, "the experiment (axiomatic)")->required();
-  ex->add_option("--preset", o->preset, "smoke (~2 min) | cpu (~1 h on 2 cores) | gpu (larger) | a JSON file")
+  ex->add_option("--preset", o->preset, "smoke (under a minute) | cpu (~1 h on 2 shared cores) | gpu (larger; CPU-only today) | a JSON file")
       ->capture_default_str();
   ex->add_option("--out", o->out_dir, "results folder (results.md, results.json, charts, configs, runs)")
       ->capture_default_str();
   ex->add_option("--datasets", o->datasets_dir, "folder of the recipes")->capture_default_str();
   ex->add_option("--seed", o->seed, "seed of every model's data order and initial weights")->capture_default_str();
   ex->add_flag("--resume", o->resume, "continue an interrupted run in --out (finished stages are kept)");
-  ex->add_option("--threads", o->threads, "torch threads for training")->capture_default_str();
+  ex->add_option("--threads", o->threads, "torch threads for training and decoding")->capture_default_str();
   ex->add_option("--scale-eval", o->scale_eval,
                  "fraction of every evaluation split to evaluate (default: the preset's item count per split)");
   ex->add_option("--stop-after", o->stop_after, "stop after this many stages (testing resume)")->group("");
