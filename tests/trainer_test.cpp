@@ -615,6 +615,17 @@ TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   fs::remove_all(dir);
 }
 
+TEST(Grpo, ProcessRewardIsGatedByTheOutcome) {
+  TrainConfig c;
+  c.reward_outcome = 1.0;
+  c.reward_process = 0.5;
+  c.reward_format = 0.1;
+  EXPECT_DOUBLE_EQ(sample_reward(c, true, true, 0.5), 1.0 + 0.25 + 0.1);
+  EXPECT_DOUBLE_EQ(sample_reward(c, false, true, 1.0), 0.1);  // perfect steps, wrong answer: format only
+  EXPECT_DOUBLE_EQ(sample_reward(c, false, false, 1.0), 0.0);
+  EXPECT_DOUBLE_EQ(sample_reward(TrainConfig{}, true, true, 0.0), 1.0);  // default: the outcome alone
+}
+
 // GRPO must raise the reward, not only keep it: configs/grpo_demo.json runs SFT until the model is
 // barely above chance, then GRPO with the verifier's reward. Greedy accuracy and the mean sampled
 // reward must both rise clearly. About 1.5 minutes on one core; not timed.

@@ -457,6 +457,11 @@ void grpo_update_idle(GPT& model, torch::optim::Optimizer& opt, const TrainConfi
 
 // ---------------- the run ----------------
 
+double sample_reward(const TrainConfig& cfg, bool correct, bool format_ok, double process) {
+  const double outcome = correct ? 1.0 : 0.0;
+  return cfg.reward_outcome * outcome + cfg.reward_process * outcome * process + cfg.reward_format * (format_ok ? 1.0 : 0.0);
+}
+
 TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
   configure_threads(given.threads);
   TrainConfig cfg = given;
@@ -697,9 +702,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
       auto score = [&](size_t i) {
         const pb::Score s = score_completion(tasks[i / G], tok.decode(comps[i]));
         const double process = s.steps_checked() > 0 ? double(s.steps_valid()) / s.steps_checked() : 0.0;
-        const double outcome = s.correct() ? 1.0 : 0.0;
-        rewards[i] = cfg.reward_outcome * outcome + cfg.reward_process * outcome * process +
-                     cfg.reward_format * (s.format_ok() ? 1.0 : 0.0);
+        rewards[i] = sample_reward(cfg, s.correct(), s.format_ok(), process);
         correct[i] = s.correct();
       };
       for (size_t i = 0; i < comps.size(); ++i) score(i);
