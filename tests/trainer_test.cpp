@@ -727,6 +727,37 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
 }  // namespace
 // --world-size 2 from the command line: verity-train starts rank 1 itself (FileStore in the run
 // directory), rank 0 logs the steps of the global batch, and --resume relaunches both ranks.
+TEST(TrainCli, YamlConfigsAndConfigErrorsThatNameTheKey) {
+  const fs::path dir = temp_dir("yaml");
+  {
+    std::ofstream y(dir / "cfg.yaml");
+    y << "# a comment\nmax_steps: 2\nlayers: 1\nwidth: 32\nheads: 2\nbatch_size: 4\neval_tasks: 4\n"
+         "log_every: 1\nknobs: \"name_max=1\"\npos_encoding: sinusoidal\npacking: false\nlr: 0.001\n";
+    std::ofstream bad_type(dir / "type.yaml");
+    bad_type << "max_steps: abc\n";
+    std::ofstream bad_key(dir / "key.yaml");
+    bad_key << "max_step: 2\n";
+    std::ofstream bad_syntax(dir / "syntax.yaml");
+    bad_syntax << "max_steps: 2\nlr: [1\n";
+  }
+  int rc = -1;
+  const std::string run = (dir / "run").string();
+  std::string out = run_cli("train --config " + (dir / "cfg.yaml").string() + " --run-dir " + run, &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("step     2 sft"), std::string::npos) << out;
+  EXPECT_NE(out.find("sinusoidal"), std::string::npos) << out;
+  out = run_cli("train --config " + (dir / "type.yaml").string() + " --run-dir " + run, &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("type.yaml: train config key max_steps: expected an integer, got \"abc\""), std::string::npos) << out;
+  out = run_cli("train --config " + (dir / "key.yaml").string() + " --run-dir " + run, &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("unknown train config key: max_step"), std::string::npos) << out;
+  out = run_cli("train --config " + (dir / "syntax.yaml").string() + " --run-dir " + run, &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("syntax.yaml line"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
 TEST(TrainCli, WorldSizeTwoLaunchesRanksAndResumes) {
   if (!distributed_available()) GTEST_SKIP() << "built without c10d Gloo";
   const fs::path dir = temp_dir("cli_dp");

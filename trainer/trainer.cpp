@@ -50,14 +50,20 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   const nlohmann::json known = c.to_json();
   for (const auto& [k, v] : j.items())
     if (!known.contains(k)) throw std::invalid_argument("unknown train config key: " + k);
-  try {
+  // every value must have the default's JSON type, so a typo like max_steps: "abc" names its key
+  for (const auto& [k, v] : j.items()) {
+    const auto& d = known.at(k);
+    const bool ok = d.is_boolean() ? v.is_boolean() : d.is_number() ? v.is_number() : v.is_string();
+    if (!ok || (d.is_number_integer() && !v.is_number_integer()))
+      throw std::invalid_argument("train config key " + k + ": expected " +
+                                  (d.is_boolean() ? "true or false" : d.is_number_integer() ? "an integer"
+                                                                    : d.is_number() ? "a number" : "a string") +
+                                  ", got " + v.dump());
+  }
 #define X(f) \
   if (j.contains(#f)) j.at(#f).get_to(c.f);
-    VERITY_TRAIN_FIELDS(X)
+  VERITY_TRAIN_FIELDS(X)
 #undef X
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("train config: ") + e.what());
-  }
   if (c.mode != "sft" && c.mode != "grpo" && c.mode != "sft+grpo")
     throw std::invalid_argument("mode must be sft | grpo | sft+grpo, got " + c.mode);
   parse_advantage(c.advantage);
