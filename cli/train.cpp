@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
@@ -22,14 +23,65 @@
 namespace verity::cli {
 namespace {
 
-nlohmann::json read_json_file(const std::string& path) {
+// A YAML scalar as the JSON value it spells: quoted text stays a string, plain true/false/null and
+// numbers become JSON's own (TrainConfig::from_json checks each key's type afterwards).
+nlohmann::json yaml_scalar(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted
+  if (text == "true" || text == "True" || text == "yes") return true;
+  if (text == "false" || text == "False" || text == "no") return false;
+  if (text.empty() || text == "~" || text == "null") return nullptr;
+  try {
+    size_t used = 0;
+    const long long i = std::stoll(text, &used);
+    if (used == text.size()) return i;
+    const double d = std::stod(text, &used);
+    if (used == text.size()) return d;
+  } catch (const std::logic_error&) {
+  }
+  return text;
+}
+
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (const auto& kv : node) j[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& item : node) j.push_back(yaml_to_json(item));
+      return j;
+    }
+    case YAML::NodeType::Scalar:
+      return yaml_scalar(node);
+    default:
+      return nullptr;
+  }
+}
+
+// A train config file: JSON (comments allowed) or, for .yaml / .yml names, YAML with the same keys.
+nlohmann::json read_config_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read config " + path);
-  try {
-    return nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("config " + path + ": " + e.what());
+  const auto ext = std::filesystem::path(path).extension().string();
+  nlohmann::json j;
+  if (ext == ".yaml" || ext == ".yml") {
+    try {
+      j = yaml_to_json(YAML::Load(in));
+    } catch (const YAML::Exception& e) {
+      throw std::runtime_error("config " + path + " line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+  } else {
+    try {
+      j = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error("config " + path + ": " + e.what());
+    }
   }
+  if (!j.is_object()) throw std::runtime_error("config " + path + ": expected a mapping of settings (key: value)");
+  return j;
 }
 
 bool parse_bool(const std::string& key, const std::string& v) {
@@ -104,7 +156,7 @@ void add_train_commands(CLI::App& app) {
   // ---- train: one flag per TrainConfig key (--max-steps for max_steps ...), or --config file.json ----
   auto* train = app.add_subcommand("train", "train a small model on generated tasks (SFT, GRPO, curriculum)");
   auto to = std::make_shared<TrainOptions>();
-  train->add_option("--config", to->config, "JSON file of train settings (keys as the flags, with underscores)");
+  train->add_option("--config", to->config, "JSON or YAML (.yaml) file of train settings (keys as the flags, with underscores)");
   const nlohmann::json defaults = trainer::TrainConfig().to_json();
   for (const auto& [key, value] : defaults.items()) {
     std::string flag = "--" + key;
@@ -132,8 +184,12 @@ void add_train_commands(CLI::App& app) {
       }
     }
     nlohmann::json j = defaults;
-    nlohmann::json file = to->config.empty() ? nlohmann::json::object() : read_json_file(to->config);
-    trainer::TrainConfig::from_json(file);  // validates the keys
+    nlohmann::json file = to->config.empty() ? nlohmann::json::object() : read_config_file(to->config);
+    try {
+      trainer::TrainConfig::from_json(file);  // validates the keys
+    } catch (const std::exception& e) {
+      throw std::invalid_argument("config " + to->config + ": " + e.what());
+    }
     // --resume: the run's own settings first, then the file, then the flags
     const bool resume = flags.value("resume", file.value("resume", false));
     std::string run_dir = flags.value("run_dir", file.value("run_dir", defaults.at("run_dir").get<std::string>()));

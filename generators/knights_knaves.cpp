@@ -474,7 +474,7 @@ std::vector<KnobSpec> KnightsKnaves::knob_specs() const {
 
 KnobMap KnightsKnaves::level_knobs(int level) const {
   struct Row { int people, depth, operators; };
-  static const Row kLadder[] = {{2, 1, 1}, {3, 1, 2}, {3, 1, 3}, {4, 1, 3}, {5, 2, 3},
+  static const Row kLadder[] = {{2, 1, 2}, {3, 1, 2}, {3, 1, 3}, {4, 1, 3}, {5, 2, 3},
                                 {6, 2, 4}, {7, 2, 4}, {8, 3, 4}, {9, 3, 4}, {10, 3, 4}};
   const Row& r = kLadder[level - 1];
   return {{"people", std::to_string(r.people)}, {"depth", std::to_string(r.depth)},

@@ -8,7 +8,7 @@ packages=(
   libz3-dev libboost-graph-dev libsqlite3-dev sqlite3
   libprotobuf-dev protobuf-compiler libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev pybind11-dev libcpp-httplib-dev
+  libcli11-dev libyaml-cpp-dev nlohmann-json3-dev pybind11-dev libcpp-httplib-dev
   python3 python3-dev python3-pytest
   clang libclang-rt-14-dev
 )

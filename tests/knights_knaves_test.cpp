@@ -180,6 +180,33 @@ TEST_P(KnightsKnavesLevels, SymbolicFormatToo) {
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, KnightsKnavesLevels, ::testing::Range(1, 11));
 
+// Balanced roles: at every level half the people are knights, and at level 1 all four role patterns
+// of two people occur about equally (with "and" alone, two knights can never be a unique solution:
+// their statements are true, and so false for two knaves; level 1 therefore allows or / not too).
+TEST_P(KnightsKnavesLevels, RolesAreBalanced) {
+  const int level = GetParam();
+  const Family& f = find_family("knights_knaves");
+  const Knobs knobs = resolve_knobs(f, level, {});
+  int knights = 0, people = 0;
+  std::map<std::string, int> patterns;
+  const int n = 800;
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto inst = make_task(f, knobs, level, 9, i).knights_knaves();
+    std::string pattern;
+    for (const auto& role : inst.roles()) {
+      knights += role == "knight";
+      ++people;
+      pattern += role == "knight" ? 'K' : 'N';
+    }
+    ++patterns[pattern];
+  }
+  EXPECT_NEAR(double(knights) / people, 0.5, 0.04) << "level " << level;
+  if (level == 1) {
+    EXPECT_EQ(patterns.size(), 4u);
+    for (const auto& [pattern, count] : patterns) EXPECT_NEAR(double(count) / n, 0.25, 0.05) << pattern;
+  }
+}
+
 TEST(KnightsKnaves, UnanswerablePuzzlesHaveNoneOrSeveralSolutions) {
   for (int level : {1, 3, 6, 9}) {
     check_dataset(level, {{"unanswerable", "0.5"}}, 600, 3);

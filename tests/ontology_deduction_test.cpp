@@ -7,6 +7,7 @@
 
 #include "family_properties.h"
 #include "tasks/logic.h"
+#include "verifiers/ontology_trace.h"
 #include "verifiers/z3_bridge.h"
 
 namespace {
@@ -87,6 +88,60 @@ std::string z3_label(const pb::OntologyInstance& inst, const std::string& extra 
   }
 }
 
+// ---- the step checker (verifiers/ontology_trace.h) on gold and corrupted reasoning ----
+
+std::string gold_reasoning(const pb::Task& task) {
+  std::string text;
+  for (const auto& step : task.trace()) text += step.text() + "\n";
+  return text;
+}
+
+// Negates what step k concludes: "X is a cat" <-> "X is not a cat"; a verdict true <-> false.
+std::string corrupt_step(const pb::Task& task, int k) {
+  std::string text;
+  for (int i = 0; i < task.trace_size(); ++i) {
+    std::string line = task.trace(i).text();
+    if (i == k) {
+      if (task.trace(i).rule() == "conclusion") {
+        const size_t t = line.rfind("is true"), f = line.rfind("is false");
+        line = t != std::string::npos ? line.substr(0, t) + "is false." : line.substr(0, f) + "is true.";
+      } else {
+        const std::string entity_is = task.ontology_deduction().entity() + " is ";
+        const size_t at = line.rfind(entity_is) + entity_is.size();
+        line = line.compare(at, 4, "not ") == 0 ? line.substr(0, at) + line.substr(at + 4)
+                                                : line.substr(0, at) + "not " + line.substr(at);
+      }
+    }
+    text += line + "\n";
+  }
+  return text;
+}
+
+// Gold reasoning: every sentence is a step and every step valid (full process score through
+// score_completion too); one negated conclusion: exactly that step is reported invalid.
+std::string trace_check(const pb::Task& task, uint64_t salt) {
+  const auto& inst = task.ontology_deduction();
+  const std::string gold = gold_reasoning(task);
+  const TraceReport r = check_ontology_trace(inst, gold);
+  if (r.steps_checked != task.trace_size() || r.steps_valid != r.steps_checked)
+    return "gold reasoning: " + std::to_string(r.steps_valid) + "/" + std::to_string(r.steps_checked) + " of " +
+           std::to_string(task.trace_size()) + " steps valid, " + r.first_problem;
+  const pb::Score s = score_completion(task, gold + "<answer>" + task.answer() + "</answer>");
+  if (!s.correct() || s.steps_checked() != task.trace_size() || s.steps_valid() != s.steps_checked())
+    return "gold completion scored " + s.reason();
+  std::vector<int> negatable;  // an or-split's disjunction negated can still follow; "unknown" has no claim
+  for (int i = 0; i < task.trace_size(); ++i)
+    if (task.trace(i).rule() != "or_elimination_split" && task.trace(i).rule() != "unknown") negatable.push_back(i);
+  if (negatable.empty()) return "";
+  const int k = negatable[salt % negatable.size()];
+  const TraceReport bad = check_ontology_trace(inst, corrupt_step(task, k));
+  if (bad.first_invalid != k + 1 || bad.steps_valid != bad.steps_checked - 1)
+    return "corrupted step " + std::to_string(k + 1) + " reported as step " + std::to_string(bad.first_invalid) +
+           " with " + std::to_string(bad.steps_valid) + "/" + std::to_string(bad.steps_checked) + " valid (" +
+           bad.first_problem + ")";
+  return "";
+}
+
 // Label = Z3 over the stored facts and rules; an unanswerable task becomes answerable again (with the
 // query's polarity deciding True / False) when its removed premise is put back, so the cut really was
 // on the derivation path; the trace ends in the label and cites only statements that exist.
@@ -109,7 +164,8 @@ std::string cross_check(const pb::Task& task) {
   const std::string& end = task.trace(task.trace_size() - 1).text();
   const bool says_unknown = end.find("cannot be determined") != std::string::npos;
   if (says_unknown != (task.label() == kOntologyUnknown)) return "last trace step contradicts the label: " + end;
-  return "";
+  // the step checker runs Z3 per sentence: every other task keeps the suite's time in check
+  return task.index() % 2 == 0 ? trace_check(task, task.index() / 2) : "";
 }
 
 class OntologyDeductionLevels : public ::testing::TestWithParam<int> {};
@@ -209,6 +265,46 @@ TEST(OntologyDeduction, RuleProbabilitiesAboveOneAreAClearError) {
   const Family& f = find_family("ontology_deduction");
   const Knobs knobs = resolve_knobs(f, 0, {{"and_prob", "0.6"}, {"cases_prob", "0.6"}});
   EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
+}
+
+TEST(OntologyTrace, ProseIsSkippedUnknownWordsAndFalseClaimsAreNamed) {
+  const Family& f = find_family("ontology_deduction");
+  const auto task = make_task(f, resolve_knobs(f, 3, {{"unanswerable", "0"}}), 3, 5, 0);
+  const auto& inst = task.ontology_deduction();
+  const std::string e = inst.entity();
+  const std::string gold = gold_reasoning(task);
+  // prose without the entity is not a step; repeating a valid claim stays valid
+  auto r = check_ontology_trace(inst, "Let us think step by step.\n" + gold + gold);
+  EXPECT_EQ(r.steps_checked, 2 * task.trace_size());
+  EXPECT_EQ(r.steps_valid, r.steps_checked) << r.first_problem;
+  r = check_ontology_trace(inst, e + " is a blorpfish.");
+  EXPECT_EQ(r.steps_checked, 1);
+  EXPECT_EQ(r.steps_valid, 0);
+  EXPECT_NE(r.first_problem.find("unknown word 'blorpfish'"), std::string::npos) << r.first_problem;
+  r = check_ontology_trace(inst, e + " sings.");
+  EXPECT_EQ(r.first_invalid, 1);
+  EXPECT_NE(r.first_problem.find("no claim"), std::string::npos) << r.first_problem;
+  // the query is settled here, so claiming it cannot be determined is an invalid step
+  r = check_ontology_trace(inst, "So the answer cannot be determined.");
+  EXPECT_EQ(r.steps_checked, 1);
+  EXPECT_EQ(r.steps_valid, 0);
+  // text after the answer tag is not reasoning
+  r = check_ontology_trace(inst, gold + "<answer>" + task.answer() + "</answer> " + e + " is a blorpfish.");
+  EXPECT_EQ(r.steps_valid, r.steps_checked);
+}
+
+TEST(OntologyTrace, HugeAndHostileInputsAreBounded) {
+  const Family& f = find_family("ontology_deduction");
+  const auto task = make_task(f, resolve_knobs(f, 10, {}), 10, 5, 1);
+  const auto& inst = task.ontology_deduction();
+  std::string junk;
+  while (junk.size() < 64 * 1024) junk += inst.entity() + " is not a " + inst.concepts(static_cast<int>(junk.size() % inst.concepts_size())) + " or " + inst.properties(0) + ". ";
+  const auto r = check_ontology_trace(inst, junk);
+  EXPECT_EQ(r.steps_checked, kMaxOntologySteps);
+  EXPECT_TRUE(r.truncated);
+  for (const std::string& odd : {std::string(70000, '.'), std::string(70000, 'a'), inst.entity() + " is " + std::string(5000, ' '),
+                                 std::string("\"statement \"") + inst.entity() + " is"})
+    EXPECT_NO_THROW(check_ontology_trace(inst, odd));
 }
 
 }  // namespace

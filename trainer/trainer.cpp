@@ -51,14 +51,20 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   const nlohmann::json known = c.to_json();
   for (const auto& [k, v] : j.items())
     if (!known.contains(k)) throw std::invalid_argument("unknown train config key: " + k);
-  try {
+  // every value must have the default's JSON type, so a typo like max_steps: "abc" names its key
+  for (const auto& [k, v] : j.items()) {
+    const auto& d = known.at(k);
+    const bool ok = d.is_boolean() ? v.is_boolean() : d.is_number() ? v.is_number() : v.is_string();
+    if (!ok || (d.is_number_integer() && !v.is_number_integer()))
+      throw std::invalid_argument("train config key " + k + ": expected " +
+                                  (d.is_boolean() ? "true or false" : d.is_number_integer() ? "an integer"
+                                                                    : d.is_number() ? "a number" : "a string") +
+                                  ", got " + v.dump());
+  }
 #define X(f) \
   if (j.contains(#f)) j.at(#f).get_to(c.f);
-    VERITY_TRAIN_FIELDS(X)
+  VERITY_TRAIN_FIELDS(X)
 #undef X
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("train config: ") + e.what());
-  }
   if (c.mode != "sft" && c.mode != "grpo" && c.mode != "sft+grpo")
     throw std::invalid_argument("mode must be sft | grpo | sft+grpo, got " + c.mode);
   parse_advantage(c.advantage);
@@ -458,6 +464,11 @@ void grpo_update_idle(GPT& model, torch::optim::Optimizer& opt, const TrainConfi
 
 // ---------------- the run ----------------
 
+double sample_reward(const TrainConfig& cfg, bool correct, bool format_ok, double process) {
+  const double outcome = correct ? 1.0 : 0.0;
+  return cfg.reward_outcome * outcome + cfg.reward_process * outcome * process + cfg.reward_format * (format_ok ? 1.0 : 0.0);
+}
+
 TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
   configure_threads(given.threads);
   TrainConfig cfg = given;
@@ -714,9 +725,7 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
       auto score = [&](size_t i) {
         const pb::Score s = score_completion(tasks[i / G], tok.decode(comps[i]));
         const double process = s.steps_checked() > 0 ? double(s.steps_valid()) / s.steps_checked() : 0.0;
-        const double outcome = s.correct() ? 1.0 : 0.0;
-        rewards[i] = cfg.reward_outcome * outcome + cfg.reward_process * outcome * process +
-                     cfg.reward_format * (s.format_ok() ? 1.0 : 0.0);
+        rewards[i] = sample_reward(cfg, s.correct(), s.format_ok(), process);
         correct[i] = s.correct();
       };
       for (size_t i = 0; i < comps.size(); ++i) score(i);

@@ -182,6 +182,9 @@ AdvantageKind parse_advantage(const std::string& name);
 // DrGrpo: r - mean; Rloo: r_i - mean of the others.
 std::vector<double> group_advantages(const std::vector<double>& rewards, AdvantageKind kind);
 bool all_equal(const std::vector<double>& rewards);
+// One sample's GRPO reward from its score (TrainConfig's reward_* weights; the process term is gated by
+// the outcome). `process` = steps_valid / steps_checked, 0 when no step was checked.
+double sample_reward(const TrainConfig& config, bool correct, bool format_ok, double process);
 
 struct TokenLoss {
   std::vector<double> loss;        // per token

@@ -36,14 +36,8 @@ bool is_integer_text(const std::string& s, long long& value, bool& fits) {
 }
 
 void add_process_report(const pb::Task& task, std::string_view completion, pb::Score& score) {
-  const TraceReport trace = check_arithmetic_trace(task.arithmetic_graph(), completion);
-  score.set_steps_checked(trace.steps_checked);
-  score.set_steps_valid(trace.steps_valid);
-  std::string text = "; steps " + std::to_string(trace.steps_valid) + "/" + std::to_string(trace.steps_checked) + " valid";
-  if (trace.first_invalid > 0)
-    text += ", first invalid step " + std::to_string(trace.first_invalid) + ": " + trace.first_problem;
-  if (trace.truncated) text += " (only the first " + std::to_string(kMaxTraceLines) + " lines were read)";
-  score.set_reason(score.reason() + text);
+  record_trace(check_arithmetic_trace(task.arithmetic_graph(), completion),
+               "only the first " + std::to_string(kMaxTraceLines) + " lines were read", score);
 }
 
 }  // namespace

@@ -14,20 +14,13 @@
 #include <string_view>
 
 #include "schemas/verity.pb.h"
+#include "verifiers/trace_report.h"
 
 namespace verity {
 
 inline constexpr int kMaxTraceLines = 4000;      // lines read; the rest is ignored (reported as truncated)
 inline constexpr size_t kMaxStepChars = 4096;    // a longer step line is invalid
 inline constexpr int kMaxExpressionTerms = 64;   // a longer expression is invalid
-
-struct TraceReport {
-  int steps_checked = 0;
-  int steps_valid = 0;
-  int first_invalid = 0;       // 1-based step number, 0 when every step is valid
-  std::string first_problem;   // why that step is invalid
-  bool truncated = false;      // the text had more than kMaxTraceLines lines
-};
 
 TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text);
 

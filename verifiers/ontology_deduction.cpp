@@ -1,9 +1,10 @@
 #include "generators/ontology_deduction.h"
 #include "verifiers/label_verifier.h"
+#include "verifiers/ontology_trace.h"
 
 namespace verity {
 
-// The outcome is the label; answering True or False where the gold answer is Unknown scores 0
+// The outcome is the label (reasoning steps are checked for the process score); answering True or False where the gold answer is Unknown scores 0
 // (honest deduction: abstaining is the right answer there).
 pb::Score OntologyDeduction::verify(const pb::Task& task, std::string_view completion) const {
   static const std::vector<LabelSpelling> kLabels = {
@@ -12,7 +13,13 @@ pb::Score OntologyDeduction::verify(const pb::Task& task, std::string_view compl
       {kOntologyUnknown,
        {"unknown", "cannot be determined", "can't be determined", "it cannot be determined", "undetermined",
         "not enough information", "uncertain", "unanswerable"}}};
-  return verify_label(task, completion, kLabels);
+  pb::Score score = verify_label(task, completion, kLabels);
+  // process score: the reasoning's sentences checked one by one (verifiers/ontology_trace.h); the
+  // reward stays the outcome unless the caller blends the process in (ScoreOptions::process_weight)
+  const TraceReport trace = check_ontology_trace(task.ontology_deduction(), completion);
+  if (trace.steps_checked > 0)
+    record_trace(trace, "only the first " + std::to_string(kMaxOntologySteps) + " steps were checked", score);
+  return score;
 }
 
 }  // namespace verity
