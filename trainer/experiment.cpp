@@ -489,7 +489,7 @@ json Experiment::report() {
     const json& g = results["grpo_disjointness"];
     md << "| GRPO (generated; every index at every reachable level) | " << g.at("grpo_tasks_checked").get<uint64_t>()
        << " | " << g.at("eval_questions").get<uint64_t>() << " | " << g.at("overlap").get<uint64_t>()
-       << " (left out of its evaluation) |\n";
+       << (g.at("overlap").get<uint64_t>() > 0 ? " (left out of its evaluation)" : "") << " |\n";
   }
   // timing
   md << "\n## Cost\n\n| model | parameters and shape | steps | training s | tokens/s | evaluation s |\n"
