@@ -397,9 +397,14 @@ void add_distractors(Rng& rng, Words& words, const Knobs& knobs, Draft& d, Outco
   for (const auto& f : d.facts) use.push_back(solver.add(f));
   std::vector<FormulaPtr> negated = negated_tree_leaves(rng, words, knobs, opposite(d.nodes[0].f), constants);
   const size_t proof_facts = d.facts.size();
+  // UNKNOWN: the removed leaf must stay the missing link: restoring it gives consistent facts.
+  const int removed = d.removed_leaf >= 0 ? solver.add(d.nodes[d.removed_leaf].f) : -1;
   auto keeps_label = [&]() {
-    if (outcome == Outcome::Unknown) return solver.decide(use, d.hypothesis) == fol::Verdict::Unknown;
-    return solver.consistent(use) == std::optional<bool>(true);
+    if (outcome != Outcome::Unknown) return solver.consistent(use) == std::optional<bool>(true);
+    if (solver.decide(use, d.hypothesis) != fol::Verdict::Unknown) return false;
+    std::vector<int> restored = use;
+    restored.push_back(removed);
+    return solver.consistent(restored) == std::optional<bool>(true);
   };
   auto fill = [&](int attempts) {
     for (int attempt = 0; static_cast<int>(d.facts.size() - proof_facts) < wanted && attempt < attempts; ++attempt) {
@@ -457,11 +462,17 @@ bool draft_task(Rng& rng, const Knobs& knobs, Outcome outcome, Words& words, int
   }
   if (d.facts.empty()) return false;
   {
-    fol::GroundSolver solver(kPredicateCapacity, constants, static_cast<int>(d.facts.size()));
+    fol::GroundSolver solver(kPredicateCapacity, constants, static_cast<int>(d.facts.size()) + 1);
     std::vector<int> use;
     for (const auto& f : d.facts) use.push_back(solver.add(f));
     if (std::find(use.begin(), use.end(), -1) != use.end()) return false;
     if (solver.decide(use, d.hypothesis) != expected_verdict(outcome)) return false;
+    if (d.removed_leaf >= 0) {  // restoring the removed leaf decides the hypothesis again
+      use.push_back(solver.add(d.nodes[d.removed_leaf].f));
+      const fol::Verdict restored = solver.decide(use, d.hypothesis);
+      if (restored != fol::Verdict::Proved && restored != fol::Verdict::Disproved) return false;
+      use.pop_back();
+    }
     if (outcome != Outcome::Unknown && !proof_facts_necessary(solver, use, d)) return false;
   }
   add_distractors(rng, words, knobs, d, outcome, constants);
