@@ -1,6 +1,8 @@
 #include "generators/fol_deduction.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
@@ -297,50 +299,47 @@ bool has_fact(const Draft& d, const fol::Formula& f) {
   return std::any_of(d.facts.begin(), d.facts.end(), [&](const FormulaPtr& g) { return fol::equal(*g, f); });
 }
 
-// Every gold-proof fact is necessary: without it the facts do not entail the proved statement.
-bool proof_facts_necessary(fol::GroundSolver& solver, const std::vector<int>& use, const Draft& d) {
-  for (size_t i = 0; i < d.facts.size(); ++i) {
-    if (d.fact_node[i] < 0) continue;
-    std::vector<int> without;
-    for (size_t j = 0; j < use.size(); ++j)
-      if (j != i) without.push_back(use[j]);
-    const auto e = solver.entails(without, d.nodes[0].f);
-    if (!e || *e) return false;
-  }
-  return true;
+// The proof facts (the first `proof_facts` entries of use) and the first k distractors, minus `skip`.
+std::vector<int> prefix(const std::vector<int>& use, size_t proof_facts, size_t k, size_t skip = SIZE_MAX) {
+  std::vector<int> out;
+  for (size_t j = 0; j < proof_facts + k; ++j)
+    if (j != skip) out.push_back(use[j]);
+  return out;
 }
 
-// Restores proof_facts_necessary by removing distractors. While the facts without proof fact i still
-// entail the proved statement, a binary search finds the shortest prefix of the distractors (in the
-// order they were added) that does it; its last distractor is to blame and goes. Only sat / unsat
-// answers decide, never solver history, so the result is deterministic. False when the tree alone
-// has a shortcut (never expected: draft_task checked it).
+// `bad(k)` says whether a property fails with the first k distractors; it must be monotone (once it
+// fails, more facts never repair it: entailment and inconsistency are). While it fails with all of
+// them, a binary search finds the shortest failing prefix and its last distractor, the culprit, goes.
+// Only sat / unsat answers decide, never solver history, so the result is deterministic. False when
+// Z3 gives up or the property fails without any distractor.
+template <class Bad>
+bool prune_distractors(std::vector<int>& use, Draft& d, size_t proof_facts, const Bad& bad) {
+  for (;;) {
+    const size_t n = use.size() - proof_facts;
+    const std::optional<bool> all = bad(n);
+    if (!all) return false;
+    if (!*all) return true;
+    size_t lo = 0, hi = n;  // good with lo distractors, bad with hi
+    while (hi - lo > 1) {
+      const size_t mid = (lo + hi) / 2;
+      const std::optional<bool> b = bad(mid);
+      if (!b) return false;
+      (*b ? hi : lo) = mid;
+    }
+    if (hi == 0) return false;
+    const long culprit = static_cast<long>(proof_facts + hi - 1);
+    use.erase(use.begin() + culprit);
+    d.facts.erase(d.facts.begin() + culprit);
+    d.fact_node.erase(d.fact_node.begin() + culprit);
+  }
+}
+
+// Makes every gold-proof fact necessary (without it the facts do not entail the proved statement):
+// distractors that open such a shortcut go.
 bool remove_shortcuts(fol::GroundSolver& solver, std::vector<int>& use, Draft& d, size_t proof_facts) {
   for (size_t i = 0; i < proof_facts; ++i) {
-    auto entailed_with = [&](size_t distractors) {
-      std::vector<int> subset;
-      for (size_t j = 0; j < proof_facts + distractors; ++j)
-        if (j != i) subset.push_back(use[j]);
-      return solver.entails(subset, d.nodes[0].f);
-    };
-    for (;;) {
-      const size_t n = use.size() - proof_facts;
-      const auto all = entailed_with(n);
-      if (!all) return false;
-      if (!*all) break;
-      size_t lo = 0, hi = n;  // not entailed with lo distractors, entailed with hi
-      while (hi - lo > 1) {
-        const size_t mid = (lo + hi) / 2;
-        const auto e = entailed_with(mid);
-        if (!e) return false;
-        (*e ? hi : lo) = mid;
-      }
-      if (hi == 0) return false;
-      const long culprit = static_cast<long>(proof_facts + hi - 1);
-      use.erase(use.begin() + culprit);
-      d.facts.erase(d.facts.begin() + culprit);
-      d.fact_node.erase(d.fact_node.begin() + culprit);
-    }
+    const auto shortcut = [&](size_t k) { return solver.entails(prefix(use, proof_facts, k, i), d.nodes[0].f); };
+    if (!prune_distractors(use, d, proof_facts, shortcut)) return false;
   }
   return true;
 }
@@ -370,7 +369,6 @@ bool repeats_atom(const fol::Formula& f) {
 }
 
 constexpr int kPredicateCapacity = 200;  // above the word pool's size
-constexpr int kExtraWitnesses = 6;       // existential distractors one task may gain
 
 FormulaPtr distractor_candidate(Rng& rng, Words& words, const Knobs& knobs, const Draft& d, int constants,
                                 std::vector<FormulaPtr>& negated) {
@@ -384,53 +382,63 @@ FormulaPtr distractor_candidate(Rng& rng, Words& words, const Knobs& knobs, cons
   return random_rule(rng, words, constants, knobs.get("quantifiers") == "on");
 }
 
-// Adds distractors, keeping each one only when the facts stay consistent and the label unchanged (a
-// PROVED / DISPROVED label survives any consistent addition: monotonicity), then removes those that
-// open a shortcut (remove_shortcuts); a second round refills the shortfall the same way.
-void add_distractors(Rng& rng, Words& words, const Knobs& knobs, Draft& d, Outcome outcome, int constants) {
+// Adds distractors that keep the facts consistent and the label unchanged (a PROVED / DISPROVED label
+// survives any consistent addition) and open no shortcut to the proved statement.
+// False when the proof tree itself has a shortcut (no distractor to blame) or Z3 gave up.
+bool add_distractors(Rng& rng, Words& words, const Knobs& knobs, Draft& d, Outcome outcome, int constants) {
   const int wanted = static_cast<int>(knobs.get_int("distractors"));
-  if (wanted == 0) return;
-  const int existential = static_cast<int>(
-      std::count_if(d.facts.begin(), d.facts.end(), [](const FormulaPtr& f) { return is_existential(*f); }));
-  fol::GroundSolver solver(kPredicateCapacity, constants, existential + kExtraWitnesses);
+  // Candidates first, so the solver's domain holds exactly the witnesses they may need (a smaller
+  // domain means fewer instances of every universal statement).
+  std::vector<FormulaPtr> negated, candidates;
+  if (wanted > 0) negated = negated_tree_leaves(rng, words, knobs, opposite(d.nodes[0].f), constants);
+  for (int k = 0; wanted > 0 && k < 4 * wanted + 16; ++k) {
+    const FormulaPtr cand = distractor_candidate(rng, words, knobs, d, constants, negated);
+    if (fol::equal(*cand, *d.hypothesis) || fol::size(*cand) > kMaxFormulaSize || repeats_atom(*cand)) continue;
+    candidates.push_back(cand);
+  }
+  const auto existential = [](const std::vector<FormulaPtr>& fs) {
+    return static_cast<int>(std::count_if(fs.begin(), fs.end(), [](const FormulaPtr& f) { return is_existential(*f); }));
+  };
+  fol::GroundSolver solver(kPredicateCapacity, constants, existential(d.facts) + existential(candidates) + 1);
   std::vector<int> use;
   for (const auto& f : d.facts) use.push_back(solver.add(f));
-  std::vector<FormulaPtr> negated = negated_tree_leaves(rng, words, knobs, opposite(d.nodes[0].f), constants);
+  size_t next = 0;
   const size_t proof_facts = d.facts.size();
-  // UNKNOWN: the removed leaf must stay the missing link: restoring it gives consistent facts.
+  // The label breaks when the facts become inconsistent, or for UNKNOWN when they settle the
+  // hypothesis or contradict the removed leaf (which must stay the missing link). All monotone.
   const int removed = d.removed_leaf >= 0 ? solver.add(d.nodes[d.removed_leaf].f) : -1;
-  auto keeps_label = [&]() {
-    if (outcome != Outcome::Unknown) return solver.consistent(use) == std::optional<bool>(true);
-    if (solver.decide(use, d.hypothesis) != fol::Verdict::Unknown) return false;
-    std::vector<int> restored = use;
-    restored.push_back(removed);
-    return solver.consistent(restored) == std::optional<bool>(true);
+  const auto label_breaks = [&](size_t k) -> std::optional<bool> {
+    std::vector<int> facts = prefix(use, proof_facts, k);
+    if (outcome != Outcome::Unknown) {
+      const auto ok = solver.consistent(facts);
+      return ok ? std::optional<bool>(!*ok) : std::nullopt;
+    }
+    const auto proved = solver.entails(facts, d.hypothesis), disproved = solver.entails(facts, fol::neg(d.hypothesis));
+    facts.push_back(removed);
+    const auto restorable = solver.consistent(facts);
+    if (!proved || !disproved || !restorable) return std::nullopt;
+    return *proved || *disproved || !*restorable;
   };
-  auto fill = [&](int attempts) {
-    for (int attempt = 0; static_cast<int>(d.facts.size() - proof_facts) < wanted && attempt < attempts; ++attempt) {
-      const FormulaPtr cand = distractor_candidate(rng, words, knobs, d, constants, negated);
-      if (has_fact(d, *cand) || fol::equal(*cand, *d.hypothesis) || fol::size(*cand) > kMaxFormulaSize ||
-          repeats_atom(*cand))
-        continue;
+  // Candidates are added in bulk and the culprits pruned afterwards: far fewer solver calls than
+  // checking each one, as most distractors are harmless. Two rounds refill what pruning removed.
+  // The first pass also checks the tree alone: with no distractor added, a failing prune means the
+  // tree has a shortcut of its own.
+  for (int round = 0; round < 2 && (round == 0 || static_cast<int>(use.size() - proof_facts) < wanted); ++round) {
+    while (static_cast<int>(use.size() - proof_facts) < wanted && next < candidates.size()) {
+      const FormulaPtr cand = candidates[next++];
+      if (has_fact(d, *cand)) continue;
       const int index = solver.add(cand);
       if (index < 0) continue;
       use.push_back(index);
       d.facts.push_back(cand);
       d.fact_node.push_back(-1);
-      if (!keeps_label()) {
-        use.pop_back();
-        d.facts.pop_back();
-        d.fact_node.pop_back();
-      }
     }
-  };
-  for (int round = 0; round < 2 && static_cast<int>(d.facts.size() - proof_facts) < wanted; ++round) {
-    fill(2 * wanted + 8);
-    if (outcome != Outcome::Unknown && !remove_shortcuts(solver, use, d, proof_facts))
-      throw std::logic_error("fol_deduction: the proof tree has a shortcut of its own");
+    if (!prune_distractors(use, d, proof_facts, label_breaks) ||
+        (outcome != Outcome::Unknown && !remove_shortcuts(solver, use, d, proof_facts)))
+      return false;
   }
+  return true;
 }
-
 
 // One attempt at a task; false when a check fails (the caller retries with the RNG moved on).
 bool draft_task(Rng& rng, const Knobs& knobs, Outcome outcome, Words& words, int constants, Draft& d) {
@@ -473,10 +481,8 @@ bool draft_task(Rng& rng, const Knobs& knobs, Outcome outcome, Words& words, int
       if (restored != fol::Verdict::Proved && restored != fol::Verdict::Disproved) return false;
       use.pop_back();
     }
-    if (outcome != Outcome::Unknown && !proof_facts_necessary(solver, use, d)) return false;
   }
-  add_distractors(rng, words, knobs, d, outcome, constants);
-  return true;
+  return add_distractors(rng, words, knobs, d, outcome, constants);  // also checks proof-fact necessity
 }
 
 // ---- rendering ----
