@@ -175,15 +175,47 @@ struct Brute {
   }
 };
 
+// The gold proof is irredundant: no step still follows when one of its cited premises is dropped
+// (checked with the brute-force solver, not the Z3 step checker).
+std::string gold_steps_irredundant(const pb::Task& task, const FolParsed& p, Brute& brute) {
+  std::map<std::string, FormulaPtr> known;
+  for (size_t k = 0; k < p.facts.size(); ++k) known["fact" + std::to_string(k + 1)] = p.facts[k];
+  const std::string arrow = " -> ";
+  for (const auto& step : task.trace()) {
+    const std::string& text = step.text();
+    const size_t at = text.find(arrow);
+    std::vector<FormulaPtr> premises;
+    for (const auto& c : step.cites()) premises.push_back(known.at(c));
+    const std::string target = text.substr(at + arrow.size());
+    FormulaPtr conclusion;
+    if (target.rfind("int", 0) == 0) {
+      const size_t colon = target.find(": ");
+      conclusion = fol::parse(target.substr(colon + 2), p.vocabulary).formula;
+      if (!conclusion) return "gold step does not parse: " + text;
+      known[target.substr(0, colon)] = conclusion;
+    } else {
+      conclusion = target == "hypothesis" ? p.hypothesis : fol::negate(p.hypothesis);
+    }
+    if (!brute.entails(premises, conclusion)) return "gold step does not follow: " + text;
+    for (size_t i = 0; premises.size() > 1 && i < premises.size(); ++i) {
+      auto fewer = premises;
+      fewer.erase(fewer.begin() + static_cast<long>(i));
+      if (brute.entails(fewer, conclusion)) return "gold step needs no " + step.cites(static_cast<int>(i)) + ": " + text;
+    }
+  }
+  return "";
+}
+
 std::string gold_completion(const pb::Task& task) {
   std::string text;
   for (const auto& s : task.trace()) text += s.text() + "\n";
   return text + "<answer>" + task.answer() + "</answer>";
 }
 
-// The label agrees with the brute-force solver; the gold proof verifies step by step; every fact of
-// the gold proof is necessary (no shortcut through distractors); an UNKNOWN task becomes decided when
-// its removed leaf is restored.
+// The label agrees with the brute-force solver; the gold proof verifies step by step and every step
+// needs each premise it cites; every fact of the gold proof is necessary (no set of facts without it
+// proves the statement, so no shortcut through distractors); an UNKNOWN task becomes decided when its
+// removed leaf is restored.
 std::string cross_check(const pb::Task& task) {
   const auto& inst = task.fol_deduction();
   const FolParsed p = parse_fol_instance(inst);
@@ -209,6 +241,7 @@ std::string cross_check(const pb::Task& task) {
     return "";
   }
   if (gold.steps_checked() != inst.proof_steps()) return "steps checked " + std::to_string(gold.steps_checked());
+  if (std::string why = gold_steps_irredundant(task, p, brute); !why.empty()) return why;
   const FormulaPtr target = outcome == "proved" ? p.hypothesis : fol::negate(p.hypothesis);
   for (int k : inst.proof_facts()) {
     auto without = p.facts;
