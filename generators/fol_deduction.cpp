@@ -64,8 +64,12 @@ struct Node {
   int distance = 0;        // steps from the root
 };
 
-// "opposite" of a statement: a statement that contradicts it, in the shapes the tree builder handles.
+// "opposite" of a statement: one equivalent to its negation, of the same shape as the statements
+// trees are built for (so a hypothesis's form says nothing about its label): De Morgan for pairs,
+// the dual quantifier for quantified statements.
 FormulaPtr opposite(const FormulaPtr& f) {
+  if (f->kind == Kind::And) return fol::binary(Kind::Or, fol::neg(f->a), fol::neg(f->b));
+  if (f->kind == Kind::Or) return fol::binary(Kind::And, fol::neg(f->a), fol::neg(f->b));
   if (f->kind == Kind::Exists) {
     const FormulaPtr& b = f->a;
     if (b->kind == Kind::And) return fol::forall(fol::binary(Kind::Implies, b->a, fol::neg(b->b)));
@@ -221,20 +225,24 @@ std::vector<int> leaves_of(const std::vector<Node>& nodes) {
 }
 
 // The statement a tree proves: a literal about one individual, a pair of literals, or (with
-// quantifiers) an existential or universal statement.
+// quantifiers) "some x is P and Q" / "every P is Q". The shapes are closed under opposite() and the
+// literals' polarity is even, so the hypotheses of PROVED, DISPROVED and UNKNOWN tasks look alike.
 FormulaPtr random_root(Rng& rng, TreeBuilder& tb, bool quantifiers, int constants) {
   const double u = rng.unit();
   const int c = static_cast<int>(rng.index(constants));
+  auto literal = [&](int arg) {
+    const FormulaPtr l = tb.fresh_literal(arg);
+    return rng.chance(0.5) ? fol::neg(l) : l;
+  };
   if (quantifiers && u < 0.25) {
-    const FormulaPtr p = tb.fresh_literal(fol::kVariable), q = tb.fresh_literal(fol::kVariable);
-    if (rng.chance(0.5)) return fol::exists(rng.chance(0.5) ? p : fol::binary(Kind::And, p, q));
-    return fol::forall(fol::binary(Kind::Implies, p, q));
+    const FormulaPtr p = literal(fol::kVariable), q = literal(fol::kVariable);
+    return rng.chance(0.5) ? fol::exists(fol::binary(Kind::And, p, q)) : fol::forall(fol::binary(Kind::Implies, p, q));
   }
   if (u < 0.4) {
-    const FormulaPtr p = tb.fresh_literal(c), q = tb.fresh_literal(c);
+    const FormulaPtr p = literal(c), q = literal(c);
     return fol::binary(rng.chance(0.5) ? Kind::And : Kind::Or, p, q);
   }
-  return tb.fresh_literal(c);
+  return literal(c);
 }
 
 enum class Outcome { Proved, Disproved, Unknown };

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -382,6 +383,28 @@ TEST(FolDeduction, SymbolicAndNaturalPromptsAndStepsParse) {
         EXPECT_NE(task.trace(0).text().find("("), std::string::npos) << task.trace(0).text();
       if (!symbolic) EXPECT_EQ(task.prompt().find("~"), std::string::npos) << task.prompt();
     }
+  }
+}
+
+// The hypothesis's surface must not give the label away: negations, pairs and quantifiers occur about
+// equally often in PROVED, DISPROVED and UNKNOWN tasks.
+TEST(FolDeduction, HypothesisShapeDoesNotRevealTheLabel) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 6, {{"format", "symbolic"}});
+  std::map<std::string, std::array<double, 4>> stats;  // negations, pairs, quantified, count
+  for (uint64_t i = 0; i < 1500; ++i) {
+    const auto task = make_task(f, knobs, 6, 13, i);
+    const std::string& h = task.fol_deduction().hypothesis();
+    auto& s = stats[task.answer()];
+    s[0] += std::count(h.begin(), h.end(), '~');
+    s[1] += h.find('&') != std::string::npos || h.find('|') != std::string::npos;
+    s[2] += h.rfind("forall", 0) == 0 || h.rfind("exists", 0) == 0;
+    s[3] += 1;
+  }
+  for (int k = 0; k < 3; ++k) {
+    const double proved = stats[kFolProved][k] / stats[kFolProved][3];
+    for (const char* other : {kFolDisproved, kFolUnknown})
+      EXPECT_NEAR(stats[other][k] / stats[other][3], proved, 0.1) << "feature " << k << " for " << other;
   }
 }
 
