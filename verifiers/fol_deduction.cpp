@@ -12,13 +12,9 @@ pb::Score FolDeduction::verify(const pb::Task& task, std::string_view completion
       {kFolProved, {"proved"}}, {kFolDisproved, {"disproved"}}, {kFolUnknown, {"unknown"}}};
   pb::Score score = verify_label(task, completion, kLabels);
   const ProofReport proof = check_fol_proof(task.fol_deduction(), completion);
-  score.set_steps_checked(proof.steps_checked);
-  score.set_steps_valid(proof.steps_valid);
-  std::string text = "; proof steps " + std::to_string(proof.steps_valid) + "/" + std::to_string(proof.steps_checked) + " valid";
-  if (proof.first_invalid > 0) text += ", first invalid step " + std::to_string(proof.first_invalid) + ": " + proof.first_problem;
-  if (proof.concludes != 0) text += proof.concludes > 0 ? "; derives the hypothesis" : "; derives the negation of the hypothesis";
-  if (proof.truncated) text += " (only the first " + std::to_string(kMaxProofSteps) + " steps were checked)";
-  score.set_reason(score.reason() + text);
+  record_trace(proof, "only the first " + std::to_string(kMaxProofSteps) + " steps were checked", score);
+  if (proof.concludes != 0)
+    score.set_reason(score.reason() + (proof.concludes > 0 ? "; derives the hypothesis" : "; derives the negation of the hypothesis"));
   return score;
 }
 

@@ -16,19 +16,17 @@
 #include <string_view>
 
 #include "schemas/verity.pb.h"
+#include "verifiers/trace_report.h"
 
 namespace verity {
 
 inline constexpr int kMaxProofSteps = 64;
 inline constexpr size_t kMaxProofSegments = 4000;  // segments scanned for steps
 
-struct ProofReport {
-  int steps_checked = 0;
-  int steps_valid = 0;
-  int first_invalid = 0;      // 1-based, 0 when every step is valid
-  std::string first_problem;
+// steps_checked / steps_valid / first invalid step as every step checker reports them, plus what the
+// proof reaches. truncated: more steps than kMaxProofSteps (or segments than kMaxProofSegments).
+struct ProofReport : TraceReport {
   int concludes = 0;          // +1: a valid last step derives the hypothesis, -1: its negation, 0: neither
-  bool truncated = false;     // more steps than kMaxProofSteps (or segments than kMaxProofSegments)
 };
 
 ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::string_view text);
