@@ -6,6 +6,7 @@
 #include "generators/arithmetic_graph.h"
 #include "generators/causal_transitivity.h"
 #include "generators/d_separation.h"
+#include "generators/fol_deduction.h"
 #include "generators/inference_chains.h"
 #include "generators/knights_knaves.h"
 #include "generators/long_horizon_sum.h"
@@ -28,10 +29,11 @@ const std::vector<const Family*>& all_families() {
     static const Syllogism syllogism;
     static const InferenceChains inference_chains;
     static const Zebra zebra;
+    static const FolDeduction fol_deduction;
     return std::vector<const Family*>{&propositional_entailment, &causal_transitivity, &d_separation,
                                       &arithmetic_graph,         &long_horizon_sum,    &ontology_deduction,
                                       &knights_knaves,           &syllogism,           &inference_chains,
-                                      &zebra};
+                                      &zebra,                    &fol_deduction};
   }();
   return families;
 }

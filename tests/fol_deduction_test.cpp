@@ -1,0 +1,678 @@
+#include "generators/fol_deduction.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include <z3++.h>
+
+#include "family_properties.h"
+#include "verifiers/fol_proof.h"
+
+namespace {
+
+using namespace verity;
+using fol::FormulaPtr;
+using fol::Kind;
+
+// ---------------------------------------------------------------------------------------------
+// The second method: the instance grounded to clauses and decided by a small DPLL solver written
+// here (no Z3). Domain: the named individuals, one witness per existential premise, one for the goal.
+// ---------------------------------------------------------------------------------------------
+
+using Clause = std::vector<int>;  // literals: +(atom + 1) / -(atom + 1)
+
+class Grounder {
+ public:
+  Grounder(int predicates, int domain) : predicates_(predicates), domain_(domain) {}
+  int domain() const { return domain_; }
+
+  // Clauses of f (positive) or ~f at variable binding x; existentials read at `witness`.
+  std::vector<Clause> clauses(const fol::Formula& f, bool positive, int witness, int x = -1) const {
+    switch (f.kind) {
+      case Kind::Atom: {
+        const int element = f.arg == fol::kVariable ? x : f.arg;
+        const int lit = f.pred * domain_ + element + 1;
+        return {{positive ? lit : -lit}};
+      }
+      case Kind::Not: return clauses(*f.a, !positive, witness, x);
+      case Kind::And: return positive ? both(f, true, witness, x) : either(*f.a, false, *f.b, false, witness, x);
+      case Kind::Or: return positive ? either(*f.a, true, *f.b, true, witness, x) : both(f, false, witness, x);
+      case Kind::Implies:
+        if (positive) return either(*f.a, false, *f.b, true, witness, x);
+        return concat(clauses(*f.a, true, witness, x), clauses(*f.b, false, witness, x));
+      case Kind::Forall:
+      case Kind::Exists: {
+        const bool universal = (f.kind == Kind::Forall) == positive;
+        if (!universal) return clauses(*f.a, positive, witness, witness);
+        std::vector<Clause> out;
+        for (int e = 0; e < domain_; ++e) out = concat(out, clauses(*f.a, positive, witness, e));
+        return out;
+      }
+    }
+    return {};
+  }
+  int atoms() const { return predicates_ * domain_; }
+
+ private:
+  static std::vector<Clause> concat(std::vector<Clause> a, const std::vector<Clause>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+  std::vector<Clause> both(const fol::Formula& f, bool positive, int w, int x) const {
+    return concat(clauses(*f.a, positive, w, x), clauses(*f.b, positive, w, x));
+  }
+  std::vector<Clause> either(const fol::Formula& a, bool pa, const fol::Formula& b, bool pb, int w, int x) const {
+    std::vector<Clause> out;
+    for (const auto& ca : clauses(a, pa, w, x))
+      for (const auto& cb : clauses(b, pb, w, x)) {
+        Clause c = ca;
+        c.insert(c.end(), cb.begin(), cb.end());
+        out.push_back(c);
+      }
+    return out;
+  }
+  int predicates_, domain_;
+};
+
+// DPLL with unit propagation; counts decisions (the reference solver's effort).
+class Dpll {
+ public:
+  Dpll(std::vector<Clause> clauses, int atoms) : clauses_(std::move(clauses)), value_(atoms + 1, 0) {}
+  bool satisfiable() { return search(); }
+  long decisions = 0;
+
+ private:
+  int value(int lit) const { return lit > 0 ? value_[lit] : -value_[-lit]; }
+  // false on a conflict; `trail` records assignments to undo.
+  bool propagate(std::vector<int>& trail) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const auto& c : clauses_) {
+        int open = 0, unit = 0;
+        bool satisfied = false;
+        for (int lit : c) {
+          const int v = value(lit);
+          if (v > 0) { satisfied = true; break; }
+          if (v == 0) ++open, unit = lit;
+        }
+        if (satisfied) continue;
+        if (open == 0) return false;
+        if (open == 1) {
+          value_[std::abs(unit)] = unit > 0 ? 1 : -1;
+          trail.push_back(std::abs(unit));
+          changed = true;
+        }
+      }
+    }
+    return true;
+  }
+  bool search() {
+    std::vector<int> trail;
+    bool ok = propagate(trail);
+    if (ok) {
+      int pick = 0;
+      for (const auto& c : clauses_) {
+        bool satisfied = false;
+        int open = 0;
+        for (int lit : c) {
+          if (value(lit) > 0) satisfied = true;
+          if (value(lit) == 0) open = lit;
+        }
+        if (!satisfied && open != 0) { pick = std::abs(open); break; }
+      }
+      if (pick == 0) return true;  // every clause satisfied
+      ++decisions;
+      for (int v : {1, -1}) {
+        value_[pick] = v;
+        if (search()) return true;
+      }
+      value_[pick] = 0;
+      ok = false;
+    }
+    for (int a : trail) value_[a] = 0;
+    return false;
+  }
+  std::vector<Clause> clauses_;
+  std::vector<int> value_;
+};
+
+struct Brute {
+  const FolParsed& p;
+  long decisions = 0;
+
+  bool satisfiable(const std::vector<FormulaPtr>& premises, const FormulaPtr* negated_goal) {
+    int existential = 0;
+    for (const auto& f : premises) existential += f->kind == Kind::Exists;
+    const int constants = static_cast<int>(p.vocabulary.constants.size());
+    Grounder g(static_cast<int>(p.vocabulary.predicates.size()), constants + existential + 1);
+    std::vector<Clause> all;
+    int next = constants + 1;
+    for (const auto& f : premises) {
+      const auto c = g.clauses(*f, true, f->kind == Kind::Exists ? next++ : -1);
+      all.insert(all.end(), c.begin(), c.end());
+    }
+    if (negated_goal) {
+      const auto c = g.clauses(**negated_goal, false, constants);
+      all.insert(all.end(), c.begin(), c.end());
+    }
+    Dpll solver(all, g.atoms());
+    const bool sat = solver.satisfiable();
+    decisions += solver.decisions;
+    return sat;
+  }
+  bool entails(const std::vector<FormulaPtr>& premises, const FormulaPtr& goal) { return !satisfiable(premises, &goal); }
+  std::string outcome(const std::vector<FormulaPtr>& premises) {
+    if (!satisfiable(premises, nullptr)) return "inconsistent";
+    if (entails(premises, p.hypothesis)) return "proved";
+    return entails(premises, fol::negate(p.hypothesis)) ? "disproved" : "unknown";
+  }
+};
+
+// The gold proof is irredundant: no step still follows when one of its cited premises is dropped
+// (checked with the brute-force solver, not the Z3 step checker).
+std::string gold_steps_irredundant(const pb::Task& task, const FolParsed& p, Brute& brute) {
+  std::map<std::string, FormulaPtr> known;
+  for (size_t k = 0; k < p.facts.size(); ++k) known["fact" + std::to_string(k + 1)] = p.facts[k];
+  const std::string arrow = " -> ";
+  for (const auto& step : task.trace()) {
+    const std::string& text = step.text();
+    const size_t at = text.find(arrow);
+    std::vector<FormulaPtr> premises;
+    for (const auto& c : step.cites()) premises.push_back(known.at(c));
+    const std::string target = text.substr(at + arrow.size());
+    FormulaPtr conclusion;
+    if (target.rfind("int", 0) == 0) {
+      const size_t colon = target.find(": ");
+      conclusion = fol::parse(target.substr(colon + 2), p.vocabulary).formula;
+      if (!conclusion) return "gold step does not parse: " + text;
+      known[target.substr(0, colon)] = conclusion;
+    } else {
+      conclusion = target == "hypothesis" ? p.hypothesis : fol::negate(p.hypothesis);
+    }
+    if (!brute.entails(premises, conclusion)) return "gold step does not follow: " + text;
+    for (size_t i = 0; premises.size() > 1 && i < premises.size(); ++i) {
+      auto fewer = premises;
+      fewer.erase(fewer.begin() + static_cast<long>(i));
+      if (brute.entails(fewer, conclusion)) return "gold step needs no " + step.cites(static_cast<int>(i)) + ": " + text;
+    }
+  }
+  return "";
+}
+
+std::string gold_completion(const pb::Task& task) {
+  std::string text;
+  for (const auto& s : task.trace()) text += s.text() + "\n";
+  return text + "<answer>" + task.answer() + "</answer>";
+}
+
+// The label agrees with the brute-force solver; the gold proof verifies step by step and every step
+// needs each premise it cites; every fact of the gold proof is necessary (no set of facts without it
+// proves the statement, so no shortcut through distractors); an UNKNOWN task becomes decided when its
+// removed leaf is restored.
+std::string cross_check(const pb::Task& task) {
+  const auto& inst = task.fol_deduction();
+  const FolParsed p = parse_fol_instance(inst);
+  for (const auto& f : p.facts)
+    if (!f) return "a fact does not parse";
+  if (!p.hypothesis) return "the hypothesis does not parse";
+  Brute brute{p};
+  const std::string outcome = brute.outcome(p.facts);
+  if (outcome != inst.outcome()) return "brute force says " + outcome + ", instance says " + inst.outcome();
+  const std::string label = outcome == "proved" ? kFolProved
+                            : outcome == "disproved" || inst.closed_world() ? kFolDisproved : kFolUnknown;
+  if (label != task.label()) return "label " + task.label() + " but brute force gives " + label;
+
+  const pb::Score gold = score_completion(task, gold_completion(task));
+  if (gold.reward() != 1.0 || gold.steps_valid() != gold.steps_checked()) return "gold proof scored: " + gold.reason();
+  if (outcome == "unknown") {
+    if (gold.steps_checked() != 0) return "an UNKNOWN trace has proof steps";
+    auto restored = p.facts;
+    restored.push_back(fol::parse(inst.removed_fact(), p.vocabulary).formula);
+    if (!restored.back()) return "removed fact does not parse";
+    const std::string back = brute.outcome(restored);
+    if (back != "proved" && back != "disproved") return "restoring the removed leaf gives " + back;
+    return "";
+  }
+  if (gold.steps_checked() != inst.proof_steps()) return "steps checked " + std::to_string(gold.steps_checked());
+  if (std::string why = gold_steps_irredundant(task, p, brute); !why.empty()) return why;
+  const FormulaPtr target = outcome == "proved" ? p.hypothesis : fol::negate(p.hypothesis);
+  for (int k : inst.proof_facts()) {
+    auto without = p.facts;
+    without.erase(without.begin() + (k - 1));
+    if (brute.entails(without, target)) return "proof fact " + std::to_string(k) + " is not necessary (a shortcut)";
+  }
+  return "";
+}
+
+const std::vector<std::string> kLabels = {kFolProved, kFolDisproved, kFolUnknown};
+
+// A third method that does not ground at all: Z3 with real quantifiers over an uninterpreted sort
+// (model-based quantifier instantiation decides this monadic fragment). It checks the grounding
+// argument of verifiers/fol_z3.h that both the generator and the brute-force solver rely on.
+std::string z3_quantified_outcome(const FolParsed& p) {
+  z3::context ctx;
+  z3::solver solver(ctx);
+  z3::params params(ctx);
+  params.set("timeout", 20000u);
+  solver.set(params);
+  const z3::sort thing = ctx.uninterpreted_sort("Thing");
+  std::vector<z3::func_decl> preds;
+  for (size_t i = 0; i < p.vocabulary.predicates.size(); ++i)
+    preds.push_back(ctx.function(("P" + std::to_string(i)).c_str(), thing, ctx.bool_sort()));
+  std::vector<z3::expr> consts;
+  for (size_t i = 0; i < p.vocabulary.constants.size(); ++i)
+    consts.push_back(ctx.constant(("c" + std::to_string(i)).c_str(), thing));
+  const z3::expr x = ctx.constant("x", thing);
+  std::function<z3::expr(const fol::Formula&)> enc = [&](const fol::Formula& f) -> z3::expr {
+    switch (f.kind) {
+      case Kind::Atom: return preds[f.pred](f.arg == fol::kVariable ? x : consts[f.arg]);
+      case Kind::Not: return !enc(*f.a);
+      case Kind::And: return enc(*f.a) && enc(*f.b);
+      case Kind::Or: return enc(*f.a) || enc(*f.b);
+      case Kind::Implies: return z3::implies(enc(*f.a), enc(*f.b));
+      case Kind::Forall: return z3::forall(x, enc(*f.a));
+      case Kind::Exists: return z3::exists(x, enc(*f.a));
+    }
+    return ctx.bool_val(false);
+  };
+  for (const auto& f : p.facts) solver.add(enc(*f));
+  auto check_with = [&](const z3::expr& extra) {
+    solver.push();
+    solver.add(extra);
+    const z3::check_result r = solver.check();
+    solver.pop();
+    return r;
+  };
+  const z3::expr h = enc(*p.hypothesis);
+  const z3::check_result consistent = solver.check(), with_not = check_with(!h), with_h = check_with(h);
+  if (consistent == z3::unknown || with_not == z3::unknown || with_h == z3::unknown) return "z3 unknown";
+  if (consistent == z3::unsat) return "inconsistent";
+  if (with_not == z3::unsat) return "proved";
+  return with_h == z3::unsat ? "disproved" : "unknown";
+}
+
+TEST(FolDeduction, QuantifiedZ3AgreesWithTheGroundedLabels) {
+  const Family& f = find_family("fol_deduction");
+  for (int level : {5, 8, 10}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 40; ++i) {
+      const auto task = make_task(f, knobs, level, 12, i);
+      EXPECT_EQ(z3_quantified_outcome(parse_fol_instance(task.fol_deduction())), task.fol_deduction().outcome())
+          << "level " << level << " task " << i;
+    }
+  }
+}
+
+class FolDeductionLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(FolDeductionLevels, GoldVerifiesWrongFailsBalancedAndBruteForceAgrees) {
+  const int level = GetParam();
+  // Generation costs ~1 ms a task at level 1 and ~8 ms at level 10 (one core): fewer seeds up there.
+  const uint64_t count = level <= 4 ? 2000 : level <= 7 ? 1000 : 500;
+  verity::testing::check_family_properties("fol_deduction", level, count, kLabels, cross_check, 0.06);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, FolDeductionLevels, ::testing::Range(1, 11));
+
+// Every knob alone, at its extremes, keeps the properties.
+TEST(FolDeduction, KnobExtremesCrossCheck) {
+  const std::vector<KnobMap> settings = {
+      {{"format", "symbolic"}},
+      {{"world", "closed"}},
+      {{"quantifiers", "on"}, {"depth", "6"}},
+      {{"distractors", "30"}},
+      {{"branch_extensions", "12"}, {"depth", "5"}},
+      {{"individuals", "4"}, {"quantifiers", "on"}},
+      {{"unknown_ratio", "1"}},
+      {{"depth", "12"}, {"quantifiers", "on"}, {"format", "symbolic"}}};
+  for (const auto& knobs : settings)
+    verity::testing::check_every_task("fol_deduction", 0, knobs, 80,
+                                      [](const pb::Task& t, uint64_t) { return cross_check(t); });
+}
+
+TEST(FolDeduction, ClosedWorldHasNoUnknownAndSaysSo) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 4, {{"world", "closed"}});
+  std::map<std::string, int> counts;
+  for (uint64_t i = 0; i < 300; ++i) {
+    const auto task = make_task(f, knobs, 4, 1, i);
+    ++counts[task.answer()];
+    EXPECT_NE(task.prompt().find("Closed world"), std::string::npos);
+    if (task.fol_deduction().outcome() == "unknown") {
+      EXPECT_EQ(task.answer(), kFolDisproved);
+      EXPECT_EQ(score_completion(task, "<answer>UNKNOWN</answer>").reward(), 0.0);
+    }
+  }
+  EXPECT_EQ(counts[kFolUnknown], 0);
+  EXPECT_GT(counts[kFolDisproved], counts[kFolProved]);  // refuted + not provable
+}
+
+TEST(FolDeduction, QuantifiersOffMeansNoQuantifiedStatements) {
+  const Family& f = find_family("fol_deduction");
+  int quantified = 0;
+  for (const char* q : {"off", "on"}) {
+    const Knobs knobs = resolve_knobs(f, 0, {{"quantifiers", q}, {"depth", "5"}, {"distractors", "8"}});
+    int count = 0;
+    for (uint64_t i = 0; i < 100; ++i) {
+      const auto inst = make_task(f, knobs, 0, 2, i).fol_deduction();
+      for (const auto& fact : inst.facts()) count += fact.rfind("forall", 0) == 0 || fact.rfind("exists", 0) == 0;
+    }
+    if (std::string(q) == "off") EXPECT_EQ(count, 0);
+    quantified = count;
+  }
+  EXPECT_GT(quantified, 100);
+}
+
+TEST(FolDeduction, SymbolicAndNaturalPromptsAndStepsParse) {
+  const Family& f = find_family("fol_deduction");
+  for (const char* format : {"natural", "symbolic"}) {
+    const Knobs knobs = resolve_knobs(f, 7, {{"format", format}});
+    for (uint64_t i = 0; i < 50; ++i) {
+      const auto task = make_task(f, knobs, 7, 3, i);
+      const bool symbolic = std::string(format) == "symbolic";
+      if (symbolic) EXPECT_NE(task.prompt().find("fact1: "), std::string::npos);
+      if (symbolic && task.fol_deduction().proof_steps() > 0)
+        EXPECT_NE(task.trace(0).text().find("("), std::string::npos) << task.trace(0).text();
+      if (!symbolic) EXPECT_EQ(task.prompt().find("~"), std::string::npos) << task.prompt();
+    }
+  }
+}
+
+// The hypothesis's surface must not give the label away: negations, pairs and quantifiers occur about
+// equally often in PROVED, DISPROVED and UNKNOWN tasks.
+TEST(FolDeduction, HypothesisShapeDoesNotRevealTheLabel) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 6, {{"format", "symbolic"}});
+  std::map<std::string, std::array<double, 4>> stats;  // negations, pairs, quantified, count
+  for (uint64_t i = 0; i < 1500; ++i) {
+    const auto task = make_task(f, knobs, 6, 13, i);
+    const std::string& h = task.fol_deduction().hypothesis();
+    auto& s = stats[task.answer()];
+    s[0] += std::count(h.begin(), h.end(), '~');
+    s[1] += h.find('&') != std::string::npos || h.find('|') != std::string::npos;
+    s[2] += h.rfind("forall", 0) == 0 || h.rfind("exists", 0) == 0;
+    s[3] += 1;
+  }
+  for (int k = 0; k < 3; ++k) {
+    const double proved = stats[kFolProved][k] / stats[kFolProved][3];
+    for (const char* other : {kFolDisproved, kFolUnknown})
+      EXPECT_NEAR(stats[other][k] / stats[other][3], proved, 0.1) << "feature " << k << " for " << other;
+  }
+}
+
+TEST(FolDeduction, ProofFactsAreNotListedFirst) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 6, {});
+  int first = 0, proofs = 0;
+  for (uint64_t i = 0; i < 200; ++i) {
+    const auto inst = make_task(f, knobs, 6, 4, i).fol_deduction();
+    if (inst.proof_facts_size() == 0) continue;
+    ++proofs;
+    first += inst.proof_facts(inst.proof_facts_size() - 1) == inst.proof_facts_size();
+  }
+  EXPECT_LT(first, proofs / 10);
+}
+
+// ---- the step checker ----
+
+// Splits "premises -> target" of a gold step.
+std::pair<std::string, std::string> split_step(const std::string& text) {
+  const size_t arrow = text.find(" -> ");
+  return {text.substr(0, arrow), text.substr(arrow + 4)};
+}
+
+std::string with_step(const pb::Task& task, int index, const std::string& replacement) {
+  std::string text;
+  for (int s = 0; s < task.trace_size(); ++s) text += (s == index ? replacement : task.trace(s).text()) + "\n";
+  return text + "<answer>" + task.answer() + "</answer>";
+}
+
+TEST(FolDeduction, CorruptedStepsLowerTheProcessScoreAndAreNamed) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 6, {});
+  int swapped = 0, swapped_invalid = 0, checked = 0;
+  for (uint64_t i = 0; i < 150; ++i) {
+    const auto task = make_task(f, knobs, 6, 5, i);
+    const auto& inst = task.fol_deduction();
+    if (inst.proof_steps() < 2) continue;
+    ++checked;
+    const int j = static_cast<int>(i % inst.proof_steps());
+    const std::string name = "first invalid step " + std::to_string(j + 1) + ":";
+    const auto [premises, target] = split_step(task.trace(j).text());
+    ScoreOptions blend;
+    blend.process_weight = 0.5;
+    // 1. A premise that does not exist.
+    {
+      const auto s = score_completion(task, with_step(task, j, premises + " & fact999 -> " + target), blend);
+      EXPECT_EQ(s.steps_valid() + 1, s.steps_checked()) << s.reason();
+      EXPECT_NE(s.reason().find(name), std::string::npos) << s.reason();
+      EXPECT_LT(s.reward(), 1.0);
+    }
+    // 2. The negation of the conclusion (consistent premises never imply both).
+    if (target.rfind("int", 0) == 0) {
+      const size_t colon = target.find(": ");
+      const FolParsed p = parse_fol_instance(inst);
+      const FormulaPtr stated = fol::parse(target.substr(colon + 2), p.vocabulary).formula;
+      ASSERT_TRUE(stated) << target;
+      const std::string wrong = target.substr(0, colon + 2) + fol::to_symbolic(*fol::neg(stated), p.vocabulary);
+      const auto s = score_completion(task, with_step(task, j, premises + " -> " + wrong), blend);
+      EXPECT_LT(s.steps_valid(), s.steps_checked()) << s.reason();
+      EXPECT_NE(s.reason().find(name), std::string::npos) << s.reason();
+      EXPECT_EQ(s.correct(), true);  // the outcome is still right...
+      EXPECT_LT(s.reward(), 1.0);   // ...but the blended reward drops
+    } else {
+      const std::string flipped = target == "hypothesis" ? "\xC2\xAChypothesis" : "hypothesis";
+      const auto s = score_completion(task, with_step(task, j, premises + " -> " + flipped));
+      EXPECT_LT(s.steps_valid(), s.steps_checked()) << s.reason();
+    }
+    // 3. A cited fact swapped for a distractor: invalid unless the distractor happens to do its job.
+    if (inst.distractor_facts_size() > 0 && premises.find("fact") != std::string::npos) {
+      const size_t at = premises.find("fact");
+      size_t end = at + 4;
+      while (end < premises.size() && std::isdigit(static_cast<unsigned char>(premises[end]))) ++end;
+      const std::string other = "fact" + std::to_string(inst.distractor_facts(static_cast<int>(i % inst.distractor_facts_size())));
+      const auto s = score_completion(task, with_step(task, j, premises.substr(0, at) + other + premises.substr(end) + " -> " + target));
+      ++swapped;
+      swapped_invalid += s.steps_valid() < s.steps_checked();
+    }
+    // 4. An int cited before any step derives it.
+    {
+      const auto s = score_completion(task, with_step(task, j, "int77 & " + premises + " -> " + target));
+      EXPECT_NE(s.reason().find(name), std::string::npos) << s.reason();
+    }
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(swapped_invalid, swapped * 9 / 10) << swapped_invalid << " of " << swapped;
+}
+
+TEST(FolDeduction, ProofWithoutConclusionIsIncomplete) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 5, {{"unknown_ratio", "0"}});
+  for (uint64_t i = 0; i < 30; ++i) {
+    const auto task = make_task(f, knobs, 5, 6, i);
+    std::string text;
+    for (int s = 0; s + 1 < task.trace_size(); ++s) text += task.trace(s).text() + "; ";
+    const auto s = score_completion(task, text + "<answer>" + task.answer() + "</answer>");
+    EXPECT_EQ(s.steps_checked(), task.trace_size());
+    EXPECT_EQ(s.steps_valid(), task.trace_size() - 1);
+    EXPECT_NE(s.reason().find("does not end"), std::string::npos) << s.reason();
+  }
+}
+
+TEST(FolDeduction, StepsInEitherSyntaxAndSpellingsAreAccepted) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 5, {{"unknown_ratio", "0"}});
+  for (uint64_t i = 0; i < 40; ++i) {
+    const auto task = make_task(f, knobs, 5, 7, i);
+    const FolParsed p = parse_fol_instance(task.fol_deduction());
+    // Re-render every int statement in the symbolic syntax, separate steps by ';', number them.
+    std::string text;
+    for (int s = 0; s < task.trace_size(); ++s) {
+      auto [premises, target] = split_step(task.trace(s).text());
+      if (target.rfind("int", 0) == 0) {
+        const size_t colon = target.find(": ");
+        const auto parsed = fol::parse(target.substr(colon + 2), p.vocabulary);
+        ASSERT_TRUE(parsed.formula) << parsed.error;
+        target = target.substr(0, colon + 2) + fol::to_symbolic(*parsed.formula, p.vocabulary);
+      }
+      text += std::to_string(s + 1) + ". " + premises + " -> " + target + "; ";
+    }
+    for (const std::string answer : {task.answer(), std::string(task.answer() == kFolProved ? "proved" : "Disproved")}) {
+      const auto s = score_completion(task, text + "\nAnswer: " + answer);
+      EXPECT_EQ(s.reward(), 1.0) << s.reason();
+      EXPECT_EQ(s.steps_valid(), s.steps_checked()) << s.reason();
+      EXPECT_EQ(s.steps_checked(), task.trace_size());
+    }
+    EXPECT_EQ(score_completion(task, text + "<answer>yes</answer>").format_ok(), false);
+  }
+}
+
+// Untrusted text: garbage, huge and deeply nested steps, many steps. Never throws, scores stay
+// well-formed, work stays bounded (steps capped).
+TEST(FolDeduction, AdversarialProofsAreHandled) {
+  const Family& f = find_family("fol_deduction");
+  const auto task = make_task(f, resolve_knobs(f, 10, {}), 10, 1, 0);
+  std::vector<std::string> inputs = {
+      "", "fact", "fact1", "fact1 ->", "fact1 -> int1:", "fact1 -> int1: (((((", "int0 -> hypothesis",
+      "fact0 & fact99999999999 -> hypothesis", "fact1 & fact2 -> int1: forall x: forall x: red(x)",
+      "fact1 -> int1: \xff\xfe", "fact1 -> ~~~~hypothesis", "fact1 -> int1: Alice is; fact1 -> int1: x"};
+  inputs.push_back("fact1 -> int1: " + std::string(3000, '(') + "red(alice)" + std::string(3000, ')'));
+  inputs.push_back("fact1 -> int1: " + std::string(5000, '~') + "red(alice)");
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "fact1 & fact2 -> int" + std::to_string(i + 1) + ": it is not the case that (" + (i % 2 ? "x" : "y") + ");";
+  inputs.push_back(many);
+  std::string wide = "fact1";
+  for (int i = 0; i < 2000; ++i) wide += " & fact" + std::to_string(1 + i % 5);
+  inputs.push_back(wide + " -> hypothesis");
+  std::string big = "fact1 -> int1: ";
+  for (int i = 0; i < 600; ++i) big += "(" + std::string(i % 2 ? "~" : "") + "alpha(alice) & ";
+  inputs.push_back(big);
+  inputs.push_back(std::string(64 * 1024 + 10, 'a'));
+  for (const auto& text : inputs) {
+    pb::Score s;
+    ASSERT_NO_THROW(s = score_completion(task, text));
+    EXPECT_LE(s.steps_valid(), s.steps_checked());
+    EXPECT_LE(s.steps_checked(), kMaxProofSteps + 1);
+    EXPECT_EQ(s.reward(), 0.0);
+    // Deterministic: the same text scores the same.
+    EXPECT_EQ(score_completion(task, text).SerializeAsString(), s.SerializeAsString());
+  }
+}
+
+// Printing and parsing agree on every statement of many tasks (both syntaxes, all templates).
+TEST(FolDeduction, StatementsRoundTripThroughTheParser) {
+  const Family& f = find_family("fol_deduction");
+  const Knobs knobs = resolve_knobs(f, 9, {});
+  for (uint64_t i = 0; i < 60; ++i) {
+    const auto inst = make_task(f, knobs, 9, 8, i).fol_deduction();
+    const FolParsed p = parse_fol_instance(inst);
+    for (const auto& fact : p.facts) {
+      ASSERT_TRUE(fact);
+      for (size_t variant = 0; variant < 2; ++variant) {
+        const auto natural = fol::parse(fol::to_natural(*fact, p.vocabulary, variant) + ".", p.vocabulary);
+        ASSERT_TRUE(natural.formula) << fol::to_natural(*fact, p.vocabulary, variant) << ": " << natural.error;
+        EXPECT_TRUE(fol::equal(*natural.formula, *fact)) << fol::to_natural(*fact, p.vocabulary, variant);
+      }
+      const auto symbolic = fol::parse(fol::to_symbolic(*fact, p.vocabulary), p.vocabulary);
+      ASSERT_TRUE(symbolic.formula);
+      EXPECT_TRUE(fol::equal(*symbolic.formula, *fact));
+    }
+  }
+  // Unicode and ASCII alternatives read the same.
+  fol::Vocabulary v{{"red", "blue"}, {"alice"}};
+  const auto a = fol::parse("\xE2\x88\x80x: red(x) \xE2\x86\x92 \xC2\xAC" "blue(x)", v);
+  const auto b = fol::parse("forall x: red(x) -> ~blue(x)", v);
+  const auto c = fol::parse("Everything that is red is not blue.", v);
+  ASSERT_TRUE(a.formula && b.formula && c.formula);
+  EXPECT_TRUE(fol::equal(*a.formula, *b.formula));
+  EXPECT_TRUE(fol::equal(*b.formula, *c.formula));
+  EXPECT_FALSE(fol::parse("red(bob)", v).formula);
+  EXPECT_FALSE(fol::parse("red(x)", v).formula);  // a free variable outside a quantifier
+}
+
+// Difficulty: proof depth, proof steps, facts and the reference solver's decisions rise with the level.
+TEST(FolDeduction, DifficultyRisesWithLevel) {
+  const Family& f = find_family("fol_deduction");
+  double prev_depth = 0, prev_facts = 0, first_decisions = 0, last_decisions = 0;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    double depth = 0, facts = 0, decisions = 0;
+    int proofs = 0;
+    const int n = 120;
+    for (uint64_t i = 0; i < n; ++i) {
+      const auto task = make_task(f, knobs, level, 9, i);
+      const auto& inst = task.fol_deduction();
+      facts += inst.facts_size();
+      const FolParsed p = parse_fol_instance(inst);
+      Brute brute{p};
+      brute.outcome(p.facts);
+      decisions += static_cast<double>(brute.decisions);
+      if (inst.proof_steps() == 0) continue;
+      ++proofs;
+      depth += inst.proof_depth();
+      EXPECT_EQ(inst.proof_depth(), knobs.get_int("depth"));
+    }
+    depth /= proofs;
+    facts /= n;
+    EXPECT_GE(depth, prev_depth) << "level " << level;
+    EXPECT_GT(facts, prev_facts) << "level " << level;
+    prev_depth = depth;
+    prev_facts = facts;
+    if (level == 1) first_decisions = decisions / n;
+    if (level == 10) last_decisions = decisions / n;
+  }
+  EXPECT_GT(prev_depth, 7.5);
+  EXPECT_GT(last_decisions, 3 * first_decisions + 1);
+}
+
+TEST(FolDeduction, NoDuplicatePrompts) {
+  const Family& f = find_family("fol_deduction");
+  for (int level : {1, 4}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    std::set<std::string> prompts;
+    for (uint64_t i = 0; i < 2000; ++i) prompts.insert(make_task(f, knobs, level, 10, i).prompt());
+    EXPECT_EQ(prompts.size(), 2000u) << "level " << level;
+  }
+}
+
+TEST(FolDeduction, IdenticalForOneAndTwoThreads) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("verity_fol_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string outputs[2];
+  for (int threads : {1, 2}) {
+    GenerateRequest r;
+    r.family = "fol_deduction";
+    r.level = 10;
+    r.seed = 3;
+    r.count = 120;
+    r.threads = threads;
+    r.output = (dir / ("t" + std::to_string(threads) + ".jsonl")).string();
+    generate_dataset(r);
+    std::ifstream in(r.output);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    outputs[threads - 1] = ss.str();
+  }
+  fs::remove_all(dir);
+  ASSERT_FALSE(outputs[0].empty());
+  EXPECT_EQ(outputs[0], outputs[1]);
+}
+
+TEST(FolDeduction, BadKnobsNameTheFix) {
+  const Family& f = find_family("fol_deduction");
+  EXPECT_THROW(resolve_knobs(f, 0, {{"depth", "0"}}), KnobError);
+  EXPECT_THROW(resolve_knobs(f, 0, {{"world", "half"}}), KnobError);
+  EXPECT_THROW(resolve_knobs(f, 0, {{"unknown_ratio", "2"}}), KnobError);
+  EXPECT_THROW(resolve_knobs(f, 11, {}), KnobError);
+}
+
+}  // namespace

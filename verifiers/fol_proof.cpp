@@ -1,0 +1,228 @@
+#include "verifiers/fol_proof.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "generators/fol_deduction.h"
+#include "tasks/answer_extraction.h"
+#include "verifiers/fol_z3.h"
+
+namespace verity {
+namespace {
+
+using fol::FormulaPtr;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+// Strips bullets, numbering ("3.", "3)", "Step 3:"), markdown emphasis and code marks.
+std::string_view strip_segment(std::string_view s) {
+  s = trim(s);
+  for (int guard = 0; guard < 8 && !s.empty(); ++guard) {
+    const size_t before = s.size();
+    while (!s.empty() && (s.front() == '-' || s.front() == '*' || s.front() == '#' || s.front() == '>' ||
+                          s.front() == '`' || s.front() == '_'))
+      s.remove_prefix(1);
+    if (starts_with_ci(s, "step ")) s.remove_prefix(5);
+    size_t digits = 0;
+    while (digits < s.size() && is_digit(s[digits])) ++digits;
+    if (digits > 0 && digits < s.size() && (s[digits] == '.' || s[digits] == ')' || s[digits] == ':'))
+      s.remove_prefix(digits + 1);
+    s = trim(s);
+    if (s.size() == before) break;
+  }
+  while (!s.empty() && (s.back() == '.' || s.back() == '*' || s.back() == '`' || is_space(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+struct Ref {
+  bool fact = false;
+  int number = 0;
+};
+
+// "fact12" / "int3" at the start of s (consumed); nullopt otherwise. Numbers above 9999 are refused.
+std::optional<Ref> take_ref(std::string_view& s) {
+  Ref r;
+  size_t at = 0;
+  if (starts_with_ci(s, "fact")) r.fact = true, at = 4;
+  else if (starts_with_ci(s, "int")) at = 3;
+  else return std::nullopt;
+  size_t end = at;
+  while (end < s.size() && is_digit(s[end]) && end - at < 5) r.number = r.number * 10 + (s[end++] - '0');
+  if (end == at || end - at > 4 || (end < s.size() && is_digit(s[end]))) return std::nullopt;
+  s.remove_prefix(end);
+  return r;
+}
+
+bool is_step(std::string_view s) {
+  return (starts_with_ci(s, "fact") && s.size() > 4 && is_digit(s[4])) ||
+         (starts_with_ci(s, "int") && s.size() > 3 && is_digit(s[3]));
+}
+
+enum class Target { Int, Hypothesis, Negation };
+
+struct Step {
+  std::vector<Ref> premises;
+  Target target = Target::Int;
+  int number = 0;            // Target::Int
+  std::string_view statement;
+};
+
+bool take(std::string_view& s, std::string_view token) {
+  s = trim(s);
+  if (!starts_with_ci(s, token)) return false;
+  s.remove_prefix(token.size());
+  return true;
+}
+
+std::optional<Step> parse_step(std::string_view s, std::string& problem) {
+  Step step;
+  for (;;) {
+    s = trim(s);
+    const auto r = take_ref(s);
+    if (!r) return problem = "expected a premise such as fact3 or int1", std::nullopt;
+    step.premises.push_back(*r);
+    if (step.premises.size() > 32) return problem = "more than 32 premises", std::nullopt;
+    if (take(s, "&") || take(s, "\xE2\x88\xA7") || take(s, ",") || take(s, "and ")) continue;
+    break;
+  }
+  if (!take(s, "->") && !take(s, "\xE2\x86\x92") && !take(s, "=>"))
+    return problem = "expected '->' after the premises", std::nullopt;
+  s = trim(s);
+  if (take(s, "hypothesis")) {
+    step.target = Target::Hypothesis;
+  } else if (take(s, "\xC2\xAC") || take(s, "~") || take(s, "!") || take(s, "not ")) {
+    if (!take(s, "hypothesis")) return problem = "expected 'hypothesis' after the negation", std::nullopt;
+    step.target = Target::Negation;
+  } else {
+    const auto r = take_ref(s);
+    if (!r || r->fact) return problem = "the conclusion must be intK: <statement>, hypothesis or ¬hypothesis", std::nullopt;
+    if (!take(s, ":")) return problem = "expected ':' after int" + std::to_string(r->number), std::nullopt;
+    step.number = r->number;
+    step.statement = trim(s);
+    return step;
+  }
+  s = trim(s);
+  if (!s.empty() && s.front() != ':') return problem = "unexpected text after the hypothesis", std::nullopt;
+  return step;
+}
+
+class Checker {
+ public:
+  explicit Checker(const pb::FolDeductionInstance& inst) : parsed_(parse_fol_instance(inst)) {}
+
+  // "" when the step is valid, else why not. Records the int the step defines, even when invalid.
+  std::string check(std::string_view text, Target& target) {
+    std::string problem;
+    const auto step = parse_step(text, problem);
+    if (!step) return problem;
+    target = step->target;
+    FormulaPtr conclusion;
+    std::string defined_problem;
+    if (step->target == Target::Int) {
+      const auto parsed = fol::parse(step->statement, parsed_.vocabulary);
+      if (ints_.count(step->number)) defined_problem = "int" + std::to_string(step->number) + " is defined twice";
+      else ints_[step->number] = parsed.formula;  // null when unreadable: citing it later is invalid
+      if (!parsed.formula) return "cannot read the statement of int" + std::to_string(step->number) + ": " + parsed.error;
+      conclusion = parsed.formula;
+    } else {
+      if (!parsed_.hypothesis) return "the task's hypothesis is unreadable";
+      conclusion = step->target == Target::Hypothesis ? parsed_.hypothesis : fol::negate(parsed_.hypothesis);
+    }
+    std::vector<FormulaPtr> premises;
+    for (const Ref& r : step->premises) {
+      const std::string name = (r.fact ? "fact" : "int") + std::to_string(r.number);
+      FormulaPtr f;
+      if (r.fact) {
+        if (r.number < 1 || r.number > static_cast<int>(parsed_.facts.size())) return "there is no " + name;
+        f = parsed_.facts[r.number - 1];
+      } else {
+        const auto it = ints_.find(r.number);
+        if (it == ints_.end() || (step->target == Target::Int && r.number == step->number && defined_problem.empty()))
+          return name + " is cited before a step derives it";
+        f = it->second;
+      }
+      if (!f) return name + " has no readable statement";
+      premises.push_back(f);
+    }
+    if (!defined_problem.empty()) return defined_problem;
+    const auto entailed = fol::step_entails(static_cast<int>(parsed_.vocabulary.predicates.size()),
+                                            static_cast<int>(parsed_.vocabulary.constants.size()), premises, conclusion);
+    if (!entailed) return "the step is too large to check";
+    if (!*entailed) return "the cited premises do not imply the conclusion";
+    return "";
+  }
+
+ private:
+  FolParsed parsed_;
+  std::map<int, FormulaPtr> ints_;
+};
+
+}  // namespace
+
+ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::string_view text) {
+  ProofReport report;
+  try {
+    if (text.size() > kMaxCompletionBytes) {
+      report.truncated = true;
+      return report;
+    }
+    Checker checker(instance);
+    Target last = Target::Int;
+    bool last_valid = false;
+    size_t segments = 0;
+    for (size_t start = 0; start <= text.size();) {
+      size_t end = text.find_first_of("\n;", start);
+      if (end == std::string_view::npos) end = text.size();
+      const std::string_view segment = strip_segment(text.substr(start, end - start));
+      start = end + 1;
+      if (++segments > kMaxProofSegments) {
+        report.truncated = true;
+        break;
+      }
+      if (!is_step(segment)) continue;
+      if (report.steps_checked == kMaxProofSteps) {
+        report.truncated = true;
+        break;
+      }
+      ++report.steps_checked;
+      last = Target::Int;
+      const std::string problem = checker.check(segment, last);
+      last_valid = problem.empty();
+      if (last_valid) {
+        ++report.steps_valid;
+      } else if (report.first_invalid == 0) {
+        report.first_invalid = report.steps_checked;
+        report.first_problem = problem;
+      }
+    }
+    if (report.steps_checked > 0 && last == Target::Int && !report.truncated) {
+      ++report.steps_checked;  // the missing conclusion counts as one invalid step
+      if (report.first_invalid == 0) {
+        report.first_invalid = report.steps_checked;
+        report.first_problem = "the proof does not end by deriving the hypothesis or its negation";
+      }
+    }
+    if (last_valid && last != Target::Int) report.concludes = last == Target::Hypothesis ? 1 : -1;
+  } catch (const std::exception& e) {  // never expected; a checker bug must not take the scorer down
+    report.first_problem = std::string("proof not checked: ") + e.what();
+  }
+  return report;
+}
+
+}  // namespace verity
