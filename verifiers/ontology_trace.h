@@ -9,7 +9,9 @@
 // follows from the stated facts and rules (Z3, one propositional variable per concept / property, a
 // bounded time per step) - or, for "cannot be determined", when the facts and rules settle neither the
 // query nor its negation. Reasons for invalid steps: no readable claim, an unknown word, a claim that
-// does not follow. At most kMaxOntologySteps steps are checked; never throws.
+// does not follow. Bounded work without a clock (so scoring is deterministic): at most
+// kMaxOntologySteps steps, claims of at most 16 alternatives, and each Z3 check is a propositional
+// question the size of the task's own facts and rules (the timeout is only a safety net); never throws.
 #pragma once
 #include <string>
 #include <string_view>

@@ -54,6 +54,9 @@ bool well_formed(const verity::pb::Score& s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // build the tasks now: the first input would otherwise pay for it (level-10 generation under
+  // ASan on a busy machine) and trip libFuzzer's per-input timeout
+  fuzz_tasks();
   if (const char* folder = std::getenv("VERITY_FUZZ_SEEDS")) write_seeds(folder);
   return 0;
 }
