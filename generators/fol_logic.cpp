@@ -12,12 +12,14 @@ FormulaPtr atom(int pred, int arg) {
   f->arg = arg;
   return f;
 }
-FormulaPtr negate(FormulaPtr f) {
-  auto n = std::make_shared<Formula>();
-  n->kind = Kind::Not;
-  n->a = std::move(f);
-  return n;
+// One operand: negation and the quantifiers (whose operand is the body over the variable x).
+static FormulaPtr unary(Kind kind, FormulaPtr operand) {
+  auto f = std::make_shared<Formula>();
+  f->kind = kind;
+  f->a = std::move(operand);
+  return f;
 }
+FormulaPtr negate(FormulaPtr f) { return unary(Kind::Not, std::move(f)); }
 FormulaPtr neg(const FormulaPtr& f) { return f->kind == Kind::Not ? f->a : negate(f); }
 FormulaPtr binary(Kind kind, FormulaPtr l, FormulaPtr r) {
   auto f = std::make_shared<Formula>();
@@ -26,18 +28,8 @@ FormulaPtr binary(Kind kind, FormulaPtr l, FormulaPtr r) {
   f->b = std::move(r);
   return f;
 }
-FormulaPtr forall(FormulaPtr body) {
-  auto f = std::make_shared<Formula>();
-  f->kind = Kind::Forall;
-  f->a = std::move(body);
-  return f;
-}
-FormulaPtr exists(FormulaPtr body) {
-  auto f = std::make_shared<Formula>();
-  f->kind = Kind::Exists;
-  f->a = std::move(body);
-  return f;
-}
+FormulaPtr forall(FormulaPtr body) { return unary(Kind::Forall, std::move(body)); }
+FormulaPtr exists(FormulaPtr body) { return unary(Kind::Exists, std::move(body)); }
 
 bool equal(const Formula& x, const Formula& y) {
   if (x.kind != y.kind) return false;

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/recipe.h"
+#include "temp_dir.h"
 #include "trainer/experiment.h"
 #include "trainer/train_data.h"
 #include "trainer/trainer.h"
@@ -30,12 +31,7 @@ using namespace verity;
 using namespace verity::trainer;
 namespace fs = std::filesystem;
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("verity_experiment_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path temp_dir(const std::string& name) { return verity::testing::fresh_temp_dir("verity_experiment_test", name); }
 
 std::string read(const fs::path& p) {
   std::ifstream in(p);

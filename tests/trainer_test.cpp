@@ -21,6 +21,7 @@
 
 #include "tasks/dataset.h"
 #include "tasks/registry.h"
+#include "temp_dir.h"
 #include "trainer/store.h"
 #include "trainer/tokenizer.h"
 #include "trainer/trainer.h"
@@ -31,11 +32,13 @@ using namespace verity;
 using namespace verity::trainer;
 namespace fs = std::filesystem;
 
-fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("verity_trainer_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
+fs::path temp_dir(const std::string& name) { return verity::testing::fresh_temp_dir("verity_trainer_test", name); }
+
+// A shipped train config (configs/...), read as `verity train --config` reads JSON.
+TrainConfig config_file(const std::string& relative) {
+  std::ifstream in(std::string(VERITY_SOURCE_DIR) + "/" + relative);
+  if (!in) throw std::runtime_error("cannot read " + relative);
+  return TrainConfig::from_json(nlohmann::json::parse(in));
 }
 
 std::vector<pb::Task> some_tasks(int level, int n, uint64_t seed = 3) {
@@ -619,15 +622,11 @@ TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
 // About a minute on one core (the demo's settings); not timed.
 TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   const fs::path dir = temp_dir("quality");
-  TrainConfig c;
+  TrainConfig c = config_file("configs/demo.json");  // the README demo's own run
   c.run_dir = dir.string();
-  c.knobs = "chain_length=2,name_max=1";
-  c.curriculum = false;
-  c.max_steps = 800;   // same settings as configs/demo.json
-  c.seed = 3;
-  c.width = 64;
-  c.eval_tasks = 200;
   c.log_every = 0;
+  c.eval_every = 0;
+  c.checkpoint_every = 0;
   std::ostringstream log;
   const auto s = run_training(c, log);
   EXPECT_LT(s.first_eval_accuracy, 0.6);
@@ -650,9 +649,7 @@ TEST(Grpo, ProcessRewardIsGatedByTheOutcome) {
 // barely above chance, then GRPO with the verifier's reward. Greedy accuracy and the mean sampled
 // reward must both rise clearly. About 1.5 minutes on one core; not timed.
 TEST(Training, GrpoRaisesTheRewardAfterWeakSft) {
-  std::ifstream in(std::string(VERITY_SOURCE_DIR) + "/configs/grpo_demo.json");
-  ASSERT_TRUE(in) << "configs/grpo_demo.json";
-  TrainConfig c = TrainConfig::from_json(nlohmann::json::parse(in));
+  TrainConfig c = config_file("configs/grpo_demo.json");
   const fs::path dir = temp_dir("grpo_quality");
   c.run_dir = dir.string();
   c.log_every = 0;
