@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "tasks/rng.h"
 #include "verifiers/z3_bridge.h"
 
@@ -119,6 +122,49 @@ TEST(Z3Bridge, UsableFromManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+namespace {
+
+// Pigeonhole: `holes + 1` pigeons, each in some hole, no two in one hole - unsat, and hard for
+// resolution, so a solver's work grows fast with `holes`.
+std::vector<FormulaPtr> pigeonhole(int holes) {
+  const auto in = [&](int pigeon, int hole) { return Formula::variable(pigeon * holes + hole); };
+  std::vector<FormulaPtr> clauses;
+  for (int p = 0; p <= holes; ++p) {
+    FormulaPtr some = in(p, 0);
+    for (int h = 1; h < holes; ++h) some = Formula::binary(Op::Or, some, in(p, h));
+    clauses.push_back(some);
+  }
+  for (int h = 0; h < holes; ++h)
+    for (int p = 0; p <= holes; ++p)
+      for (int q = p + 1; q <= holes; ++q)
+        clauses.push_back(Formula::negate(Formula::binary(Op::And, in(p, h), in(q, h))));
+  return clauses;
+}
+
+}  // namespace
+
+TEST(Z3Bridge, ResourceBoundedChecksGiveTheSameAnswerUnderAnyLoad) {
+  // The step checkers score untrusted text with this bound: a wall-clock timeout let a busy machine
+  // turn "valid" into "unknown" (the fuzzer's determinism check caught it under ASan in CI).
+  namespace z3b = verity::z3bridge;
+  EXPECT_EQ(z3b::check_conjunction_bounded(pigeonhole(3), 12, 2'000'000), z3::unsat);
+  const auto hard = pigeonhole(9);
+  const z3::check_result alone = z3b::check_conjunction_bounded(hard, 90, 20'000);
+  EXPECT_EQ(alone, z3::unknown) << "pigeonhole(9) should exceed a small resource limit";
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 3; ++t)
+    load.emplace_back([&] {
+      while (!stop) z3b::check_conjunction_bounded(pigeonhole(7), 56, 200'000);
+    });
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(z3b::check_conjunction_bounded(hard, 90, 20'000), alone);
+    EXPECT_EQ(z3b::check_conjunction_bounded(pigeonhole(3), 12, 2'000'000), z3::unsat);
+  }
+  stop = true;
+  for (auto& t : load) t.join();
 }
 
 TEST(Logic, WhateverParsesPrintsAndParsesBack) {

@@ -7,11 +7,12 @@
 // ...]" in it (literals: "[not] [a|an] <concept>" or "[not] <property>"), a verdict `the statement
 // "<entity> is <literal>" is true|false`, or "cannot be determined". A step is valid when its claim
 // follows from the stated facts and rules (Z3, one propositional variable per concept / property, a
-// bounded time per step) - or, for "cannot be determined", when the facts and rules settle neither the
+// bounded resource limit per step) - or, for "cannot be determined", when the facts and rules settle neither the
 // query nor its negation. Reasons for invalid steps: no readable claim, an unknown word, a claim that
 // does not follow. Bounded work without a clock (so scoring is deterministic): at most
 // kMaxOntologySteps steps, claims of at most 16 alternatives, and each Z3 check is a propositional
-// question the size of the task's own facts and rules (the timeout is only a safety net); never throws.
+// question the size of the task's own facts and rules under Z3's resource limit (a count of solver
+// work, not a clock: a timeout made scores depend on the machine's load); never throws.
 #pragma once
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@
 namespace verity {
 
 inline constexpr int kMaxOntologySteps = 64;          // steps checked; later ones are ignored (truncated)
-inline constexpr unsigned kOntologyStepTimeoutMs = 200;  // Z3 per step
+inline constexpr unsigned kOntologyStepRlimit = 2'000'000;  // Z3 resource limit per check
 
 // `text` is the reasoning (the completion; everything from the first <answer> tag on is ignored).
 TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::string_view text);

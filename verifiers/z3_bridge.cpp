@@ -12,7 +12,9 @@ namespace {
 struct ThreadSolver {
   z3::context ctx;
   z3::solver solver{ctx};
-  unsigned timeout_ms = 4294967295u;  // none; setting params is slow in Z3: only when it changes
+  // none; setting params is slow in Z3: only when they change
+  unsigned timeout_ms = 4294967295u;
+  unsigned rlimit = 0;
 };
 
 ThreadSolver& thread_solver() {
@@ -22,13 +24,15 @@ ThreadSolver& thread_solver() {
 
 class SolverScope {
  public:
-  SolverScope(ThreadSolver& state, unsigned timeout_ms) : solver_(state.solver) {
+  SolverScope(ThreadSolver& state, unsigned timeout_ms, unsigned rlimit = 0) : solver_(state.solver) {
     const unsigned effective = timeout_ms == 0 ? 4294967295u : timeout_ms;
-    if (state.timeout_ms != effective) {
+    if (state.timeout_ms != effective || state.rlimit != rlimit) {
       z3::params params(state.ctx);
       params.set("timeout", effective);
+      params.set("rlimit", rlimit);
       solver_.set(params);
       state.timeout_ms = effective;
+      state.rlimit = rlimit;
     }
     solver_.push();
   }
@@ -167,14 +171,28 @@ EntailmentResult decide_entailment(const std::vector<logic::FormulaPtr>& premise
   return result;
 }
 
+namespace {
+
+z3::check_result check_in_scope(ThreadSolver& state, const std::vector<logic::FormulaPtr>& formulas, int num_vars) {
+  const auto vars = make_bool_vars(state.ctx, num_vars);
+  for (const auto& f : formulas) state.solver.add(to_z3(state.ctx, *f, vars));
+  return state.solver.check();
+}
+
+}  // namespace
+
 z3::check_result check_conjunction(const std::vector<logic::FormulaPtr>& formulas, int num_vars,
                                    unsigned timeout_ms) {
   ThreadSolver& state = thread_solver();
   SolverScope scope(state, timeout_ms);
-  const auto vars = make_bool_vars(state.ctx, num_vars);
-  for (const auto& f : formulas) state.solver.add(to_z3(state.ctx, *f, vars));
-  z3::solver& solver = state.solver;
-  return solver.check();
+  return check_in_scope(state, formulas, num_vars);
+}
+
+z3::check_result check_conjunction_bounded(const std::vector<logic::FormulaPtr>& formulas, int num_vars,
+                                           unsigned rlimit) {
+  ThreadSolver& state = thread_solver();
+  SolverScope scope(state, /*timeout_ms=*/0, rlimit);
+  return check_in_scope(state, formulas, num_vars);
 }
 
 }  // namespace verity::z3bridge

@@ -39,4 +39,10 @@ EntailmentResult decide_entailment(const std::vector<logic::FormulaPtr>& premise
 z3::check_result check_conjunction(const std::vector<logic::FormulaPtr>& formulas, int num_vars,
                                    unsigned timeout_ms = kDefaultTimeoutMs);
 
+// The same bounded by Z3's resource limit instead of a clock: the answer (unknown included) depends
+// only on the formulas, never on the machine's load, so scores built on it are deterministic.
+// Verifiers of untrusted text use this one.
+z3::check_result check_conjunction_bounded(const std::vector<logic::FormulaPtr>& formulas, int num_vars,
+                                           unsigned rlimit);
+
 }  // namespace verity::z3bridge
