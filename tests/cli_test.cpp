@@ -1,6 +1,8 @@
 // Runs the built `verity` binary the way a user does, including on malformed input.
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -12,27 +14,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  Run r;
-  const std::string command = std::string(VERITY_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  r.status = WEXITSTATUS(::pclose(pipe));
-  return r;
-}
+const auto run = verity::testing::run_verity;
+using verity::testing::read_file;
 
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("verity_cli_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
+    dir_ = verity::testing::fresh_temp_dir("verity_cli_test", ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
@@ -80,22 +68,15 @@ TEST_F(CliTest, GenerateThenScoreGoldAndRandom) {
   EXPECT_LT(accuracy, 65.0);
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST_F(CliTest, SameCommandGivesSameBytesAcrossProcessesAndThreads) {
   // Separate processes matter: protobuf map order is randomised per process unless made deterministic.
   for (const std::string family : {"propositional_entailment", "causal_transitivity"}) {
     for (const std::string ext : {".jsonl", ".binpb"}) {
       ASSERT_EQ(run("generate -f " + family + " -l 6 -n 300 --seed 4 -j 1 -o " + path("a" + ext)).status, 0);
       ASSERT_EQ(run("generate -f " + family + " -l 6 -n 300 --seed 4 -j 2 -o " + path("b" + ext)).status, 0);
-      const std::string a = read_all(path("a" + ext));
+      const std::string a = read_file(path("a" + ext));
       ASSERT_FALSE(a.empty());
-      EXPECT_EQ(a, read_all(path("b" + ext))) << family << ext;
+      EXPECT_EQ(a, read_file(path("b" + ext))) << family << ext;
     }
   }
 }
@@ -136,10 +117,8 @@ TEST_F(CliTest, ScoreWritesMarkdownAndHtmlReports) {
   ASSERT_EQ(run("baseline --tasks " + path("t.jsonl") + " --strategy gold -o " + path("g.jsonl")).status, 0);
   auto md = run("score --tasks " + path("t.jsonl") + " --completions " + path("g.jsonl") + " --report " + path("r.md"));
   ASSERT_EQ(md.status, 0) << md.output;
-  std::ifstream report(path("r.md"));
-  std::stringstream text;
-  text << report.rdbuf();
-  EXPECT_NE(text.str().find("| causal_transitivity | 2 | 100 | 1.000 |"), std::string::npos) << text.str();
+  const std::string report = read_file(path("r.md"));
+  EXPECT_NE(report.find("| causal_transitivity | 2 | 100 | 1.000 |"), std::string::npos) << report;
   EXPECT_TRUE(fs::exists(path("r.svg")));
   ASSERT_EQ(run("score --tasks " + path("t.jsonl") + " --completions " + path("g.jsonl") + " --report " +
                 path("r.html")).status, 0);

@@ -8,24 +8,19 @@
 #include <sstream>
 
 #include "tasks/registry.h"
+#include "test_support.h"
 
 namespace {
 
 using namespace verity;
 namespace fs = std::filesystem;
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using verity::testing::read_file;
 
 class DatasetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("verity_dataset_test_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
+    dir_ = verity::testing::fresh_temp_dir("verity_dataset_test", ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) { return (dir_ / name).string(); }
@@ -48,10 +43,10 @@ TEST_F(DatasetTest, ByteIdenticalForAnyThreadCount) {
       generate_dataset(request(f->name(), "one" + ext, 1));
       generate_dataset(request(f->name(), "two" + ext, 2));
       generate_dataset(request(f->name(), "four" + ext, 4));
-      const std::string one = read_all(path("one" + ext));
+      const std::string one = read_file(path("one" + ext));
       ASSERT_FALSE(one.empty());
-      EXPECT_EQ(one, read_all(path("two" + ext))) << f->name() << ext;
-      EXPECT_EQ(one, read_all(path("four" + ext))) << f->name() << ext;
+      EXPECT_EQ(one, read_file(path("two" + ext))) << f->name() << ext;
+      EXPECT_EQ(one, read_file(path("four" + ext))) << f->name() << ext;
     }
   }
 }
@@ -66,10 +61,10 @@ TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
       r.shard_index = k;
       r.shard_count = 7;
       total += generate_dataset(r).count();
-      joined += read_all(r.output);
+      joined += read_file(r.output);
     }
     EXPECT_EQ(total, 3000u);
-    EXPECT_EQ(joined, read_all(path("all.jsonl"))) << f->name();
+    EXPECT_EQ(joined, read_file(path("all.jsonl"))) << f->name();
   }
 }
 
@@ -90,10 +85,10 @@ TEST_F(DatasetTest, ManifestRecordsCountsAndHash) {
   EXPECT_EQ(manifest.count(), 3000u);
   EXPECT_EQ(manifest.content_hash(), "fnv1a64:" + [&] {
     char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(read_all(path("m.jsonl")))));
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(read_file(path("m.jsonl")))));
     return std::string(buf);
   }());
-  EXPECT_NE(read_all(path("m.jsonl.manifest.json")).find(manifest.content_hash()), std::string::npos);
+  EXPECT_NE(read_file(path("m.jsonl.manifest.json")).find(manifest.content_hash()), std::string::npos);
   EXPECT_FALSE(fs::exists(path("m.jsonl.tmp." + std::to_string(::getpid()))));
 }
 
@@ -116,7 +111,7 @@ TEST_F(DatasetTest, JsonlAndBinaryRoundTrip) {
 
 TEST_F(DatasetTest, MalformedTaskFileNamesFileAndLine) {
   generate_dataset(request("causal_transitivity", "good.jsonl", 1));
-  std::string text = read_all(path("good.jsonl"));
+  std::string text = read_file(path("good.jsonl"));
   text.insert(text.find('\n') + 1, "{\"id\": 3, oops\n");
   std::ofstream(path("bad.jsonl")) << text;
   try {

@@ -14,6 +14,7 @@
 #include <z3++.h>
 
 #include "family_properties.h"
+#include "test_support.h"
 #include "verifiers/fol_proof.h"
 
 namespace {
@@ -645,8 +646,7 @@ TEST(FolDeduction, NoDuplicatePrompts) {
 
 TEST(FolDeduction, IdenticalForOneAndTwoThreads) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("verity_fol_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = verity::testing::fresh_temp_dir("verity_fol_test", "threads");
   std::string outputs[2];
   for (int threads : {1, 2}) {
     GenerateRequest r;
@@ -657,10 +657,7 @@ TEST(FolDeduction, IdenticalForOneAndTwoThreads) {
     r.threads = threads;
     r.output = (dir / ("t" + std::to_string(threads) + ".jsonl")).string();
     generate_dataset(r);
-    std::ifstream in(r.output);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    outputs[threads - 1] = ss.str();
+    outputs[threads - 1] = verity::testing::read_file(r.output);
   }
   fs::remove_all(dir);
   ASSERT_FALSE(outputs[0].empty());

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "tasks/dataset.h"
+#include "test_support.h"
 
 namespace {
 
@@ -21,12 +22,7 @@ using namespace verity;
 
 const fs::path kDatasets = fs::path(VERITY_SOURCE_DIR) / "datasets";  // any working directory
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using verity::testing::read_file;
 
 // Test-local question identity (family, edge set, query, conditioning set), written without the
 // library's question_key so a bug there cannot hide a leak.
@@ -56,9 +52,7 @@ std::set<std::string> questions_of_split(const fs::path& dir, const std::string&
 class RecipeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("verity_recipe_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+    dir_ = verity::testing::fresh_temp_dir("verity_recipe_test", ::testing::UnitTest::GetInstance()->current_test_info()->name());
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path write(const std::string& name, const std::string& text) {
@@ -190,20 +184,7 @@ TEST_F(RecipeTest, ErrorsNameTheFileAndTheField) {
 
 // ---- the CLI ----
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
-
-Run run(const std::string& args) {
-  Run r;
-  FILE* pipe = ::popen((std::string(VERITY_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  r.status = WEXITSTATUS(::pclose(pipe));
-  return r;
-}
+const auto run = verity::testing::run_verity;
 
 TEST_F(RecipeTest, CliBuildsARecipeAndExplainsMisuse) {
   const std::string recipe = write("small.json", kSmallRecipe).string();

@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/recipe.h"
-#include "temp_dir.h"
+#include "test_support.h"
 #include "trainer/experiment.h"
 #include "trainer/train_data.h"
 #include "trainer/trainer.h"
@@ -33,12 +33,7 @@ namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) { return verity::testing::fresh_temp_dir("verity_experiment_test", name); }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+const auto read = verity::testing::read_file;
 
 fs::path tiny_recipe(const fs::path& dir) {
   const fs::path p = dir / "tiny_train.json";

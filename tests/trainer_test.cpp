@@ -21,7 +21,7 @@
 
 #include "tasks/dataset.h"
 #include "tasks/registry.h"
-#include "temp_dir.h"
+#include "test_support.h"
 #include "trainer/store.h"
 #include "trainer/tokenizer.h"
 #include "trainer/trainer.h"
@@ -673,16 +673,9 @@ TEST(Training, GrpoRaisesTheRewardAfterWeakSft) {
 
 #ifdef VERITY_BINARY
 std::string run_cli(const std::string& args, int* rc = nullptr) {
-  const std::string cmd = std::string(VERITY_BINARY) + " " + args + " 2>&1";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  if (rc) *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  auto r = verity::testing::run_verity(args);
+  if (rc) *rc = r.status;
+  return r.output;
 }
 
 TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
@@ -722,10 +715,8 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   EXPECT_NE(out.find("len4_flip"), std::string::npos) << out;
   EXPECT_NE(out.find("/15)"), std::string::npos) << out;
   {
-    std::ifstream md(dir / "r.md");
-    std::stringstream ss;
-    ss << md.rdbuf();
-    EXPECT_NE(ss.str().find("| len2 | causal_transitivity |"), std::string::npos) << ss.str();
+    const std::string md = verity::testing::read_file(dir / "r.md");
+    EXPECT_NE(md.find("| len2 | causal_transitivity |"), std::string::npos) << md;
   }
   out = run_cli("eval --checkpoint " + run + "/ckpt", &rc);
   EXPECT_EQ(rc, 2) << out;
