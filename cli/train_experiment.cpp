@@ -12,7 +12,7 @@ void add_experiment_command(CLI::App& app) {
   auto* ex = app.add_subcommand(
       "experiment", "run a whole study: build data, train, evaluate, report (axiomatic: the axiomatic-training paper)");
   ex->add_option("name", o->experiment, "the experiment (axiomatic)")->required();
-  ex->add_option("--preset", o->preset, "smoke (under a minute) | cpu (~1 h on 2 shared cores) | gpu (larger; CPU-only today) | a JSON file")
+  ex->add_option("--preset", o->preset, "smoke (under a minute) | cpu (~1 h on 2 shared cores; the paper's answer-only loss) | cpu_curriculum (cpu + prompt loss + a short-chain stage first; ~45 min) | gpu (larger; CPU-only today) | a JSON file")
       ->capture_default_str();
   ex->add_option("--out", o->out_dir, "results folder (results.md, results.json, charts, configs, runs)")
       ->capture_default_str();

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tasks/dataset.h"
 #include "tasks/recipe.h"
 #include "test_support.h"
 #include "trainer/experiment.h"
@@ -67,6 +68,24 @@ TEST(RecipeTrainData, EveryEpochVisitsEveryTaskOnceInASeededOrder) {
   EXPECT_NE(o0, e0);  // another seed, another order
   // a changed scale rebuilds
   EXPECT_TRUE(ensure_recipe_built(recipe.string(), (dir / "built").string(), 0.5, 1));
+}
+
+TEST(RecipeTrainData, TrainPartsSelectPartsByNameAndUnknownOnesAreNamed) {
+  const fs::path dir = temp_dir("parts");
+  const fs::path recipe = tiny_recipe(dir);
+  auto only4 = RecipeTrainData::load(recipe.string(), (dir / "built").string(), 1.0, 7, 1, split_list(" len4 ,"));
+  ASSERT_EQ(only4.size(), 13u);
+  std::set<std::string> ids, part_ids;
+  for (const auto& t : only4.tasks()) ids.insert(t.id());
+  for (const auto& t : read_tasks((dir / "built" / "len4.jsonl").string())) part_ids.insert(t.id());
+  EXPECT_EQ(ids, part_ids);
+  EXPECT_EQ(RecipeTrainData::load(recipe.string(), (dir / "built").string(), 1.0, 7, 1, {"len3", "len4"}).size(), 25u);
+  try {
+    RecipeTrainData::load(recipe.string(), (dir / "built").string(), 1.0, 7, 1, {"len5"});
+    ADD_FAILURE() << "an unknown part was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("no part 'len5' (parts: len3, len4)"), std::string::npos) << e.what();
+  }
 }
 
 TEST(RecipeTrainData, SftOnARecipeResumesWithTheSameDataOrder) {
@@ -144,10 +163,17 @@ TEST(Experiment, SmokePresetWritesResultsAndResumesToTheSameTable) {
   size_t lines = 0;
   for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;
   EXPECT_EQ(lines, 6u);
+  // the curriculum stage: each model's SFT starts from its own warm-start run on the named parts
+  const auto state = nlohmann::json::parse(read(a / "state.json"));
+  EXPECT_TRUE(state.at("done").contains("warm_start_rope+trace"));
+  const auto warm = nlohmann::json::parse(read(a / "configs" / "none.warm_start.json"));
+  EXPECT_EQ(warm.at("train_parts"), "sequential_len3");
+  EXPECT_EQ(nlohmann::json::parse(read(a / "configs" / "none.json")).at("init_checkpoint"),
+            (a / "runs" / "none.warm_start" / "ckpt").string());
   // an existing results folder is not overwritten without --resume
   EXPECT_THROW(run_experiment(o, log), std::runtime_error);
 
-  // interrupted after 3 stages (data, train_none, eval_none), then again after 2 more, then finished
+  // interrupted after 3 stages (data, warm_start_none, train_none), then again after 2 more, then finished
   o.out_dir = (dir / "b").string();
   o.stop_after = 3;
   EXPECT_FALSE(run_experiment(o, log));

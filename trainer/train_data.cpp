@@ -49,10 +49,30 @@ bool ensure_recipe_built(const std::string& recipe_path, const std::string& data
   return true;
 }
 
-std::vector<pb::Task> read_built_recipe(const std::string& recipe_path, const std::string& data_dir) {
+std::vector<std::string> split_list(const std::string& comma_separated) {
+  std::vector<std::string> items;
+  std::stringstream in(comma_separated);
+  for (std::string item; std::getline(in, item, ',');) {
+    const size_t first = item.find_first_not_of(" \t"), last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) items.push_back(item.substr(first, last - first + 1));
+  }
+  return items;
+}
+
+std::vector<pb::Task> read_built_recipe(const std::string& recipe_path, const std::string& data_dir,
+                                        const std::vector<std::string>& parts) {
   const Recipe recipe = load_recipe(recipe_path);
+  std::set<std::string> wanted(parts.begin(), parts.end()), names;
+  for (const auto& part : recipe.parts) names.insert(part.name);
+  for (const auto& w : wanted)
+    if (!names.count(w)) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw std::invalid_argument("train_parts: recipe " + recipe_path + " has no part '" + w + "' (parts: " + known + ")");
+    }
   std::vector<pb::Task> out;
   for (const auto& part : recipe.parts) {
+    if (!wanted.empty() && !wanted.count(part.name)) continue;
     auto tasks = read_tasks((fs::path(data_dir) / (part.name + ".jsonl")).string());
     for (auto& t : tasks) out.push_back(std::move(t));
   }
@@ -67,12 +87,12 @@ std::unordered_set<std::string> question_keys(const std::vector<pb::Task>& tasks
 }
 
 RecipeTrainData RecipeTrainData::load(const std::string& recipe_path, const std::string& data_dir, double scale,
-                                      uint64_t seed, int threads) {
+                                      uint64_t seed, int threads, const std::vector<std::string>& parts) {
   ensure_recipe_built(recipe_path, data_dir, scale, threads);
   RecipeTrainData d;
   d.recipe_name_ = load_recipe(recipe_path).name;
   d.seed_ = seed;
-  auto all = read_built_recipe(recipe_path, data_dir);
+  auto all = read_built_recipe(recipe_path, data_dir, parts);
   d.tasks_.reserve(all.size());
   for (auto& t : all) {
     pb::Task slim;  // what SFT needs: prompt and gold completion (and family / level for statistics)

@@ -20,8 +20,9 @@ class RecipeTrainData {
  public:
   // Builds `recipe_path` at `scale` into `data_dir` unless it already holds that build (a stamp file
   // records the recipe's source hash and the scale), then reads every part. threads: generation threads.
+  // parts: only these parts of the recipe (by name; empty = all); an unknown name is an error listing the parts.
   static RecipeTrainData load(const std::string& recipe_path, const std::string& data_dir, double scale,
-                              uint64_t seed, int threads);
+                              uint64_t seed, int threads, const std::vector<std::string>& parts = {});
 
   size_t size() const { return tasks_.size(); }
   const std::string& recipe_name() const { return recipe_name_; }
@@ -41,8 +42,11 @@ class RecipeTrainData {
   std::vector<uint32_t> perm_;
 };
 
-// Reads every <part>.jsonl of a built recipe directory in the recipe's part order.
-std::vector<pb::Task> read_built_recipe(const std::string& recipe_path, const std::string& data_dir);
+// Reads every <part>.jsonl of a built recipe directory in the recipe's part order (only `parts` when given).
+std::vector<pb::Task> read_built_recipe(const std::string& recipe_path, const std::string& data_dir,
+                                        const std::vector<std::string>& parts = {});
+// "a,b, c" -> {"a", "b", "c"} (empty items dropped).
+std::vector<std::string> split_list(const std::string& comma_separated);
 // Builds the recipe into data_dir unless the stamp says it is already there; returns true if it built.
 bool ensure_recipe_built(const std::string& recipe_path, const std::string& data_dir, double scale, int threads);
 

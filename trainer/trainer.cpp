@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 // ---------------- config ----------------
 
 #define VERITY_TRAIN_FIELDS(X)                                                                                     \
-  X(family) X(knobs) X(train_recipe) X(train_data) X(train_scale) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
+  X(family) X(knobs) X(train_recipe) X(train_data) X(train_scale) X(train_parts) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
   X(resume) X(init_checkpoint) X(checkpoint_every) X(eval_every) X(eval_tasks) X(log_every) X(threads) X(layers)   \
   X(width) X(heads) X(max_len) X(pos_encoding) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
   X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
@@ -495,12 +495,14 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
   if (!cfg.train_recipe.empty() && cfg.mode != "grpo") {
     const std::string dir = cfg.train_data.empty() ? (run_dir / "train_data").string() : cfg.train_data;
     recipe_data = std::make_unique<RecipeTrainData>(
-        RecipeTrainData::load(cfg.train_recipe, dir, cfg.train_scale, cfg.seed, std::max(2, cfg.threads)));
+        RecipeTrainData::load(cfg.train_recipe, dir, cfg.train_scale, cfg.seed, std::max(2, cfg.threads),
+                              split_list(cfg.train_parts)));
     for (const auto& f : recipe_data->families())
       if (std::none_of(families.begin(), families.end(), [&](const auto& w) { return w.first == f; }))
         throw std::invalid_argument("train_recipe " + cfg.train_recipe + " holds " + f +
                                     " tasks: add that family to --family (" + cfg.family + ")");
-    log << "SFT data: recipe " << recipe_data->recipe_name() << ", " << recipe_data->size() << " tasks in " << dir
+    log << "SFT data: recipe " << recipe_data->recipe_name()
+        << (cfg.train_parts.empty() ? "" : " (parts " + cfg.train_parts + ")") << ", " << recipe_data->size() << " tasks in " << dir
         << " (shuffled per epoch)\n";
   }
   if (resuming) {

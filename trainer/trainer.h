@@ -53,6 +53,7 @@ struct TrainConfig {
   std::string train_recipe;      // recipe file (datasets/*.json); empty = stream from the generators
   std::string train_data;        // where it is built (reused while unchanged); empty = <run_dir>/train_data
   double train_scale = 1.0;      // multiplies every part's count, as `verity generate --recipe --scale`
+  std::string train_parts;       // comma-separated parts of train_recipe to train on (a curriculum stage); empty = all
   // run
   std::string mode = "sft";      // sft | grpo | sft+grpo
   int max_steps = 60;            // total optimiser steps (both phases)
