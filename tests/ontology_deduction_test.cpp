@@ -293,6 +293,39 @@ TEST(OntologyTrace, ProseIsSkippedUnknownWordsAndFalseClaimsAreNamed) {
   EXPECT_EQ(r.steps_valid, r.steps_checked);
 }
 
+TEST(OntologyTrace, StepsInThePromptsSymbolicSyntaxAreRead) {
+  const Family& f = find_family("ontology_deduction");
+  const auto task = make_task(f, resolve_knobs(f, 4, {{"unanswerable", "0"}, {"format", "symbolic"}}), 4, 5, 2);
+  const auto& inst = task.ontology_deduction();
+  const std::string e = inst.entity();
+  auto symbolic = [&](std::string literal, bool flip) {  // "~sour" -> "sour(Max)" when flipped
+    std::replace(literal.begin(), literal.end(), ' ', '_');
+    const bool negated = !literal.empty() && literal[0] == '~';
+    if (negated) literal.erase(0, 1);
+    return std::string(negated != flip ? "~" : "") + literal + "(" + e + ")";
+  };
+  ASSERT_GT(inst.facts_size(), 0);
+  std::string valid, invalid;
+  for (const auto& fact : inst.facts()) {
+    valid += "We know " + symbolic(fact, false) + ".\n";
+    invalid += "So " + symbolic(fact, true) + ".\n";
+  }
+  auto r = check_ontology_trace(inst, valid);
+  EXPECT_EQ(r.steps_checked, inst.facts_size());
+  EXPECT_EQ(r.steps_valid, r.steps_checked) << r.first_problem;
+  r = check_ontology_trace(inst, invalid);
+  EXPECT_EQ(r.steps_valid, 0) << "a negated fact was accepted";
+  EXPECT_NE(r.first_problem.find("does not follow"), std::string::npos) << r.first_problem;
+  // disjunctions (| or ∨, ¬ or ~ or not) and unknown predicates
+  const std::string fact = inst.facts(0);
+  r = check_ontology_trace(inst, "Hence " + symbolic(fact, true) + " | " + symbolic(fact, false) + ".");
+  EXPECT_EQ(r.steps_valid, 1) << r.first_problem;
+  r = check_ontology_trace(inst, "Hence " + symbolic(fact, true) + " ∨ " + symbolic(fact, true) + ".");
+  EXPECT_EQ(r.steps_valid, 0);
+  r = check_ontology_trace(inst, "Thus blorpfish(" + e + ").");
+  EXPECT_NE(r.first_problem.find("unknown word 'blorpfish'"), std::string::npos) << r.first_problem;
+}
+
 TEST(OntologyTrace, HugeAndHostileInputsAreBounded) {
   const Family& f = find_family("ontology_deduction");
   const auto task = make_task(f, resolve_knobs(f, 10, {}), 10, 5, 1);

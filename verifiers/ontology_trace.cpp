@@ -1,5 +1,6 @@
 #include "verifiers/ontology_trace.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -94,6 +95,12 @@ class Theory {
     return std::nullopt;
   }
 
+  // Index of a whole name ("living thing"), if it is one.
+  std::optional<int> index_of(const std::string& name) const {
+    const auto it = index_.find(name);
+    return it == index_.end() ? std::nullopt : std::optional<int>(it->second);
+  }
+
   // unsat(premises & ~claim), bounded; nullopt when Z3 gave up.
   std::optional<bool> entails(const FormulaPtr& claim) const {
     std::vector<FormulaPtr> all = premises_;
@@ -173,6 +180,51 @@ std::optional<std::string> last_predication(const std::string& s, const std::str
   return stop == std::string::npos ? rest : rest.substr(0, stop);
 }
 
+// s[..end) ends with `token`; a word token ("not", "or") must also start a word there.
+bool ends_with_at(const std::string& s, size_t end, std::string_view token) {
+  if (end < token.size() || s.compare(end - token.size(), token.size(), token) != 0) return false;
+  const size_t at = end - token.size();
+  return !is_word_char(token[0]) || at == 0 || !is_word_char(s[at - 1]);
+}
+size_t skip_spaces_back(const std::string& s, size_t end) {
+  while (end > 0 && s[end - 1] == ' ') --end;
+  return end;
+}
+
+// The claim of a sentence written in the prompt's symbolic syntax: the last "[~|¬|not ]name(entity)",
+// with the literals joined to it by | ∨ or "or" before it ("~a(max) | b(max)"). nullopt: no "(entity)".
+std::optional<Claim> read_formal_claim(const Theory& theory, const std::string& sentence, const std::string& entity) {
+  const std::string needle = "(" + entity + ")";
+  size_t end = sentence.rfind(needle);
+  if (end == std::string::npos) return std::nullopt;
+  const size_t claim_end = end + needle.size();
+  std::vector<FormulaPtr> disjuncts;
+  while (true) {
+    size_t start = end;
+    while (start > 0 && is_word_char(sentence[start - 1])) --start;
+    std::string name = sentence.substr(start, end - start);
+    std::replace(name.begin(), name.end(), '_', ' ');
+    const auto index = theory.index_of(name);
+    if (!index) return Claim{ClaimKind::None, nullptr, "unknown word '" + name + "'", ""};
+    size_t before = skip_spaces_back(sentence, start);
+    bool negated = false;
+    for (std::string_view neg : {"~", "!", "\xc2\xac", "not"})
+      if (ends_with_at(sentence, before, neg)) negated = true, before = skip_spaces_back(sentence, before - neg.size());
+    const FormulaPtr v = Formula::variable(*index);
+    disjuncts.push_back(negated ? Formula::negate(v) : v);
+    if (disjuncts.size() > kMaxDisjuncts) return Claim{ClaimKind::None, nullptr, "more than 16 alternatives", ""};
+    size_t joined = before;
+    for (std::string_view op : {"|", "\xe2\x88\xa8", "or"})
+      if (ends_with_at(sentence, before, op)) joined = skip_spaces_back(sentence, before - op.size());
+    if (joined == before || !ends_with_at(sentence, joined, needle)) {
+      FormulaPtr f = disjuncts[0];
+      for (size_t i = 1; i < disjuncts.size(); ++i) f = Formula::binary(Op::Or, f, disjuncts[i]);
+      return Claim{ClaimKind::Holds, f, "", "formal: " + sentence.substr(before, claim_end - before)};
+    }
+    end = joined - needle.size();
+  }
+}
+
 bool says_undetermined(const std::string& s) {
   for (const char* marker : {"cannot be determined", "can't be determined", "cannot determine", "undetermined",
                              "not enough information", "not determined"})
@@ -199,7 +251,10 @@ Claim read_claim(const Theory& theory, const std::string& sentence, const std::s
   }
   if (says_undetermined(sentence)) return {ClaimKind::Undetermined, nullptr, "", "undetermined"};
   const auto predication = last_predication(sentence, entity_is);
-  if (!predication) return {ClaimKind::None, nullptr, "no claim of the form '" + entity_is + "...' could be read", ""};
+  if (!predication) {
+    if (auto formal = read_formal_claim(theory, sentence, entity)) return *formal;
+    return {ClaimKind::None, nullptr, "no claim of the form '" + entity_is + "...' or '<name>(" + entity + ")' could be read", ""};
+  }
   Claim c = parse_literals(theory, *predication);
   c.key = "is: " + *predication;
   return c;

@@ -5,7 +5,8 @@
 // A sentence is a step when it makes a claim about the task's entity; other sentences are prose and
 // are skipped. The claim is what the sentence concludes: the last "<entity> is <literal> [or <literal>
 // ...]" in it (literals: "[not] [a|an] <concept>" or "[not] <property>"), a verdict `the statement
-// "<entity> is <literal>" is true|false`, or "cannot be determined". A step is valid when its claim
+// "<entity> is <literal>" is true|false`, "cannot be determined", or - in the prompt's symbolic syntax -
+// the last "[~|¬|not ]<name>(<entity>)" with the literals joined to it by | ∨ or "or". A step is valid when its claim
 // follows from the stated facts and rules (Z3, one propositional variable per concept / property, a
 // bounded resource limit per step) - or, for "cannot be determined", when the facts and rules settle neither the
 // query nor its negation. Reasons for invalid steps: no readable claim, an unknown word, a claim that
