@@ -41,6 +41,15 @@ TrainConfig config_file(const std::string& relative) {
   return TrainConfig::from_json(nlohmann::json::parse(in));
 }
 
+// A shipped config run in `dir` without logging, periodic evals or checkpoints (the quality tests).
+TrainConfig quiet_run(TrainConfig c, const fs::path& dir) {
+  c.run_dir = dir.string();
+  c.log_every = 0;
+  c.eval_every = 0;
+  c.checkpoint_every = 0;
+  return c;
+}
+
 std::vector<pb::Task> some_tasks(int level, int n, uint64_t seed = 3) {
   const Family& f = find_family("causal_transitivity");
   const Knobs knobs = resolve_knobs(f, level, {});
@@ -622,11 +631,7 @@ TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
 // About a minute on one core (the demo's settings); not timed.
 TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   const fs::path dir = temp_dir("quality");
-  TrainConfig c = config_file("configs/demo.json");  // the README demo's own run
-  c.run_dir = dir.string();
-  c.log_every = 0;
-  c.eval_every = 0;
-  c.checkpoint_every = 0;
+  const TrainConfig c = quiet_run(config_file("configs/demo.json"), dir);  // the README demo's own run
   std::ostringstream log;
   const auto s = run_training(c, log);
   EXPECT_LT(s.first_eval_accuracy, 0.6);
@@ -649,12 +654,8 @@ TEST(Grpo, ProcessRewardIsGatedByTheOutcome) {
 // barely above chance, then GRPO with the verifier's reward. Greedy accuracy and the mean sampled
 // reward must both rise clearly. About 1.5 minutes on one core; not timed.
 TEST(Training, GrpoRaisesTheRewardAfterWeakSft) {
-  TrainConfig c = config_file("configs/grpo_demo.json");
   const fs::path dir = temp_dir("grpo_quality");
-  c.run_dir = dir.string();
-  c.log_every = 0;
-  c.eval_every = 0;
-  c.checkpoint_every = 0;
+  const TrainConfig c = quiet_run(config_file("configs/grpo_demo.json"), dir);
   std::ostringstream log;
   const auto s = run_training(c, log);
   ASSERT_GE(s.grpo_start_eval_accuracy, 0.0) << log.str();
