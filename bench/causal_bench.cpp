@@ -5,14 +5,14 @@
 #include <string>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
+#include "tasks/registry/registry.h"
 
 namespace {
 
 using namespace verity;
 
 void BM_GenerateWithKnobs(benchmark::State& state, const std::string& family_name, const KnobMap& overrides) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, 0, overrides);
   uint64_t index = static_cast<uint64_t>(state.thread_index()) << 40;  // threads draw distinct tasks
   uint64_t done = 0;
@@ -25,7 +25,7 @@ void BM_GenerateWithKnobs(benchmark::State& state, const std::string& family_nam
 
 // The JSONL line of a task (what `verity generate` and recipes write): compare with generation alone.
 void BM_GenerateAndSerialize(benchmark::State& state, const std::string& family_name, const KnobMap& overrides) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, 0, overrides);
   uint64_t index = static_cast<uint64_t>(state.thread_index()) << 40;
   uint64_t done = 0;

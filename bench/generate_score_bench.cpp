@@ -2,15 +2,15 @@
 #include <benchmark/benchmark.h>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
+#include "tasks/registry/registry.h"
+#include "service/scoring.h"
 
 namespace {
 
 using namespace verity;
 
 void BM_Generate(benchmark::State& state, const std::string& family_name, int level) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, level, {});
   uint64_t index = 0;
   for (auto _ : state) benchmark::DoNotOptimize(make_task(family, knobs, level, 1, index++));
@@ -18,7 +18,7 @@ void BM_Generate(benchmark::State& state, const std::string& family_name, int le
 }
 
 void BM_Score(benchmark::State& state, const std::string& family_name, int level) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, level, {});
   std::vector<pb::Task> tasks;
   std::vector<std::string> completions;
@@ -35,14 +35,14 @@ void BM_Score(benchmark::State& state, const std::string& family_name, int level
 }
 
 void register_all() {
-  for (const Family* f : all_families()) {
+  for (const Family& f : all_families()) {
     for (int level : {1, 5, 10}) {
-      benchmark::RegisterBenchmark(("generate/" + f->name() + "/level" + std::to_string(level)).c_str(), BM_Generate,
-                                   f->name(), level)
+      benchmark::RegisterBenchmark(("generate/" + f.name() + "/level" + std::to_string(level)).c_str(), BM_Generate,
+                                   f.name(), level)
           ->ThreadRange(1, 2)
           ->UseRealTime();
-      benchmark::RegisterBenchmark(("score/" + f->name() + "/level" + std::to_string(level)).c_str(), BM_Score,
-                                   f->name(), level)
+      benchmark::RegisterBenchmark(("score/" + f.name() + "/level" + std::to_string(level)).c_str(), BM_Score,
+                                   f.name(), level)
           ->ThreadRange(1, 2)
           ->UseRealTime();
     }

@@ -1,8 +1,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "service/generate.h"
 #include "tasks/dataset.h"
-#include "tasks/recipe.h"
+#include "service/recipe.h"
 
 namespace verity::cli {
 namespace {

@@ -3,31 +3,35 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
+#include "service/family_info.h"
+#include "tasks/registry/registry.h"
 
 namespace verity::cli {
 namespace {
 
-void print_family(const Family& f) {
-  std::cout << f.name() << "\n  " << f.summary() << "\n  answer: " << f.answer_format() << "\n  levels: 1.."
-            << f.max_level() << "\n  knobs:\n";
-  for (const auto& k : f.knob_specs())
-    std::printf("    %-14s %-28s default %-10s %s\n", k.name.c_str(), k.range_text().c_str(), k.default_value.c_str(),
-                k.description.c_str());
+void print_family(const nlohmann::json& f) {
+  std::cout << f["name"].get<std::string>() << "\n  " << f["summary"].get<std::string>()
+            << "\n  answer: " << f["answer_format"].get<std::string>() << "\n  levels: 1.." << f["max_level"].get<int>()
+            << "\n  knobs:\n";
+  for (const auto& k : f["knobs"])
+    std::printf("    %-14s %-28s default %-10s %s\n", k["name"].get<std::string>().c_str(),
+                k["range"].get<std::string>().c_str(), k["default"].get<std::string>().c_str(),
+                k["description"].get<std::string>().c_str());
   std::fflush(stdout);
 }
 
 void describe(const std::string& name, int level, uint64_t seed) {
-  const Family& f = find_family(name);
-  print_family(f);
+  const Family& family = find_family(name);
+  const nlohmann::json info = family_json(family);
+  print_family(info);
   std::cout << "  level ladder:\n";
-  for (int l = 1; l <= f.max_level(); ++l) {
+  for (int l = 1; l <= info["max_level"].get<int>(); ++l) {
     std::cout << "    " << l << ":";
-    for (const auto& [k, v] : f.level_knobs(l)) std::cout << " " << k << "=" << v;
+    for (const auto& [k, v] : info["levels"][std::to_string(l)].items()) std::cout << " " << k << "=" << v.get<std::string>();
     std::cout << "\n";
   }
-  const Knobs knobs = resolve_knobs(f, level, {});
-  const pb::Task task = make_task(f, knobs, level, seed, 0);
+  const Knobs knobs = resolve_knobs(family.generator, level, {});
+  const pb::Task task = make_task(family.generator, knobs, level, seed, 0);
   std::cout << "\nexample (level " << level << ", seed " << seed << "):\n---\n"
             << task.prompt() << "\n---\ngold answer: " << task.answer() << "\ngold trace:\n";
   for (const auto& step : task.trace()) std::cout << "  - " << step.text() << "\n";
@@ -37,8 +41,8 @@ void describe(const std::string& name, int level, uint64_t seed) {
 
 void add_list_commands(CLI::App& app) {
   app.add_subcommand("list", "families with their knobs, level ladder and answer format")->callback([] {
-    for (const Family* f : all_families()) {
-      print_family(*f);
+    for (const auto& f : families_json()) {
+      print_family(f);
       std::cout << "\n";
     }
   });

@@ -5,8 +5,8 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
-#include "verifiers/report.h"
-#include "verifiers/scoring.h"
+#include "reports/report.h"
+#include "service/scoring.h"
 
 namespace verity::cli {
 namespace {

@@ -22,10 +22,10 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
-#include "tasks/json_reader.h"
-#include "tasks/registry.h"
 #include "verifiers/label_verifier.h"
-#include "verifiers/scoring.h"
+#include "service/family_info.h"
+#include "service/records.h"
+#include "service/scoring.h"
 
 namespace verity::cli {
 namespace {
@@ -120,19 +120,6 @@ void reply_json(httplib::Response& res, int status, const json& body) {
 
 void reply_error(httplib::Response& res, int status, const std::string& what) {
   reply_json(res, status, {{"error", what}});
-}
-
-json families_json() {
-  json out = json::array();
-  for (const Family* f : all_families()) {
-    json knobs = json::array();
-    for (const auto& k : f->knob_specs())
-      knobs.push_back({{"name", k.name}, {"range", k.range_text()}, {"default", k.default_value},
-                       {"description", k.description}});
-    out.push_back({{"name", f->name()}, {"summary", f->summary()}, {"answer_format", f->answer_format()},
-                   {"max_level", f->max_level()}, {"knobs", knobs}});
-  }
-  return out;
 }
 
 class BadRequest : public std::runtime_error {
@@ -239,19 +226,13 @@ class Scorer {
 
   // Parses the distinct records in parallel and points the items at them.
   static void parse_records(Batch& batch) {
-    batch.parsed.resize(batch.texts.size());
-    std::vector<std::string> errors(batch.texts.size());
-    tbb::parallel_for(size_t{0}, batch.texts.size(), [&](size_t k) {
-      // Unknown fields are ignored: clients may send their own fields beside the record.
-      const std::string problem = parse_json_message(batch.texts[k], batch.parsed[k], /*ignore_unknown_fields=*/true);
-      if (!problem.empty()) errors[k] = "task is not a Task record: " + problem;
-      else if (batch.parsed[k].family().empty()) errors[k] = "task has no family";
-    });
+    ParsedRecords records = parse_task_records(batch.texts);
+    batch.parsed = std::move(records.tasks);
     for (size_t i = 0; i < batch.items.size(); ++i) {
       Item& item = batch.items[i];
       if (item.task) continue;
-      if (!errors[item.text_index].empty())
-        throw BadRequest("item " + std::to_string(i) + ": " + errors[item.text_index]);
+      if (const std::string& error = records.errors[item.text_index]; !error.empty())
+        throw BadRequest("item " + std::to_string(i) + ": " + error);
       item.task = &batch.parsed[item.text_index];
     }
   }

@@ -17,7 +17,7 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
-#include "trainer/store.h"
+#include "curriculum/store.h"
 #include "trainer/trainer.h"
 
 namespace verity::cli {
@@ -268,7 +268,7 @@ void add_train_commands(CLI::App& app) {
   auto last = std::make_shared<int>(10);
   show->add_option("--db", *db, "runs/x/verity.sqlite")->required();
   show->add_option("--last", *last, "recent steps to print")->capture_default_str();
-  show->callback([db, last] { std::cout << trainer::format_curriculum(*db, *last); });
+  show->callback([db, last] { std::cout << curriculum::format_curriculum(*db, *last); });
 }
 
 }  // namespace verity::cli

@@ -1,14 +1,14 @@
-// verity experiment axiomatic: the axiomatic-training study end to end (trainer/experiment.h).
+// verity experiment axiomatic: the axiomatic-training study end to end (experiments/axiomatic.h).
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
-#include "trainer/experiment.h"
+#include "experiments/axiomatic.h"
 
 namespace verity::cli {
 
 void add_experiment_command(CLI::App& app) {
-  auto o = std::make_shared<trainer::ExperimentOptions>();
+  auto o = std::make_shared<experiments::ExperimentOptions>();
   auto* ex = app.add_subcommand(
       "experiment", "run a whole study: build data, train, evaluate, report (axiomatic: the axiomatic-training paper)");
   ex->add_option("name", o->experiment, "the experiment (axiomatic)")->required();
@@ -24,7 +24,7 @@ void add_experiment_command(CLI::App& app) {
                  "fraction of every evaluation split to evaluate (default: the preset's item count per split)");
   ex->add_option("--stop-after", o->stop_after, "stop after this many stages (testing resume)")->group("");
   ex->callback([o] {
-    if (!trainer::run_experiment(*o, std::cout)) std::cout << "stopped early; rerun with --resume\n";
+    if (!experiments::run_experiment(*o, std::cout)) std::cout << "stopped early; rerun with --resume\n";
   });
 }
 

@@ -1,11 +1,35 @@
-#include "generators/arithmetic_graph.h"
-
+// arithmetic_graph: GSM-Infinite-style arithmetic over a dependency DAG of named quantities. Each
+// quantity is given a small value or defined by one atomic operation (+, -, x, sum of three) on
+// earlier ones, optionally modulo a number; distractor quantities are mixed in. Forward mode asks the
+// last quantity; reverse mode states a later quantity's value and asks an earlier (hidden) one. The
+// `unanswerable` knob withholds a needed value or definition: the gold answer is then "cannot be
+// determined". Difficulty = operations needed. Gold solution, one step per line:
+//   Define <quantity> as C; so C = A + B = 3 + 1 = 4.
+// which verifiers/arithmetic_trace.h checks step by step (process reward).
 #include <algorithm>
 #include <numeric>
 
 #include "tasks/answer_extraction.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class ArithmeticGraphGenerator final : public Generator {
+ public:
+  std::string name() const override { return "arithmetic_graph"; }
+  std::string summary() const override {
+    return "Named quantities defined by +, -, x, sum (optionally mod m) with distractors; compute one, forward "
+           "or reverse, or say it cannot be determined.";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "an integer, or \"cannot be determined\""; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
 namespace {
 
 // Without a modulus, every value stays in [0, kValueCap] so answers remain small integers.
@@ -512,7 +536,7 @@ Question pick_question(Rng& rng, const Graph& g, bool reverse, bool unanswerable
 
 }  // namespace
 
-std::vector<KnobSpec> ArithmeticGraph::knob_specs() const {
+std::vector<KnobSpec> ArithmeticGraphGenerator::knob_specs() const {
   return {KnobSpec::integer("operations", "operations needed to answer (the difficulty)", 2, 64, 4),
           KnobSpec::integer("distractors", "extra quantities the question does not need", 0, 32, 2),
           KnobSpec::choice("mode", "forward: ask the last quantity; reverse: a later quantity's value is given and "
@@ -526,7 +550,7 @@ std::vector<KnobSpec> ArithmeticGraph::knob_specs() const {
           KnobSpec::choice("format", "English sentences or equations", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap ArithmeticGraph::level_knobs(int level) const {
+KnobMap ArithmeticGraphGenerator::level_knobs(int level) const {
   struct Row { int ops, distractors; const char* order; const char* mode; };
   static const Row kLadder[] = {{2, 0, "sequential", "forward"}, {3, 1, "sequential", "forward"},
                                 {4, 2, "sequential", "forward"}, {6, 3, "shuffled", "forward"},
@@ -538,7 +562,7 @@ KnobMap ArithmeticGraph::level_knobs(int level) const {
           {"order", r.order}, {"mode", r.mode}};
 }
 
-void ArithmeticGraph::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void ArithmeticGraphGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   const long modulus = knobs.get_int("modulus");
   if (modulus == 1) throw KnobError("knob modulus=1 makes every value 0: use 0 (no modulus) or a value >= 2");
   const std::string& mode = knobs.get("mode");
@@ -567,5 +591,12 @@ void ArithmeticGraph::generate(Rng& rng, const Knobs& knobs, pb::Task& task) con
   fill_instance(g, question, operations, *task.mutable_arithmetic_graph());
   (*task.mutable_meta())["mode"] = question.reverse ? "reverse" : "forward";
 }
+
+namespace generators {
+const Generator& arithmetic_graph() {
+  static const ArithmeticGraphGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

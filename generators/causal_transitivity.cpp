@@ -1,10 +1,30 @@
-#include "generators/causal_transitivity.h"
-
+// causal_transitivity: the transitivity axiom of "Teaching Transformers Causal Reasoning through
+// Axiomatic Training". Premises "X causes Y." over a chain (edges possibly flipped) or a branching
+// DAG, statements in sequential / reversed / shuffled order; question "Does A cause B?"; Yes/No by
+// reachability. No questions are hard negatives: reversed pairs and unrelated nodes (other branches).
 #include "tasks/answer_extraction.h"
-#include "tasks/dseparation.h"
-#include "tasks/graph.h"
+#include "solvers/dseparation.h"
+#include "solvers/graph.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class CausalTransitivityGenerator final : public Generator {
+ public:
+  std::string name() const override { return "causal_transitivity"; }
+  std::string summary() const override {
+    return "Causal chain or branching DAG stated as 'X causes Y.' sentences; does A cause B (transitively)?";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "Yes or No"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
+};
+
+}  // namespace
 namespace {
 
 struct CausalGraph {
@@ -148,7 +168,7 @@ std::string render_prompt(Rng& rng, const CausalGraph& graph, const Query& q, bo
 
 }  // namespace
 
-std::vector<KnobSpec> CausalTransitivity::knob_specs() const {
+std::vector<KnobSpec> CausalTransitivityGenerator::knob_specs() const {
   return {KnobSpec::integer("chain_length", "nodes in the chain (or in the branching DAG)", 2, 1000, 5),
           KnobSpec::real("flip_prob", "probability that each chain edge points backwards", 0, 1, 0),
           KnobSpec::choice("order", "order the statements are listed in", {"sequential", "reversed", "shuffled"},
@@ -161,7 +181,7 @@ std::vector<KnobSpec> CausalTransitivity::knob_specs() const {
                          10, 1.4)};
 }
 
-KnobMap CausalTransitivity::level_knobs(int level) const {
+KnobMap CausalTransitivityGenerator::level_knobs(int level) const {
   struct Row { int length; const char* flip; const char* order; };
   static const Row kLadder[] = {{3, "0", "sequential"},   {4, "0", "sequential"},    {5, "0", "sequential"},
                                 {6, "0.5", "sequential"},  {7, "0.5", "shuffled"},    {9, "0.5", "shuffled"},
@@ -171,7 +191,7 @@ KnobMap CausalTransitivity::level_knobs(int level) const {
   return {{"chain_length", std::to_string(r.length)}, {"flip_prob", r.flip}, {"order", r.order}};
 }
 
-void CausalTransitivity::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void CausalTransitivityGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   if (knobs.get_int("name_min") > knobs.get_int("name_max"))
     throw KnobError("knob name_min=" + knobs.get("name_min") + " is above name_max=" + knobs.get("name_max") +
                     ": set name_min <= name_max");
@@ -197,5 +217,12 @@ void CausalTransitivity::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
   task.set_answer(task.label());
   write_trace(graph, g, q, task);
 }
+
+namespace generators {
+const Generator& causal_transitivity() {
+  static const CausalTransitivityGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

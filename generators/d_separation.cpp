@@ -1,12 +1,33 @@
-#include "generators/d_separation.h"
-
+// d_separation: the d-separation axioms of "Teaching Transformers Causal Reasoning through Axiomatic
+// Training". A random DAG stated as "X causes Y." sentences; question "Are X and Y d-separated given
+// {Z...}?"; Yes/No, balanced. Each label is decided by two independent algorithms (moralised ancestral
+// graph, Bayes-ball; solvers/dseparation.h) that must agree, else generation throws.
 #include <algorithm>
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
-#include "tasks/dseparation.h"
+#include "solvers/dseparation.h"
+#include "generators/generators.h"
+#include "solvers/graph.h"
 
 namespace verity {
+
+namespace {
+
+class DSeparationGenerator final : public Generator {
+ public:
+  std::string name() const override { return "d_separation"; }
+  std::string summary() const override {
+    return "Random causal DAG as 'X causes Y.' sentences; are X and Y d-separated given a set Z?";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "Yes or No"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
+};
+
+}  // namespace
 namespace {
 
 constexpr int kGraphAttempts = 20;     // fresh graphs before giving up on the drawn label
@@ -194,7 +215,7 @@ std::string render_prompt(Rng& rng, const std::vector<std::string>& names, const
 
 }  // namespace
 
-std::vector<KnobSpec> DSeparation::knob_specs() const {
+std::vector<KnobSpec> DSeparationGenerator::knob_specs() const {
   return {
       KnobSpec::integer("nodes", "nodes in the DAG", 3, 200, 6),
       KnobSpec::choice("structure", "chain (flipped edges), fork (out-tree), collider (in-tree), random DAG, or "
@@ -210,7 +231,7 @@ std::vector<KnobSpec> DSeparation::knob_specs() const {
       KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap DSeparation::level_knobs(int level) const {
+KnobMap DSeparationGenerator::level_knobs(int level) const {
   struct Row { int nodes; const char* structure; const char* density; int z_min, z_max; const char* order; };
   static const Row kLadder[] = {
       {4, "chain", "1.4", 0, 1, "sequential"},  {5, "chain", "1.4", 0, 2, "sequential"},
@@ -224,7 +245,7 @@ KnobMap DSeparation::level_knobs(int level) const {
           {"order", r.order}};
 }
 
-void DSeparation::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void DSeparationGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   if (knobs.get_int("name_min") > knobs.get_int("name_max"))
     throw KnobError("knob name_min=" + knobs.get("name_min") + " is above name_max=" + knobs.get("name_max") +
                     ": set name_min <= name_max");
@@ -255,5 +276,12 @@ void DSeparation::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   if (d.separated) write_separated_trace(g, names, d.query, task);
   else write_connected_trace(g, names, d.query, task);
 }
+
+namespace generators {
+const Generator& d_separation() {
+  static const DSeparationGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

@@ -1,26 +1,55 @@
-#include "generators/fol_deduction.h"
-
+// fol_deduction (in the spirit of FLD, Morishita et al. 2023): numbered facts over monadic predicates
+// and named individuals, and a hypothesis. Is it PROVED, DISPROVED or UNKNOWN from the facts?
+//
+// Generation builds a proof tree top-down from the hypothesis (or, for DISPROVED, a statement that
+// contradicts it) with single inference steps: modus ponens, and-introduction / elimination,
+// or-introduction / elimination (proof by cases), contraposition, De Morgan, and with quantifiers
+// universal instantiation, universal modus ponens, universal syllogism (a derivation for an arbitrary
+// x generalised), existential generalisation and existential elimination. The main branch reaches
+// `depth`; `branch_extensions` side leaves are then expanded into sub-proofs. The tree's leaves are
+// the facts. UNKNOWN tasks leave out one leaf. Distractors: the leaves of a tree for the opposite
+// statement with one leaf removed, perturbed copies of tree formulas, random rules over the same
+// predicates. Every distractor is kept only when Z3 (solvers/fol_z3.h) confirms afterwards that the
+// facts stay consistent, the label is unchanged and every fact of the gold proof is still necessary
+// (no set of facts without it entails the proved statement: no shortcut through distractors).
+//
+// Closed world (`world=closed`): the prompt states that whatever does not follow from the facts is
+// false, so a hypothesis the facts do not prove is DISPROVED (there is no UNKNOWN answer); the
+// instance keeps the open-world `outcome` as well.
+//
+// Gold proof (the trace, one step per TraceStep):  fact3 & fact7 -> int1: <statement>; int1 & fact2 ->
+// hypothesis   ("-> ¬hypothesis" when the proof derives the negation; UNKNOWN has no proof).
 #include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
-#include "verifiers/fol_z3.h"
+#include "solvers/fol_z3.h"
+#include "generators/generators.h"
+#include "solvers/fol_logic.h"
 
 namespace verity {
 
+namespace {
+
+class FolDeductionGenerator final : public Generator {
+ public:
+  std::string name() const override { return "fol_deduction"; }
+  std::string summary() const override {
+    return "FLD-style first-order deduction: numbered facts, a hypothesis; PROVED, DISPROVED or UNKNOWN, with a "
+           "checked proof";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "PROVED, DISPROVED, or UNKNOWN"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
+
 using fol::FormulaPtr;
 using fol::Kind;
-
-FolParsed parse_fol_instance(const pb::FolDeductionInstance& inst) {
-  FolParsed p;
-  p.vocabulary.predicates.assign(inst.predicates().begin(), inst.predicates().end());
-  p.vocabulary.constants.assign(inst.constants().begin(), inst.constants().end());
-  for (const auto& f : inst.facts()) p.facts.push_back(fol::parse(f, p.vocabulary).formula);
-  p.hypothesis = fol::parse(inst.hypothesis(), p.vocabulary).formula;
-  return p;
-}
 
 namespace {
 
@@ -561,7 +590,7 @@ std::string render_prompt(Rng& rng, const std::vector<FormulaPtr>& facts, const 
 
 }  // namespace
 
-std::vector<KnobSpec> FolDeduction::knob_specs() const {
+std::vector<KnobSpec> FolDeductionGenerator::knob_specs() const {
   return {KnobSpec::integer("depth", "inference steps on the longest branch of the gold proof tree", 1, 12, 3),
           KnobSpec::integer("branch_extensions", "side leaves of the proof tree expanded into sub-proofs", 0, 12, 1),
           KnobSpec::integer("distractors", "distractor facts (opposite-tree leaves, perturbed copies, random rules)",
@@ -576,7 +605,7 @@ std::vector<KnobSpec> FolDeduction::knob_specs() const {
                            "natural")};
 }
 
-KnobMap FolDeduction::level_knobs(int level) const {
+KnobMap FolDeductionGenerator::level_knobs(int level) const {
   struct Row { int depth, extensions, distractors; const char* quantifiers; int individuals; };
   static const Row kLadder[] = {{1, 0, 0, "off", 1},  {1, 0, 2, "off", 1},  {2, 0, 4, "off", 2},
                                 {3, 1, 6, "off", 2},  {4, 1, 8, "on", 2},   {5, 2, 10, "on", 2},
@@ -590,7 +619,7 @@ KnobMap FolDeduction::level_knobs(int level) const {
           {"individuals", std::to_string(r.individuals)}};
 }
 
-void FolDeduction::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void FolDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   // The outcome is drawn first so the mix stays balanced: UNKNOWN with probability unknown_ratio,
   // else PROVED / DISPROVED with equal odds.
   const bool unknown = rng.chance(knobs.get_real("unknown_ratio"));
@@ -664,5 +693,12 @@ void FolDeduction::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const 
   (*task.mutable_meta())["proof_depth"] = std::to_string(inst->proof_depth());
   (*task.mutable_meta())["facts"] = std::to_string(inst->facts_size());
 }
+
+namespace generators {
+const Generator& fol_deduction() {
+  static const FolDeductionGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

@@ -1,5 +1,9 @@
-#include "generators/inference_chains.h"
-
+// inference_chains: the rule patterns of LogicBench and Multi-LogiEval (modus ponens / tollens,
+// hypothetical and disjunctive syllogism, constructive / destructive / bidirectional dilemma,
+// contraposition, De Morgan, universal instantiation, existential generalisation) chained so each
+// conclusion feeds the next rule, depth 1..7, with distractor premises. Does the conclusion follow?
+// Yes/No, balanced; No tasks are the valid chain broken by a plausible fallacy (affirming the
+// consequent, denying the antecedent, ...) or a missing link. Labels decided by Z3.
 #include <z3++.h>
 
 #include <cctype>
@@ -8,10 +12,27 @@
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
-#include "tasks/logic.h"
-#include "verifiers/z3_bridge.h"
+#include "solvers/logic.h"
+#include "solvers/z3_bridge.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class InferenceChainsGenerator final : public Generator {
+ public:
+  std::string name() const override { return "inference_chains"; }
+  std::string summary() const override {
+    return "Chained inference rules (MP, MT, HS, DS, dilemmas, De Morgan, UI, EG); does the conclusion follow?";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "Yes or No"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
 namespace {
 
 using logic::Formula;
@@ -65,17 +86,14 @@ FormulaPtr to_formula(const Prop& p) {
 
 enum class Verdict { Entailed, NotEntailed, Inconsistent };
 
-struct FolSolver {
-  z3::context& ctx = z3bridge::thread_context();
-  z3::solver solver{ctx};
+// The first-order vocabulary on a context: the sort of individuals, x, the named people, one unary
+// predicate per atom.
+struct FolTerms {
+  explicit FolTerms(z3::context& context) : ctx(context) {}
+  z3::context& ctx;
   z3::sort individual = ctx.uninterpreted_sort("Person");
   z3::expr x = ctx.constant("x", individual);
 
-  FolSolver() {
-    z3::params params(ctx);
-    params.set("timeout", z3bridge::kDefaultTimeoutMs);
-    solver.set(params);
-  }
   z3::expr person(int k) { return ctx.constant(("person" + std::to_string(k)).c_str(), individual); }
   // The statement's formula with every atom read at `subject`.
   z3::expr body(const Prop& p, int atoms, const z3::expr& subject) {
@@ -86,11 +104,6 @@ struct FolSolver {
   }
 };
 
-FolSolver& fol_solver() {
-  thread_local std::unique_ptr<FolSolver> solver = std::make_unique<FolSolver>();
-  return *solver;
-}
-
 constexpr int kIndividuals = 2;  // named people in first-order tasks
 
 // Premises (and the negated conclusion, when given) in first-order logic: statements about every x
@@ -98,33 +111,33 @@ constexpr int kIndividuals = 2;  // named people in first-order tasks
 // negated conclusion. The instances follow from the quantified forms, so the problem is unchanged,
 // but Z3's model-based instantiation then starts from the finite universe that suffices.
 z3::check_result fol_check(const std::vector<Prop>& formulas, const Prop* negated, int atoms) {
-  FolSolver& z = fol_solver();
+  const z3bridge::SolverScope scope(z3bridge::kGenerationRlimit);
+  z3::solver& solver = scope.solver();
+  FolTerms z(scope.ctx());
   std::vector<z3::expr> universe;
   for (int k = 0; k < kIndividuals; ++k) universe.push_back(z.person(k));
   std::vector<Prop> universal;
-  z.solver.push();
   for (const auto& p : formulas) {
     if (p.scope == Scope::Forall) universal.push_back(p);
-    else z.solver.add(z.body(p, atoms, z.person(p.constant)));  // premises are never existential
+    else solver.add(z.body(p, atoms, z.person(p.constant)));  // premises are never existential
   }
   if (negated) {
     if (negated->scope == Scope::Forall) {  // not everyone: a witness who fails it
       universe.push_back(z.ctx.constant("witness", z.individual));
-      z.solver.add(!z.body(*negated, atoms, universe.back()));
+      solver.add(!z.body(*negated, atoms, universe.back()));
     } else if (negated->scope == Scope::Exists) {  // nobody satisfies it
       Prop nobody = *negated;
-      z.solver.add(z3::forall(z.x, !z.body(nobody, atoms, z.x)));
-      for (const auto& u : universe) z.solver.add(!z.body(nobody, atoms, u));
+      solver.add(z3::forall(z.x, !z.body(nobody, atoms, z.x)));
+      for (const auto& u : universe) solver.add(!z.body(nobody, atoms, u));
     } else {
-      z.solver.add(!z.body(*negated, atoms, z.person(negated->constant)));
+      solver.add(!z.body(*negated, atoms, z.person(negated->constant)));
     }
   }
   for (const auto& p : universal) {
-    z.solver.add(z3::forall(z.x, z.body(p, atoms, z.x)));
-    for (const auto& u : universe) z.solver.add(z.body(p, atoms, u));
+    solver.add(z3::forall(z.x, z.body(p, atoms, z.x)));
+    for (const auto& u : universe) solver.add(z.body(p, atoms, u));
   }
-  const z3::check_result r = z.solver.check();
-  z.solver.pop();
+  const z3::check_result r = solver.check();
   return r;
 }
 
@@ -136,9 +149,9 @@ Verdict decide(const std::vector<Prop>& premises, const Prop& conclusion, int at
   } else {
     std::vector<FormulaPtr> formulas;
     for (const auto& p : premises) formulas.push_back(to_formula(p));
-    consistent = z3bridge::check_conjunction(formulas, atoms);
+    consistent = z3bridge::check_conjunction(formulas, atoms, z3bridge::kGenerationRlimit);
     formulas.push_back(Formula::negate(to_formula(conclusion)));
-    counter = z3bridge::check_conjunction(formulas, atoms);
+    counter = z3bridge::check_conjunction(formulas, atoms, z3bridge::kGenerationRlimit);
   }
   if (consistent == z3::unknown || counter == z3::unknown)
     throw std::runtime_error("inference_chains: Z3 gave up on an instance");
@@ -607,7 +620,7 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
 
 }  // namespace
 
-std::vector<KnobSpec> InferenceChains::knob_specs() const {
+std::vector<KnobSpec> InferenceChainsGenerator::knob_specs() const {
   return {KnobSpec::integer("depth", "rule applications chained from premises to the conclusion", 1, 7, 1),
           KnobSpec::integer("distractors", "extra premises the conclusion does not depend on", 0, 8, 0),
           KnobSpec::choice("rules", "basic = MP, MT, HS, DS, contraposition; all = also the dilemmas and De Morgan",
@@ -617,7 +630,7 @@ std::vector<KnobSpec> InferenceChains::knob_specs() const {
           KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap InferenceChains::level_knobs(int level) const {
+KnobMap InferenceChainsGenerator::level_knobs(int level) const {
   struct Row { int depth, distractors; const char *rules, *logic; };
   static const Row kLadder[] = {{1, 0, "basic", "propositional"}, {2, 0, "basic", "propositional"},
                                 {2, 1, "all", "mixed"},           {3, 1, "all", "mixed"},
@@ -629,7 +642,7 @@ KnobMap InferenceChains::level_knobs(int level) const {
           {"rules", r.rules}, {"logic", r.logic}};
 }
 
-void InferenceChains::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   const bool target = rng.chance(0.5);
   const std::string& logic_knob = knobs.get("logic");
   const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
@@ -687,5 +700,12 @@ void InferenceChains::generate(Rng& rng, const Knobs& knobs, pb::Task& task) con
     (*task.mutable_meta())["fallacy"] = d.corruption;
   }
 }
+
+namespace generators {
+const Generator& inference_chains() {
+  static const InferenceChainsGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

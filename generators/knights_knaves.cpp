@@ -1,16 +1,38 @@
-#include "generators/knights_knaves.h"
-
+// knights_knaves: n islanders, each a knight (always truthful) or a knave (always lying), each makes one
+// statement about the others built from and / or / not / if-then / iff / "exactly k of". Who is what?
+// Uniqueness is proved at generation by truth tables over all 2^n assignments (Z3 beyond 12 people);
+// the gold trace is the case analysis of a backtracking solver. An `unanswerable` knob mixes in puzzles
+// with no or several consistent assignments, whose gold answer is "no unique solution".
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <optional>
 #include <stdexcept>
 
-#include "generators/knights_knaves_logic.h"
+#include "solvers/knights_knaves_logic.h"
 #include "tasks/answer_extraction.h"
-#include "verifiers/knights_knaves_z3.h"
+#include "solvers/knights_knaves_z3.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class KnightsKnavesGenerator final : public Generator {
+ public:
+  std::string name() const override { return "knights_knaves"; }
+  std::string summary() const override {
+    return "Knights always tell the truth, knaves always lie: from each islander's statement, who is which?";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override {
+    return "every person's role, e.g. \"Ann: knight, Ben: knave\" (or \"no unique solution\")";
+  }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
 namespace {
 
 using kk::Formula;
@@ -460,7 +482,7 @@ void fill_instance(const Puzzle& p, const std::vector<std::string>& names, int s
 
 }  // namespace
 
-std::vector<KnobSpec> KnightsKnaves::knob_specs() const {
+std::vector<KnobSpec> KnightsKnavesGenerator::knob_specs() const {
   return {KnobSpec::integer("people", "islanders, each making one statement", 2, kk::kMaxPeople, 3),
           // Depth 0 (bare "X is a knave" claims) is left out on purpose: such claims only ever say two
           // people are alike or unlike, so the roles are never unique (flipping everyone keeps them true).
@@ -472,7 +494,7 @@ std::vector<KnobSpec> KnightsKnaves::knob_specs() const {
           KnobSpec::choice("format", "statements in English or as formulas", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap KnightsKnaves::level_knobs(int level) const {
+KnobMap KnightsKnavesGenerator::level_knobs(int level) const {
   struct Row { int people, depth, operators; };
   static const Row kLadder[] = {{2, 1, 2}, {3, 1, 2}, {3, 1, 3}, {4, 1, 3}, {5, 2, 3},
                                 {6, 2, 4}, {7, 2, 4}, {8, 3, 4}, {9, 3, 4}, {10, 3, 4}};
@@ -481,7 +503,7 @@ KnobMap KnightsKnaves::level_knobs(int level) const {
           {"operators", std::to_string(r.operators)}};
 }
 
-void KnightsKnaves::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   Shape shape;
   shape.people = static_cast<int>(knobs.get_int("people"));
   shape.depth = static_cast<int>(knobs.get_int("depth"));
@@ -508,5 +530,12 @@ void KnightsKnaves::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const
   task.set_answer(solved.solutions == 1 ? roles_text(answer, names) : kNoUniqueSolution);
   write_trace(solved, puzzle, names, task);
 }
+
+namespace generators {
+const Generator& knights_knaves() {
+  static const KnightsKnavesGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

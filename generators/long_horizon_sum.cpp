@@ -1,11 +1,31 @@
-#include "generators/long_horizon_sum.h"
-
+// long_horizon_sum: long-horizon execution from "The Illusion of Diminishing Returns". A dictionary
+// of made-up words to small integers and a stream of keys, keys_per_turn per turn; the answer is the
+// running total after every turn (comma-separated). Knowing what to do is trivial; doing it for
+// thousands of steps without a slip is the skill measured. The verifier reports per-step accuracy and
+// the first failing step.
 #include <cstdlib>
 #include <unordered_set>
 
 #include "tasks/answer_extraction.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class LongHorizonSumGenerator final : public Generator {
+ public:
+  std::string name() const override { return "long_horizon_sum"; }
+  std::string summary() const override {
+    return "Dictionary of words to integers plus a stream of keys; report the running sum after every turn.";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "the running sums after each turn, comma-separated"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
 namespace {
 
 // Pronounceable lower-case words (consonant-vowel-consonant-vowel-consonant): easy to read as keys,
@@ -80,7 +100,7 @@ void write_trace(const pb::LongHorizonSumInstance& inst, const std::vector<int>&
 
 }  // namespace
 
-std::vector<KnobSpec> LongHorizonSum::knob_specs() const {
+std::vector<KnobSpec> LongHorizonSumGenerator::knob_specs() const {
   return {KnobSpec::integer("horizon", "turns (running sums to report)", 1, 2000, 10),
           KnobSpec::integer("keys_per_turn", "dictionary words per turn", 1, 16, 1),
           KnobSpec::integer("dict_size", "words in the dictionary", 2, 1000, 10),
@@ -89,7 +109,7 @@ std::vector<KnobSpec> LongHorizonSum::knob_specs() const {
                            "of steps before the first wrong one", {"none", "prefix"}, "none")};
 }
 
-KnobMap LongHorizonSum::level_knobs(int level) const {
+KnobMap LongHorizonSumGenerator::level_knobs(int level) const {
   struct Row { int horizon, keys, dict; };
   static const Row kLadder[] = {{2, 1, 5},    {5, 1, 8},    {10, 1, 10},  {20, 1, 15},  {40, 2, 20},
                                 {80, 2, 30},  {150, 3, 40}, {300, 4, 50}, {700, 4, 80}, {1500, 6, 100}};
@@ -98,7 +118,7 @@ KnobMap LongHorizonSum::level_knobs(int level) const {
           {"dict_size", std::to_string(r.dict)}};
 }
 
-void LongHorizonSum::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void LongHorizonSumGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   check_answer_fits(knobs);
   const long horizon = knobs.get_int("horizon");
   const int k = static_cast<int>(knobs.get_int("keys_per_turn"));
@@ -131,5 +151,12 @@ void LongHorizonSum::generate(Rng& rng, const Knobs& knobs, pb::Task& task) cons
   (*task.mutable_meta())["final_sum"] = std::to_string(total);
   write_trace(*inst, turn_values, task);
 }
+
+namespace generators {
+const Generator& long_horizon_sum() {
+  static const LongHorizonSumGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

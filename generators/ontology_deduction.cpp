@@ -1,144 +1,38 @@
-#include "generators/ontology_deduction.h"
+// ontology_deduction (PrOntoQA / ProofWriter style): one entity, facts about it and rules over a
+// fictional (or real, or deliberately false) ontology of concepts and properties; the question is
+// "True or false: <entity> is <property>". The gold derivation takes `hops` rule applications and
+// mixes modus ponens, and-rules, proof by cases (a disjunction whose every case leads on) and proof
+// by contradiction (a disjunct refuted by modus tollens). Distractors add derivable but irrelevant
+// branches, decoy rules from underivable concepts and irrelevant facts. With the `unanswerable` knob a
+// premise on the derivation path is removed and the gold answer is Unknown ("cannot be determined").
+// The label is computed from the stored instance by forward chaining (ontology_forward_label); tests
+// cross-check it with Z3.
+#include "solvers/ontology_chaining.h"
 
 #include <algorithm>
 #include <map>
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
+#include "generators/generators.h"
 
 namespace verity {
 
-// ---------------------------------------------------------------------------------------------
-// Forward chaining over the stored instance (the label of record).
-// Literals are integers: 2 * predicate + (1 when negated), so negation is `lit ^ 1`.
-// ---------------------------------------------------------------------------------------------
 namespace {
 
-struct Clause {
-  std::vector<int> if_all, then_any;
-};
-struct Theory {
-  int predicates = 0;
-  std::vector<int> facts;
-  std::vector<Clause> rules;
-};
-using Known = std::vector<char>;  // indexed by literal
-
-// Literal text ("red", "~red") -> literal id; -1 when the name is not a predicate.
-int literal_id(const std::map<std::string, int>& index, const std::string& text) {
-  const bool negated = !text.empty() && text[0] == '~';
-  const auto it = index.find(negated ? text.substr(1) : text);
-  return it == index.end() ? -1 : 2 * it->second + (negated ? 1 : 0);
-}
-
-Theory theory_of(const pb::OntologyInstance& inst, std::map<std::string, int>& index) {
-  for (const auto& c : inst.concepts()) index.emplace(c, static_cast<int>(index.size()));
-  for (const auto& p : inst.properties()) index.emplace(p, static_cast<int>(index.size()));
-  Theory t;
-  t.predicates = static_cast<int>(index.size());
-  auto ids = [&](const auto& texts) {
-    std::vector<int> out;
-    for (const auto& s : texts) out.push_back(literal_id(index, s));
-    return out;
-  };
-  for (const auto& f : inst.facts()) t.facts.push_back(literal_id(index, f));
-  for (const auto& r : inst.rules()) t.rules.push_back({ids(r.if_all()), ids(r.then_any())});
-  return t;
-}
-
-// Sets a literal; false when its negation is already known (a contradiction).
-bool assert_literal(Known& k, int lit, bool& changed) {
-  if (lit < 0 || k[lit]) return true;
-  if (k[lit ^ 1]) return false;
-  k[lit] = 1;
-  changed = true;
-  return true;
-}
-
-// One pass of a rule read as the clause ~p1 | ... | ~pn | d1 | ... | dm: when every literal but one
-// is refuted, the last one holds (modus ponens, disjunctive syllogism, modus tollens).
-bool propagate_rule(const Clause& r, Known& k, bool& changed) {
-  int open = -1, open_count = 0;
-  auto consider = [&](int lit) {  // lit: the clause literal; satisfied when known
-    if (lit < 0) return false;
-    if (k[lit]) return true;
-    if (!k[lit ^ 1]) open = lit, ++open_count;
-    return false;
-  };
-  for (int p : r.if_all)
-    if (consider(p ^ 1)) return true;
-  for (int d : r.then_any)
-    if (consider(d)) return true;
-  if (open_count == 0) return false;  // every literal refuted: the facts contradict this rule
-  if (open_count == 1) return assert_literal(k, open, changed);
-  return true;
-}
-
-// Unit propagation to a fixpoint; false on a contradiction.
-bool saturate(const Theory& t, Known& k) {
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (const auto& r : t.rules)
-      if (!propagate_rule(r, k, changed)) return false;
+class OntologyDeductionGenerator final : public Generator {
+ public:
+  std::string name() const override { return "ontology_deduction"; }
+  std::string summary() const override {
+    return "PrOntoQA-style ontology: facts and rules about one entity; is the statement true, false or unknown?";
   }
-  return true;
-}
-
-// One level of case analysis on each fired disjunction: what holds in every consistent case holds;
-// a case that contradicts the facts is refuted. Repeats until nothing new is learnt.
-bool chain(const Theory& t, Known& k) {
-  if (!saturate(t, k)) return false;
-  for (bool learnt = true; learnt;) {
-    learnt = false;
-    for (const auto& r : t.rules) {
-      if (r.then_any.size() < 2) continue;
-      if (!std::all_of(r.if_all.begin(), r.if_all.end(), [&](int p) { return p >= 0 && k[p]; })) continue;
-      if (std::any_of(r.then_any.begin(), r.then_any.end(), [&](int d) { return d >= 0 && k[d]; })) continue;
-      Known common;
-      for (int d : r.then_any) {
-        if (d < 0 || k[d ^ 1]) continue;
-        Known c = k;
-        c[d] = 1;
-        if (!saturate(t, c)) {  // this case is impossible
-          bool changed = false;
-          if (!assert_literal(k, d ^ 1, changed)) return false;
-          learnt = true;
-          break;
-        }
-        if (common.empty()) {
-          common = c;
-        } else {
-          for (size_t i = 0; i < c.size(); ++i) common[i] = common[i] && c[i];
-        }
-      }
-      if (learnt) break;
-      for (size_t i = 0; i < common.size(); ++i)
-        if (common[i] && !k[i]) {
-          bool changed = false;
-          if (!assert_literal(k, static_cast<int>(i), changed)) return false;
-          learnt = true;
-        }
-      if (learnt) break;
-    }
-    if (learnt && !saturate(t, k)) return false;
-  }
-  return true;
-}
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "True, False, or Unknown"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
 
 }  // namespace
-
-std::string ontology_forward_label(const pb::OntologyInstance& inst) {
-  std::map<std::string, int> index;
-  const Theory t = theory_of(inst, index);
-  Known k(2 * t.predicates, 0);
-  bool changed = false;
-  for (int f : t.facts)
-    if (!assert_literal(k, f, changed)) return kOntologyUnknown;  // inconsistent facts decide nothing here
-  if (!chain(t, k)) return kOntologyUnknown;
-  const int q = literal_id(index, inst.query());
-  if (q < 0) return kOntologyUnknown;
-  return k[q] ? kOntologyTrue : k[q ^ 1] ? kOntologyFalse : kOntologyUnknown;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Generation.
@@ -489,7 +383,7 @@ void write_trace(const Build& b, const std::vector<Statement>& order, size_t ste
 
 }  // namespace
 
-std::vector<KnobSpec> OntologyDeduction::knob_specs() const {
+std::vector<KnobSpec> OntologyDeductionGenerator::knob_specs() const {
   return {KnobSpec::integer("hops", "rule applications on the gold derivation", 1, 10, 3),
           KnobSpec::integer("distractors", "distractor branches, decoy rules and irrelevant facts", 0, 20, 2),
           KnobSpec::real("and_prob", "per hop: an and-rule needing an extra fact", 0, 1, 0),
@@ -502,7 +396,7 @@ std::vector<KnobSpec> OntologyDeduction::knob_specs() const {
           KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap OntologyDeduction::level_knobs(int level) const {
+KnobMap OntologyDeductionGenerator::level_knobs(int level) const {
   struct Row { int hops, distractors; const char *p_and, *p_cases, *p_contra, *unanswerable; };
   static const Row kLadder[] = {{1, 0, "0", "0", "0", "0"},           {2, 1, "0", "0", "0", "0"},
                                 {3, 2, "0", "0", "0", "0.3333"},      {4, 3, "0.2", "0", "0", "0.3333"},
@@ -516,7 +410,7 @@ KnobMap OntologyDeduction::level_knobs(int level) const {
           {"contradiction_prob", r.p_contra}, {"unanswerable", r.unanswerable}};
 }
 
-void OntologyDeduction::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void OntologyDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   if (knobs.get_real("and_prob") + knobs.get_real("cases_prob") + knobs.get_real("contradiction_prob") > 1.0)
     throw KnobError("and_prob + cases_prob + contradiction_prob is above 1: lower them so they sum to at most 1");
   Build b;
@@ -562,5 +456,12 @@ void OntologyDeduction::generate(Rng& rng, const Knobs& knobs, pb::Task& task) c
   write_trace(b, order, steps_kept, label, task);
   (*task.mutable_meta())["hops"] = std::to_string(b.hops);
 }
+
+namespace generators {
+const Generator& ontology_deduction() {
+  static const OntologyDeductionGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

@@ -1,12 +1,40 @@
-#include "generators/propositional_entailment.h"
-
+// propositional_entailment: premises over n propositions; does a conclusion follow?
+// Labels entailed / contradicted / neither, decided by Z3, balanced by drawing the target label first.
 #include <stdexcept>
 
+#include <algorithm>
+
 #include "tasks/answer_extraction.h"
-#include "tasks/logic.h"
-#include "verifiers/z3_bridge.h"
+#include "solvers/logic.h"
+#include "solvers/z3_bridge.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class PropositionalEntailmentGenerator final : public Generator {
+ public:
+  std::string name() const override { return "propositional_entailment"; }
+  std::string summary() const override {
+    return "Premises in propositional logic; is the conclusion entailed, contradicted, or neither?";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "one word: entailed, contradicted or neither"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  // The premises as a set and the conclusion: their order and the English wording do not count.
+  std::string question_key(const pb::Task& task) const override {
+    const auto& p = task.propositional();
+    std::vector<std::string> premises(p.premises().begin(), p.premises().end());
+    std::sort(premises.begin(), premises.end());
+    std::string key = task.family() + "|";
+    for (const auto& premise : premises) key += premise + ";";
+    return key + "|" + p.conclusion();
+  }
+};
+
+}  // namespace
 namespace {
 
 using logic::Formula;
@@ -201,7 +229,7 @@ std::string render_prompt(Rng& rng, const Draft& d, const std::vector<std::strin
 
 }  // namespace
 
-std::vector<KnobSpec> PropositionalEntailment::knob_specs() const {
+std::vector<KnobSpec> PropositionalEntailmentGenerator::knob_specs() const {
   return {KnobSpec::integer("variables", "propositions the premises and conclusion talk about", 2, 16, 3),
           KnobSpec::integer("premises", "premises over those propositions", 1, 16, 2),
           KnobSpec::integer("depth", "maximum connective depth of a premise", 1, 5, 1),
@@ -209,7 +237,7 @@ std::vector<KnobSpec> PropositionalEntailment::knob_specs() const {
           KnobSpec::choice("format", "rendering of the premises", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap PropositionalEntailment::level_knobs(int level) const {
+KnobMap PropositionalEntailmentGenerator::level_knobs(int level) const {
   struct Row { int vars, premises, depth, distractors; };
   static const Row kLadder[] = {{2, 2, 1, 0}, {3, 2, 1, 0}, {3, 3, 2, 0}, {4, 3, 2, 1}, {4, 4, 2, 1},
                                 {5, 4, 3, 2}, {6, 5, 3, 2}, {7, 6, 3, 3}, {8, 7, 4, 4}, {10, 8, 4, 5}};
@@ -218,7 +246,7 @@ KnobMap PropositionalEntailment::level_knobs(int level) const {
           {"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)}};
 }
 
-void PropositionalEntailment::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void PropositionalEntailmentGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   static const Entailment kLabels[] = {Entailment::Entailed, Entailment::Contradicted, Entailment::Neither};
   const Entailment target = kLabels[rng.index(3)];
   const int core_vars = static_cast<int>(knobs.get_int("variables"));
@@ -256,5 +284,12 @@ void PropositionalEntailment::generate(Rng& rng, const Knobs& knobs, pb::Task& t
   task.set_answer(task.label());
   write_trace(draft, symbols, total_vars, task);
 }
+
+namespace generators {
+const Generator& propositional_entailment() {
+  static const PropositionalEntailmentGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

@@ -1,5 +1,8 @@
-#include "generators/syllogism.h"
-
+// syllogism: categorical syllogisms (moods A/E/I/O, all four figures) and, at higher levels, chained
+// sorites, negated terms ("non-X"), distractor premises and belief-bias conflicts with real category
+// names. Question: does the conclusion follow? Yes/No, balanced. Validity is decided by Z3 over a
+// monadic first-order encoding (uninterpreted sort, one unary predicate per category, quantifiers;
+// existential import = every named category is non-empty).
 #include <z3++.h>
 
 #include <array>
@@ -9,9 +12,26 @@
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
-#include "verifiers/z3_bridge.h"
+#include "solvers/z3_bridge.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class SyllogismGenerator final : public Generator {
+ public:
+  std::string name() const override { return "syllogism"; }
+  std::string summary() const override {
+    return "Categorical syllogisms and sorites (All/No/Some/Some-not); does the conclusion follow?";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override { return "Yes or No"; }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -36,33 +56,21 @@ Term complement(Term t) { return {t.cat, !t.neg}; }
 // Z3: the label. Sort U of individuals, one predicate per category; premises and existential import
 // asserted, the conclusion negated: unsat means the conclusion follows.
 
-struct SyllogismSolver {
-  z3::context& ctx = z3bridge::thread_context();
-  z3::solver solver{ctx};
+// The vocabulary on a context: the sort of individuals, x, one predicate per category.
+struct SyllogismTerms {
+  explicit SyllogismTerms(z3::context& context) : ctx(context) {}
+  z3::context& ctx;
   z3::sort individual = ctx.uninterpreted_sort("Individual");
   z3::expr x = ctx.constant("x", individual);
-  std::vector<z3::func_decl> predicates;
 
-  SyllogismSolver() {
-    z3::params params(ctx);
-    params.set("timeout", z3bridge::kDefaultTimeoutMs);
-    solver.set(params);
-  }
-  const z3::func_decl& predicate(int cat) {
-    while (static_cast<int>(predicates.size()) <= cat)
-      predicates.push_back(ctx.function(("C" + std::to_string(predicates.size())).c_str(), individual, ctx.bool_sort()));
-    return predicates[cat];
+  z3::func_decl predicate(int cat) {
+    return ctx.function(("C" + std::to_string(cat)).c_str(), individual, ctx.bool_sort());
   }
   z3::expr holds(Term t) {
     z3::expr e = predicate(t.cat)(x);
     return t.neg ? !e : e;
   }
 };
-
-SyllogismSolver& syllogism_solver() {
-  thread_local std::unique_ptr<SyllogismSolver> solver = std::make_unique<SyllogismSolver>();
-  return *solver;
-}
 
 // True when the premises (with import over categories 0..n-1 when asked) entail the conclusion.
 // Existential statements are Skolemised into named witnesses, and every universal statement is
@@ -71,7 +79,9 @@ SyllogismSolver& syllogism_solver() {
 // instantiation a finite candidate universe at once: without the instances, some small instances
 // took seconds and the time depended on what the thread's solver had answered before.
 bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
-  SyllogismSolver& z = syllogism_solver();
+  const z3bridge::SolverScope scope(z3bridge::kGenerationRlimit);
+  z3::solver& solver = scope.solver();
+  SyllogismTerms z(scope.ctx());
   std::vector<z3::expr> universal, existential;  // bodies over z.x
   auto add = [&](const Stmt& st, bool negated) {
     const bool is_universal = (st.q == Quant::All || st.q == Quant::No) != negated;
@@ -85,26 +95,24 @@ bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool 
   if (import)
     for (int c = 0; c < n; ++c) existential.push_back(z.holds({c, false}));
 
-  z.solver.push();
   z3::expr_vector from(z.ctx), to(z.ctx);
   from.push_back(z.x);
   std::vector<z3::expr> witnesses;
   for (size_t k = 0; k < existential.size(); ++k) {
     witnesses.push_back(z.ctx.constant(("w" + std::to_string(k)).c_str(), z.individual));
     to.push_back(witnesses.back());
-    z.solver.add(existential[k].substitute(from, to));
+    solver.add(existential[k].substitute(from, to));
     to.pop_back();
   }
   for (z3::expr& body : universal) {
-    z.solver.add(z3::forall(z.x, body));
+    solver.add(z3::forall(z.x, body));
     for (const auto& w : witnesses) {
       to.push_back(w);
-      z.solver.add(body.substitute(from, to));
+      solver.add(body.substitute(from, to));
       to.pop_back();
     }
   }
-  const z3::check_result r = z.solver.check();
-  z.solver.pop();
+  const z3::check_result r = solver.check();
   if (r == z3::unknown) throw std::runtime_error("syllogism: Z3 gave up on an instance");
   return r == z3::unsat;
 }
@@ -520,7 +528,7 @@ void fill_statement(const Stmt& st, pb::CategoricalStatement* out) {
 
 }  // namespace
 
-std::vector<KnobSpec> Syllogism::knob_specs() const {
+std::vector<KnobSpec> SyllogismGenerator::knob_specs() const {
   return {KnobSpec::integer("terms", "categories in the argument: 3 = one syllogism, more = a sorites chain", 3, 7, 3),
           KnobSpec::integer("distractors", "extra premises about other categories that cannot change the answer", 0, 4, 0),
           KnobSpec::choice("existential_import", "assume every named category has members", {"on", "off"}, "on"),
@@ -531,7 +539,7 @@ std::vector<KnobSpec> Syllogism::knob_specs() const {
           KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap Syllogism::level_knobs(int level) const {
+KnobMap SyllogismGenerator::level_knobs(int level) const {
   struct Row { int terms, distractors; const char *import, *names, *conflict, *negation; };
   static const Row kLadder[] = {
       {3, 0, "on", "fictional", "0.5", "0"},  {3, 0, "off", "fictional", "0.5", "0"},
@@ -545,7 +553,7 @@ KnobMap Syllogism::level_knobs(int level) const {
           {"belief_conflict", r.conflict},      {"negation", r.negation}};
 }
 
-void Syllogism::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   const bool target = rng.chance(0.5);
   const bool import = knobs.get("existential_import") == "on";
   const int distractors = static_cast<int>(knobs.get_int("distractors"));
@@ -592,5 +600,12 @@ void Syllogism::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   task.set_answer(task.label());
   write_trace(d, import, names, task);
 }
+
+namespace generators {
+const Generator& syllogism() {
+  static const SyllogismGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

@@ -1,12 +1,38 @@
-#include "generators/zebra.h"
-
+// zebra: Einstein puzzles. n houses in a row, k attributes (colour, nationality, pet, ...), each a
+// permutation of its values over the houses. Clues (same house, not the same house, next to,
+// somewhere left of, directly left of, in house p, not in house p) are drawn true for a random
+// solution until it is the only one, then pruned so that removing any clue makes it ambiguous.
+// Uniqueness and non-redundancy are proved by the exact solver in zebra_solver.h (cross-checked
+// against Z3 in the tests). The answer is the whole grid, one entry per house:
+//   House 1: red, Brit, dog; House 2: green, Swede, cat; ...
+// scored cell by cell (reward = fraction of cells right), or one value (question=single).
 #include <algorithm>
 #include <stdexcept>
 
-#include "generators/zebra_solver.h"
+#include "solvers/zebra_solver.h"
 #include "tasks/answer_extraction.h"
+#include "generators/generators.h"
 
 namespace verity {
+
+namespace {
+
+class ZebraGenerator final : public Generator {
+ public:
+  std::string name() const override { return "zebra"; }
+  std::string summary() const override {
+    return "Einstein puzzle: houses x attributes with a unique solution and no redundant clue; fill the grid or "
+           "answer one question.";
+  }
+  std::vector<KnobSpec> knob_specs() const override;
+  KnobMap level_knobs(int level) const override;
+  std::string answer_format() const override {
+    return "the grid, one entry per house: House 1: v1, v2, ...; House 2: ... (or one value, question=single)";
+  }
+  void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+};
+
+}  // namespace
 namespace {
 
 using zebra::Clue;
@@ -417,20 +443,8 @@ Question pick_question(Rng& rng, const Draft& d, bool single) {
 
 }  // namespace
 
-std::string zebra_grid_answer(const pb::ZebraInstance& inst) {
-  std::string out;
-  for (int h = 1; h <= inst.houses(); ++h) {
-    out += (h > 1 ? "; House " : "House ") + std::to_string(h) + ":";
-    for (int a = 0; a < inst.attributes_size(); ++a) {
-      const auto& attr = inst.attributes(a);
-      for (int v = 0; v < attr.solution_size() && v < attr.values_size(); ++v)
-        if (attr.solution(v) == h) out += (a ? ", " : " ") + attr.values(v);
-    }
-  }
-  return out;
-}
 
-std::vector<KnobSpec> Zebra::knob_specs() const {
+std::vector<KnobSpec> ZebraGenerator::knob_specs() const {
   return {KnobSpec::integer("houses", "houses in the row (values per attribute)", 2, zebra::kMaxHouses, 4),
           KnobSpec::integer("attributes", "attributes per house (colour, nationality, pet, ...)", 2,
                             zebra::kMaxAttributes, 4),
@@ -441,7 +455,7 @@ std::vector<KnobSpec> Zebra::knob_specs() const {
           KnobSpec::choice("format", "English clues or symbolic constraints", {"natural", "symbolic"}, "natural")};
 }
 
-KnobMap Zebra::level_knobs(int level) const {
+KnobMap ZebraGenerator::level_knobs(int level) const {
   struct Row { int houses, attributes; const char* position; const char* negative; };
   static const Row kLadder[] = {{3, 3, "0.35", "0.1"},  {3, 4, "0.3", "0.15"},  {4, 3, "0.3", "0.15"},
                                 {4, 4, "0.25", "0.2"},  {5, 4, "0.2", "0.2"},   {5, 5, "0.15", "0.25"},
@@ -454,7 +468,7 @@ KnobMap Zebra::level_knobs(int level) const {
           {"negative_share", r.negative}};
 }
 
-void Zebra::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+void ZebraGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   const ClueMix mix{knobs.get_real("position_share"), knobs.get_real("negative_share")};
   if (mix.position + mix.negative > 1.0)
     throw KnobError("knobs position_share=" + knobs.get("position_share") + " and negative_share=" +
@@ -473,5 +487,12 @@ void Zebra::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   (*task.mutable_meta())["search_nodes"] = std::to_string(d.nodes);
   write_trace(d, q, natural, task);
 }
+
+namespace generators {
+const Generator& zebra() {
+  static const ZebraGenerator generator;
+  return generator;
+}
+}  // namespace generators
 
 }  // namespace verity

@@ -7,17 +7,15 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
-#include "tasks/json_reader.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
+#include "service/family_info.h"
+#include "service/records.h"
+#include "service/scoring.h"
+#include "tasks/registry/registry.h"
 
 namespace py = pybind11;
 
@@ -31,50 +29,8 @@ void in_arena(int threads, Fn&& fn) {
   arena.execute(std::forward<Fn>(fn));
 }
 
-// Parses one Task from JSON. Unknown fields are ignored because training frameworks add their own
-// columns (split, index ...) next to the record. Returns an error text instead of throwing so a
-// batch can name the offending item.
-std::string parse_task(const std::string& json, pb::Task& task) {
-  if (const std::string problem = parse_json_message(json, task, /*ignore_unknown_fields=*/true); !problem.empty())
-    return "not a Task record: " + problem;
-  if (task.family().empty()) return "the task record has no 'family'";
-  return {};
-}
-
-// Parsed tasks by their JSON text. Parsing a record costs far more than scoring a label, and RL
-// frameworks score the same task once per sampled completion (a GRPO group, verl's per-sample
-// calls), so recently seen records are kept. Bounded: emptied when full.
-class TaskCache {
- public:
-  using Entry = std::shared_ptr<const pb::Task>;
-  // Returns the task, or null with `error` set.
-  Entry get(const std::string& json, std::string& error) {
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = tasks_.find(json); it != tasks_.end()) return it->second;
-    }
-    auto task = std::make_shared<pb::Task>();
-    error = parse_task(json, *task);
-    if (!error.empty()) return nullptr;
-    std::lock_guard lock(mutex_);
-    if (tasks_.size() >= kMaxEntries || bytes_ + json.size() > kMaxBytes) {
-      tasks_.clear();
-      bytes_ = 0;
-    }
-    if (tasks_.emplace(json, task).second) bytes_ += json.size();
-    return task;
-  }
-
- private:
-  static constexpr size_t kMaxEntries = 8192;
-  static constexpr size_t kMaxBytes = 16 << 20;  // of JSON text; the parsed records take about as much again
-  std::mutex mutex_;
-  std::unordered_map<std::string, Entry> tasks_;
-  size_t bytes_ = 0;
-};
-
-TaskCache& task_cache() {
-  static TaskCache cache;
+TaskRecordCache& task_cache() {
+  static TaskRecordCache cache;
   return cache;
 }
 
@@ -98,30 +54,17 @@ py::dict score_to_dict(const pb::Score& s) {
 
 py::list family_names() {
   py::list names;
-  for (const Family* f : all_families()) names.append(f->name());
+  for (const Family& f : all_families()) names.append(f.name());
   return names;
 }
 
+// service/family_info's JSON as Python objects, with the level ladder keyed by int.
 py::dict describe(const std::string& name) {
-  const Family& f = find_family(name);
-  py::list knobs;
-  for (const auto& k : f.knob_specs()) {
-    py::dict knob;
-    knob["name"] = k.name;
-    knob["kind"] = k.kind == KnobSpec::Kind::Int ? "int" : k.kind == KnobSpec::Kind::Real ? "real" : "choice";
-    knob["range"] = k.range_text();
-    knob["default"] = k.default_value;
-    knob["description"] = k.description;
-    knobs.append(knob);
-  }
+  const nlohmann::json info = family_json(find_family(name));
+  py::dict d = py::module_::import("json").attr("loads")(info.dump());
   py::dict levels;
-  for (int l = 1; l <= f.max_level(); ++l) levels[py::int_(l)] = f.level_knobs(l);
-  py::dict d;
-  d["name"] = f.name();
-  d["summary"] = f.summary();
-  d["answer_format"] = f.answer_format();
-  d["max_level"] = f.max_level();
-  d["knobs"] = knobs;
+  for (const auto& [level, knobs] : info["levels"].items())
+    levels[py::int_(std::stoi(level))] = py::module_::import("json").attr("loads")(knobs.dump());
   d["levels"] = levels;
   return d;
 }
@@ -130,7 +73,7 @@ py::dict describe(const std::string& name) {
 // `verity generate` writes, for any thread count.
 std::vector<std::string> generate_json(const std::string& family_name, uint64_t n, uint64_t seed, int level,
                                        const KnobMap& overrides, uint64_t start, int threads) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, level, overrides);  // throws KnobError before any work
   std::vector<std::string> out(n);
   py::gil_scoped_release release;

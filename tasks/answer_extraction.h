@@ -9,6 +9,9 @@
 
 namespace verity {
 
+// The gold answer of a task whose premises do not determine it (arithmetic_graph's unanswerable tasks).
+inline constexpr const char* kCannotBeDetermined = "cannot be determined";
+
 constexpr size_t kMaxCompletionBytes = 64 * 1024;
 constexpr size_t kMaxAnswerBytes = 16 * 1024;
 

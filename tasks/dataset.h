@@ -1,4 +1,5 @@
-// Dataset generation (parallel, deterministic, sharded, atomic) and Task file reading/writing.
+// Task records: make_task (task i of a family, knobs and seed) and Task files (JSONL / binary protobuf,
+// read with line-numbered errors, written atomically).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -8,7 +9,7 @@
 #include <vector>
 
 #include "schemas/verity.pb.h"
-#include "tasks/family.h"
+#include "tasks/generator.h"
 
 namespace verity {
 
@@ -19,28 +20,8 @@ enum class FileFormat { Jsonl, Binary };
 FileFormat format_for_path(const std::string& path);
 
 // Task `index` of (family, knobs, seed): a pure function of those values.
-pb::Task make_task(const Family& family, const Knobs& knobs, int level, uint64_t seed, uint64_t index);
+pb::Task make_task(const Generator& generator, const Knobs& knobs, int level, uint64_t seed, uint64_t index);
 std::string task_id(const std::string& family, const Knobs& knobs, uint64_t seed, uint64_t index);
-
-struct GenerateRequest {
-  std::string family;
-  int level = 0;              // 0 = knobs only
-  KnobMap knobs;              // overrides on top of the level ladder
-  uint64_t seed = 0;
-  uint64_t count = 0;         // tasks in the whole dataset
-  uint64_t shard_index = 0;   // 0-based
-  uint64_t shard_count = 1;
-  int threads = 0;            // 0 = all cores
-  std::string output;         // file path
-  std::string recipe;         // name recorded in the manifest
-  bool progress = false;      // progress bar on stderr
-};
-
-// Writes the shard's tasks to request.output (via a temporary file renamed at the end) and a
-// manifest beside it (output + ".manifest.json"). Returns the manifest.
-pb::DatasetManifest generate_dataset(const GenerateRequest& request);
-// The item range [begin, end) of a shard; the shards tile [0, count) in order.
-std::pair<uint64_t, uint64_t> shard_range(uint64_t count, uint64_t index, uint64_t shard_count);
 
 // JSON of one task on one line (protobuf JSON mapping, field names as in the .proto).
 std::string to_json_line(const google::protobuf::Message& message);

@@ -1,4 +1,4 @@
-#include "generators/arithmetic_graph.h"
+#include "tasks/answer_extraction.h"
 
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -188,7 +188,7 @@ TEST_P(ArithmeticGraphLevels, ModulusAndSymbolicCrossChecked) {
 INSTANTIATE_TEST_SUITE_P(AllLevels, ArithmeticGraphLevels, ::testing::Range(1, 11));
 
 TEST(ArithmeticGraph, DifficultyRisesWithLevel) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   double previous = 0;
   for (int level = 1; level <= 10; ++level) {
     const Knobs knobs = resolve_knobs(f, level, {});
@@ -205,7 +205,7 @@ TEST(ArithmeticGraph, DifficultyRisesWithLevel) {
 }
 
 TEST(ArithmeticGraph, UnanswerableShareFollowsTheKnob) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   for (const char* share : {"0", "0.3", "1"}) {
     const Knobs knobs = resolve_knobs(f, 5, {{"unanswerable", share}, {"mode", "mixed"}});
     int unanswerable = 0, reverse = 0;
@@ -220,7 +220,7 @@ TEST(ArithmeticGraph, UnanswerableShareFollowsTheKnob) {
 }
 
 TEST(ArithmeticGraph, ValuesStaySmall) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   for (const char* modulus : {"0", "5"}) {
     const Knobs knobs = resolve_knobs(f, 10, {{"modulus", modulus}, {"mode", "mixed"}});
     for (uint64_t i = 0; i < 300; ++i) {
@@ -234,7 +234,7 @@ TEST(ArithmeticGraph, ValuesStaySmall) {
 }
 
 TEST(ArithmeticGraph, AbstainingWhereAnAnswerExistsScoresZero) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   const auto task = make_task(f, resolve_knobs(f, 3, {}), 3, 1, 0);
   ASSERT_NE(task.answer(), kCannotBeDetermined);
   for (const char* text : {"<answer>cannot be determined</answer>", "<answer>Unknown.</answer>"}) {
@@ -245,7 +245,7 @@ TEST(ArithmeticGraph, AbstainingWhereAnAnswerExistsScoresZero) {
 }
 
 TEST(ArithmeticTrace, ToleratesCaseWhitespaceBulletsAndUnicodeTimes) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   const Knobs knobs = resolve_knobs(f, 6, {});
   for (uint64_t i = 0; i < 50; ++i) {
     const auto task = make_task(f, knobs, 6, 2, i);
@@ -265,7 +265,7 @@ TEST(ArithmeticTrace, ToleratesCaseWhitespaceBulletsAndUnicodeTimes) {
 }
 
 TEST(ArithmeticTrace, CatchesUndefinedVariablesWrongValuesAndUnstatedRelations) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   const auto task = make_task(f, resolve_knobs(f, 4, {}), 4, 9, 0);
   const auto& inst = task.arithmetic_graph();
   // Dropping the first step leaves its variable undefined for whoever uses it.
@@ -337,7 +337,7 @@ TEST(ArithmeticTrace, BlendedRewardIsGatedByTheOutcome) {
 }
 
 TEST(ArithmeticTrace, ScoreOptionsBlendTheProcessRewardIntoTheReward) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   const Knobs knobs = resolve_knobs(f, 4, {{"unanswerable", "0"}});
   const pb::Task task = make_task(f, knobs, 4, 5, 0);
   const std::string answer = "\n<answer>" + task.answer() + "</answer>";
@@ -353,7 +353,7 @@ TEST(ArithmeticTrace, ScoreOptionsBlendTheProcessRewardIntoTheReward) {
 }
 
 TEST(ArithmeticGraph, JunkNeverThrowsAndScoresZero) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   const auto task = make_task(f, resolve_knobs(f, 8, {{"unanswerable", "0.5"}}), 8, 1, 0);
   Rng rng(42);
   std::vector<std::string> junk = {
@@ -394,7 +394,7 @@ TEST(ArithmeticTrace, ReadsAtMostTheLineCap) {
 }
 
 TEST(ArithmeticGraph, ModulusOneIsAClearError) {
-  const Family& f = find_family("arithmetic_graph");
+  const Generator& f = find_family("arithmetic_graph").generator;
   EXPECT_THROW(make_task(f, resolve_knobs(f, 0, {{"modulus", "1"}}), 0, 1, 0), KnobError);
 }
 

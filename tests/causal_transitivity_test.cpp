@@ -1,5 +1,3 @@
-#include "generators/causal_transitivity.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -118,7 +116,7 @@ TEST_P(CausalTransitivityLevels, GoldVerifiesWrongFailsBalancedAndCrossChecked) 
 INSTANTIATE_TEST_SUITE_P(AllLevels, CausalTransitivityLevels, ::testing::Range(1, 11));
 
 TEST(CausalTransitivity, KnobsShapeTheChain) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"chain_length", "9"}, {"name_min", "8"}, {"name_max", "10"},
                                            {"flip_prob", "1"}, {"order", "reversed"}});
   for (uint64_t i = 0; i < 200; ++i) {
@@ -133,7 +131,7 @@ TEST(CausalTransitivity, KnobsShapeTheChain) {
 }
 
 TEST(CausalTransitivity, HardNegativesAppear) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   const Knobs knobs = resolve_knobs(f, 3, {});
   int hard = 0, no = 0;
   for (uint64_t i = 0; i < 1000; ++i) {
@@ -149,7 +147,7 @@ TEST(CausalTransitivity, HardNegativesAppear) {
 // Branching DAGs at the paper's sizes (n = 5, 8, 10, 12; bf 1.4 and 2.0): gold verifies, wrong answers
 // fail, labels balanced, the label agrees with the independent BFS, shapes as specified.
 TEST(CausalTransitivity, BranchingPropertiesOverThousandsOfSeeds) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   for (const char* bf : {"1.4", "2"}) {
     for (int n : {5, 8, 10, 12}) {
       const Knobs knobs = resolve_knobs(f, 0, {{"structure", "branching"}, {"chain_length", std::to_string(n)},
@@ -177,7 +175,7 @@ TEST(CausalTransitivity, BranchingPropertiesOverThousandsOfSeeds) {
 }
 
 TEST(CausalTransitivity, ReversedNegativeTraceSaysThePathRunsBack) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   const Knobs knobs = resolve_knobs(f, 4, {});
   int seen = 0;
   for (uint64_t i = 0; i < 200; ++i) {
@@ -193,7 +191,7 @@ TEST(CausalTransitivity, ReversedNegativeTraceSaysThePathRunsBack) {
 }
 
 TEST(CausalTransitivity, BadNameRangeIsAClearError) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"name_min", "5"}, {"name_max", "2"}});
   EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
 }

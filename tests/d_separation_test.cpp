@@ -1,5 +1,3 @@
-#include "generators/d_separation.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
@@ -7,7 +5,7 @@
 #include <sstream>
 
 #include "family_properties.h"
-#include "tasks/dseparation.h"
+#include "solvers/dseparation.h"
 
 namespace {
 
@@ -155,7 +153,7 @@ TEST(DSeparation, ThreeDecidersAgreeOnRandomGraphs) {
 }
 
 TEST(DSeparation, StructuresHaveTheirShape) {
-  const Family& f = find_family("d_separation");
+  const Generator& f = find_family("d_separation").generator;
   for (const char* structure : {"chain", "fork", "collider", "random", "mixed"}) {
     const Knobs knobs = resolve_knobs(f, 0, {{"structure", structure}, {"nodes", "9"}, {"conditioning_max", "3"}});
     int yes = 0;
@@ -180,7 +178,7 @@ TEST(DSeparation, StructuresHaveTheirShape) {
 }
 
 TEST(DSeparation, ColliderDescendantKnobConditionsOnColliderDescendants) {
-  const Family& f = find_family("d_separation");
+  const Generator& f = find_family("d_separation").generator;
   auto share = [&](const char* prob) {
     const Knobs knobs = resolve_knobs(f, 0, {{"nodes", "10"}, {"conditioning_min", "1"}, {"conditioning_max", "1"},
                                              {"collider_descendant_prob", prob}});
@@ -201,7 +199,7 @@ TEST(DSeparation, ColliderDescendantKnobConditionsOnColliderDescendants) {
 }
 
 TEST(DSeparation, SymbolicFormatAndNameLengths) {
-  const Family& f = find_family("d_separation");
+  const Generator& f = find_family("d_separation").generator;
   const Knobs knobs = resolve_knobs(f, 3, {{"format", "symbolic"}, {"name_min", "8"}, {"name_max", "10"}});
   for (uint64_t i = 0; i < 50; ++i) {
     const auto task = make_task(f, knobs, 3, 1, i);
@@ -215,7 +213,7 @@ TEST(DSeparation, SymbolicFormatAndNameLengths) {
 
 TEST(DSeparation, ImpossibleLabelIsAClearError) {
   // A 3-node causal chain without flips or conditioning: every pair is d-connected, so "Yes" cannot be drawn.
-  const Family& f = find_family("d_separation");
+  const Generator& f = find_family("d_separation").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"nodes", "3"}, {"structure", "chain"}, {"flip_prob", "0"},
                                            {"conditioning_max", "0"}});
   bool threw = false;

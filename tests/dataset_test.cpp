@@ -1,3 +1,4 @@
+#include "service/generate.h"
 #include "tasks/dataset.h"
 
 #include <google/protobuf/util/message_differencer.h>
@@ -7,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "tasks/registry.h"
+#include "tasks/registry/registry.h"
 #include "test_support.h"
 
 namespace {
@@ -38,33 +39,33 @@ class DatasetTest : public ::testing::Test {
 };
 
 TEST_F(DatasetTest, ByteIdenticalForAnyThreadCount) {
-  for (const Family* f : all_families()) {
+  for (const Family& f : all_families()) {
     for (const std::string ext : {".jsonl", ".binpb"}) {
-      generate_dataset(request(f->name(), "one" + ext, 1));
-      generate_dataset(request(f->name(), "two" + ext, 2));
-      generate_dataset(request(f->name(), "four" + ext, 4));
+      generate_dataset(request(f.name(), "one" + ext, 1));
+      generate_dataset(request(f.name(), "two" + ext, 2));
+      generate_dataset(request(f.name(), "four" + ext, 4));
       const std::string one = read_file(path("one" + ext));
       ASSERT_FALSE(one.empty());
-      EXPECT_EQ(one, read_file(path("two" + ext))) << f->name() << ext;
-      EXPECT_EQ(one, read_file(path("four" + ext))) << f->name() << ext;
+      EXPECT_EQ(one, read_file(path("two" + ext))) << f.name() << ext;
+      EXPECT_EQ(one, read_file(path("four" + ext))) << f.name() << ext;
     }
   }
 }
 
 TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
-  for (const Family* f : all_families()) {
-    generate_dataset(request(f->name(), "all.jsonl", 2));
+  for (const Family& f : all_families()) {
+    generate_dataset(request(f.name(), "all.jsonl", 2));
     std::string joined;
     uint64_t total = 0;
     for (uint64_t k = 0; k < 7; ++k) {
-      auto r = request(f->name(), "shard" + std::to_string(k) + ".jsonl", 2);
+      auto r = request(f.name(), "shard" + std::to_string(k) + ".jsonl", 2);
       r.shard_index = k;
       r.shard_count = 7;
       total += generate_dataset(r).count();
       joined += read_file(r.output);
     }
     EXPECT_EQ(total, 3000u);
-    EXPECT_EQ(joined, read_file(path("all.jsonl"))) << f->name();
+    EXPECT_EQ(joined, read_file(path("all.jsonl"))) << f.name();
   }
 }
 
@@ -132,7 +133,7 @@ TEST_F(DatasetTest, FailedRunLeavesNoFile) {
 }
 
 TEST(Knobs, ValidationMessagesNameTheFix) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   auto message = [&](KnobMap values) {
     try {
       resolve_knobs(f, 0, values);

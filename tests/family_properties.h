@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
+#include "tasks/registry/registry.h"
+#include "service/scoring.h"
 
 namespace verity::testing {
 
@@ -25,7 +25,7 @@ using TaskCheck = std::function<std::string(const pb::Task&)>;
 // and requires unique ids. For families whose answers are not a small label set.
 inline void check_every_task(const std::string& family_name, int level, const KnobMap& overrides, uint64_t count,
                              const std::function<std::string(const pb::Task&, uint64_t)>& check) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, level, overrides);
   std::mutex mutex;
   std::vector<std::string> failures;
@@ -44,7 +44,7 @@ inline void check_every_task(const std::string& family_name, int level, const Kn
 inline void check_family_properties(const std::string& family_name, int level, uint64_t count,
                                     const std::vector<std::string>& labels, const TaskCheck& cross_check,
                                     double balance_tolerance = 0.05) {
-  const Family& family = find_family(family_name);
+  const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, level, {});
   std::mutex mutex;
   std::vector<std::string> failures;

@@ -1,4 +1,4 @@
-#include "generators/fol_deduction.h"
+#include "solvers/fol_logic.h"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +14,7 @@
 #include <z3++.h>
 
 #include "family_properties.h"
+#include "service/generate.h"
 #include "test_support.h"
 #include "verifiers/fol_proof.h"
 
@@ -257,7 +258,7 @@ const std::vector<std::string> kLabels = {kFolProved, kFolDisproved, kFolUnknown
 
 // A third method that does not ground at all: Z3 with real quantifiers over an uninterpreted sort
 // (model-based quantifier instantiation decides this monadic fragment). It checks the grounding
-// argument of verifiers/fol_z3.h that both the generator and the brute-force solver rely on.
+// argument of solvers/fol_z3.h that both the generator and the brute-force solver rely on.
 std::string z3_quantified_outcome(const FolParsed& p) {
   z3::context ctx;
   z3::solver solver(ctx);
@@ -301,7 +302,7 @@ std::string z3_quantified_outcome(const FolParsed& p) {
 }
 
 TEST(FolDeduction, QuantifiedZ3AgreesWithTheGroundedLabels) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   for (int level : {5, 8, 10}) {
     const Knobs knobs = resolve_knobs(f, level, {});
     for (uint64_t i = 0; i < 40; ++i) {
@@ -340,7 +341,7 @@ TEST(FolDeduction, KnobExtremesCrossCheck) {
 }
 
 TEST(FolDeduction, ClosedWorldHasNoUnknownAndSaysSo) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 4, {{"world", "closed"}});
   std::map<std::string, int> counts;
   for (uint64_t i = 0; i < 300; ++i) {
@@ -357,7 +358,7 @@ TEST(FolDeduction, ClosedWorldHasNoUnknownAndSaysSo) {
 }
 
 TEST(FolDeduction, QuantifiersOffMeansNoQuantifiedStatements) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   int quantified = 0;
   for (const char* q : {"off", "on"}) {
     const Knobs knobs = resolve_knobs(f, 0, {{"quantifiers", q}, {"depth", "5"}, {"distractors", "8"}});
@@ -373,7 +374,7 @@ TEST(FolDeduction, QuantifiersOffMeansNoQuantifiedStatements) {
 }
 
 TEST(FolDeduction, SymbolicAndNaturalPromptsAndStepsParse) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   for (const char* format : {"natural", "symbolic"}) {
     const Knobs knobs = resolve_knobs(f, 7, {{"format", format}});
     for (uint64_t i = 0; i < 50; ++i) {
@@ -390,7 +391,7 @@ TEST(FolDeduction, SymbolicAndNaturalPromptsAndStepsParse) {
 // The hypothesis's surface must not give the label away: negations, pairs and quantifiers occur about
 // equally often in PROVED, DISPROVED and UNKNOWN tasks.
 TEST(FolDeduction, HypothesisShapeDoesNotRevealTheLabel) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 6, {{"format", "symbolic"}});
   std::map<std::string, std::array<double, 4>> stats;  // negations, pairs, quantified, count
   for (uint64_t i = 0; i < 1500; ++i) {
@@ -410,7 +411,7 @@ TEST(FolDeduction, HypothesisShapeDoesNotRevealTheLabel) {
 }
 
 TEST(FolDeduction, ProofFactsAreNotListedFirst) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 6, {});
   int first = 0, proofs = 0;
   for (uint64_t i = 0; i < 200; ++i) {
@@ -437,7 +438,7 @@ std::string with_step(const pb::Task& task, int index, const std::string& replac
 }
 
 TEST(FolDeduction, CorruptedStepsLowerTheProcessScoreAndAreNamed) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 6, {});
   int swapped = 0, swapped_invalid = 0, checked = 0;
   for (uint64_t i = 0; i < 150; ++i) {
@@ -495,7 +496,7 @@ TEST(FolDeduction, CorruptedStepsLowerTheProcessScoreAndAreNamed) {
 }
 
 TEST(FolDeduction, ProofWithoutConclusionIsIncomplete) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 5, {{"unknown_ratio", "0"}});
   for (uint64_t i = 0; i < 30; ++i) {
     const auto task = make_task(f, knobs, 5, 6, i);
@@ -509,7 +510,7 @@ TEST(FolDeduction, ProofWithoutConclusionIsIncomplete) {
 }
 
 TEST(FolDeduction, StepsInEitherSyntaxAndSpellingsAreAccepted) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 5, {{"unknown_ratio", "0"}});
   for (uint64_t i = 0; i < 40; ++i) {
     const auto task = make_task(f, knobs, 5, 7, i);
@@ -539,7 +540,7 @@ TEST(FolDeduction, StepsInEitherSyntaxAndSpellingsAreAccepted) {
 // Untrusted text: garbage, huge and deeply nested steps, many steps. Never throws, scores stay
 // well-formed, work stays bounded (steps capped).
 TEST(FolDeduction, AdversarialProofsAreHandled) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const auto task = make_task(f, resolve_knobs(f, 10, {}), 10, 1, 0);
   std::vector<std::string> inputs = {
       "", "fact", "fact1", "fact1 ->", "fact1 -> int1:", "fact1 -> int1: (((((", "int0 -> hypothesis",
@@ -570,7 +571,7 @@ TEST(FolDeduction, AdversarialProofsAreHandled) {
 
 // Printing and parsing agree on every statement of many tasks (both syntaxes, all templates).
 TEST(FolDeduction, StatementsRoundTripThroughTheParser) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 9, {});
   for (uint64_t i = 0; i < 60; ++i) {
     const auto inst = make_task(f, knobs, 9, 8, i).fol_deduction();
@@ -601,7 +602,7 @@ TEST(FolDeduction, StatementsRoundTripThroughTheParser) {
 
 // Difficulty: proof depth, proof steps, facts and the reference solver's decisions rise with the level.
 TEST(FolDeduction, DifficultyRisesWithLevel) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   double prev_depth = 0, prev_facts = 0, first_decisions = 0, last_decisions = 0;
   for (int level = 1; level <= 10; ++level) {
     const Knobs knobs = resolve_knobs(f, level, {});
@@ -635,7 +636,7 @@ TEST(FolDeduction, DifficultyRisesWithLevel) {
 }
 
 TEST(FolDeduction, NoDuplicatePrompts) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   for (int level : {1, 4}) {
     const Knobs knobs = resolve_knobs(f, level, {});
     std::set<std::string> prompts;
@@ -665,7 +666,7 @@ TEST(FolDeduction, IdenticalForOneAndTwoThreads) {
 }
 
 TEST(FolDeduction, BadKnobsNameTheFix) {
-  const Family& f = find_family("fol_deduction");
+  const Generator& f = find_family("fol_deduction").generator;
   EXPECT_THROW(resolve_knobs(f, 0, {{"depth", "0"}}), KnobError);
   EXPECT_THROW(resolve_knobs(f, 0, {{"world", "half"}}), KnobError);
   EXPECT_THROW(resolve_knobs(f, 0, {{"unknown_ratio", "2"}}), KnobError);

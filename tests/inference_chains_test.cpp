@@ -1,12 +1,10 @@
-#include "generators/inference_chains.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "family_properties.h"
-#include "tasks/logic.h"
+#include "solvers/logic.h"
 
 namespace {
 
@@ -154,7 +152,7 @@ TEST_P(InferenceChainsLevels, GoldVerifiesWrongFailsBalancedAndCrossChecked) {
 INSTANTIATE_TEST_SUITE_P(AllLevels, InferenceChainsLevels, ::testing::Range(1, 11));
 
 TEST(InferenceChains, FirstOrderKnobGivesQuantifiedPremises) {
-  const Family& f = find_family("inference_chains");
+  const Generator& f = find_family("inference_chains").generator;
   const Knobs knobs = resolve_knobs(f, 4, {{"logic", "first_order"}});
   std::set<std::string> rules;
   for (uint64_t i = 0; i < 300; ++i) {
@@ -168,7 +166,7 @@ TEST(InferenceChains, FirstOrderKnobGivesQuantifiedPremises) {
 }
 
 TEST(InferenceChains, EveryRuleAndFallacyAppears) {
-  const Family& f = find_family("inference_chains");
+  const Generator& f = find_family("inference_chains").generator;
   std::set<std::string> rules, fallacies;
   for (int level : {1, 3, 5, 8}) {
     const Knobs knobs = resolve_knobs(f, level, {});
@@ -204,7 +202,7 @@ TEST(InferenceChains, AffirmingTheConsequentIsNo) {
 
 // Reference solver effort: truth-table size times premises, rising with the level.
 TEST(InferenceChains, DifficultyRisesWithLevel) {
-  const Family& f = find_family("inference_chains");
+  const Generator& f = find_family("inference_chains").generator;
   auto effort = [&](int level) {
     const Knobs knobs = resolve_knobs(f, level, {});
     double total = 0;
@@ -224,7 +222,7 @@ TEST(InferenceChains, DifficultyRisesWithLevel) {
 
 // Levels draw from a large space: repeated prompts stay rare even at level 1.
 TEST(InferenceChains, DuplicatePromptsAreRare) {
-  const Family& f = find_family("inference_chains");
+  const Generator& f = find_family("inference_chains").generator;
   const Knobs knobs = resolve_knobs(f, 1, {});
   std::set<std::string> prompts;
   for (uint64_t i = 0; i < 2000; ++i) prompts.insert(make_task(f, knobs, 1, 4, i).prompt());
@@ -232,7 +230,7 @@ TEST(InferenceChains, DuplicatePromptsAreRare) {
 }
 
 TEST(InferenceChains, SymbolicFormatShowsFormulas) {
-  const Family& f = find_family("inference_chains");
+  const Generator& f = find_family("inference_chains").generator;
   const pb::Task task = make_task(f, resolve_knobs(f, 2, {{"format", "symbolic"}}), 2, 1, 0);
   EXPECT_NE(task.prompt().find("Conclusion: " + task.inference_chains().conclusion().formula()), std::string::npos);
   const pb::Task natural = make_task(f, resolve_knobs(f, 2, {}), 2, 1, 0);
@@ -240,12 +238,13 @@ TEST(InferenceChains, SymbolicFormatShowsFormulas) {
 }
 
 TEST(InferenceChains, AcceptsSpellingsRejectsOthers) {
-  const Family& f = find_family("inference_chains");
+  const Generator& f = find_family("inference_chains").generator;
+  const Verifier& verifier = find_family("inference_chains").verifier;
   pb::Task task = make_task(f, resolve_knobs(f, 1, {}), 1, 0, 0);
   task.set_answer("Yes");
-  EXPECT_EQ(f.verify(task, "Reasoning.\nAnswer: yes").reward(), 1.0);
-  EXPECT_EQ(f.verify(task, "<answer>No</answer>").reward(), 0.0);
-  EXPECT_FALSE(f.verify(task, "<answer>maybe</answer>").format_ok());
+  EXPECT_EQ(verifier.verify(task, "Reasoning.\nAnswer: yes").reward(), 1.0);
+  EXPECT_EQ(verifier.verify(task, "<answer>No</answer>").reward(), 0.0);
+  EXPECT_FALSE(verifier.verify(task, "<answer>maybe</answer>").format_ok());
 }
 
 }  // namespace

@@ -8,8 +8,8 @@
 
 #include "tasks/dataset.h"
 #include "tasks/json_writer.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
+#include "tasks/registry/registry.h"
+#include "service/scoring.h"
 
 namespace {
 
@@ -32,15 +32,15 @@ std::string camel_case_json(const google::protobuf::Message& m) {
 }
 
 TEST(JsonReader, ReadsEveryFamilysRecordsInBothNamings) {
-  for (const Family* f : all_families()) {
-    for (int level : {1, 5, f->max_level()}) {
-      const Knobs knobs = resolve_knobs(*f, level, {});
+  for (const Family& f : all_families()) {
+    for (int level : {1, 5, f.generator.max_level()}) {
+      const Knobs knobs = resolve_knobs(f.generator, level, {});
       for (uint64_t i = 0; i < 20; ++i) {
-        const pb::Task task = make_task(*f, knobs, level, 2, i);
+        const pb::Task task = make_task(f.generator, knobs, level, 2, i);
         for (const std::string& text : {to_json_line(task), camel_case_json(task)}) {
           pb::Task back;
           ASSERT_EQ(parse_json_message(text, back, false), "") << text;
-          ASSERT_TRUE(MessageDifferencer::Equals(task, back)) << f->name() << " " << text;
+          ASSERT_TRUE(MessageDifferencer::Equals(task, back)) << f.name() << " " << text;
         }
         const pb::Score score = score_completion(task, "<answer>" + task.answer() + "</answer>");
         pb::Score back;
@@ -74,8 +74,8 @@ TEST(JsonReader, AgreesWithProtobufOnMutatedRecords) {
       nullptr, true, 0, -1, 1.5, 4294967296LL, "7", "x", "NaN", nlohmann::json::array(), nlohmann::json::array({1}),
       nlohmann::json::array({"a"}), nlohmann::json::object(), nlohmann::json::object({{"text", "t"}})};
   int compared = 0;
-  for (const Family* f : all_families()) {
-    const pb::Task task = make_task(*f, resolve_knobs(*f, 3, {}), 3, 9, 0);
+  for (const Family& f : all_families()) {
+    const pb::Task task = make_task(f.generator, resolve_knobs(f.generator, 3, {}), 3, 9, 0);
     const nlohmann::json record = nlohmann::json::parse(to_json_line(task));
     std::vector<std::string> paths;  // top-level fields and the fields of the instance message
     for (const auto& [key, value] : record.items()) {

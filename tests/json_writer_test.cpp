@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
+#include "tasks/registry/registry.h"
+#include "service/scoring.h"
 
 namespace {
 
@@ -34,11 +34,11 @@ void expect_same_as_protobuf(const M& message) {
 }
 
 TEST(JsonWriter, MatchesProtobufsJsonMappingForEveryFamily) {
-  for (const Family* f : all_families()) {
+  for (const Family& f : all_families()) {
     for (int level : {1, 5, 10}) {
-      const Knobs knobs = resolve_knobs(*f, level, {});
+      const Knobs knobs = resolve_knobs(f.generator, level, {});
       for (uint64_t i = 0; i < 30; ++i) {
-        const pb::Task task = make_task(*f, knobs, level, 2, i);
+        const pb::Task task = make_task(f.generator, knobs, level, 2, i);
         expect_same_as_protobuf(task);
         expect_same_as_protobuf(score_completion(task, "<answer>" + task.answer() + "</answer>"));
         expect_same_as_protobuf(score_completion(task, "nothing"));

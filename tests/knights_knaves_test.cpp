@@ -1,5 +1,3 @@
-#include "generators/knights_knaves.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,8 +6,8 @@
 #include <set>
 
 #include "family_properties.h"
-#include "generators/knights_knaves_logic.h"
-#include "verifiers/knights_knaves_z3.h"
+#include "solvers/knights_knaves_logic.h"
+#include "solvers/knights_knaves_z3.h"
 
 namespace {
 
@@ -185,7 +183,7 @@ INSTANTIATE_TEST_SUITE_P(AllLevels, KnightsKnavesLevels, ::testing::Range(1, 11)
 // their statements are true, and so false for two knaves; level 1 therefore allows or / not too).
 TEST_P(KnightsKnavesLevels, RolesAreBalanced) {
   const int level = GetParam();
-  const Family& f = find_family("knights_knaves");
+  const Generator& f = find_family("knights_knaves").generator;
   const Knobs knobs = resolve_knobs(f, level, {});
   int knights = 0, people = 0;
   std::map<std::string, int> patterns;
@@ -210,7 +208,7 @@ TEST_P(KnightsKnavesLevels, RolesAreBalanced) {
 TEST(KnightsKnaves, UnanswerablePuzzlesHaveNoneOrSeveralSolutions) {
   for (int level : {1, 3, 6, 9}) {
     check_dataset(level, {{"unanswerable", "0.5"}}, 600, 3);
-    const Family& f = find_family("knights_knaves");
+    const Generator& f = find_family("knights_knaves").generator;
     const Knobs knobs = resolve_knobs(f, level, {{"unanswerable", "0.5"}});
     int abstain = 0, none = 0;
     for (uint64_t i = 0; i < 400; ++i) {
@@ -231,7 +229,7 @@ TEST(KnightsKnaves, BeyondTwelvePeopleZ3ProvesUniqueness) {
 // Small corners of the knob space (2 people with only "and", 4 levels of nesting, all unanswerable...)
 // still generate valid tasks.
 TEST(KnightsKnaves, EveryKnobCornerGenerates) {
-  const Family& f = find_family("knights_knaves");
+  const Generator& f = find_family("knights_knaves").generator;
   for (int people : {2, 3})
     for (int depth = 1; depth <= 4; ++depth)
       for (int ops = 1; ops <= 4; ++ops)
@@ -246,7 +244,7 @@ TEST(KnightsKnaves, EveryKnobCornerGenerates) {
 }
 
 TEST(KnightsKnaves, DifficultyRisesWithLevel) {
-  const Family& f = find_family("knights_knaves");
+  const Generator& f = find_family("knights_knaves").generator;
   auto mean_decisions = [&](int level) {
     const Knobs knobs = resolve_knobs(f, level, {});
     double total = 0;
@@ -267,7 +265,7 @@ TEST(KnightsKnaves, DifficultyRisesWithLevel) {
 }
 
 TEST(KnightsKnaves, AnswerOrderAndSpellingDoNotMatter) {
-  const Family& f = find_family("knights_knaves");
+  const Generator& f = find_family("knights_knaves").generator;
   const pb::Task task = make_task(f, resolve_knobs(f, 5, {}), 5, 1, 0);
   const auto& people = task.knights_knaves().people();
   const std::vector<bool> gold = gold_roles(task);
@@ -284,7 +282,7 @@ TEST(KnightsKnaves, AnswerOrderAndSpellingDoNotMatter) {
 }
 
 TEST(KnightsKnaves, VerifierSurvivesHostileInput) {
-  const Family& f = find_family("knights_knaves");
+  const Generator& f = find_family("knights_knaves").generator;
   const pb::Task task = make_task(f, resolve_knobs(f, 10, {}), 10, 1, 0);
   std::string huge = "<answer>";
   while (huge.size() < 60 * 1024) huge += task.knights_knaves().people(0) + " knight knave ";
@@ -317,7 +315,7 @@ TEST(KnightsKnaves, SymbolicParserRejectsMalformedFormulas) {
 }
 
 TEST(KnightsKnaves, KnobsAreValidatedAndDeterministic) {
-  const Family& f = find_family("knights_knaves");
+  const Generator& f = find_family("knights_knaves").generator;
   EXPECT_THROW(resolve_knobs(f, 0, {{"people", "1"}}), KnobError);
   EXPECT_THROW(resolve_knobs(f, 0, {{"operators", "5"}}), KnobError);
   const Knobs knobs = resolve_knobs(f, 7, {});

@@ -1,4 +1,4 @@
-#include "tasks/logic.h"
+#include "solvers/logic.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "tasks/rng.h"
-#include "verifiers/z3_bridge.h"
+#include "solvers/z3_bridge.h"
 
 namespace logic = verity::logic;
 using logic::Formula;
@@ -149,19 +149,19 @@ TEST(Z3Bridge, ResourceBoundedChecksGiveTheSameAnswerUnderAnyLoad) {
   // The step checkers score untrusted text with this bound: a wall-clock timeout let a busy machine
   // turn "valid" into "unknown" (the fuzzer's determinism check caught it under ASan in CI).
   namespace z3b = verity::z3bridge;
-  EXPECT_EQ(z3b::check_conjunction_bounded(pigeonhole(3), 12, 2'000'000), z3::unsat);
+  EXPECT_EQ(z3b::check_conjunction(pigeonhole(3), 12, 2'000'000), z3::unsat);
   const auto hard = pigeonhole(9);
-  const z3::check_result alone = z3b::check_conjunction_bounded(hard, 90, 20'000);
+  const z3::check_result alone = z3b::check_conjunction(hard, 90, 20'000);
   EXPECT_EQ(alone, z3::unknown) << "pigeonhole(9) should exceed a small resource limit";
   std::atomic<bool> stop{false};
   std::vector<std::thread> load;
   for (int t = 0; t < 3; ++t)
     load.emplace_back([&] {
-      while (!stop) z3b::check_conjunction_bounded(pigeonhole(7), 56, 200'000);
+      while (!stop) z3b::check_conjunction(pigeonhole(7), 56, 200'000);
     });
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(z3b::check_conjunction_bounded(hard, 90, 20'000), alone);
-    EXPECT_EQ(z3b::check_conjunction_bounded(pigeonhole(3), 12, 2'000'000), z3::unsat);
+    EXPECT_EQ(z3b::check_conjunction(hard, 90, 20'000), alone);
+    EXPECT_EQ(z3b::check_conjunction(pigeonhole(3), 12, 2'000'000), z3::unsat);
   }
   stop = true;
   for (auto& t : load) t.join();

@@ -1,5 +1,3 @@
-#include "generators/long_horizon_sum.h"
-
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>
 
@@ -89,7 +87,7 @@ TEST_P(LongHorizonSumLevels, GoldVerifiesWrongStepNamedCrossChecked) {
 INSTANTIATE_TEST_SUITE_P(AllLevels, LongHorizonSumLevels, ::testing::Range(1, 11));
 
 TEST(LongHorizonSum, DifficultyRisesWithLevel) {
-  const Family& f = find_family("long_horizon_sum");
+  const Generator& f = find_family("long_horizon_sum").generator;
   long previous = 0;
   for (int level = 1; level <= 10; ++level) {
     const auto task = make_task(f, resolve_knobs(f, level, {}), level, 1, 0);
@@ -101,7 +99,7 @@ TEST(LongHorizonSum, DifficultyRisesWithLevel) {
 }
 
 TEST(LongHorizonSum, PrefixCreditIsTheCorrectPrefixFraction) {
-  const Family& f = find_family("long_horizon_sum");
+  const Generator& f = find_family("long_horizon_sum").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"horizon", "20"}, {"partial_credit", "prefix"}});
   for (uint64_t i = 0; i < 100; ++i) {
     const auto task = make_task(f, knobs, 0, 2, i);
@@ -117,14 +115,14 @@ TEST(LongHorizonSum, PrefixCreditIsTheCorrectPrefixFraction) {
 }
 
 TEST(LongHorizonSum, TooLongAnswersAreAClearKnobError) {
-  const Family& f = find_family("long_horizon_sum");
+  const Generator& f = find_family("long_horizon_sum").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"horizon", "2000"}, {"keys_per_turn", "16"}, {"value_max", "99"}});
   EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
   EXPECT_NO_THROW(make_task(f, resolve_knobs(f, 0, {{"horizon", "2000"}, {"keys_per_turn", "16"}}), 0, 1, 0));
 }
 
 TEST(LongHorizonSum, JunkNeverThrowsAndScoresZero) {
-  const Family& f = find_family("long_horizon_sum");
+  const Generator& f = find_family("long_horizon_sum").generator;
   const auto task = make_task(f, resolve_knobs(f, 4, {}), 4, 1, 0);
   Rng rng(7);
   std::vector<std::string> junk = {"", "<answer></answer>", "<answer>,,,,</answer>",

@@ -1,4 +1,4 @@
-#include "generators/ontology_deduction.h"
+#include "solvers/ontology_chaining.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 #include <map>
 
 #include "family_properties.h"
-#include "tasks/logic.h"
+#include "solvers/logic.h"
 #include "verifiers/ontology_trace.h"
-#include "verifiers/z3_bridge.h"
+#include "solvers/z3_bridge.h"
 
 namespace {
 
@@ -192,7 +192,7 @@ TEST(OntologyDeduction, EveryRuleKindAndOntologyCrossChecksWithZ3) {
 }
 
 TEST(OntologyDeduction, AbstainingScoresOnlyWhereTheAnswerIsUnknown) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 6, {});
   int unknown = 0;
   for (uint64_t i = 0; i < 300; ++i) {
@@ -217,7 +217,7 @@ const std::vector<std::vector<std::string>> kTaxonomies = {
      "living thing"}};
 
 TEST(OntologyDeduction, RealTaxonomyInOrderFalseOntologyOutOfOrder) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   for (const char* mode : {"true", "false"}) {
     const Knobs knobs = resolve_knobs(f, 0, {{"hops", "5"}, {"ontology", mode}});
     int out_of_order = 0;
@@ -242,7 +242,7 @@ TEST(OntologyDeduction, RealTaxonomyInOrderFalseOntologyOutOfOrder) {
 
 // Difficulty: the gold derivation of answerable tasks (trace steps) and Z3's work grow with the level.
 TEST(OntologyDeduction, DerivationLengthRisesWithLevel) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   double previous = 0;
   for (int level = 1; level <= 10; ++level) {
     const Knobs knobs = resolve_knobs(f, level, {});
@@ -262,13 +262,13 @@ TEST(OntologyDeduction, DerivationLengthRisesWithLevel) {
 }
 
 TEST(OntologyDeduction, RuleProbabilitiesAboveOneAreAClearError) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"and_prob", "0.6"}, {"cases_prob", "0.6"}});
   EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
 }
 
 TEST(OntologyTrace, ProseIsSkippedUnknownWordsAndFalseClaimsAreNamed) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   const auto task = make_task(f, resolve_knobs(f, 3, {{"unanswerable", "0"}}), 3, 5, 0);
   const auto& inst = task.ontology_deduction();
   const std::string e = inst.entity();
@@ -294,7 +294,7 @@ TEST(OntologyTrace, ProseIsSkippedUnknownWordsAndFalseClaimsAreNamed) {
 }
 
 TEST(OntologyTrace, StepsInThePromptsSymbolicSyntaxAreRead) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   const auto task = make_task(f, resolve_knobs(f, 4, {{"unanswerable", "0"}, {"format", "symbolic"}}), 4, 5, 2);
   const auto& inst = task.ontology_deduction();
   const std::string e = inst.entity();
@@ -327,7 +327,7 @@ TEST(OntologyTrace, StepsInThePromptsSymbolicSyntaxAreRead) {
 }
 
 TEST(OntologyTrace, HugeAndHostileInputsAreBounded) {
-  const Family& f = find_family("ontology_deduction");
+  const Generator& f = find_family("ontology_deduction").generator;
   const auto task = make_task(f, resolve_knobs(f, 10, {}), 10, 5, 1);
   const auto& inst = task.ontology_deduction();
   std::string junk;

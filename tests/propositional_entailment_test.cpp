@@ -1,9 +1,7 @@
-#include "generators/propositional_entailment.h"
-
 #include <gtest/gtest.h>
 
 #include "family_properties.h"
-#include "tasks/logic.h"
+#include "solvers/logic.h"
 
 namespace {
 
@@ -48,7 +46,7 @@ TEST_P(PropositionalEntailmentLevels, GoldVerifiesWrongFailsBalancedAndCrossChec
 INSTANTIATE_TEST_SUITE_P(AllLevels, PropositionalEntailmentLevels, ::testing::Range(1, 11));
 
 TEST(PropositionalEntailment, DifficultyRisesWithLevel) {
-  const Family& f = find_family("propositional_entailment");
+  const Generator& f = find_family("propositional_entailment").generator;
   auto mean_size = [&](int level) {
     const Knobs knobs = resolve_knobs(f, level, {});
     double total = 0;
@@ -67,7 +65,7 @@ TEST(PropositionalEntailment, DifficultyRisesWithLevel) {
 }
 
 TEST(PropositionalEntailment, SymbolicFormatShowsFormulas) {
-  const Family& f = find_family("propositional_entailment");
+  const Generator& f = find_family("propositional_entailment").generator;
   const Knobs knobs = resolve_knobs(f, 3, {{"format", "symbolic"}});
   const auto task = make_task(f, knobs, 3, 1, 0);
   EXPECT_NE(task.prompt().find(task.propositional().conclusion()), std::string::npos);
@@ -76,11 +74,12 @@ TEST(PropositionalEntailment, SymbolicFormatShowsFormulas) {
 }
 
 TEST(PropositionalEntailment, AcceptsSynonymsRejectsOthers) {
-  const Family& f = find_family("propositional_entailment");
+  const Generator& f = find_family("propositional_entailment").generator;
+  const Verifier& verifier = find_family("propositional_entailment").verifier;
   pb::Task task = make_task(f, resolve_knobs(f, 1, {}), 1, 0, 0);
   task.set_answer("neither");
-  EXPECT_EQ(f.verify(task, "<answer>Cannot be determined.</answer>").reward(), 1.0);
-  const auto s = f.verify(task, "<answer>maybe</answer>");
+  EXPECT_EQ(verifier.verify(task, "<answer>Cannot be determined.</answer>").reward(), 1.0);
+  const auto s = verifier.verify(task, "<answer>maybe</answer>");
   EXPECT_EQ(s.reward(), 0.0);
   EXPECT_FALSE(s.format_ok());
   EXPECT_NE(s.reason().find("not one of"), std::string::npos);

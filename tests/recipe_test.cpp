@@ -1,4 +1,4 @@
-#include "tasks/recipe.h"
+#include "service/recipe.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

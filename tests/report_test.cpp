@@ -1,4 +1,4 @@
-#include "verifiers/report.h"
+#include "reports/report.h"
 
 #include <gtest/gtest.h>
 

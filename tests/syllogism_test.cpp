@@ -1,5 +1,3 @@
-#include "generators/syllogism.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
@@ -152,7 +150,7 @@ const std::set<std::string> kWithImport = {"1-AAI", "1-EAO", "2-EAO", "2-AEO", "
                                            "3-EAO", "4-AAI", "4-EAO", "4-AEO"};
 
 void check_classical_table(bool import) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"existential_import", import ? "on" : "off"}});
   std::set<std::string> valid_seen, figures, moods;
   for (uint64_t i = 0; i < 1500; ++i) {
@@ -173,7 +171,7 @@ TEST(Syllogism, MatchesClassicalTableWithImport) { check_classical_table(true); 
 TEST(Syllogism, MatchesClassicalTableWithoutImport) { check_classical_table(false); }
 
 TEST(Syllogism, BeliefBiasConflictsWhenAsked) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   for (const char* share : {"0", "1"}) {
     const Knobs knobs = resolve_knobs(f, 0, {{"names", "real"}, {"belief_conflict", share}});
     int conflicts = 0;
@@ -194,7 +192,7 @@ TEST(Syllogism, BeliefBiasConflictsWhenAsked) {
 
 // A few real-world facts the belief table must get right.
 TEST(Syllogism, RealNamesReadAsEnglish) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   const pb::Task task = make_task(f, resolve_knobs(f, 3, {}), 3, 1, 0);
   EXPECT_TRUE(task.syllogism().real_names());
   EXPECT_NE(task.prompt().find("even where a statement is false in the real world"), std::string::npos);
@@ -202,7 +200,7 @@ TEST(Syllogism, RealNamesReadAsEnglish) {
 
 // Reference solver effort: regions times statements the largest-model check examines.
 TEST(Syllogism, DifficultyRisesWithLevel) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   auto effort = [&](int level) {
     const Knobs knobs = resolve_knobs(f, level, {});
     double total = 0;
@@ -222,7 +220,7 @@ TEST(Syllogism, DifficultyRisesWithLevel) {
 }
 
 TEST(Syllogism, DuplicatePromptsAreRare) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   const Knobs knobs = resolve_knobs(f, 1, {});
   std::set<std::string> prompts;
   for (uint64_t i = 0; i < 2000; ++i) prompts.insert(make_task(f, knobs, 1, 4, i).prompt());
@@ -230,7 +228,7 @@ TEST(Syllogism, DuplicatePromptsAreRare) {
 }
 
 TEST(Syllogism, SymbolicFormatShowsFormulas) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   const pb::Task task = make_task(f, resolve_knobs(f, 1, {{"format", "symbolic"}}), 1, 1, 0);
   EXPECT_NE(task.prompt().find("(x)"), std::string::npos);
   EXPECT_NE(task.prompt().find("Conclusion: "), std::string::npos);
@@ -239,7 +237,7 @@ TEST(Syllogism, SymbolicFormatShowsFormulas) {
 }
 
 TEST(Syllogism, NegatedTermsAppearWhenAsked) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"negation", "1"}});
   int negated = 0;
   for (uint64_t i = 0; i < 50; ++i) negated += make_task(f, knobs, 0, 2, i).prompt().find("non-") != std::string::npos;
@@ -247,18 +245,19 @@ TEST(Syllogism, NegatedTermsAppearWhenAsked) {
 }
 
 TEST(Syllogism, AcceptsSpellingsRejectsOthers) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
+  const Verifier& verifier = find_family("syllogism").verifier;
   pb::Task task = make_task(f, resolve_knobs(f, 1, {}), 1, 0, 0);
   task.set_answer("No");
-  EXPECT_EQ(f.verify(task, "<answer>It does not follow.</answer>").reward(), 1.0);
-  EXPECT_EQ(f.verify(task, "<answer>Yes</answer>").reward(), 0.0);
-  const auto s = f.verify(task, "<answer>perhaps</answer>");
+  EXPECT_EQ(verifier.verify(task, "<answer>It does not follow.</answer>").reward(), 1.0);
+  EXPECT_EQ(verifier.verify(task, "<answer>Yes</answer>").reward(), 0.0);
+  const auto s = verifier.verify(task, "<answer>perhaps</answer>");
   EXPECT_EQ(s.reward(), 0.0);
   EXPECT_FALSE(s.format_ok());
 }
 
 TEST(Syllogism, BadKnobNamesTheFix) {
-  const Family& f = find_family("syllogism");
+  const Generator& f = find_family("syllogism").generator;
   try {
     resolve_knobs(f, 0, {{"terms", "9"}});
     FAIL() << "terms=9 accepted";

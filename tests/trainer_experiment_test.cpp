@@ -20,9 +20,9 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/dataset.h"
-#include "tasks/recipe.h"
+#include "service/recipe.h"
 #include "test_support.h"
-#include "trainer/experiment.h"
+#include "experiments/axiomatic.h"
 #include "trainer/train_data.h"
 #include "trainer/trainer.h"
 
@@ -30,6 +30,7 @@ namespace {
 
 using namespace verity;
 using namespace verity::trainer;
+using namespace verity::experiments;
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) { return verity::testing::fresh_temp_dir("verity_experiment_test", name); }

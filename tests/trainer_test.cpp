@@ -20,9 +20,9 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
+#include "tasks/registry/registry.h"
 #include "test_support.h"
-#include "trainer/store.h"
+#include "curriculum/store.h"
 #include "trainer/tokenizer.h"
 #include "trainer/trainer.h"
 
@@ -30,6 +30,7 @@ namespace {
 
 using namespace verity;
 using namespace verity::trainer;
+using namespace verity::curriculum;
 namespace fs = std::filesystem;
 
 fs::path temp_dir(const std::string& name) { return verity::testing::fresh_temp_dir("verity_trainer_test", name); }
@@ -51,7 +52,7 @@ TrainConfig quiet_run(TrainConfig c, const fs::path& dir) {
 }
 
 std::vector<pb::Task> some_tasks(int level, int n, uint64_t seed = 3) {
-  const Family& f = find_family("causal_transitivity");
+  const Generator& f = find_family("causal_transitivity").generator;
   const Knobs knobs = resolve_knobs(f, level, {});
   std::vector<pb::Task> out;
   for (int i = 0; i < n; ++i) out.push_back(make_task(f, knobs, level, seed, i));

@@ -1,5 +1,3 @@
-#include "generators/zebra.h"
-
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <z3++.h>
@@ -12,11 +10,11 @@
 #include <set>
 
 #include "family_properties.h"
-#include "generators/zebra_solver.h"
+#include "solvers/zebra_solver.h"
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
-#include "verifiers/z3_bridge.h"
+#include "tasks/registry/registry.h"
+#include "service/scoring.h"
+#include "solvers/z3_bridge.h"
 
 namespace {
 
@@ -330,7 +328,7 @@ TEST(Zebra, SolverSolutionsSatisfyTheClues) {
 
 // No two puzzles of a dataset are the same (same values, solution and clues), even at the smallest size.
 TEST(Zebra, NoDuplicatePuzzles) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   for (const KnobMap& overrides : std::vector<KnobMap>{{}, {{"houses", "2"}, {"attributes", "2"}}}) {
     const Knobs knobs = resolve_knobs(f, overrides.empty() ? 1 : 0, overrides);
     std::set<std::string> seen;
@@ -350,7 +348,7 @@ TEST(Zebra, NoDuplicatePuzzles) {
 // Difficulty rises with the level: more clues (the proof needs more premises)
 // and fewer direct position clues, averaged over the same seeds at every level.
 TEST(Zebra, DifficultyRisesWithLevel) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   std::vector<double> clues, positions;
   for (int level = 1; level <= 10; ++level) {
     const Knobs knobs = resolve_knobs(f, level, {});
@@ -370,7 +368,7 @@ TEST(Zebra, DifficultyRisesWithLevel) {
 }
 
 TEST(Zebra, SingleQuestion) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   const Knobs knobs = resolve_knobs(f, 4, {{"question", "single"}});
   for (uint64_t i = 0; i < 500; ++i) {
     const auto task = make_task(f, knobs, 4, 1, i);
@@ -396,7 +394,7 @@ TEST(Zebra, SingleQuestion) {
 }
 
 TEST(Zebra, GridFormatsAreReadLeniently) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   const Knobs knobs = resolve_knobs(f, 3, {});  // 4 houses x 3 attributes
   const auto task = make_task(f, knobs, 3, 1, 0);
   const auto& inst = task.zebra();
@@ -441,7 +439,8 @@ TEST(Zebra, GridFormatsAreReadLeniently) {
 }
 
 TEST(Zebra, VerifierNeverThrowsOnJunk) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
+  const Verifier& verifier = find_family("zebra").verifier;
   const auto task = make_task(f, resolve_knobs(f, 5, {}), 5, 1, 0);
   Rng rng(5);
   std::vector<std::string> junk = {"", "<answer></answer>", "<answer>House 99999999999999999999: red</answer>",
@@ -456,7 +455,7 @@ TEST(Zebra, VerifierNeverThrowsOnJunk) {
   }
   for (const auto& text : junk) {
     pb::Score s;
-    ASSERT_NO_THROW(s = f.verify(task, text));
+    ASSERT_NO_THROW(s = verifier.verify(task, text));
     EXPECT_GE(s.reward(), 0.0);
     EXPECT_LE(s.reward(), 1.0);
     EXPECT_FALSE(s.correct());
@@ -464,15 +463,15 @@ TEST(Zebra, VerifierNeverThrowsOnJunk) {
   // A record whose instance is damaged gets a zero score with a reason, not a crash.
   pb::Task broken = task;
   broken.mutable_zebra()->mutable_attributes(0)->clear_solution();
-  EXPECT_EQ(f.verify(broken, "<answer>" + task.answer() + "</answer>").reward(), 0.0);
+  EXPECT_EQ(verifier.verify(broken, "<answer>" + task.answer() + "</answer>").reward(), 0.0);
   pb::Task empty;
-  EXPECT_EQ(f.verify(empty, "<answer>x</answer>").reward(), 0.0);
+  EXPECT_EQ(verifier.verify(empty, "<answer>x</answer>").reward(), 0.0);
 }
 
 // The gold trace: deterministic, each placement agrees with the solution, cites real clues, and the
 // last steps state the solution.
 TEST(Zebra, TraceIsSoundAndDeterministic) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   for (int level : {1, 4, 7}) {
     const Knobs knobs = resolve_knobs(f, level, {});
     for (uint64_t i = 0; i < 100; ++i) {
@@ -497,7 +496,7 @@ TEST(Zebra, TraceIsSoundAndDeterministic) {
 
 // The deduction's placements are each the true house (checked via the solver's deduce directly).
 TEST(Zebra, DeductionsAgreeWithTheSolution) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   int completed = 0, total = 0;
   for (int level : {2, 5, 8}) {
     const Knobs knobs = resolve_knobs(f, level, {});
@@ -514,7 +513,7 @@ TEST(Zebra, DeductionsAgreeWithTheSolution) {
 }
 
 TEST(Zebra, KnobsShapeThePuzzle) {
-  const Family& f = find_family("zebra");
+  const Generator& f = find_family("zebra").generator;
   const Knobs knobs = resolve_knobs(f, 0, {{"houses", "6"}, {"attributes", "3"}, {"position_share", "0"},
                                            {"format", "symbolic"}});
   for (uint64_t i = 0; i < 50; ++i) {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
+#include "tasks/registry/registry.h"
 
 namespace verity::trainer {
 namespace {
@@ -77,7 +77,7 @@ std::string gold_completion(const std::string& answer, const std::vector<std::st
 Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families, int per_level, uint64_t seed) {
   std::vector<std::string> docs;
   for (const auto& name : families) {
-    const Family& f = find_family(name);
+    const Generator& f = find_family(name).generator;
     // every rendering a family offers (a "format" knob: natural / symbolic ...)
     std::vector<KnobMap> variants{{}};
     for (const auto& spec : f.knob_specs())

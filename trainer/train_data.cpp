@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tasks/dataset.h"
-#include "tasks/recipe.h"
+#include "service/recipe.h"
 #include "tasks/rng.h"
 
 namespace verity::trainer {

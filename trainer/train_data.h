@@ -1,7 +1,7 @@
 // SFT on a recipe's built training split (TrainConfig::train_recipe), instead of tasks streamed from
 // the generators. Torch-free: the trainer, the experiment driver and the tests use it.
 //
-// The recipe is built once into a data directory (tasks/recipe.h: the same files `verity generate
+// The recipe is built once into a data directory (service/recipe.h: the same files `verity generate
 // --recipe` writes) and reused while its source and scale are unchanged. Stream index i of a run maps to
 // epoch e = i / N and position perm_e[i % N], perm_e a permutation of the N tasks seeded by (seed, e):
 // every epoch visits each task once, in a fresh order, and the stream is a pure function of
@@ -50,7 +50,7 @@ std::vector<std::string> split_list(const std::string& comma_separated);
 // Builds the recipe into data_dir unless the stamp says it is already there; returns true if it built.
 bool ensure_recipe_built(const std::string& recipe_path, const std::string& data_dir, double scale, int threads);
 
-// question_key hashes (tasks/recipe.h: graph + query, wording ignored) of a set of tasks.
+// question_key hashes (service/recipe.h: graph + query, wording ignored) of a set of tasks.
 std::unordered_set<std::string> question_keys(const std::vector<pb::Task>& tasks);
 
 }  // namespace verity::trainer

@@ -14,18 +14,19 @@
 #include <sstream>
 
 #include "tasks/dataset.h"
-#include "tasks/recipe.h"
-#include "tasks/registry.h"
+#include "service/recipe.h"
+#include "tasks/registry/registry.h"
 #include "tasks/rng.h"
 #include "trainer/distributed.h"
-#include "trainer/store.h"
+#include "curriculum/store.h"
 #include "trainer/tokenizer.h"
 #include "trainer/train_data.h"
 #include "trainer/torch_model.h"
-#include "verifiers/scoring.h"
+#include "service/scoring.h"
 
 namespace verity::trainer {
 namespace fs = std::filesystem;
+using namespace verity::curriculum;  // the curriculum library: policy and SQLite store
 
 // ---------------- config ----------------
 
@@ -153,14 +154,14 @@ struct TaskSource {
   const Knobs& knobs_for(const std::string& family, int level) {
     auto key = std::make_pair(family, level);
     auto it = knobs.find(key);
-    if (it == knobs.end()) it = knobs.emplace(key, resolve_knobs(find_family(family), level, overrides)).first;
+    if (it == knobs.end()) it = knobs.emplace(key, resolve_knobs(find_family(family).generator, level, overrides)).first;
     return it->second;
   }
   pb::Task next(const std::string& family, int level) {
-    return make_task(find_family(family), knobs_for(family, level), level, seed, next_index++);
+    return make_task(find_family(family).generator, knobs_for(family, level), level, seed, next_index++);
   }
   pb::Task at(const std::string& family, int level, uint64_t index) {
-    return make_task(find_family(family), knobs_for(family, level), level, seed, index);
+    return make_task(find_family(family).generator, knobs_for(family, level), level, seed, index);
   }
 };
 

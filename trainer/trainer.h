@@ -136,7 +136,7 @@ EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string&
                                int max_new_tokens, std::ostream* completions_jsonl = nullptr);
 std::string format_eval(const EvalResult& result);
 
-// ---- evaluation on every split of a dataset recipe (tasks/recipe.h, datasets/*.json) ----
+// ---- evaluation on every split of a dataset recipe (service/recipe.h, datasets/*.json) ----
 struct RecipeEvalOptions {
   int batch = 64;
   int max_new_tokens = 0;      // 0 = per split, from the gold completions' length
@@ -147,7 +147,7 @@ struct RecipeEvalOptions {
   std::ostream* completions_jsonl = nullptr;  // one line per task: split, id, completion, correct
   bool reuse_build = false;    // data_dir already built at this scale (train_data.h stamp): do not rebuild
   uint64_t max_per_split = 0;  // evaluate only the first n tasks of every split (0 = all)
-  // question keys (tasks/recipe.h question_key) never to evaluate, e.g. the questions of a training set
+  // question keys (service/recipe.h question_key) never to evaluate, e.g. the questions of a training set
   const std::unordered_set<std::string>* exclude_questions = nullptr;
 };
 struct SplitEval {

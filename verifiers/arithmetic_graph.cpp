@@ -4,12 +4,21 @@
 #include <algorithm>
 #include <charconv>
 
-#include "generators/arithmetic_graph.h"
+#include "verifiers/verifiers.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/arithmetic_trace.h"
 #include "verifiers/label_verifier.h"
 
 namespace verity {
+
+namespace {
+
+class ArithmeticGraphVerifier final : public Verifier {
+ public:
+  pb::Score verify(const pb::Task& task, std::string_view completion) const override;
+};
+
+}  // namespace
 namespace {
 
 // Normalised spellings that mean "the facts do not determine it".
@@ -42,7 +51,7 @@ void add_process_report(const pb::Task& task, std::string_view completion, pb::S
 
 }  // namespace
 
-pb::Score ArithmeticGraph::verify(const pb::Task& task, std::string_view completion) const {
+pb::Score ArithmeticGraphVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
   const Extraction extraction = extract_answer(completion);
   if (!extraction.found) {
@@ -73,5 +82,12 @@ pb::Score ArithmeticGraph::verify(const pb::Task& task, std::string_view complet
   add_process_report(task, completion, score);
   return score;
 }
+
+namespace verifiers {
+const Verifier& arithmetic_graph() {
+  static const ArithmeticGraphVerifier verifier;
+  return verifier;
+}
+}  // namespace verifiers
 
 }  // namespace verity

@@ -4,9 +4,9 @@
 #include <optional>
 #include <vector>
 
-#include "generators/fol_deduction.h"
+#include "solvers/fol_logic.h"
 #include "tasks/answer_extraction.h"
-#include "verifiers/fol_z3.h"
+#include "solvers/fol_z3.h"
 
 namespace verity {
 namespace {

@@ -6,19 +6,25 @@
 // unknown name or word, or a negated role ("Alice is not a knight") is rejected: reward 0, format_ok
 // false. On puzzles without a unique solution the gold answer is "no unique solution" (synonyms
 // accepted); saying so on a puzzle that has one scores 0. Linear in the answer's length.
-#include <z3++.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "generators/knights_knaves.h"
+#include "verifiers/verifiers.h"
+#include "solvers/knights_knaves_logic.h"
 #include "tasks/answer_extraction.h"
-#include "verifiers/knights_knaves_z3.h"
 #include "verifiers/label_verifier.h"
-#include "verifiers/z3_bridge.h"
 
 namespace verity {
+
+namespace {
+
+class KnightsKnavesVerifier final : public Verifier {
+ public:
+  pb::Score verify(const pb::Task& task, std::string_view completion) const override;
+};
+
+}  // namespace
 namespace {
 
 const std::set<std::string> kNoUniquePhrases = {
@@ -125,7 +131,7 @@ std::string joined(const std::vector<std::string>& words) {
 
 }  // namespace
 
-pb::Score KnightsKnaves::verify(const pb::Task& task, std::string_view completion) const {
+pb::Score KnightsKnavesVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
   const Extraction extraction = extract_answer(completion);
   if (!extraction.found) {
@@ -173,80 +179,11 @@ pb::Score KnightsKnaves::verify(const pb::Task& task, std::string_view completio
   return score;
 }
 
-// ---- Z3 ----
-
-namespace kk {
-namespace {
-
-z3::expr to_z3(z3::context& ctx, const Formula& f, int i, const std::vector<z3::expr>& knight) {
-  const Node& n = f.nodes[i];
-  switch (n.op) {
-    case Op::Knight: return knight[n.person];
-    case Op::Knave: return !knight[n.person];
-    case Op::Not: return !to_z3(ctx, f, n.left, knight);
-    case Op::And: return to_z3(ctx, f, n.left, knight) && to_z3(ctx, f, n.right, knight);
-    case Op::Or: return to_z3(ctx, f, n.left, knight) || to_z3(ctx, f, n.right, knight);
-    case Op::Implies: return z3::implies(to_z3(ctx, f, n.left, knight), to_z3(ctx, f, n.right, knight));
-    case Op::Iff: return to_z3(ctx, f, n.left, knight) == to_z3(ctx, f, n.right, knight);
-    case Op::Exactly: {
-      z3::expr sum = ctx.int_val(0);
-      int members = 0;
-      for (int q = 0; q < kMaxPeople; ++q)
-        if ((n.group >> q) & 1u) {
-          sum = sum + z3::ite(knight[q], ctx.int_val(1), ctx.int_val(0));
-          ++members;
-        }
-      return sum == ctx.int_val(n.counts_knaves ? members - n.count : n.count);
-    }
-  }
-  return ctx.bool_val(false);
+namespace verifiers {
+const Verifier& knights_knaves() {
+  static const KnightsKnavesVerifier verifier;
+  return verifier;
 }
+}  // namespace verifiers
 
-// One solver per thread, each question scoped by push / pop.
-struct ThreadSolver {
-  z3::solver solver{z3bridge::thread_context()};
-  unsigned timeout_ms = 0;  // 0 = not set yet; setting params is slow in Z3, so only on change
-};
-ThreadSolver& thread_solver() {
-  thread_local ThreadSolver state;
-  return state;
-}
-
-}  // namespace
-
-int count_with_z3(const Puzzle& p, int limit, unsigned timeout_ms) {
-  z3::context& ctx = z3bridge::thread_context();
-  ThreadSolver& state = thread_solver();
-  z3::solver& solver = state.solver;
-  if (state.timeout_ms != timeout_ms) {
-    z3::params params(ctx);
-    params.set("timeout", timeout_ms);
-    solver.set(params);
-    state.timeout_ms = timeout_ms;
-  }
-  std::vector<z3::expr> knight;
-  for (int q = 0; q < p.people; ++q) knight.push_back(ctx.bool_const(("knight_" + std::to_string(q)).c_str()));
-  solver.push();
-  for (const Statement& s : p.statements) solver.add(knight[s.speaker] == to_z3(ctx, s.formula, s.formula.root(), knight));
-  int count = 0;
-  while (count < limit) {
-    const z3::check_result r = solver.check();
-    if (r == z3::unknown) {
-      count = -1;
-      break;
-    }
-    if (r == z3::unsat) break;
-    ++count;
-    // Block this model: some person's role must differ.
-    const z3::model m = solver.get_model();
-    z3::expr_vector differs(ctx);
-    for (int q = 0; q < p.people; ++q)
-      differs.push_back(m.eval(knight[q], true).is_true() ? !knight[q] : knight[q]);
-    solver.add(z3::mk_or(differs));
-  }
-  solver.pop();
-  return count;
-}
-
-}  // namespace kk
 }  // namespace verity

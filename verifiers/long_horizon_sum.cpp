@@ -4,11 +4,20 @@
 // the first wrong one.
 #include <charconv>
 
-#include "generators/long_horizon_sum.h"
+#include "verifiers/verifiers.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/label_verifier.h"
 
 namespace verity {
+
+namespace {
+
+class LongHorizonSumVerifier final : public Verifier {
+ public:
+  pb::Score verify(const pb::Task& task, std::string_view completion) const override;
+};
+
+}  // namespace
 namespace {
 
 struct ParsedList {
@@ -44,7 +53,7 @@ ParsedList parse_list(std::string_view text) {
 
 }  // namespace
 
-pb::Score LongHorizonSum::verify(const pb::Task& task, std::string_view completion) const {
+pb::Score LongHorizonSumVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
   const auto& gold = task.long_horizon_sum().running_sums();
   const int steps = gold.size();
@@ -101,5 +110,12 @@ pb::Score LongHorizonSum::verify(const pb::Task& task, std::string_view completi
   score.set_reason(reason);
   return score;
 }
+
+namespace verifiers {
+const Verifier& long_horizon_sum() {
+  static const LongHorizonSumVerifier verifier;
+  return verifier;
+}
+}  // namespace verifiers
 
 }  // namespace verity

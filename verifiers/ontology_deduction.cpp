@@ -1,12 +1,22 @@
-#include "generators/ontology_deduction.h"
+#include "verifiers/verifiers.h"
+#include "solvers/ontology_chaining.h"
 #include "verifiers/label_verifier.h"
 #include "verifiers/ontology_trace.h"
 
 namespace verity {
 
+namespace {
+
+class OntologyDeductionVerifier final : public Verifier {
+ public:
+  pb::Score verify(const pb::Task& task, std::string_view completion) const override;
+};
+
+}  // namespace
+
 // The outcome is the label (reasoning steps are checked for the process score); answering True or False where the gold answer is Unknown scores 0
 // (honest deduction: abstaining is the right answer there).
-pb::Score OntologyDeduction::verify(const pb::Task& task, std::string_view completion) const {
+pb::Score OntologyDeductionVerifier::verify(const pb::Task& task, std::string_view completion) const {
   static const std::vector<LabelSpelling> kLabels = {
       {kOntologyTrue, {"true", "the statement is true"}},
       {kOntologyFalse, {"false", "the statement is false"}},
@@ -21,5 +31,12 @@ pb::Score OntologyDeduction::verify(const pb::Task& task, std::string_view compl
     record_trace(trace, "only the first " + std::to_string(kMaxOntologySteps) + " steps were checked", score);
   return score;
 }
+
+namespace verifiers {
+const Verifier& ontology_deduction() {
+  static const OntologyDeductionVerifier verifier;
+  return verifier;
+}
+}  // namespace verifiers
 
 }  // namespace verity

@@ -6,8 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tasks/logic.h"
-#include "verifiers/z3_bridge.h"
+#include "solvers/logic.h"
+#include "solvers/z3_bridge.h"
 
 namespace verity {
 namespace {
@@ -105,7 +105,7 @@ class Theory {
   std::optional<bool> entails(const FormulaPtr& claim) const {
     std::vector<FormulaPtr> all = premises_;
     all.push_back(Formula::negate(claim));
-    switch (z3bridge::check_conjunction_bounded(all, static_cast<int>(index_.size()), kOntologyStepRlimit)) {
+    switch (z3bridge::check_conjunction(all, static_cast<int>(index_.size()), z3bridge::kUntrustedRlimit)) {
       case z3::unsat: return true;
       case z3::sat: return false;
       default: return std::nullopt;

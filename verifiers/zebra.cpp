@@ -9,12 +9,21 @@
 #include <cctype>
 #include <unordered_map>
 
-#include "generators/zebra.h"
-#include "generators/zebra_solver.h"
+#include "verifiers/verifiers.h"
+#include "solvers/zebra_solver.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/label_verifier.h"
 
 namespace verity {
+
+namespace {
+
+class ZebraVerifier final : public Verifier {
+ public:
+  pb::Score verify(const pb::Task& task, std::string_view completion) const override;
+};
+
+}  // namespace
 namespace {
 
 constexpr int kUnset = -1;
@@ -180,7 +189,7 @@ bool well_formed(const pb::ZebraInstance& inst) {
 
 }  // namespace
 
-pb::Score Zebra::verify(const pb::Task& task, std::string_view completion) const {
+pb::Score ZebraVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
   if (!task.has_zebra() || !well_formed(task.zebra())) {
     score.set_reason("task has no well-formed zebra instance");
@@ -196,5 +205,12 @@ pb::Score Zebra::verify(const pb::Task& task, std::string_view completion) const
   else score_grid(task.zebra(), extraction.answer, score);
   return score;
 }
+
+namespace verifiers {
+const Verifier& zebra() {
+  static const ZebraVerifier verifier;
+  return verifier;
+}
+}  // namespace verifiers
 
 }  // namespace verity

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "tasks/dataset.h"
-#include "tasks/registry.h"
-#include "verifiers/scoring.h"
+#include "tasks/registry/registry.h"
+#include "service/scoring.h"
 
 namespace {
 
