@@ -15,10 +15,11 @@ flags=(-std=c++20 -O1 -g -fno-sanitize-recover=all -I. -I"$work/gen" $(pkg-confi
 lib_flags=("${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined)
 exe_flags=("${flags[@]}" -fsanitize=fuzzer,address,undefined)
 
-# The library, instrumented: every source of libverity (no torch), compiled in parallel (every time:
+# The library, instrumented: every layer up to service/ (no torch), compiled in parallel (every time:
 # headers such as the generated verity.pb.h change under the objects; ccache makes repeats cheap).
 protoc -I. --cpp_out="$work/gen" schemas/verity.proto
-sources=(tasks/*.cpp generators/*.cpp verifiers/*.cpp "$work/gen/schemas/verity.pb.cc")
+sources=(tasks/*.cpp tasks/registry/*.cpp solvers/*.cpp generators/*.cpp verifiers/*.cpp service/*.cpp
+         "$work/gen/schemas/verity.pb.cc")
 export work
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
   'o="$work/obj/$(echo "{}" | tr / _).o"; '"${cxx[*]} ${lib_flags[*]}"' -c "{}" -o "$o"'
@@ -27,7 +28,7 @@ for s in "${sources[@]}"; do objects+=("$work/obj/$(echo "$s" | tr / _).o"); don
 libs=($(pkg-config --libs z3) -ltbb -lprotobuf -lpthread)
 
 "${cxx[@]}" "${exe_flags[@]}" tests/fuzz/answer_fuzz.cpp "$work/obj/tasks_answer_extraction.cpp.o" \
-  "$work/obj/tasks_logic.cpp.o" -o "$work/answer_fuzz"
+  "$work/obj/solvers_logic.cpp.o" -o "$work/answer_fuzz"
 "${cxx[@]}" "${exe_flags[@]}" tests/fuzz/verify_fuzz.cpp "${objects[@]}" "${libs[@]}" -o "$work/verify_fuzz"
 
 run_target() {  # name, corpus folder

@@ -25,9 +25,11 @@ namespace {
 const std::vector<verity::pb::Task>& fuzz_tasks() {
   static const std::vector<verity::pb::Task> tasks = [] {
     std::vector<verity::pb::Task> out;
-    for (const verity::Family* family : verity::all_families())
-      for (int level : {3, family->max_level()})
-        out.push_back(verity::make_task(*family, verity::resolve_knobs(*family, level, {}), level, /*seed=*/1, 0));
+    for (const verity::Family& family : verity::all_families()) {
+      const verity::Generator& generator = family.generator;
+      for (int level : {3, generator.max_level()})
+        out.push_back(verity::make_task(generator, verity::resolve_knobs(generator, level, {}), level, /*seed=*/1, 0));
+    }
     return out;
   }();
   return tasks;
