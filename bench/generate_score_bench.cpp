@@ -1,9 +1,9 @@
 // Throughput of generation and scoring per family: tasks/s and completions/s.
 #include <benchmark/benchmark.h>
 
+#include "service/scoring.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
-#include "service/scoring.h"
 
 namespace {
 

@@ -2,8 +2,8 @@
 
 #include "cli/commands.h"
 #include "service/generate.h"
-#include "tasks/dataset.h"
 #include "service/recipe.h"
+#include "tasks/dataset.h"
 
 namespace verity::cli {
 namespace {

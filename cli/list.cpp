@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "tasks/dataset.h"
 #include "service/family_info.h"
+#include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 
 namespace verity::cli {

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "tasks/dataset.h"
 #include "reports/report.h"
 #include "service/scoring.h"
+#include "tasks/dataset.h"
 
 namespace verity::cli {
 namespace {

@@ -21,11 +21,11 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
-#include "tasks/dataset.h"
-#include "verifiers/label_verifier.h"
 #include "service/family_info.h"
 #include "service/records.h"
 #include "service/scoring.h"
+#include "tasks/dataset.h"
+#include "verifiers/label_verifier.h"
 
 namespace verity::cli {
 namespace {

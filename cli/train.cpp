@@ -16,8 +16,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "cli/commands.h"
-#include "tasks/dataset.h"
 #include "curriculum/store.h"
+#include "tasks/dataset.h"
 #include "trainer/trainer.h"
 
 namespace verity::cli {

@@ -9,7 +9,6 @@
 #include <sstream>
 #include <stdexcept>
 
-
 namespace verity::curriculum {
 namespace {
 

@@ -13,14 +13,14 @@
 #include <regex>
 #include <sstream>
 
+#include "reports/report.h"
+#include "service/recipe.h"
 #include "tasks/dataset.h"
 #include "tasks/generator.h"
 #include "tasks/knobs.h"
-#include "service/recipe.h"
 #include "tasks/registry/registry.h"
 #include "trainer/train_data.h"
 #include "trainer/trainer.h"
-#include "reports/report.h"
 
 namespace verity::experiments {
 namespace fs = std::filesystem;

@@ -6,11 +6,12 @@
 // determined". Difficulty = operations needed. Gold solution, one step per line:
 //   Define <quantity> as C; so C = A + B = 3 + 1 = 4.
 // which verifiers/arithmetic_trace.h checks step by step (process reward).
+#include "generators/generators.h"
+
 #include <algorithm>
 #include <numeric>
 
 #include "tasks/answer_extraction.h"
-#include "generators/generators.h"
 
 namespace verity {
 

@@ -2,10 +2,11 @@
 // Axiomatic Training". Premises "X causes Y." over a chain (edges possibly flipped) or a branching
 // DAG, statements in sequential / reversed / shuffled order; question "Does A cause B?"; Yes/No by
 // reachability. No questions are hard negatives: reversed pairs and unrelated nodes (other branches).
-#include "tasks/answer_extraction.h"
+#include "generators/generators.h"
+
 #include "solvers/dseparation.h"
 #include "solvers/graph.h"
-#include "generators/generators.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

@@ -2,13 +2,14 @@
 // Training". A random DAG stated as "X causes Y." sentences; question "Are X and Y d-separated given
 // {Z...}?"; Yes/No, balanced. Each label is decided by two independent algorithms (moralised ancestral
 // graph, Bayes-ball; solvers/dseparation.h) that must agree, else generation throws.
+#include "generators/generators.h"
+
 #include <algorithm>
 #include <stdexcept>
 
-#include "tasks/answer_extraction.h"
 #include "solvers/dseparation.h"
-#include "generators/generators.h"
 #include "solvers/graph.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

@@ -19,15 +19,16 @@
 //
 // Gold proof (the trace, one step per TraceStep):  fact3 & fact7 -> int1: <statement>; int1 & fact2 ->
 // hypothesis   ("-> ¬hypothesis" when the proof derives the negation; UNKNOWN has no proof).
+#include "generators/generators.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 
-#include "tasks/answer_extraction.h"
-#include "solvers/fol_z3.h"
-#include "generators/generators.h"
 #include "solvers/fol_logic.h"
+#include "solvers/fol_z3.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

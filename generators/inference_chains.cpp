@@ -4,6 +4,8 @@
 // conclusion feeds the next rule, depth 1..7, with distractor premises. Does the conclusion follow?
 // Yes/No, balanced; No tasks are the valid chain broken by a plausible fallacy (affirming the
 // consequent, denying the antecedent, ...) or a missing link. Labels decided by Z3.
+#include "generators/generators.h"
+
 #include <z3++.h>
 
 #include <cctype>
@@ -11,10 +13,9 @@
 #include <optional>
 #include <stdexcept>
 
-#include "tasks/answer_extraction.h"
 #include "solvers/logic.h"
 #include "solvers/z3_bridge.h"
-#include "generators/generators.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

@@ -3,6 +3,8 @@
 // Uniqueness is proved at generation by truth tables over all 2^n assignments (Z3 beyond 12 people);
 // the gold trace is the case analysis of a backtracking solver. An `unanswerable` knob mixes in puzzles
 // with no or several consistent assignments, whose gold answer is "no unique solution".
+#include "generators/generators.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -10,9 +12,8 @@
 #include <stdexcept>
 
 #include "solvers/knights_knaves_logic.h"
-#include "tasks/answer_extraction.h"
 #include "solvers/knights_knaves_z3.h"
-#include "generators/generators.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

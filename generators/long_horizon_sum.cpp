@@ -3,11 +3,12 @@
 // running total after every turn (comma-separated). Knowing what to do is trivial; doing it for
 // thousands of steps without a slip is the skill measured. The verifier reports per-step accuracy and
 // the first failing step.
+#include "generators/generators.h"
+
 #include <cstdlib>
 #include <unordered_set>
 
 #include "tasks/answer_extraction.h"
-#include "generators/generators.h"
 
 namespace verity {
 

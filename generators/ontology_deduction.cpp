@@ -7,6 +7,8 @@
 // premise on the derivation path is removed and the gold answer is Unknown ("cannot be determined").
 // The label is computed from the stored instance by forward chaining (ontology_forward_label); tests
 // cross-check it with Z3.
+#include "generators/generators.h"
+
 #include "solvers/ontology_chaining.h"
 
 #include <algorithm>
@@ -14,7 +16,6 @@
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
-#include "generators/generators.h"
 
 namespace verity {
 

@@ -1,13 +1,13 @@
 // propositional_entailment: premises over n propositions; does a conclusion follow?
 // Labels entailed / contradicted / neither, decided by Z3, balanced by drawing the target label first.
-#include <stdexcept>
+#include "generators/generators.h"
 
 #include <algorithm>
+#include <stdexcept>
 
-#include "tasks/answer_extraction.h"
 #include "solvers/logic.h"
 #include "solvers/z3_bridge.h"
-#include "generators/generators.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

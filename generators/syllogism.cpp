@@ -3,6 +3,8 @@
 // names. Question: does the conclusion follow? Yes/No, balanced. Validity is decided by Z3 over a
 // monadic first-order encoding (uninterpreted sort, one unary predicate per category, quantifiers;
 // existential import = every named category is non-empty).
+#include "generators/generators.h"
+
 #include <z3++.h>
 
 #include <array>
@@ -11,9 +13,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include "tasks/answer_extraction.h"
 #include "solvers/z3_bridge.h"
-#include "generators/generators.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 

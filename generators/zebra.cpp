@@ -6,12 +6,13 @@
 // against Z3 in the tests). The answer is the whole grid, one entry per house:
 //   House 1: red, Brit, dog; House 2: green, Swede, cat; ...
 // scored cell by cell (reward = fraction of cells right), or one value (question=single).
+#include "generators/generators.h"
+
 #include <algorithm>
 #include <stdexcept>
 
 #include "solvers/zebra_solver.h"
 #include "tasks/answer_extraction.h"
-#include "generators/generators.h"
 
 namespace verity {
 
@@ -442,7 +443,6 @@ Question pick_question(Rng& rng, const Draft& d, bool single) {
 }
 
 }  // namespace
-
 
 std::vector<KnobSpec> ZebraGenerator::knob_specs() const {
   return {KnobSpec::integer("houses", "houses in the row (values per attribute)", 2, zebra::kMaxHouses, 4),

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "tasks/answer_extraction.h"
-#include "tasks/dataset.h"
 #include "service/family_info.h"
 #include "service/records.h"
 #include "service/scoring.h"
+#include "tasks/answer_extraction.h"
+#include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 
 namespace py = pybind11;

@@ -171,7 +171,6 @@ Recipe load_recipe(const std::string& path) {
   return parse_recipe(text.str(), path);
 }
 
-
 namespace {
 
 // ---- building ----

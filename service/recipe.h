@@ -65,5 +65,4 @@ struct RecipeSummary {
 // <output_dir>/<recipe name>.manifest.json.
 RecipeSummary build_recipe(const Recipe& recipe, const RecipeBuildOptions& options);
 
-
 }  // namespace verity

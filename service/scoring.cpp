@@ -53,6 +53,13 @@ pb::Score score_completion(const pb::Task& task, std::string_view completion, co
   return score;
 }
 
+void Tally::add(const pb::Score& score) {
+  ++scored;
+  correct += score.correct();
+  format_ok += score.format_ok();
+  reward += score.reward();
+}
+
 namespace {
 
 struct PendingScore {
@@ -61,13 +68,6 @@ struct PendingScore {
   pb::Score preset;          // used when the line itself is unusable
   bool use_preset = false;
 };
-
-void add(Tally& t, const pb::Score& s) {
-  ++t.scored;
-  t.correct += s.correct();
-  t.format_ok += s.format_ok();
-  t.reward += s.reward();
-}
 
 std::string where(const ScoreRequest& r, size_t line) { return r.completions_path + ":" + std::to_string(line) + ": "; }
 
@@ -133,10 +133,7 @@ ScoreReport score_files(const ScoreRequest& request) {
       report.scores[i] = p.use_preset ? p.preset : score_completion(*p.task, p.completion, request.options);
     });
   });
-  for (const auto& s : report.scores) {
-    add(report.overall, s);
-    add(report.by_family_level[{s.family(), s.level()}], s);
-  }
+  for (const auto& s : report.scores) report.add(s);
   report.tasks_without_completion = tasks.size() - answered.size();
 
   if (!request.output.empty()) {
@@ -152,16 +149,15 @@ std::string format_report(const ScoreReport& report) {
   char buf[256];
   std::string out;
   std::snprintf(buf, sizeof buf, "scored %llu completions: accuracy %.2f%%, mean reward %.4f, format ok %.2f%%\n",
-                static_cast<unsigned long long>(report.overall.scored), pct(report.overall.correct, report.overall.scored),
-                report.overall.scored ? report.overall.reward / report.overall.scored : 0.0,
-                pct(report.overall.format_ok, report.overall.scored));
+                static_cast<unsigned long long>(report.overall.scored), 100 * report.overall.accuracy(),
+                report.overall.mean_reward(), pct(report.overall.format_ok, report.overall.scored));
   out += buf;
   std::snprintf(buf, sizeof buf, "%-28s %5s %8s %9s %8s\n", "family", "level", "n", "accuracy", "reward");
   out += buf;
   for (const auto& [key, t] : report.by_family_level) {
     std::snprintf(buf, sizeof buf, "%-28s %5s %8llu %8.2f%% %8.4f\n", key.first.c_str(),
                   key.second ? std::to_string(key.second).c_str() : "custom", static_cast<unsigned long long>(t.scored),
-                  pct(t.correct, t.scored), t.scored ? t.reward / t.scored : 0.0);
+                  100 * t.accuracy(), t.mean_reward());
     out += buf;
   }
   if (report.tasks_without_completion)

@@ -40,14 +40,26 @@ struct ScoreRequest {
   ScoreOptions options;
 };
 
+// Counts over a set of scores: the one tally of `verity score`, reports and the trainer's evaluation.
 struct Tally {
   uint64_t scored = 0, correct = 0, format_ok = 0;
-  double reward = 0;
+  double reward = 0;  // sum
+  void add(const pb::Score& score);
+  double accuracy() const { return scored ? static_cast<double>(correct) / scored : 0.0; }
+  double mean_reward() const { return scored ? reward / scored : 0.0; }
 };
 
-struct ScoreReport {
+// Overall and per (family, level), read from the scores themselves.
+struct Tallies {
   Tally overall;
   std::map<std::pair<std::string, int>, Tally> by_family_level;
+  void add(const pb::Score& score) {
+    overall.add(score);
+    by_family_level[{score.family(), score.level()}].add(score);
+  }
+};
+
+struct ScoreReport : Tallies {
   std::vector<std::string> problems;        // "file:line: what is wrong" for each bad line
   uint64_t tasks_without_completion = 0;
   std::vector<pb::Score> scores;            // in completion-file order

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "service/scoring.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
-#include "service/scoring.h"
 
 namespace verity::testing {
 

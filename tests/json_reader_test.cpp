@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/scoring.h"
 #include "tasks/dataset.h"
 #include "tasks/json_writer.h"
 #include "tasks/registry/registry.h"
-#include "service/scoring.h"
 
 namespace {
 

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/scoring.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
-#include "service/scoring.h"
 
 namespace {
 

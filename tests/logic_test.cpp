@@ -5,8 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "tasks/rng.h"
 #include "solvers/z3_bridge.h"
+#include "tasks/rng.h"
 
 namespace logic = verity::logic;
 using logic::Formula;

@@ -7,8 +7,8 @@
 
 #include "family_properties.h"
 #include "solvers/logic.h"
-#include "verifiers/ontology_trace.h"
 #include "solvers/z3_bridge.h"
+#include "verifiers/ontology_trace.h"
 
 namespace {
 

@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tasks/dataset.h"
-#include "service/recipe.h"
-#include "test_support.h"
 #include "experiments/axiomatic.h"
+#include "service/recipe.h"
+#include "tasks/dataset.h"
+#include "test_support.h"
 #include "trainer/train_data.h"
 #include "trainer/trainer.h"
 

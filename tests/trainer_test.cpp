@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "curriculum/store.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 #include "test_support.h"
-#include "curriculum/store.h"
 #include "trainer/tokenizer.h"
 #include "trainer/trainer.h"
 

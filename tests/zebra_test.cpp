@@ -10,11 +10,11 @@
 #include <set>
 
 #include "family_properties.h"
+#include "service/scoring.h"
+#include "solvers/z3_bridge.h"
 #include "solvers/zebra_solver.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
-#include "service/scoring.h"
-#include "solvers/z3_bridge.h"
 
 namespace {
 

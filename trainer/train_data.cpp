@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tasks/dataset.h"
 #include "service/recipe.h"
+#include "tasks/dataset.h"
 #include "tasks/rng.h"
 
 namespace verity::trainer {

@@ -13,16 +13,16 @@
 #include <mutex>
 #include <sstream>
 
-#include "tasks/dataset.h"
+#include "curriculum/store.h"
 #include "service/recipe.h"
+#include "service/scoring.h"
+#include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 #include "tasks/rng.h"
 #include "trainer/distributed.h"
-#include "curriculum/store.h"
 #include "trainer/tokenizer.h"
-#include "trainer/train_data.h"
 #include "trainer/torch_model.h"
-#include "service/scoring.h"
+#include "trainer/train_data.h"
 
 namespace verity::trainer {
 namespace fs = std::filesystem;

@@ -1,10 +1,11 @@
 // Scores an arithmetic_graph completion: the reward is the outcome (the right integer, or abstaining
 // exactly when the facts do not determine the answer); the step-by-step solution is checked as well
 // and reported in steps_checked / steps_valid and the reason (process reward, see arithmetic_trace.h).
+#include "verifiers/verifiers.h"
+
 #include <algorithm>
 #include <charconv>
 
-#include "verifiers/verifiers.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/arithmetic_trace.h"
 #include "verifiers/label_verifier.h"

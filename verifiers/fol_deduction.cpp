@@ -2,6 +2,7 @@
 // by step as well (verifiers/fol_proof.h) and reported in steps_checked / steps_valid and the reason,
 // which verifiers/scoring blends in with process_weight.
 #include "verifiers/verifiers.h"
+
 #include "solvers/fol_logic.h"
 #include "verifiers/fol_proof.h"
 #include "verifiers/label_verifier.h"

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "solvers/fol_logic.h"
-#include "tasks/answer_extraction.h"
 #include "solvers/fol_z3.h"
+#include "tasks/answer_extraction.h"
 
 namespace verity {
 namespace {

@@ -6,11 +6,12 @@
 // unknown name or word, or a negated role ("Alice is not a knight") is rejected: reward 0, format_ok
 // false. On puzzles without a unique solution the gold answer is "no unique solution" (synonyms
 // accepted); saying so on a puzzle that has one scores 0. Linear in the answer's length.
+#include "verifiers/verifiers.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "verifiers/verifiers.h"
 #include "solvers/knights_knaves_logic.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/label_verifier.h"

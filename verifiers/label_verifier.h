@@ -2,9 +2,11 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "schemas/verity.pb.h"
+#include "tasks/verifier.h"
 
 namespace verity {
 
@@ -17,6 +19,18 @@ struct LabelSpelling {
 // An answer naming no label is a format error (reward 0, format_ok false).
 pb::Score verify_label(const pb::Task& task, std::string_view completion,
                        const std::vector<LabelSpelling>& labels);
+
+// The Verifier of a family whose answer is one label, given the spellings it accepts.
+class LabelVerifier final : public Verifier {
+ public:
+  explicit LabelVerifier(std::vector<LabelSpelling> labels) : labels_(std::move(labels)) {}
+  pb::Score verify(const pb::Task& task, std::string_view completion) const override {
+    return verify_label(task, completion, labels_);
+  }
+
+ private:
+  std::vector<LabelSpelling> labels_;
+};
 
 // A Score with the task's identity filled in.
 pb::Score score_for(const pb::Task& task);

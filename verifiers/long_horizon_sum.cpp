@@ -2,9 +2,10 @@
 // running total is right, the reason names the first wrong turn. Reward 1 only when every total is
 // right and nothing extra is given; with the knob partial_credit=prefix, the fraction of turns before
 // the first wrong one.
+#include "verifiers/verifiers.h"
+
 #include <charconv>
 
-#include "verifiers/verifiers.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/label_verifier.h"
 

@@ -1,4 +1,5 @@
 #include "verifiers/verifiers.h"
+
 #include "solvers/ontology_chaining.h"
 #include "verifiers/label_verifier.h"
 #include "verifiers/ontology_trace.h"

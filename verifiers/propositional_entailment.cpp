@@ -1,30 +1,14 @@
-#include "verifiers/verifiers.h"
 #include "verifiers/label_verifier.h"
+#include "verifiers/verifiers.h"
 
-namespace verity {
+namespace verity::verifiers {
 
-namespace {
-
-class PropositionalEntailmentVerifier final : public Verifier {
- public:
-  pb::Score verify(const pb::Task& task, std::string_view completion) const override;
-};
-
-}  // namespace
-
-pb::Score PropositionalEntailmentVerifier::verify(const pb::Task& task, std::string_view completion) const {
-  static const std::vector<LabelSpelling> kLabels = {
+const Verifier& propositional_entailment() {
+  static const LabelVerifier verifier({
       {"entailed", {"entailed", "entails", "entailment", "follows", "it follows"}},
       {"contradicted", {"contradicted", "contradicts", "contradiction"}},
-      {"neither", {"neither", "unknown", "undetermined", "cannot be determined", "not determined"}}};
-  return verify_label(task, completion, kLabels);
-}
-
-namespace verifiers {
-const Verifier& propositional_entailment() {
-  static const PropositionalEntailmentVerifier verifier;
+      {"neither", {"neither", "unknown", "undetermined", "cannot be determined", "not determined"}}});
   return verifier;
 }
-}  // namespace verifiers
 
-}  // namespace verity
+}  // namespace verity::verifiers

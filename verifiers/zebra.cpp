@@ -5,11 +5,12 @@
 // "1. Dog, RED, brit", or a Markdown table with a house-number column all read the same. Two
 // different values claimed for one cell make that cell wrong (no credit for hedging). Reward is the
 // fraction of cells right; correct only when all are. Linear in the answer's length; never throws.
+#include "verifiers/verifiers.h"
+
 #include <array>
 #include <cctype>
 #include <unordered_map>
 
-#include "verifiers/verifiers.h"
 #include "solvers/zebra_solver.h"
 #include "tasks/answer_extraction.h"
 #include "verifiers/label_verifier.h"

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "tasks/answer_extraction.h"
 #include "solvers/logic.h"
+#include "tasks/answer_extraction.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

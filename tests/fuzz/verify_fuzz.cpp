@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "service/scoring.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
-#include "service/scoring.h"
 
 namespace {
 
