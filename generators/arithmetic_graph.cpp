@@ -14,7 +14,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class ArithmeticGraphGenerator final : public Generator {
@@ -29,9 +28,6 @@ class ArithmeticGraphGenerator final : public Generator {
   std::string answer_format() const override { return "an integer, or \"cannot be determined\""; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
 };
-
-}  // namespace
-namespace {
 
 // Without a modulus, every value stays in [0, kValueCap] so answers remain small integers.
 constexpr long kValueCap = 99;

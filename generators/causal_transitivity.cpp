@@ -9,7 +9,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class CausalTransitivityGenerator final : public Generator {
@@ -24,9 +23,6 @@ class CausalTransitivityGenerator final : public Generator {
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
 };
-
-}  // namespace
-namespace {
 
 struct CausalGraph {
   std::vector<std::string> names;

@@ -12,7 +12,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class DSeparationGenerator final : public Generator {
@@ -27,9 +26,6 @@ class DSeparationGenerator final : public Generator {
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
 };
-
-}  // namespace
-namespace {
 
 constexpr int kGraphAttempts = 20;     // fresh graphs before giving up on the drawn label
 constexpr int kQueryAttempts = 100;    // (X, Y, Z) draws per graph

@@ -31,7 +31,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class FolDeductionGenerator final : public Generator {

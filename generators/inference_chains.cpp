@@ -18,7 +18,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class InferenceChainsGenerator final : public Generator {
@@ -32,9 +31,6 @@ class InferenceChainsGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
 };
-
-}  // namespace
-namespace {
 
 using logic::Formula;
 using logic::FormulaPtr;

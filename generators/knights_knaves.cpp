@@ -16,7 +16,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class KnightsKnavesGenerator final : public Generator {
@@ -32,9 +31,6 @@ class KnightsKnavesGenerator final : public Generator {
   }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
 };
-
-}  // namespace
-namespace {
 
 using kk::Formula;
 using kk::Node;

@@ -11,7 +11,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class LongHorizonSumGenerator final : public Generator {
@@ -25,9 +24,6 @@ class LongHorizonSumGenerator final : public Generator {
   std::string answer_format() const override { return "the running sums after each turn, comma-separated"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
 };
-
-}  // namespace
-namespace {
 
 // Pronounceable lower-case words (consonant-vowel-consonant-vowel-consonant): easy to read as keys,
 // never numbers, 21*5*21*5*21 = 231,525 of them.

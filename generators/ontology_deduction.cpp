@@ -18,7 +18,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class OntologyDeductionGenerator final : public Generator {

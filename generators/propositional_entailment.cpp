@@ -10,7 +10,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class PropositionalEntailmentGenerator final : public Generator {
@@ -33,9 +32,6 @@ class PropositionalEntailmentGenerator final : public Generator {
     return key + "|" + p.conclusion();
   }
 };
-
-}  // namespace
-namespace {
 
 using logic::Formula;
 using logic::FormulaPtr;

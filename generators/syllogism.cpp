@@ -17,7 +17,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class SyllogismGenerator final : public Generator {
@@ -31,9 +30,6 @@ class SyllogismGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
 };
-
-}  // namespace
-namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Abstract statements: categories are indices 0..n-1, a term is a category or its complement.

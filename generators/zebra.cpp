@@ -15,7 +15,6 @@
 #include "tasks/answer_extraction.h"
 
 namespace verity {
-
 namespace {
 
 class ZebraGenerator final : public Generator {
@@ -32,9 +31,6 @@ class ZebraGenerator final : public Generator {
   }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
 };
-
-}  // namespace
-namespace {
 
 using zebra::Clue;
 using zebra::ClueKind;

@@ -6,7 +6,7 @@
 //     uniqueness proof used while generating;
 //   * three-valued evaluation on partial assignments: the backtracking reference solver, whose case
 //     analysis is the gold trace and whose decision count measures difficulty;
-//   * Z3 (verifiers/knights_knaves.cpp): the proof for n > kMaxTablePeople, and the tests' cross-check.
+//   * Z3 (solvers/knights_knaves_z3.h): the proof for n > kMaxTablePeople, and the tests' cross-check.
 #pragma once
 #include <array>
 #include <cstdint>
