@@ -1,11 +1,9 @@
 // syllogism: categorical syllogisms (moods A/E/I/O, all four figures) and, at higher levels, chained
 // sorites, negated terms ("non-X"), distractor premises and belief-bias conflicts with real category
-// names. Question: does the conclusion follow? Yes/No, balanced. Validity is decided by Z3 over a
-// monadic first-order encoding (uninterpreted sort, one unary predicate per category, quantifiers;
-// existential import = every named category is non-empty).
+// names. Question: does the conclusion follow? Yes/No, balanced. Validity is decided exactly by Venn-region
+// enumeration (solvers/syllogism_logic.h; existential import = every named category is non-empty),
+// cross-checked in the tests by Z3 over a monadic first-order encoding.
 #include "generators/generators.h"
-
-#include <z3++.h>
 
 #include <array>
 #include <cctype>
@@ -13,7 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "solvers/z3_bridge.h"
+#include "solvers/syllogism_logic.h"
 #include "tasks/answer_extraction.h"
 
 namespace verity {
@@ -34,85 +32,17 @@ class SyllogismGenerator final : public Generator {
 // ---------------------------------------------------------------------------------------------
 // Abstract statements: categories are indices 0..n-1, a term is a category or its complement.
 
-enum class Quant { All, No, Some, SomeNot };
 const char* kQuantNames[] = {"all", "no", "some", "some_not"};
 const char kMoodLetters[] = {'A', 'E', 'I', 'O'};
 
-struct Term {
-  int cat = 0;
-  bool neg = false;
-};
-struct Stmt {
-  Quant q = Quant::All;
-  Term s, p;
-};
-
-Term complement(Term t) { return {t.cat, !t.neg}; }
-
 // ---------------------------------------------------------------------------------------------
-// Z3: the label. Sort U of individuals, one predicate per category; premises and existential import
-// asserted, the conclusion negated: unsat means the conclusion follows.
+// The label: solvers/syllogism_logic.h decides entailment exactly (Venn regions; Z3 in the tests).
 
-// The vocabulary on a context: the sort of individuals, x, one predicate per category.
-struct SyllogismTerms {
-  explicit SyllogismTerms(z3::context& context) : ctx(context) {}
-  z3::context& ctx;
-  z3::sort individual = ctx.uninterpreted_sort("Individual");
-  z3::expr x = ctx.constant("x", individual);
-
-  z3::func_decl predicate(int cat) {
-    return ctx.function(("C" + std::to_string(cat)).c_str(), individual, ctx.bool_sort());
-  }
-  z3::expr holds(Term t) {
-    z3::expr e = predicate(t.cat)(x);
-    return t.neg ? !e : e;
-  }
-};
-
-// True when the premises (with import over categories 0..n-1 when asked) entail the conclusion.
-// Existential statements are Skolemised into named witnesses, and every universal statement is
-// asserted both quantified and instantiated at each witness. That is the same first-order problem
-// (the instances follow from the quantified forms), but it hands Z3's model-based quantifier
-// instantiation a finite candidate universe at once: without the instances, some small instances
-// took seconds and the time depended on what the thread's solver had answered before.
-bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
-  const z3bridge::SolverScope scope(z3bridge::kGenerationRlimit);
-  z3::solver& solver = scope.solver();
-  SyllogismTerms z(scope.ctx());
-  std::vector<z3::expr> universal, existential;  // bodies over z.x
-  auto add = [&](const Stmt& st, bool negated) {
-    const bool is_universal = (st.q == Quant::All || st.q == Quant::No) != negated;
-    const bool with_p = st.q == Quant::No || st.q == Quant::Some;  // the pair is (s, p), else (s, ~p)
-    const z3::expr both = z.holds(st.s) && (with_p ? z.holds(st.p) : !z.holds(st.p));
-    // Universal: nothing is in the pair; existential: something is.
-    if (is_universal) universal.push_back(!both); else existential.push_back(both);
-  };
-  for (const auto& st : premises) add(st, false);
-  add(conclusion, true);
-  if (import)
-    for (int c = 0; c < n; ++c) existential.push_back(z.holds({c, false}));
-
-  z3::expr_vector from(z.ctx), to(z.ctx);
-  from.push_back(z.x);
-  std::vector<z3::expr> witnesses;
-  for (size_t k = 0; k < existential.size(); ++k) {
-    witnesses.push_back(z.ctx.constant(("w" + std::to_string(k)).c_str(), z.individual));
-    to.push_back(witnesses.back());
-    solver.add(existential[k].substitute(from, to));
-    to.pop_back();
-  }
-  for (z3::expr& body : universal) {
-    solver.add(z3::forall(z.x, body));
-    for (const auto& w : witnesses) {
-      to.push_back(w);
-      solver.add(body.substitute(from, to));
-      to.pop_back();
-    }
-  }
-  const z3::check_result r = solver.check();
-  if (r == z3::unknown) throw std::runtime_error("syllogism: Z3 gave up on an instance");
-  return r == z3::unsat;
-}
+using syllogism::complement;
+using syllogism::entails;
+using syllogism::Quant;
+using syllogism::Stmt;
+using syllogism::Term;
 
 // Deletion-minimal set of premises (indices) that still entail the conclusion.
 std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
@@ -122,7 +52,7 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
     std::vector<Stmt> rest;
     for (size_t j = 0; j < kept.size(); ++j)
       if (j != k) rest.push_back(premises[kept[j]]);
-    if (z3_entails(rest, conclusion, import, n)) {
+    if (entails(rest, conclusion, import, n)) {
       kept.erase(kept.begin() + static_cast<long>(k));
     } else {
       ++k;
@@ -133,7 +63,7 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
 
 // ---------------------------------------------------------------------------------------------
 // Venn regions: region r (bit c = inside category c) is occupied or empty. Used only for the
-// countermodel shown in the trace of a No task; the label itself is Z3's.
+// countermodel shown in the trace of a No task.
 
 bool in_term(Term t, uint32_t region) { return (((region >> t.cat) & 1u) != 0) != t.neg; }
 
@@ -206,7 +136,7 @@ void build_form(const Form& f, std::vector<Stmt>& premises, Stmt& conclusion) {
   conclusion = {f.conclusion, {kS}, {kP}};
 }
 
-// Validity of each of the 256 forms under one import setting, decided by Z3 once per thread.
+// Validity of each of the 256 forms under one import setting, decided once per thread.
 const std::array<bool, 256>& form_validity(bool import) {
   thread_local std::array<std::optional<std::array<bool, 256>>, 2> tables;
   auto& table = tables[import];
@@ -216,7 +146,7 @@ const std::array<bool, 256>& form_validity(bool import) {
       std::vector<Stmt> premises;
       Stmt conclusion;
       build_form(form_of(i), premises, conclusion);
-      (*table)[i] = z3_entails(premises, conclusion, import, 3);
+      (*table)[i] = entails(premises, conclusion, import, 3);
     }
   }
   return *table;
@@ -262,7 +192,7 @@ void valid_chain(Rng& rng, int links, bool import, std::vector<Stmt>& premises, 
 }
 
 // One plausible-looking mistake applied to a valid chain (illicit conversion, undistributed middle,
-// wrong quality, over-strong conclusion, existential fallacy). Z3 later confirms it is invalid.
+// wrong quality, over-strong conclusion, existential fallacy). The decider later confirms it is invalid.
 void break_chain(Rng& rng, std::vector<Stmt>& premises, Stmt& conclusion) {
   Stmt& target = premises[rng.index(premises.size())];
   switch (rng.index(5)) {
@@ -372,7 +302,7 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
     d.form_index = -1;
   }
   d.categories = terms;
-  d.valid = z3_entails(d.premises, d.conclusion, import, terms);
+  d.valid = entails(d.premises, d.conclusion, import, terms);
   return d.valid == target;
 }
 
@@ -389,7 +319,7 @@ bool add_distractors(Rng& rng, int count, bool import, Draft& d) {
   }
   std::vector<Stmt> all = d.premises;
   all.insert(all.end(), extra.begin(), extra.end());
-  if (z3_entails(all, d.conclusion, import, base + count) != d.valid) return false;
+  if (entails(all, d.conclusion, import, base + count) != d.valid) return false;
   d.premises = all;
   d.categories = base + count;
   d.distractors = count;
@@ -492,7 +422,7 @@ void write_trace(const Draft& d, bool import, const std::vector<std::string>& na
     return;
   }
   const auto model = countermodel(d.premises, d.conclusion, import, d.categories);
-  if (!model) throw std::logic_error("syllogism: Z3 says invalid but no Venn countermodel exists");
+  if (!model) throw std::logic_error("syllogism: decided invalid but no Venn countermodel exists");
   std::string text = "Counterexample: suppose the only things there are are ";
   for (size_t i = 0; i < model->size(); ++i) text += (i ? "; " : "") + describe_region((*model)[i], names);
   add_step(task, text + ". Every premise holds, but the conclusion fails, so it does not follow.", {}, "countermodel");
@@ -560,13 +490,13 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
     done = draft_core(rng, knobs, target, import, d) && (distractors == 0 || add_distractors(rng, distractors, import, d));
   if (!done) throw std::runtime_error("syllogism: no instance found for knobs " + knobs.canonical());
 
-  // Restating with negated terms keeps the meaning exactly; Z3 re-decides the final text anyway.
+  // Restating with negated terms keeps the meaning exactly; the final text is decided again anyway.
   const double negation = knobs.get_real("negation");
   for (auto& st : d.premises)
     if (rng.chance(negation)) st = with_negated_term(rng, st);
   if (rng.chance(negation / 2)) d.conclusion = with_negated_term(rng, d.conclusion);
   rng.shuffle(d.premises);
-  if (z3_entails(d.premises, d.conclusion, import, d.categories) != target)
+  if (entails(d.premises, d.conclusion, import, d.categories) != target)
     throw std::logic_error("syllogism: an equivalent restatement changed the label");
 
   const bool real_names = knobs.get("names") == "real";

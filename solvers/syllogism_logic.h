@@ -1,0 +1,39 @@
+// Categorical statements (All / No / Some / Some-not over categories and their complements) and the
+// decision of syllogism's labels: does a set of statements entail another, with or without existential
+// import (every named category has members)?
+//
+// Two exact deciders. Venn regions (the fast path): a monadic model is fixed, for these statements, by
+// which of the 2^n regions (region r: inside category c iff bit c of r) have members. A universal
+// statement empties the regions of a pair of terms, an existential one needs a member in one of them,
+// and the domain is not empty. So the premises with the negated conclusion are satisfiable iff the
+// regions left allowed are not all empty and meet every existential: a few bit operations over 2^n
+// bits. Z3 over a first-order encoding is the independent cross-check (tests) and the fallback beyond
+// kMaxVennCategories.
+#pragma once
+#include <vector>
+
+namespace verity::syllogism {
+
+enum class Quant { All, No, Some, SomeNot };
+
+struct Term {
+  int cat = 0;
+  bool neg = false;  // the complement: "non-X"
+};
+struct Stmt {
+  Quant q = Quant::All;
+  Term s, p;
+};
+
+inline Term complement(Term t) { return {t.cat, !t.neg}; }
+
+constexpr int kMaxVennCategories = 16;  // 65,536 regions, 8 KiB per region set
+
+// True when the premises (with existential import over categories 0..n-1 when `import`) entail the
+// conclusion. Venn regions up to kMaxVennCategories categories, Z3 beyond.
+bool entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n);
+bool venn_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n);
+// Throws std::runtime_error when Z3 gives up (its generation budget is spent).
+bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n);
+
+}  // namespace verity::syllogism
