@@ -1,0 +1,86 @@
+#include "solvers/entailment.h"
+
+#include <stdexcept>
+
+namespace verity::entailment {
+namespace {
+
+using logic::TruthTable;
+
+// The premises in `use` (indices), conjoined with `extra`.
+TruthTable conjunction(const std::vector<TruthTable>& premises, const std::vector<int>& use, const TruthTable& extra) {
+  TruthTable t = extra;
+  for (int i : use) t &= premises[i];
+  return t;
+}
+
+// Deletion-based minimisation, in the order Z3's decide_entailment uses: drop each premise whose
+// removal keeps `extra` + the rest unsatisfiable.
+std::vector<int> minimal_core(const std::vector<TruthTable>& premises, const TruthTable& extra) {
+  std::vector<int> kept;
+  for (size_t i = 0; i < premises.size(); ++i) kept.push_back(static_cast<int>(i));
+  for (size_t k = 0; k < kept.size();) {
+    std::vector<int> rest;
+    for (size_t j = 0; j < kept.size(); ++j)
+      if (j != k) rest.push_back(kept[j]);
+    if (conjunction(premises, rest, extra).none()) {
+      kept.erase(kept.begin() + static_cast<long>(k));
+    } else {
+      ++k;
+    }
+  }
+  return kept;
+}
+
+// The lexicographically least satisfying assignment, variable 0 decided first, false before true.
+uint64_t least_model(TruthTable models, int num_vars) {
+  uint64_t bits = 0;
+  for (int v = 0; v < num_vars; ++v) {
+    const TruthTable is_true = logic::truth_table(*logic::Formula::variable(v), num_vars);
+    if ((~is_true).intersects(models)) {
+      models &= ~is_true;
+    } else {
+      models &= is_true;
+      bits |= uint64_t{1} << v;
+    }
+  }
+  return bits;
+}
+
+}  // namespace
+
+EntailmentResult by_truth_tables(const std::vector<logic::FormulaPtr>& premises, const logic::FormulaPtr& conclusion,
+                                 int num_vars) {
+  if (num_vars < 1 || num_vars > kMaxTableVars)
+    throw std::invalid_argument("by_truth_tables: " + std::to_string(num_vars) + " variables, over the table limit");
+  std::vector<TruthTable> tables;
+  tables.reserve(premises.size());
+  for (const auto& p : premises) tables.push_back(logic::truth_table(*p, num_vars));
+  std::vector<int> all;
+  for (size_t i = 0; i < premises.size(); ++i) all.push_back(static_cast<int>(i));
+  const TruthTable holds = logic::truth_table(*conclusion, num_vars), fails = ~holds;
+  const TruthTable with = conjunction(tables, all, holds), without = conjunction(tables, all, fails);
+  EntailmentResult result;
+  if (with.none() && without.none()) {
+    result.label = Entailment::Inconsistent;
+  } else if (without.none()) {
+    result.label = Entailment::Entailed;
+    result.core = minimal_core(tables, fails);
+  } else if (with.none()) {
+    result.label = Entailment::Contradicted;
+    result.core = minimal_core(tables, holds);
+  } else {
+    result.label = Entailment::Neither;
+    result.model_with = least_model(with, num_vars);
+    result.model_without = least_model(without, num_vars);
+  }
+  return result;
+}
+
+EntailmentResult decide(const std::vector<logic::FormulaPtr>& premises, const logic::FormulaPtr& conclusion,
+                        int num_vars) {
+  if (num_vars >= 1 && num_vars <= kMaxTableVars) return by_truth_tables(premises, conclusion, num_vars);
+  return z3bridge::decide_entailment(premises, conclusion, num_vars);
+}
+
+}  // namespace verity::entailment
