@@ -267,9 +267,11 @@ std::string list_people(uint16_t group, int speaker, const std::vector<std::stri
 // strings, keeps this allocation-light: rendering is a large share of generation time.
 void english(const Formula& f, int i, int speaker, const std::vector<std::string>& names, std::string& out) {
   const Node& n = f.nodes[i];
-  auto operand = [&](int child) {
+  // Compound operands go in parentheses. So does a negation with more of the sentence after it:
+  // "it is not the case that (A) and (B)" would also read as not-(A and B).
+  auto operand = [&](int child, bool followed = false) {
     const Op op = f.nodes[child].op;
-    const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff;
+    const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff || (op == Op::Not && followed);
     if (wrap) out += '(';
     english(f, child, speaker, names, out);
     if (wrap) out += ')';
@@ -286,10 +288,10 @@ void english(const Formula& f, int i, int speaker, const std::vector<std::string
       out += n.op == Op::Knight ? "knight" : "knave";
       return;
     case Op::Not: out += "it is not the case that "; operand(n.left); return;
-    case Op::And: operand(n.left); out += " and "; operand(n.right); return;
-    case Op::Or: operand(n.left); out += " or "; operand(n.right); return;
+    case Op::And: operand(n.left, true); out += " and "; operand(n.right); return;
+    case Op::Or: operand(n.left, true); out += " or "; operand(n.right); return;
     case Op::Implies: out += "if "; operand(n.left); out += ", then "; operand(n.right); return;
-    case Op::Iff: operand(n.left); out += " if and only if "; operand(n.right); return;
+    case Op::Iff: operand(n.left, true); out += " if and only if "; operand(n.right); return;
     case Op::Exactly:
       out += "exactly ";
       out += number_word(n.count);

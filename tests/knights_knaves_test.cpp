@@ -1,13 +1,16 @@
 #include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 
 #include "family_properties.h"
 #include "solvers/knights_knaves_logic.h"
 #include "solvers/knights_knaves_z3.h"
+#include "tasks/rng.h"
 
 namespace {
 
@@ -321,6 +324,194 @@ TEST(KnightsKnaves, KnobsAreValidatedAndDeterministic) {
   const Knobs knobs = resolve_knobs(f, 7, {});
   EXPECT_EQ(to_json_line(make_task(f, knobs, 7, 9, 42)), to_json_line(make_task(f, knobs, 7, 9, 42)));
   EXPECT_NE(make_task(f, knobs, 7, 9, 42).prompt(), make_task(f, knobs, 7, 9, 43).prompt());
+}
+
+// ---------------------------------------------------------------------------------------------
+// One reading per statement. A reader's parser, written from the English templates (not from the
+// renderer): it returns every way a statement can be read, splitting at each top-level connective
+// (outside parentheses), and the test requires that every reading means what the stored formula
+// means (same truth value under every assignment of roles). "It is not the case that (A) and (B)"
+// reads both as not-A-and-B and as not-(A-and-B): the test catches it.
+
+struct Reading {
+  char op = 'k';  // k knight, n knave, ! not, & and, | or, > if-then, = iff, e exactly
+  int person = 0, count = 0;
+  bool knaves = false;
+  uint32_t group = 0;
+  std::shared_ptr<const Reading> a, b;
+};
+using ReadingPtr = std::shared_ptr<const Reading>;
+
+bool holds(const Reading& r, uint32_t knights) {
+  switch (r.op) {
+    case 'k': return (knights >> r.person) & 1u;
+    case 'n': return !((knights >> r.person) & 1u);
+    case '!': return !holds(*r.a, knights);
+    case '&': return holds(*r.a, knights) && holds(*r.b, knights);
+    case '|': return holds(*r.a, knights) || holds(*r.b, knights);
+    case '>': return !holds(*r.a, knights) || holds(*r.b, knights);
+    case '=': return holds(*r.a, knights) == holds(*r.b, knights);
+    default: {
+      const int k = __builtin_popcount(knights & r.group);
+      return (r.knaves ? __builtin_popcount(r.group) - k : k) == r.count;
+    }
+  }
+}
+
+class StatementReader {
+ public:
+  StatementReader(std::vector<std::string> names, int speaker) : names_(std::move(names)), speaker_(speaker) {}
+
+  std::vector<ReadingPtr> read(const std::string& s) {
+    if (const auto it = memo_.find(s); it != memo_.end()) return it->second;
+    std::vector<ReadingPtr> out;
+    if (s.size() >= 2 && s.front() == '(' && close_of(s, 0) == s.size() - 1) append(out, read(s.substr(1, s.size() - 2)));
+    if (auto atom = read_atom(s)) out.push_back(atom);
+    if (auto exactly = read_exactly(s)) out.push_back(exactly);
+    if (starts(s, "it is not the case that "))
+      for (const auto& r : read(s.substr(24))) out.push_back(node('!', r, nullptr));
+    if (starts(s, "if "))
+      for (size_t at : top_level(s, ", then "))
+        combine(out, '>', read(s.substr(3, at - 3)), read(s.substr(at + 7)));
+    for (const auto& [word, op] : {std::pair<std::string, char>{" and ", '&'}, {" or ", '|'}, {" if and only if ", '='}})
+      for (size_t at : top_level(s, word)) combine(out, op, read(s.substr(0, at)), read(s.substr(at + word.size())));
+    memo_[s] = out;
+    return out;
+  }
+
+ private:
+  static bool starts(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+  static void append(std::vector<ReadingPtr>& out, const std::vector<ReadingPtr>& more) {
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  static ReadingPtr node(char op, ReadingPtr a, ReadingPtr b) {
+    auto r = std::make_shared<Reading>();
+    r->op = op;
+    r->a = std::move(a);
+    r->b = std::move(b);
+    return r;
+  }
+  static void combine(std::vector<ReadingPtr>& out, char op, const std::vector<ReadingPtr>& left,
+                      const std::vector<ReadingPtr>& right) {
+    for (const auto& l : left)
+      for (const auto& r : right) out.push_back(node(op, l, r));
+  }
+  static size_t close_of(const std::string& s, size_t open) {
+    int depth = 0;
+    for (size_t i = open; i < s.size(); ++i) {
+      depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+      if (depth == 0) return i;
+    }
+    return std::string::npos;
+  }
+  // Positions of `word` outside parentheses.
+  static std::vector<size_t> top_level(const std::string& s, const std::string& word) {
+    std::vector<size_t> at;
+    int depth = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+      if (depth == 0 && s.compare(i, word.size(), word) == 0) at.push_back(i);
+    }
+    return at;
+  }
+  int person(const std::string& word) const {
+    if (word == "I") return speaker_;
+    const auto it = std::find(names_.begin(), names_.end(), word);
+    return it == names_.end() ? -1 : static_cast<int>(it - names_.begin());
+  }
+  ReadingPtr read_atom(const std::string& s) const {
+    for (const char* role : {"knight", "knave"}) {
+      int who = -1;
+      if (s == std::string("I am a ") + role) who = speaker_;
+      const std::string tail = std::string(" is a ") + role;
+      if (s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0)
+        who = person(s.substr(0, s.size() - tail.size()));
+      if (who >= 0) {
+        auto r = std::make_shared<Reading>();
+        r->op = role[4] == 'h' ? 'k' : 'n';
+        r->person = who;
+        return r;
+      }
+    }
+    return nullptr;
+  }
+  // "exactly two of Ann, Bo and I are knights"
+  ReadingPtr read_exactly(const std::string& s) const {
+    static const std::vector<std::string> kNumbers = {"zero", "one", "two", "three", "four"};
+    if (!starts(s, "exactly ")) return nullptr;
+    const size_t of = s.find(" of ");
+    if (of == std::string::npos) return nullptr;
+    const auto number = std::find(kNumbers.begin(), kNumbers.end(), s.substr(8, of - 8));
+    if (number == kNumbers.end()) return nullptr;
+    for (const std::string& tail : {" is a knight", " is a knave", " are knights", " are knaves"}) {
+      if (s.size() <= of + 4 + tail.size() || s.compare(s.size() - tail.size(), tail.size(), tail) != 0) continue;
+      std::string list = s.substr(of + 4, s.size() - tail.size() - of - 4);
+      auto r = std::make_shared<Reading>();
+      r->op = 'e';
+      r->count = static_cast<int>(number - kNumbers.begin());
+      r->knaves = tail.find("knave") != std::string::npos;
+      for (size_t start = 0; start <= list.size();) {
+        size_t end = std::min(list.find(", ", start), list.find(" and ", start));
+        const std::string item = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        const int who = person(item);
+        if (who < 0) return nullptr;
+        r->group |= 1u << who;
+        if (end == std::string::npos) break;
+        start = end + (list.compare(end, 2, ", ") == 0 ? 2 : 5);
+      }
+      return r;
+    }
+    return nullptr;
+  }
+
+  std::vector<std::string> names_;
+  int speaker_;
+  std::map<std::string, std::vector<ReadingPtr>> memo_;
+};
+
+// "" when every statement of the prompt has readings and all of them mean the stored formula.
+std::string every_statement_has_one_meaning(const pb::Task& task) {
+  const auto& inst = task.knights_knaves();
+  const std::vector<std::string> names(inst.people().begin(), inst.people().end());
+  const int n = static_cast<int>(names.size());
+  size_t from = 0;
+  for (const auto& st : inst.statements()) {
+    const size_t open = task.prompt().find('"', task.prompt().find("\n" + st.speaker(), from));
+    const size_t close = task.prompt().find("\"\n", open + 1);
+    if (open == std::string::npos || close == std::string::npos) return "statement of " + st.speaker() + " not found";
+    from = close;
+    std::string text = task.prompt().substr(open + 1, close - open - 1);
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    // The renderer capitalises the first letter: undo it unless a name or "I" starts the sentence.
+    for (const char* word : {"It ", "If ", "Exactly "})
+      if (text.rfind(word, 0) == 0) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+    const int speaker = static_cast<int>(std::find(names.begin(), names.end(), st.speaker()) - names.begin());
+    const auto formula = kk::parse_symbolic(st.formula(), names);
+    if (!formula) return "stored formula does not parse";
+    const auto readings = StatementReader(names, speaker).read(text);
+    if (readings.empty()) return "no reading of \"" + text + "\"";
+    for (const auto& r : readings)
+      for (uint32_t a = 0; a < (1u << n); ++a)
+        if (holds(*r, a) != kk::evaluate(*formula, a))
+          return std::to_string(readings.size()) + " readings of \"" + text + "\", one of them not " + st.formula();
+  }
+  return "";
+}
+
+TEST_P(KnightsKnavesLevels, EveryStatementHasOneReading) {
+  const Generator& f = find_family("knights_knaves").generator;
+  const Knobs knobs = resolve_knobs(f, GetParam(), {{"format", "natural"}});
+  const int count = 2000;
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  tbb::parallel_for(0, count, [&](int i) {
+    const pb::Task task = make_task(f, knobs, GetParam(), 17, static_cast<uint64_t>(i));
+    if (const std::string problem = every_statement_has_one_meaning(task); !problem.empty()) {
+      std::lock_guard lock(mutex);
+      failures.push_back(task.id() + ": " + problem);
+    }
+  });
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << count << " tasks, e.g. " << failures.front();
 }
 
 }  // namespace
