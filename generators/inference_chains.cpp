@@ -506,7 +506,7 @@ std::string render_prompt(Rng& rng, const std::vector<Prop>& premises, const Pro
                                                       "Given only these statements, must it be that"};
   std::string prompt;
   if (as_text) {
-    prompt = rng.pick(kIntros) + "\n";
+    prompt = rng.pick(kIntros) + "\n" + kInclusiveOr + "\n";
   } else {
     prompt = v.first_order ? "Premises (first-order logic; ~ not, & and, | or, -> implies):\n"
                            : "Premises (~ not, & and, | or, -> implies):\n";

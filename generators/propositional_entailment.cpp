@@ -206,7 +206,7 @@ std::string render_prompt(Rng& rng, const Draft& d, const std::vector<std::strin
       "Here are some facts.", "Suppose we know the following."};
   static const std::vector<std::string> kQuestions = {
       "Does it follow that", "Can we conclude that", "Given only these statements, must it be that"};
-  std::string prompt = natural ? rng.pick(kIntros) : "Premises (~ not, & and, | or, -> implies, <-> iff):";
+  std::string prompt = natural ? rng.pick(kIntros) + "\n" + kInclusiveOr : "Premises (~ not, & and, | or, -> implies, <-> iff):";
   prompt += "\n";
   for (size_t i = 0; i < d.premises.size(); ++i) {
     std::string text = natural ? logic::to_english(*d.premises[i], phrases) : logic::to_symbolic(*d.premises[i], symbols);

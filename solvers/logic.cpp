@@ -96,7 +96,9 @@ std::string english(const Formula& f, const Phrases& p, bool nested) {
     case Op::Var: return p.positive.at(f.var);
     case Op::Not:
       if (f.left->op == Op::Var) return p.negative.at(f.left->var);
-      return "it is not the case that " + english(*f.left, p, true);
+      // In parentheses when it is part of a larger statement: "either it is not the case that (A) or (B)"
+      // and "it is not the case that (A) if and only if (B)" also read as the negation of the rest.
+      return wrap("it is not the case that " + english(*f.left, p, true));
     case Op::And: return wrap("both " + english(*f.left, p, true) + " and " + english(*f.right, p, true));
     case Op::Or: return wrap("either " + english(*f.left, p, true) + " or " + english(*f.right, p, true));
     case Op::Implies: return wrap("if " + english(*f.left, p, true) + ", then " + english(*f.right, p, true));

@@ -9,6 +9,9 @@
 
 namespace verity {
 
+// Said in every English prompt that uses "or": read exclusively, "either A or B" changes answers.
+inline constexpr const char* kInclusiveOr = "(\"Either A or B\" and \"A or B\" mean at least one of the two, possibly both.)";
+
 // The gold answer of a task whose premises do not determine it (arithmetic_graph's unanswerable tasks).
 inline constexpr const char* kCannotBeDetermined = "cannot be determined";
 

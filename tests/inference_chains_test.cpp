@@ -4,6 +4,7 @@
 #include <set>
 
 #include "family_properties.h"
+#include "tasks/answer_extraction.h"
 #include "solvers/logic.h"
 
 namespace {
@@ -245,6 +246,19 @@ TEST(InferenceChains, AcceptsSpellingsRejectsOthers) {
   EXPECT_EQ(verifier.verify(task, "Reasoning.\nAnswer: yes").reward(), 1.0);
   EXPECT_EQ(verifier.verify(task, "<answer>No</answer>").reward(), 0.0);
   EXPECT_FALSE(verifier.verify(task, "<answer>maybe</answer>").format_ok());
+}
+
+// "Either A or B" read as exclusive changes answers: every English prompt says it is inclusive.
+TEST(InferenceChains, EnglishPromptsSayOrIsInclusive) {
+  const Generator& f = find_family("inference_chains").generator;
+  for (int level : {1, 5, 10}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 200; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 3, i);
+      if (task.prompt().find(" or ") != std::string::npos)
+        ASSERT_NE(task.prompt().find(kInclusiveOr), std::string::npos) << task.prompt();
+    }
+  }
 }
 
 }  // namespace

@@ -72,6 +72,22 @@ TEST(Logic, TruthTableMatchesEvaluate) {
   }
 }
 
+// A negation inside a larger English statement is bracketed, so its scope has one reading; at the
+// top of a sentence it runs to the end, which is its whole scope anyway.
+TEST(Logic, EnglishNegationScopeHasOneReading) {
+  using logic::Formula;
+  using logic::Op;
+  const logic::Phrases phrases{{"a holds", "b holds", "c holds"}, {"a fails", "b fails", "c fails"}};
+  const auto a = Formula::variable(0), b = Formula::variable(1), c = Formula::variable(2);
+  const auto not_ab = Formula::negate(Formula::binary(Op::And, a, b));
+  EXPECT_EQ(logic::to_english(*Formula::binary(Op::Iff, not_ab, c), phrases),
+            "(it is not the case that (both a holds and b holds)) if and only if c holds");
+  EXPECT_EQ(logic::to_english(*Formula::binary(Op::Or, not_ab, c), phrases),
+            "either (it is not the case that (both a holds and b holds)) or c holds");
+  EXPECT_EQ(logic::to_english(*not_ab, phrases), "it is not the case that (both a holds and b holds)");
+  EXPECT_EQ(logic::to_english(*Formula::negate(a), phrases), "a fails");
+}
+
 TEST(Z3Bridge, EntailmentAgreesWithTruthTableEnumeration) {
   verity::Rng rng(3);
   int seen[5] = {0, 0, 0, 0, 0};
