@@ -49,6 +49,7 @@ void drop_empty_objects(json& value) {
 
 void export_tasks(const ExportOptions& o) {
   const auto tasks = read_tasks(o.tasks);
+  if (tasks.empty()) throw std::invalid_argument(o.tasks + ": holds no tasks (the file is empty)");
   std::string out;
   for (const auto& t : tasks) {
     json task = json::parse(to_json_line(t));

@@ -7,6 +7,9 @@
 
 int main(int argc, char** argv) {
   if (argc > 1 && verity::cli::is_trainer_command(argv[1])) return verity::cli::exec_trainer(argc, argv);
+  // Ctrl-C / SIGTERM during generate, export, score -o ... remove the temporary file being written
+  // (`verity serve` takes SIGTERM / SIGINT itself, to stop gracefully).
+  verity::remove_temporary_files_on_signals();
   CLI::App app{"verity: verifiable synthetic reasoning data - generate, score, train"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("verity ") + verity::kVersion);
