@@ -19,5 +19,15 @@ int main(int argc, char** argv) {
   verity::cli::add_export_command(app);
   verity::cli::add_serve_command(app);
   verity::cli::add_trainer_placeholders(app);
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      std::string known;
+      for (const auto* sub : app.get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "error: unknown command '" << argv[1] << "'; the commands are " << known << " (see verity --help)\n";
+      return 2;
+    }
+  }
   return verity::cli::run_app(app, argc, argv);
 }

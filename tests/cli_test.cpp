@@ -3,10 +3,20 @@
 
 #include "test_support.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -126,6 +136,12 @@ TEST_F(CliTest, ScoreWritesMarkdownAndHtmlReports) {
   const std::string report = read_file(path("r.md"));
   EXPECT_NE(report.find("| causal_transitivity | 2 | 100 | 1.000 |"), std::string::npos) << report;
   EXPECT_TRUE(fs::exists(path("r.svg")));
+  EXPECT_NE(report.find("| causal_transitivity | 2 | 100 | 1.000 | 1.000 | 0.000 | 0.000 | - | [0.963, 1.000] |"),
+            std::string::npos) << report;  // the accuracy's 95% Wilson interval
+  const std::string svg = read_file(path("r.svg"));
+  for (const std::string text : {"Accuracy by family and level (bars: 95% Wilson intervals)", "accuracy (fraction correct)",
+                                 "level (custom = knobs only)", "<path d=\"M"})
+    EXPECT_NE(svg.find(text), std::string::npos) << text << "\n" << svg;
   ASSERT_EQ(run("score --tasks " + path("t.jsonl") + " --completions " + path("g.jsonl") + " --report " +
                 path("r.html")).status, 0);
   EXPECT_TRUE(fs::exists(path("r.html")));
@@ -281,7 +297,7 @@ TEST_F(CliTest, BadInvocationTable) {
   };
   const std::vector<Case> cases = {
       {"", "A subcommand is required"},
-      {"frobnicate", "frobnicate"},
+      {"frobnicate", "unknown command 'frobnicate'; the commands are list, describe, generate"},
       {"list --bogus", "--bogus"},
       {"describe", "family is required"},
       {"describe zebra --level 0", "--level: must be an integer in 1..1000, not '0'"},
@@ -344,6 +360,144 @@ TEST_F(CliTest, BadInvocationTable) {
   EXPECT_EQ(describe.output.find("zebra\n"), std::string::npos) << describe.output;
   EXPECT_EQ(run("generate --help").status, 0);
   EXPECT_EQ(run("--version").status, 0);
+}
+
+// `verity <args>` as a child process of its own (no shell: a shell's background job ignores SIGINT).
+pid_t spawn_verity(const std::vector<std::string>& args) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    std::vector<char*> argv{const_cast<char*>(VERITY_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(VERITY_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::vector<std::string> temporary_files(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(entry.path().string());
+  return found;
+}
+
+// Every file under dir with its bytes.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    if (entry.is_regular_file()) files[entry.path().string()] = read_file(entry.path());
+  return files;
+}
+
+// generate, a recipe build and export, killed mid-write by SIGKILL, SIGTERM and SIGINT: the earlier
+// output is untouched; SIGTERM / SIGINT leave no temporary file; after SIGKILL the next run removes it.
+TEST_F(CliTest, KilledMidRunLeavesNoTemporaryOrPartialFile) {
+  const fs::path work = dir_ / "work";
+  fs::create_directories(work);
+  const std::string out = (work / "out.jsonl").string();
+  ASSERT_EQ(run("generate -f causal_transitivity -l 3 -n 100000 --seed 9 -o " + path("big.jsonl")).status, 0);
+  ASSERT_EQ(run("generate -f causal_transitivity -l 3 -n 20 --seed 9 -o " + path("small.jsonl")).status, 0);
+  const auto recipe = [&](uint64_t count) {
+    std::ofstream(path("recipe.json")) << nlohmann::json{
+        {"name", "killed"},
+        {"parts", {{{"name", "a"}, {"family", "propositional_entailment"}, {"level", 6}, {"count", count}, {"seed", 1}}}}}
+                                              .dump();
+  };
+  struct Command {
+    std::string name;
+    std::vector<std::string> small, big;  // a quick complete run; one long enough to be killed mid-write
+    std::function<void(uint64_t)> before = [](uint64_t) {};
+  };
+  const std::vector<Command> commands = {
+      {"generate",
+       {"generate", "-f", "causal_transitivity", "-n", "50", "--seed", "1", "-o", out},
+       {"generate", "-f", "causal_transitivity", "-n", "100000000", "--seed", "2", "-j", "1", "-o", out}},
+      {"recipe",
+       {"generate", "--recipe", path("recipe.json"), "-o", work.string()},
+       {"generate", "--recipe", path("recipe.json"), "-j", "1", "-o", work.string()},
+       recipe},
+      {"export",
+       {"export", "--for", "verl", "--tasks", path("small.jsonl"), "-o", out},
+       {"export", "--for", "verl", "--tasks", path("big.jsonl"), "-o", out}},
+  };
+  for (const auto& command : commands) {
+    for (const int signal : {SIGKILL, SIGTERM, SIGINT}) {
+      SCOPED_TRACE(command.name + " killed by signal " + std::to_string(signal));
+      fs::remove_all(work);
+      fs::create_directories(work);
+      command.before(20);
+      const auto small = spawn_verity(command.small);
+      int status = 0;
+      ASSERT_EQ(::waitpid(small, &status, 0), small);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      const auto earlier = snapshot(work);
+      ASSERT_FALSE(earlier.empty());
+
+      command.before(100'000'000);
+      const pid_t pid = spawn_verity(command.big);
+      // Wait until the temporary file holds some bytes: the process is mid-write.
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      bool writing = false;
+      while (!writing && std::chrono::steady_clock::now() < give_up) {
+        for (const auto& tmp : temporary_files(work)) {
+          std::error_code error;
+          if (fs::file_size(tmp, error) > 0 && !error) writing = true;
+        }
+        if (!writing) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      ::kill(pid, signal);
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(writing) << "no temporary file appeared";
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == signal) << "status " << status;
+      EXPECT_EQ(snapshot(work).size(), earlier.size() + (signal == SIGKILL ? 1 : 0));
+      for (const auto& [file, bytes] : earlier) EXPECT_EQ(read_file(file), bytes) << file << " changed";
+      if (signal == SIGKILL) EXPECT_EQ(temporary_files(work).size(), 1u);
+      else EXPECT_EQ(temporary_files(work), std::vector<std::string>{});
+
+      // The next run completes and leaves no temporary file of the killed one behind.
+      command.before(20);
+      const auto next = spawn_verity(command.small);
+      ASSERT_EQ(::waitpid(next, &status, 0), next);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      EXPECT_EQ(temporary_files(work), std::vector<std::string>{});
+      EXPECT_EQ(snapshot(work), earlier);
+    }
+  }
+}
+
+// The README's usage block, run in order as a new user would (from a folder holding datasets/): every
+// command exits 0, and the files the later ones read are made by the earlier ones.
+TEST_F(CliTest, ReadmeUsageCommandsRunInOrder) {
+  const std::string readme = read_file(fs::path(VERITY_SOURCE_DIR) / "README.md");
+  const auto section = readme.find("## Using it");
+  ASSERT_NE(section, std::string::npos);
+  const auto open = readme.find("```\n", section);
+  const auto close = readme.find("```", open + 4);
+  ASSERT_TRUE(open != std::string::npos && close != std::string::npos);
+  fs::create_directory_symlink(fs::path(VERITY_SOURCE_DIR) / "datasets", dir_ / "datasets");
+  std::istringstream block(readme.substr(open + 4, close - open - 4));
+  int commands = 0;
+  for (std::string line; std::getline(block, line);) {
+    if (line.rfind("build/verity ", 0) != 0) continue;
+    if (const auto comment = line.find("  #"); comment != std::string::npos) line.erase(comment);
+    const std::string command = "cd " + dir_.string() + " && " + VERITY_BINARY + line.substr(12) + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string output;
+    std::array<char, 4096> buf{};
+    for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0;) output.append(buf.data(), n);
+    const int status = ::pclose(pipe);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << line << "\n" << output;
+    ++commands;
+  }
+  EXPECT_GE(commands, 8);
+  for (const std::string file : {"pe.jsonl", "ct.jsonl", "preds.jsonl", "scores.jsonl", "report.md", "report.svg",
+                                 "pe.verl.jsonl", "out/train"})
+    EXPECT_TRUE(fs::exists(dir_ / file)) << file;
 }
 
 }  // namespace
