@@ -49,14 +49,16 @@ void drop_empty_objects(json& value) {
 
 void export_tasks(const ExportOptions& o) {
   const auto tasks = read_tasks(o.tasks);
-  std::string out;
-  for (const auto& t : tasks) {
-    json task = json::parse(to_json_line(t));
-    drop_empty_objects(task);
-    const json row = o.framework == "verl" ? verl_row(task, o) : trl_row(std::move(task), o);
-    out += row.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  }
-  write_file_atomically(o.output, out);
+  if (tasks.empty()) throw std::invalid_argument(o.tasks + ": holds no tasks (the file is empty)");
+  // Streamed through the temporary file (removed on SIGTERM / Ctrl-C), renamed when complete.
+  write_stream_atomically(o.output, [&](std::ostream& out) {
+    for (const auto& t : tasks) {
+      json task = json::parse(to_json_line(t));
+      drop_empty_objects(task);
+      const json row = o.framework == "verl" ? verl_row(task, o) : trl_row(std::move(task), o);
+      out << row.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    }
+  });
   std::cout << "wrote " << tasks.size() << " rows for " << o.framework << " to " << o.output << "\n";
 }
 

@@ -4,18 +4,39 @@
 #include "service/generate.h"
 #include "service/recipe.h"
 #include "tasks/dataset.h"
+#include "tasks/registry/registry.h"
 
 namespace verity::cli {
 namespace {
 
+// The most tasks one command writes (a whole dataset; each --shard job writes its slice).
+constexpr uint64_t kMaxCount = 1'000'000'000;
+
 std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
   const auto slash = text.find('/');
+  const auto number = [&](const std::string& digits) {
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("");
+    return std::stoull(digits);
+  };
+  uint64_t k = 0, n = 0;
   try {
     if (slash == std::string::npos) throw std::invalid_argument("");
-    return {std::stoull(text.substr(0, slash)), std::stoull(text.substr(slash + 1))};
+    k = number(text.substr(0, slash));
+    n = number(text.substr(slash + 1));
   } catch (...) {
-    throw std::invalid_argument("bad --shard '" + text + "': write K/N with 0 <= K < N, e.g. --shard 0/4");
+    n = 0;
   }
+  if (n == 0 || k >= n)
+    throw std::invalid_argument("bad --shard '" + text + "': write K/N with 0 <= K < N, e.g. --shard 0/4");
+  return {k, n};
+}
+
+void check_level(const std::string& family_name, int level) {
+  const int max = find_family(family_name).generator.max_level();
+  if (level < 0 || level > max)
+    throw std::invalid_argument("--level " + std::to_string(level) + " is out of range for " + family_name +
+                                ": use 1.." + std::to_string(max) + " (or 0: defaults and --knob values only)");
 }
 
 struct Options {
@@ -56,6 +77,7 @@ void generate_one(Options& opt) {
   if (opt.count->count() == 0) throw std::invalid_argument("-n/--count is required: the number of tasks");
   if (opt.output->count() == 0) throw std::invalid_argument("-o/--output is required: the output file");
   GenerateRequest& r = opt.request;
+  check_level(r.family, r.level);
   for (const auto& k : opt.knobs) parse_knob_assignment(k, r.knobs);
   std::tie(r.shard_index, r.shard_count) = parse_shard(opt.shard);
   r.progress = !opt.no_progress;
@@ -70,16 +92,19 @@ void add_generate_command(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   GenerateRequest& r = opt->request;
   opt->family = cmd->add_option("--family,-f", r.family, "family name (see `verity list`)");
-  auto* level = cmd->add_option("--level,-l", r.level, "difficulty level (1..10); 0 = defaults + knobs only");
+  auto* level = cmd->add_option("--level,-l", r.level, "difficulty level (1..the family's top level, see `verity list`); 0 = defaults + knobs only")
+                    ->check(integer_in(0, 1000));
   auto* knobs = cmd->add_option("--knob,-k", opt->knobs, "override a knob: name=value (repeatable)");
-  opt->count = cmd->add_option("-n,--count", r.count, "number of tasks in the whole dataset");
-  cmd->add_option("--seed,-s", r.seed, "dataset seed");
+  opt->count = cmd->add_option("-n,--count", r.count, "number of tasks in the whole dataset")
+                   ->check(integer_in(1, kMaxCount));
+  cmd->add_option("--seed,-s", r.seed, "dataset seed")->check(integer_in(0, UINT64_MAX));
   opt->output = cmd->add_option("-o,--output", r.output, "output file (.jsonl, or .binpb); with --recipe, a folder");
-  cmd->add_option("--threads,-j", r.threads, "worker threads (0 = all cores)");
+  cmd->add_option("--threads,-j", r.threads, "worker threads (0 = all cores)")->check(integer_in(0, kMaxThreads));
   auto* shard = cmd->add_option("--shard", opt->shard, "write only slice K of N (0-based K, e.g. 3/8)");
   cmd->add_flag("--no-progress", opt->no_progress, "no progress bar");
   cmd->add_option("--recipe,-r", opt->recipe, "build every part of a recipe file (datasets/*.json) into the -o folder");
-  cmd->add_option("--scale", opt->scale, "with --recipe: multiply every part's count (e.g. 0.01 for a preview)");
+  cmd->add_option("--scale", opt->scale, "with --recipe: multiply every part's count (e.g. 0.01 for a preview)")
+      ->check(positive_up_to(1000));
   opt->single_dataset = {opt->family, level, knobs, opt->count, shard, cmd->get_option("--seed")};
   cmd->callback([opt] {
     if (!opt->recipe.empty()) build_from_recipe(*opt);

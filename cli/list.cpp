@@ -22,6 +22,10 @@ void print_family(const nlohmann::json& f) {
 
 void describe(const std::string& name, int level, uint64_t seed) {
   const Family& family = find_family(name);
+  // Checked before anything is printed: an error never follows half a description.
+  if (level < 1 || level > family.generator.max_level())
+    throw std::invalid_argument("--level " + std::to_string(level) + " is out of range for " + name + ": use 1.." +
+                                std::to_string(family.generator.max_level()));
   const nlohmann::json info = family_json(family);
   print_family(info);
   std::cout << "  level ladder:\n";
@@ -55,8 +59,9 @@ void add_list_commands(CLI::App& app) {
   };
   auto opt = std::make_shared<Options>();
   cmd->add_option("family", opt->family, "family name (see `verity list`)")->required();
-  cmd->add_option("--level", opt->level, "level of the example")->check(CLI::Range(1, 100));
-  cmd->add_option("--seed", opt->seed, "seed of the example");
+  cmd->add_option("--level", opt->level, "level of the example (1..the family's top level)")
+      ->check(integer_in(1, 1000));
+  cmd->add_option("--seed", opt->seed, "seed of the example")->check(integer_in(0, UINT64_MAX));
   cmd->callback([opt] { describe(opt->family, opt->level, opt->seed); });
 }
 

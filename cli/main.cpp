@@ -7,6 +7,9 @@
 
 int main(int argc, char** argv) {
   if (argc > 1 && verity::cli::is_trainer_command(argv[1])) return verity::cli::exec_trainer(argc, argv);
+  // Ctrl-C / SIGTERM during generate, export, score -o ... remove the temporary file being written
+  // (`verity serve` takes SIGTERM / SIGINT itself, to stop gracefully).
+  verity::remove_temporary_files_on_signals();
   CLI::App app{"verity: verifiable synthetic reasoning data - generate, score, train"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("verity ") + verity::kVersion);
@@ -16,5 +19,15 @@ int main(int argc, char** argv) {
   verity::cli::add_export_command(app);
   verity::cli::add_serve_command(app);
   verity::cli::add_trainer_placeholders(app);
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      std::string known;
+      for (const auto* sub : app.get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+      std::cerr << "error: unknown command '" << argv[1] << "'; the commands are " << known << " (see verity --help)\n";
+      return 2;
+    }
+  }
   return verity::cli::run_app(app, argc, argv);
 }

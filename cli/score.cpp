@@ -18,7 +18,10 @@ void score(const ScoreRequest& request, const std::string& report_path) {
       throw std::invalid_argument("--report " + report_path + ": use a .md (Markdown + SVG chart) or .html file name");
   }
   const ScoreReport report = score_files(request);
-  for (const auto& problem : report.problems) std::cerr << "warning: " << problem << "\n";
+  std::cerr << format_problems(report);
+  if (report.duplicates_dropped)
+    std::cerr << "note: " << report.duplicates_dropped << " repeated id line(s) dropped (--dedupe " << request.dedupe
+              << ")\n";
   std::cout << format_report(report);
   if (!request.output.empty()) std::cout << "scores written to " << request.output << "\n";
   if (!report_path.empty()) {
@@ -36,6 +39,9 @@ struct BaselineOptions {
 // should be read against these (and `gold` checks a pipeline end to end).
 void baseline(const BaselineOptions& o) {
   const auto tasks = read_tasks(o.tasks);
+  if (tasks.empty()) throw std::invalid_argument(o.tasks + ": holds no tasks (the file is empty)");
+  if (o.strategy == "constant" && o.constant.empty())
+    throw std::invalid_argument("--strategy constant needs --constant TEXT: the answer every completion gives");
   std::vector<std::string> labels;
   for (const auto& t : tasks)
     if (std::find(labels.begin(), labels.end(), t.answer()) == labels.end()) labels.push_back(t.answer());
@@ -64,7 +70,12 @@ void add_score_commands(CLI::App& app) {
   cmd->add_option("-o,--output", sr->output, "write one Score per completion (JSONL)");
   cmd->add_option("--id-field", sr->id_field, "name of the task-id field in the completions file");
   cmd->add_option("--completion-field", sr->completion_field, "name of the completion-text field");
-  cmd->add_option("--threads,-j", sr->threads, "worker threads (0 = all cores)");
+  cmd->add_option("--threads,-j", sr->threads, "worker threads (0 = all cores)")->check(integer_in(0, kMaxThreads));
+  cmd->add_flag("--allow-partial", sr->allow_partial,
+                "score even when fewer than half of the completion lines name a task of --tasks");
+  cmd->add_option("--dedupe", sr->dedupe,
+                  "several lines with one id: keep the first or the last (default: refuse the file)")
+      ->check(CLI::IsMember({"first", "last"}));
   cmd->add_option("--process-weight", sr->options.process_weight,
                   "blend the process reward (steps_valid / steps_checked) into the reward, gated by the outcome: "
                   "reward = outcome x ((1 - w) + w x process); 0 = outcome only")
@@ -81,7 +92,7 @@ void add_score_commands(CLI::App& app) {
   bl->add_option("--strategy", bo->strategy, "gold | random | constant")
       ->check(CLI::IsMember({"gold", "random", "constant"}));
   bl->add_option("--constant", bo->constant, "the answer for --strategy constant");
-  bl->add_option("--seed", bo->seed, "seed for --strategy random");
+  bl->add_option("--seed", bo->seed, "seed for --strategy random")->check(integer_in(0, UINT64_MAX));
   bl->add_option("-o,--output", bo->output, "completions file to write")->required();
   bl->callback([bo] { baseline(*bo); });
 }

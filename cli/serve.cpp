@@ -1,10 +1,16 @@
 // `verity serve`: scores completions over HTTP (cpp-httplib).
 //   POST /score     {"items": [{"task": {...} | "task_id": "...", "completion": "..."}, ...],
 //                    "process_weight": 0.0}   (optional, see ScoreOptions; or a bare array of items)
-//                   -> {"scores": [Score, ...]} in item order
-//   GET  /families  the families with their knobs;   GET /health  liveness
+//                   -> {"scores": [Score | {"task_id", "error"}, ...], "errors": n} in item order: an item
+//                   that cannot be scored (unknown task_id, a record of an unknown family or without
+//                   its instance, not a Task record) gets {"error": why} in its place, the rest are
+//                   scored; 400 only when the request itself is malformed (not JSON, no items list,
+//                   an item that is not an object or names no task, too many items)
+//   GET  /families  the families with their knobs;   GET /health  liveness (never needs the token)
 // Bounded everywhere: request body size, items per batch, connection workers and their queue (503 when
-// full), time per request; SIGTERM / SIGINT stop accepting, finish what is in flight and exit 0.
+// full), time per request; SIGTERM / SIGINT stop accepting, finish what is in flight and exit 0 (3 when
+// --stop-timeout passes first). A --host other than loopback needs --token: requests then carry
+// "Authorization: Bearer <token>" (401 without it).
 #include <httplib.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <pthread.h>
@@ -42,7 +48,21 @@ struct ServeOptions {
   double request_timeout_s = 30;    // items not started by then score 0 with a reason
   int keep_alive_s = 2;             // an idle keep-alive connection holds its worker this long
   std::string tasks;                // optional dataset: items may name a task_id instead of a task
+  std::string token;                // bearer token every request but /health must carry; "" = none
+  double stop_timeout_s = 0;        // after SIGTERM, longest wait for requests in flight; 0 = request timeout + 5
 };
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// Same time whatever the first differing byte (the token is a secret).
+bool same_secret(const std::string& given, const std::string& expected) {
+  if (expected.empty()) return false;
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ expected[i % expected.size()]);
+  return diff == 0;
+}
 
 // Set on the thread that answers a connection the pool had no room for.
 thread_local bool t_reject_connection = false;
@@ -132,6 +152,8 @@ struct Item {
   size_t text_index = 0;           // else: which of Batch::texts holds its record
   std::string completion;
   std::string problem;             // set when the completion is not text: scored 0 with this reason
+  std::string error;               // set when the item cannot be scored at all: {"error": ...} in its place
+  std::string task_id;             // as the item named it (for the error entry)
 };
 
 // One request's items. Identical task records (a GRPO group sends one task per completion) are
@@ -147,7 +169,12 @@ class Scorer {
  public:
   explicit Scorer(const ServeOptions& o) : options_(o) {
     if (o.tasks.empty()) return;
-    for (auto& t : read_tasks(o.tasks)) dataset_.emplace(t.id(), std::move(t));
+    for (auto& t : read_tasks(o.tasks)) {
+      if (const std::string problem = task_record_problem(t); !problem.empty())
+        throw FileError(o.tasks + ": task '" + t.id() + "': " + problem);
+      dataset_.emplace(t.id(), std::move(t));
+    }
+    if (dataset_.empty()) throw FileError(o.tasks + ": holds no tasks (the file is empty)");
   }
   size_t dataset_size() const { return dataset_.size(); }
 
@@ -160,11 +187,17 @@ class Scorer {
     parse_records(batch);
     std::vector<std::string> scores(batch.items.size());
     tbb::parallel_for(size_t{0}, batch.items.size(), [&](size_t i) {
-      scores[i] = to_json_line(score_item(batch.items[i], batch.options, deadline));
+      const Item& item = batch.items[i];
+      scores[i] = item.error.empty()
+                      ? to_json_line(score_item(item, batch.options, deadline))
+                      : json{{"task_id", item.task_id}, {"error", "item " + std::to_string(i) + ": " + item.error}}.dump(
+                            -1, ' ', false, json::error_handler_t::replace);
     });
+    size_t errors = 0;
+    for (const Item& item : batch.items) errors += !item.error.empty();
     std::string out = "{\"scores\":[";
     for (size_t i = 0; i < scores.size(); ++i) out += (i ? "," : "") + scores[i];
-    return out + "]}";
+    return out + "],\"errors\":" + std::to_string(errors) + "}";
   }
 
  private:
@@ -210,10 +243,14 @@ class Scorer {
       if (added) batch.texts.push_back(it->first);
       item.text_index = it->second;
     } else if (j.contains("task_id") && j["task_id"].is_string()) {
-      const auto it = dataset_.find(j["task_id"].get<std::string>());
-      if (it == dataset_.end())
-        throw BadRequest(where + "task_id not in the dataset" + (dataset_.empty() ? " (none loaded: --tasks)" : ""));
-      item.task = &it->second;
+      item.task_id = j["task_id"].get<std::string>();
+      const auto it = dataset_.find(item.task_id);
+      if (it != dataset_.end())
+        item.task = &it->second;
+      else
+        item.error = "task_id '" + item.task_id.substr(0, 80) + "' is not in the dataset" +
+                     (dataset_.empty() ? " (none is loaded: start the server with --tasks FILE)"
+                                       : " loaded from " + options_.tasks);
     } else {
       throw BadRequest(where + "needs a 'task' (record) or a 'task_id'");
     }
@@ -230,10 +267,13 @@ class Scorer {
     batch.parsed = std::move(records.tasks);
     for (size_t i = 0; i < batch.items.size(); ++i) {
       Item& item = batch.items[i];
-      if (item.task) continue;
-      if (const std::string& error = records.errors[item.text_index]; !error.empty())
-        throw BadRequest("item " + std::to_string(i) + ": " + error);
-      item.task = &batch.parsed[item.text_index];
+      if (item.task || !item.error.empty()) continue;
+      if (const std::string& error = records.errors[item.text_index]; !error.empty()) {
+        item.error = error;
+        item.task_id = batch.parsed[item.text_index].id();
+      } else {
+        item.task = &batch.parsed[item.text_index];
+      }
     }
   }
 
@@ -241,13 +281,22 @@ class Scorer {
   std::unordered_map<std::string, pb::Task> dataset_;
 };
 
-void add_routes(httplib::Server& server, const Scorer& scorer, std::atomic<uint64_t>& served) {
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!t_reject_connection) return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("Retry-After", "1");
-    res.set_header("Connection", "close");
-    reply_error(res, 503, "server busy: every worker is taken and the queue is full; retry later");
-    return httplib::Server::HandlerResponse::Handled;
+void add_routes(httplib::Server& server, const Scorer& scorer, std::atomic<uint64_t>& served,
+                const std::string& token) {
+  server.set_pre_routing_handler([token](const httplib::Request& req, httplib::Response& res) {
+    if (t_reject_connection) {
+      res.set_header("Retry-After", "1");
+      res.set_header("Connection", "close");
+      reply_error(res, 503, "server busy: every worker is taken and the queue is full; retry later");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!token.empty() && req.path != "/health" &&
+        !same_secret(req.get_header_value("Authorization"), "Bearer " + token)) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      reply_error(res, 401, "this server needs \"Authorization: Bearer <token>\" (the --token it was started with)");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     reply_json(res, 200, {{"status", "ok"}, {"version", kVersion}});
@@ -269,17 +318,43 @@ void add_routes(httplib::Server& server, const Scorer& scorer, std::atomic<uint6
 }
 
 // Waits for SIGTERM / SIGINT (blocked in every thread, so only this one receives them) and stops
-// the server: it stops accepting, then answers the connections already taken.
-std::thread stop_on_signal(httplib::Server& server, const sigset_t& signals, std::atomic<bool>& signalled) {
-  return std::thread([&server, &signalled, signals] {
+// the server: it stops accepting, then answers the connections already taken. Requests still in
+// flight after `deadline` are given up: the process exits with 3.
+struct Stopper {
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+};
+
+std::thread stop_on_signal(httplib::Server& server, const sigset_t& signals, std::atomic<bool>& signalled,
+                           Stopper& stopper, double deadline_s, const std::atomic<uint64_t>& served) {
+  return std::thread([&server, &signalled, &stopper, &served, signals, deadline_s] {
     int signal = 0;
     sigwait(&signals, &signal);
-    signalled = true;
+    if (signalled.exchange(true)) return;
     server.stop();
+    std::unique_lock lock(stopper.mutex);
+    if (!stopper.done_cv.wait_for(lock, std::chrono::duration<double>(deadline_s), [&] { return stopper.done; })) {
+      std::cout << "stopped after " << served.load() << " scoring requests; requests still in flight after "
+                << deadline_s << " s (--stop-timeout) were dropped" << std::endl;
+      std::_Exit(3);
+    }
   });
 }
 
 void serve(const ServeOptions& o) {
+  if (!is_loopback(o.host) && o.token.empty())
+    throw std::invalid_argument("--host " + o.host +
+                                " accepts connections from other machines: give --token SECRET (or set "
+                                "VERITY_SERVE_TOKEN) so requests must carry \"Authorization: Bearer SECRET\"");
+  // Blocked before any thread starts (loading --tasks starts oneTBB's workers), so every thread
+  // inherits the mask and only the watcher below receives SIGTERM / SIGINT.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   const Scorer scorer(o);
   httplib::Server server;
   const size_t cores = std::max(1u, std::thread::hardware_concurrency());
@@ -291,22 +366,23 @@ void serve(const ServeOptions& o) {
   server.set_keep_alive_timeout(o.keep_alive_s);
   server.set_tcp_nodelay(true);      // headers and body go out in two writes: without this, Nagle + delayed ACK add 40 ms
   std::atomic<uint64_t> served{0};
-  add_routes(server, scorer, served);
-
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so all inherit it
+  add_routes(server, scorer, served, o.token);
 
   const int port = o.port == 0 ? server.bind_to_any_port(o.host) : (server.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0) throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port));
   std::cout << "listening on http://" << o.host << ":" << port << " (" << workers << " workers, queue " << o.queue
-            << (o.tasks.empty() ? "" : ", " + std::to_string(scorer.dataset_size()) + " tasks loaded") << ")"
-            << std::endl;
+            << (o.tasks.empty() ? "" : ", " + std::to_string(scorer.dataset_size()) + " tasks loaded")
+            << (o.token.empty() ? "" : ", bearer token required") << ")" << std::endl;
   std::atomic<bool> signalled{false};
-  std::thread watcher = stop_on_signal(server, signals, signalled);
+  Stopper stopper;
+  const double deadline_s = o.stop_timeout_s > 0 ? o.stop_timeout_s : o.request_timeout_s + 5;
+  std::thread watcher = stop_on_signal(server, signals, signalled, stopper, deadline_s, served);
   server.listen_after_bind();
+  {
+    std::lock_guard lock(stopper.mutex);
+    stopper.done = true;
+  }
+  stopper.done_cv.notify_all();
   if (!signalled) pthread_kill(watcher.native_handle(), SIGTERM);  // the server stopped on its own: wake the watcher
   watcher.join();
   std::cout << "stopped after " << served.load() << " scoring requests" << std::endl;
@@ -317,15 +393,26 @@ void serve(const ServeOptions& o) {
 void add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "score completions over HTTP (POST /score, GET /families, /health)");
   auto o = std::make_shared<ServeOptions>();
-  cmd->add_option("--host", o->host, "address to bind (default loopback only)");
-  cmd->add_option("--port,-p", o->port, "port (0 = any free port; the first line says which)");
-  cmd->add_option("--workers", o->workers, "connection workers (0 = 2 x cores)");
-  cmd->add_option("--queue", o->queue, "connections waiting for a worker before 503")->check(CLI::PositiveNumber);
-  cmd->add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 above)");
-  cmd->add_option("--max-items", o->max_items, "most items in one /score request");
-  cmd->add_option("--request-timeout", o->request_timeout_s, "seconds per request; later items score 0");
+  cmd->add_option("--host", o->host, "address to bind (default loopback only; any other address needs --token)");
+  cmd->add_option("--port,-p", o->port, "port (0 = any free port; the first line says which)")
+      ->check(integer_in(0, 65535));
+  cmd->add_option("--workers", o->workers, "connection workers (0 = 2 x cores)")->check(integer_in(0, 4096));
+  cmd->add_option("--queue", o->queue, "connections waiting for a worker before 503")->check(integer_in(1, 1'000'000));
+  cmd->add_option("--max-body", o->max_body_bytes, "largest request body in bytes (413 above)")
+      ->check(integer_in(1, uint64_t{1} << 31));
+  cmd->add_option("--max-items", o->max_items, "most items in one /score request")->check(integer_in(1, 1'000'000));
+  cmd->add_option("--request-timeout", o->request_timeout_s, "seconds per request; later items score 0")
+      ->check(positive_up_to(3600));
   cmd->add_option("--keep-alive", o->keep_alive_s, "seconds an idle connection keeps its worker")
-      ->check(CLI::Range(0, 600));
+      ->check(integer_in(0, 600));
+  cmd->add_option("--stop-timeout", o->stop_timeout_s,
+                  "after SIGTERM / SIGINT, seconds to finish requests in flight (default: --request-timeout + 5); "
+                  "exit 0 when they finish, 3 when this passes first")
+      ->check(positive_up_to(3600));
+  cmd->add_option("--token", o->token,
+                  "require \"Authorization: Bearer TOKEN\" on every request but /health (needed with a "
+                  "non-loopback --host)")
+      ->envname("VERITY_SERVE_TOKEN");
   cmd->add_option("--tasks,-t", o->tasks, "dataset to load, so items can give a task_id instead of a task");
   cmd->callback([o] { serve(*o); });
 }

@@ -309,7 +309,13 @@ json part_entry(const RecipePart& part, const PartResult& r) {
 }  // namespace
 
 RecipeSummary build_recipe(const Recipe& recipe, const RecipeBuildOptions& options) {
-  if (!(options.scale > 0)) throw RecipeError("--scale must be a positive number");
+  if (!(options.scale > 0) || !std::isfinite(options.scale)) throw RecipeError("--scale must be a positive number");
+  constexpr uint64_t kMaxPartCount = 1'000'000'000;  // as `verity generate -n`
+  for (const auto& part : recipe.parts)
+    if (static_cast<double>(part.count) * options.scale > static_cast<double>(kMaxPartCount))
+      throw RecipeError(recipe.path + ": part '" + part.name + "': count " + std::to_string(part.count) +
+                        (options.scale == 1.0 ? "" : " x --scale") + " is over the limit of " +
+                        std::to_string(kMaxPartCount) + " tasks per part");
   fs::create_directories(options.output_dir);
   tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::info::default_concurrency());
   QuestionSet seen = excluded_questions(recipe, options.scale, arena, 0);

@@ -14,8 +14,13 @@
 
 namespace verity {
 
+// What makes a record unscorable, or "": no family, a family not registered, no gold answer, or no
+// formal instance for a family whose verifier reads it (every family but the label-only ones, which
+// are scored from the answer alone). Such a record is an error with this reason, never a zero score.
+std::string task_record_problem(const pb::Task& task);
+
 // Parses one record; returns "" or what is wrong ("not a Task record: ...", "the task record has no
-// 'family'"), never throws.
+// 'family'", task_record_problem's reasons), never throws.
 std::string parse_task_record(std::string_view json, pb::Task& task);
 
 // Distinct texts parsed once each, in parallel: tasks[k] / errors[k] belong to texts[k].

@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "service/records.h"
 #include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
@@ -67,28 +69,126 @@ struct PendingScore {
   std::string completion;
   pb::Score preset;          // used when the line itself is unusable
   bool use_preset = false;
+  size_t line = 0;
 };
 
 std::string where(const ScoreRequest& r, size_t line) { return r.completions_path + ":" + std::to_string(line) + ": "; }
 
+// Byte offset of the first byte that is not part of well-formed UTF-8, or npos.
+size_t invalid_utf8_at(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) { ++i; continue; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+    else return i;
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= text.size()) return i;
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+      return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+std::string quoted(const std::string& text) { return "'" + text.substr(0, 80) + (text.size() > 80 ? "...'" : "'"); }
+
+std::string field_list(const nlohmann::json& object) {
+  std::string out;
+  size_t n = 0;
+  for (const auto& [key, value] : object.items()) {
+    if (n++ == 12) return out + ", ...";
+    out += (out.empty() ? "" : ", ") + quoted(key);
+  }
+  return out.empty() ? "none" : out;
+}
+
+// What the loop over the completion lines saw, for the errors that judge the file as a whole.
+struct LineCounts {
+  uint64_t lines = 0, objects = 0, without_id = 0, unknown_id = 0, matched = 0, without_completion = 0;
+  std::string first_fields;              // the fields of the first JSON object line
+  std::string unknown_example;           // "line 3 has id 'x'"
+};
+
+void require_file(const std::string& path, const char* flag) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw FileError(path + ": is a folder; " + flag + " takes a file");
+}
+
+void judge_lines(const ScoreRequest& request, const LineCounts& c, const pb::Task& first_task) {
+  const std::string id_field = quoted(request.id_field);
+  const std::string task_example = "task ids in " + request.tasks_path + " look like " + quoted(first_task.id());
+  if (c.lines == 0) throw FileError(request.completions_path + ": holds no completions (the file is empty)");
+  if (c.objects == 0)
+    throw FileError(request.completions_path + ": no line is a JSON object (one {\"" + request.id_field +
+                    "\": ..., \"" + request.completion_field + "\": ...} per line)");
+  if (c.matched == 0) {
+    if (c.without_id == c.objects)
+      throw FileError(request.completions_path + ": no line has a string field " + id_field +
+                      " (choose the id field with --id-field; the first line's fields are " + c.first_fields + ")");
+    throw FileError(request.completions_path + ": no line names a task of " + request.tasks_path + " by its " +
+                    id_field + " field: " + c.unknown_example + ", while " + task_example +
+                    " (are these completions of this tasks file? is --id-field right?)");
+  }
+  if (c.without_completion == c.matched)
+    throw FileError(request.completions_path + ": no line has a string field " + quoted(request.completion_field) +
+                    " (choose the completion field with --completion-field; the first line's fields are " +
+                    c.first_fields + ")");
+  if (2 * c.matched < c.lines && !request.allow_partial) {
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%", 100.0 * c.matched / c.lines);
+    throw FileError(request.completions_path + ": only " + std::to_string(c.matched) + " of " +
+                    std::to_string(c.lines) + " lines (" + share + ") name a task of " + request.tasks_path +
+                    " by " + id_field + (c.unknown_example.empty() ? "" : "; e.g. " + c.unknown_example) + ", while " +
+                    task_example + "; pass --allow-partial to score those " + std::to_string(c.matched) +
+                    " anyway");
+  }
+}
+
 }  // namespace
 
 ScoreReport score_files(const ScoreRequest& request) {
+  if (!request.dedupe.empty() && request.dedupe != "first" && request.dedupe != "last")
+    throw std::invalid_argument("--dedupe " + request.dedupe + ": use first or last");
+  require_file(request.tasks_path, "--tasks");
+  require_file(request.completions_path, "--completions");
   ScoreReport report;
   const std::vector<pb::Task> tasks = read_tasks(request.tasks_path);
+  if (tasks.empty())
+    throw FileError(request.tasks_path + ": holds no tasks (the file is empty); write one with `verity generate`");
   std::unordered_map<std::string, const pb::Task*> by_id;
-  for (const auto& t : tasks) by_id.emplace(t.id(), &t);
+  for (const auto& t : tasks) {
+    if (const std::string problem = task_record_problem(t); !problem.empty())
+      throw FileError(request.tasks_path + ": task " + quoted(t.id()) + ": " + problem);
+    by_id.emplace(t.id(), &t);
+  }
 
   std::ifstream in(request.completions_path, std::ios::binary);
   if (!in) throw FileError(request.completions_path + ": cannot open (does the file exist?)");
   std::vector<PendingScore> pending;
-  std::unordered_set<std::string> answered;
+  std::unordered_map<std::string, size_t> pending_of_id;
+  LineCounts counts;
   std::string line;
   for (size_t number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    ++counts.lines;
     if (line.size() > 4 * kMaxCompletionBytes) {
       report.problems.push_back(where(request, number) + "line is " + std::to_string(line.size()) +
                                 " bytes, over the limit; skipped");
+      continue;
+    }
+    if (const size_t bad = invalid_utf8_at(line); bad != std::string_view::npos) {
+      report.problems.push_back(where(request, number) + "not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                                "); JSON text must be UTF-8, escape other bytes as \\u00XX; skipped");
       continue;
     }
     const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -96,34 +196,52 @@ ScoreReport score_files(const ScoreRequest& request) {
       report.problems.push_back(where(request, number) + "not a JSON object; skipped");
       continue;
     }
+    if (counts.objects++ == 0) counts.first_fields = field_list(json);
     const auto id_it = json.find(request.id_field);
     if (id_it == json.end() || !id_it->is_string()) {
-      report.problems.push_back(where(request, number) + "no string field '" + request.id_field +
-                                "' (choose another with --id-field); skipped");
+      ++counts.without_id;
+      report.problems.push_back(where(request, number) + "no string field " + quoted(request.id_field) +
+                                " (choose another with --id-field); skipped");
       continue;
     }
     const std::string id = id_it->get<std::string>();
     const auto task_it = by_id.find(id);
     if (task_it == by_id.end()) {
-      report.problems.push_back(where(request, number) + "id '" + id.substr(0, 80) + "' is not in " +
-                                request.tasks_path + "; skipped");
+      if (counts.unknown_id++ == 0) counts.unknown_example = "line " + std::to_string(number) + " has id " + quoted(id);
+      report.problems.push_back(where(request, number) + "id " + quoted(id) + " is not in " + request.tasks_path +
+                                "; skipped");
       continue;
     }
-    answered.insert(id);
+    ++counts.matched;
     PendingScore p;
     p.task = task_it->second;
+    p.line = number;
     const auto text_it = json.find(request.completion_field);
     if (text_it == json.end() || !text_it->is_string()) {
-      report.problems.push_back(where(request, number) + "no string field '" + request.completion_field +
-                                "' (choose another with --completion-field); scored 0");
+      ++counts.without_completion;
+      report.problems.push_back(where(request, number) + "no string field " + quoted(request.completion_field) +
+                                " (choose another with --completion-field); scored 0");
       p.use_preset = true;
       p.preset = score_for(*p.task);
       p.preset.set_reason("missing completion");
     } else {
       p.completion = text_it->get<std::string>();
     }
+    const auto [seen, added] = pending_of_id.emplace(id, pending.size());
+    if (!added) {
+      if (request.dedupe.empty())
+        throw FileError(where(request, number) + "id " + quoted(id) + " was already on line " +
+                        std::to_string(pending[seen->second].line) +
+                        ": each task is scored once; remove the repeats or keep one line per id with "
+                        "--dedupe first|last");
+      ++report.duplicates_dropped;
+      if (request.dedupe == "last") pending[seen->second] = std::move(p);
+      continue;
+    }
     pending.push_back(std::move(p));
   }
+  report.lines = counts.lines;
+  judge_lines(request, counts, tasks.front());
 
   report.scores.resize(pending.size());
   tbb::task_arena arena(request.threads > 0 ? request.threads : tbb::info::default_concurrency());
@@ -134,7 +252,7 @@ ScoreReport score_files(const ScoreRequest& request) {
     });
   });
   for (const auto& s : report.scores) report.add(s);
-  report.tasks_without_completion = tasks.size() - answered.size();
+  report.tasks_without_completion = tasks.size() - pending.size();
 
   if (!request.output.empty()) {
     std::string out;
@@ -142,6 +260,15 @@ ScoreReport score_files(const ScoreRequest& request) {
     write_file_atomically(request.output, out);
   }
   return report;
+}
+
+std::string format_problems(const ScoreReport& report, size_t shown) {
+  std::string out;
+  for (size_t i = 0; i < report.problems.size() && i < shown; ++i) out += "warning: " + report.problems[i] + "\n";
+  if (report.problems.size() > shown)
+    out += "warning: ... and " + std::to_string(report.problems.size() - shown) + " more problem lines (" +
+           std::to_string(report.problems.size()) + " in all, the first " + std::to_string(shown) + " shown)\n";
+  return out;
 }
 
 std::string format_report(const ScoreReport& report) {

@@ -38,6 +38,10 @@ struct ScoreRequest {
   std::string completion_field = "completion";
   int threads = 0;
   ScoreOptions options;
+  // Fewer than half of the non-blank completion lines naming a task is an error unless this is set.
+  bool allow_partial = false;
+  // Several lines with one id: "" = an error, "first" / "last" = keep that line, drop the others.
+  std::string dedupe;
 };
 
 // Counts over a set of scores: the one tally of `verity score`, reports and the trainer's evaluation.
@@ -60,12 +64,22 @@ struct Tallies {
 };
 
 struct ScoreReport : Tallies {
-  std::vector<std::string> problems;        // "file:line: what is wrong" for each bad line
+  std::vector<std::string> problems;        // "file:line: what is wrong" for each bad line (skipped or scored 0)
   uint64_t tasks_without_completion = 0;
+  uint64_t lines = 0;                       // non-blank lines of the completions file
+  uint64_t duplicates_dropped = 0;          // with dedupe first / last
   std::vector<pb::Score> scores;            // in completion-file order
 };
 
+// Throws FileError (message says why and what to change) for input that cannot be right: a tasks or
+// completions path that is a folder or empty, a tasks record that cannot be scored (unknown family, no
+// instance), no line naming a task (names the id field and an example id of each file), fewer than half
+// of the lines naming one (unless allow_partial), a completion field found on no line, repeated ids
+// (unless dedupe). Lines that are merely bad (not JSON, invalid UTF-8, unknown id) are reported in
+// `problems` and skipped.
 ScoreReport score_files(const ScoreRequest& request);
+// The first `shown` problems as "warning: ..." lines and a count of the rest.
+std::string format_problems(const ScoreReport& report, size_t shown = 5);
 // Human-readable summary: overall accuracy and a family x level table.
 std::string format_report(const ScoreReport& report);
 

@@ -6,9 +6,13 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -58,23 +62,103 @@ std::string temporary_path_for(const std::string& path) {
   return path + ".tmp." + std::to_string(::getpid());
 }
 
+// The temporary files being written, readable from a signal handler: a slot is claimed (1), filled,
+// then published (2); the handler only reads published slots and only calls unlink().
+constexpr size_t kTempSlots = 64;
+constexpr size_t kTempPathMax = 4096;
+struct TempSlot {
+  std::atomic<int> state{0};
+  char path[kTempPathMax];
+};
+TempSlot g_temp_files[kTempSlots];
+
+int register_temporary(const std::string& path) {
+  if (path.size() >= kTempPathMax) return -1;
+  for (size_t i = 0; i < kTempSlots; ++i) {
+    int expected = 0;
+    if (g_temp_files[i].state.compare_exchange_strong(expected, 1)) {
+      std::memcpy(g_temp_files[i].path, path.c_str(), path.size() + 1);
+      g_temp_files[i].state.store(2, std::memory_order_release);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;  // more than kTempSlots at once: that file is left to the next run's stale clean-up
+}
+
+void unregister_temporary(int slot) {
+  if (slot >= 0) g_temp_files[slot].state.store(0, std::memory_order_release);
+}
+
+extern "C" void remove_temporaries_and_reraise(int signal) {
+  const int saved_errno = errno;
+  for (auto& slot : g_temp_files)
+    if (slot.state.load(std::memory_order_acquire) == 2) ::unlink(slot.path);
+  // The default action ends the process as the signal would have (exit status: killed by it); the
+  // signal is blocked while this handler runs, so it is delivered as the handler returns.
+  ::signal(signal, SIG_DFL);
+  ::raise(signal);
+  errno = saved_errno;
+}
+
+bool process_is_gone(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH; }
+
 }  // namespace
 
+void remove_temporary_files_on_signals() {
+  for (const int signal : {SIGTERM, SIGINT, SIGHUP}) {
+    struct sigaction old {};
+    if (::sigaction(signal, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    struct sigaction action {};
+    action.sa_handler = remove_temporaries_and_reraise;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(signal, &action, nullptr);
+  }
+}
+
+size_t remove_stale_temporary_files(const std::string& path) {
+  size_t removed = 0;
+  try {
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string prefix = target.filename().string() + ".tmp.";
+    std::error_code error;
+    for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+      const std::string name = it->path().filename().string();
+      if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string pid = name.substr(prefix.size());
+      if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (!process_is_gone(std::stol(pid))) continue;
+      std::error_code remove_error;
+      if (fs::remove(it->path(), remove_error)) ++removed;
+    }
+  } catch (...) {
+  }
+  return removed;
+}
+
 void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  remove_stale_temporary_files(path);
   const std::string tmp = temporary_path_for(path);
+  const int slot = register_temporary(tmp);  // before the file exists: a signal never leaves it behind
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw FileError("cannot write " + path + ": check that the folder exists and is writable");
+  if (!out) {
+    unregister_temporary(slot);
+    throw FileError("cannot write " + path + ": check that the folder exists and is writable");
+  }
   try {
     write(out);
     out.flush();
     if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
     out.close();
+    fs::rename(tmp, path);
   } catch (...) {
     out.close();
-    fs::remove(tmp);
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    unregister_temporary(slot);
     throw;
   }
-  fs::rename(tmp, path);
+  unregister_temporary(slot);
 }
 
 void write_file_atomically(const std::string& path, const std::string& content) {
@@ -82,6 +166,8 @@ void write_file_atomically(const std::string& path, const std::string& content) 
 }
 
 std::vector<pb::Task> read_tasks(const std::string& path) {
+  if (std::error_code error; fs::is_directory(path, error))
+    throw FileError(path + ": is a folder, not a task file (give the .jsonl / .binpb file written by `verity generate`)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FileError(path + ": cannot open (does the file exist?)");
   std::vector<pb::Task> tasks;

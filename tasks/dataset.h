@@ -34,9 +34,16 @@ class FileError : public std::runtime_error {
 // Reads every task of a JSONL or binary file; throws FileError naming file and line.
 std::vector<pb::Task> read_tasks(const std::string& path);
 
-// Streams into path through a temporary file renamed at the end, so readers never see a half file;
-// on any exception the temporary file is removed and the exception goes on.
+// Streams into path through a temporary file (<path>.tmp.<pid>) renamed at the end, so readers never
+// see a half file; on any exception the temporary file is removed and the exception goes on. Before
+// writing, it removes <path>.tmp.<pid> files left by processes that no longer run (killed mid-write).
 void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+// Installs SIGTERM / SIGINT / SIGHUP handlers that remove the temporary files being written, then let
+// the signal end the process as it would have. For programs (the CLI), not libraries; a signal that
+// is ignored when this is called (SIGINT of a background job) stays ignored.
+void remove_temporary_files_on_signals();
+// Removes <path>.tmp.<pid> files whose process is gone; returns how many. Never throws.
+size_t remove_stale_temporary_files(const std::string& path);
 // Writes `content` to path atomically (temporary file + rename).
 void write_file_atomically(const std::string& path, const std::string& content);
 

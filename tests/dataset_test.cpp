@@ -3,6 +3,8 @@
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -130,6 +132,30 @@ TEST_F(DatasetTest, FailedRunLeavesNoFile) {
   EXPECT_THROW(generate_dataset(r), std::exception);
   EXPECT_FALSE(fs::exists(r.output));
   for (const auto& entry : fs::directory_iterator(dir_)) ADD_FAILURE() << "left behind: " << entry.path();
+}
+
+// A temporary file of a process that no longer runs (killed mid-write) is removed by the next write to
+// the same output; those of running processes, other outputs and look-alike names are kept.
+TEST_F(DatasetTest, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // `child` is now the pid of no process
+  const std::string out = path("out.jsonl");
+  const std::string dead = out + ".tmp." + std::to_string(child);
+  const std::string alive = out + ".tmp." + std::to_string(::getppid());
+  const std::string other = path("other.jsonl.tmp." + std::to_string(child));
+  const std::string lookalike = out + ".tmp.notapid";
+  for (const auto& f : {dead, alive, other, lookalike}) std::ofstream(f) << "partial";
+  EXPECT_EQ(remove_stale_temporary_files(out), 1u);
+  EXPECT_FALSE(fs::exists(dead));
+  for (const auto& f : {alive, other, lookalike}) EXPECT_TRUE(fs::exists(f)) << f;
+  std::ofstream(dead) << "partial";
+  write_file_atomically(out, "complete\n");
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_EQ(read_file(out), "complete\n");
+  EXPECT_FALSE(fs::exists(out + ".tmp." + std::to_string(::getpid())));
+  EXPECT_THROW(read_tasks(dir_.string()), FileError);  // a folder is not a task file
 }
 
 TEST(Knobs, ValidationMessagesNameTheFix) {

@@ -35,16 +35,40 @@ _TASK_FIELDS = frozenset(_verity.task_fields())
 
 def compute_score(data_source: str, solution_str: Any, ground_truth: Any, extra_info: Any = None,
                   process_weight: float = 0.0, **kwargs: Any) -> dict:
+    """Raises ValueError (with the reason) when the row cannot be scored: no task record and a
+    data_source that is not "verity/<family>", an unknown family, or a family scored from its formal
+    instance (zebra, knights_knaves, long_horizon_sum, ...) without the record in extra_info."""
     task = _verl_task(data_source, ground_truth, extra_info)
-    return _verl_result(verity.score(task, solution_str, process_weight))
+    try:
+        return _verl_result(verity.score(task, solution_str, process_weight))
+    except ValueError as e:
+        raise ValueError(_verl_context(data_source, extra_info, str(e))) from None
 
 
 def compute_score_batch(data_sources: Sequence[str], solution_strs: Sequence[Any],
                         ground_truths: Sequence[Any], extra_infos: Sequence[Any] | None = None,
                         process_weight: float = 0.0, **kwargs: Any) -> list[dict]:
     extra_infos = extra_infos if extra_infos is not None else [None] * len(solution_strs)
+    if not len(data_sources) == len(solution_strs) == len(ground_truths) == len(extra_infos):
+        raise ValueError(f"compute_score_batch: {len(data_sources)} data_sources, {len(solution_strs)} solution_strs, "
+                         f"{len(ground_truths)} ground_truths and {len(extra_infos)} extra_infos: one of each per row")
     tasks = [_verl_task(d, g, e) for d, g, e in zip(data_sources, ground_truths, extra_infos)]
-    return [_verl_result(s) for s in verity.score_batch(tasks, solution_strs, process_weight=process_weight)]
+    try:
+        scores = verity.score_batch(tasks, solution_strs, process_weight=process_weight)
+    except ValueError as e:
+        raise ValueError(f"compute_score_batch: {e} (a row without the task record in extra_info is rebuilt from "
+                         "data_source and ground_truth, which only label families allow: pass the record as "
+                         "extra_info, as `verity export --for verl` writes it)") from None
+    return [_verl_result(s) for s in scores]
+
+
+def _verl_context(data_source: Any, extra_info: Any, reason: str) -> str:
+    has_record = isinstance(extra_info, str) or (isinstance(extra_info, Mapping) and
+                                                 ("family" in extra_info or "task" in extra_info))
+    if has_record:
+        return f"the task record in extra_info cannot be scored: {reason}"
+    return (f"data_source {data_source!r} with no task record in extra_info cannot be scored: {reason}. "
+            "Pass the task record as extra_info (`verity export --for verl` writes it)")
 
 
 def trl_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:

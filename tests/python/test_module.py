@@ -88,9 +88,21 @@ def test_bad_task_records_raise_value_error():
         verity.score_batch(verity.generate("causal_transitivity", 2, seed=0), ["x"])
 
 
-def test_unknown_family_in_a_record_scores_zero_with_a_reason():
-    s = verity.score({"family": "no_such_family", "answer": "Yes"}, "<answer>Yes</answer>")
-    assert s["reward"] == 0.0 and "no_such_family" in s["reason"]
+def test_records_that_cannot_be_scored_raise_with_the_reason():
+    # No silent zeros: a record of an unknown family, without its gold answer, or without the formal
+    # instance its family is scored from is a pipeline error, not a wrong model answer.
+    with pytest.raises(ValueError, match="unknown family 'no_such_family'"):
+        verity.score({"family": "no_such_family", "answer": "Yes"}, "<answer>Yes</answer>")
+    with pytest.raises(ValueError, match="no 'answer'"):
+        verity.score({"family": "causal_transitivity"}, "<answer>Yes</answer>")
+    for family in ("zebra", "knights_knaves", "long_horizon_sum", "arithmetic_graph", "fol_deduction"):
+        task = verity.generate(family, 1, seed=1, level=1)[0]
+        with pytest.raises(ValueError, match="no formal instance"):
+            verity.score({"family": family, "answer": task["answer"]}, f"<answer>{task['answer']}</answer>")
+        with pytest.raises(ValueError, match="task 1: .*no formal instance"):
+            verity.score_batch([task, {"family": family, "answer": task["answer"]}], ["x", "y"])
+    # A label family is scored from its answer alone.
+    assert verity.score({"family": "causal_transitivity", "answer": "Yes"}, "<answer>Yes</answer>")["reward"] == 1.0
 
 
 def test_score_batch_releases_the_gil():

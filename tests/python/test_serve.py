@@ -16,17 +16,18 @@ from conftest import wrong_answer
 
 
 class Server:
-    def __init__(self, binary, *flags):
+    def __init__(self, binary, *flags, env=None):
         self.process = subprocess.Popen([binary, "serve", "--port", "0", *flags], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
-        line = self.process.stdout.readline()  # "listening on http://127.0.0.1:PORT (...)"
-        assert "listening on http://127.0.0.1:" in line, line
-        self.port = int(line.split("127.0.0.1:")[1].split()[0])
+                                        stderr=subprocess.STDOUT, text=True, env=env)
+        line = self.process.stdout.readline()  # "listening on http://HOST:PORT (...)"
+        assert "listening on http://" in line, line
+        self.line = line
+        self.port = int(line.split("http://")[1].split()[0].rsplit(":", 1)[1])
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, headers=None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        connection.request(method, path, body)
+        connection.request(method, path, body, headers or {})
         response = connection.getresponse()
         data = response.read()
         connection.close()
@@ -124,3 +125,97 @@ def test_load_batches_of_64(server):
     result = serve_load.measure(server.url, body, seconds=2.0, max_requests=2000, clients=2)
     print(f"\nverity serve, batches of 64 on loopback: {json.dumps(result)}")
     assert result["statuses"] == {200: result["requests"]} and result["requests"] > 10
+
+
+def test_unscorable_items_get_an_error_in_place_and_the_rest_are_scored(tmp_path, verity_binary):
+    tasks = verity.generate("causal_transitivity", 3, seed=4, level=2)
+    file = tmp_path / "tasks.jsonl"
+    file.write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    server = Server(verity_binary, "--tasks", str(file))
+    try:
+        zebra = verity.generate("zebra", 1, seed=1, level=1)[0]
+        items = [{"task_id": tasks[0]["id"], "completion": f"<answer>{tasks[0]['answer']}</answer>"},
+                 {"task_id": "causal_transitivity-nosuch", "completion": "<answer>Yes</answer>"},
+                 {"task": {"family": "no_such_family", "answer": "Yes"}, "completion": "<answer>Yes</answer>"},
+                 {"task": {"family": "zebra", "answer": zebra["answer"]}, "completion": "x"},
+                 {"task": tasks[1], "completion": f"<answer>{tasks[1]['answer']}</answer>"}]
+        status, body = server.request("POST", "/score", json.dumps({"items": items}))
+        assert status == 200, body
+        scores = body["scores"]
+        assert body["errors"] == 3 and len(scores) == 5
+        assert scores[0]["reward"] == 1.0 and scores[4]["reward"] == 1.0
+        assert "reward" not in scores[1] and "item 1: task_id 'causal_transitivity-nosuch' is not in the dataset" \
+            in scores[1]["error"] and scores[1]["task_id"] == "causal_transitivity-nosuch"
+        assert "unknown family 'no_such_family'" in scores[2]["error"] and "reward" not in scores[2]
+        assert "no formal instance" in scores[3]["error"]
+        # Still a malformed request: 400.
+        status, body = server.request("POST", "/score", json.dumps({"items": [{"completion": "x"}]}))
+        assert status == 400 and "item 0" in body["error"]
+    finally:
+        code, output = server.stop()
+    assert code == 0 and "stopped after 1 scoring requests" in output
+
+
+def test_sigterm_with_a_loaded_dataset_stops_gracefully(tmp_path, verity_binary):
+    # Loading --tasks starts oneTBB's threads: they must not take SIGTERM (it used to kill the server).
+    tasks = verity.generate("propositional_entailment", 200, seed=4, level=3)
+    file = tmp_path / "tasks.jsonl"
+    file.write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    for _ in range(3):
+        server = Server(verity_binary, "--tasks", str(file))
+        body = json.dumps({"items": [{"task_id": t["id"], "completion": "<answer>entailed</answer>"} for t in tasks]})
+        assert server.request("POST", "/score", body)[0] == 200
+        code, output = server.stop()
+        assert code == 0 and "stopped after 1 scoring requests" in output, output
+
+
+def test_sigterm_finishes_a_request_in_flight(verity_binary):
+    # The request's body is half sent when SIGTERM arrives; the rest follows and is still answered.
+    server = Server(verity_binary)
+    tasks = verity.generate("causal_transitivity", 20, seed=2, level=3)
+    body = batch(tasks, [f"<answer>{t['answer']}</answer>" for t in tasks]).encode()
+    head = (f"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    connection.sendall(head + body[:100])
+    time.sleep(0.3)  # a worker has the connection and waits for the rest of the body
+    server.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    connection.sendall(body[100:])
+    response = b""
+    while chunk := connection.recv(65536):
+        response += chunk
+    connection.close()
+    output, _ = server.process.communicate(timeout=20)
+    assert response.startswith(b"HTTP/1.1 200"), response[:200]
+    scores = json.loads(response.split(b"\r\n\r\n", 1)[1])["scores"]
+    assert [s["reward"] for s in scores] == [1.0] * 20
+    assert server.process.returncode == 0 and "stopped after 1 scoring requests" in output, output
+
+
+def test_a_non_loopback_host_needs_a_token(verity_binary):
+    refused = subprocess.run([verity_binary, "serve", "--host", "0.0.0.0", "--port", "0"], capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode == 2 and "--token" in refused.stderr
+    server = Server(verity_binary, "--host", "0.0.0.0", "--token", "s3cret")
+    try:
+        assert "bearer token required" in server.line
+        task = verity.generate("causal_transitivity", 1, seed=0)[0]
+        body = batch([task], [f"<answer>{task['answer']}</answer>"])
+        assert server.request("GET", "/health")[0] == 200  # liveness probes need no token
+        status, answer = server.request("POST", "/score", body)
+        assert status == 401 and "Authorization: Bearer" in answer["error"]
+        assert server.request("GET", "/families")[0] == 401
+        assert server.request("POST", "/score", body, {"Authorization": "Bearer wrong"})[0] == 401
+        assert server.request("POST", "/score", body, {"Authorization": "Bearer s3cret"})[0] == 200
+    finally:
+        code, _ = server.stop()
+    assert code == 0
+    # The token may come from the environment instead of the command line (ps shows arguments).
+    import os
+    server = Server(verity_binary, "--host", "0.0.0.0", env={**os.environ, "VERITY_SERVE_TOKEN": "envtoken"})
+    try:
+        assert server.request("GET", "/families", None, {"Authorization": "Bearer envtoken"})[0] == 200
+        assert server.request("GET", "/families")[0] == 401
+    finally:
+        server.stop()

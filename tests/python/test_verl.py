@@ -73,6 +73,24 @@ def test_compute_score_without_the_record():
         verity.compute_score("openai/gsm8k", "<answer>4</answer>", "4", extra_info={"split": "train"})
 
 
+@pytest.mark.parametrize("family", ["zebra", "knights_knaves", "long_horizon_sum"])
+def test_compute_score_without_the_record_of_an_instance_family_raises(family):
+    task = verity.generate(family, 1, seed=2, level=2)[0]
+    for extra_info in ({}, None, {"num_turns": 1}):
+        with pytest.raises(ValueError, match="no formal instance.*extra_info"):
+            verity.compute_score("verity/" + family, f"<answer>{task['answer']}</answer>", task["answer"],
+                                 extra_info=extra_info)
+    with pytest.raises(ValueError, match="task 1: .*no formal instance"):
+        verity.compute_score_batch(["verity/" + family] * 2, ["a", "b"], [task["answer"]] * 2, [task, {}])
+
+
+def test_compute_score_of_an_unknown_data_source_family_raises():
+    with pytest.raises(ValueError, match="unknown family 'nosuch'"):
+        verity.compute_score("verity/nosuch", "<answer>Yes</answer>", "Yes", extra_info={})
+    with pytest.raises(ValueError, match="unknown family 'nosuch'"):
+        verity.compute_score("verity/x", "<answer>Yes</answer>", "Yes", extra_info={"family": "nosuch", "answer": "Yes"})
+
+
 class ArrayLike:
     """Stands in for the numpy arrays pandas gives for list columns (older verl reads Parquet with pandas):
     not a list, and json cannot serialise it, but it has tolist()."""
