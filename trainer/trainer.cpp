@@ -470,30 +470,76 @@ double sample_reward(const TrainConfig& cfg, bool correct, bool format_ok, doubl
   return cfg.reward_outcome * outcome + cfg.reward_process * outcome * process + cfg.reward_format * (format_ok ? 1.0 : 0.0);
 }
 
-TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
-  configure_threads(given.threads);
-  TrainConfig cfg = given;
-  const fs::path run_dir = cfg.run_dir;
-  fs::create_directories(run_dir);
-  // Rank 0 alone writes the run directory (SQLite statistics, metrics.csv, checkpoints) and evaluates;
-  // every rank keeps the whole curriculum in memory (outcomes are all-gathered) so all draw alike.
-  const int world = cfg.world_size, rank = cfg.rank;
-  const bool lead = rank == 0;
-  std::ostringstream quiet;
-  std::ostream& log = lead ? main_log : quiet;
-  const fs::path ckpt = run_dir / "ckpt";
-  const bool resuming = cfg.resume && fs::exists(ckpt);
-  if (cfg.resume && !resuming) log << "no checkpoint in " << run_dir.string() << ": starting fresh\n";
+namespace {
 
-  Tokenizer tok;
-  GPT model{nullptr};
-  RunState st;
-  Curriculum cur;
-  nlohmann::json state;
-  const auto families = parse_families(cfg.family);
-  // SFT on a recipe's built training split (train_data.h) instead of streamed tasks
-  std::unique_ptr<RecipeTrainData> recipe_data;
-  if (!cfg.train_recipe.empty() && cfg.mode != "grpo") {
+// One training run, as named stages with one job each. run_training() calls them in this order:
+//
+//   setup      open_run_dir, load_train_data, restore_or_initialise (resume / init checkpoint / fresh),
+//              open_statistics (SQLite + metrics.csv), start_phase (optimiser, KL reference),
+//              join_ranks (rendezvous + broadcast), build_eval_set, then evaluate("start")
+//   each step  enter_grpo_if_due, set_step_lr, then sft_step (draw_sft_batch + one SFT update) or
+//              grpo_step (draw_grpo_prompts, sample, score_groups, group advantages, one GRPO update),
+//              share_outcomes (data parallel), record_step (curriculum, SQLite, metrics.csv, log),
+//              evaluate("during") and save_checkpoint when due
+//   end        finish (final evaluation, summary)
+//
+// Adding a device, a loss or a stage touches the one stage that owns it.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainConfig& config, std::ostream& main_log)
+      : cfg(config), run_dir(config.run_dir), ckpt(run_dir / "ckpt"), world(config.world_size),
+        rank(config.rank), lead(config.rank == 0), log(lead ? main_log : quiet) {}
+
+  TrainSummary run() {
+    open_run_dir();
+    families = parse_families(cfg.family);
+    load_train_data();
+    restore_or_initialise();
+    open_statistics();
+    sft_steps = cfg.mode == "sft" ? cfg.max_steps
+                : cfg.mode == "grpo" ? 0
+                : (cfg.sft_steps >= 0 ? cfg.sft_steps : cfg.max_steps / 2);
+    grpo_steps = cfg.max_steps - sft_steps;
+    start_phase(st.phase, resuming);
+    join_ranks();
+    build_eval_set();
+    log << "run " << run_dir.string() << ": mode " << cfg.mode << ", " << parameter_count() << " parameters ("
+        << cfg.layers << " layers, width " << cfg.width << ", " << cfg.heads << " heads, " << cfg.pos_encoding
+        << "), vocab " << tok.vocab_size() << ", " << runtime_summary() << "\n";
+    summary.first_eval_accuracy = evaluate("start");
+
+    src.overrides = knob_overrides(cfg.knobs);
+    src.seed = cfg.seed;
+    src.next_index = st.data_index;
+    run_t0 = now();
+    seconds_before = st.seconds;
+    tokens_before = st.tokens;
+    while (st.step < cfg.max_steps) train_one_step();
+    return finish();
+  }
+
+ private:
+  // The work and figures of one optimiser step.
+  struct Step {
+    int64_t number = 0;
+    bool sft = true;
+    StepRow row;
+    std::vector<Curriculum::Outcome> outcomes;
+    int64_t tokens = 0;
+    int dropped_groups = 0, injected_groups = 0;
+  };
+
+  // ---------------- setup ----------------
+
+  void open_run_dir() {
+    fs::create_directories(run_dir);
+    resuming = cfg.resume && fs::exists(ckpt);
+    if (cfg.resume && !resuming) log << "no checkpoint in " << run_dir.string() << ": starting fresh\n";
+  }
+
+  // SFT on a recipe's built training split (train_data.h) instead of streamed tasks.
+  void load_train_data() {
+    if (cfg.train_recipe.empty() || cfg.mode == "grpo") return;
     const std::string dir = cfg.train_data.empty() ? (run_dir / "train_data").string() : cfg.train_data;
     recipe_data = std::make_unique<RecipeTrainData>(
         RecipeTrainData::load(cfg.train_recipe, dir, cfg.train_scale, cfg.seed, std::max(2, cfg.threads),
@@ -503,21 +549,26 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
         throw std::invalid_argument("train_recipe " + cfg.train_recipe + " holds " + f +
                                     " tasks: add that family to --family (" + cfg.family + ")");
     log << "SFT data: recipe " << recipe_data->recipe_name()
-        << (cfg.train_parts.empty() ? "" : " (parts " + cfg.train_parts + ")") << ", " << recipe_data->size() << " tasks in " << dir
-        << " (shuffled per epoch)\n";
+        << (cfg.train_parts.empty() ? "" : " (parts " + cfg.train_parts + ")") << ", " << recipe_data->size()
+        << " tasks in " << dir << " (shuffled per epoch)\n";
   }
-  if (resuming) {
-    state = nlohmann::json::parse(read_text((ckpt / "state.json").string()));
-    tok = load_tokenizer(ckpt);
-    model = load_model(ckpt, state);
-    st.step = state.at("step");
-    st.data_index = state.at("data_index");
-    st.phase = state.at("phase");
-    st.tokens = state.at("tokens");
-    st.seconds = state.at("seconds");
-    cur = Curriculum::from_json(state.at("curriculum"));
-    log << "resuming " << fs::canonical(ckpt).filename().string() << " at step " << st.step << "\n";
-  } else {
+
+  // Tokenizer, model, run state and curriculum: from the run's checkpoint (resume), from
+  // init_checkpoint (weights and tokenizer, fresh everything else) or fresh.
+  void restore_or_initialise() {
+    if (resuming) {
+      state = nlohmann::json::parse(read_text((ckpt / "state.json").string()));
+      tok = load_tokenizer(ckpt);
+      model = load_model(ckpt, state);
+      st.step = state.at("step");
+      st.data_index = state.at("data_index");
+      st.phase = state.at("phase");
+      st.tokens = state.at("tokens");
+      st.seconds = state.at("seconds");
+      cur = Curriculum::from_json(state.at("curriculum"));
+      log << "resuming " << fs::canonical(ckpt).filename().string() << " at step " << st.step << "\n";
+      return;
+    }
     if (!cfg.init_checkpoint.empty()) {
       const fs::path init = cfg.init_checkpoint;
       auto s = nlohmann::json::parse(read_text((init / "state.json").string()));
@@ -547,51 +598,44 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
     cur = Curriculum(cc, families, cfg.level);
     st.phase = cfg.mode == "grpo" ? "grpo" : "sft";
   }
-  int64_t params = 0;
-  for (const auto& p : model->parameters()) params += p.numel();
 
-  std::unique_ptr<Store> store_ptr;
-  if (lead) store_ptr = std::make_unique<Store>((run_dir / "verity.sqlite").string());
-  Store* store = store_ptr.get();
-  if (store) store->open_run(run_dir.filename().string(), cfg.mode, cfg.to_json().dump());
-  if (!lead) {
-  } else if (resuming) {
-    store->rewind(st.step, cur.stats());
-  } else if (!store->steps().empty() || fs::exists(run_dir / "metrics.csv")) {
-    // a fresh start in a used run directory replaces the previous run's statistics
-    log << "starting over in " << run_dir.string() << ": previous statistics and metrics replaced\n";
-    store->rewind(0, {});
-    fs::remove(run_dir / "metrics.csv");
-  }
-  if (lead && !resuming) {  // (an --init-checkpoint is already in memory)
-    fs::remove(run_dir / "ckpt");
-    for (const auto& e : fs::directory_iterator(run_dir))
-      if (e.path().filename().string().rfind("ckpt-", 0) == 0) fs::remove_all(e.path());
-  }
-  if (lead && resuming && fs::exists(run_dir / "metrics.csv")) {
-    // drop the rows of steps after the checkpoint: they are about to be redone
-    std::istringstream in(read_text((run_dir / "metrics.csv").string()));
-    std::string line, kept;
-    while (std::getline(in, line)) {
-      const bool header = line.rfind("step,", 0) == 0;
-      if (header || (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= st.step)) kept += line + "\n";
+  // Rank 0 alone writes the run directory's statistics: the SQLite store (rewound to the checkpoint on
+  // resume, replaced on a fresh start) and metrics.csv (rows after the checkpoint dropped).
+  void open_statistics() {
+    if (!lead) return;
+    store = std::make_unique<Store>((run_dir / "verity.sqlite").string());
+    store->open_run(run_dir.filename().string(), cfg.mode, cfg.to_json().dump());
+    if (resuming) {
+      store->rewind(st.step, cur.stats());
+    } else if (!store->steps().empty() || fs::exists(run_dir / "metrics.csv")) {
+      // a fresh start in a used run directory replaces the previous run's statistics
+      log << "starting over in " << run_dir.string() << ": previous statistics and metrics replaced\n";
+      store->rewind(0, {});
+      fs::remove(run_dir / "metrics.csv");
     }
-    write_file_atomically((run_dir / "metrics.csv").string(), kept);
+    if (!resuming) {  // (an --init-checkpoint is already in memory)
+      fs::remove(run_dir / "ckpt");
+      for (const auto& e : fs::directory_iterator(run_dir))
+        if (e.path().filename().string().rfind("ckpt-", 0) == 0) fs::remove_all(e.path());
+    }
+    if (resuming && fs::exists(run_dir / "metrics.csv")) {
+      // drop the rows of steps after the checkpoint: they are about to be redone
+      std::istringstream in(read_text((run_dir / "metrics.csv").string()));
+      std::string line, kept;
+      while (std::getline(in, line)) {
+        const bool header = line.rfind("step,", 0) == 0;
+        if (header || (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= st.step)) kept += line + "\n";
+      }
+      write_file_atomically((run_dir / "metrics.csv").string(), kept);
+    }
+    const bool csv_exists = fs::exists(run_dir / "metrics.csv") && fs::file_size(run_dir / "metrics.csv") > 0;
+    csv.open(run_dir / "metrics.csv", std::ios::app);
+    if (!csv_exists) csv << "step,phase,loss,reward,pass_rate,kl,entropy,tokens_per_s,lr,seconds,levels\n";
   }
-  const bool csv_exists = fs::exists(run_dir / "metrics.csv") && fs::file_size(run_dir / "metrics.csv") > 0;
-  std::ofstream csv;
-  if (lead) csv.open(run_dir / "metrics.csv", std::ios::app);
-  if (lead && !csv_exists) csv << "step,phase,loss,reward,pass_rate,kl,entropy,tokens_per_s,lr,seconds,levels\n";
 
-  const int64_t sft_steps = cfg.mode == "sft" ? cfg.max_steps
-                            : cfg.mode == "grpo" ? 0
-                            : (cfg.sft_steps >= 0 ? cfg.sft_steps : cfg.max_steps / 2);
-  const int64_t grpo_steps = cfg.max_steps - sft_steps;
-
-  // phase objects
-  std::unique_ptr<torch::optim::AdamW> opt;
-  GPT ref{nullptr};
-  auto start_phase = [&](const std::string& phase, bool load_saved) {
+  // A phase's optimiser (and, for GRPO with a KL term, the frozen reference weights), restored from the
+  // checkpoint when resuming inside that phase.
+  void start_phase(const std::string& phase, bool load_saved) {
     st.phase = phase;
     opt = make_optimizer(model, phase == "sft" ? cfg.lr : cfg.grpo_lr, cfg.weight_decay);
     ref = GPT{nullptr};
@@ -601,26 +645,27 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
         torch::load(ref, (ckpt / "ref.pt").string());
       } else {
         torch::NoGradGuard ng;
-        auto src = model->named_parameters();
-        for (auto& p : ref->named_parameters()) p.value().copy_(src[p.key()]);
+        auto src_params = model->named_parameters();
+        for (auto& p : ref->named_parameters()) p.value().copy_(src_params[p.key()]);
       }
       ref->eval();
     }
     if (load_saved) torch::load(*opt, (ckpt / "optim.pt").string());
-  };
-  start_phase(st.phase, resuming);
-  // rendezvous (after every rank has read the checkpoint: rank 0 may replace it from now on), then
-  // every rank starts from rank 0's weights
-  Distributed dist(rank, world, cfg.rendezvous.empty() ? run_dir.string() : cfg.rendezvous);
-  dist.broadcast(model->parameters());
-  if (!ref.is_empty()) dist.broadcast(ref->parameters());
-  if (world > 1)
-    log << "data parallel: " << world << " ranks (c10d Gloo), global batch "
-        << (st.phase == "sft" ? cfg.batch_size : cfg.prompts_per_step) * world << "\n";
+  }
 
-  // held-out evaluation set: another seed than the training stream
-  std::vector<pb::Task> eval_set;
-  {
+  // Rendezvous (after every rank has read the checkpoint: rank 0 may replace it from now on), then
+  // every rank starts from rank 0's weights.
+  void join_ranks() {
+    dist = std::make_unique<Distributed>(rank, world, cfg.rendezvous.empty() ? run_dir.string() : cfg.rendezvous);
+    dist->broadcast(model->parameters());
+    if (!ref.is_empty()) dist->broadcast(ref->parameters());
+    if (world > 1)
+      log << "data parallel: " << world << " ranks (c10d Gloo), global batch "
+          << (st.phase == "sft" ? cfg.batch_size : cfg.prompts_per_step) * world << "\n";
+  }
+
+  // Held-out evaluation set: another seed than the training stream.
+  void build_eval_set() {
     TaskSource es;
     es.overrides = knob_overrides(cfg.knobs);
     es.seed = mix_seed({cfg.seed, 0xe7a1ull});
@@ -628,11 +673,14 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
       const auto& f = families[static_cast<size_t>(i) % families.size()].first;
       eval_set.push_back(es.next(f, cfg.level));
     }
+    eval_new = cfg.max_new_tokens;
+    for (const auto& t : eval_set) eval_new = std::max<int>(eval_new, int(gold_ids(tok, t, cfg.sft_trace).size()) + 8);
   }
-  int eval_new = cfg.max_new_tokens;
-  for (const auto& t : eval_set) eval_new = std::max<int>(eval_new, int(gold_ids(tok, t, cfg.sft_trace).size()) + 8);
-  TrainSummary summary;
-  auto run_eval = [&](const char* when) {
+
+  // ---------------- evaluation and checkpoints ----------------
+
+  // Greedy accuracy on the held-out set (rank 0 only; -1 elsewhere or without an eval set).
+  double evaluate(const char* when) {
     if (eval_set.empty() || !lead) return -1.0;
     const double t0 = now();
     auto r = eval_model(model, tok, eval_set, 64, eval_new);
@@ -641,222 +689,300 @@ TrainSummary run_training(const TrainConfig& given, std::ostream& main_log) {
         << ", level " << cfg.level << ", " << std::setprecision(1) << now() - t0 << " s\n";
     log.unsetf(std::ios::floatfield);
     return r.accuracy();
-  };
+  }
 
-  log << "run " << run_dir.string() << ": mode " << cfg.mode << ", " << params << " parameters ("
-      << cfg.layers << " layers, width " << cfg.width << ", " << cfg.heads << " heads, " << cfg.pos_encoding
-      << "), vocab " << tok.vocab_size() << ", " << runtime_summary() << "\n";
-  summary.first_eval_accuracy = run_eval("start");
+  void checkpoint() { save_checkpoint(run_dir, model, *opt, ref.is_empty() ? nullptr : &ref, tok, cfg, cur, st); }
 
-  TaskSource src;
-  src.overrides = knob_overrides(cfg.knobs);
-  src.seed = cfg.seed;
-  src.next_index = st.data_index;
-  const double run_t0 = now();
-  const double seconds_before = st.seconds;
-  const int64_t tokens_before = st.tokens;
+  // ---------------- one step ----------------
 
-  while (st.step < cfg.max_steps) {
-    if (st.phase == "sft" && st.step >= sft_steps) {
-      start_phase("grpo", false);
-      log << "-- phase grpo from step " << st.step << "\n";
-      summary.grpo_start_eval_accuracy = run_eval("grpo start");
-    }
+  void train_one_step() {
+    enter_grpo_if_due();
     const double t0 = now();
-    const int64_t step = st.step + 1;
-    StepRow row;
-    row.step = step;
-    row.phase = st.phase;
-    std::vector<Curriculum::Outcome> outcomes;
-    int64_t tokens = 0;
-    int dropped_groups = 0, injected_groups = 0;
-    const bool sft = st.phase == "sft";
-    const int64_t in_phase = sft ? st.step : st.step - sft_steps;
-    const double lr = lr_at(sft ? cfg.lr : cfg.grpo_lr, in_phase, sft ? sft_steps : grpo_steps, cfg.warmup);
+    Step s;
+    s.number = st.step + 1;
+    s.sft = st.phase == "sft";
+    s.row.step = s.number;
+    s.row.phase = st.phase;
+    set_step_lr(s);
+    if (s.sft) sft_step(s);
+    else grpo_step(s);
+    share_outcomes(s);
+    record_step(s, t0);
+    const int64_t step = s.number;
+    const bool grpo_next = s.sft && step == sft_steps && step < cfg.max_steps;  // evaluated as "grpo start"
+    if (cfg.eval_every > 0 && step % cfg.eval_every == 0 && step != cfg.max_steps && !grpo_next) evaluate("during");
+    if (lead && ((cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) || step == cfg.max_steps)) checkpoint();
+  }
+
+  void enter_grpo_if_due() {
+    if (st.phase != "sft" || st.step < sft_steps) return;
+    start_phase("grpo", false);
+    log << "-- phase grpo from step " << st.step << "\n";
+    summary.grpo_start_eval_accuracy = evaluate("grpo start");
+  }
+
+  // Linear warm-up, then cosine, per phase.
+  void set_step_lr(Step& s) {
+    const int64_t in_phase = s.sft ? st.step : st.step - sft_steps;
+    const double lr = lr_at(s.sft ? cfg.lr : cfg.grpo_lr, in_phase, s.sft ? sft_steps : grpo_steps, cfg.warmup);
     set_lr(*opt, lr);
-    row.lr = lr;
-    auto gen = at::detail::createCPUGenerator(mix_seed({cfg.seed, static_cast<uint64_t>(step), 0x5a3b1eull}));
-    if (sft) {
-      // the global batch is drawn alike on every rank; rank r trains on items [rB, (r+1)B) of it
-      // (task indices data_index + i), so N ranks of batch B see exactly one rank's batch N*B
-      const auto all = cur.next_batch(cfg.batch_size * world, mix_seed({cfg.seed, static_cast<uint64_t>(step), 1}));
-      const Draws draws(all.begin() + cfg.batch_size * rank, all.begin() + cfg.batch_size * (rank + 1));
-      const uint64_t base = src.next_index + uint64_t(cfg.batch_size) * uint64_t(rank);
-      std::vector<std::vector<int>> prompts, comps;
-      Draws recipe_draws;  // with train_recipe: the recipe's tasks (stream index = data index), not the curriculum's
-      for (size_t i = 0; i < draws.size(); ++i) {
-        const pb::Task t = recipe_data ? recipe_data->at(base + i) : src.at(draws[i].first, draws[i].second, base + i);
-        if (recipe_data) recipe_draws.emplace_back(t.family(), t.level());
-        prompts.push_back(prompt_ids(tok, t.prompt()));
-        comps.push_back(gold_ids(tok, t, cfg.sft_trace));
-      }
-      const Draws& used = recipe_data ? recipe_draws : draws;
-      src.next_index += all.size();
-      if (cfg.packing) {
-        tokens = sft_step_packed(model, *opt, cfg, dist, prompts, comps, used, row, outcomes);
-      } else {
-        tokens = sft_step_padded(model, *opt, cfg, dist, prompts, comps, used, row, outcomes);
-      }
-    } else {
-      const int G = cfg.group_size;
-      const auto all =
-          cur.next_batch(cfg.prompts_per_step * world, mix_seed({cfg.seed, static_cast<uint64_t>(step), 2}));
-      const Draws draws(all.begin() + cfg.prompts_per_step * rank, all.begin() + cfg.prompts_per_step * (rank + 1));
-      const uint64_t base = src.next_index + uint64_t(cfg.prompts_per_step) * uint64_t(rank);
-      std::vector<pb::Task> tasks;
-      std::vector<std::vector<int>> prompts;
-      for (size_t i = 0; i < draws.size(); ++i) {
-        tasks.push_back(src.at(draws[i].first, draws[i].second, base + i));
-        for (int g = 0; g < G; ++g) prompts.push_back(prompt_ids(tok, tasks.back().prompt()));
-      }
-      src.next_index += all.size();
-      // each rank samples with its own generator (rank 0 keeps the single-process one)
-      if (rank > 0)
-        gen = at::detail::createCPUGenerator(
-            mix_seed({cfg.seed, static_cast<uint64_t>(step), 0x5a3b1eull, static_cast<uint64_t>(rank)}));
-      SampleOptions so;
-      so.max_new = cfg.max_new_tokens;
-      so.temperature = cfg.temperature;
-      so.top_p = cfg.top_p;
-      so.eos = Tokenizer::kEos;
-      model->eval();
-      auto comps = sample(model, prompts, so, gen);
-      model->train();
-      for (const auto& c : comps) tokens += static_cast<int64_t>(c.size());
-      std::vector<double> rewards(comps.size());
-      std::vector<bool> correct(comps.size());
-      auto score = [&](size_t i) {
-        const pb::Score s = score_completion(tasks[i / G], tok.decode(comps[i]));
-        const double process = s.steps_checked() > 0 ? double(s.steps_valid()) / s.steps_checked() : 0.0;
-        rewards[i] = sample_reward(cfg, s.correct(), s.format_ok(), process);
-        correct[i] = s.correct();
-      };
-      for (size_t i = 0; i < comps.size(); ++i) score(i);
-      int injected = 0;
-      if (cfg.gold_injection) {
-        for (size_t p = 0; p < tasks.size(); ++p) {
-          bool any = false;
-          for (int g = 0; g < G; ++g) any = any || correct[p * G + g];
-          if (!any) {
-            comps[p * G] = gold_ids(tok, tasks[p], cfg.sft_trace);
-            score(p * G);
-            ++injected;
-          }
-        }
-      }
-      const AdvantageKind kind = parse_advantage(cfg.advantage);
-      std::vector<std::vector<int>> kp, kc;
-      std::vector<double> kadv;
-      double reward_sum = 0;
-      int dropped = 0;
-      for (size_t p = 0; p < tasks.size(); ++p) {
-        std::vector<double> r(rewards.begin() + p * G, rewards.begin() + (p + 1) * G);
-        auto adv = group_advantages(r, kind);
-        for (int g = 0; g < G; ++g) {
-          reward_sum += r[g];
-          outcomes.push_back({draws[p].first, draws[p].second, bool(correct[p * G + g]), std::fabs(adv[g])});
-        }
-        if (cfg.dynamic_sampling && all_equal(r)) {
-          ++dropped;
-          continue;
-        }
-        for (int g = 0; g < G; ++g) {
-          kp.push_back(prompts[p * G + g]);
-          kc.push_back(comps[p * G + g]);
-          kadv.push_back(adv[g]);
-        }
-      }
-      row.reward = reward_sum / double(comps.size());
-      // with several ranks the update runs when any rank kept a group (the others join with nothing)
-      const double kept = dist.active() ? dist.sum({double(kp.size())})[0] : double(kp.size());
-      if (!kp.empty()) {
-        if (cfg.packing) {
-          tokens += grpo_update_packed(model, ref, *opt, cfg, dist, kp, kc, kadv, row);
-        } else {
-          tokens += grpo_update_padded(model, ref, *opt, cfg, dist, kp, kc, kadv, row);
-        }
-      } else if (kept > 0) {
-        grpo_update_idle(model, *opt, cfg, dist);
-      }
-      dropped_groups = dropped;
-      injected_groups = injected;
+    s.row.lr = lr;
+  }
+
+  // This rank's share of the step's global batch: the global batch is drawn alike on every rank; rank r
+  // takes items [r n, (r+1) n) of it (task indices data_index + i), so N ranks of n see one rank's N n.
+  Draws draw_this_ranks_share(int per_rank, uint64_t stream, uint64_t& base) {
+    const auto all = cur.next_batch(per_rank * world, mix_seed({cfg.seed, static_cast<uint64_t>(st.step + 1), stream}));
+    base = src.next_index + uint64_t(per_rank) * uint64_t(rank);
+    src.next_index += all.size();
+    return Draws(all.begin() + per_rank * rank, all.begin() + per_rank * (rank + 1));
+  }
+
+  // SFT data: gold completions of the drawn tasks (the recipe's tasks with train_recipe; the stream index
+  // is then the data index and the curriculum's draws are not used).
+  struct SftBatch {
+    std::vector<std::vector<int>> prompts, completions;
+    Draws draws;  // (family, level) of each item, for the curriculum
+  };
+  SftBatch draw_sft_batch() {
+    uint64_t base = 0;
+    const Draws draws = draw_this_ranks_share(cfg.batch_size, 1, base);
+    SftBatch b;
+    for (size_t i = 0; i < draws.size(); ++i) {
+      const pb::Task t = recipe_data ? recipe_data->at(base + i) : src.at(draws[i].first, draws[i].second, base + i);
+      b.draws.emplace_back(recipe_data ? std::make_pair(t.family(), t.level()) : draws[i]);
+      b.prompts.push_back(prompt_ids(tok, t.prompt()));
+      b.completions.push_back(gold_ids(tok, t, cfg.sft_trace));
     }
-    if (dist.active()) {
-      // every rank's outcomes, in rank order, recorded by every rank (rank 0 stores them): no statistic
-      // is lost and all ranks' curricula stay identical; the logged figures become global too
-      std::vector<double> rows;
-      for (const auto& o : outcomes) {
-        size_t fi = 0;
-        while (fi < families.size() && families[fi].first != o.family) ++fi;
-        rows.insert(rows.end(), {double(fi), double(o.level), o.success ? 1.0 : 0.0, o.abs_advantage});
+    return b;
+  }
+
+  void sft_step(Step& s) {
+    const SftBatch b = draw_sft_batch();
+    s.tokens = cfg.packing ? sft_step_packed(model, *opt, cfg, *dist, b.prompts, b.completions, b.draws, s.row, s.outcomes)
+                           : sft_step_padded(model, *opt, cfg, *dist, b.prompts, b.completions, b.draws, s.row, s.outcomes);
+  }
+
+  // GRPO: group_size samples of each drawn prompt, scored by the verifiers; group advantages; one update
+  // on the groups whose rewards differ (dynamic sampling).
+  void grpo_step(Step& s) {
+    const int G = cfg.group_size;
+    uint64_t base = 0;
+    const Draws draws = draw_this_ranks_share(cfg.prompts_per_step, 2, base);
+    std::vector<pb::Task> tasks;
+    std::vector<std::vector<int>> prompts;
+    for (size_t i = 0; i < draws.size(); ++i) {
+      tasks.push_back(src.at(draws[i].first, draws[i].second, base + i));
+      for (int g = 0; g < G; ++g) prompts.push_back(prompt_ids(tok, tasks.back().prompt()));
+    }
+    auto comps = sample_groups(s, prompts);
+    std::vector<double> rewards;
+    std::vector<bool> correct;
+    score_groups(tasks, comps, rewards, correct, s);
+    const AdvantageKind kind = parse_advantage(cfg.advantage);
+    std::vector<std::vector<int>> kp, kc;
+    std::vector<double> kadv;
+    double reward_sum = 0;
+    for (size_t p = 0; p < tasks.size(); ++p) {
+      std::vector<double> r(rewards.begin() + p * G, rewards.begin() + (p + 1) * G);
+      auto adv = group_advantages(r, kind);
+      for (int g = 0; g < G; ++g) {
+        reward_sum += r[g];
+        s.outcomes.push_back({draws[p].first, draws[p].second, bool(correct[p * G + g]), std::fabs(adv[g])});
       }
-      const auto gathered = dist.all_gather_rows(rows, 4);
-      outcomes.clear();
-      for (size_t i = 0; i + 3 < gathered.size(); i += 4)
-        outcomes.push_back({families.at(size_t(gathered[i])).first, int(gathered[i + 1]), gathered[i + 2] > 0.5,
+      if (cfg.dynamic_sampling && all_equal(r)) {
+        ++s.dropped_groups;
+        continue;
+      }
+      for (int g = 0; g < G; ++g) {
+        kp.push_back(prompts[p * G + g]);
+        kc.push_back(comps[p * G + g]);
+        kadv.push_back(adv[g]);
+      }
+    }
+    s.row.reward = reward_sum / double(comps.size());
+    // with several ranks the update runs when any rank kept a group (the others join with nothing)
+    const double kept = dist->active() ? dist->sum({double(kp.size())})[0] : double(kp.size());
+    if (!kp.empty()) {
+      s.tokens += cfg.packing ? grpo_update_packed(model, ref, *opt, cfg, *dist, kp, kc, kadv, s.row)
+                              : grpo_update_padded(model, ref, *opt, cfg, *dist, kp, kc, kadv, s.row);
+    } else if (kept > 0) {
+      grpo_update_idle(model, *opt, cfg, *dist);
+    }
+  }
+
+  // Samples every prompt (each rank with its own generator; rank 0 keeps the single-process one).
+  std::vector<std::vector<int>> sample_groups(Step& s, const std::vector<std::vector<int>>& prompts) {
+    const auto step = static_cast<uint64_t>(s.number);
+    auto gen = rank > 0 ? at::detail::createCPUGenerator(mix_seed({cfg.seed, step, 0x5a3b1eull, static_cast<uint64_t>(rank)}))
+                        : at::detail::createCPUGenerator(mix_seed({cfg.seed, step, 0x5a3b1eull}));
+    SampleOptions so;
+    so.max_new = cfg.max_new_tokens;
+    so.temperature = cfg.temperature;
+    so.top_p = cfg.top_p;
+    so.eos = Tokenizer::kEos;
+    model->eval();
+    auto comps = sample(model, prompts, so, gen);
+    model->train();
+    for (const auto& c : comps) s.tokens += static_cast<int64_t>(c.size());
+    return comps;
+  }
+
+  // Rewards from the verifiers; with gold_injection a group with no correct sample gets the gold
+  // completion as its first sample.
+  void score_groups(const std::vector<pb::Task>& tasks, std::vector<std::vector<int>>& comps,
+                    std::vector<double>& rewards, std::vector<bool>& correct, Step& s) {
+    const int G = cfg.group_size;
+    rewards.assign(comps.size(), 0.0);
+    correct.assign(comps.size(), false);
+    auto score = [&](size_t i) {
+      const pb::Score sc = score_completion(tasks[i / G], tok.decode(comps[i]));
+      const double process = sc.steps_checked() > 0 ? double(sc.steps_valid()) / sc.steps_checked() : 0.0;
+      rewards[i] = sample_reward(cfg, sc.correct(), sc.format_ok(), process);
+      correct[i] = sc.correct();
+    };
+    for (size_t i = 0; i < comps.size(); ++i) score(i);
+    if (!cfg.gold_injection) return;
+    for (size_t p = 0; p < tasks.size(); ++p) {
+      bool any = false;
+      for (int g = 0; g < G; ++g) any = any || correct[p * G + g];
+      if (!any) {
+        comps[p * G] = gold_ids(tok, tasks[p], cfg.sft_trace);
+        score(p * G);
+        ++s.injected_groups;
+      }
+    }
+  }
+
+  // Data parallel: every rank's outcomes, in rank order, recorded by every rank (rank 0 stores them), so
+  // no statistic is lost and all ranks' curricula stay identical; the logged figures become global too.
+  void share_outcomes(Step& s) {
+    if (!dist->active()) return;
+    std::vector<double> rows;
+    for (const auto& o : s.outcomes) {
+      size_t fi = 0;
+      while (fi < families.size() && families[fi].first != o.family) ++fi;
+      rows.insert(rows.end(), {double(fi), double(o.level), o.success ? 1.0 : 0.0, o.abs_advantage});
+    }
+    const auto gathered = dist->all_gather_rows(rows, 4);
+    s.outcomes.clear();
+    for (size_t i = 0; i + 3 < gathered.size(); i += 4)
+      s.outcomes.push_back({families.at(size_t(gathered[i])).first, int(gathered[i + 1]), gathered[i + 2] > 0.5,
                             gathered[i + 3]});
-      const auto g = dist.sum({row.loss, row.entropy, row.kl, row.reward, double(tokens), double(dropped_groups),
-                               double(injected_groups)});
-      row.loss = g[0];  // per-rank losses are already shares of the global token mean
-      row.entropy = g[1] / world;
-      row.kl = g[2] / world;
-      row.reward = g[3] / world;
-      tokens = int64_t(g[4]);
-      dropped_groups = int(g[5]);
-      injected_groups = int(g[6]);
-    }
-    auto touched = cur.record(outcomes, step);
-    auto changes = cur.update_levels(step);
+    const auto g = dist->sum({s.row.loss, s.row.entropy, s.row.kl, s.row.reward, double(s.tokens),
+                              double(s.dropped_groups), double(s.injected_groups)});
+    s.row.loss = g[0];  // per-rank losses are already shares of the global token mean
+    s.row.entropy = g[1] / world;
+    s.row.kl = g[2] / world;
+    s.row.reward = g[3] / world;
+    s.tokens = int64_t(g[4]);
+    s.dropped_groups = int(g[5]);
+    s.injected_groups = int(g[6]);
+  }
+
+  // The curriculum learns the outcomes; the run state advances; SQLite, metrics.csv and the log get the row.
+  void record_step(Step& s, double t0) {
+    StepRow& row = s.row;
+    auto touched = cur.record(s.outcomes, s.number);
+    auto changes = cur.update_levels(s.number);
     int64_t ok = 0;
-    for (const auto& o : outcomes) ok += o.success;
-    row.pass_rate = outcomes.empty() ? 0 : double(ok) / double(outcomes.size());
-    if (sft) row.reward = row.pass_rate;
+    for (const auto& o : s.outcomes) ok += o.success;
+    row.pass_rate = s.outcomes.empty() ? 0 : double(ok) / double(s.outcomes.size());
+    if (s.sft) row.reward = row.pass_rate;
     const double dt = now() - t0;
     row.seconds = dt;
-    row.tokens_per_s = dt > 0 ? double(tokens) / dt : 0;
-    st.step = step;
-    st.tokens += tokens;
+    row.tokens_per_s = dt > 0 ? double(s.tokens) / dt : 0;
+    st.step = s.number;
+    st.tokens += s.tokens;
     st.seconds += dt;
     st.data_index = src.next_index;
     if (store) store->log_step(row, touched, changes);
     std::string levels;
     for (const auto& [f, w] : families) levels += (levels.empty() ? "" : " ") + f + ":" + std::to_string(cur.level(f));
-    if (lead) csv << row.step << "," << row.phase << "," << row.loss << "," << row.reward << "," << row.pass_rate << "," << row.kl
-        << "," << row.entropy << "," << row.tokens_per_s << "," << row.lr << "," << row.seconds << "," << levels << std::endl;
+    if (lead)
+      csv << row.step << "," << row.phase << "," << row.loss << "," << row.reward << "," << row.pass_rate << ","
+          << row.kl << "," << row.entropy << "," << row.tokens_per_s << "," << row.lr << "," << row.seconds << ","
+          << levels << std::endl;
     for (const auto& c : changes)
       log << "curriculum: " << c.family << " level " << c.from_level << " -> " << c.to_level << " (ema pass "
           << c.ema_pass << ") at step " << c.step << "\n";
-    if (cfg.log_every > 0 && (step % cfg.log_every == 0 || step == 1 || step == cfg.max_steps)) {
+    if (cfg.log_every > 0 && (s.number % cfg.log_every == 0 || s.number == 1 || s.number == cfg.max_steps)) {
       char buf[256];
       std::snprintf(buf, sizeof buf, "step %5lld %-4s loss %.4f reward %.3f pass %.3f kl %.4f ent %.3f tok/s %.0f  %s",
-                    static_cast<long long>(step), row.phase.c_str(), row.loss, row.reward, row.pass_rate, row.kl,
+                    static_cast<long long>(s.number), row.phase.c_str(), row.loss, row.reward, row.pass_rate, row.kl,
                     row.entropy, row.tokens_per_s, levels.c_str());
       log << buf;
-      if (!sft) log << "  (groups skipped " << dropped_groups << ", gold-injected " << injected_groups << ")";
+      if (!s.sft) log << "  (groups skipped " << s.dropped_groups << ", gold-injected " << s.injected_groups << ")";
       log << std::endl;
     }
-    const bool grpo_next = sft && step == sft_steps && step < cfg.max_steps;  // evaluated as "grpo start"
-    if (cfg.eval_every > 0 && step % cfg.eval_every == 0 && step != cfg.max_steps && !grpo_next) run_eval("during");
-    if (lead && ((cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0) || step == cfg.max_steps))
-      save_checkpoint(run_dir, model, *opt, ref.is_empty() ? nullptr : &ref, tok, cfg, cur, st);
   }
-  if (lead) csv.flush();
-  summary.last_eval_accuracy = run_eval("end");
-  if (store) store->set_status("finished");
-  for (const auto& p : model->parameters()) {
-    auto c = p.detach().to(torch::kFloat).contiguous().reshape(-1);
-    summary.final_parameters.insert(summary.final_parameters.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+
+  // ---------------- end ----------------
+
+  TrainSummary finish() {
+    if (lead) csv.flush();
+    summary.last_eval_accuracy = evaluate("end");
+    if (store) store->set_status("finished");
+    for (const auto& p : model->parameters()) {
+      auto c = p.detach().to(torch::kFloat).contiguous().reshape(-1);
+      summary.final_parameters.insert(summary.final_parameters.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    }
+    summary.steps_done = static_cast<int>(st.step);
+    summary.seconds = now() - run_t0;
+    const double train_s = st.seconds - seconds_before;
+    summary.tokens_per_s = train_s > 0 ? double(st.tokens - tokens_before) / train_s : 0;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "done: %d steps, %.1f s wall, %.0f tokens/s; accuracy %.3f -> %.3f; checkpoint %s\n",
+                  summary.steps_done, summary.seconds, summary.tokens_per_s, summary.first_eval_accuracy,
+                  summary.last_eval_accuracy, ckpt.string().c_str());
+    log << buf;
+    return summary;
   }
-  summary.steps_done = static_cast<int>(st.step);
-  summary.seconds = now() - run_t0;
-  const double train_s = st.seconds - seconds_before;
-  summary.tokens_per_s = train_s > 0 ? double(st.tokens - tokens_before) / train_s : 0;
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "done: %d steps, %.1f s wall, %.0f tokens/s; accuracy %.3f -> %.3f; checkpoint %s\n",
-                summary.steps_done, summary.seconds, summary.tokens_per_s, summary.first_eval_accuracy,
-                summary.last_eval_accuracy, ckpt.string().c_str());
-  log << buf;
-  return summary;
+
+  int64_t parameter_count() const {
+    int64_t n = 0;
+    for (const auto& p : model->parameters()) n += p.numel();
+    return n;
+  }
+
+  // configuration and where the run lives
+  const TrainConfig cfg;
+  const fs::path run_dir, ckpt;
+  const int world, rank;
+  const bool lead;  // rank 0: writes the run directory and evaluates
+  std::ostringstream quiet;
+  std::ostream& log;
+  bool resuming = false;
+  std::vector<std::pair<std::string, double>> families;
+  std::unique_ptr<RecipeTrainData> recipe_data;
+  // what a checkpoint holds
+  Tokenizer tok;
+  GPT model{nullptr};
+  RunState st;
+  Curriculum cur;
+  nlohmann::json state;  // the checkpoint's state.json when resuming
+  // statistics (rank 0)
+  std::unique_ptr<Store> store;
+  std::ofstream csv;
+  // phases
+  int64_t sft_steps = 0, grpo_steps = 0;
+  std::unique_ptr<torch::optim::AdamW> opt;
+  GPT ref{nullptr};
+  std::unique_ptr<Distributed> dist;
+  // data and evaluation
+  TaskSource src;
+  std::vector<pb::Task> eval_set;
+  int eval_new = 0;
+  TrainSummary summary;
+  double run_t0 = 0, seconds_before = 0;
+  int64_t tokens_before = 0;
+};
+
+}  // namespace
+
+TrainSummary run_training(const TrainConfig& config, std::ostream& log) {
+  configure_threads(config.threads);
+  return TrainingRun(config, log).run();
 }
 
 namespace {
