@@ -524,9 +524,13 @@ Question pick_question(Rng& rng, const Graph& g, bool reverse, bool unanswerable
   q.reverse = reverse;
   q.asked = reverse ? g.path.front() : g.target;
   if (reverse) q.given = g.target;
-  if (unanswerable) {  // forward: any quantity on the path (the leaf's value or a definition); reverse: a definition
-    const size_t first = reverse ? 1 : 0;
-    q.removed = g.path[first + rng.index(g.path.size() - first)];
+  // Withheld: the leaf's value or a definition on the path, but never the only fact that mentions the
+  // asked quantity (it would then appear in no fact, and "cannot be determined" would need no
+  // arithmetic): forward, not the asked quantity's own definition; reverse, not the definition that
+  // uses the asked leaf, unless the path has no other definition.
+  if (unanswerable) {
+    const size_t first = reverse ? (g.path.size() > 2 ? 2 : 1) : 0, end = reverse ? g.path.size() : g.path.size() - 1;
+    q.removed = g.path[first + rng.index(end - first)];
   }
   return q;
 }

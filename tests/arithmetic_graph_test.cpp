@@ -13,6 +13,11 @@
 
 namespace {
 
+std::string capitalised_first(std::string s) {
+  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
 using namespace verity;
 using Values = std::map<std::string, long>;
 
@@ -396,6 +401,29 @@ TEST(ArithmeticTrace, ReadsAtMostTheLineCap) {
 TEST(ArithmeticGraph, ModulusOneIsAClearError) {
   const Generator& f = find_family("arithmetic_graph").generator;
   EXPECT_THROW(make_task(f, resolve_knobs(f, 0, {{"modulus", "1"}}), 0, 1, 0), KnobError);
+}
+
+// No shortcut to "cannot be determined": the asked quantity always occurs in the facts, so whether
+// its name appears says nothing about the label.
+TEST(ArithmeticGraph, AskedQuantityAlwaysOccursInTheFacts) {
+  const Generator& f = find_family("arithmetic_graph").generator;
+  for (const char* mode : {"forward", "reverse"}) {
+    const Knobs knobs = resolve_knobs(f, 5, {{"unanswerable", "0.5"}, {"mode", mode}});
+    int unanswerable = 0;
+    for (uint64_t i = 0; i < 2000; ++i) {
+      const pb::Task task = make_task(f, knobs, 5, 21, i);
+      const std::string& prompt = task.prompt();
+      const size_t question = prompt.find("What is ");
+      ASSERT_NE(question, std::string::npos);
+      const std::string asked = prompt.substr(question + 8, prompt.find('?', question) - question - 8);
+      const std::string facts = prompt.substr(0, question);
+      const bool mentioned = facts.find(" " + asked) != std::string::npos || facts.find("\n" + asked) != std::string::npos ||
+                             facts.rfind(asked, 0) == 0 || facts.find(capitalised_first(asked)) != std::string::npos;
+      EXPECT_TRUE(mentioned) << mode << " " << task.id() << ": " << asked << " is in no fact";
+      unanswerable += task.label() == "unanswerable";
+    }
+    EXPECT_GT(unanswerable, 800) << mode;
+  }
 }
 
 }  // namespace
