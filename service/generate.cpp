@@ -54,12 +54,15 @@ class ProgressBar {
 };
 
 // Serialises tasks [begin, end) in parallel; order is by index, so bytes never depend on threads.
+// Also returns each task's label, for the manifest's label_counts.
 std::vector<std::string> render_block(const Generator& family, const Knobs& knobs, int level, uint64_t seed,
-                                      uint64_t begin, uint64_t end, FileFormat format) {
+                                      uint64_t begin, uint64_t end, FileFormat format, std::vector<std::string>& labels) {
   std::vector<std::string> out(end - begin);
+  labels.assign(end - begin, {});
   tbb::parallel_for(tbb::blocked_range<uint64_t>(begin, end, 16), [&](const tbb::blocked_range<uint64_t>& r) {
     for (uint64_t i = r.begin(); i != r.end(); ++i) {
       const pb::Task task = make_task(family, knobs, level, seed, i);
+      labels[i - begin] = task.label();
       std::string& bytes = out[i - begin];
       if (format == FileFormat::Jsonl) {
         bytes = to_json_line(task) + "\n";
@@ -92,8 +95,10 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   write_stream_atomically(request.output, [&](std::ostream& out) {
     for (uint64_t block = begin; block < end; block += kBlock) {
       const uint64_t block_end = std::min(end, block + kBlock);
-      std::vector<std::string> lines;
-      arena.execute([&] { lines = render_block(family, knobs, request.level, request.seed, block, block_end, format); });
+      std::vector<std::string> lines, labels;
+      arena.execute(
+          [&] { lines = render_block(family, knobs, request.level, request.seed, block, block_end, format, labels); });
+      for (const auto& label : labels) ++(*manifest.mutable_label_counts())[label];
       for (const auto& line : lines) {
         out << line;
         hash = fnv1a64(line, hash);

@@ -3,6 +3,8 @@
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +94,11 @@ TEST_F(DatasetTest, ManifestRecordsCountsAndHash) {
     return std::string(buf);
   }());
   EXPECT_NE(read_file(path("m.jsonl.manifest.json")).find(manifest.content_hash()), std::string::npos);
+  // label_counts: every task's label, counted.
+  std::map<std::string, uint64_t> labels;
+  for (const auto& task : read_tasks(path("m.jsonl"))) ++labels[task.label()];
+  EXPECT_EQ(labels.size(), 2u);  // Yes and No
+  EXPECT_EQ(std::map<std::string, uint64_t>(manifest.label_counts().begin(), manifest.label_counts().end()), labels);
   EXPECT_FALSE(fs::exists(path("m.jsonl.tmp." + std::to_string(::getpid()))));
 }
 
