@@ -39,7 +39,7 @@ inline CLI::Validator integer_in(uint64_t lo, uint64_t hi) {
           return "must be an integer in " + range + ", not '" + input + "'";
         return {};
       },
-      "INT in " + range, "integer_in");
+      range, "integer_in");
 }
 
 // A number in (0, hi].
@@ -60,7 +60,7 @@ inline CLI::Validator positive_up_to(double hi) {
           return "must be a number in " + range + ", not '" + input + "'";
         return {};
       },
-      "NUMBER in " + range, "positive_up_to");
+      range, "positive_up_to");
 }
 
 inline constexpr uint64_t kMaxThreads = 4096;

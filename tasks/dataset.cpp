@@ -6,6 +6,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -100,6 +101,14 @@ extern "C" void remove_temporaries_and_reraise(int signal) {
   errno = saved_errno;
 }
 
+// fsync of a file or folder; best effort (a file system without fsync still gets the rename).
+void sync_to_disk(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
 bool process_is_gone(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH; }
 
 }  // namespace
@@ -150,7 +159,10 @@ void write_stream_atomically(const std::string& path, const std::function<void(s
     out.flush();
     if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
     out.close();
+    sync_to_disk(tmp);  // the bytes first, then the name: a crash never leaves a renamed, empty file
     fs::rename(tmp, path);
+    const fs::path parent = fs::path(path).parent_path();
+    sync_to_disk(parent.empty() ? "." : parent.string());
   } catch (...) {
     out.close();
     std::error_code ignored;

@@ -22,6 +22,7 @@ from . import _verity
 __version__ = _verity.__version__
 MAX_COMPLETION_BYTES = _verity.MAX_COMPLETION_BYTES
 KnobError = _verity.KnobError
+MAX_GENERATE = 10_000_000  # tasks one generate() call returns (they are all in memory as dicts)
 
 __all__ = [
     "families", "describe", "generate", "score", "score_batch",
@@ -49,7 +50,14 @@ def generate(family: str, n: int, seed: int, level: int | None = None, *, start:
     Unknown families raise ValueError, bad knobs raise verity.KnobError (a ValueError).
     """
     if n < 0 or seed < 0 or start < 0:
-        raise ValueError("n, seed and start must be non-negative")
+        raise ValueError(f"n, seed and start must be non-negative (got n={n}, seed={seed}, start={start})")
+    if n > MAX_GENERATE:
+        raise ValueError(f"n={n} is over {MAX_GENERATE:,} tasks held in memory at once; `verity generate` streams "
+                         "larger datasets to a file")
+    if seed >= 2**64 or start + n > 2**64:
+        raise ValueError("seed and start + n must be below 2**64")
+    if threads < 0:
+        raise ValueError(f"threads must be 0 (all cores) or more, not {threads}")
     knob_text = {name: _knob_text(value) for name, value in knobs.items()}
     lines = _verity.generate_json(family, n, seed, level or 0, knob_text, start, threads)
     return [json.loads(line) for line in lines]

@@ -137,3 +137,11 @@ def test_score_batch_with_one_task_object_per_group():
     assert batch == [verity.score(t, c) for t, c in zip(group, completions)]
     assert [s["task_id"] for s in batch] == [t["id"] for t in group]
     assert [s["correct"] for s in batch] == [bool(i % 2) for i in range(len(group))]
+
+
+def test_generate_refuses_bad_numbers_with_the_reason():
+    for kwargs, message in [(dict(n=-1, seed=0), "non-negative"), (dict(n=5, seed=-1), "non-negative"),
+                            (dict(n=10**12, seed=0), "streams"), (dict(n=5, seed=2**64), "below 2"),
+                            (dict(n=5, seed=0, threads=-3), "threads"), (dict(n=5, seed=0, level=11), "out of range")]:
+        with pytest.raises(ValueError, match=message):
+            verity.generate("causal_transitivity", **kwargs)

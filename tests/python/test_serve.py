@@ -219,3 +219,18 @@ def test_a_non_loopback_host_needs_a_token(verity_binary):
         assert server.request("GET", "/families")[0] == 401
     finally:
         server.stop()
+
+
+def test_a_request_that_outlasts_stop_timeout_is_dropped_with_exit_3(verity_binary):
+    # A client that never finishes its body holds a worker (up to the 10 s read timeout): after SIGTERM,
+    # --stop-timeout bounds the wait, and the exit status says requests were dropped.
+    server = Server(verity_binary, "--stop-timeout", "1")
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    connection.sendall(b"POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n{\"items\"")
+    time.sleep(0.3)
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    output, _ = server.process.communicate(timeout=20)
+    connection.close()
+    assert server.process.returncode == 3, output
+    assert time.monotonic() - started < 5 and "dropped" in output
