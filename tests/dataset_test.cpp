@@ -98,7 +98,8 @@ TEST_F(DatasetTest, ManifestRecordsCountsAndHash) {
   std::map<std::string, uint64_t> labels;
   for (const auto& task : read_tasks(path("m.jsonl"))) ++labels[task.label()];
   EXPECT_EQ(labels.size(), 2u);  // Yes and No
-  EXPECT_EQ(std::map<std::string, uint64_t>(manifest.label_counts().begin(), manifest.label_counts().end()), labels);
+  const std::map<std::string, uint64_t> counted(manifest.label_counts().begin(), manifest.label_counts().end());
+  EXPECT_EQ(counted, labels);
   EXPECT_FALSE(fs::exists(path("m.jsonl.tmp." + std::to_string(::getpid()))));
 }
 
