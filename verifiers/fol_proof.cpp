@@ -166,6 +166,11 @@ class Checker {
       premises.push_back(f);
     }
     if (!defined_problem.empty()) return defined_problem;
+    // A restated fact derives nothing: "fact3 -> int1: <fact3 again>" is not a step of a proof.
+    if (step->target == Target::Int)
+      for (size_t k = 0; k < premises.size(); ++k)
+        if (step->premises[k].fact && fol::equal(*premises[k], *conclusion))
+          return "the conclusion restates fact" + std::to_string(step->premises[k].number) + ": it derives nothing";
     const auto entailed = fol::step_entails(static_cast<int>(parsed_.vocabulary.predicates.size()),
                                             static_cast<int>(parsed_.vocabulary.constants.size()), premises, conclusion);
     if (!entailed) return "the step is too large to check";

@@ -5,8 +5,8 @@
 // "int<k>" (after bullets, numbering, "Step 3:" and markdown); other segments are prose and skipped.
 // Premises (joined by &, ∧, "and" or commas) are facts of the task or ints defined by EARLIER steps.
 // Statements are read in either surface syntax (solvers/fol_logic.h). A step is valid when it
-// parses, cites only existing facts and earlier ints, and Z3 shows its premises entail its
-// conclusion (solvers/fol_z3.h: exact grounding, a resource limit per step). A wrong step still
+// parses, cites only existing facts and earlier ints, does not merely restate a cited fact, and Z3
+// shows its premises entail its conclusion (solvers/fol_z3.h: exact grounding, a resource limit per step). A wrong step still
 // defines its int, so one mistake does not invalidate every later step. Bounded: at most
 // kMaxProofSteps steps are checked (the rest are reported as not checked) and never throws.
 // Completeness is the process score's coverage, not a phantom step: the required derivation is the

@@ -29,7 +29,7 @@ pb::Score OntologyDeductionVerifier::verify(const pb::Task& task, std::string_vi
   // reward stays the outcome unless the caller blends the process in (ScoreOptions::process_weight)
   std::vector<std::string> gold;
   for (const auto& step : task.trace()) gold.push_back(step.text());
-  const TraceReport trace = check_ontology_trace(task.ontology_deduction(), completion, gold);
+  const TraceReport trace = check_ontology_trace(task.ontology_deduction(), completion, gold, task.prompt());
   record_trace(trace, "only the first " + std::to_string(kMaxOntologySteps) + " steps were checked", score);
   return score;
 }

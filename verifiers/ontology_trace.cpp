@@ -440,7 +440,7 @@ Reading read_sentence(const Theory& theory, const std::string& raw, const std::s
     for (size_t at = clause.find(entity_is); at != std::string::npos; at = clause.find(entity_is, at + 1)) {
       if (at > 0 && is_word_char(clause[at - 1])) continue;
       // a question or a reported question asserts nothing: "whether Fae is red", "true or false"
-      const std::string before = clause.substr(0, at);
+      const std::string before = marked.substr(0, std::min(bar, marked.size()));
       if (before.find("whether") != std::string::npos || before.find("true or false") != std::string::npos ||
           before.find("question") != std::string::npos || before.find("asked") != std::string::npos ||
           before.find("is it true") != std::string::npos) {
@@ -518,6 +518,7 @@ Verdict check_claim(const Theory& theory, const Claim& claim) {
 struct Required {
   std::string key;
   std::vector<int> depends_on;  // indices of earlier results
+  std::vector<int> vars;        // its variables, sorted (a claim about them is an attempt at it)
 };
 
 std::vector<Required> required_derivation(const Theory& theory, const std::vector<std::string>& gold,
@@ -546,6 +547,8 @@ std::vector<Required> required_derivation(const Theory& theory, const std::vecto
             q.depends_on.push_back(static_cast<int>(j));
         std::vector<int> own;
         for (int l : c.lits) own.push_back(l / 2);
+        std::sort(own.begin(), own.end());
+        q.vars = own;
         out.push_back(std::move(q));
         vars.push_back(std::move(own));
       }
@@ -557,7 +560,7 @@ std::vector<Required> required_derivation(const Theory& theory, const std::vecto
 }  // namespace
 
 TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::string_view text,
-                                 const std::vector<std::string>& gold) {
+                                 const std::vector<std::string>& gold, std::string_view prompt) {
   TraceReport report;
   try {
     const std::string all = lower(text);
@@ -570,10 +573,16 @@ TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::stri
     const std::vector<Required> required = required_derivation(theory, gold, entity, known);
     report.required = static_cast<int>(required.size());
     std::vector<int> first_at(required.size(), -1);  // step that first establishes each result
+    std::vector<int> first_claimed(required.size(), -1);  // step that first claims something about it
     std::map<std::string, std::string> problems;  // claim key -> why invalid
     std::vector<int> hypothesis;
+    const std::string premises = lower(prompt);
     for (std::string_view view : sentences(reasoning)) {
       const std::string sentence(view);
+      // A sentence copied from the prompt (a premise, the question) is checked but establishes nothing.
+      std::string_view bare = view;
+      while (!bare.empty() && (bare.back() == '.' || bare.back() == '!' || bare.back() == '?')) bare.remove_suffix(1);
+      const bool copied = bare.size() >= 4 && premises.find(bare) != std::string::npos;
       const Reading reading = read_sentence(theory, sentence, entity, hypothesis);
       if (!reading.about_entity && reading.claims.empty()) continue;  // prose
       if (report.steps_checked == kMaxOntologySteps) {
@@ -605,10 +614,24 @@ TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::stri
         }
       }
       if (reading.claims.empty()) problem = "no claim could be read";
+      // Where each required result is first attempted (a claim about its names, right or wrong).
+      for (const Claim& claim : reading.claims) {
+        if (copied) break;
+        if (!claim.top_level() || claim.kind == ClaimKind::None) continue;
+        std::vector<int> v;
+        for (int l : claim.lits) v.push_back(l / 2);
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+        for (size_t j = 0; j < required.size(); ++j)
+          if (first_claimed[j] < 0 && (required[j].vars == v || (claim.kind == ClaimKind::Undetermined &&
+                                                                  required[j].key == "undetermined")))
+            first_claimed[j] = report.steps_checked;
+      }
       if (problem.empty()) {
         ++report.steps_valid;
         // Where each required result is first established by a valid step.
         for (const Claim& claim : reading.claims) {
+          if (copied) break;
           if (!claim.top_level()) continue;
           const std::string key = claim.key();
           for (size_t j = 0; j < required.size(); ++j)
@@ -619,11 +642,12 @@ TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::stri
         report.first_problem = problem + ": " + sentence.substr(0, 200);
       }
     }
-    // A result counts unless a result it depends on is established only after it (out of order); a
-    // dependency never established (skipped or botched) does not take the later results down with it.
+    // A result counts when each result it depends on was established before it - or, when never
+    // established, at least attempted before it (a botched step does not take every later result
+    // down with it; a bare conclusion with nothing before it establishes nothing).
     for (size_t j = 0; j < required.size(); ++j)
       if (first_at[j] >= 0 && std::all_of(required[j].depends_on.begin(), required[j].depends_on.end(), [&](int d) {
-            return first_at[d] < 0 || first_at[d] < first_at[j];
+            return first_at[d] >= 0 ? first_at[d] < first_at[j] : first_claimed[d] >= 0 && first_claimed[d] < first_at[j];
           }))
         ++report.covered;
   } catch (const std::exception& e) {

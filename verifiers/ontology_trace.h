@@ -37,7 +37,9 @@ inline constexpr unsigned kOntologyStepRlimit = 2'000'000;  // Z3 resource limit
 // disjunctions split on, refuted cases, the answer's literal; "cannot be determined" for Unknown
 // tasks), each depending on the earlier results its sentence names. report.covered counts those a
 // valid step establishes, unless a result it depends on is established only later (out of order).
+// A sentence found verbatim in `prompt` (a copied premise or the question) is checked but
+// establishes nothing.
 TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::string_view text,
-                                 const std::vector<std::string>& gold = {});
+                                 const std::vector<std::string>& gold = {}, std::string_view prompt = {});
 
 }  // namespace verity
