@@ -28,6 +28,7 @@ void describe(const std::string& name, int level, uint64_t seed) {
                                 std::to_string(family.generator.max_level()));
   const nlohmann::json info = family_json(family);
   print_family(info);
+  std::cout << "  process score: " << info["process_score"].get<std::string>() << "\n";
   std::cout << "  level ladder:\n";
   for (int l = 1; l <= info["max_level"].get<int>(); ++l) {
     std::cout << "    " << l << ":";

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "verifiers/trace_report.h"
+
 namespace verity {
 
 namespace {
@@ -24,8 +26,10 @@ nlohmann::json family_json(const Family& family) {
                      {"default", k.default_value}, {"description", k.description}});
   nlohmann::json levels = nlohmann::json::object();
   for (int level = 1; level <= g.max_level(); ++level) levels[std::to_string(level)] = g.level_knobs(level);
+  const std::string process = process_score_definition(g.name());
   return {{"name", g.name()},          {"summary", g.summary()}, {"answer_format", g.answer_format()},
-          {"max_level", g.max_level()}, {"knobs", knobs},         {"levels", levels}};
+          {"max_level", g.max_level()}, {"knobs", knobs},         {"levels", levels},
+          {"process_score", process.empty() ? "none: the reward is the outcome, whatever the process weight" : process}};
 }
 
 nlohmann::json families_json() {

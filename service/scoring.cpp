@@ -20,12 +20,13 @@
 namespace verity {
 
 double process_reward(const pb::Score& score) {
-  return score.steps_checked() > 0 ? static_cast<double>(score.steps_valid()) / score.steps_checked() : 0.0;
+  return score.steps_required() > 0 ? std::clamp(score.process(), 0.0, 1.0) : 0.0;
 }
 
 double blended_reward(const pb::Score& score, double process_weight) {
   const double w = std::clamp(process_weight, 0.0, 1.0);
-  if (w == 0.0 || score.steps_checked() == 0) return score.reward();
+  // Families without a process score keep their outcome; in the others no steps means process 0.
+  if (w == 0.0 || score.steps_required() <= 0) return score.reward();
   return score.reward() * ((1.0 - w) + w * process_reward(score));
 }
 
@@ -33,10 +34,11 @@ namespace {
 
 pb::Score verify_bounded(const pb::Task& task, std::string_view completion) {
   try {
-    if (completion.size() > kMaxCompletionBytes) {
+    const size_t cap = completion_cap(task);
+    if (completion.size() > cap) {
       pb::Score score = score_for(task);
       score.set_reason("completion is " + std::to_string(completion.size()) + " bytes, over the " +
-                       std::to_string(kMaxCompletionBytes) + "-byte limit");
+                       std::to_string(cap) + "-byte limit");
       return score;
     }
     return find_family(task.family()).verifier.verify(task, completion);

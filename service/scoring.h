@@ -14,16 +14,18 @@ namespace verity {
 
 // How the final reward is formed from a family's verdict.
 struct ScoreOptions {
-  // Weight of the process reward (steps_valid / steps_checked) in the final reward, gated by the
-  // outcome as in the CMU pre-/mid-training/RL study: reward = outcome x ((1 - w) + w x process).
-  // 0 (the default) is the outcome reward; families that check no steps keep their outcome reward.
+  // Weight of the process reward (Score.process: coverage of the required derivation by valid steps x
+  // fraction of steps valid) in the final reward, gated by the outcome as in the CMU
+  // pre-/mid-training/RL study: reward = outcome x ((1 - w) + w x process). 0 (the default) is the
+  // outcome reward; families without a process score (steps_required 0) keep their outcome reward,
+  // and in the others a completion with no steps has process 0.
   double process_weight = 0.0;
 };
 
 // Never throws: unknown families, oversize text and verifier failures become a zero Score with a reason.
 pb::Score score_completion(const pb::Task& task, std::string_view completion, const ScoreOptions& options = {});
 
-// steps_valid / steps_checked of a Score, 0 when no step was checked.
+// Score.process (in [0, 1]) for families with a process score, else 0.
 double process_reward(const pb::Score& score);
 // The outcome-gated blend above: a wrong final answer (reward 0) earns 0 whatever its steps; a right
 // one earns (1 - w) + w x process; a partial-credit outcome scales the same way. Weights outside

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace verity {
 namespace {
@@ -22,54 +25,76 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool from_answer_tag(std::string_view text, const std::string& lowered, Extraction& out) {
-  const size_t close = lowered.rfind("</answer>");
-  if (close == std::string::npos) return false;
-  const size_t open = lowered.rfind("<answer>", close);
-  if (open == std::string::npos) return false;
-  out.method = "answer_tag";
-  // "<answer><answer>X</answer></answer>": the pair found encloses another closing tag. Lenient
-  // answer parsers (role lists, grids) would read X through the junk, so nesting is refused outright.
-  if (lowered.find("</answer>", open) != close) {
-    out.reason = "nested <answer> tags";
-    return true;  // found, but with no answer: the caller reports the reason
+// Every complete <answer>...</answer> pair, in order. `nested` is set when a pair encloses another
+// opening tag ("<answer><answer>X</answer></answer>"): lenient answer parsers (role lists, grids)
+// would read X through the junk, so nesting is refused outright.
+std::vector<std::pair<size_t, size_t>> answer_tags(const std::string& lowered, bool& nested) {
+  std::vector<std::pair<size_t, size_t>> spans;  // [content begin, content end)
+  size_t at = 0;
+  while (true) {
+    const size_t open = lowered.find("<answer>", at);
+    if (open == std::string::npos) break;
+    const size_t close = lowered.find("</answer>", open + 8);
+    if (close == std::string::npos) break;
+    const size_t inner_open = lowered.find("<answer>", open + 8);
+    if (inner_open != std::string::npos && inner_open < close) {
+      // "<answer>draft <answer>X</answer>": nested only when the inner pair is itself enclosed.
+      const size_t next_close = lowered.find("</answer>", close + 9);
+      const size_t next_open = lowered.find("<answer>", close + 9);
+      if (next_close != std::string::npos && (next_open == std::string::npos || next_close < next_open)) {
+        nested = true;
+        return spans;
+      }
+      at = inner_open;
+      continue;
+    }
+    spans.emplace_back(open + 8, close);
+    at = close + 9;
   }
-  out.answer = std::string(trim(text.substr(open + 8, close - open - 8)));
-  return true;
+  return spans;
 }
 
-bool from_boxed(std::string_view text, Extraction& out) {
-  const size_t start = text.rfind("\\boxed{");
-  if (start == std::string_view::npos) return false;
-  int depth = 1;
-  size_t i = start + 7;
-  for (; i < text.size() && depth > 0; ++i) {
-    if (text[i] == '{') ++depth;
-    if (text[i] == '}') --depth;
+// Every \boxed{...} with balanced braces, in order.
+std::vector<std::pair<size_t, size_t>> boxed_spans(std::string_view text) {
+  std::vector<std::pair<size_t, size_t>> spans;
+  size_t at = 0;
+  while (true) {
+    const size_t start = text.find("\\boxed{", at);
+    if (start == std::string_view::npos) break;
+    int depth = 1;
+    size_t i = start + 7;
+    for (; i < text.size() && depth > 0; ++i) {
+      if (text[i] == '{') ++depth;
+      if (text[i] == '}') --depth;
+    }
+    if (depth != 0) break;  // unbalanced: no later box can close either
+    spans.emplace_back(start + 7, i - 1);
+    at = i;
   }
-  if (depth != 0) return false;
-  out.answer = std::string(trim(text.substr(start + 7, i - 1 - (start + 7))));
-  out.method = "boxed";
-  return true;
+  return spans;
 }
 
-bool from_answer_line(std::string_view text, Extraction& out) {
-  // Only the last non-empty line counts: an "Answer:" earlier is a draft, not the answer.
-  std::string_view rest = trim(text);
-  const size_t nl = rest.find_last_of('\n');
-  std::string_view line = trim(nl == std::string_view::npos ? rest : rest.substr(nl + 1));
+// The answer of an "Answer: ..." / "Final answer = ..." line, if `line` is one.
+std::optional<std::string_view> answer_of_line(std::string_view line) {
+  line = trim(line);
   while (!line.empty() && (line.front() == '*' || line.front() == '#')) line.remove_prefix(1);
   std::string head = to_lower(line.substr(0, std::min<size_t>(line.size(), 16)));
   if (head.rfind("final answer", 0) == 0) line.remove_prefix(6), head = head.substr(6);
-  if (head.rfind("answer", 0) != 0) return false;
+  if (head.rfind("answer", 0) != 0) return std::nullopt;
   line.remove_prefix(6);
   while (!line.empty() && (line.front() == '*' || line.front() == ' ')) line.remove_prefix(1);
-  if (line.empty() || (line.front() != ':' && line.front() != '=')) return false;
+  if (line.empty() || (line.front() != ':' && line.front() != '=')) return std::nullopt;
   line.remove_prefix(1);
   while (!line.empty() && (line.front() == '*' || is_space(line.front()))) line.remove_prefix(1);
-  out.answer = std::string(trim(line));
-  out.method = "answer_line";
-  return true;
+  return trim(line);
+}
+
+// What two answers are compared by: normalised, a surrounding \boxed{} or \text{} unwrapped.
+std::string comparable(std::string_view answer) {
+  std::string s = normalize_answer(answer);
+  for (const char* wrap : {"\\boxed{", "\\text{"})
+    if (s.rfind(wrap, 0) == 0 && !s.empty() && s.back() == '}') s = normalize_answer(s.substr(std::string(wrap).size(), s.size() - std::string(wrap).size() - 1));
+  return s;
 }
 
 }  // namespace
@@ -99,11 +124,17 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-Extraction extract_answer(std::string_view completion) {
+size_t completion_cap(const pb::Task& task) {
+  size_t gold = task.answer().size() + 32;
+  for (const auto& step : task.trace()) gold += step.text().size() + 1;
+  return std::clamp<size_t>(4 * gold, kMaxCompletionBytes, kMaxAdaptiveCompletionBytes);
+}
+
+Extraction extract_answer(std::string_view completion, size_t cap) {
   Extraction out;
-  if (completion.size() > kMaxCompletionBytes) {
+  if (completion.size() > cap) {
     out.reason = "completion is " + std::to_string(completion.size()) + " bytes, over the " +
-                 std::to_string(kMaxCompletionBytes) + "-byte limit";
+                 std::to_string(cap) + "-byte limit";
     return out;
   }
   if (completion.find('\0') != std::string_view::npos) {
@@ -115,8 +146,63 @@ Extraction extract_answer(std::string_view completion) {
     return out;
   }
   const std::string lowered = to_lower(completion);
-  out.found = from_answer_tag(completion, lowered, out) || from_boxed(completion, out) ||
-              from_answer_line(completion, out);
+  // Every answer the completion states: answer tags, boxes outside them, "Answer:" lines outside them.
+  // One reading: they must all agree; the preferred one (tags, then boxes, then a last-line "Answer:")
+  // is the answer.
+  bool nested = false;
+  const auto tags = answer_tags(lowered, nested);
+  if (nested) {
+    out.method = "answer_tag";
+    out.reason = "nested <answer> tags";
+    return out;
+  }
+  auto inside_tag = [&](size_t pos) {  // tags are in order and disjoint: binary search
+    auto it = std::upper_bound(tags.begin(), tags.end(), pos,
+                               [](size_t p, const std::pair<size_t, size_t>& t) { return p < t.first - 8; });
+    if (it == tags.begin()) return false;
+    --it;
+    return pos < it->second + 9;
+  };
+  std::vector<std::string_view> stated;
+  for (const auto& [b, e] : tags) stated.push_back(trim(completion.substr(b, e - b)));
+  std::vector<std::string_view> boxes;
+  for (const auto& [b, e] : boxed_spans(completion))
+    if (!inside_tag(b)) boxes.push_back(trim(completion.substr(b, e - b)));
+  std::vector<std::string_view> lines;
+  bool last_line_answers = false;
+  for (size_t start = 0; start < completion.size();) {
+    size_t nl = completion.find('\n', start);
+    if (nl == std::string_view::npos) nl = completion.size();
+    const std::string_view line = completion.substr(start, nl - start);
+    if (!trim(line).empty()) last_line_answers = false;
+    if (auto a = answer_of_line(line);
+        a && !inside_tag(start) && std::string_view(lowered).substr(start, nl - start).find("<answer>") == std::string_view::npos) {
+      lines.push_back(*a);
+      last_line_answers = true;
+    }
+    start = nl + 1;
+  }
+  if (!tags.empty()) {
+    out.found = true, out.method = "answer_tag", out.answer = std::string(stated.back());
+  } else if (!boxes.empty()) {
+    out.found = true, out.method = "boxed", out.answer = std::string(boxes.back());
+  } else if (last_line_answers) {
+    out.found = true, out.method = "answer_line", out.answer = std::string(lines.back());
+  }
+  if (out.found) {
+    // Every other statement of an answer (an earlier "Answer:" draft included) must say the same.
+    stated.insert(stated.end(), boxes.begin(), boxes.end());
+    stated.insert(stated.end(), lines.begin(), lines.end());
+    const std::string reading = comparable(out.answer);
+    for (std::string_view other : stated) {
+      if (comparable(other) == reading) continue;
+      out.found = false;
+      out.answer.clear();
+      out.reason = "conflicting answers: '" + std::string(other.substr(0, 60)) + "' and '" +
+                   std::string(reading.substr(0, 60)) + "'";
+      return out;
+    }
+  }
   if (!out.found) {
     out.reason = "no answer found: expected <answer>...</answer>, \\boxed{...} or a last line 'Answer: ...'";
   } else if (out.answer.size() > kMaxAnswerBytes) {
@@ -152,7 +238,7 @@ std::string normalize_answer(std::string_view text) {
 
 std::string answer_instruction(const std::string& what, const std::string& example) {
   return "Answer with " + what + ". Put your final answer inside answer tags, for example: <answer>" + example +
-         "</answer>";
+         "</answer>. Give exactly one answer: several answers that disagree score 0.";
 }
 
 }  // namespace verity

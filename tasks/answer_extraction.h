@@ -1,11 +1,16 @@
 // Pulls the final answer out of untrusted model text. Formats, in order of preference:
-//   <answer>...</answer>   (the last complete pair)
-//   \boxed{...}            (the last one, braces balanced)
+//   <answer>...</answer>   (complete pairs)
+//   \boxed{...}            (braces balanced)
 //   a last line "Answer: ..."
-// Linear time, bounded memory; never throws.
+// One reading: every answer the text states (each tag, each box outside a tag, each "Answer:" line
+// outside a tag) must say the same after normalize_answer (a \boxed{} / \text{} wrapper aside);
+// otherwise nothing is extracted and the reason starts "conflicting answers". Linear time, bounded
+// memory; never throws.
 #pragma once
 #include <string>
 #include <string_view>
+
+#include "schemas/verity.pb.h"
 
 namespace verity {
 
@@ -25,15 +30,22 @@ struct Extraction {
   std::string reason;   // why nothing was found
 };
 
-// Completions that are over kMaxCompletionBytes, contain NUL or are not valid UTF-8 yield no answer.
-Extraction extract_answer(std::string_view completion);
+inline constexpr size_t kMaxAdaptiveCompletionBytes = 4 * 1024 * 1024;
+
+// The longest completion scored for a task: max(64 KiB, 4 x its gold solution (trace + answer)),
+// at most 4 MiB, so a completion as long as the gold trace always fits.
+size_t completion_cap(const pb::Task& task);
+
+// Completions that are over `cap` bytes, contain NUL or are not valid UTF-8 yield no answer.
+Extraction extract_answer(std::string_view completion, size_t cap = kMaxCompletionBytes);
 bool is_valid_utf8(std::string_view text);
 
 // Lower-cases ASCII, trims whitespace, surrounding quotes / asterisks / a final period,
 // and collapses inner whitespace: "  **Yes.** " -> "yes".
 std::string normalize_answer(std::string_view text);
 
-// The instruction every prompt ends with, so the model knows the format the verifier reads.
+// The instruction every prompt ends with, so the model knows the format the verifier reads and the
+// one-answer rule (several answers that disagree score 0).
 std::string answer_instruction(const std::string& what, const std::string& example);
 
 }  // namespace verity

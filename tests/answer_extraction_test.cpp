@@ -5,20 +5,46 @@
 using verity::extract_answer;
 using verity::normalize_answer;
 
-TEST(AnswerExtraction, PrefersLastAnswerTag) {
-  auto e = extract_answer("draft <answer>No</answer> then <ANSWER> Yes </Answer> done");
+TEST(AnswerExtraction, AgreeingTagsAreOneAnswer) {
+  auto e = extract_answer("draft <answer>yes</answer> then <ANSWER> Yes. </Answer> done");
   ASSERT_TRUE(e.found);
-  EXPECT_EQ(e.answer, "Yes");
+  EXPECT_EQ(e.answer, "Yes.");
   EXPECT_EQ(e.method, "answer_tag");
+}
+
+// Issue 14: several answers that disagree score 0 with reason "conflicting answers", for tags, boxes
+// and Answer: lines alike, and across them.
+TEST(AnswerExtraction, ConflictingAnswersAreNoAnswer) {
+  for (const char* text :
+       {"<answer>No</answer> or <answer>Yes</answer>", "draft <answer>No</answer> then <ANSWER> Yes </Answer> done",
+        "\\boxed{3} or maybe \\boxed{4}", "Answer: 3\nAnswer: 4", "Answer: No\n<answer>Yes</answer>",
+        "\\boxed{No} <answer>Yes</answer>", "<answer>Yes</answer>\nFinal answer: No"}) {
+    auto e = extract_answer(text);
+    EXPECT_FALSE(e.found) << text;
+    EXPECT_EQ(e.reason.rfind("conflicting answers", 0), 0u) << text << ": " << e.reason;
+  }
+  // The same answer stated several ways is one reading.
+  EXPECT_EQ(extract_answer("\\boxed{4}\nAnswer: 4").answer, "4");
+  EXPECT_EQ(extract_answer("<answer>\\boxed{4}</answer> so \\boxed{4}").answer, "\\boxed{4}");
+  EXPECT_EQ(extract_answer("Answer: <answer>Yes</answer>").answer, "Yes");
+  EXPECT_EQ(extract_answer("<answer>Yes</answer>\nAnswer: yes.").answer, "Yes");
+}
+
+TEST(AnswerExtraction, InstructionStatesTheOneAnswerRule) {
+  const std::string text = verity::answer_instruction("Yes or No", "Yes");
+  EXPECT_NE(text.find("<answer>Yes</answer>"), std::string::npos);
+  EXPECT_NE(text.find("exactly one answer"), std::string::npos);
+  EXPECT_NE(text.find("disagree score 0"), std::string::npos);
 }
 
 TEST(AnswerExtraction, NestedTagsAreRefused) {
   auto e = extract_answer("<answer><answer>No</answer></answer>");
   EXPECT_FALSE(e.found);
   EXPECT_EQ(e.reason, "nested <answer> tags");
-  // Sequential pairs are not nesting: the last one counts.
-  EXPECT_EQ(extract_answer("<answer>No</answer> <answer>Yes</answer>").answer, "Yes");
+  // Sequential pairs are not nesting (but they must agree); a stray close or open tag is no answer.
+  EXPECT_EQ(extract_answer("<answer>Yes</answer> <answer>yes</answer>").answer, "yes");
   EXPECT_EQ(extract_answer("</answer> stray <answer>Yes</answer>").answer, "Yes");
+  EXPECT_EQ(extract_answer("<answer>draft <answer>Yes</answer>").answer, "Yes");
 }
 
 TEST(AnswerExtraction, BoxedWithNestedBraces) {
@@ -38,6 +64,7 @@ TEST(AnswerExtraction, AnswerLineOnlyWhenLast) {
   EXPECT_EQ(e.answer, "Yes");
   EXPECT_EQ(e.method, "answer_line");
   EXPECT_FALSE(extract_answer("Answer: yes\nbut wait, maybe not").found);
+  EXPECT_EQ(extract_answer("Answer: yes\nchecking again\nAnswer: Yes").answer, "Yes");
   auto f = extract_answer("Final answer: No");
   ASSERT_TRUE(f.found);
   EXPECT_EQ(f.answer, "No");
@@ -79,4 +106,12 @@ TEST(AnswerExtraction, InvalidUtf8IsRejectedValidIsKept) {
     EXPECT_EQ(e.reason, "completion is not valid UTF-8");
   }
   EXPECT_TRUE(extract_answer("<answer>caf\xc3\xa9</answer>").found);
+}
+
+TEST(AnswerExtraction, ManyAnswerLinesAndTagsStayFast) {
+  std::string lines, tags;
+  while (lines.size() + 12 < verity::kMaxCompletionBytes) lines += "Answer: 7\n";
+  EXPECT_EQ(extract_answer(lines).answer, "7");
+  while (tags.size() + 40 < verity::kMaxCompletionBytes) tags += "<answer>7</answer>\nAnswer: 7\n";
+  EXPECT_EQ(extract_answer(tags).answer, "7");
 }

@@ -330,15 +330,23 @@ TEST(ArithmeticTrace, BlendedRewardIsGatedByTheOutcome) {
   pb::Score s;
   s.set_steps_checked(4);
   s.set_steps_valid(3);
+  s.set_steps_required(2);
+  s.set_steps_covered(1);
+  s.set_process(0.375);
   EXPECT_EQ(blended_reward(s, 0.5), 0.0);  // a wrong outcome earns nothing for its steps
   s.set_correct(true);
   s.set_reward(1.0);
-  EXPECT_DOUBLE_EQ(process_reward(s), 0.75);
-  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 0.875);
+  EXPECT_DOUBLE_EQ(process_reward(s), 0.375);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 0.6875);
   EXPECT_DOUBLE_EQ(blended_reward(s, 0), 1.0);
-  EXPECT_DOUBLE_EQ(blended_reward(s, 7), 0.75);  // clamped to 1: the process reward alone
+  EXPECT_DOUBLE_EQ(blended_reward(s, 7), 0.375);  // clamped to 1: the process reward alone
   s.set_steps_checked(0);
-  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 1.0);  // no steps checked: the outcome reward
+  s.set_steps_valid(0);
+  s.set_steps_covered(0);
+  s.set_process(0);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 0.5);  // no steps: process 0, the outcome's share only
+  s.set_steps_required(0);
+  EXPECT_DOUBLE_EQ(blended_reward(s, 0.5), 1.0);  // a family without a process score: the outcome
 }
 
 TEST(ArithmeticTrace, ScoreOptionsBlendTheProcessRewardIntoTheReward) {
@@ -424,6 +432,73 @@ TEST(ArithmeticGraph, AskedQuantityAlwaysOccursInTheFacts) {
     }
     EXPECT_GT(unanswerable, 800) << mode;
   }
+}
+
+}  // namespace
+
+// Issue 14, process score = coverage of the required derivation x precision (weight 0.5, level 6).
+namespace {
+
+verity::pb::Score blended(const verity::pb::Task& task, const std::string& text) {
+  verity::ScoreOptions half;
+  half.process_weight = 0.5;
+  return verity::score_completion(task, text, half);
+}
+
+TEST(ArithmeticProcess, NoStepsRestatedGivensAndCopiedPremisesEstablishNothing) {
+  using namespace verity;
+  const Generator& f = find_family("arithmetic_graph").generator;
+  const Knobs knobs = resolve_knobs(f, 6, {});
+  int restated = 0, strictly_between = 0;
+  for (uint64_t i = 0; i < 30; ++i) {
+    const pb::Task task = make_task(f, knobs, 6, 14, i);
+    const std::string answer = "\n<answer>" + task.answer() + "</answer>";
+    const pb::Score gold = blended(task, gold_solution(task) + answer);
+    ASSERT_EQ(gold.reward(), 1.0) << gold.reason();
+    EXPECT_EQ(gold.steps_covered(), gold.steps_required());
+    // no steps: process 0, the outcome's share only
+    const pb::Score none = blended(task, answer);
+    EXPECT_EQ(none.process(), 0.0);
+    EXPECT_DOUBLE_EQ(none.reward(), 0.5);
+    // copying the premises verbatim checks nothing
+    const std::string premises = task.prompt().substr(0, task.prompt().rfind("Answer with"));
+    EXPECT_DOUBLE_EQ(blended(task, premises + answer).reward(), 0.5);
+    EXPECT_LE(blended(task, task.prompt() + answer).reward(), 0.5);
+    // every given value restated as a Define line: valid steps, no coverage
+    std::string givens;
+    int k = 0;
+    for (const auto& q : task.arithmetic_graph().quantities())
+      if (q.value_stated()) {
+        const std::string v = "G" + std::to_string(++k);
+        givens += "Define " + q.name() + " as " + v + "; so " + v + " = " + std::to_string(q.value()) + ".\n";
+      }
+    const pb::Score g = blended(task, givens + answer);
+    if (g.steps_checked() > 0 && task.answer() != kCannotBeDetermined) {
+      ++restated;
+      EXPECT_EQ(g.steps_valid(), g.steps_checked()) << g.reason();
+      EXPECT_EQ(g.steps_covered(), 0) << g.reason();
+      EXPECT_DOUBLE_EQ(g.reward(), 0.5);
+    }
+    // the gold with one step made false: strictly below the gold, strictly above no steps
+    if (gold.steps_required() >= 2 && task.answer() != kCannotBeDetermined) {
+      const pb::Score bad = blended(task, corrupt_step(task, task.trace_size() - 1) + answer);
+      if (bad.correct()) {
+        ++strictly_between;
+        EXPECT_LT(bad.reward(), 1.0) << bad.reason();
+        EXPECT_GT(bad.reward(), 0.5) << bad.reason();
+      }
+    }
+  }
+  EXPECT_GT(restated, 10);
+  EXPECT_GT(strictly_between, 10);
+}
+
+TEST(ArithmeticProcess, GoldAlwaysFitsTheCompletionCap) {
+  using namespace verity;
+  const Generator& f = find_family("arithmetic_graph").generator;
+  const pb::Task task = make_task(f, resolve_knobs(f, 10, {}), 10, 14, 0);
+  EXPECT_GE(completion_cap(task), kMaxCompletionBytes);
+  EXPECT_GE(completion_cap(task), 4 * gold_solution(task).size());
 }
 
 }  // namespace

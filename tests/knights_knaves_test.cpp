@@ -515,3 +515,27 @@ TEST_P(KnightsKnavesLevels, EveryStatementHasOneReading) {
 }
 
 }  // namespace
+
+// Issue 14: "none" says an empty list; conflicting answers score 0.
+TEST(KnightsKnavesAnswers, NoneIsAnEmptyListAndConflictsScoreZero) {
+  verity::pb::Task task;
+  task.set_family("knights_knaves");
+  task.set_id("kk-none");
+  auto* inst = task.mutable_knights_knaves();
+  for (const char* p : {"Olga", "Isla"}) {
+    inst->add_people(p);
+    inst->add_roles("knave");
+  }
+  task.set_answer("Olga is a knave, Isla is a knave");
+  for (const char* text : {"<answer>Knights: none. Knaves: Olga, Isla.</answer>",
+                           "<answer>Knaves: Olga, Isla. Knights: none</answer>",
+                           "<answer>Knights: nobody; Knaves: Isla, Olga</answer>"}) {
+    const auto s = verity::score_completion(task, text);
+    EXPECT_EQ(s.reward(), 1.0) << text << ": " << s.reason();
+  }
+  const auto conflict = verity::score_completion(
+      task, "<answer>Olga is a knight, Isla is a knave</answer> or <answer>Olga is a knave, Isla is a knave</answer>");
+  EXPECT_EQ(conflict.reward(), 0.0);
+  EXPECT_EQ(conflict.reason().rfind("conflicting answers", 0), 0u) << conflict.reason();
+  EXPECT_EQ(verity::score_completion(task, "<answer>Olga is not a knight, Isla is not a knight</answer>").reward(), 0.0);
+}

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "family_properties.h"
+#include "tasks/answer_extraction.h"
 
 namespace {
 
@@ -45,7 +46,8 @@ std::string cross_check(const pb::Task& task, uint64_t salt) {
   for (const std::string& form : {"<answer>" + task.answer() + "</answer>", "Work...\nAnswer: " + join(sums, ", "),
                                   "\\boxed{" + join(sums, " ") + "}"}) {
     const auto s = score_completion(task, form);
-    if (s.reward() != 1.0 || !s.correct() || s.steps_checked() != horizon || s.steps_valid() != horizon)
+    if (s.reward() != 1.0 || !s.correct() || s.steps_checked() != 0 || s.steps_required() != horizon ||
+        s.reason().find(std::to_string(horizon) + "/" + std::to_string(horizon) + " running totals right") == std::string::npos)
       return "gold scored " + s.reason();
   }
   // One wrong total at turn t: reward 0, every other step still counted right, t named.
@@ -53,14 +55,15 @@ std::string cross_check(const pb::Task& task, uint64_t salt) {
   std::vector<long> wrong = sums;
   wrong[t] += 1 + static_cast<long>(salt % 3);
   auto s = score_completion(task, "<answer>" + join(wrong) + "</answer>");
-  if (s.reward() != 0.0 || s.steps_valid() != horizon - 1 ||
+  if (s.reward() != 0.0 ||
+      s.reason().find(std::to_string(horizon - 1) + "/" + std::to_string(horizon) + " running totals right") == std::string::npos ||
       s.reason().find("first wrong step " + std::to_string(t + 1) + " ") == std::string::npos)
     return "one wrong step scored " + s.reason();
   // Shifting every total from turn t on keeps all later increments right: only turn t's is wrong.
   std::vector<long> shifted = sums;
   for (size_t k = t; k < shifted.size(); ++k) shifted[k] += 3;
   s = score_completion(task, "<answer>" + join(shifted) + "</answer>");
-  if (s.steps_valid() != static_cast<long>(t) ||
+  if (s.reason().find(std::to_string(t) + "/" + std::to_string(horizon) + " running totals right") == std::string::npos ||
       s.reason().find(std::to_string(horizon - 1) + "/" + std::to_string(horizon) + " increments right") == std::string::npos)
     return "shifted totals scored " + s.reason();
   std::vector<long> longer = sums;
@@ -141,6 +144,53 @@ TEST(LongHorizonSum, JunkNeverThrowsAndScoresZero) {
     ASSERT_NO_THROW(s = score_completion(task, text));
     EXPECT_EQ(s.reward(), 0.0);
     EXPECT_LE(s.steps_valid(), s.steps_checked());
+  }
+}
+
+}  // namespace
+
+// Issue 14: the reasoning's running totals are read (per-turn accuracy), and the gold trace always
+// fits the completion cap.
+namespace {
+
+TEST(LongHorizonSumProcess, ReasoningTotalsAreRead) {
+  using namespace verity;
+  const Generator& f = find_family("long_horizon_sum").generator;
+  ScoreOptions half;
+  half.process_weight = 0.5;
+  for (uint64_t i = 0; i < 20; ++i) {
+    const pb::Task task = make_task(f, resolve_knobs(f, 6, {}), 6, 14, i);
+    std::string trace;
+    for (const auto& s : task.trace()) trace += s.text() + "\n";
+    const std::string answer = "<answer>" + task.answer() + "</answer>";
+    const pb::Score gold = score_completion(task, trace + answer, half);
+    EXPECT_EQ(gold.reward(), 1.0) << gold.reason();
+    EXPECT_EQ(gold.steps_covered(), task.trace_size());
+    EXPECT_DOUBLE_EQ(score_completion(task, answer, half).reward(), 0.5);  // no reasoning
+    // a false running total in the reasoning costs process credit
+    std::string wrong;
+    for (int t = 0; t < task.trace_size(); ++t) wrong += task.trace(t).text() + (t == task.trace_size() / 2 ? "7\n" : "\n");
+    const pb::Score s = score_completion(task, wrong + answer, half);
+    EXPECT_LT(s.reward(), 1.0) << s.reason();
+    EXPECT_GT(s.reward(), 0.5) << s.reason();
+    EXPECT_EQ(s.steps_valid() + 1, s.steps_checked());
+  }
+}
+
+TEST(LongHorizonSumProcess, Level10GoldWithItsTraceFitsTheCap) {
+  using namespace verity;
+  const Generator& f = find_family("long_horizon_sum").generator;
+  for (uint64_t i = 0; i < 3; ++i) {
+    const pb::Task task = make_task(f, resolve_knobs(f, 10, {}), 10, 14, i);
+    std::string trace;
+    for (const auto& s : task.trace()) trace += s.text() + "\n";
+    const std::string text = trace + "<answer>" + task.answer() + "</answer>";
+    EXPECT_GT(text.size(), kMaxCompletionBytes);
+    const pb::Score s = score_completion(task, text);
+    EXPECT_EQ(s.reward(), 1.0) << s.reason();
+    EXPECT_EQ(s.steps_valid(), task.trace_size());
+    EXPECT_LE(text.size() * 4, completion_cap(task) + 4096);
+    EXPECT_EQ(score_completion(task, text + std::string(completion_cap(task), ' ')).reward(), 0.0);
   }
 }
 

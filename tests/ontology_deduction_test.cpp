@@ -341,3 +341,127 @@ TEST(OntologyTrace, HugeAndHostileInputsAreBounded) {
 }
 
 }  // namespace
+
+// Issue 14: every claim of a sentence is read (premise clauses too), paraphrases read the same, and
+// the process score's coverage needs the derivation in dependency order.
+namespace {
+
+struct TinyOntology {
+  verity::pb::OntologyInstance inst;
+  std::vector<std::string> gold;
+  TinyOntology() {
+    inst.set_entity("Fae");
+    for (const char* c : {"fimpus", "wimpus", "zumpus", "lempus"}) inst.add_concepts(c);
+    inst.add_properties("red");
+    inst.add_facts("fimpus");
+    auto rule = [&](const char* a, const char* b) {
+      auto* r = inst.add_rules();
+      r->add_if_all(a);
+      r->add_then_any(b);
+    };
+    rule("fimpus", "wimpus");
+    rule("wimpus", "zumpus");
+    rule("zumpus", "~red");
+    rule("lempus", "red");
+    inst.set_query("red");
+    gold = {"Fae is a fimpus.", "Since every fimpus is a wimpus, Fae is a wimpus.",
+            "Since every wimpus is a zumpus, Fae is a zumpus.", "Since every zumpus is not red, Fae is not red.",
+            "So the statement \"Fae is red\" is false."};
+  }
+  verity::TraceReport check(const std::string& text) const { return verity::check_ontology_trace(inst, text, gold); }
+};
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+TEST(OntologyProcess, GoldCoversItsDerivation) {
+  const TinyOntology t;
+  const auto r = t.check(joined(t.gold));
+  EXPECT_EQ(r.required, 3);  // wimpus, zumpus, not red (the fact is given)
+  EXPECT_EQ(r.covered, 3);
+  EXPECT_EQ(r.steps_valid, r.steps_checked) << r.first_problem;
+  EXPECT_DOUBLE_EQ(r.process(), 1.0);
+  EXPECT_EQ(t.check("").process(), 0.0);  // no steps
+}
+
+TEST(OntologyProcess, PremiseClausesAreChecked) {
+  const TinyOntology t;
+  auto r = t.check("Since every fimpus is not a wimpus, Fae is a wimpus.");
+  EXPECT_EQ(r.steps_checked, 1);
+  EXPECT_EQ(r.steps_valid, 0) << "a false rule as the premise";
+  r = t.check("Fae is not a fimpus, so Fae is a fimpus.");
+  EXPECT_EQ(r.steps_valid, 0) << "a false claim before 'so'";
+  r = t.check("Fae is a fimpus and red, so Fae is a wimpus.");
+  EXPECT_EQ(r.steps_valid, 0) << "a false conjunct";
+  r = t.check("Since every lempus is red, Fae is a wimpus.");
+  EXPECT_EQ(r.steps_valid, 1) << r.first_problem;  // a true (if idle) premise
+}
+
+TEST(OntologyProcess, ParaphrasesReadTheSame) {
+  const TinyOntology t;
+  for (const char* text : {"Fae is also a wimpus.", "Fae must be a wimpus.", "Therefore, Fae is a wimpus.",
+                           "Thus Fae is a wimpus.", "Hence Fae is a wimpus.", "Fae isn't red.", "Fae is therefore a zumpus.",
+                           "So Fae would be a zumpus.", "Fae isn't a lempus."}) {
+    const auto r = t.check(text);
+    EXPECT_EQ(r.steps_checked, 1) << text;
+    EXPECT_EQ(r.steps_valid, 1) << text << ": " << r.first_problem;
+  }
+  EXPECT_EQ(t.check("Fae isn't a wimpus.").steps_valid, 0);
+}
+
+TEST(OntologyProcess, OrderQuestionAndRestatementsEstablishNothing) {
+  const TinyOntology t;
+  std::vector<std::string> reversed(t.gold.rbegin(), t.gold.rend());
+  const auto r = t.check(joined(reversed));
+  EXPECT_EQ(r.steps_valid, r.steps_checked);  // every claim holds...
+  EXPECT_LT(r.covered, r.required);           // ...but out of dependency order
+  EXPECT_LT(r.process(), 1.0);
+  // the question sentence alone, and the fact restated: no coverage
+  EXPECT_EQ(t.check("True or false: Fae is red.").process(), 0.0);
+  EXPECT_EQ(t.check("Is it true that Fae is red?").process(), 0.0);
+  EXPECT_EQ(t.check("Fae is a fimpus.").process(), 0.0);
+  // another dependency-respecting wording of the same proof: full credit
+  const auto p = t.check(
+      "Fae is a fimpus. Every fimpus is a wimpus, so Fae is also a wimpus. Because each wimpus is a zumpus, Fae must "
+      "be a zumpus. Therefore Fae isn't red, as every zumpus is not red.");
+  EXPECT_EQ(p.steps_valid, p.steps_checked) << p.first_problem;
+  EXPECT_DOUBLE_EQ(p.process(), 1.0);
+}
+
+TEST(OntologyProcess, HypothesesAreConditionalClaims) {
+  const TinyOntology t;
+  auto r = t.check("Suppose Fae is a lempus; then Fae is red. But Fae is not red, so Fae is not a lempus.");
+  EXPECT_EQ(r.steps_valid, r.steps_checked) << r.first_problem;
+  r = t.check("If Fae is a wimpus, then Fae is a lempus.");
+  EXPECT_EQ(r.steps_valid, 0);
+}
+
+TEST(OntologyProcess, GeneratedGoldCoversItsDerivationAndOneFalseStepCostsLess) {
+  using namespace verity;
+  const Generator& f = find_family("ontology_deduction").generator;
+  for (int level : {2, 6, 9}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 40; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 14, i);
+      std::string gold;
+      for (const auto& s : task.trace()) gold += s.text() + "\n";
+      ScoreOptions half;
+      half.process_weight = 0.5;
+      const pb::Score g = score_completion(task, gold + "<answer>" + task.answer() + "</answer>", half);
+      ASSERT_EQ(g.reward(), 1.0) << g.reason() << "\n" << gold;
+      EXPECT_GT(g.steps_required(), 0);
+      const pb::Score none = score_completion(task, "<answer>" + task.answer() + "</answer>", half);
+      EXPECT_DOUBLE_EQ(none.reward(), 0.5);
+      const pb::Score bad = score_completion(task, corrupt_step(task, 1) + "<answer>" + task.answer() + "</answer>", half);
+      if (bad.steps_valid() < bad.steps_checked()) {
+        EXPECT_LT(bad.reward(), 1.0);
+        EXPECT_GT(bad.reward(), 0.5) << bad.reason();
+      }
+    }
+  }
+}
+
+}  // namespace

@@ -539,3 +539,23 @@ TEST(Zebra, KnobsShapeThePuzzle) {
 }
 
 }  // namespace
+
+// Issue 14: a negated answer is never a correct one; answers that disagree score 0.
+TEST(ZebraAnswers, NegatedAnswersScoreZero) {
+  using namespace verity;
+  const Generator& f = find_family("zebra").generator;
+  for (const char* question : {"single", "grid"}) {
+    const Knobs knobs = resolve_knobs(f, 6, {{"question", question}});
+    for (uint64_t i = 0; i < 22; ++i) {
+      const pb::Task task = make_task(f, knobs, 6, 14, i);
+      const std::string a = task.answer();
+      ASSERT_EQ(score_completion(task, "<answer>" + a + "</answer>").reward(), 1.0);
+      for (const std::string& text : {"definitely not " + a, "It is not the case that " + a, "no " + a,
+                                      "never " + a, "It is false that " + a, a + " is wrong"}) {
+        const pb::Score s = score_completion(task, "<answer>" + text + "</answer>");
+        EXPECT_EQ(s.reward(), 0.0) << text << ": " << s.reason();
+      }
+      EXPECT_EQ(score_completion(task, "<answer>" + a + "</answer> <answer>House 1</answer>").reward(), 0.0);
+    }
+  }
+}

@@ -303,18 +303,26 @@ class StepChecker {
   // "" when the step is valid, else the reason. Binds the step's variable even when the step is wrong,
   // so one mistake does not invalidate every later step that uses the variable.
   std::string check(std::string_view line) {
+    last_quantity_ = -1;
+    last_computed_ = false;
     if (line.size() > kMaxStepChars) return "step is longer than " + std::to_string(kMaxStepChars) + " characters";
     std::string problem;
     const auto parts = split_step(line, problem);
     if (!parts) return problem;
     const auto q = facts_.find(parts->name);
     if (!q) return "unknown quantity '" + parts->name.substr(0, 80) + "'";
+    last_quantity_ = *q;
+    last_computed_ = parts->segments.size() >= 3;
     if (parts->variable.empty() || parts->variable.find(' ') != std::string::npos)
       return "bad variable name '" + parts->variable.substr(0, 40) + "'";
     std::string why = check_computation(*q, *parts);
     variables_[parts->variable] = *q;
     return why;
   }
+  // The quantity the last checked step defines (-1: none readable), and whether it computed it.
+  int last_quantity() const { return last_quantity_; }
+  bool last_computed() const { return last_computed_; }
+  std::optional<int> find(std::string_view name) const { return facts_.find(name); }
 
  private:
   std::string check_computation(int q, const StepParts& p) {
@@ -365,14 +373,39 @@ class StepChecker {
   Facts facts_;
   long long modulus_;
   std::unordered_map<std::string, int> variables_;  // variable -> quantity, as the steps introduce them
+  int last_quantity_ = -1;
+  bool last_computed_ = false;
 };
 
 }  // namespace
 
-TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text) {
+std::vector<ArithmeticResult> arithmetic_required(const pb::Task& task) {
+  std::vector<ArithmeticResult> computed, given;
+  for (const auto& step : task.trace()) {
+    if (step.rule() == "cannot_be_determined") continue;
+    const std::string_view text = step.text();
+    const size_t semi = text.find(';');
+    const size_t as = text.rfind(" as ", semi);
+    if (!starts_with_define(text) || semi == std::string_view::npos || as == std::string_view::npos || as < 7) continue;
+    auto& list = step.rule() == "given" ? given : computed;
+    list.push_back({std::string(trim(text.substr(7, as - 7))), step.rule() != "given"});
+  }
+  // A derivation with nothing to compute (the asked quantity is stated, or nothing is computable
+  // before the missing fact) requires the givens it reads.
+  return computed.empty() ? given : computed;
+}
+
+TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text,
+                                   const std::vector<ArithmeticResult>& required) {
   TraceReport report;
   try {
     StepChecker checker(instance);
+    // Required quantity -> whether a step must compute it; established ones are marked as they come.
+    std::unordered_map<int, bool> needed;
+    for (const auto& r : required)
+      if (const auto q = checker.find(r.quantity)) needed.emplace(*q, r.computed);
+    report.required = static_cast<int>(needed.size());
+    std::vector<bool> established(instance.quantities_size(), false);
     int lines = 0;
     size_t start = 0;
     while (start <= text.size()) {
@@ -387,6 +420,14 @@ TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, 
         const std::string problem = checker.check(line);
         if (problem.empty()) {
           ++report.steps_valid;
+          // A valid step's inputs were defined by earlier steps (or it reads a stated value), so a
+          // required result it establishes is established in dependency order.
+          const int q = checker.last_quantity();
+          if (const auto it = needed.find(q);
+              it != needed.end() && !established[q] && (!it->second || checker.last_computed())) {
+            established[q] = true;
+            ++report.covered;
+          }
         } else if (report.first_invalid == 0) {
           report.first_invalid = report.steps_checked;
           report.first_problem = problem;

@@ -12,6 +12,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "schemas/verity.pb.h"
 #include "verifiers/trace_report.h"
@@ -22,6 +23,22 @@ inline constexpr int kMaxTraceLines = 4000;      // lines read; the rest is igno
 inline constexpr size_t kMaxStepChars = 4096;    // a longer step line is invalid
 inline constexpr int kMaxExpressionTerms = 64;   // a longer expression is invalid
 
-TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text);
+// One result of the required derivation: a quantity of the gold solution and whether the gold solution
+// computes it (an operation step) rather than reading it from the facts.
+struct ArithmeticResult {
+  std::string quantity;
+  bool computed = true;
+};
+
+// The required derivation of a task: the quantities its gold solution computes (restating a given
+// establishes nothing); when it computes none, the givens it reads.
+std::vector<ArithmeticResult> arithmetic_required(const pb::Task& task);
+
+// Checks every step; with `required`, also counts the required results established by valid steps
+// (report.required / covered, the process score's coverage): a computed result counts when a valid
+// step computes it - its inputs defined by earlier steps, its relation one the facts give, its value
+// right - so restated givens and copied premises establish nothing.
+TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text,
+                                   const std::vector<ArithmeticResult>& required = {});
 
 }  // namespace verity

@@ -22,7 +22,7 @@ pb::Score FolDeductionVerifier::verify(const pb::Task& task, std::string_view co
   static const std::vector<LabelSpelling> kLabels = {
       {kFolProved, {"proved"}}, {kFolDisproved, {"disproved"}}, {kFolUnknown, {"unknown"}}};
   pb::Score score = verify_label(task, completion, kLabels);
-  const ProofReport proof = check_fol_proof(task.fol_deduction(), completion);
+  const ProofReport proof = check_fol_proof(task.fol_deduction(), completion, fol_required(task));
   record_trace(proof, "only the first " + std::to_string(kMaxProofSteps) + " steps were checked", score);
   if (proof.concludes != 0)
     score.set_reason(score.reason() + (proof.concludes > 0 ? "; derives the hypothesis" : "; derives the negation of the hypothesis"));

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "solvers/fol_logic.h"
@@ -128,10 +129,13 @@ class Checker {
 
   // "" when the step is valid, else why not. Records the int the step defines, even when invalid.
   std::string check(std::string_view text, Target& target) {
+    last_conclusion_ = nullptr;
+    last_inputs_valid_ = true;
     std::string problem;
     const auto step = parse_step(text, problem);
     if (!step) return problem;
     target = step->target;
+    last_int_ = step->target == Target::Int ? step->number : 0;
     FormulaPtr conclusion;
     std::string defined_problem;
     if (step->target == Target::Int) {
@@ -156,33 +160,81 @@ class Checker {
         if (it == ints_.end() || (step->target == Target::Int && r.number == step->number && defined_problem.empty()))
           return name + " is cited before a step derives it";
         f = it->second;
+        if (!valid_ints_.count(r.number)) last_inputs_valid_ = false;
       }
       if (!f) return name + " has no readable statement";
       premises.push_back(f);
     }
     if (!defined_problem.empty()) return defined_problem;
+    // A restated fact derives nothing: "fact3 -> int1: <fact3 again>" is not a step of a proof.
+    if (step->target == Target::Int)
+      for (size_t k = 0; k < premises.size(); ++k)
+        if (step->premises[k].fact && fol::equal(*premises[k], *conclusion))
+          return "the conclusion restates fact" + std::to_string(step->premises[k].number) + ": it derives nothing";
     const auto entailed = fol::step_entails(static_cast<int>(parsed_.vocabulary.predicates.size()),
                                             static_cast<int>(parsed_.vocabulary.constants.size()), premises, conclusion);
     if (!entailed) return "the step is too large to check";
     if (!*entailed) return "the cited premises do not imply the conclusion";
+    last_conclusion_ = conclusion;
+    if (last_int_ > 0) valid_ints_.insert(last_int_);
     return "";
   }
+  // What the last valid step concluded (null after an invalid one), and whether every int it cites
+  // was itself derived by a valid step.
+  const FormulaPtr& last_conclusion() const { return last_conclusion_; }
+  bool last_inputs_valid() const { return last_inputs_valid_; }
+  const FolParsed& parsed() const { return parsed_; }
 
  private:
   FolParsed parsed_;
   std::map<int, FormulaPtr> ints_;
+  std::set<int> valid_ints_;
+  FormulaPtr last_conclusion_;
+  bool last_inputs_valid_ = true;
+  int last_int_ = 0;
 };
 
 }  // namespace
 
-ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::string_view text) {
+std::vector<std::string> fol_required(const pb::Task& task) {
+  std::vector<std::string> out;
+  for (const auto& step : task.trace()) {
+    const std::string_view text = step.text();
+    const size_t arrow = text.find("->");
+    if (arrow == std::string_view::npos || !is_step(strip_segment(text))) continue;
+    out.emplace_back(trim(text.substr(arrow + 2)));
+  }
+  return out;
+}
+
+ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::string_view text,
+                            const std::vector<std::string>& required) {
   ProofReport report;
   try {
-    if (text.size() > kMaxCompletionBytes) {
+    if (text.size() > kMaxAdaptiveCompletionBytes) {
       report.truncated = true;
       return report;
     }
     Checker checker(instance);
+    // The required results as formulas ("int3: <statement>" -> the statement; "hypothesis" and its
+    // negation as themselves); a result is established once, by a valid step whose cited ints are
+    // valid too (so in an order that respects the dependencies).
+    struct Needed {
+      FormulaPtr formula;
+      bool established = false;
+    };
+    std::vector<Needed> needed;
+    for (std::string_view r : required) {
+      r = trim(r);
+      FormulaPtr f;
+      if (starts_with_ci(r, "hypothesis")) f = checker.parsed().hypothesis;
+      else if (r.rfind("\xC2\xAChypothesis", 0) == 0 || starts_with_ci(r, "~hypothesis"))
+        f = checker.parsed().hypothesis ? fol::negate(checker.parsed().hypothesis) : nullptr;
+      else if (const size_t colon = r.find(':'); colon != std::string_view::npos)
+        f = fol::parse(trim(r.substr(colon + 1)), checker.parsed().vocabulary).formula;
+      if (f) needed.push_back({f});
+    }
+    report.required = static_cast<int>(needed.size());
     Target last = Target::Int;
     bool last_valid = false;
     size_t segments = 0;
@@ -206,16 +258,16 @@ ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::strin
       last_valid = problem.empty();
       if (last_valid) {
         ++report.steps_valid;
+        if (checker.last_conclusion())
+          for (auto& n : needed)
+            if (!n.established && fol::equal(*n.formula, *checker.last_conclusion())) {
+              n.established = true;
+              ++report.covered;
+              break;
+            }
       } else if (report.first_invalid == 0) {
         report.first_invalid = report.steps_checked;
         report.first_problem = problem;
-      }
-    }
-    if (report.steps_checked > 0 && last == Target::Int && !report.truncated) {
-      ++report.steps_checked;  // the missing conclusion counts as one invalid step
-      if (report.first_invalid == 0) {
-        report.first_invalid = report.steps_checked;
-        report.first_problem = "the proof does not end by deriving the hypothesis or its negation";
       }
     }
     if (last_valid && last != Target::Int) report.concludes = last == Target::Hypothesis ? 1 : -1;

@@ -2,6 +2,7 @@
 // order and in any of the common spellings:
 //   "Alice: knight, Bruno: knave"     "Alice is a knight and Bruno is a knave"
 //   "Alice and Clara are knights; Bruno is a knave"     "Knights: Alice, Clara. Knaves: Bruno"
+//   "Knights: none. Knaves: Alice, Bruno" ("none" / "nobody" right after a role: an empty list)
 // (knight = truth-teller, knave = liar). A person missing, named twice with different roles, an
 // unknown name or word, or a negated role ("Alice is not a knight") is rejected: reward 0, format_ok
 // false. On puzzles without a unique solution the gold answer is "no unique solution" (synonyms
@@ -98,9 +99,12 @@ Reading read_roles(const std::vector<std::string>& w, const std::vector<std::str
       r.error = "contradictory: " + people[q] + " is given two different roles";
     r.roles[q] = role;
   };
+  bool just_role = false;  // the previous word named a role (role-first: its list follows)
   for (size_t i = 0; i < w.size() && r.error.empty();) {
     size_t used = 1;
     const Role role = role_of(w, i, used);
+    const bool was_role = just_role;
+    just_role = role != Role::None;
     if (role != Role::None) {
       if (mode == Mode::Unknown) mode = pending.empty() ? Mode::RoleFirst : Mode::NameFirst;
       if (mode == Mode::RoleFirst) current = role;
@@ -108,6 +112,8 @@ Reading read_roles(const std::vector<std::string>& w, const std::vector<std::str
       for (int q : pending) assign(q, role);
       pending.clear();
       last = role;
+    } else if (mode == Mode::RoleFirst && was_role && (w[i] == "none" || w[i] == "nobody" || w[i] == "nothing")) {
+      // "Knights: none. Knaves: Olga, Isla.": an empty list for the role just named
     } else if (auto it = index.find(w[i]); it != index.end()) {
       if (mode == Mode::RoleFirst) assign(it->second, current);
       else pending.push_back(it->second);
@@ -134,7 +140,7 @@ std::string joined(const std::vector<std::string>& words) {
 
 pb::Score KnightsKnavesVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion);
+  const Extraction extraction = extract_answer(completion, completion_cap(task));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     return score;

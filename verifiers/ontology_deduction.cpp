@@ -27,9 +27,10 @@ pb::Score OntologyDeductionVerifier::verify(const pb::Task& task, std::string_vi
   pb::Score score = verify_label(task, completion, kLabels);
   // process score: the reasoning's sentences checked one by one (verifiers/ontology_trace.h); the
   // reward stays the outcome unless the caller blends the process in (ScoreOptions::process_weight)
-  const TraceReport trace = check_ontology_trace(task.ontology_deduction(), completion);
-  if (trace.steps_checked > 0)
-    record_trace(trace, "only the first " + std::to_string(kMaxOntologySteps) + " steps were checked", score);
+  std::vector<std::string> gold;
+  for (const auto& step : task.trace()) gold.push_back(step.text());
+  const TraceReport trace = check_ontology_trace(task.ontology_deduction(), completion, gold, task.prompt());
+  record_trace(trace, "only the first " + std::to_string(kMaxOntologySteps) + " steps were checked", score);
   return score;
 }
 

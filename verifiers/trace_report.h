@@ -14,9 +14,21 @@ struct TraceReport {
   int first_invalid = 0;       // 1-based step number, 0 when every step is valid
   std::string first_problem;   // why that step is invalid
   bool truncated = false;      // the text was longer than the checker reads
+  int required = 0;            // results of the required derivation (0: no process score)
+  int covered = 0;             // of them, established by valid steps in dependency order
+  // coverage x precision: covered / required x steps_valid / steps_checked (0 with no steps).
+  double process() const {
+    if (required <= 0 || steps_checked <= 0) return 0.0;
+    return static_cast<double>(covered) / required * steps_valid / steps_checked;
+  }
 };
 
-// Sets the Score's step counts and appends "; steps V/C valid, first invalid step K: why" (and
+// How a family's process score is defined (for `verity describe`, family metadata and the README);
+// "" for families without one (their reward is the outcome, whatever the process weight).
+std::string process_score_definition(const std::string& family);
+
+// Sets the Score's step counts (and, when trace.required > 0, steps_required / steps_covered /
+// process) and appends "; steps V/C valid, first invalid step K: why" (and
 // `truncated_note` when the checker stopped early) to its reason.
 void record_trace(const TraceReport& trace, const std::string& truncated_note, pb::Score& score);
 

@@ -3,8 +3,9 @@
 // number of a line / ';'-separated part, or any number after the word "house"), and every value word
 // after it is claimed for that house. So "House 1: red, Brit, dog; House 2: ...", one line per house,
 // "1. Dog, RED, brit", or a Markdown table with a house-number column all read the same. Two
-// different values claimed for one cell make that cell wrong (no credit for hedging). Reward is the
-// fraction of cells right; correct only when all are. Linear in the answer's length; never throws.
+// different values claimed for one cell make that cell wrong (no credit for hedging). A negated answer
+// (not / no / never / "it is not the case that ...") scores 0. Reward is the fraction of cells right;
+// correct only when all are. Linear in the answer's length; never throws.
 #include "verifiers/verifiers.h"
 
 #include <array>
@@ -196,12 +197,27 @@ pb::Score ZebraVerifier::verify(const pb::Task& task, std::string_view completio
     score.set_reason("task has no well-formed zebra instance");
     return score;
   }
-  const Extraction extraction = extract_answer(completion);
+  const Extraction extraction = extract_answer(completion, completion_cap(task));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     return score;
   }
   score.set_extracted_answer(extraction.answer.substr(0, 256));
+  // A negated answer is never a correct one: "definitely not folk", "It is not the case that House 1: ...".
+  const Vocabulary vocab = vocabulary(task.zebra());
+  std::string negation;
+  tokenize(extraction.answer, [&](const Token& t) {
+    if (!negation.empty() || t.kind != Token::Word || vocab.words.count(t.text)) return;
+    static const char* const kNegations[] = {"not", "no", "never", "isn", "aren", "doesn", "don", "nor",
+                                             "neither", "cannot", "wasn", "nobody", "nothing", "false", "wrong",
+                                             "incorrect", "untrue"};
+    for (const char* n : kNegations)
+      if (t.text == n) negation = t.text;
+  });
+  if (!negation.empty()) {
+    score.set_reason("the answer is negated ('" + negation + "'): state the values, not what they are not");
+    return score;
+  }
   if (task.zebra().question() == "single") score_single(task.zebra(), extraction.answer, score);
   else score_grid(task.zebra(), extraction.answer, score);
   return score;

@@ -50,7 +50,10 @@ void write_seeds(const std::filesystem::path& folder) {
 
 bool well_formed(const verity::pb::Score& s) {
   return std::isfinite(s.reward()) && s.reward() >= 0.0 && s.reward() <= 1.0 && (!s.correct() || s.reward() == 1.0) &&
-         s.steps_checked() >= 0 && s.steps_valid() >= 0 && s.steps_valid() <= s.steps_checked();
+         s.steps_checked() >= 0 && s.steps_valid() >= 0 && s.steps_valid() <= s.steps_checked() &&
+         s.steps_required() >= 0 && s.steps_covered() >= 0 && s.steps_covered() <= s.steps_required() &&
+         std::isfinite(s.process()) && s.process() >= 0.0 && s.process() <= 1.0 &&
+         (s.steps_checked() > 0 || s.process() == 0.0);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 """Process-reward blending from Python: verity.score(process_weight=...), verl's compute_score kwargs,
-make_trl_reward. The blend is outcome-gated: reward = outcome x ((1 - w) + w x steps_valid / steps_checked)."""
+make_trl_reward. The blend is outcome-gated: reward = outcome x ((1 - w) + w x process), process = coverage of the
+required derivation x steps_valid / steps_checked."""
 
 import re
 
@@ -31,8 +32,10 @@ def test_default_is_the_outcome_reward():
 def test_blend_follows_the_weight(weight):
     task = arithmetic_task()
     s = verity.score(task, solution(task, corrupt_first_step=True), process_weight=weight)
-    process = s["steps_valid"] / s["steps_checked"]
-    assert s["reward"] == pytest.approx((1 - weight) + weight * process)
+    # process = coverage of the required derivation x steps_valid / steps_checked: one false step
+    # costs something, but earns more than no steps at all
+    assert (1 - weight) < s["reward"] < 1.0
+    assert verity.score(task, f"<answer>{task['answer']}</answer>", process_weight=weight)["reward"] == pytest.approx(1 - weight)
     assert verity.score(task, solution(task), process_weight=weight)["reward"] == 1.0
 
 

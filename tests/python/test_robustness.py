@@ -63,11 +63,14 @@ def test_batch_and_reward_functions_survive_hostile_completions():
         assert 0.0 <= result["score"] <= 1.0
 
 
-def test_a_repeated_answer_keeps_the_last_one():
+def test_answers_that_disagree_score_zero():
     task = verity.generate("causal_transitivity", 1, seed=4, level=2)[0]
     other = "No" if task["answer"] == "Yes" else "Yes"
-    assert verity.score(task, f"<answer>{other}</answer> wait, <answer>{task['answer']}</answer>")["reward"] == 1.0
-    assert verity.score(task, f"<answer>{task['answer']}</answer> no: <answer>{other}</answer>")["reward"] == 0.0
+    for text in (f"<answer>{other}</answer> wait, <answer>{task['answer']}</answer>",
+                 f"<answer>{task['answer']}</answer> no: <answer>{other}</answer>"):
+        s = verity.score(task, text)
+        assert s["reward"] == 0.0 and s["reason"].startswith("conflicting answers")
+    assert verity.score(task, f"<answer>{task['answer']}</answer> so: <answer>{task['answer']}</answer>")["reward"] == 1.0
 
 
 def test_random_text_never_raises():
