@@ -640,6 +640,56 @@ TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   fs::remove_all(dir);
 }
 
+// The learning test of issue 13: answer-only SFT (loss on the answer tokens alone, no prompt loss) on
+// 2-node causal chains with 1-character names, in the plain-PyTorch reference's setting and step budget
+// (2 layers, width 64, 4 heads, RoPE, AdamW lr 1e-3, 100 warm-up steps, batch 32, 3,000 steps), must
+// reach >= 0.9 held-out accuracy on every one of seeds 1-3. Measured: 1.000 / 0.945 / 0.980 (the
+// reference: 0.90 / 0.93 / 0.955). With the GPT-2-scale initialisation used before, every seed stayed
+// at chance (0.475-0.525) through all 3,000 steps. The seeds run side by side as threads, one torch
+// thread each: about 2.5 minutes on 2 idle cores, the one slow trainer test.
+TEST(Training, AnswerOnlySftLearnsTwoNodeChainsOnEverySeed) {
+  TrainConfig base;
+  base.family = "causal_transitivity";
+  base.level = 1;
+  base.knobs = "chain_length=2,name_max=1";
+  base.curriculum = false;
+  base.mode = "sft";
+  base.max_steps = 3000;
+  base.layers = 2;
+  base.width = 64;
+  base.heads = 4;
+  base.pos_encoding = "rope";
+  base.batch_size = 32;
+  base.lr = 1e-3;
+  base.warmup = 100;
+  base.sft_prompt_loss = 0.0;
+  base.threads = 1;
+  base.eval_tasks = 200;
+  const std::vector<uint64_t> seeds{1, 2, 3};
+  std::vector<TrainSummary> results(seeds.size());
+  std::vector<std::string> logs(seeds.size());
+  std::vector<fs::path> dirs;
+  std::vector<std::thread> runs;
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    dirs.push_back(temp_dir("learning_seed" + std::to_string(seeds[i])));
+    TrainConfig c = quiet_run(base, dirs.back());
+    c.seed = seeds[i];
+    runs.emplace_back([&, c, i] {
+      std::ostringstream log;
+      results[i] = run_training(c, log);
+      logs[i] = log.str();
+    });
+  }
+  for (auto& t : runs) t.join();
+  for (size_t i = 0; i < seeds.size(); ++i) {
+    std::cout << "seed " << seeds[i] << ": accuracy " << results[i].first_eval_accuracy << " -> "
+              << results[i].last_eval_accuracy << " after " << results[i].steps_done << " steps\n";
+    EXPECT_EQ(results[i].steps_done, base.max_steps);
+    EXPECT_GE(results[i].last_eval_accuracy, 0.9) << "seed " << seeds[i] << "\n" << logs[i];
+    fs::remove_all(dirs[i]);
+  }
+}
+
 TEST(Grpo, ProcessRewardIsGatedByTheOutcome) {
   TrainConfig c;
   c.reward_outcome = 1.0;

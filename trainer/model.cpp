@@ -111,17 +111,21 @@ GPTImpl::GPTImpl(const ModelConfig& config) : cfg(config) {
   for (int i = 0; i < cfg.layers; ++i) blocks->push_back(Block(cfg.width, cfg.heads));
   lnf = register_module("lnf", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.width})));
   head = register_module("head", torch::nn::Linear(torch::nn::LinearOptions(cfg.width, cfg.vocab).bias(false)));
+  // Initialisation (issue 13): embeddings N(0, 1) and every weight matrix N(0, 1 / fan_in), biases 0,
+  // LayerNorms (1, 0). The GPT-2 scheme used before (every matrix N(0, 0.02), residual projections
+  // N(0, 0.02 / sqrt(2 layers))) makes attention logits ~0.03 at the start, so attention is uniform, the
+  // answer position sees a bag of tokens that carries no order, and answer-only SFT on 2-node chains sat
+  // at chance: 0 of 5 seeds left it by step 3,000 (lr 1e-3). With this scheme the logits start at ~1 and
+  // seeds 1-3 reach 1.000 / 0.945 / 0.980 at step 3,000 (tests/trainer_test.cpp,
+  // AnswerOnlySftLearnsTwoNodeChainsOnEverySeed; the plain-PyTorch reference: 0.90 / 0.93 / 0.955).
   torch::NoGradGuard ng;
   for (auto& p : named_parameters()) {
-    if (p.key().find("ln") != std::string::npos) continue;
-    if (p.value().dim() >= 2) p.value().normal_(0.0, 0.02);
-    else p.value().zero_();
-  }
-  const double scale = 0.02 / std::sqrt(2.0 * cfg.layers);
-  for (auto& m : *blocks) {
-    auto b = std::dynamic_pointer_cast<BlockImpl>(m);
-    b->proj->weight.normal_(0.0, scale);
-    b->fc2->weight.normal_(0.0, scale);
+    const std::string& name = p.key();
+    auto& w = p.value();
+    if (name.rfind("ln", 0) == 0 || name.find(".ln") != std::string::npos) continue;
+    if (name == "tok.weight" || name == "pos.weight") w.normal_(0.0, 1.0);
+    else if (w.dim() >= 2) w.normal_(0.0, 1.0 / std::sqrt(double(w.size(1))));
+    else w.zero_();
   }
 }
 
