@@ -1,4 +1,4 @@
-// Throughput of the C++ trainer's model (issue 7): training tokens/s (forward, backward, Adam) and
+// Throughput of the C++ trainer's model: training tokens/s (forward, backward, Adam) and
 // sampling tokens/s with and without the KV cache. bench/trainer_reference.py runs the same model,
 // shapes and measurements in Python PyTorch; bench/trainer_compare.sh runs both and prints ratios.
 //

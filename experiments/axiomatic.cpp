@@ -316,13 +316,13 @@ struct Experiment {
     json splits = json::array();
     for (const auto& s : e.splits)
       splits.push_back({{"split", s.name},
-                        {"correct", s.result.correct},
-                        {"tasks", s.result.tasks},
+                        {"correct", s.result.overall.correct},
+                        {"tasks", s.result.overall.scored},
                         {"accuracy", s.result.accuracy()},
-                        {"format_ok", s.result.format_ok}});
+                        {"format_ok", s.result.overall.format_ok}});
     json r = {{"model", model},          {"section", section},
               {"model_description", e.model}, {"splits", splits},
-              {"correct", e.total.correct}, {"tasks", e.total.tasks},
+              {"correct", e.total.overall.correct}, {"tasks", e.total.overall.scored},
               {"seconds", e.seconds}};
     write_json(eval_file(model), r);
     return r;

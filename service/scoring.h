@@ -51,6 +51,10 @@ struct Tally {
   uint64_t scored = 0, correct = 0, format_ok = 0;
   double reward = 0;  // sum
   void add(const pb::Score& score);
+  void merge(const Tally& other) {
+    scored += other.scored, correct += other.correct, format_ok += other.format_ok, reward += other.reward;
+  }
+  double format_ok_rate() const { return scored ? static_cast<double>(format_ok) / scored : 0.0; }
   double accuracy() const { return scored ? static_cast<double>(correct) / scored : 0.0; }
   double mean_reward() const { return scored ? reward / scored : 0.0; }
 };
@@ -62,6 +66,10 @@ struct Tallies {
   void add(const pb::Score& score) {
     overall.add(score);
     by_family_level[{score.family(), score.level()}].add(score);
+  }
+  void merge(const Tallies& other) {
+    overall.merge(other.overall);
+    for (const auto& [key, tally] : other.by_family_level) by_family_level[key].merge(tally);
   }
 };
 

@@ -1,4 +1,4 @@
-// SFT on a recipe's training split (train_recipe) and `verity experiment axiomatic` (issue 8): the smoke
+// SFT on a recipe's training split (train_recipe) and `verity experiment axiomatic`: the smoke
 // preset end to end, its files and tables, the disjointness check, and stop + --resume giving the same
 // results as an uninterrupted run.
 #ifdef VERITY_HAVE_TRAINER

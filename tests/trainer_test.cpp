@@ -415,7 +415,7 @@ TEST(Training, ResumeAfterCrashLosesAndDoubleCountsNothing) {
     for (const auto& t : some_tasks(1, 5)) out << to_json_line(t) << "\n";
   }
   const EvalResult r = evaluate_checkpoint((b / "ckpt").string(), tasks, 4, 0);
-  EXPECT_EQ(r.tasks, 5u);
+  EXPECT_EQ(r.overall.scored, 5u);
   fs::remove_all(a);
   fs::remove_all(b);
 }
@@ -549,20 +549,21 @@ TEST(Eval, EverySplitOfARecipeWithCountsAndAMarkdownReport) {
   EXPECT_EQ(e.splits[0].name, "len2");
   EXPECT_EQ(e.splits[1].name, "len4_flip");
   EXPECT_EQ(e.splits[1].level, 2);
-  EXPECT_EQ(e.splits[0].result.tasks, 6u);
-  EXPECT_EQ(e.splits[1].result.tasks, 9u);
-  EXPECT_EQ(e.total.tasks, 15u);
-  EXPECT_EQ(e.total.correct, e.splits[0].result.correct + e.splits[1].result.correct);
-  EXPECT_NEAR(e.total.reward * 15, e.splits[0].result.reward * 6 + e.splits[1].result.reward * 9, 1e-9);
+  EXPECT_EQ(e.splits[0].result.overall.scored, 6u);
+  EXPECT_EQ(e.splits[1].result.overall.scored, 9u);
+  EXPECT_EQ(e.total.overall.scored, 15u);
+  EXPECT_EQ(e.total.overall.correct, e.splits[0].result.overall.correct + e.splits[1].result.overall.correct);
+  EXPECT_NEAR(e.total.overall.mean_reward() * 15,
+              e.splits[0].result.overall.mean_reward() * 6 + e.splits[1].result.overall.mean_reward() * 9, 1e-9);
   // Each split is exactly its built file: evaluating the file on its own gives the same counts, and
   // the files are the bytes `verity generate --recipe` writes (same builder, disjoint from training).
   for (const auto& s : e.splits) {
     const auto file = (dir / "data" / (s.name + ".jsonl")).string();
     ASSERT_TRUE(fs::exists(file)) << file;
     const EvalResult alone = evaluate_checkpoint((dir / "run" / "ckpt").string(), file, 64, 0);
-    EXPECT_EQ(alone.tasks, s.result.tasks) << s.name;
-    EXPECT_EQ(alone.correct, s.result.correct) << s.name;
-    EXPECT_EQ(alone.format_ok, s.result.format_ok) << s.name;
+    EXPECT_EQ(alone.overall.scored, s.result.overall.scored) << s.name;
+    EXPECT_EQ(alone.overall.correct, s.result.overall.correct) << s.name;
+    EXPECT_EQ(alone.overall.format_ok, s.result.overall.format_ok) << s.name;
     for (const auto& t : read_tasks(file)) EXPECT_EQ(t.family(), "causal_transitivity");
   }
   // one completion line per task, tagged with its split; "correct" agrees with the counts
@@ -577,7 +578,7 @@ TEST(Eval, EverySplitOfARecipeWithCountsAndAMarkdownReport) {
   }
   EXPECT_EQ(per_split["len2"].first, 6);
   EXPECT_EQ(per_split["len4_flip"].first, 9);
-  EXPECT_EQ(uint64_t(per_split["len4_flip"].second), e.splits[1].result.correct);
+  EXPECT_EQ(uint64_t(per_split["len4_flip"].second), e.splits[1].result.overall.correct);
   const std::string md = recipe_eval_markdown(e);
   EXPECT_NE(md.find("# Evaluation: tiny_eval"), std::string::npos) << md;
   EXPECT_NE(md.find("| split | family | level | knobs | items |"), std::string::npos) << md;
@@ -592,8 +593,8 @@ TEST(Eval, EverySplitOfARecipeWithCountsAndAMarkdownReport) {
   o.data_dir.clear();
   o.completions_jsonl = nullptr;
   const RecipeEval half = evaluate_recipe((dir / "run" / "ckpt").string(), recipe.string(), o);
-  EXPECT_EQ(half.splits[0].result.tasks, 3u);
-  EXPECT_EQ(half.splits[1].result.tasks, 5u);
+  EXPECT_EQ(half.splits[0].result.overall.scored, 3u);
+  EXPECT_EQ(half.splits[1].result.overall.scored, 5u);
   EXPECT_THROW(evaluate_recipe((dir / "nothing").string(), recipe.string(), o), std::runtime_error);
   fs::remove_all(dir);
 }
@@ -628,7 +629,7 @@ TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
   fs::remove_all(b);
 }
 
-// The quality bar of issue 7: a tiny model trained by SFT on short chains gets well above chance.
+// The quality bar: a tiny model trained by SFT on short chains gets well above chance.
 // About a minute on one core (the demo's settings); not timed.
 TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   const fs::path dir = temp_dir("quality");

@@ -50,7 +50,7 @@ std::vector<std::string> split_list(const std::string& comma_separated);
 // Builds the recipe into data_dir unless the stamp says it is already there; returns true if it built.
 bool ensure_recipe_built(const std::string& recipe_path, const std::string& data_dir, double scale, int threads);
 
-// question_key hashes (service/recipe.h: graph + query, wording ignored) of a set of tasks.
+// question_key hashes (tasks/registry/registry.h: each generator's key, wording ignored) of a set of tasks.
 std::unordered_set<std::string> question_keys(const std::vector<pb::Task>& tasks);
 
 }  // namespace verity::trainer

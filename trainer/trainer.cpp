@@ -203,16 +203,9 @@ EvalResult eval_model(GPT& model, const Tokenizer& tok, const std::vector<pb::Ta
   for (size_t i = 0; i < tasks.size(); ++i) {
     const std::string text = tok.decode(outs[i]);
     const pb::Score s = score_completion(tasks[i], text);
-    ++r.tasks;
-    r.correct += s.correct();
-    r.format_ok += s.format_ok();
-    r.reward += s.reward();
-    auto& fl = r.by_family_level[{tasks[i].family(), tasks[i].level()}];
-    fl.first += s.correct();
-    ++fl.second;
+    r.add(s);
     if (sink) sink(tasks[i], text, s);
   }
-  if (r.tasks) r.reward /= double(r.tasks);
   return r;
 }
 
@@ -685,7 +678,7 @@ class TrainingRun {
     const double t0 = now();
     auto r = eval_model(model, tok, eval_set, 64, eval_new);
     log << "eval " << when << " step " << st.step << ": accuracy " << std::fixed << std::setprecision(3)
-        << r.accuracy() << " (" << r.correct << "/" << r.tasks << "), format " << double(r.format_ok) / r.tasks
+        << r.accuracy() << " (" << r.overall.correct << "/" << r.overall.scored << "), format " << r.overall.format_ok_rate()
         << ", level " << cfg.level << ", " << std::setprecision(1) << now() - t0 << " s\n";
     log.unsetf(std::ios::floatfield);
     return r.accuracy();
@@ -1081,16 +1074,7 @@ RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& rec
       };
     SplitEval split{part.name, part.family, part.level, part.knobs,
                     eval_model(ck.model, ck.tok, tasks, options.batch, max_new, sink)};
-    EvalResult& t = out.total;
-    t.reward = (t.reward * double(t.tasks) + split.result.reward * double(split.result.tasks)) /
-               double(std::max<uint64_t>(1, t.tasks + split.result.tasks));
-    t.tasks += split.result.tasks;
-    t.correct += split.result.correct;
-    t.format_ok += split.result.format_ok;
-    for (const auto& [key, v] : split.result.by_family_level) {
-      t.by_family_level[key].first += v.first;
-      t.by_family_level[key].second += v.second;
-    }
+    out.total.merge(split.result);
     out.splits.push_back(std::move(split));
   }
   out.seconds = now() - t0;
@@ -1112,7 +1096,7 @@ std::string format_recipe_eval(const RecipeEval& e) {
   out << std::fixed << std::setprecision(3);
   auto line = [&](const std::string& name, const EvalResult& r) {
     out << std::left << std::setw(int(width)) << name << std::right << "  accuracy " << r.accuracy() << " ("
-        << r.correct << "/" << r.tasks << ")\n";
+        << r.overall.correct << "/" << r.overall.scored << ")\n";
   };
   for (const auto& s : e.splits) line(s.name, s.result);
   line("total", e.total);
@@ -1129,17 +1113,18 @@ std::string recipe_eval_markdown(const RecipeEval& e) {
   std::snprintf(scale, sizeof scale, "%g", e.scale);
   out << "- recipe: `" << e.recipe_path << "`" << (e.scale != 1.0 ? std::string(", counts scaled by ") + scale : "")
       << "\n";
-  out << "- greedy decoding, scored by the verifiers; " << e.total.tasks << " items, " << std::setprecision(1)
+  out << "- greedy decoding, scored by the verifiers; " << e.total.overall.scored << " items, " << std::setprecision(1)
       << e.seconds << " s\n\n"
       << std::setprecision(3);
   out << "| split | family | level | knobs | items | correct | accuracy | 95% CI | format ok | mean reward |\n";
   out << "|---|---|---:|---|---:|---:|---:|---|---:|---:|\n";
   auto row = [&](const std::string& name, const std::string& family, const std::string& level,
                  const std::string& knobs, const EvalResult& r) {
-    const auto [lo, hi] = wilson_interval(r.correct, r.tasks);
-    out << "| " << name << " | " << family << " | " << level << " | " << knobs << " | " << r.tasks << " | "
-        << r.correct << " | " << r.accuracy() << " | [" << lo << ", " << hi << "] | "
-        << (r.tasks ? double(r.format_ok) / double(r.tasks) : 0.0) << " | " << r.reward << " |\n";
+    const Tally& t = r.overall;
+    const auto [lo, hi] = wilson_interval(t.correct, t.scored);
+    out << "| " << name << " | " << family << " | " << level << " | " << knobs << " | " << t.scored << " | "
+        << t.correct << " | " << t.accuracy() << " | [" << lo << ", " << hi << "] | " << t.format_ok_rate() << " | "
+        << t.mean_reward() << " |\n";
   };
   for (const auto& s : e.splits) {
     std::string knobs;
@@ -1153,11 +1138,11 @@ std::string recipe_eval_markdown(const RecipeEval& e) {
 std::string format_eval(const EvalResult& r) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(3);
-  out << "accuracy " << r.accuracy() << " (" << r.correct << "/" << r.tasks << "), format ok "
-      << (r.tasks ? double(r.format_ok) / r.tasks : 0.0) << ", mean reward " << r.reward << "\n";
+  out << "accuracy " << r.accuracy() << " (" << r.overall.correct << "/" << r.overall.scored << "), format ok "
+      << r.overall.format_ok_rate() << ", mean reward " << r.overall.mean_reward() << "\n";
   for (const auto& [k, v] : r.by_family_level)
-    out << "  " << k.first << " level " << k.second << ": " << (v.second ? double(v.first) / v.second : 0.0) << " ("
-        << v.first << "/" << v.second << ")\n";
+    out << "  " << k.first << " level " << k.second << ": " << v.accuracy() << " (" << v.correct << "/" << v.scored
+        << ")\n";
   return out.str();
 }
 

@@ -1,4 +1,4 @@
-// The embedded LibTorch trainer (issue 7): public, torch-free API. Only trainer/*.cpp and
+// The embedded LibTorch trainer: public, torch-free API. Only trainer/*.cpp and
 // trainer/torch_model.h include torch headers; cli/ and tests/ use this header, tokenizer.h and store.h.
 //
 //   TrainConfig  every knob of a run (JSON round trip; the CLI generates one flag per key)
@@ -19,11 +19,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/scoring.h"
+
 namespace verity::trainer {
 
 // "libtorch <version>, <threads> threads, <blas>": proves the torch link and reports the runtime.
 std::string runtime_summary();
-// Sets the BLAS pool to 1 thread (OpenBLAS fights OpenMP, see DESIGN.md) and torch's intra-op pool
+// Sets the BLAS pool to 1 thread (OpenBLAS fights OpenMP: measured, see bench/trainer_compare.sh) and torch's intra-op pool
 // to `threads` (0 = keep torch's default). Called by every entry point; cheap to call again.
 void configure_threads(int threads);
 
@@ -110,11 +112,10 @@ struct TrainConfig {
   ModelConfig model(int vocab) const;
 };
 
-struct EvalResult {
-  uint64_t tasks = 0, correct = 0, format_ok = 0;
-  double reward = 0;
-  std::map<std::pair<std::string, int>, std::pair<uint64_t, uint64_t>> by_family_level;  // (correct, total)
-  double accuracy() const { return tasks ? double(correct) / double(tasks) : 0.0; }
+// Greedy decoding scored by the verifiers, tallied as `verity score` tallies (service/scoring.h):
+// overall and per (family, level).
+struct EvalResult : Tallies {
+  double accuracy() const { return overall.accuracy(); }
 };
 
 struct TrainSummary {
@@ -147,7 +148,7 @@ struct RecipeEvalOptions {
   std::ostream* completions_jsonl = nullptr;  // one line per task: split, id, completion, correct
   bool reuse_build = false;    // data_dir already built at this scale (train_data.h stamp): do not rebuild
   uint64_t max_per_split = 0;  // evaluate only the first n tasks of every split (0 = all)
-  // question keys (service/recipe.h question_key) never to evaluate, e.g. the questions of a training set
+  // question keys (tasks/registry/registry.h question_key) never to evaluate, e.g. the questions of a training set
   const std::unordered_set<std::string>* exclude_questions = nullptr;
 };
 struct SplitEval {
