@@ -627,15 +627,16 @@ TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
   fs::remove_all(b);
 }
 
-// The quality bar of issue 7: a tiny model trained by SFT on short chains gets well above chance.
-// About a minute on one core (the demo's settings); not timed.
+// The quality bar of issues 7 and 13: the README demo's own run (configs/demo.json: answer-only SFT on
+// 2-node chains, the learning test's setting with seed 3) leaves chance and reaches >= 0.9 (measured 0.98).
+// About 1.5 minutes on one core; not timed.
 TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   const fs::path dir = temp_dir("quality");
   const TrainConfig c = quiet_run(config_file("configs/demo.json"), dir);  // the README demo's own run
   std::ostringstream log;
   const auto s = run_training(c, log);
   EXPECT_LT(s.first_eval_accuracy, 0.6);
-  EXPECT_GT(s.last_eval_accuracy, 0.75) << log.str();
+  EXPECT_GE(s.last_eval_accuracy, 0.9) << log.str();
   fs::remove_all(dir);
 }
 
