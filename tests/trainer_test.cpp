@@ -629,15 +629,16 @@ TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
   fs::remove_all(b);
 }
 
-// The quality bar: a tiny model trained by SFT on short chains gets well above chance.
-// About a minute on one core (the demo's settings); not timed.
+// The quality bar: the README demo's own run (configs/demo.json: answer-only SFT on
+// 2-node chains, the learning test's setting with seed 3) leaves chance and reaches >= 0.9 (measured 0.98).
+// About 1.5 minutes on one core; not timed.
 TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   const fs::path dir = temp_dir("quality");
   const TrainConfig c = quiet_run(config_file("configs/demo.json"), dir);  // the README demo's own run
   std::ostringstream log;
   const auto s = run_training(c, log);
   EXPECT_LT(s.first_eval_accuracy, 0.6);
-  EXPECT_GT(s.last_eval_accuracy, 0.75) << log.str();
+  EXPECT_GE(s.last_eval_accuracy, 0.9) << log.str();
   fs::remove_all(dir);
 }
 
@@ -788,6 +789,27 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
 }  // namespace
 // --world-size 2 from the command line: verity-train starts rank 1 itself (FileStore in the run
 // directory), rank 0 logs the steps of the global batch, and --resume relaunches both ranks.
+// Every shipped config in configs/ loads and trains: two steps of each (one SFT, one GRPO step where the
+// config has a GRPO phase), as `verity train --config` runs it. What each one reaches is measured in the
+// README (demo.json, grpo_demo.json: by the quality tests above).
+TEST(TrainCli, EveryShippedConfigRunsBriefly) {
+  const fs::path dir = temp_dir("configs");
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(VERITY_SOURCE_DIR) / "configs")) {
+    const std::string name = e.path().filename().string();
+    if (name == "preset.json") continue;  // a train-experiment preset, not a train config
+    int rc = -1;
+    const std::string out = run_cli("train --config " + e.path().string() + " --run-dir " + (dir / name).string() +
+                                        " --max-steps 2 --sft-steps 1 --eval-tasks 4 --eval-every 0 --log-every 1",
+                                    &rc);
+    EXPECT_EQ(rc, 0) << name << "\n" << out;
+    EXPECT_NE(out.find("step     2"), std::string::npos) << name << "\n" << out;
+    ++seen;
+  }
+  EXPECT_GE(seen, 3);
+  fs::remove_all(dir);
+}
+
 TEST(TrainCli, YamlConfigsAndConfigErrorsThatNameTheKey) {
   const fs::path dir = temp_dir("yaml");
   {

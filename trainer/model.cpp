@@ -44,7 +44,7 @@ std::string runtime_summary() {
 
 nlohmann::json ModelConfig::to_json() const {
   return {{"vocab", vocab}, {"layers", layers}, {"width", width}, {"heads", heads}, {"max_len", max_len},
-          {"pos_encoding", pos_encoding}};
+          {"pos_encoding", pos_encoding}, {"init", init}};
 }
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   ModelConfig c;
@@ -54,6 +54,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.heads = j.at("heads");
   c.max_len = j.at("max_len");
   c.pos_encoding = j.at("pos_encoding");
+  c.init = j.value("init", "fan_in");  // checkpoints written before the key: weights are loaded anyway
   return c;
 }
 
@@ -105,6 +106,8 @@ GPTImpl::GPTImpl(const ModelConfig& config) : cfg(config) {
   if (cfg.pos_encoding != "none" && cfg.pos_encoding != "learned" && cfg.pos_encoding != "sinusoidal" &&
       cfg.pos_encoding != "rope")
     throw std::invalid_argument("model: pos_encoding must be none|learned|sinusoidal|rope, got " + cfg.pos_encoding);
+  if (cfg.init != "fan_in" && cfg.init != "gpt2")
+    throw std::invalid_argument("model: init must be fan_in|gpt2, got " + cfg.init);
   tok = register_module("tok", torch::nn::Embedding(cfg.vocab, cfg.width));
   if (cfg.pos_encoding == "learned") pos = register_module("pos", torch::nn::Embedding(cfg.max_len, cfg.width));
   blocks = register_module("blocks", torch::nn::ModuleList());
@@ -119,6 +122,20 @@ GPTImpl::GPTImpl(const ModelConfig& config) : cfg(config) {
   // seeds 1-3 reach 1.000 / 0.945 / 0.980 at step 3,000 (tests/trainer_test.cpp,
   // AnswerOnlySftLearnsTwoNodeChainsOnEverySeed; the plain-PyTorch reference: 0.90 / 0.93 / 0.955).
   torch::NoGradGuard ng;
+  if (cfg.init == "gpt2") {
+    for (auto& p : named_parameters()) {
+      if (p.key().find("ln") != std::string::npos) continue;
+      if (p.value().dim() >= 2) p.value().normal_(0.0, 0.02);
+      else p.value().zero_();
+    }
+    const double scale = 0.02 / std::sqrt(2.0 * cfg.layers);
+    for (auto& m : *blocks) {
+      auto b = std::dynamic_pointer_cast<BlockImpl>(m);
+      b->proj->weight.normal_(0.0, scale);
+      b->fc2->weight.normal_(0.0, scale);
+    }
+    return;
+  }
   for (auto& p : named_parameters()) {
     const std::string& name = p.key();
     auto& w = p.value();

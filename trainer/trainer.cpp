@@ -33,7 +33,7 @@ using namespace verity::curriculum;  // the curriculum library: policy and SQLit
 #define VERITY_TRAIN_FIELDS(X)                                                                                     \
   X(family) X(knobs) X(train_recipe) X(train_data) X(train_scale) X(train_parts) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
   X(resume) X(init_checkpoint) X(checkpoint_every) X(eval_every) X(eval_tasks) X(log_every) X(threads) X(layers)   \
-  X(width) X(heads) X(max_len) X(pos_encoding) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
+  X(width) X(heads) X(max_len) X(pos_encoding) X(init) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
   X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
   X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
   X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
@@ -84,6 +84,7 @@ ModelConfig TrainConfig::model(int vocab) const {
   m.heads = heads;
   m.max_len = max_len;
   m.pos_encoding = pos_encoding;
+  m.init = init;
   return m;
 }
 

@@ -36,6 +36,9 @@ struct ModelConfig {
   int heads = 4;
   int max_len = 1024;                  // learned positions only; others extrapolate
   std::string pos_encoding = "rope";   // none | learned | sinusoidal | rope
+  // initial weights: fan_in (embeddings N(0,1), matrices N(0,1/fan_in)) | gpt2 (N(0,0.02), the scheme
+  // before issue 13, kept for configs measured with it); a checkpoint's weights do not depend on it
+  std::string init = "fan_in";
   nlohmann::json to_json() const;
   static ModelConfig from_json(const nlohmann::json& j);
 };
@@ -75,6 +78,7 @@ struct TrainConfig {
   // model
   int layers = 2, width = 64, heads = 4, max_len = 1024;
   std::string pos_encoding = "rope";
+  std::string init = "fan_in";   // fan_in | gpt2 (ModelConfig::init)
   // optimiser
   int batch_size = 32;           // SFT sequences per step
   double lr = 5e-3;
