@@ -7,6 +7,7 @@
 // otherwise nothing is extracted and the reason starts "conflicting answers". Linear time, bounded
 // memory; never throws.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,8 +31,9 @@ struct Extraction {
 inline constexpr size_t kMaxAdaptiveCompletionBytes = 4 * 1024 * 1024;
 
 // The longest completion scored for a task: max(64 KiB, 4 x its gold solution (trace + answer)),
-// at most 4 MiB, so a completion as long as the gold trace always fits.
-size_t completion_cap(const pb::Task& task);
+// at most 4 MiB, so a completion as long as the gold trace always fits. Given the completion's size,
+// a completion within 64 KiB returns 64 KiB at once (the gold is not measured: it fits any cap).
+size_t completion_cap(const pb::Task& task, size_t completion_size = SIZE_MAX);
 
 // Completions that are over `cap` bytes, contain NUL or are not valid UTF-8 yield no answer.
 Extraction extract_answer(std::string_view completion, size_t cap = kMaxCompletionBytes);

@@ -15,7 +15,7 @@ pb::Score score_for(const pb::Task& task) {
 pb::Score verify_label(const pb::Task& task, std::string_view completion,
                        const std::vector<LabelSpelling>& labels) {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task));
+  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     return score;
