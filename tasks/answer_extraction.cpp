@@ -131,13 +131,6 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-size_t completion_cap(const pb::Task& task, size_t completion_size) {
-  if (completion_size <= kMaxCompletionBytes) return kMaxCompletionBytes;  // fits any cap: no need to measure
-  size_t gold = task.answer().size() + 32;
-  for (const auto& step : task.trace()) gold += step.text().size() + 1;
-  return std::clamp<size_t>(4 * gold, kMaxCompletionBytes, kMaxAdaptiveCompletionBytes);
-}
-
 Extraction extract_answer(std::string_view completion, size_t cap) {
   Extraction out;
   if (completion.size() > cap) {

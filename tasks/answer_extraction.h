@@ -11,8 +11,6 @@
 #include <string>
 #include <string_view>
 
-#include "schemas/verity.pb.h"
-
 namespace verity {
 
 // The gold answer of a task whose premises do not determine it (arithmetic_graph's unanswerable tasks).
@@ -30,10 +28,7 @@ struct Extraction {
 
 inline constexpr size_t kMaxAdaptiveCompletionBytes = 4 * 1024 * 1024;
 
-// The longest completion scored for a task: max(64 KiB, 4 x its gold solution (trace + answer)),
-// at most 4 MiB, so a completion as long as the gold trace always fits. Given the completion's size,
-// a completion within 64 KiB returns 64 KiB at once (the gold is not measured: it fits any cap).
-size_t completion_cap(const pb::Task& task, size_t completion_size = SIZE_MAX);
+// (verifiers/label_verifier.h: completion_cap(task), the per-task limit between the two.)
 
 // Completions that are over `cap` bytes, contain NUL or are not valid UTF-8 yield no answer.
 Extraction extract_answer(std::string_view completion, size_t cap = kMaxCompletionBytes);

@@ -1,4 +1,5 @@
 #include "tasks/answer_extraction.h"
+#include "verifiers/label_verifier.h"
 
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>

@@ -1,8 +1,17 @@
 #include "verifiers/label_verifier.h"
 
+#include <algorithm>
+
 #include "tasks/answer_extraction.h"
 
 namespace verity {
+
+size_t completion_cap(const pb::Task& task, size_t completion_size) {
+  if (completion_size <= kMaxCompletionBytes) return kMaxCompletionBytes;  // fits any cap: no need to measure
+  size_t gold = task.answer().size() + 32;
+  for (const auto& step : task.trace()) gold += step.text().size() + 1;
+  return std::clamp<size_t>(4 * gold, kMaxCompletionBytes, kMaxAdaptiveCompletionBytes);
+}
 
 pb::Score score_for(const pb::Task& task) {
   pb::Score score;
