@@ -182,19 +182,22 @@ std::string negation_word(std::string_view answer, const Vocabulary& vocab) {
   static const std::string_view kNegations[] = {"not", "no", "never", "isn", "aren", "doesn", "don", "nor",
                                                 "neither", "cannot", "wasn", "nobody", "nothing", "false", "wrong",
                                                 "incorrect", "untrue"};
+  auto letter = [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; };
   for (size_t i = 0; i < answer.size();) {
-    if (!std::isalpha(static_cast<unsigned char>(answer[i]))) {
+    if (!letter(answer[i])) {
       ++i;
       continue;
     }
-    size_t j = i;
-    while (j < answer.size() && std::isalpha(static_cast<unsigned char>(answer[j]))) ++j;
-    const std::string_view word = answer.substr(i, j - i);
-    for (std::string_view n : kNegations) {
-      if (word.size() != n.size()) continue;
-      bool same = true;
-      for (size_t k = 0; k < n.size() && same; ++k) same = std::tolower(static_cast<unsigned char>(word[k])) == n[k];
-      if (same && !vocab.words.count(lower(word))) return std::string(n);
+    size_t j = i + 1;
+    while (j < answer.size() && letter(answer[j])) ++j;
+    const size_t n = j - i;
+    if (n >= 2 && n <= 9) {  // the negations' lengths
+      for (std::string_view neg : kNegations) {
+        if (neg.size() != n || (answer[i] | 0x20) != neg[0]) continue;
+        bool same = true;
+        for (size_t k = 1; k < n && same; ++k) same = static_cast<char>(answer[i + k] | 0x20) == neg[k];
+        if (same && !vocab.words.count(lower(answer.substr(i, n)))) return std::string(neg);
+      }
     }
     i = j;
   }
