@@ -34,7 +34,7 @@ namespace {
 
 pb::Score verify_bounded(const pb::Task& task, std::string_view completion) {
   try {
-    const size_t cap = completion_cap(task);
+    const size_t cap = completion_cap(task, completion.size());
     if (completion.size() > cap) {
       pb::Score score = score_for(task);
       score.set_reason("completion is " + std::to_string(completion.size()) + " bytes, over the " +

@@ -74,13 +74,20 @@ std::vector<std::pair<size_t, size_t>> boxed_spans(std::string_view text) {
   return spans;
 }
 
-// The answer of an "Answer: ..." / "Final answer = ..." line, if `line` is one.
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+// The answer of an "Answer: ..." / "Final answer = ..." line, if `line` is one. No allocation.
 std::optional<std::string_view> answer_of_line(std::string_view line) {
   line = trim(line);
   while (!line.empty() && (line.front() == '*' || line.front() == '#')) line.remove_prefix(1);
-  std::string head = to_lower(line.substr(0, std::min<size_t>(line.size(), 16)));
-  if (head.rfind("final answer", 0) == 0) line.remove_prefix(6), head = head.substr(6);
-  if (head.rfind("answer", 0) != 0) return std::nullopt;
+  if (line.empty() || (lower(line.front()) != 'a' && lower(line.front()) != 'f')) return std::nullopt;
+  if (starts_with_ci(line, "final answer")) line.remove_prefix(6);
+  if (!starts_with_ci(line, "answer")) return std::nullopt;
   line.remove_prefix(6);
   while (!line.empty() && (line.front() == '*' || line.front() == ' ')) line.remove_prefix(1);
   if (line.empty() || (line.front() != ':' && line.front() != '=')) return std::nullopt;
@@ -122,12 +129,6 @@ bool is_valid_utf8(std::string_view text) {
     i += extra + 1;
   }
   return true;
-}
-
-size_t completion_cap(const pb::Task& task) {
-  size_t gold = task.answer().size() + 32;
-  for (const auto& step : task.trace()) gold += step.text().size() + 1;
-  return std::clamp<size_t>(4 * gold, kMaxCompletionBytes, kMaxAdaptiveCompletionBytes);
 }
 
 Extraction extract_answer(std::string_view completion, size_t cap) {
@@ -193,8 +194,9 @@ Extraction extract_answer(std::string_view completion, size_t cap) {
     // Every other statement of an answer (an earlier "Answer:" draft included) must say the same.
     stated.insert(stated.end(), boxes.begin(), boxes.end());
     stated.insert(stated.end(), lines.begin(), lines.end());
-    const std::string reading = comparable(out.answer);
+    const std::string reading = stated.size() > 1 ? comparable(out.answer) : std::string();
     for (std::string_view other : stated) {
+      if (stated.size() == 1) break;  // one statement: nothing to disagree with
       if (comparable(other) == reading) continue;
       out.found = false;
       out.answer.clear();

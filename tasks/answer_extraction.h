@@ -7,10 +7,9 @@
 // otherwise nothing is extracted and the reason starts "conflicting answers". Linear time, bounded
 // memory; never throws.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "schemas/verity.pb.h"
 
 namespace verity {
 
@@ -32,9 +31,7 @@ struct Extraction {
 
 inline constexpr size_t kMaxAdaptiveCompletionBytes = 4 * 1024 * 1024;
 
-// The longest completion scored for a task: max(64 KiB, 4 x its gold solution (trace + answer)),
-// at most 4 MiB, so a completion as long as the gold trace always fits.
-size_t completion_cap(const pb::Task& task);
+// (verifiers/label_verifier.h: completion_cap(task), the per-task limit between the two.)
 
 // Completions that are over `cap` bytes, contain NUL or are not valid UTF-8 yield no answer.
 Extraction extract_answer(std::string_view completion, size_t cap = kMaxCompletionBytes);

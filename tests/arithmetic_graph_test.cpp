@@ -1,4 +1,5 @@
 #include "tasks/answer_extraction.h"
+#include "verifiers/label_verifier.h"
 
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -456,7 +457,9 @@ TEST(ArithmeticProcess, NoStepsRestatedGivensAndCopiedPremisesEstablishNothing) 
     const pb::Score gold = blended(task, gold_solution(task) + answer);
     ASSERT_EQ(gold.reward(), 1.0) << gold.reason();
     EXPECT_EQ(gold.steps_covered(), gold.steps_required());
-    // no steps: process 0, the outcome's share only
+    // no steps: process 0, the outcome's share only (the derivation's size counted without reading it)
+    EXPECT_EQ(check_arithmetic_task(task, "no steps").required, static_cast<int>(arithmetic_required(task)->size()));
+    EXPECT_EQ(gold.steps_required(), static_cast<int>(arithmetic_required(task)->size()));
     const pb::Score none = blended(task, answer);
     EXPECT_EQ(none.process(), 0.0);
     EXPECT_DOUBLE_EQ(none.reward(), 0.5);

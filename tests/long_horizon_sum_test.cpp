@@ -7,6 +7,7 @@
 
 #include "family_properties.h"
 #include "tasks/answer_extraction.h"
+#include "verifiers/label_verifier.h"
 
 namespace {
 

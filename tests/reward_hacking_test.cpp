@@ -22,10 +22,12 @@
 
 #include "service/scoring.h"
 #include "tasks/answer_extraction.h"
+#include "verifiers/label_verifier.h"
 #include "tasks/dataset.h"
 #include "tasks/generator.h"
 #include "tasks/knobs.h"
 #include "tasks/registry/registry.h"
+#include "verifiers/trace_report.h"
 
 namespace {
 
@@ -265,5 +267,18 @@ INSTANTIATE_TEST_SUITE_P(AllFamilies, RewardHacking,
                          ::testing::Values("arithmetic_graph", "ontology_deduction", "fol_deduction", "long_horizon_sum",
                                            "knights_knaves", "zebra", "propositional_entailment", "inference_chains",
                                            "syllogism", "causal_transitivity", "d_separation"));
+
+}  // namespace
+
+namespace {
+
+// `verity describe` and the family metadata state the process score where a family has one.
+TEST(RewardHackingDocs, ProcessScoreIsDefinedWhereItExists) {
+  for (const Family& f : verity::all_families()) {
+    const std::string text = verity::process_score_definition(f.name());
+    EXPECT_EQ(!text.empty(), step_checked(f.name())) << f.name();
+    if (!text.empty()) EXPECT_NE(text.find("coverage x precision"), std::string::npos);
+  }
+}
 
 }  // namespace

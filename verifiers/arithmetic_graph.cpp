@@ -46,7 +46,7 @@ bool is_integer_text(const std::string& s, long long& value, bool& fits) {
 }
 
 void add_process_report(const pb::Task& task, std::string_view completion, pb::Score& score) {
-  record_trace(check_arithmetic_trace(task.arithmetic_graph(), completion, arithmetic_required(task)),
+  record_trace(check_arithmetic_task(task, completion),
                "only the first " + std::to_string(kMaxTraceLines) + " lines were read", score);
 }
 
@@ -54,7 +54,7 @@ void add_process_report(const pb::Task& task, std::string_view completion, pb::S
 
 pb::Score ArithmeticGraphVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task));
+  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
   } else {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -379,7 +380,16 @@ class StepChecker {
 
 }  // namespace
 
-std::vector<ArithmeticResult> arithmetic_required(const pb::Task& task) {
+std::shared_ptr<const std::vector<ArithmeticResult>> arithmetic_required(const pb::Task& task) {
+  const auto& inst = task.arithmetic_graph();
+  uint64_t key = kFingerprintSeed;
+  for (const auto& step : task.trace()) key = fingerprint(fingerprint(key, step.rule()), step.text());
+  key = fingerprint(key, "|");
+  for (const auto& q : inst.quantities()) key = fingerprint(key, q.name());
+  thread_local std::unordered_map<uint64_t, std::shared_ptr<const std::vector<ArithmeticResult>>> cache;
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::unordered_map<std::string, int> index;
+  for (int i = 0; i < inst.quantities_size(); ++i) index.emplace(normalize_name(inst.quantities(i).name()), i);
   std::vector<ArithmeticResult> computed, given;
   for (const auto& step : task.trace()) {
     if (step.rule() == "cannot_be_determined") continue;
@@ -387,25 +397,26 @@ std::vector<ArithmeticResult> arithmetic_required(const pb::Task& task) {
     const size_t semi = text.find(';');
     const size_t as = text.rfind(" as ", semi);
     if (!starts_with_define(text) || semi == std::string_view::npos || as == std::string_view::npos || as < 7) continue;
-    auto& list = step.rule() == "given" ? given : computed;
-    list.push_back({std::string(trim(text.substr(7, as - 7))), step.rule() != "given"});
+    const auto it = index.find(normalize_name(trim(text.substr(7, as - 7))));
+    if (it == index.end()) continue;
+    (step.rule() == "given" ? given : computed).push_back({it->second, step.rule() != "given"});
   }
   // A derivation with nothing to compute (the asked quantity is stated, or nothing is computable
   // before the missing fact) requires the givens it reads.
-  return computed.empty() ? given : computed;
+  auto result = std::make_shared<const std::vector<ArithmeticResult>>(computed.empty() ? given : computed);
+  if (cache.size() >= kDerivationCacheEntries) cache.clear();
+  cache.emplace(key, result);
+  return result;
 }
 
-TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text,
-                                   const std::vector<ArithmeticResult>& required) {
+namespace {
+
+// Checks every step; `valid` receives (quantity, computed) of each valid step, in order.
+TraceReport run_checker(const pb::ArithmeticGraphInstance& instance, std::string_view text,
+                        std::vector<std::pair<int, bool>>& valid) {
   TraceReport report;
   try {
     StepChecker checker(instance);
-    // Required quantity -> whether a step must compute it; established ones are marked as they come.
-    std::unordered_map<int, bool> needed;
-    for (const auto& r : required)
-      if (const auto q = checker.find(r.quantity)) needed.emplace(*q, r.computed);
-    report.required = static_cast<int>(needed.size());
-    std::vector<bool> established(instance.quantities_size(), false);
     int lines = 0;
     size_t start = 0;
     while (start <= text.size()) {
@@ -420,14 +431,7 @@ TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, 
         const std::string problem = checker.check(line);
         if (problem.empty()) {
           ++report.steps_valid;
-          // A valid step's inputs were defined by earlier steps (or it reads a stated value), so a
-          // required result it establishes is established in dependency order.
-          const int q = checker.last_quantity();
-          if (const auto it = needed.find(q);
-              it != needed.end() && !established[q] && (!it->second || checker.last_computed())) {
-            established[q] = true;
-            ++report.covered;
-          }
+          valid.emplace_back(checker.last_quantity(), checker.last_computed());
         } else if (report.first_invalid == 0) {
           report.first_invalid = report.steps_checked;
           report.first_problem = problem;
@@ -439,6 +443,51 @@ TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, 
   } catch (const std::exception& e) {  // never expected; a checker bug must not take the scorer down
     report.first_problem = std::string("trace not checked: ") + e.what();
   }
+  return report;
+}
+
+// Coverage: a required result counts when a valid step establishes it (computes it, when the gold
+// computes it). A valid step's inputs were defined by earlier steps (or it reads a stated value), so
+// the order respects the dependencies.
+void cover(const std::vector<ArithmeticResult>& required, const std::vector<std::pair<int, bool>>& valid,
+           TraceReport& report) {
+  std::unordered_map<int, bool> needed;  // quantity -> must be computed
+  for (const auto& r : required) needed.emplace(r.quantity, r.computed);
+  report.required = static_cast<int>(needed.size());
+  for (const auto& [q, computed] : valid) {
+    const auto it = needed.find(q);
+    if (it == needed.end() || (it->second && !computed)) continue;
+    needed.erase(it);
+    ++report.covered;
+  }
+}
+
+}  // namespace
+
+TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text,
+                                   const std::vector<ArithmeticResult>& required) {
+  std::vector<std::pair<int, bool>> valid;
+  TraceReport report = run_checker(instance, text, valid);
+  cover(required, valid, report);
+  return report;
+}
+
+TraceReport check_arithmetic_task(const pb::Task& task, std::string_view text) {
+  std::vector<std::pair<int, bool>> valid;
+  TraceReport report = run_checker(task.arithmetic_graph(), text, valid);
+  if (!valid.empty()) {
+    cover(*arithmetic_required(task), valid, report);
+    return report;
+  }
+  // Nothing valid covers anything: only the size of the required derivation is needed, counted from
+  // the gold trace's rules without reading its text (as arithmetic_required counts it).
+  int computed = 0, given = 0;
+  for (const auto& step : task.trace()) {
+    if (step.rule() == "cannot_be_determined") continue;
+    if (!starts_with_define(step.text())) continue;
+    (step.rule() == "given" ? given : computed) += 1;
+  }
+  report.required = computed > 0 ? computed : given;
   return report;
 }
 

@@ -11,6 +11,7 @@
 // whitespace; x, *, × all mean times. Bounded (line and token caps) and never throws.
 #pragma once
 #include <string>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -23,16 +24,18 @@ inline constexpr int kMaxTraceLines = 4000;      // lines read; the rest is igno
 inline constexpr size_t kMaxStepChars = 4096;    // a longer step line is invalid
 inline constexpr int kMaxExpressionTerms = 64;   // a longer expression is invalid
 
-// One result of the required derivation: a quantity of the gold solution and whether the gold solution
-// computes it (an operation step) rather than reading it from the facts.
+// One result of the required derivation: a quantity of the gold solution (index into the instance's
+// quantities) and whether the gold solution computes it (an operation step) rather than reading it
+// from the facts.
 struct ArithmeticResult {
-  std::string quantity;
+  int quantity = 0;
   bool computed = true;
 };
 
 // The required derivation of a task: the quantities its gold solution computes (restating a given
-// establishes nothing); when it computes none, the givens it reads.
-std::vector<ArithmeticResult> arithmetic_required(const pb::Task& task);
+// establishes nothing); when it computes none, the givens it reads. Cached per thread by a
+// fingerprint of the trace and the quantities' names.
+std::shared_ptr<const std::vector<ArithmeticResult>> arithmetic_required(const pb::Task& task);
 
 // Checks every step; with `required`, also counts the required results established by valid steps
 // (report.required / covered, the process score's coverage): a computed result counts when a valid
@@ -40,5 +43,9 @@ std::vector<ArithmeticResult> arithmetic_required(const pb::Task& task);
 // right - so restated givens and copied premises establish nothing.
 TraceReport check_arithmetic_trace(const pb::ArithmeticGraphInstance& instance, std::string_view text,
                                    const std::vector<ArithmeticResult>& required = {});
+
+// The same against a task's own required derivation (arithmetic_required), read only when some step
+// is valid (a completion without valid steps covers nothing).
+TraceReport check_arithmetic_task(const pb::Task& task, std::string_view text);
 
 }  // namespace verity

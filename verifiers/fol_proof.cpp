@@ -1,6 +1,8 @@
 #include "verifiers/fol_proof.h"
 
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -217,24 +219,48 @@ ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::strin
     }
     Checker checker(instance);
     // The required results as formulas ("int3: <statement>" -> the statement; "hypothesis" and its
-    // negation as themselves); a result is established once, by a valid step whose cited ints are
-    // valid too (so in an order that respects the dependencies).
+    // negation as themselves); a result is established once, by a valid step concluding it (its cited
+    // ints were defined by earlier steps, so the order respects the dependencies).
+    // (parsed on the first valid step - a completion without one covers nothing - once per instance
+    // and required list, per thread)
     struct Needed {
       FormulaPtr formula;
       bool established = false;
     };
     std::vector<Needed> needed;
-    for (std::string_view r : required) {
-      r = trim(r);
-      FormulaPtr f;
-      if (starts_with_ci(r, "hypothesis")) f = checker.parsed().hypothesis;
-      else if (r.rfind("\xC2\xAChypothesis", 0) == 0 || starts_with_ci(r, "~hypothesis"))
-        f = checker.parsed().hypothesis ? fol::negate(checker.parsed().hypothesis) : nullptr;
-      else if (const size_t colon = r.find(':'); colon != std::string_view::npos)
-        f = fol::parse(trim(r.substr(colon + 1)), checker.parsed().vocabulary).formula;
-      if (f) needed.push_back({f});
-    }
-    report.required = static_cast<int>(needed.size());
+    bool resolved = false;
+    auto resolve = [&]() {
+      if (resolved) return;
+      resolved = true;
+      uint64_t key = kFingerprintSeed;
+      for (const auto& p : instance.predicates()) key = fingerprint(key, p);
+      key = fingerprint(key, "|");
+      for (const auto& c : instance.constants()) key = fingerprint(key, c);
+      key = fingerprint(fingerprint(key, "|"), instance.hypothesis());
+      for (const auto& r : required) key = fingerprint(key, r);
+      thread_local std::unordered_map<uint64_t, std::shared_ptr<const std::vector<FormulaPtr>>> cache;
+      std::shared_ptr<const std::vector<FormulaPtr>> formulas;
+      if (auto it = cache.find(key); it != cache.end()) {
+        formulas = it->second;
+      } else {
+        auto fresh = std::make_shared<std::vector<FormulaPtr>>();
+        for (std::string_view r : required) {
+          r = trim(r);
+          FormulaPtr f;
+          if (starts_with_ci(r, "hypothesis")) f = checker.parsed().hypothesis;
+          else if (r.rfind("\xC2\xAChypothesis", 0) == 0 || starts_with_ci(r, "~hypothesis"))
+            f = checker.parsed().hypothesis ? fol::negate(checker.parsed().hypothesis) : nullptr;
+          else if (const size_t colon = r.find(':'); colon != std::string_view::npos)
+            f = fol::parse(trim(r.substr(colon + 1)), checker.parsed().vocabulary).formula;
+          if (f) fresh->push_back(f);
+        }
+        if (cache.size() >= kDerivationCacheEntries) cache.clear();
+        cache.emplace(key, fresh);
+        formulas = std::move(fresh);
+      }
+      for (const auto& f : *formulas) needed.push_back({f});
+    };
+    report.required = static_cast<int>(required.size());
     Target last = Target::Int;
     bool last_valid = false;
     size_t segments = 0;
@@ -258,6 +284,7 @@ ProofReport check_fol_proof(const pb::FolDeductionInstance& instance, std::strin
       last_valid = problem.empty();
       if (last_valid) {
         ++report.steps_valid;
+        if (checker.last_conclusion()) resolve();
         if (checker.last_conclusion())
           for (auto& n : needed)
             if (!n.established && fol::equal(*n.formula, *checker.last_conclusion())) {

@@ -140,7 +140,7 @@ std::string joined(const std::vector<std::string>& words) {
 
 pb::Score KnightsKnavesVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task));
+  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     return score;

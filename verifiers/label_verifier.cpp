@@ -1,8 +1,17 @@
 #include "verifiers/label_verifier.h"
 
+#include <algorithm>
+
 #include "tasks/answer_extraction.h"
 
 namespace verity {
+
+size_t completion_cap(const pb::Task& task, size_t completion_size) {
+  if (completion_size <= kMaxCompletionBytes) return kMaxCompletionBytes;  // fits any cap: no need to measure
+  size_t gold = task.answer().size() + 32;
+  for (const auto& step : task.trace()) gold += step.text().size() + 1;
+  return std::clamp<size_t>(4 * gold, kMaxCompletionBytes, kMaxAdaptiveCompletionBytes);
+}
 
 pb::Score score_for(const pb::Task& task) {
   pb::Score score;
@@ -15,7 +24,7 @@ pb::Score score_for(const pb::Task& task) {
 pb::Score verify_label(const pb::Task& task, std::string_view completion,
                        const std::vector<LabelSpelling>& labels) {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task));
+  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     return score;

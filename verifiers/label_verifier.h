@@ -1,5 +1,6 @@
 // Scoring for families whose answer is one label from a fixed set (Yes/No, entailed/...).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +32,11 @@ class LabelVerifier final : public Verifier {
  private:
   std::vector<LabelSpelling> labels_;
 };
+
+// The longest completion scored for a task: max(64 KiB, 4 x its gold solution (trace + answer)),
+// at most 4 MiB (kMaxAdaptiveCompletionBytes), so a completion as long as the gold trace always fits.
+// Given the completion's size, one within 64 KiB gets 64 KiB at once (the gold is not measured).
+size_t completion_cap(const pb::Task& task, size_t completion_size = SIZE_MAX);
 
 // A Score with the task's identity filled in.
 pb::Score score_for(const pb::Task& task);

@@ -133,10 +133,10 @@ pb::Score LongHorizonSumVerifier::verify(const pb::Task& task, std::string_view 
   const auto& gold = task.long_horizon_sum().running_sums();
   const int steps = gold.size();
   // Process score: the running totals stated in the reasoning (outside the answer), per turn.
-  const std::string_view reasoning = completion.substr(0, std::min(completion.size(), completion_cap(task)));
+  const std::string_view reasoning = completion.substr(0, std::min(completion.size(), completion_cap(task, completion.size())));
   const TraceReport trace = check_running_totals(reasoning.substr(0, find_answer_tag(reasoning)), gold);
   const std::string steps_note = "only the answer's totals were read";
-  const Extraction extraction = extract_answer(completion, completion_cap(task));
+  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     record_trace(trace, steps_note, score);

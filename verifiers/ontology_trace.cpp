@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -477,6 +478,12 @@ Reading read_sentence(const Theory& theory, const std::string& raw, const std::s
   return r;
 }
 
+bool has_rule_or_hypothesis_word(const std::string& s) {
+  for (const char* w : {"every", "each", "any", "all ", "whatever", "if ", "suppose", "assum"})
+    if (s.find(w) != std::string::npos) return true;
+  return false;
+}
+
 struct Verdict {
   bool decided = false, valid = false;
   std::string problem;
@@ -568,9 +575,45 @@ TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::stri
     const std::string reasoning = all.substr(0, answer_at);
     const std::string entity = lower(instance.entity());
     if (entity.empty()) return report;
-    const Theory theory(instance);
-    std::map<std::string, bool> known;  // claim key -> valid (the gold's claims, then checked ones)
-    const std::vector<Required> required = required_derivation(theory, gold, entity, known);
+    std::optional<Theory> theory_storage;  // built on first use: a completion without steps needs none
+    auto theory = [&]() -> const Theory& {
+      if (!theory_storage) theory_storage.emplace(instance);
+      return *theory_storage;
+    };
+    // The gold's required derivation and claims, cached per thread by a fingerprint of the instance
+    // and the gold reasoning (reading the gold costs more than scoring a short completion).
+    struct GoldReading {
+      std::vector<Required> required;
+      std::map<std::string, bool> known;
+    };
+    uint64_t key = fingerprint(kFingerprintSeed, instance.entity());
+    for (const auto& c : instance.concepts()) key = fingerprint(key, c);
+    key = fingerprint(key, "|");
+    for (const auto& p : instance.properties()) key = fingerprint(key, p);
+    key = fingerprint(key, "|");
+    for (const auto& f : instance.facts()) key = fingerprint(key, f);
+    key = fingerprint(key, "|");
+    for (const auto& r : instance.rules()) {
+      for (const auto& l : r.if_all()) key = fingerprint(key, l);
+      key = fingerprint(key, "->");
+      for (const auto& l : r.then_any()) key = fingerprint(key, l);
+    }
+    key = fingerprint(fingerprint(key, "?"), instance.query());
+    for (const auto& g : gold) key = fingerprint(key, g);
+    thread_local std::unordered_map<uint64_t, std::shared_ptr<const GoldReading>> cache;
+    std::shared_ptr<const GoldReading> reading_of_gold;
+    if (auto it = cache.find(key); it != cache.end()) {
+      reading_of_gold = it->second;
+    } else {
+      auto fresh = std::make_shared<GoldReading>();
+      fresh->required = required_derivation(theory(), gold, entity, fresh->known);
+      if (cache.size() >= kDerivationCacheEntries) cache.clear();
+      cache.emplace(key, fresh);
+      reading_of_gold = std::move(fresh);
+    }
+    const std::map<std::string, bool>& gold_known = reading_of_gold->known;  // the gold's claims: valid
+    std::map<std::string, bool> known;  // claim key -> valid, as checked here
+    const std::vector<Required>& required = reading_of_gold->required;
     report.required = static_cast<int>(required.size());
     std::vector<int> first_at(required.size(), -1);  // step that first establishes each result
     std::vector<int> first_claimed(required.size(), -1);  // step that first claims something about it
@@ -579,11 +622,15 @@ TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::stri
     const std::string premises = lower(prompt);
     for (std::string_view view : sentences(reasoning)) {
       const std::string sentence(view);
+      // Prose: no entity, no quoted rule, no hypothesis, no symbolic claim, no verdict of "undetermined".
+      if (sentence.find(entity) == std::string::npos && sentence.find('(') == std::string::npos &&
+          !says_undetermined(sentence) && !has_rule_or_hypothesis_word(sentence))
+        continue;
       // A sentence copied from the prompt (a premise, the question) is checked but establishes nothing.
       std::string_view bare = view;
       while (!bare.empty() && (bare.back() == '.' || bare.back() == '!' || bare.back() == '?')) bare.remove_suffix(1);
       const bool copied = bare.size() >= 4 && premises.find(bare) != std::string::npos;
-      const Reading reading = read_sentence(theory, sentence, entity, hypothesis);
+      const Reading reading = read_sentence(theory(), sentence, entity, hypothesis);
       if (!reading.about_entity && reading.claims.empty()) continue;  // prose
       if (report.steps_checked == kMaxOntologySteps) {
         report.truncated = true;
@@ -593,9 +640,10 @@ TraceReport check_ontology_trace(const pb::OntologyInstance& instance, std::stri
       std::string problem;
       for (const Claim& claim : reading.claims) {
         const std::string key = claim.key();
+        if (!key.empty() && gold_known.count(key)) continue;  // a claim of the gold reasoning: valid
         auto it = key.empty() ? known.end() : known.find(key);
         if (it == known.end()) {
-          const Verdict v = check_claim(theory, claim);
+          const Verdict v = check_claim(theory(), claim);
           if (!v.decided) {
             problem = v.problem;
             break;

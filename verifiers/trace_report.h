@@ -2,7 +2,10 @@
 // steps_valid, and the first invalid step in the reason). Step checkers: verifiers/arithmetic_trace.h,
 // verifiers/ontology_trace.h.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "schemas/verity.pb.h"
 
@@ -22,6 +25,15 @@ struct TraceReport {
     return static_cast<double>(covered) / required * steps_valid / steps_checked;
   }
 };
+
+// A running hash of strings (order and boundaries matter), continuing from `h`: fingerprints of a
+// task's gold solution for the step checkers' per-thread caches of its required derivation.
+inline uint64_t fingerprint(uint64_t h, std::string_view text) {
+  const uint64_t t = std::hash<std::string_view>{}(text) + 0x9e3779b97f4a7c15ull + text.size();
+  return (h ^ (t + (h << 6) + (h >> 2))) * 1099511628211ull;
+}
+inline constexpr uint64_t kFingerprintSeed = 14695981039346656037ull;
+inline constexpr size_t kDerivationCacheEntries = 4096;  // per thread; cleared when full
 
 // How a family's process score is defined (for `verity describe`, family metadata and the README);
 // "" for families without one (their reward is the outcome, whatever the process weight).

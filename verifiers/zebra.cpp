@@ -115,8 +115,7 @@ int expected_value(const pb::ZebraInstance& inst, int attribute, int house) {
   return kUnset;
 }
 
-void score_grid(const pb::ZebraInstance& inst, const std::string& answer, pb::Score& score) {
-  const Vocabulary vocab = vocabulary(inst);
+void score_grid(const pb::ZebraInstance& inst, const Vocabulary& vocab, const std::string& answer, pb::Score& score) {
   const Claims claims = read_grid(answer, inst, vocab);
   const int cells = inst.houses() * inst.attributes_size();
   int right = 0, claimed = 0;
@@ -150,13 +149,12 @@ void score_grid(const pb::ZebraInstance& inst, const std::string& answer, pb::Sc
                    (first_wrong.empty() ? "" : "; first wrong: " + first_wrong));
 }
 
-void score_single(const pb::ZebraInstance& inst, const std::string& answer, pb::Score& score) {
+void score_single(const pb::ZebraInstance& inst, const Vocabulary& vocab, const std::string& answer, pb::Score& score) {
   const int target = inst.question_attribute();
   if (target < 0 || target >= inst.attributes_size()) {
     score.set_reason("task has no valid question attribute");
     return;
   }
-  const Vocabulary vocab = vocabulary(inst);
   const int given_house = inst.attributes(inst.given_attribute()).solution(inst.given_value());
   const int want = expected_value(inst, target, given_house);
   int said = kUnset;
@@ -178,6 +176,34 @@ void score_single(const pb::ZebraInstance& inst, const std::string& answer, pb::
                                        : "answered " + attr.values(said) + ", expected " + attr.values(want));
 }
 
+// The first negation word of the answer that is not one of the puzzle's values ("" when none):
+// not / no / never / isn't / ... / false / wrong. Scans letter runs without allocating.
+std::string negation_word(std::string_view answer, const Vocabulary& vocab) {
+  static const std::string_view kNegations[] = {"not", "no", "never", "isn", "aren", "doesn", "don", "nor",
+                                                "neither", "cannot", "wasn", "nobody", "nothing", "false", "wrong",
+                                                "incorrect", "untrue"};
+  auto letter = [](char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; };
+  for (size_t i = 0; i < answer.size();) {
+    if (!letter(answer[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < answer.size() && letter(answer[j])) ++j;
+    const size_t n = j - i;
+    if (n >= 2 && n <= 9) {  // the negations' lengths
+      for (std::string_view neg : kNegations) {
+        if (neg.size() != n || (answer[i] | 0x20) != neg[0]) continue;
+        bool same = true;
+        for (size_t k = 1; k < n && same; ++k) same = static_cast<char>(answer[i + k] | 0x20) == neg[k];
+        if (same && !vocab.words.count(lower(answer.substr(i, n)))) return std::string(neg);
+      }
+    }
+    i = j;
+  }
+  return "";
+}
+
 // The instance must be internally consistent before we index into it (records are untrusted too).
 bool well_formed(const pb::ZebraInstance& inst) {
   if (inst.houses() < 1 || inst.houses() > zebra::kMaxHouses || inst.attributes_size() < 1) return false;
@@ -197,7 +223,7 @@ pb::Score ZebraVerifier::verify(const pb::Task& task, std::string_view completio
     score.set_reason("task has no well-formed zebra instance");
     return score;
   }
-  const Extraction extraction = extract_answer(completion, completion_cap(task));
+  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
   if (!extraction.found) {
     score.set_reason(extraction.reason);
     return score;
@@ -205,21 +231,13 @@ pb::Score ZebraVerifier::verify(const pb::Task& task, std::string_view completio
   score.set_extracted_answer(extraction.answer.substr(0, 256));
   // A negated answer is never a correct one: "definitely not folk", "It is not the case that House 1: ...".
   const Vocabulary vocab = vocabulary(task.zebra());
-  std::string negation;
-  tokenize(extraction.answer, [&](const Token& t) {
-    if (!negation.empty() || t.kind != Token::Word || vocab.words.count(t.text)) return;
-    static const char* const kNegations[] = {"not", "no", "never", "isn", "aren", "doesn", "don", "nor",
-                                             "neither", "cannot", "wasn", "nobody", "nothing", "false", "wrong",
-                                             "incorrect", "untrue"};
-    for (const char* n : kNegations)
-      if (t.text == n) negation = t.text;
-  });
+  const std::string negation = negation_word(extraction.answer, vocab);
   if (!negation.empty()) {
     score.set_reason("the answer is negated ('" + negation + "'): state the values, not what they are not");
     return score;
   }
-  if (task.zebra().question() == "single") score_single(task.zebra(), extraction.answer, score);
-  else score_grid(task.zebra(), extraction.answer, score);
+  if (task.zebra().question() == "single") score_single(task.zebra(), vocab, extraction.answer, score);
+  else score_grid(task.zebra(), vocab, extraction.answer, score);
   return score;
 }
 
