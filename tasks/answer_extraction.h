@@ -41,8 +41,7 @@ bool is_valid_utf8(std::string_view text);
 // and collapses inner whitespace: "  **Yes.** " -> "yes".
 std::string normalize_answer(std::string_view text);
 
-// The instruction every prompt ends with, so the model knows the format the verifier reads and the
-// one-answer rule (several answers that disagree score 0).
+// The instruction every prompt ends with, so the model knows the format the verifier reads.
 std::string answer_instruction(const std::string& what, const std::string& example);
 
 }  // namespace verity

@@ -30,10 +30,9 @@ TEST(AnswerExtraction, ConflictingAnswersAreNoAnswer) {
   EXPECT_EQ(extract_answer("<answer>Yes</answer>\nAnswer: yes.").answer, "Yes");
 }
 
-TEST(AnswerExtraction, InstructionStatesTheOneAnswerRule) {
+TEST(AnswerExtraction, InstructionShowsTheAnswerTags) {
   const std::string text = verity::answer_instruction("Yes or No", "Yes");
   EXPECT_NE(text.find("<answer>Yes</answer>"), std::string::npos);
-  EXPECT_NE(text.find("exactly one final answer"), std::string::npos);
 }
 
 TEST(AnswerExtraction, NestedTagsAreRefused) {
