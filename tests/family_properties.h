@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "service/scoring.h"
+#include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 
@@ -77,6 +78,20 @@ inline void check_family_properties(const std::string& family_name, int level, u
     const double share = static_cast<double>(label_counts[label]) / count;
     EXPECT_NEAR(share, 1.0 / labels.size(), balance_tolerance)
         << family_name << " level " << level << ": label " << label << " has share " << share;
+  }
+}
+
+// "Either A or B" read as exclusive changes answers: every English prompt that says "or" states that it
+// is inclusive (levels 1, 5, 10; 200 tasks each).
+inline void expect_inclusive_or_stated(const std::string& family_name) {
+  const Generator& f = find_family(family_name).generator;
+  for (int level : {1, 5, 10}) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 200; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 3, i);
+      if (task.prompt().find(" or ") != std::string::npos)
+        ASSERT_NE(task.prompt().find(kInclusiveOr), std::string::npos) << task.prompt();
+    }
   }
 }
 
