@@ -107,22 +107,26 @@ def test_records_that_cannot_be_scored_raise_with_the_reason():
 
 def test_score_batch_releases_the_gil():
     # While one thread is inside score_batch, another Python thread keeps running. With the GIL held
-    # it could run for at most one switch interval (5 ms), i.e. a handful of 1 ms sleeps.
-    tasks = [json.dumps(t) for t in verity.generate("causal_transitivity", 1500, seed=99173, chain_length=40)]
-    window = {}
+    # it could run for at most one switch interval (5 ms), i.e. a handful of 1 ms sleeps. The batch
+    # grows until scoring it takes long enough to tell (scoring got faster than a fixed size allowed).
+    for n in (1500, 6000, 24000):
+        tasks = [json.dumps(t) for t in verity.generate("causal_transitivity", n, seed=99173, chain_length=40)]
+        window = {}
 
-    def scorer():
-        window["start"] = time.perf_counter()
-        verity._verity.score_batch_json(tasks, [b"<answer>No</answer>"] * len(tasks), 1)
-        window["end"] = time.perf_counter()
+        def scorer():
+            window["start"] = time.perf_counter()
+            verity._verity.score_batch_json(tasks, [b"<answer>No</answer>"] * len(tasks), 1)
+            window["end"] = time.perf_counter()
 
-    thread = threading.Thread(target=scorer)
-    stamps = []
-    thread.start()
-    while thread.is_alive():
-        stamps.append(time.perf_counter())
-        time.sleep(0.001)
-    thread.join()
+        thread = threading.Thread(target=scorer)
+        stamps = []
+        thread.start()
+        while thread.is_alive():
+            stamps.append(time.perf_counter())
+            time.sleep(0.001)
+        thread.join()
+        if window["end"] - window["start"] > 0.2:
+            break
     inside = [t for t in stamps if window["start"] + 0.01 < t < window["end"]]
     assert window["end"] - window["start"] > 0.1, "batch too small to tell"
     assert len(inside) >= 20, (len(inside), window["end"] - window["start"])
