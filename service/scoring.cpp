@@ -76,31 +76,6 @@ struct PendingScore {
 
 std::string where(const ScoreRequest& r, size_t line) { return r.completions_path + ":" + std::to_string(line) + ": "; }
 
-// Byte offset of the first byte that is not part of well-formed UTF-8, or npos.
-size_t invalid_utf8_at(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-    else return i;
-    for (size_t k = 1; k <= n; ++k) {
-      if (i + k >= text.size()) return i;
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return i;
-    i += n + 1;
-  }
-  return std::string_view::npos;
-}
-
 std::string quoted(const std::string& text) { return "'" + text.substr(0, 80) + (text.size() > 80 ? "...'" : "'"); }
 
 std::string field_list(const nlohmann::json& object) {

@@ -35,6 +35,9 @@ inline constexpr size_t kMaxAdaptiveCompletionBytes = 4 * 1024 * 1024;
 
 // Completions that are over `cap` bytes, contain NUL or are not valid UTF-8 yield no answer.
 Extraction extract_answer(std::string_view completion, size_t cap = kMaxCompletionBytes);
+// Byte offset of the first byte that is not part of well-formed UTF-8 (overlong forms, surrogates and
+// code points past U+10FFFF included), or npos.
+size_t invalid_utf8_at(std::string_view text);
 bool is_valid_utf8(std::string_view text);
 
 // Lower-cases ASCII, trims whitespace, surrounding quotes / asterisks / a final period,
