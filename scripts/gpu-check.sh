@@ -63,6 +63,11 @@ cores=$(nproc)
 run cpu cpu fp32 "$steps" --threads "$cores"
 run cuda_fp32 cuda fp32 "$steps"
 run cuda_bf16 cuda bf16 "$steps"
+# a checkpoint written on the GPU resumes on the CPU (weights and optimiser state load on any device)
+rm -rf "$out/cuda_then_cpu" && cp -r "$out/cuda_fp32" "$out/cuda_then_cpu"
+$train train --run-dir "$out/cuda_then_cpu" --resume --device cpu --max-steps $((steps + 20)) --threads "$cores" \
+  >"$out/cuda_then_cpu.log" 2>&1 || { tail -20 "$out/cuda_then_cpu.log"; exit 1; }
+grep -E "^(resuming|done:)" "$out/cuda_then_cpu.log" | sed "s/^/  cuda_then_cpu: /"
 big=(--layers 6 --width 384 --heads 6 --batch-size 64 --eval-tasks 64)
 run big_cpu cpu fp32 20 --threads "$cores" "${big[@]}"
 run big_cuda_bf16 cuda bf16 200 "${big[@]}"
@@ -86,7 +91,7 @@ checks = {
     "bf16 step-1 loss |cuda - cpu|": (abs(b16[0] - cpu[0]), 2e-2),
     f"bf16 mean |cuda - cpu| over steps 1-{len(cpu)}": (sum(abs(a - b) for a, b in zip(b16, cpu)) / len(cpu), 5e-2),
 }
-report = {"runs": {n: done(n) for n in ["cpu", "cuda_fp32", "cuda_bf16", "big_cpu", "big_cuda_bf16"]},
+report = {"runs": {n: done(n) for n in ["cpu", "cuda_fp32", "cuda_bf16", "cuda_then_cpu", "big_cpu", "big_cuda_bf16"]},
           "checks": {k: {"value": v, "limit": lim, "ok": v <= lim} for k, (v, lim) in checks.items()}}
 print(f"{'run':16} {'steps':>6} {'tokens/s':>10} {'accuracy':>9}")
 for n, r in report["runs"].items():

@@ -949,8 +949,9 @@ class TrainingRun {
     correct.assign(comps.size(), false);
     auto score = [&](size_t i) {
       const pb::Score sc = score_completion(tasks[i / G], tok.decode(comps[i]));
-      const double process = sc.steps_checked() > 0 ? double(sc.steps_valid()) / sc.steps_checked() : 0.0;
-      rewards[i] = sample_reward(cfg, sc.correct(), sc.format_ok(), process);
+      // the verifier's process score (coverage of the required derivation x precision of the steps), as
+      // `verity score --process-weight` pays it: no steps, or valid steps that skip the derivation, earn 0
+      rewards[i] = sample_reward(cfg, sc.correct(), sc.format_ok(), process_reward(sc));
       correct[i] = sc.correct();
     };
     for (size_t i = 0; i < comps.size(); ++i) score(i);

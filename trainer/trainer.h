@@ -109,9 +109,9 @@ struct TrainConfig {
   int ppo_epochs = 1;
   bool dynamic_sampling = true;  // drop groups whose rewards are all equal
   bool gold_injection = false;   // a group with no correct sample gets the gold completion as one sample
-  // reward = outcome x correct + process x correct x steps_valid/steps_checked + format x format_ok: the
-  // process term is gated by the outcome (as in verity score --process-weight), so steps never pay for a
-  // wrong answer
+  // reward = outcome x correct + process x correct x Score.process + format x format_ok: Score.process is
+  // the verifier's coverage of the required derivation x the share of valid steps (service/scoring.h
+  // process_reward); the process term is gated by the outcome, so steps never pay for a wrong answer
   double reward_outcome = 1.0, reward_format = 0.0, reward_process = 0.0;
   // curriculum
   bool curriculum = true;
@@ -199,7 +199,7 @@ AdvantageKind parse_advantage(const std::string& name);
 std::vector<double> group_advantages(const std::vector<double>& rewards, AdvantageKind kind);
 bool all_equal(const std::vector<double>& rewards);
 // One sample's GRPO reward from its score (TrainConfig's reward_* weights; the process term is gated by
-// the outcome). `process` = steps_valid / steps_checked, 0 when no step was checked.
+// the outcome). `process` = process_reward(score) (service/scoring.h): 0 for families without a process score.
 double sample_reward(const TrainConfig& config, bool correct, bool format_ok, double process);
 
 struct TokenLoss {
