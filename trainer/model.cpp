@@ -39,7 +39,7 @@ void configure_threads(int threads) {
 }
 
 std::string runtime_summary() {
-  std::string blas = openblas_get_config ? std::string(openblas_get_config()) : "reference BLAS";  // "OpenBLAS 0.3.21 ..."
+  std::string blas = openblas_get_config ? std::string(openblas_get_config()) : "libtorch's own BLAS";  // "OpenBLAS 0.3.21 ..."
   return std::string("libtorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads, " +
          blas;
 }
