@@ -37,7 +37,8 @@ using namespace verity::curriculum;  // the curriculum library: policy and SQLit
   X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
   X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
   X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
-  X(review_frac) X(world_size) X(rank) X(rendezvous)
+  X(review_frac) X(world_size) X(rank) X(rendezvous) \
+  X(tokenizer)
 
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json j;
@@ -73,6 +74,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     throw std::invalid_argument("train config: steps and batch sizes must be positive");
   if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
     throw std::invalid_argument("train config: need world_size >= 1 and 0 <= rank < world_size");
+  if (c.tokenizer != "word" && c.tokenizer != "char")
+    throw std::invalid_argument("train config key tokenizer: expected word | char, got " + c.tokenizer);
   return c;
 }
 
@@ -572,7 +575,7 @@ class TrainingRun {
     } else {
       std::vector<std::string> names;
       for (const auto& f : families) names.push_back(f.first);
-      tok = Tokenizer::build_for_families(names);
+      tok = Tokenizer::for_scheme(cfg.tokenizer, names);
       // torch's default generator is process-wide: ranks run as threads of one process (tests) must not
       // interleave their draws, or rank 0's initial weights would depend on the others
       static std::mutex init_mutex;
