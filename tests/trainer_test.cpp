@@ -96,6 +96,69 @@ TEST(Tokenizer, FixedWordsAreWholeTokensNamesAreCharacters) {
   EXPECT_EQ(back.vocab_size(), tok.vocab_size());
 }
 
+// The char scheme (the axiomatic paper's): names one token per character, the paper's whole words and
+// markers one token each with their spaces, and exact round trips of prompts in every format, gold
+// completions and arbitrary bytes.
+TEST(Tokenizer, CharSchemeSpellsNamesAndKeepsThePapersWholeWords) {
+  const Tokenizer tok = Tokenizer::characters();
+  EXPECT_EQ(tok.scheme(), "char");
+  auto texts = [&](const std::vector<int>& ids) {
+    std::vector<std::string> out;
+    for (int id : ids) out.push_back(tok.token_text(id));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(texts(tok.encode("Does Ab cause C? [SOC] Ab causes B. B causes C. [EOC]")),
+            (V{"Does ", "A", "b", " cause ", "C", "? ", "[SOC] ", "A", "b", " causes ", "B", ". ", "B", " causes ",
+               "C", ". ", "[EOC]"}));
+  EXPECT_EQ(texts(tok.encode("<answer>Yes</answer>")), (V{"<answer>", "Yes", "</answer>"}));
+  EXPECT_EQ(texts(tok.encode("Are X and Y d-separated given {Z}?")),
+            (V{"Are ", "X", " and ", "Y", " d-separated ", "g", "i", "v", "e", "n", " ", "{", "Z", "}", "?"}));
+  // a whole word is never cut out of a longer name, and a name is never read as a word
+  EXPECT_EQ(texts(tok.encode("Nob causes xNo. No")), (V{"N", "o", "b", " causes ", "x", "N", "o", ". ", "No"}));
+  EXPECT_EQ(texts(tok.encode("qZ7")), (V{"q", "Z", "7"}));
+  for (const char* family : {"causal_transitivity", "d_separation"}) {
+    const Generator& f = find_family(family).generator;
+    for (const char* format : {"axiomatic", "natural", "symbolic"})
+      for (int level : {1, 5, 10}) {
+        const Knobs knobs = resolve_knobs(f, level, {{"format", format}});
+        for (uint64_t i = 0; i < 20; ++i) {
+          const pb::Task t = make_task(f, knobs, level, 9, i);
+          std::vector<std::string> trace;
+          for (const auto& s : t.trace()) trace.push_back(s.text());
+          for (const std::string& text : {t.prompt(), gold_completion(t.answer(), trace, true)})
+            ASSERT_EQ(tok.decode(tok.encode(text)), text) << family << " " << format;
+        }
+      }
+  }
+  const std::string odd = std::string("caus\xc3\xa9s  <answer>\tYes</answer>\n\x01\xff end[SOC]", 37);
+  EXPECT_EQ(tok.decode(tok.encode(odd)), odd);
+  // the scheme and ids travel with the checkpoint; checkpoints from before the scheme existed are word
+  const Tokenizer back = Tokenizer::from_json(nlohmann::json::parse(tok.to_json().dump()));
+  EXPECT_EQ(back.scheme(), "char");
+  EXPECT_EQ(back.vocab_size(), tok.vocab_size());
+  EXPECT_EQ(back.encode(odd), tok.encode(odd));
+  nlohmann::json old = ct_tokenizer().to_json();
+  old.erase("scheme");
+  EXPECT_EQ(Tokenizer::from_json(old).scheme(), "word");
+  EXPECT_EQ(Tokenizer::for_scheme("char", {}).pieces(), tok.pieces());
+  EXPECT_EQ(Tokenizer::for_scheme("word", {"causal_transitivity"}).scheme(), "word");
+  EXPECT_THROW(Tokenizer::for_scheme("bpe", {}), std::invalid_argument);
+}
+
+// The paper's format in word tokens too: the word vocabulary does not depend on the axiomatic rendering
+// (it is built from the natural and symbolic ones), and the terse prompts still round-trip.
+TEST(Tokenizer, WordSchemeRoundTripsTheAxiomaticFormat) {
+  const Tokenizer& tok = ct_tokenizer();
+  const Generator& f = find_family("causal_transitivity").generator;
+  const Knobs knobs = resolve_knobs(f, 3, {{"format", "axiomatic"}});
+  for (uint64_t i = 0; i < 50; ++i) {
+    const std::string p = make_task(f, knobs, 3, 4, i).prompt();
+    ASSERT_EQ(tok.decode(tok.encode(p)), p);
+  }
+  for (const auto& piece : tok.pieces()) EXPECT_EQ(piece.find("SOC"), std::string::npos) << piece;
+}
+
 ModelConfig tiny(const std::string& pos, int vocab = 40) {
   ModelConfig c;
   c.vocab = vocab;
@@ -691,6 +754,38 @@ TEST(Training, AnswerOnlySftLearnsTwoNodeChainsOnEverySeed) {
     EXPECT_GE(results[i].last_eval_accuracy, 0.9) << "seed " << seeds[i] << "\n" << logs[i];
     fs::remove_all(dirs[i]);
   }
+}
+
+// The axiomatic paper's setting in small: the terse format (format=axiomatic) in char tokens, loss on the
+// answer only, 2-node chains with 1-character names. The run saves its tokenizer's scheme with the
+// checkpoint, its evaluation decodes answers the verifier reads, and it learns (>= 0.9 held out).
+TEST(Training, CharTokensOnTheAxiomaticFormatLearnTwoNodeChains) {
+  TrainConfig c;
+  c.family = "causal_transitivity";
+  c.knobs = "chain_length=2,name_max=1,format=axiomatic";
+  c.tokenizer = "char";
+  c.curriculum = false;
+  c.max_steps = 1500;
+  c.batch_size = 32;
+  c.lr = 1e-3;
+  c.warmup = 100;
+  c.sft_prompt_loss = 0.0;
+  c.eval_tasks = 200;
+  const fs::path dir = temp_dir("char_axiomatic");
+  c = quiet_run(c, dir);
+  c.checkpoint_every = 1500;
+  std::ostringstream log;
+  const auto s = run_training(c, log);
+  std::cout << "char tokens, axiomatic format: accuracy " << s.first_eval_accuracy << " -> " << s.last_eval_accuracy
+            << " after " << s.steps_done << " steps, " << s.seconds << " s\n";
+  EXPECT_GE(s.last_eval_accuracy, 0.9) << log.str();
+  std::ifstream in(dir / "ckpt" / "tokenizer.json");
+  const auto tok = Tokenizer::from_json(nlohmann::json::parse(in));
+  EXPECT_EQ(tok.scheme(), "char");
+  EXPECT_EQ(tok.pieces(), Tokenizer::characters().pieces());
+  c.tokenizer = "bpe";
+  EXPECT_THROW(TrainConfig::from_json(c.to_json()), std::invalid_argument);
+  fs::remove_all(dir);
 }
 
 TEST(Grpo, ProcessRewardIsGatedByTheOutcome) {

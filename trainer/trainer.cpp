@@ -64,6 +64,7 @@ using namespace verity::curriculum;  // the curriculum library: policy and SQLit
   X(heads, "attention heads")                                                                                     \
   X(max_len, "longest sequence for learned positions (other encodings extrapolate)")                              \
   X(pos_encoding, "none | learned | sinusoidal | rope")                                                           \
+  X(tokenizer, "word | char (characters, except the axiomatic paper's whole words and markers)")                 \
   X(init, "initial weights: fan_in (N(0, 1/fan_in)) | gpt2 (N(0, 0.02))")                                         \
   X(batch_size, "SFT sequences per step")                                                                         \
   X(lr, "SFT learning rate (AdamW, warm-up then cosine to 10%)")                                                  \
@@ -145,6 +146,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     throw std::invalid_argument("precision must be auto | fp32 | bf16, got " + c.precision);
   if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
     throw std::invalid_argument("train config: need world_size >= 1 and 0 <= rank < world_size");
+  if (c.tokenizer != "word" && c.tokenizer != "char")
+    throw std::invalid_argument("train config key tokenizer: expected word | char, got " + c.tokenizer);
   return c;
 }
 
@@ -671,7 +674,7 @@ class TrainingRun {
     } else {
       std::vector<std::string> names;
       for (const auto& f : families) names.push_back(f.first);
-      tok = Tokenizer::build_for_families(names);
+      tok = Tokenizer::for_scheme(cfg.tokenizer, names);
       // torch's default generator is process-wide: ranks run as threads of one process (tests) must not
       // interleave their draws, or rank 0's initial weights would depend on the others
       static std::mutex init_mutex;

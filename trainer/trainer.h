@@ -88,6 +88,7 @@ struct TrainConfig {
   int layers = 2, width = 64, heads = 4, max_len = 1024;
   std::string pos_encoding = "rope";
   std::string init = "fan_in";   // fan_in | gpt2 (ModelConfig::init)
+  std::string tokenizer = "word";  // word | char (trainer/tokenizer.h; char = the axiomatic paper's)
   // optimiser
   int batch_size = 32;           // SFT sequences per step
   double lr = 5e-3;
