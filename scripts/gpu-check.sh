@@ -55,7 +55,7 @@ run() {
   local name=$1 device=$2 precision=$3 n=$4; shift 4
   rm -rf "${out:?}/$name"
   $train train --config configs/demo.json --run-dir "$out/$name" --device "$device" --precision "$precision" \
-    --max-steps "$n" --log-every 1 --eval-every 0 --checkpoint-every 100000 "$@" >"$out/$name.log" 2>&1 ||
+    --max-steps "$n" --log-every 1 --eval-every 0 --checkpoint-every 50 "$@" >"$out/$name.log" 2>&1 ||
     { tail -20 "$out/$name.log"; exit 1; }
   grep -E "^done:" "$out/$name.log" | sed "s/^/  $name: /"
 }
