@@ -90,14 +90,6 @@ std::vector<CurriculumOutcome> read_outcomes(const json& body) {
   return out;
 }
 
-json changes_json(const std::vector<curriculum::LevelChange>& changes) {
-  json out = json::array();
-  for (const auto& c : changes)
-    out.push_back({{"step", c.step}, {"family", c.family}, {"from_level", c.from_level}, {"to_level", c.to_level},
-                   {"evidence", c.ema_pass}});
-  return out;
-}
-
 // Runs a handler: a request error is 400 and records nothing, anything else 500.
 template <class Fn>
 void guarded(httplib::Response& res, Fn&& fn) {
@@ -191,7 +183,7 @@ void add_curriculum_routes(httplib::Server& server, CurriculumService& curriculu
       }
       const auto result = curriculum.report(request_id, read_outcomes(body));
       reply(res, 200, {{"accepted", result.accepted}, {"duplicate", result.duplicate}, {"durable", true},
-                       {"seq", result.last_seq}, {"level_changes", changes_json(result.changes)}});
+                       {"seq", result.last_seq}, {"level_changes", level_changes_json(result.changes)}});
     });
   });
   server.Get("/curriculum", [&](const httplib::Request&, httplib::Response& res) {
@@ -207,12 +199,8 @@ void add_curriculum_routes(httplib::Server& server, CurriculumService& curriculu
         throw CurriculumRequestError("after and limit must be integers");
       }
       if (limit < 1 || limit > 100'000) throw CurriculumRequestError("limit must be in 1..100000");
-      json reports = json::array();
-      for (const auto& r : curriculum.history(after, limit))
-        reports.push_back({{"seq", r.seq}, {"request_id", r.request_id}, {"task_id", r.task_id},
-                           {"family", r.family}, {"level", r.level}, {"reward", r.reward}, {"success", r.success},
-                           {"at", r.at}});
-      reply(res, 200, {{"reports", reports}, {"level_changes", changes_json(curriculum.level_changes())}});
+      reply(res, 200, {{"reports", reports_json(curriculum.history(after, limit))},
+                       {"level_changes", level_changes_json(curriculum.level_changes())}});
     });
   });
 }

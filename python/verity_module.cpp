@@ -164,50 +164,27 @@ class PyCurriculum {
     return py::make_tuple(batch.batch, batch.seed, lines);
   }
 
-  // outcomes: (task_id, family, level, reward, correct: -1 / 0 / 1)
-  py::dict report(const std::string& request_id,
-                  const std::vector<std::tuple<std::string, std::string, int, double, int>>& outcomes) {
+  // outcomes: (task_id, family, level, reward, correct: -1 / 0 / 1). Returns the result as JSON text.
+  std::string report(const std::string& request_id,
+                     const std::vector<std::tuple<std::string, std::string, int, double, int>>& outcomes) {
     std::vector<CurriculumOutcome> items;
     items.reserve(outcomes.size());
     for (const auto& [id, family, level, reward, correct] : outcomes) items.push_back({id, family, level, reward, correct});
-    CurriculumReportResult r;
-    {
-      py::gil_scoped_release release;
-      r = get().report(request_id, items);
-    }
-    py::dict d;
-    d["accepted"] = r.accepted;
-    d["duplicate"] = r.duplicate;
-    d["seq"] = r.last_seq;
-    d["level_changes"] = changes(r.changes);
-    return d;
+    py::gil_scoped_release release;
+    const CurriculumReportResult r = get().report(request_id, items);
+    return nlohmann::json{{"accepted", r.accepted}, {"duplicate", r.duplicate}, {"seq", r.last_seq},
+                          {"level_changes", verity::level_changes_json(r.changes)}}.dump();
   }
 
   std::string state_json() const { return get().state().dump(); }
 
-  py::list history(int64_t after_seq, int64_t limit) const {
-    std::vector<curriculum::ReportRow> rows;
-    {
-      py::gil_scoped_release release;
-      rows = get().history(after_seq, limit);
-    }
-    py::list out;
-    for (const auto& r : rows) {
-      py::dict d;
-      d["seq"] = r.seq;
-      d["request_id"] = r.request_id;
-      d["task_id"] = r.task_id;
-      d["family"] = r.family;
-      d["level"] = r.level;
-      d["reward"] = r.reward;
-      d["success"] = r.success;
-      d["at"] = r.at;
-      out.append(d);
-    }
-    return out;
+  std::string history_json(int64_t after_seq, int64_t limit) const {
+    py::gil_scoped_release release;
+    return reports_json(get().history(after_seq, limit)).dump();
   }
 
-  py::list level_changes() const { return changes(get().level_changes()); }
+  std::string level_changes_json() const { return verity::level_changes_json(get().level_changes()).dump(); }
+
   void close() {
     py::gil_scoped_release release;
     service_.reset();
@@ -217,20 +194,6 @@ class PyCurriculum {
   CurriculumService& get() const {
     if (!service_) throw std::runtime_error("this Curriculum is closed");
     return *service_;
-  }
-
-  static py::list changes(const std::vector<curriculum::LevelChange>& list) {
-    py::list out;
-    for (const auto& c : list) {
-      py::dict d;
-      d["step"] = c.step;
-      d["family"] = c.family;
-      d["from_level"] = c.from_level;
-      d["to_level"] = c.to_level;
-      d["evidence"] = c.ema_pass;
-      out.append(d);
-    }
-    return out;
   }
 
   static curriculum::CurriculumConfig config_from(const py::dict& settings) {
@@ -290,9 +253,9 @@ PYBIND11_MODULE(_verity, m) {
            py::arg("start_level"), py::arg("seed"), py::arg("success_threshold"))
       .def("next_batch", &PyCurriculum::next_batch, py::arg("n"), py::arg("seed") = std::nullopt,
            "(batch number, draw seed, [task JSON lines])")
-      .def("report", &PyCurriculum::report, py::arg("request_id"), py::arg("outcomes"))
+      .def("report_json", &PyCurriculum::report, py::arg("request_id"), py::arg("outcomes"))
       .def("state_json", &PyCurriculum::state_json)
-      .def("history", &PyCurriculum::history, py::arg("after_seq"), py::arg("limit"))
-      .def("level_changes", &PyCurriculum::level_changes)
+      .def("history_json", &PyCurriculum::history_json, py::arg("after_seq"), py::arg("limit"))
+      .def("level_changes_json", &PyCurriculum::level_changes_json)
       .def("close", &PyCurriculum::close);
 }

@@ -325,6 +325,22 @@ json CurriculumService::state() const {
           {"reports", reports_}, {"families", families}};
 }
 
+json level_changes_json(const std::vector<LevelChange>& changes) {
+  json out = json::array();
+  for (const auto& c : changes)
+    out.push_back({{"step", c.step}, {"family", c.family}, {"from_level", c.from_level}, {"to_level", c.to_level},
+                   {"evidence", c.ema_pass}});
+  return out;
+}
+
+json reports_json(const std::vector<curriculum::ReportRow>& rows) {
+  json out = json::array();
+  for (const auto& r : rows)
+    out.push_back({{"seq", r.seq}, {"request_id", r.request_id}, {"task_id", r.task_id}, {"family", r.family},
+                   {"level", r.level}, {"reward", r.reward}, {"success", r.success}, {"at", r.at}});
+  return out;
+}
+
 std::vector<LevelChange> CurriculumService::level_changes() const {
   std::lock_guard lock(state_mutex_);
   return store_->level_changes();

@@ -79,6 +79,10 @@ struct CurriculumReportResult {
   std::vector<curriculum::LevelChange> changes;
 };
 
+// As the HTTP endpoints and verity.Curriculum return them.
+nlohmann::json level_changes_json(const std::vector<curriculum::LevelChange>& changes);  // step, family, from_level, to_level, evidence
+nlohmann::json reports_json(const std::vector<curriculum::ReportRow>& rows);  // seq, request_id, task_id, family, level, reward, success, at
+
 class CurriculumService {
  public:
   explicit CurriculumService(const CurriculumServiceOptions& options);

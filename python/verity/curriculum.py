@@ -65,7 +65,7 @@ class Curriculum:
         """Records one reward per task (an id this curriculum issued, or a task dict). Returns
         {"accepted", "duplicate", "seq", "level_changes"} once durable. A request_id makes a retry a
         no-op. Raises ValueError (recording nothing) for an unknown task or a reward outside [0, 1]."""
-        return self._engine.report(request_id or "", _outcomes(tasks, rewards, correct))
+        return json.loads(self._engine.report_json(request_id or "", _outcomes(tasks, rewards, correct)))
 
     def statistics(self) -> dict:
         """Config, counters and per family: weight, level, difficulty, per-level attempts / pass rates."""
@@ -76,12 +76,12 @@ class Curriculum:
 
     def level_changes(self) -> list[dict]:
         """Every promotion / demotion: step (report number), family, from_level, to_level, evidence."""
-        return self._engine.level_changes()
+        return json.loads(self._engine.level_changes_json())
 
     def history(self, after: int = 0, limit: int = 1000) -> list[dict]:
         """Reported outcomes with seq > after, in commit order (seq, request_id, task_id, family, level,
         reward, success, at)."""
-        return self._engine.history(after, limit)
+        return json.loads(self._engine.history_json(after, limit))
 
     def close(self) -> None:
         self._engine.close()

@@ -161,7 +161,7 @@ def test_trl_grpo_trainer_draws_from_and_reports_to_the_curriculum(tmp_path, fak
         assert sum(l["attempts"] for f in stats["families"] for l in f["levels"]) == 192
         # exported rows (the record's fields as columns) are scored and reported too
         tasks = cur.next_batch(4)
-        reward = verity.trl.make_reward(cur)
+        reward = verity.make_trl_reward(curriculum=cur)  # the same as verity.trl.make_reward(cur)
         rows = arrow_like(tasks)  # as a datasets column table: every key on every row, None where absent
         columns = {k: [r[k] for r in rows] for k in rows[0] if k != "prompt"}
         rewards = reward(prompts=[t["prompt"] for t in tasks],
