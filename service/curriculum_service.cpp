@@ -18,6 +18,7 @@
 namespace verity {
 
 using curriculum::Curriculum;
+using curriculum::IssuedRow;
 using curriculum::LevelChange;
 using nlohmann::json;
 
@@ -211,15 +212,24 @@ CurriculumBatch CurriculumService::next_batch(int n, std::optional<uint64_t> see
   CurriculumBatch batch;
   // Which tasks: reserved and recorded (issued rows, cursors) in the writer; made after the commit.
   submit_and_wait([&](Group& group) {
-    batch.batch = ++batches_;
-    batch.seed = seed ? *seed : mix_seed({seed_, 0x63757272ULL, static_cast<uint64_t>(batch.batch)});
-    for (const auto& [family, level] : curriculum_.next_batch(n, batch.seed)) {
-      const uint64_t index = cursors_[cursor_key(family, level)]++;
+    // Worked out on copies, so an exception leaves the state as it was.
+    const int64_t number = batches_ + 1;
+    const uint64_t draw_seed = seed ? *seed : mix_seed({seed_, 0x63757272ULL, static_cast<uint64_t>(number)});
+    auto cursors = cursors_;
+    std::vector<IssuedRow> issued;
+    for (const auto& [family, level] : curriculum_.next_batch(n, draw_seed)) {
+      const uint64_t index = cursors[cursor_key(family, level)]++;
       const Generator& generator = find_family(family).generator;
-      const std::string id = task_id(family, level_knobs(generator, level), seed_, index);
-      group.write.issued.push_back({id, family, level, batch.batch});
-      group.issued[id] = {family, level};
+      issued.push_back({task_id(family, level_knobs(generator, level), seed_, index), family, level, number});
       draws.push_back({family, level, index});
+    }
+    batches_ = number;
+    cursors_ = std::move(cursors);
+    batch.batch = number;
+    batch.seed = draw_seed;
+    for (auto& row : issued) {
+      group.issued[row.task_id] = {row.family, row.level};
+      group.write.issued.push_back(std::move(row));
     }
   });
   batch.tasks.resize(draws.size());
