@@ -279,15 +279,30 @@ def test_http_errors_and_load_8_workers(tmp_path, verity_binary):
             remote.report([remote.next_batch(1)[0]["id"]], [7.0])
         with pytest.raises(ValueError, match="400"):
             remote._call("POST", "/curriculum/batch", {"n": "eight"})
+        # the parallel-list form of a report
+        task = remote.next_batch(1)[0]
+        assert remote._call("POST", "/curriculum/report", {"task_ids": [task["id"]], "rewards": [1.0]})["accepted"] == 1
+        assert remote.history()[-1]["task_id"] == task["id"]
+        with pytest.raises(ValueError, match="400.*at least one"):
+            remote._call("POST", "/curriculum/report", {"task_ids": [], "rewards": []})
+        before = remote.statistics()["reports"]
         reports = int(os.environ.get("VERITY_CURRICULUM_LOAD_REPORTS", "500"))
         result = curriculum_load.run_load(server.url, workers=8, reports=reports, batch=32)
         assert not result["errors"], result["errors"]
         state = remote.statistics()
-        assert state["reports"] == 8 * reports == result["acknowledged"]
+        assert state["reports"] - before == 8 * reports == result["acknowledged"]
         print(f"\ncurriculum load: 8 workers x {reports} reports: {result['reports_per_s']:.0f} reports/s, "
               f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
     finally:
         server.kill()
+    # a server with a token: the curriculum endpoints need it too
+    secured = Server(verity_binary, tmp_path / "s.sqlite", "--families", "syllogism", "--token", "s3cret")
+    try:
+        with pytest.raises(ValueError, match="401"):
+            RemoteCurriculum(secured.url, retries=0).next_batch(1)
+        assert len(RemoteCurriculum(secured.url, token="s3cret").next_batch(2)) == 2
+    finally:
+        secured.kill()
     bad = subprocess.run([verity_binary, "serve", "--port", "0", "--families", "syllogism"], capture_output=True,
                          text=True, timeout=30)
     assert bad.returncode == 2 and "need --curriculum" in bad.stderr
