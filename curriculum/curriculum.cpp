@@ -153,8 +153,10 @@ std::vector<LevelChange> Curriculum::update_levels(int64_t step) {
       if (evidence >= config_.promote) to = cur.level + 1;
       else if (evidence <= config_.demote) to = cur.level - 1;
     } else {
+      // The level shown and logged follows d with a hysteresis of a quarter level beyond the midpoint,
+      // so d hovering around x.5 does not log a change at every report (draws use d itself).
       evidence = cur.difficulty;
-      to = static_cast<int>(std::lround(cur.difficulty));
+      if (std::fabs(cur.difficulty - cur.level) >= 0.75) to = static_cast<int>(std::lround(cur.difficulty));
     }
     to = std::clamp(to, config_.min_level, config_.max_level);
     if (to == cur.level) continue;

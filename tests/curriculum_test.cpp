@@ -66,7 +66,7 @@ TEST(CurriculumPolicy, WindowPromotesAtSevenTenthsAndDemotesAtThreeTenthsOfAFull
 // A simulated learner whose success probability falls with the level; the target policy's difficulty
 // settles where it succeeds `target` of the time (for p(l) = 1 - l / 10 and target 0.5: l = 5).
 TEST(CurriculumPolicy, TargetSteersTheExpectedRewardToTheTarget) {
-  for (double target : {0.3, 0.5, 0.8}) {
+  for (double target : {0.3, 0.45, 0.5, 0.8}) {  // 0.45: the root is 5.5, between two levels
     CurriculumConfig cc;
     cc.policy = Policy::target;
     cc.target = target;
@@ -74,7 +74,7 @@ TEST(CurriculumPolicy, TargetSteersTheExpectedRewardToTheTarget) {
     Curriculum c(cc, {{kFamily, 1.0}}, 1);
     uint64_t state = 99;
     double late_sum = 0;
-    int late_n = 0;
+    int late_n = 0, changes = 0;
     for (int step = 1; step <= 3000; ++step) {
       std::vector<Curriculum::Outcome> batch;
       for (const auto& [family, level] : c.next_batch(8, mix_seed({7, uint64_t(step)}))) {
@@ -84,12 +84,13 @@ TEST(CurriculumPolicy, TargetSteersTheExpectedRewardToTheTarget) {
         if (step > 1500) late_sum += ok, ++late_n;
       }
       c.record(batch, step);
-      c.update_levels(step);
+      changes += static_cast<int>(c.update_levels(step).size());
     }
     const double expected_level = 10.0 * (1.0 - target);
     EXPECT_NEAR(c.difficulty(kFamily), expected_level, 0.5) << "target " << target;
     EXPECT_NEAR(late_sum / late_n, target, 0.04) << "target " << target;
-    EXPECT_EQ(c.level(kFamily), int(std::lround(c.difficulty(kFamily))));
+    EXPECT_LT(std::fabs(c.level(kFamily) - c.difficulty(kFamily)), 0.75);  // the shown level follows d
+    EXPECT_LT(changes, 12) << "the shown level flickers: " << changes << " changes";
   }
 }
 
