@@ -106,6 +106,9 @@ def _make_dataset_class():
             if any(str(f).endswith(".parquet") for f in files):
                 return super()._read_files_and_tokenize()  # exported rows: verl's own reader
             rows = [row for f in files for row in read_rows(str(f))]
+            max_samples = getattr(self, "max_samples", -1)  # verl's train_max_samples / val_max_samples
+            if max_samples is not None and 0 < max_samples < len(rows):
+                rows = rows[:max_samples]
             try:
                 from datasets import Dataset  # Hugging Face's (verl depends on it)
                 self.dataframe = Dataset.from_list(rows)

@@ -206,6 +206,7 @@ def test_verl_custom_dataset_and_reward_report_to_a_served_curriculum(tmp_path, 
         dataset = create_rl_dataset([str(tasks_path)], data, tokenizer=lambda text: [len(text)], processor=None)
         assert len(dataset) == 5 and dataset[0]["raw_prompt"][0]["content"] == tasks[0]["prompt"]
         assert dataset[0]["extra_info"]["id"] == tasks[0]["id"]
+        assert len(create_rl_dataset([str(tasks_path)], data, tokenizer=len, processor=None, max_samples=3)) == 3
         # curriculum mode + the reporting reward function, called as verl's naive reward manager does
         data = Config({"prompt_key": "prompt", "verity_curriculum": server.url, "verity_size": 50,
                        "custom_cls": {"path": str(my_file), "name": "VerityDataset"}})

@@ -4,7 +4,7 @@
 from functools import partial
 
 from verl.utils.dataset.rl_dataset import Dataset, RLHFDataset
-from verl.utils.import_utils import load_extern_type
+from verl.utils.import_utils import load_extern_object
 
 
 class Config(dict):
@@ -18,14 +18,15 @@ class Config(dict):
         return Config(value) if isinstance(value, dict) else value
 
 
-def create_rl_dataset(data_paths, data_config, tokenizer, processor):
+def create_rl_dataset(data_paths, data_config, tokenizer, processor, is_train=True, max_samples: int = -1):
     if "custom_cls" in data_config and data_config.custom_cls.get("path", None) is not None:
-        dataset_cls = load_extern_type(data_config.custom_cls.path, data_config.custom_cls.name)
+        dataset_cls = load_extern_object(data_config.custom_cls.path, data_config.custom_cls.name)
         if not issubclass(dataset_cls, Dataset):
             raise TypeError(f"The custom dataset class '{data_config.custom_cls.name}' must inherit from Dataset")
     else:
         dataset_cls = RLHFDataset
-    return dataset_cls(data_files=data_paths, tokenizer=tokenizer, processor=processor, config=data_config)
+    return dataset_cls(data_files=data_paths, tokenizer=tokenizer, processor=processor, config=data_config,
+                       max_samples=max_samples)
 
 
 def get_custom_reward_fn(config):
@@ -33,7 +34,7 @@ def get_custom_reward_fn(config):
     file_path = reward_fn_config.get("path")
     if not file_path:
         return None
-    raw_fn = load_extern_type(file_path, reward_fn_config.get("name"))
+    raw_fn = load_extern_object(file_path, reward_fn_config.get("name"))
     reward_kwargs = dict(reward_fn_config.get("reward_kwargs", {}))
     return partial(raw_fn, **reward_kwargs)
 

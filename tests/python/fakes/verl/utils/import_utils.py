@@ -2,7 +2,7 @@ import importlib.util
 import sys
 
 
-def load_extern_type(file_path, type_name):
+def load_extern_object(file_path, type_name):
     """As verl: import a file by path as module "custom_module" and take a name from it."""
     spec = importlib.util.spec_from_file_location("custom_module", file_path)
     module = importlib.util.module_from_spec(spec)

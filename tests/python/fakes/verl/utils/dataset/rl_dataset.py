@@ -7,13 +7,14 @@ class Dataset:  # stands in for torch.utils.data.Dataset
 
 
 class RLHFDataset(Dataset):
-    def __init__(self, data_files, tokenizer, config, processor=None):
+    def __init__(self, data_files, tokenizer, config, processor=None, max_samples: int = -1):
         if not isinstance(data_files, (list, tuple)):
             data_files = [data_files]
         self.data_files = list(data_files)
         self.tokenizer = tokenizer
         self.processor = processor
         self.config = config
+        self.max_samples = max_samples
         self.prompt_key = config.get("prompt_key", "prompt")
         self.filter_overlong_prompts = config.get("filter_overlong_prompts", True)
         self._read_files_and_tokenize()
