@@ -88,6 +88,29 @@ def test_next_batch_is_deterministic_given_seed_and_state(tmp_path):
     assert runs[0] == runs[1]
 
 
+def test_threads_share_one_curriculum(tmp_path):
+    with verity.Curriculum(tmp_path / "c.sqlite", families=FAMILIES, policy="target") as cur:
+        errors = []
+
+        def worker(w):
+            try:
+                for i in range(40):
+                    tasks = cur.next_batch(2)
+                    cur.report(tasks, [float((w + i) % 2), 1.0], request_id=f"{w}-{i}")
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker, args=(w,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        stats = cur.statistics()
+        assert stats["reports"] == 6 * 40 * 2 and stats["batches"] == 6 * 40 and stats["report_requests"] == 240
+        assert len({h["task_id"] for h in cur.history(limit=10000)}) == 480  # no task handed out twice
+
+
 # ---- Reasoning Gym's interface ----
 
 RG_SCRIPT = '''
