@@ -111,14 +111,18 @@ void CurriculumService::load_or_create(const CurriculumServiceOptions& o) {
     store_->write_service(first);
     return;
   }
-  const json j = json::parse(saved);
-  curriculum_ = Curriculum::from_json(j.at("curriculum"));
-  seed_ = j.at("seed").get<uint64_t>();
-  success_threshold_ = j.at("success_threshold");
-  batches_ = j.at("batches");
-  report_requests_ = j.at("report_requests");
-  reports_ = j.at("reports");
-  cursors_ = j.at("cursors").get<std::map<std::string, uint64_t>>();
+  try {
+    const json j = json::parse(saved);
+    curriculum_ = Curriculum::from_json(j.at("curriculum"));
+    seed_ = j.at("seed").get<uint64_t>();
+    success_threshold_ = j.at("success_threshold");
+    batches_ = j.at("batches");
+    report_requests_ = j.at("report_requests");
+    reports_ = j.at("reports");
+    cursors_ = j.at("cursors").get<std::map<std::string, uint64_t>>();
+  } catch (const json::exception& e) {
+    throw std::runtime_error(db_path_ + ": the saved curriculum (table curriculum_state) cannot be read: " + e.what());
+  }
   auto differs = [&](const std::string& what) {
     return std::invalid_argument(db_path_ + " holds a curriculum with other " + what +
                                  ": start without them to continue it, or give a new database to start another");
