@@ -1,6 +1,7 @@
-"""`pip install --no-build-isolation .` into a fresh virtual environment (Debian's setuptools and wheel
-seen through --system-site-packages; nothing downloaded): the extension is built by CMake (setup.py),
-`import verity` works outside the source tree and the `verity` command runs the bundled binary.
+"""`pip install --no-build-isolation .` into a fresh, bare virtual environment (its own pip and setuptools
+from ensurepip, Debian's `wheel` found by python/build_backend; nothing downloaded): the extension is
+built by CMake (setup.py), `import verity` works outside the source tree and the `verity` command runs
+the bundled binary.
 
 To keep ctest fast the CMake build folder of this build is reused (VERITY_CMAKE_BUILD_DIR); a plain
 `pip install .` configures and builds its own (build/pip-<python tag>), which CI's fresh machine does.
@@ -19,12 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def test_pip_install_into_a_fresh_venv(tmp_path, verity_binary):
     python = "/usr/bin/python3"
-    if not Path(python).exists() or subprocess.run([python, "-c", "import venv, ensurepip, setuptools, wheel"],
+    if not Path(python).exists() or subprocess.run([python, "-c", "import venv, ensurepip, wheel"],
                                                    capture_output=True).returncode != 0:
         pytest.skip("needs Debian's python3-venv, python3-setuptools and python3-wheel (scripts/install-deps.sh)")
     build_dir = Path(verity_binary).resolve().parent
     venv = tmp_path / "venv"
-    subprocess.run([python, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
     env = dict(os.environ, VERITY_CMAKE_BUILD_DIR=str(build_dir), PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONPATH", None)
     install = subprocess.run([str(venv / "bin" / "pip"), "install", "--no-build-isolation", str(ROOT)],
