@@ -14,6 +14,9 @@ knobs' defaults. Entries are {"question", "answer", "metadata"}; metadata holds 
 which score_answer scores, so an entry can be scored in any process). Entry i is task i of
 (family, knobs, seed): the same as `verity generate` writes.
 
+create_dataset("composite", size=, seed=, datasets=[{"name", "weight", "config"}, ...]) mixes families
+by weight, as Reasoning Gym's composite dataset does.
+
 score_answer(answer, entry) -> float in [0, 1]: `answer` is what Reasoning Gym passes, the answer
 text a model gave (extracted or a whole completion); a bare answer is read as if it were tagged
 <answer>...</answer>. None or unreadable scores 0.
@@ -98,9 +101,52 @@ class VerityDataset:
                              "difficulty": difficulty, "task": task}}
 
 
+class CompositeDataset:
+    """Reasoning Gym's "composite": entry i comes from one of several datasets, chosen by weight with a
+    generator seeded by (seed, i); the chosen dataset's entry i (so entries never repeat within one)."""
+
+    def __init__(self, size: int, seed: int | None, datasets: list):
+        if not datasets:
+            raise ValueError("composite needs datasets=[{'name': ..., 'weight': ..., 'config': {...}}, ...]")
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**32)
+        self.size, self.seed = size, seed
+        self.parts, self.weights = [], []
+        for spec in datasets:
+            name, weight, config = (spec["name"], spec.get("weight", 1), spec.get("config", {})) if isinstance(
+                spec, Mapping) else (spec.name, spec.weight, spec.config or {})
+            if not weight > 0:
+                raise ValueError(f"composite: weight of {name} must be > 0")
+            config = dict(config)
+            config.setdefault("seed", seed)
+            self.parts.append(create_dataset(name, size=size, **config))
+            self.weights.append(float(weight))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[dict]:
+        for i in range(self.size):
+            yield self[i]
+
+    def __getitem__(self, idx: int) -> dict:
+        if idx < 0:
+            idx += self.size
+        if not 0 <= idx < self.size:
+            raise IndexError(f"index {idx} out of range for a dataset of {self.size}")
+        part = random.Random(f"{self.seed}:{idx}").choices(self.parts, weights=self.weights)[0]
+        return part[idx]
+
+    def score_answer(self, answer: str | None, entry: Mapping[str, Any]) -> float:
+        return score_answer(answer, entry)
+
+
 def create_dataset(name: str, *, size: int = 500, seed: int | None = None, level: int | None = None,
-                   **knobs: Any) -> VerityDataset:
-    """Reasoning Gym's `create_dataset` for a Verity family (see the module's doc)."""
+                   **knobs: Any) -> VerityDataset | CompositeDataset:
+    """Reasoning Gym's `create_dataset` for a Verity family (see the module's doc), or "composite" with
+    datasets=[{"name", "weight", "config"}] (or objects with those attributes, as Reasoning Gym's DatasetSpec)."""
+    if name == "composite":
+        return CompositeDataset(size, seed, knobs.pop("datasets", []))
     return VerityDataset(VerityDatasetConfig(family=name, size=size, seed=seed, level=level, knobs=dict(knobs)))
 
 

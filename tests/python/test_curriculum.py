@@ -159,6 +159,31 @@ def test_create_dataset_entries_knobs_and_scores():
         verity.create_dataset("causal_transitivity", size=3, chain_length=-4)
 
 
+def test_every_family_scores_its_gold_answer_given_bare_as_reasoning_gym_does():
+    for family in verity.families():
+        data = verity.create_dataset(family, size=4, seed=3, level=2)
+        for entry in data:
+            assert data.score_answer(entry["answer"], entry) == 1.0, (family, entry["answer"])
+            assert data.score_answer(f"<answer>{entry['answer']}</answer>", entry) == 1.0
+
+
+def test_composite_dataset():
+    from types import SimpleNamespace
+    data = verity.create_dataset("composite", size=200, seed=4, datasets=[
+        {"name": "syllogism", "weight": 3, "config": {"level": 2}},
+        SimpleNamespace(name="causal_transitivity", weight=1, config={"chain_length": 5})])
+    sources = [e["metadata"]["source_dataset"] for e in data]
+    assert 120 < sources.count("syllogism") < 180 and set(sources) == {"syllogism", "causal_transitivity"}
+    assert [e["metadata"]["source_index"] for e in data] == list(range(200))
+    assert all(data.score_answer(e["answer"], e) == 1.0 for e in data)
+    again = verity.create_dataset("composite", size=200, seed=4, datasets=[
+        {"name": "syllogism", "weight": 3, "config": {"level": 2}},
+        {"name": "causal_transitivity", "config": {"chain_length": 5}}])
+    assert [e["question"] for e in again] == [e["question"] for e in data]  # a pure function of the arguments
+    with pytest.raises(ValueError, match="composite needs"):
+        verity.create_dataset("composite", size=3)
+
+
 # ---- TRL and verl adapters (fakes) ----
 
 @pytest.fixture
