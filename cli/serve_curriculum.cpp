@@ -125,7 +125,7 @@ void add_curriculum_options(CLI::App& cmd, CurriculumServeOptions& o) {
   cmd.add_option("--min-samples", c.min_samples, "band policy: attempts at a level before it may change")
       ->check(integer_in(1, 1'000'000));
   cmd.add_option("--ema-alpha", c.ema_alpha, "EMA weight of a report's pass rate")->check(positive_up_to(1));
-  cmd.add_option("--window", c.window, "window policy: outcomes averaged (default 32)")->check(integer_in(1, 1'000'000));
+  cmd.add_option("--window", c.window, "window policy: outcomes averaged (default 32)")->check(integer_in(1, 10'000));
   cmd.add_option("--promote", c.promote, "window policy: promote at this mean reward (default 0.7)")
       ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--demote", c.demote, "window policy: demote at this mean reward (default 0.3)")

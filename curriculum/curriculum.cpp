@@ -33,7 +33,8 @@ void CurriculumConfig::validate() const {
   require(ema_alpha > 0 && ema_alpha <= 1, "ema_alpha must be in (0, 1]");
   require(review_frac >= 0 && review_frac < 1, "review_frac must be in [0, 1)");
   require(1 <= min_level && min_level <= max_level, "levels need 1 <= min_level <= max_level");
-  require(window >= 1 && window <= 1'000'000, "window must be in 1..1000000");
+  // (the window is part of the state a served curriculum saves at every commit)
+  require(window >= 1 && window <= 10'000, "window must be in 1..10000");
   require(0 <= demote && demote < promote && promote <= 1, "demote < promote, both in [0, 1]");
   require(target > 0 && target < 1, "target must be in (0, 1)");
   require(step_size > 0 && step_size <= 10, "step_size must be in (0, 10]");

@@ -60,7 +60,8 @@ struct ServiceWrite {
 };
 
 enum class Durability {
-  normal,  // WAL + synchronous=NORMAL: a crash can lose the last transactions (the trainer: it resumes from a checkpoint)
+  normal,  // WAL + synchronous=NORMAL: a crash can lose the last transactions (the trainer, which resumes
+           // from a checkpoint)
   full,    // WAL + synchronous=FULL: a committed transaction survives a crash or power loss (the served curriculum)
 };
 

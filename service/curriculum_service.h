@@ -79,9 +79,10 @@ struct CurriculumReportResult {
   std::vector<curriculum::LevelChange> changes;
 };
 
-// As the HTTP endpoints and verity.Curriculum return them.
-nlohmann::json level_changes_json(const std::vector<curriculum::LevelChange>& changes);  // step, family, from_level, to_level, evidence
-nlohmann::json reports_json(const std::vector<curriculum::ReportRow>& rows);  // seq, request_id, task_id, family, level, reward, success, at
+// As the HTTP endpoints and verity.Curriculum return them: level changes as {step, family, from_level,
+// to_level, evidence}, reports as {seq, request_id, task_id, family, level, reward, success, at}.
+nlohmann::json level_changes_json(const std::vector<curriculum::LevelChange>& changes);
+nlohmann::json reports_json(const std::vector<curriculum::ReportRow>& rows);
 
 class CurriculumService {
  public:
