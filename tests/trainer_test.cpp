@@ -1,6 +1,7 @@
 // Trainer tests: tokenizer, transformer, KV-cache sampling, GRPO math, SQLite store, curriculum,
 // checkpoints and a tiny end-to-end run with a resume. Built only with the trainer.
 #ifdef VERITY_HAVE_TRAINER
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -747,6 +748,12 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("step     3 sft"), std::string::npos) << out;
   EXPECT_NE(out.find("learned"), std::string::npos) << out;
+  // a fresh start in the used run folder is refused, and deletes nothing
+  out = run_cli("train --config " + (dir / "cfg.json").string() + " --run-dir " + run, &rc);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("holds an earlier run (a checkpoint): pass --resume to continue it, --overwrite to replace it"),
+            std::string::npos) << out;
+  ASSERT_TRUE(fs::exists(fs::path(run) / "ckpt-00000003")) << out;
   // --resume takes the run's own settings (knobs, model) and runs on to the new max
   out = run_cli("train --run-dir " + run + " --resume --max-steps 5 --mode sft+grpo --sft-steps 4", &rc);
   ASSERT_EQ(rc, 0) << out;
@@ -777,6 +784,12 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   EXPECT_NE(out.find("--tasks FILE or --recipe FILE"), std::string::npos) << out;
   out = run_cli("eval --checkpoint " + run + "/ckpt --recipe " + recipe + " --tasks " + (dir / "t.jsonl").string(), &rc);
   EXPECT_NE(rc, 0) << out;
+  // --overwrite starts over: the earlier run's 5 steps are gone from the statistics
+  out = run_cli("train --config " + (dir / "cfg.json").string() + " --run-dir " + run + " --overwrite", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("starting over in"), std::string::npos) << out;
+  out = run_cli("curriculum show --db " + run + "/verity.sqlite", &rc);
+  EXPECT_NE(out.find("steps logged: 3"), std::string::npos) << out;
   out = run_cli("train --run-dir " + run + " --no-such-flag 1", &rc);
   EXPECT_NE(rc, 0);
   out = run_cli("train --run-dir " + run + " --advantage ppo", &rc);
@@ -792,6 +805,28 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
 // Every shipped config in configs/ loads and trains: two steps of each (one SFT, one GRPO step where the
 // config has a GRPO phase), as `verity train --config` runs it. What each one reaches is measured in the
 // README (demo.json, grpo_demo.json: by the quality tests above).
+// `verity train --help`: every setting of the config table as a flag with its help text, type and default.
+TEST(TrainCli, HelpDescribesEveryFlag) {
+  int rc = -1;
+  const std::string out = run_cli("train --help", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("Usage: verity train"), std::string::npos) << out;
+  EXPECT_EQ(out.find("verity-train"), std::string::npos) << out;
+  const nlohmann::json defaults = TrainConfig().to_json();
+  EXPECT_EQ(train_field_help().size(), defaults.size());
+  for (const auto& [key, help] : train_field_help()) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    EXPECT_GT(help.size(), 3u) << key;
+    const size_t at = out.find(flag + " ");
+    ASSERT_NE(at, std::string::npos) << flag << "\n" << out;
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    EXPECT_NE(line.find(help + " (default " + defaults.at(key).dump() + ")"), std::string::npos) << line;
+    EXPECT_NE(line.find(defaults.at(key).is_boolean() ? "[BOOL]" : defaults.at(key).is_number() ? "" : "TEXT"),
+              std::string::npos) << line;
+  }
+}
+
 TEST(TrainCli, EveryShippedConfigRunsBriefly) {
   const fs::path dir = temp_dir("configs");
   int seen = 0;
