@@ -226,7 +226,19 @@ struct BruteForce {
   uint64_t fitting = 0;              // reproducing every example
   int shortest = 0;
   std::string disagreement;          // a fitting program that disagrees on the query or a probe
+  std::vector<std::string> fitting_texts;  // the first 20 fitting programs, in the DSL's syntax
 };
+
+std::string ref_text(const RefStage& s) {
+  auto arith = [&] { return s.op == 'n' ? std::string("-x") : std::string("x ") + s.op + " " + std::to_string(s.c); };
+  auto pred = [&] { return s.pred == "even" || s.pred == "odd" ? s.pred : "x " + s.pred + " " + std::to_string(s.pc); };
+  if (s.name == "map") return "map(" + arith() + ")";
+  if (s.name == "mapif") return "map(if " + pred() + " then " + arith() + " else x)";
+  if (s.name == "filter" || s.name == "count") return s.name + "(" + pred() + ")";
+  if (s.name == "take" || s.name == "drop" || s.name == "append" || s.name == "prepend")
+    return s.name + "(" + std::to_string(s.c) + ")";
+  return s.name;
+}
 
 BruteForce brute_force(const pb::ListFunctionsInstance& inst) {
   const RefLanguage lang = ref_language(inst.primitives(), inst.constants());
@@ -240,7 +252,7 @@ BruteForce brute_force(const pb::ListFunctionsInstance& inst) {
     inputs.push_back(ref_list(inst.probe_inputs(p))), wanted.push_back(ref_stored(inst.probe_outputs(p), number));
   BruteForce out;
   std::vector<std::string> path;
-  auto stage_text = [](const RefStage& s) { return s.name + "/" + s.op + std::to_string(s.c) + "/" + s.pred + std::to_string(s.pc); };
+  auto stage_text = [](const RefStage& s) { return ref_text(s); };
   // `values`: the prefix's outputs on every input; `stages`: its length
   std::function<void(const std::vector<RefValue>&, int)> walk = [&](const std::vector<RefValue>& values, int stages) {
     for (int last = 0; last < 2; ++last) {
@@ -250,6 +262,11 @@ BruteForce brute_force(const pb::ListFunctionsInstance& inst) {
         for (int i = 0; i < k && fits; ++i) fits = ref_apply(s, values[i]) == wanted[i];
         if (fits) {
           ++out.fitting;
+          if (out.fitting_texts.size() < 20) {
+            std::string text;
+            for (const auto& p : path) text += p + " | ";
+            out.fitting_texts.push_back(text + ref_text(s));
+          }
           if (out.shortest == 0 || stages + 1 < out.shortest) out.shortest = stages + 1;
           for (size_t j = k; j < inputs.size() && out.disagreement.empty(); ++j)
             if (!(ref_apply(s, values[j]) == wanted[j])) {
@@ -384,7 +401,7 @@ std::string check_task(const pb::Task& task) {
       failure += "gold program does not give example " + std::to_string(i + 1) + "; ";
   if (!(run_gold(inst.query_input()) == ref_stored(inst.query_output(), inst.returns_number())))
     failure += "gold program does not give the query output; ";
-  if (!inst.returns_number() && inst.query_output().values() == inst.query_input().values())
+  if (!inst.returns_number() && ref_list(inst.query_output()) == ref_list(inst.query_input()))
     failure += "the query's output is its input; ";
   // the second method: plain enumeration
   const BruteForce bf = brute_force(inst);
@@ -395,6 +412,15 @@ std::string check_task(const pb::Task& task) {
   if (!bf.disagreement.empty()) failure += "a fitting program disagrees on the query or a probe: " + bf.disagreement + "; ";
   if (bf.shortest != inst.depth()) failure += "a program of " + std::to_string(bf.shortest) + " stages fits; ";
   if (inst.fitting_behaviours() < 1 || inst.fitting_behaviours() > inst.fitting_programs()) failure += "behaviour count; ";
+  // rule mode: whichever fitting program is given, it earns 1 with every probe right
+  if (inst.answer_mode() == "rule") {
+    ScoreOptions w;
+    w.process_weight = 1.0;
+    for (const auto& text : bf.fitting_texts) {
+      const auto s = score_completion(task, "<answer>" + text + "</answer>", w);
+      if (s.reward() != 1.0) failure += "fitting program '" + text + "' scored " + s.reason() + "; ";
+    }
+  }
   return failure;
 }
 
@@ -420,22 +446,20 @@ pb::Task rule_task(int level, uint64_t i, const KnobMap& extra = {}) {
   return make_task(f, resolve_knobs(f, level, knobs), level, 5, i);
 }
 
-TEST(ListFunctions, AnyFittingProgramOfTheDslIsAcceptedAsTheRule) {
-  // A program other than the gold that fits the examples (found by the DSL's own enumeration) scores
-  // 1 with every probe right: identifiability means the verifier need not know which one was meant.
+// (Every program the brute force finds fitting the examples scores 1 in rule mode: check_task.) Other
+// spellings and equivalent programs of any depth are accepted too.
+TEST(ListFunctions, EquivalentRulesAreAccepted) {
   int others = 0;
   for (uint64_t i = 0; i < 200; ++i) {
     const pb::Task task = rule_task(3, i);
     const auto& inst = task.list_functions();
-    const auto alternatives = {inst.program() + " | sort | sort", "reverse | reverse | " + inst.program()};
-    (void)alternatives;
-    // equivalent spellings: spacing and case do not matter
+    // spacing and case do not matter
     std::string spaced;
     for (char c : inst.program()) spaced += c == ' ' ? std::string("  ") : std::string(1, static_cast<char>(std::toupper(c)));
     const auto s = score_completion(task, "<answer>" + spaced + "</answer>");
     EXPECT_EQ(s.reward(), 1.0) << spaced << ": " << s.reason();
     if (!inst.returns_number()) {
-      // sort | reverse | sort_desc... : reversing twice is the identity, still the same function
+      // reversing twice is the identity: a deeper program, the same function
       const std::string twice = inst.program() + " | reverse | reverse";
       ScoreOptions w;
       w.process_weight = 1.0;
@@ -524,7 +548,8 @@ TEST(ListDsl, EveryStageReadsBackFromItsText) {
   const auto p = listdsl::parse_program("FILTER( x>2 )|Map(IF odd THEN x*3 ELSE x) | reverse() |count(even)");
   ASSERT_EQ(p.error, "");
   EXPECT_EQ(listdsl::to_text(p.program), "filter(x > 2) | map(if odd then x * 3 else x) | reverse | count(even)");
-  EXPECT_EQ(listdsl::to_text(listdsl::run(p.program, {1, 3, 4, 6})), "1");  // [3,4,6] -> [9,4,6] -> [6,4,9] -> 2 even? no: 4,6
+  // [1, 3, 4, 6] -> [3, 4, 6] -> [9, 4, 6] -> [6, 4, 9] -> two even elements
+  EXPECT_EQ(listdsl::to_text(listdsl::run(p.program, {1, 3, 4, 6})), "2");
 }
 
 TEST(ListDsl, SemanticsMatchTheReferenceInterpreter) {
@@ -668,6 +693,48 @@ TEST(ListFunctions, VerifierSurvivesHostileInput) {
       EXPECT_FALSE(s.reason().empty());
     }
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
+}
+
+// In-process mutation fuzzing (scripts/fuzz.sh runs libFuzzer on every verifier; this runs in every
+// ctest): mutated gold answers and rules score in [0, 1], never correct unless right, deterministically.
+TEST(ListFunctions, MutatedAnswersScoreSanely) {
+  const Generator& f = find_family("list_functions").generator;
+  Rng rng(2024);
+  const std::string alphabet = "[](),| -+*%<>0123456789xmapfilterifthenelse";
+  for (int n = 0; n < 300; ++n) {
+    const bool rule = n % 2 == 0;
+    const int level = 1 + n % 10;
+    const pb::Task task = make_task(f, resolve_knobs(f, level, {{"answer", rule ? "rule" : "output"}}), level, 77, n);
+    for (int m = 0; m < 40; ++m) {
+      std::string text = task.answer();
+      const int edits = static_cast<int>(rng.uniform(1, 4));
+      for (int e = 0; e < edits; ++e) {
+        const size_t at = rng.index(text.size() + 1);
+        const int what = static_cast<int>(rng.uniform(0, 2));
+        if (what == 0 && at < text.size()) text.erase(at, 1);
+        else if (what == 1) text.insert(at, 1, alphabet[rng.index(alphabet.size())]);
+        else if (at < text.size()) text[at] = alphabet[rng.index(alphabet.size())];
+      }
+      ScoreOptions w;
+      w.process_weight = 0.5;
+      const auto a = score_completion(task, "<answer>" + text + "</answer>", w);
+      const auto b = score_completion(task, "<answer>" + text + "</answer>", w);
+      ASSERT_EQ(a.SerializeAsString(), b.SerializeAsString()) << text;
+      ASSERT_TRUE(a.reward() >= 0.0 && a.reward() <= 1.0) << text;
+      ASSERT_TRUE(!a.correct() || a.reward() == 1.0) << text;
+      ASSERT_LE(a.steps_covered(), a.steps_required()) << text;
+      if (!rule && a.correct()) {  // a right output is the gold list, however it is spelled
+        std::string digits_a, digits_b;
+        for (char c : text) if (std::isdigit(static_cast<unsigned char>(c)) || c == '-') digits_a += c; else digits_a += ' ';
+        for (char c : task.answer()) if (std::isdigit(static_cast<unsigned char>(c)) || c == '-') digits_b += c; else digits_b += ' ';
+        std::stringstream sa(digits_a), sb(digits_b);
+        std::vector<long long> ta, tb;
+        for (std::string t; sa >> t;) ta.push_back(std::stoll(t));
+        for (std::string t; sb >> t;) tb.push_back(std::stoll(t));
+        ASSERT_EQ(ta, tb) << text << " scored correct for " << task.answer();
+      }
+    }
+  }
 }
 
 }  // namespace
