@@ -47,6 +47,7 @@ struct RefStage {
   long long c = 0;      // map / mapif operand; take / drop / append / prepend argument
   std::string pred;     // ">", "<", "even", "odd"
   long long pc = 0;
+  mutable int id = -1;  // index of name in kNames, filled on first use
   bool reduces() const {
     static const std::set<std::string> kReducers = {"sum", "length", "max", "min", "head", "last", "count"};
     return kReducers.count(name) > 0;
@@ -73,51 +74,62 @@ std::optional<long long> ref_arith(const RefStage& s, long long x) {
   return r;
 }
 
+// The stage names, as small integers compared (not strings) in the brute force's inner loop.
+const std::vector<std::string> kNames = {"map", "mapif", "filter", "take", "drop", "reverse", "sort", "sort_desc",
+                                         "unique", "append", "prepend", "sum", "length", "count", "max", "min",
+                                         "head", "last"};
+struct Name {
+  int id;
+};
+
 RefValue ref_apply(const RefStage& s, const RefValue& in) {
   if (!in.defined || in.number) return undefined_value();
   const auto& x = in.items;
   RefValue out;
   auto number = [](long long v) { return in_range(v) ? RefValue{true, true, {v}} : undefined_value(); };
-  const std::string& n = s.name;
-  if (n == "map" || n == "mapif") {
+  thread_local std::map<std::string, int> ids;
+  if (ids.empty()) for (size_t i = 0; i < kNames.size(); ++i) ids[kNames[i]] = static_cast<int>(i);
+  if (s.id < 0) s.id = ids.at(s.name);
+  const Name n{s.id};
+  if (n.id == 0 /* map */ || n.id == 1 /* mapif */) {
     for (long long v : x) {
-      if (n == "mapif" && !ref_holds(s, v)) { out.items.push_back(v); continue; }
+      if (n.id == 1 /* mapif */ && !ref_holds(s, v)) { out.items.push_back(v); continue; }
       auto r = ref_arith(s, v);
       if (!r) return undefined_value();
       out.items.push_back(*r);
     }
-  } else if (n == "filter") {
+  } else if (n.id == 2 /* filter */) {
     for (long long v : x) if (ref_holds(s, v)) out.items.push_back(v);
-  } else if (n == "take") {
+  } else if (n.id == 3 /* take */) {
     out.items.assign(x.begin(), x.begin() + std::min<long long>(s.c, x.size()));
-  } else if (n == "drop") {
+  } else if (n.id == 4 /* drop */) {
     out.items.assign(x.begin() + std::min<long long>(s.c, x.size()), x.end());
-  } else if (n == "reverse") {
+  } else if (n.id == 5 /* reverse */) {
     out.items.assign(x.rbegin(), x.rend());
-  } else if (n == "sort" || n == "sort_desc") {
+  } else if (n.id == 6 /* sort */ || n.id == 7 /* sort_desc */) {
     out.items = x;
     std::sort(out.items.begin(), out.items.end());
-    if (n == "sort_desc") std::reverse(out.items.begin(), out.items.end());
-  } else if (n == "unique") {
+    if (n.id == 7 /* sort_desc */) std::reverse(out.items.begin(), out.items.end());
+  } else if (n.id == 8 /* unique */) {
     for (long long v : x) if (std::find(out.items.begin(), out.items.end(), v) == out.items.end()) out.items.push_back(v);
-  } else if (n == "append" || n == "prepend") {
+  } else if (n.id == 9 /* append */ || n.id == 10 /* prepend */) {
     if (x.size() + 1 > 64) return undefined_value();
     out.items = x;
-    if (n == "append") out.items.push_back(s.c);
+    if (n.id == 9 /* append */) out.items.push_back(s.c);
     else out.items.insert(out.items.begin(), s.c);
-  } else if (n == "sum") {
+  } else if (n.id == 11 /* sum */) {
     long long t = 0;
     for (long long v : x) t += v;
     return number(t);
-  } else if (n == "length") {
+  } else if (n.id == 12 /* length */) {
     return number(static_cast<long long>(x.size()));
-  } else if (n == "count") {
+  } else if (n.id == 13 /* count */) {
     return number(std::count_if(x.begin(), x.end(), [&](long long v) { return ref_holds(s, v); }));
   } else {  // max min head last
     if (x.empty()) return undefined_value();
-    if (n == "max") return number(*std::max_element(x.begin(), x.end()));
-    if (n == "min") return number(*std::min_element(x.begin(), x.end()));
-    return number(n == "head" ? x.front() : x.back());
+    if (n.id == 14 /* max */) return number(*std::max_element(x.begin(), x.end()));
+    if (n.id == 15 /* min */) return number(*std::min_element(x.begin(), x.end()));
+    return number(n.id == 16 /* head */ ? x.front() : x.back());
   }
   return out;
 }
