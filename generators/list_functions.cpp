@@ -217,7 +217,9 @@ void write_trace(const Drawn& d, const pb::ListFunctionsInstance& inst, bool rul
   const std::string programs = std::to_string(inst.fitting_programs());
   add("Every program of at most " + std::to_string(inst.depth()) + (inst.depth() == 1 ? " stage" : " stages") +
           " that reproduces the examples (" + programs + (inst.fitting_programs() == 1 ? " program" : " programs") +
-          ") gives the same output on the query, and none with fewer stages does.",
+          (rule_mode ? ") computes the same function on every list it is checked on"
+                     : ") gives the same output on the query") +
+          ", and none with fewer stages does.",
       "uniqueness", {});
   if (!rule_mode)
     add("Query: " + run_text(d.program, d.inputs[inst.example_inputs_size() + d.query]) + ".", "apply", {"s1"});
