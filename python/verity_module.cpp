@@ -50,6 +50,9 @@ py::dict score_to_dict(const pb::Score& s) {
       PyUnicode_DecodeUTF8(s.extracted_answer().data(), s.extracted_answer().size(), "replace"));
   d["steps_checked"] = s.steps_checked();
   d["steps_valid"] = s.steps_valid();
+  d["steps_required"] = s.steps_required();  // results of the required derivation (0: no process score)
+  d["steps_covered"] = s.steps_covered();
+  d["process"] = s.process();
   d["reason"] = py::reinterpret_steal<py::str>(
       PyUnicode_DecodeUTF8(s.reason().data(), s.reason().size(), "replace"));
   return d;

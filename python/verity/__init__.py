@@ -72,8 +72,10 @@ def generate(family: str, n: int, seed: int, level: int | None = None, *, start:
 def score(task: Mapping | str, completion: Any, process_weight: float = 0.0) -> dict:
     """Scores one completion against one task (a dict or its JSON text).
 
-    process_weight blends the process reward (steps_valid / steps_checked, for families whose steps
-    are checked) into the reward, gated by the outcome: reward = outcome x ((1 - w) + w x process).
+    process_weight blends the process score into the reward, gated by the outcome: reward = outcome x
+    ((1 - w) + w x process), where process = steps_covered / steps_required (how much of the required
+    derivation valid steps establish) x steps_valid / steps_checked, for families whose steps are
+    checked (steps_required > 0); a completion without steps has process 0.
     The default 0 is the outcome reward.
 
     Returns {task_id, family, level, reward, correct, format_ok, extracted_answer, steps_checked,
