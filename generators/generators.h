@@ -15,5 +15,6 @@ const Generator& ontology_deduction();
 const Generator& propositional_entailment();
 const Generator& syllogism();
 const Generator& zebra();
+const Generator& causal_induction();
 
 }  // namespace verity::generators

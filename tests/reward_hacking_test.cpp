@@ -73,6 +73,7 @@ std::string other_answer(const pb::Task& task) {
   const std::string& a = task.answer();
   if (f == "arithmetic_graph") return a == kCannotBeDetermined ? "7" : std::to_string(std::stoll(a) + 1);
   if (f == "long_horizon_sum") return a + ",1";
+  if (f == "causal_induction") return a == "on" ? "off" : "on";
   if (f == "knights_knaves") {  // every role flipped
     std::string b = a;
     for (size_t at = 0; at < b.size(); ++at) {
@@ -266,7 +267,8 @@ TEST_P(RewardHacking, GoldEarnsOneAndEveryHackEarnsLess) { run_family(GetParam()
 INSTANTIATE_TEST_SUITE_P(AllFamilies, RewardHacking,
                          ::testing::Values("arithmetic_graph", "ontology_deduction", "fol_deduction", "long_horizon_sum",
                                            "knights_knaves", "zebra", "propositional_entailment", "inference_chains",
-                                           "syllogism", "causal_transitivity", "d_separation"));
+                                           "syllogism", "causal_transitivity", "d_separation",
+                                           "causal_induction"));
 
 }  // namespace
 

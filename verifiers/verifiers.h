@@ -15,5 +15,6 @@ const Verifier& ontology_deduction();
 const Verifier& propositional_entailment();
 const Verifier& syllogism();
 const Verifier& zebra();
+const Verifier& causal_induction();
 
 }  // namespace verity::verifiers
