@@ -74,6 +74,10 @@ std::string other_answer(const pb::Task& task) {
   if (f == "arithmetic_graph") return a == kCannotBeDetermined ? "7" : std::to_string(std::stoll(a) + 1);
   if (f == "long_horizon_sum") return a + ",1";
   if (f == "causal_induction") return a == "on" ? "off" : "on";
+  if (f == "string_rules") {  // the first letter changed to the next letter of the alphabet
+    const std::string& letters = task.string_rules().letters();
+    return letters[(letters.find(a[0]) + 1) % letters.size()] + a.substr(1);
+  }
   if (f == "knights_knaves") {  // every role flipped
     std::string b = a;
     for (size_t at = 0; at < b.size(); ++at) {
@@ -268,7 +272,7 @@ INSTANTIATE_TEST_SUITE_P(AllFamilies, RewardHacking,
                          ::testing::Values("arithmetic_graph", "ontology_deduction", "fol_deduction", "long_horizon_sum",
                                            "knights_knaves", "zebra", "propositional_entailment", "inference_chains",
                                            "syllogism", "causal_transitivity", "d_separation",
-                                           "causal_induction"));
+                                           "causal_induction", "string_rules"));
 
 }  // namespace
 

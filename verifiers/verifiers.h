@@ -16,5 +16,6 @@ const Verifier& propositional_entailment();
 const Verifier& syllogism();
 const Verifier& zebra();
 const Verifier& causal_induction();
+const Verifier& string_rules();
 
 }  // namespace verity::verifiers

@@ -22,6 +22,7 @@ const std::vector<Family>& all_families() {
       {generators::zebra(), verifiers::zebra()},
       {generators::fol_deduction(), verifiers::fol_deduction()},
       {generators::causal_induction(), verifiers::causal_induction()},
+      {generators::string_rules(), verifiers::string_rules()},
   };
   return families;
 }
