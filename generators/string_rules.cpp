@@ -7,7 +7,7 @@
 // (derive() must return the hidden rule set, R of them); the tests re-prove it by Z3 and brute force.
 #include <algorithm>
 #include <cmath>
-#include <set>
+#include <cstdio>
 #include <stdexcept>
 
 #include "generators/generators.h"
@@ -247,9 +247,7 @@ std::string render_prompt(Rng& rng, const Instance& inst, const Shape& s) {
 
 // ---- gold trace ----
 
-std::string where_context(Kind kind) {
-  return kind == Kind::Isl ? " in the input" : kind == Kind::LeftOsl ? " in the output" : " in the output";
-}
+std::string where_context(Kind kind) { return kind == Kind::Isl ? " in the input" : " in the output"; }
 
 // For each rule, the first example where it fires, then the rule count, then the query.
 void write_trace(const Instance& inst, const Shape& s, pb::Task& task) {
