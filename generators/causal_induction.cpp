@@ -222,8 +222,8 @@ std::string symbolic_prompt(const Instance& inst, const Shape& s, const std::vec
                            : "Rule: on(X) <=> |X & S| >= " + std::to_string(blicket::threshold(inst.hidden.rule)) + ".\n";
   p += "Observations (X = the objects on the machine, nothing else):\n";
   for (size_t t = 0; t < inst.trials.size(); ++t)
-    p += "T" + std::to_string(t + 1) + ": " + list_objects(inst.trials[t].objects, names, false) +
-         (inst.trials[t].on ? " -> on\n" : " -> off\n");
+    p.append("T").append(std::to_string(t + 1)).append(": ").append(list_objects(inst.trials[t].objects, names, false))
+        .append(inst.trials[t].on ? " -> on\n" : " -> off\n");
   p += "Query: " + list_objects(inst.query, names, false) + " -> ?\n";
   p += std::string("An explanation is a value of S") + (s.rule == "unknown" ? " and k" : "") +
        " under which every observation holds. Answer on if on(query) holds under every explanation, off if it "

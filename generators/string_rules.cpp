@@ -213,8 +213,8 @@ std::string natural_rules_text(Kind kind, int window, int rules) {
 
 std::string symbolic_class_text(Kind kind, int window) {
   const int w = window - 1;
-  std::string u = "", pos = "";
-  for (int j = w; j >= 1; --j) u += (kind == Kind::Isl ? "x" : "y") + std::string("[i-") + std::to_string(j) + "]";
+  std::string u;
+  for (int j = w; j >= 1; --j) u.append(kind == Kind::Isl ? "x" : "y").append("[i-").append(std::to_string(j)).append("]");
   if (kind == Kind::RightOsl) {
     u.clear();
     for (int j = 1; j <= w; ++j) u += "y[i+" + std::to_string(j) + "]";
