@@ -16,5 +16,7 @@ const Generator& ontology_deduction();
 const Generator& propositional_entailment();
 const Generator& syllogism();
 const Generator& zebra();
+const Generator& causal_induction();
+const Generator& string_rules();
 
 }  // namespace verity::generators

@@ -78,6 +78,11 @@ std::string other_answer(const pb::Task& task) {
     if (task.list_functions().returns_number()) return std::to_string(std::stoll(a) + 1);
     return a == "[]" ? "[0]" : "[0, " + a.substr(1);
   }
+  if (f == "causal_induction") return a == "on" ? "off" : "on";
+  if (f == "string_rules") {  // the first letter changed to the next letter of the alphabet
+    const std::string& letters = task.string_rules().letters();
+    return letters[(letters.find(a[0]) + 1) % letters.size()] + a.substr(1);
+  }
   if (f == "knights_knaves") {  // every role flipped
     std::string b = a;
     for (size_t at = 0; at < b.size(); ++at) {
@@ -272,7 +277,7 @@ INSTANTIATE_TEST_SUITE_P(AllFamilies, RewardHacking,
                          ::testing::Values("arithmetic_graph", "ontology_deduction", "fol_deduction", "long_horizon_sum",
                                            "knights_knaves", "zebra", "propositional_entailment", "inference_chains",
                                            "syllogism", "causal_transitivity", "d_separation",
-                                           "list_functions"));
+                                           "list_functions", "causal_induction", "string_rules"));
 
 }  // namespace
 

@@ -16,5 +16,7 @@ const Verifier& ontology_deduction();
 const Verifier& propositional_entailment();
 const Verifier& syllogism();
 const Verifier& zebra();
+const Verifier& causal_induction();
+const Verifier& string_rules();
 
 }  // namespace verity::verifiers

@@ -22,6 +22,8 @@ const std::vector<Family>& all_families() {
       {generators::zebra(), verifiers::zebra()},
       {generators::fol_deduction(), verifiers::fol_deduction()},
       {generators::list_functions(), verifiers::list_functions()},
+      {generators::causal_induction(), verifiers::causal_induction()},
+      {generators::string_rules(), verifiers::string_rules()},
   };
   return families;
 }

@@ -1,0 +1,368 @@
+// causal_induction: gold verifies, wrong labels score 0, labels balanced, and every label re-derived
+// three ways: a plain enumeration written here (vectors of booleans, not the solver's masks), Z3 over
+// the stored instance (is "on" satisfiable with the trials, is "off"?), and the prompt parsed back by a
+// reader written from the templates, which must give the stored instance. Difficulty rises with the
+// level by hypothesis-space size and by the accuracy of a heuristic baseline.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+#include <sstream>
+
+#include "family_properties.h"
+#include "solvers/z3_bridge.h"
+#include "tasks/rng.h"
+
+namespace {
+
+using namespace verity;
+
+struct Stated {
+  std::vector<std::string> objects;
+  std::vector<std::pair<std::vector<int>, bool>> trials;
+  std::vector<int> query;
+  std::vector<int> thresholds;  // blickets needed: {1}, {2} or {1, 2} when the rule is not stated
+};
+
+Stated stored(const pb::Task& task) {
+  const auto& inst = task.causal_induction();
+  Stated s;
+  s.objects.assign(inst.objects().begin(), inst.objects().end());
+  for (const auto& t : inst.trials()) s.trials.push_back({{t.objects().begin(), t.objects().end()}, t.on()});
+  s.query.assign(inst.query().begin(), inst.query().end());
+  s.thresholds = inst.rule() == "unknown" ? std::vector<int>{1, 2}
+                                          : std::vector<int>{inst.rule() == "disjunctive" ? 1 : 2};
+  return s;
+}
+
+// ---- independent enumeration ----
+
+bool turns_on(const std::vector<bool>& blicket, int threshold, const std::vector<int>& placed) {
+  int count = 0;
+  for (int i : placed) count += blicket[i] ? 1 : 0;
+  return count >= threshold;
+}
+
+struct Count {
+  long consistent = 0, on = 0, off = 0;
+};
+
+Count enumerate(const Stated& s) {
+  Count c;
+  const int n = static_cast<int>(s.objects.size());
+  for (int k : s.thresholds)
+    for (long code = 0; code < (1L << n); ++code) {
+      std::vector<bool> blicket(n);
+      for (int i = 0; i < n; ++i) blicket[i] = (code >> i) & 1;
+      bool fits = true;
+      for (const auto& [placed, on] : s.trials) fits = fits && turns_on(blicket, k, placed) == on;
+      if (!fits) continue;
+      ++c.consistent;
+      ++(turns_on(blicket, k, s.query) ? c.on : c.off);
+    }
+  return c;
+}
+
+std::string label_of(long on, long off) { return off == 0 ? "on" : on == 0 ? "off" : "undetermined"; }
+
+// ---- Z3 ----
+
+// At least `k` of `placed` are blickets, as a pseudo-Boolean constraint.
+z3::expr at_least(z3::context& ctx, const std::vector<z3::expr>& b, const std::vector<int>& placed, const z3::expr& k) {
+  z3::expr sum = ctx.int_val(0);
+  for (int i : placed) sum = sum + z3::ite(b[i], ctx.int_val(1), ctx.int_val(0));
+  return sum >= k;
+}
+
+// The label by Z3: can the query be on with every trial kept, can it be off? Also counts the
+// explanations by blocking models, up to `cap` (-1 beyond).
+std::pair<std::string, long> z3_label(const Stated& s, long cap) {
+  const z3bridge::SolverScope scope(z3bridge::kGenerationRlimit);
+  z3::context& ctx = scope.ctx();
+  z3::solver& solver = scope.solver();
+  std::vector<z3::expr> b;
+  for (size_t i = 0; i < s.objects.size(); ++i) b.push_back(ctx.bool_const(("b" + std::to_string(i)).c_str()));
+  const z3::expr k = ctx.int_const("k");
+  z3::expr_vector allowed(ctx);
+  for (int t : s.thresholds) allowed.push_back(k == t);
+  solver.add(z3::mk_or(allowed));
+  for (const auto& [placed, on] : s.trials) solver.add(at_least(ctx, b, placed, k) == ctx.bool_val(on));
+  auto possible = [&](bool on) {
+    solver.push();
+    solver.add(at_least(ctx, b, s.query, k) == ctx.bool_val(on));
+    const bool sat = solver.check() == z3::sat;
+    solver.pop();
+    return sat;
+  };
+  const bool can_on = possible(true), can_off = possible(false);
+  long count = 0;
+  while (count <= cap && solver.check() == z3::sat) {
+    const z3::model m = solver.get_model();
+    z3::expr_vector differs(ctx);
+    for (const auto& v : b) differs.push_back(m.eval(v, true).is_true() ? !v : v);
+    differs.push_back(k != m.eval(k, true));
+    solver.add(z3::mk_or(differs));
+    ++count;
+  }
+  return {label_of(can_on ? 1 : 0, can_off ? 1 : 0), count > cap ? -1 : count};
+}
+
+// ---- the prompt read back ----
+
+std::vector<std::string> split_list(std::string text, bool natural) {
+  std::vector<std::string> out;
+  if (!natural) {
+    if (text.size() < 2 || text.front() != '{' || text.back() != '}') return {"<not a set: " + text + ">"};
+    text = text.substr(1, text.size() - 2);
+  }
+  std::string item;
+  std::stringstream in(std::regex_replace(text, std::regex(" and "), ", "));
+  while (std::getline(in, item, ',')) {
+    item = std::regex_replace(item, std::regex("^ +| +$"), "");
+    if (natural && item.rfind("the ", 0) == 0) item = item.substr(4);
+    out.push_back(item);
+  }
+  return out;
+}
+
+std::vector<int> indices(const std::vector<std::string>& objects, const std::vector<std::string>& names) {
+  std::vector<int> out;
+  for (const auto& n : names) {
+    const auto it = std::find(objects.begin(), objects.end(), n);
+    out.push_back(it == objects.end() ? -1 : static_cast<int>(it - objects.begin()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Stated parse_prompt(const std::string& prompt, bool natural) {
+  Stated s;
+  std::smatch m;
+  const std::regex objects_re(natural ? "\nThe objects are: ([^\n]*)\\.\n" : "Objects: (\\{[^\n]*\\})\\. S is");
+  if (std::regex_search(prompt, m, objects_re)) s.objects = split_list(m[1], natural);
+  const std::regex trial_re(natural ? "\nTrial (\\d+): ([^\n]*?) (alone is|are) (placed|put) on the machine\\. The "
+                                      "machine (turns on|stays off)\\."
+                                    : "\nT(\\d+): (\\{[^\n]*\\}) -> (on|off)(?=\n)");
+  for (auto it = std::sregex_iterator(prompt.begin(), prompt.end(), trial_re); it != std::sregex_iterator(); ++it) {
+    const std::string outcome = (*it)[natural ? 5 : 3];
+    s.trials.push_back({indices(s.objects, split_list((*it)[2], natural)), outcome == "turns on" || outcome == "on"});
+  }
+  const std::regex query_re(natural ? "\nQuestion: ([^\n]*?) (alone is|are) put on the empty machine, with nothing "
+                                      "else\\. Does the machine turn on\\?\n"
+                                    : "\nQuery: (\\{[^\n]*\\}) -> \\?\n");
+  if (std::regex_search(prompt, m, query_re)) s.query = indices(s.objects, split_list(m[1], natural));
+  const bool one = prompt.find(natural ? "exactly when at least one blicket is on it." : ">= 1.\n") != std::string::npos;
+  const bool two = prompt.find(natural ? "exactly when at least two blickets are on it." : ">= 2.\n") != std::string::npos;
+  const bool unknown = prompt.find(natural ? "you are not told which" : "where k is 1 or 2 (unknown)") != std::string::npos;
+  if (unknown && (natural ? one && two : !one && !two)) s.thresholds = {1, 2};
+  else if (!unknown && one != two) s.thresholds = {one ? 1 : 2};
+  return s;
+}
+
+std::string compare_prompt(const pb::Task& task) {
+  const Stated want = stored(task);
+  const Stated got = parse_prompt(task.prompt(), task.causal_induction().format() == "natural");
+  if (got.objects != want.objects) return "objects read back differ; ";
+  if (got.trials != want.trials) return "trials read back differ; ";
+  if (got.query != want.query) return "query read back differs; ";
+  if (got.thresholds != want.thresholds) return "rule read back differs; ";
+  return "";
+}
+
+// ---- the whole check of one task ----
+
+std::string check_task(const pb::Task& task, uint64_t index) {
+  const auto& inst = task.causal_induction();
+  const Stated s = stored(task);
+  std::string failure = compare_prompt(task);
+  const Count c = enumerate(s);
+  if (label_of(c.on, c.off) != task.answer()) failure += "enumeration gives " + label_of(c.on, c.off) + "; ";
+  if (c.consistent != inst.consistent_hypotheses()) failure += "consistent count differs; ";
+  if (task.meta().at("consistent_hypotheses") != std::to_string(c.consistent)) failure += "meta count differs; ";
+  if (inst.hypothesis_space() != static_cast<long>(s.thresholds.size()) << s.objects.size()) failure += "space; ";
+  // Z3 on every task; its model count where it is small enough to block one model at a time.
+  const long cap = index % 16 == 0 ? 64 : 0;
+  const auto [z3_answer, z3_count] = z3_label(s, cap);
+  if (z3_answer != task.answer()) failure += "Z3 gives " + z3_answer + "; ";
+  if (cap > 0 && c.consistent <= cap && z3_count != c.consistent) failure += "Z3 counts " + std::to_string(z3_count) + "; ";
+  // The hidden explanation produced the outcomes; the query is a new combination.
+  std::vector<bool> hidden(s.objects.size());
+  for (int i : inst.hidden_blickets()) hidden[i] = true;
+  const int hidden_k = inst.hidden_rule() == "disjunctive" ? 1 : 2;
+  for (const auto& [placed, on] : s.trials) {
+    if (turns_on(hidden, hidden_k, placed) != on) failure += "hidden explanation does not fit; ";
+    if (placed == s.query) failure += "query repeats a trial; ";
+  }
+  if (task.label() != task.answer() || task.trace(task.trace_size() - 1).rule() != "conclusion") failure += "label/trace; ";
+  return failure;
+}
+
+const std::vector<std::string> kLabels = {"on", "off", "undetermined"};
+
+class CausalInductionLevels : public ::testing::TestWithParam<int> {};
+
+TEST_P(CausalInductionLevels, GoldVerifiesWrongFailsBalancedAndCrossChecked) {
+  verity::testing::check_family_properties("causal_induction", GetParam(), 2000, kLabels,
+                                           [](const pb::Task& t) { return check_task(t, t.index()); });
+}
+
+TEST_P(CausalInductionLevels, SymbolicFormatToo) {
+  std::map<std::string, int> counts;
+  std::mutex mutex;
+  verity::testing::check_every_task("causal_induction", GetParam(), {{"format", "symbolic"}}, 2000,
+                                    [&](const pb::Task& task, uint64_t i) {
+                                      std::string failure = check_task(task, i);
+                                      if (score_completion(task, "<answer>" + task.answer() + "</answer>").reward() != 1.0)
+                                        failure += "gold does not verify; ";
+                                      std::lock_guard lock(mutex);
+                                      ++counts[task.answer()];
+                                      return failure;
+                                    });
+  for (const auto& label : kLabels) EXPECT_NEAR(counts[label] / 2000.0, 1.0 / 3, 0.05) << label;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, CausalInductionLevels, ::testing::Range(1, 11));
+
+// The classic ACRE reasoning, which assumes the disjunctive rule: objects of an off trial are not
+// blickets; an on trial with one object left that could be a blicket makes it one (repeated to a
+// fixpoint). The query is on with a known blicket, off with only known non-blickets, else undetermined.
+std::string elimination_baseline(const Stated& s) {
+  const int n = static_cast<int>(s.objects.size());
+  std::vector<int> status(n, 0);  // 1 blicket, -1 not, 0 unknown
+  for (const auto& [placed, on] : s.trials)
+    if (!on)
+      for (int i : placed) status[i] = -1;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [placed, on] : s.trials) {
+      if (!on) continue;
+      std::vector<int> open;
+      for (int i : placed)
+        if (status[i] != -1) open.push_back(i);
+      if (open.size() == 1 && status[open[0]] == 0) status[open[0]] = 1, changed = true;
+    }
+  }
+  bool all_not = true;
+  for (int i : s.query) {
+    if (status[i] == 1) return "on";
+    all_not = all_not && status[i] == -1;
+  }
+  return all_not ? "off" : "undetermined";
+}
+
+// A solver with a fixed budget: it checks 24 random explanations (of the rules the prompt allows)
+// against the trials and decides the query by those that fit ("undetermined" when none does). As the
+// space of explanations grows, the fitting ones it finds become fewer and less representative.
+std::string budget_baseline(const Stated& s, uint64_t seed) {
+  Rng rng(seed);
+  const int n = static_cast<int>(s.objects.size());
+  long on = 0, off = 0;
+  for (int draw = 0; draw < 24; ++draw) {
+    std::vector<bool> blicket(n);
+    for (int i = 0; i < n; ++i) blicket[i] = rng.chance(0.5);
+    const int k = s.thresholds[rng.index(s.thresholds.size())];
+    bool fits = true;
+    for (const auto& [placed, was_on] : s.trials) fits = fits && turns_on(blicket, k, placed) == was_on;
+    if (fits) ++(turns_on(blicket, k, s.query) ? on : off);
+  }
+  return on + off == 0 ? "undetermined" : label_of(on, off);
+}
+
+TEST(CausalInduction, DifficultyRisesWithLevel) {
+  const Generator& f = find_family("causal_induction").generator;
+  std::vector<double> space, consistent, baseline;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    double log_space = 0, log_consistent = 0, right = 0, elimination = 0;
+    const int n = 600;
+    for (uint64_t i = 0; i < n; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 5, i);
+      log_space += std::log2(static_cast<double>(task.causal_induction().hypothesis_space()));
+      log_consistent += std::log2(static_cast<double>(task.causal_induction().consistent_hypotheses()));
+      right += budget_baseline(stored(task), i) == task.answer();
+      elimination += elimination_baseline(stored(task)) == task.answer();
+    }
+    space.push_back(log_space / n);
+    consistent.push_back(log_consistent / n);
+    baseline.push_back(right / n);
+    std::cout << "level " << level << ": log2 space " << space.back() << ", log2 consistent " << consistent.back()
+              << ", budget baseline " << baseline.back() << ", elimination baseline " << elimination / n << "\n";
+  }
+  for (int l = 1; l < 10; ++l) {
+    EXPECT_LT(space[l - 1], space[l]) << "level " << l;
+    EXPECT_LT(consistent[l - 1], consistent[l] + 0.25) << "level " << l;
+    EXPECT_GT(baseline[l - 1] + 0.05, baseline[l]) << "level " << l;
+  }
+  EXPECT_GT(baseline[0], baseline[9] + 0.2);
+  EXPECT_LT(consistent[0] + 2, consistent[9]);
+}
+
+TEST(CausalInduction, QuerySizeDoesNotGiveTheLabelAway) {
+  const Generator& f = find_family("causal_induction").generator;
+  for (int level : {1, 5, 10}) {
+    std::map<std::string, std::map<int, int>> by_label;
+    const Knobs knobs = resolve_knobs(f, level, {});
+    for (uint64_t i = 0; i < 3000; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 8, i);
+      ++by_label[task.answer()][task.causal_induction().query_size()];
+    }
+    for (const auto& [size, count] : by_label["on"])
+      for (const auto& label : {"off", "undetermined"})
+        EXPECT_NEAR(count, by_label[label][size], 0.25 * count + 40) << "level " << level << " size " << size;
+  }
+}
+
+TEST(CausalInduction, SpellingsHedgesAndHostileInput) {
+  const Generator& f = find_family("causal_induction").generator;
+  const pb::Task task = make_task(f, resolve_knobs(f, 5, {}), 5, 1, 0);
+  const std::string gold = task.answer();
+  const std::string other = gold == "on" ? "off" : "on";
+  EXPECT_EQ(score_completion(task, "Answer: " + gold).reward(), 1.0);
+  EXPECT_EQ(score_completion(task, "<answer>**" + gold + ".**</answer>").reward(), 1.0);
+  for (const std::string& text :
+       {"<answer>not " + gold + "</answer>", "<answer>" + gold + " or " + other + "</answer>",
+        "<answer>" + gold + "</answer><answer>" + other + "</answer>", std::string(70000, 'a'),
+        std::string("<answer>\xff\xfe</answer>"), std::string("<answer></answer>"), std::string("<answer>maybe</answer>")}) {
+    const pb::Score s = score_completion(task, text);
+    EXPECT_EQ(s.reward(), 0.0) << text.substr(0, 80);
+    EXPECT_FALSE(s.reason().empty());
+  }
+  for (const std::string& label : kLabels)
+    EXPECT_EQ(score_completion(task, "<answer>" + label + "</answer>").reward(), label == gold ? 1.0 : 0.0);
+}
+
+TEST(CausalInduction, KnobsAreValidatedAndDeterministic) {
+  const Generator& f = find_family("causal_induction").generator;
+  EXPECT_THROW(resolve_knobs(f, 0, {{"objects", "2"}}), KnobError);
+  EXPECT_THROW(resolve_knobs(f, 0, {{"rule", "sometimes"}}), KnobError);
+  const Knobs crowded = resolve_knobs(f, 0, {{"objects", "3"}, {"trials", "20"}});
+  EXPECT_THROW(make_task(f, crowded, 0, 1, 0), std::invalid_argument);
+  // Too few objects and trials to ever settle "on" under an unknown rule: an error naming the fix.
+  const Knobs tiny = resolve_knobs(f, 0, {{"objects", "3"}, {"trials", "2"}, {"rule", "unknown"}});
+  bool thrown = false;
+  for (uint64_t i = 0; i < 12 && !thrown; ++i) {
+    try {
+      make_task(f, tiny, 0, 1, i);
+    } catch (const std::runtime_error& e) {
+      thrown = std::string(e.what()).find("change objects or trials") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(thrown);
+  const Knobs knobs = resolve_knobs(f, 7, {});
+  EXPECT_EQ(to_json_line(make_task(f, knobs, 7, 9, 42)), to_json_line(make_task(f, knobs, 7, 9, 42)));
+  EXPECT_NE(make_task(f, knobs, 7, 9, 42).prompt(), make_task(f, knobs, 7, 9, 43).prompt());
+}
+
+TEST(CausalInduction, EveryKnobCornerGenerates) {
+  const Generator& f = find_family("causal_induction").generator;
+  for (const char* rule : {"disjunctive", "conjunctive", "either", "unknown"})
+    for (const auto& [objects, trials] : std::vector<std::pair<int, int>>{{4, 3}, {5, 2}, {16, 1}, {16, 24}, {9, 12}})
+      for (uint64_t i = 0; i < 30; ++i) {
+        const Knobs knobs = resolve_knobs(f, 0, {{"objects", std::to_string(objects)}, {"trials", std::to_string(trials)},
+                                                 {"rule", rule}});
+        const pb::Task task = make_task(f, knobs, 0, 2, i);
+        ASSERT_EQ(check_task(task, 1), "") << rule << " " << objects << " " << trials;
+      }
+}
+
+}  // namespace
