@@ -4,7 +4,6 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/util/delimited_message_util.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_group.h>
@@ -82,10 +81,20 @@ void append_record(const pb::Task& task, FileFormat format, std::string& bytes) 
     bytes.push_back('\n');
     return;
   }
-  google::protobuf::io::StringOutputStream stream(&bytes);  // appends
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);  // map keys sorted: stable bytes
-  google::protobuf::util::SerializeDelimitedToCodedStream(task, &coded);
+  // Length-delimited, map keys sorted. Not SerializeDelimitedToCodedStream: when its stream has room
+  // it serialises to an array without the deterministic flag, in the map's hash order (which depends
+  // on the reused Task's history, so on the thread count).
+  using google::protobuf::io::CodedOutputStream;
+  const size_t size = task.ByteSizeLong();
+  uint8_t prefix[10];
+  const uint8_t* prefix_end = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), prefix);
+  bytes.append(reinterpret_cast<const char*>(prefix), static_cast<size_t>(prefix_end - prefix));
+  const size_t at = bytes.size();
+  bytes.resize(at + size);
+  google::protobuf::io::ArrayOutputStream array(bytes.data() + at, static_cast<int>(size));
+  CodedOutputStream coded(&array);
+  coded.SetSerializationDeterministic(true);
+  task.SerializeWithCachedSizes(&coded);
 }
 
 // A block of tasks rendered in parallel into chunks of kChunk tasks: the file's bytes are the chunks
@@ -117,14 +126,15 @@ struct Block {
   }
 };
 
-// Tasks per block: about kBlockBytes of output (two blocks are in memory: one rendered while the
-// other is written), at least a few chunks per thread so the threads stay busy.
-constexpr uint64_t kBlockBytes = uint64_t{16} << 20;
+// Tasks per block: at most kBlockBytes of output (two blocks are in memory: one rendered while the
+// other is written) and kMaxBlock tasks (the progress bar moves per block), at least a few chunks per
+// thread so the threads stay busy.
+constexpr uint64_t kBlockBytes = uint64_t{16} << 20, kMaxBlock = 4096;
 uint64_t next_block_size(uint64_t bytes_so_far, uint64_t tasks_so_far, int threads) {
   const uint64_t floor = kChunk * 4 * static_cast<uint64_t>(threads);
   if (tasks_so_far == 0) return floor;
   const uint64_t per_task = std::max<uint64_t>(1, bytes_so_far / tasks_so_far);
-  return std::clamp<uint64_t>(kBlockBytes / per_task / kChunk * kChunk, floor, 64 * 1024);
+  return std::max(floor, std::min(kMaxBlock, kBlockBytes / per_task / kChunk * kChunk));
 }
 
 }  // namespace
