@@ -1,6 +1,7 @@
 #include "tasks/json_writer.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/map.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -13,6 +14,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "schemas/verity.pb.h"
 
 namespace verity {
 namespace {
@@ -163,6 +166,31 @@ void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f,
   out.push_back('}');
 }
 
+// A Task's string maps (knobs, meta) read through the generated Map: reflection would first copy the
+// map into a repeated field of entry messages, on every task. Null for every other map.
+const google::protobuf::Map<std::string, std::string>* task_string_map(const Message& m, const FieldDescriptor& f) {
+  if (m.GetDescriptor() != pb::Task::descriptor()) return nullptr;
+  const auto& task = static_cast<const pb::Task&>(m);
+  if (f.number() == pb::Task::kKnobsFieldNumber) return &task.knobs();
+  if (f.number() == pb::Task::kMetaFieldNumber) return &task.meta();
+  return nullptr;
+}
+
+void append_string_map(const google::protobuf::Map<std::string, std::string>& map, std::string& out) {
+  thread_local std::vector<std::pair<const std::string*, const std::string*>> entries;
+  entries.clear();
+  for (const auto& [key, value] : map) entries.emplace_back(&key, &value);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  out.push_back('{');
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i) out.push_back(',');
+    append_string(*entries[i].first, out);
+    out.push_back(':');
+    append_string(*entries[i].second, out);
+  }
+  out.push_back('}');
+}
+
 // What append_json needs of a message type's fields, worked out once per type and thread: the
 // reflection calls that find it (is_map, containing_oneof, escaping the name) cost more than
 // printing the values of a small task.
@@ -204,7 +232,8 @@ void append_json(const Message& message, std::string& out) {
     first = false;
     out += field.key;
     if (f.is_map()) {
-      append_map(message, r, f, out);
+      if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
+      else append_map(message, r, f, out);
     } else if (f.is_repeated()) {
       out.push_back('[');
       const int size = r.FieldSize(message, &f);
