@@ -54,11 +54,12 @@ std::string task_id(const std::string& family, const Knobs& knobs, uint64_t seed
 
 TaskMaker::TaskMaker(const Generator& generator, const Knobs& knobs, int level, uint64_t seed)
     : generator_(generator), knobs_(knobs), level_(level), seed_(seed), name_(generator.name()),
-      name_hash_(fnv1a64(name_)), knobs_hash_(fnv1a64(knobs.canonical())) {}
+      name_hash_(fnv1a64(name_)), knobs_hash_(fnv1a64(knobs.canonical())),
+      seed_knobs_hash_(fnv1a64(generator.seed_knobs(knobs))) {}
 
 void TaskMaker::make(uint64_t index, pb::Task& task) const {
   task.Clear();
-  Rng rng(mix_seed({name_hash_, knobs_hash_, seed_, index}));
+  Rng rng(mix_seed({name_hash_, seed_knobs_hash_, seed_, index}));
   std::string& id = *task.mutable_id();
   id.assign(name_).push_back('-');
   append_hex16(id_hash(name_hash_, knobs_hash_, seed_, index), id);

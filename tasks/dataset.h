@@ -37,7 +37,7 @@ class TaskMaker {
   int level_;
   uint64_t seed_;
   std::string name_;
-  uint64_t name_hash_, knobs_hash_;
+  uint64_t name_hash_, knobs_hash_, seed_knobs_hash_;  // knobs_hash_ names the task, seed_knobs_hash_ seeds it
 };
 std::string task_id(const std::string& family, const Knobs& knobs, uint64_t seed, uint64_t index);
 
