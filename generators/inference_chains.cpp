@@ -3,7 +3,8 @@
 // contraposition, De Morgan, universal instantiation, existential generalisation) chained so each
 // conclusion feeds the next rule, depth 1..7, with distractor premises. Does the conclusion follow?
 // Yes/No, balanced; No tasks are the valid chain broken by a plausible fallacy (affirming the
-// consequent, denying the antecedent, ...) or a missing link. Labels decided by Z3.
+// consequent, denying the antecedent, ...) or a missing link. Labels decided by truth tables
+// (propositional, up to entailment::kMaxTableVars atoms) or Z3.
 #include "generators/generators.h"
 
 #include <z3++.h>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "solvers/entailment.h"
 #include "solvers/logic.h"
 #include "solvers/z3_bridge.h"
 #include "tasks/answer_extraction.h"
@@ -78,7 +80,7 @@ FormulaPtr to_formula(const Prop& p) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Z3 decides every label. Propositional: atoms are Booleans. First-order: an uninterpreted sort of
+// Z3 decides the labels truth tables do not (first-order, or too many atoms). Propositional: atoms are Booleans. First-order: an uninterpreted sort of
 // individuals, one constant per named individual, one unary predicate per atom, quantifiers.
 
 enum class Verdict { Entailed, NotEntailed, Inconsistent };
@@ -143,6 +145,14 @@ Verdict decide(const std::vector<Prop>& premises, const Prop& conclusion, int at
   if (first_order) {
     consistent = fol_check(premises, nullptr, atoms);
     counter = fol_check(premises, &conclusion, atoms);
+  } else if (atoms <= entailment::kMaxTableVars) {  // exact and much faster; Z3 cross-checks it in the tests
+    std::vector<FormulaPtr> formulas;
+    for (const auto& p : premises) formulas.push_back(to_formula(p));
+    switch (entailment::classify_by_truth_tables(formulas, to_formula(conclusion), atoms)) {
+      case entailment::Entailment::Inconsistent: return Verdict::Inconsistent;
+      case entailment::Entailment::Entailed: return Verdict::Entailed;
+      default: return Verdict::NotEntailed;
+    }
   } else {
     std::vector<FormulaPtr> formulas;
     for (const auto& p : premises) formulas.push_back(to_formula(p));

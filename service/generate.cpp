@@ -4,15 +4,19 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/util/delimited_message_util.h>
+#include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_group.h>
 #include <oneapi/tbb/task_arena.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
+#include "tasks/content_hash.h"
+#include "tasks/json_writer.h"
 #include "tasks/registry/registry.h"
 
 namespace verity {
@@ -53,28 +57,84 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_;
 };
 
-// Serialises tasks [begin, end) in parallel; order is by index, so bytes never depend on threads.
-// Also returns each task's label, for the manifest's label_counts.
-std::vector<std::string> render_block(const Generator& family, const Knobs& knobs, int level, uint64_t seed,
-                                      uint64_t begin, uint64_t end, FileFormat format, std::vector<std::string>& labels) {
-  std::vector<std::string> out(end - begin);
-  labels.assign(end - begin, {});
-  tbb::parallel_for(tbb::blocked_range<uint64_t>(begin, end, 16), [&](const tbb::blocked_range<uint64_t>& r) {
-    for (uint64_t i = r.begin(); i != r.end(); ++i) {
-      const pb::Task task = make_task(family, knobs, level, seed, i);
-      labels[i - begin] = task.label();
-      std::string& bytes = out[i - begin];
-      if (format == FileFormat::Jsonl) {
-        bytes = to_json_line(task) + "\n";
-      } else {
-        google::protobuf::io::StringOutputStream stream(&bytes);
-        google::protobuf::io::CodedOutputStream coded(&stream);
-        coded.SetSerializationDeterministic(true);  // map keys sorted: stable bytes
-        google::protobuf::util::SerializeDelimitedToCodedStream(task, &coded);
-      }
+// Tasks rendered by one worker in one go, into one reused buffer.
+constexpr uint64_t kChunk = 32;
+
+// A chunk's tasks as file bytes, and how often each label occurs in it.
+struct Chunk {
+  std::string bytes;
+  std::vector<std::pair<std::string, uint64_t>> labels;
+};
+
+void count_label(const std::string& label, std::vector<std::pair<std::string, uint64_t>>& counts) {
+  for (auto& [known, n] : counts)
+    if (known == label) {
+      ++n;
+      return;
     }
-  });
-  return out;
+  counts.emplace_back(label, 1);
+}
+
+void append_record(const pb::Task& task, FileFormat format, std::string& bytes) {
+  if (format == FileFormat::Jsonl) {
+    append_json(task, bytes);
+    bytes.push_back('\n');
+    return;
+  }
+  // Length-delimited, map keys sorted. Not SerializeDelimitedToCodedStream: when its stream has room
+  // it serialises to an array without the deterministic flag, in the map's hash order (which depends
+  // on the reused Task's history, so on the thread count).
+  using google::protobuf::io::CodedOutputStream;
+  const size_t size = task.ByteSizeLong();
+  uint8_t prefix[10];
+  const uint8_t* prefix_end = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(size), prefix);
+  bytes.append(reinterpret_cast<const char*>(prefix), static_cast<size_t>(prefix_end - prefix));
+  const size_t at = bytes.size();
+  bytes.resize(at + size);
+  google::protobuf::io::ArrayOutputStream array(bytes.data() + at, static_cast<int>(size));
+  CodedOutputStream coded(&array);
+  coded.SetSerializationDeterministic(true);
+  task.SerializeWithCachedSizes(&coded);
+}
+
+// A block of tasks rendered in parallel into chunks of kChunk tasks: the file's bytes are the chunks
+// in order, so they never depend on the thread count. Buffers and Tasks are reused from block to block.
+struct Block {
+  uint64_t begin = 0, end = 0;
+  std::vector<Chunk> chunks;
+
+  size_t chunk_count() const { return static_cast<size_t>((end - begin + kChunk - 1) / kChunk); }
+  uint64_t bytes() const {
+    uint64_t n = 0;
+    for (size_t c = 0; c < chunk_count(); ++c) n += chunks[c].bytes.size();
+    return n;
+  }
+  void render(const TaskMaker& maker, FileFormat format, tbb::enumerable_thread_specific<pb::Task>& scratch) {
+    if (chunks.size() < chunk_count()) chunks.resize(chunk_count());
+    tbb::parallel_for(size_t{0}, chunk_count(), [&](size_t c) {
+      Chunk& chunk = chunks[c];
+      chunk.bytes.clear();
+      chunk.labels.clear();
+      pb::Task& task = scratch.local();
+      const uint64_t first = begin + c * kChunk, last = std::min(end, first + kChunk);
+      for (uint64_t i = first; i < last; ++i) {
+        maker.make(i, task);
+        count_label(task.label(), chunk.labels);
+        append_record(task, format, chunk.bytes);
+      }
+    });
+  }
+};
+
+// Tasks per block: at most kBlockBytes of output (two blocks are in memory: one rendered while the
+// other is written) and kMaxBlock tasks (the progress bar moves per block), at least a few chunks per
+// thread so the threads stay busy.
+constexpr uint64_t kBlockBytes = uint64_t{16} << 20, kMaxBlock = 4096;
+uint64_t next_block_size(uint64_t bytes_so_far, uint64_t tasks_so_far, int threads) {
+  const uint64_t floor = kChunk * 4 * static_cast<uint64_t>(threads);
+  if (tasks_so_far == 0) return floor;
+  const uint64_t per_task = std::max<uint64_t>(1, bytes_so_far / tasks_so_far);
+  return std::max(floor, std::min(kMaxBlock, kBlockBytes / per_task / kChunk * kChunk));
 }
 
 }  // namespace
@@ -89,22 +149,46 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   tbb::task_arena arena(threads);
 
   pb::DatasetManifest manifest;
-  uint64_t hash = kFnvOffset;
+  ContentHash hash;
   ProgressBar progress(request.progress, end - begin);
-  constexpr uint64_t kBlock = 4096;
+  const TaskMaker maker(family, knobs, request.level, request.seed);
+  tbb::enumerable_thread_specific<pb::Task> scratch;
+  // Block k is written (a task in the arena, so --threads N means N threads in all) while block k + 1
+  // is rendered; with one thread the two simply take turns.
+  Block blocks[2];
   write_stream_atomically(request.output, [&](std::ostream& out) {
-    for (uint64_t block = begin; block < end; block += kBlock) {
-      const uint64_t block_end = std::min(end, block + kBlock);
-      std::vector<std::string> lines, labels;
-      arena.execute(
-          [&] { lines = render_block(family, knobs, request.level, request.seed, block, block_end, format, labels); });
-      for (const auto& label : labels) ++(*manifest.mutable_label_counts())[label];
-      for (const auto& line : lines) {
-        out << line;
-        hash = fnv1a64(line, hash);
+    const auto write = [&](const Block& block) {
+      for (size_t c = 0; c < block.chunk_count(); ++c) {
+        const Chunk& chunk = block.chunks[c];
+        out.write(chunk.bytes.data(), static_cast<std::streamsize>(chunk.bytes.size()));
+        hash.update(chunk.bytes);
+        for (const auto& [label, n] : chunk.labels) (*manifest.mutable_label_counts())[label] += n;
       }
-      progress.update(block_end - begin);
-    }
+      progress.update(block.end - begin);
+    };
+    arena.execute([&] {
+      tbb::task_group writer;
+      try {
+        uint64_t bytes = 0;
+        for (uint64_t next = begin, k = 0; next < end; ++k) {
+          Block& block = blocks[k % 2];
+          block.begin = next;
+          block.end = next = std::min(end, next + next_block_size(bytes, next - begin, threads));
+          block.render(maker, format, scratch);
+          bytes += block.bytes();
+          writer.wait();  // the previous block is out: its buffers may be rendered into next
+          writer.run([&write, &block] { write(block); });
+        }
+        writer.wait();
+      } catch (...) {
+        writer.cancel();
+        try {
+          writer.wait();
+        } catch (...) {
+        }
+        throw;
+      }
+    });
   });
 
   manifest.set_recipe(request.recipe);
@@ -117,9 +201,7 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   manifest.set_shard(std::to_string(request.shard_index) + "/" + std::to_string(request.shard_count));
   manifest.set_version(kVersion);
   manifest.set_format(format == FileFormat::Jsonl ? "jsonl" : "binpb");
-  char hex[32];
-  std::snprintf(hex, sizeof hex, "fnv1a64:%016llx", static_cast<unsigned long long>(hash));
-  manifest.set_content_hash(hex);
+  manifest.set_content_hash(hash.text());
   manifest.set_output(fs::path(request.output).filename().string());
   write_file_atomically(request.output + ".manifest.json", to_json_line(manifest) + "\n");
   return manifest;

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "tasks/content_hash.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 
@@ -138,7 +139,7 @@ Recipe parse_recipe(const std::string& json_text, const std::string& path) {
   check_keys(doc, {"name", "description", "disjoint_from", "parts"}, top);
   Recipe recipe;
   recipe.path = path;
-  recipe.source_hash = fnv1a64(json_text);
+  recipe.source_hash = xxh64(json_text);
   recipe.name = get_string(doc, "name", top, true);
   if (!safe_file_name(recipe.name)) top.at("name").fail("'" + recipe.name + "' is not a file name");
   recipe.description = get_string(doc, "description", top, false);
@@ -182,7 +183,8 @@ uint64_t scaled_count(uint64_t count, double scale) {
 }
 
 struct PartResult {
-  uint64_t written = 0, skipped = 0, next_index = 0, hash = kFnvOffset;
+  uint64_t written = 0, skipped = 0, next_index = 0;
+  ContentHash hash;
   std::map<std::string, uint64_t> label_counts;
 };
 
@@ -220,7 +222,7 @@ PartResult generate_part(const Recipe& recipe, const RecipePart& part, double sc
       }
       ++result.written;
       ++result.label_counts[tasks[i - begin].label()];
-      result.hash = fnv1a64(lines[i - begin], result.hash);
+      result.hash.update(lines[i - begin]);
       emit(tasks[i - begin], lines[i - begin]);
     }
   }
@@ -229,7 +231,7 @@ PartResult generate_part(const Recipe& recipe, const RecipePart& part, double sc
 
 std::string hash_text(uint64_t hash) {
   char hex[32];
-  std::snprintf(hex, sizeof hex, "fnv1a64:%016llx", static_cast<unsigned long long>(hash));
+  std::snprintf(hex, sizeof hex, "xxh64:%016llx", static_cast<unsigned long long>(hash));
   return hex;
 }
 
@@ -276,7 +278,7 @@ pb::DatasetManifest part_manifest(const Recipe& recipe, const RecipePart& part, 
   m.set_shard("0/1");
   m.set_version(kVersion);
   m.set_format("jsonl");
-  m.set_content_hash(hash_text(r.hash));
+  m.set_content_hash(r.hash.text());
   m.set_output(file);
   for (const auto& [label, n] : r.label_counts) (*m.mutable_label_counts())[label] = n;
   return m;
@@ -302,7 +304,7 @@ json part_entry(const RecipePart& part, const PartResult& r) {
   for (const auto& [k, v] : resolved.values()) knobs[k] = v;
   return {{"name", part.name},          {"family", part.family},       {"level", part.level},
           {"knobs", knobs},             {"seed", part.seed},           {"count", r.written},
-          {"file", part.name + ".jsonl"}, {"content_hash", hash_text(r.hash)},
+          {"file", part.name + ".jsonl"}, {"content_hash", r.hash.text()},
           {"skipped_duplicates", r.skipped}, {"indices_used", r.next_index}, {"label_counts", r.label_counts}};
 }
 
@@ -321,15 +323,15 @@ RecipeSummary build_recipe(const Recipe& recipe, const RecipeBuildOptions& optio
   QuestionSet seen = excluded_questions(recipe, options.scale, arena, 0);
   json parts = json::array();
   RecipeSummary summary;
-  uint64_t hash = kFnvOffset;
+  ContentHash hash;  // of the parts' content hashes
   for (const auto& part : recipe.parts) {
     const PartResult r = write_part(recipe, part, options, arena, seen);
     parts.push_back(part_entry(part, r));
     summary.total += r.written;
     summary.skipped_duplicates += r.skipped;
-    hash = fnv1a64(hash_text(r.hash), hash);
+    hash.update(r.hash.text());
   }
-  summary.content_hash = hash_text(hash);
+  summary.content_hash = hash.text();
   const json manifest = {{"recipe", recipe.name},
                          {"description", recipe.description},
                          {"source", fs::path(recipe.path).filename().string()},

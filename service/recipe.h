@@ -40,7 +40,7 @@ struct Recipe {
   std::string description;
   std::vector<std::string> disjoint_from;  // other recipe files, relative to this one
   std::vector<RecipePart> parts;
-  uint64_t source_hash = 0;                // fnv1a64 of the file's bytes
+  uint64_t source_hash = 0;                // xxh64 of the file's bytes (tasks/content_hash.h)
 };
 
 // Parses and validates (families, levels, knobs, counts, unique part names); errors name the file

@@ -77,6 +77,20 @@ EntailmentResult by_truth_tables(const std::vector<logic::FormulaPtr>& premises,
   return result;
 }
 
+Entailment classify_by_truth_tables(const std::vector<logic::FormulaPtr>& premises,
+                                    const logic::FormulaPtr& conclusion, int num_vars) {
+  if (num_vars < 1 || num_vars > kMaxTableVars)
+    throw std::invalid_argument("classify_by_truth_tables: " + std::to_string(num_vars) +
+                                " variables, over the table limit");
+  TruthTable models = logic::all_true(num_vars);
+  for (const auto& p : premises) models &= logic::truth_table(*p, num_vars);
+  const TruthTable holds = logic::truth_table(*conclusion, num_vars);
+  const bool can_hold = models.intersects(holds), can_fail = models.intersects(~holds);
+  if (!can_hold && !can_fail) return Entailment::Inconsistent;
+  if (!can_fail) return Entailment::Entailed;
+  return can_hold ? Entailment::Neither : Entailment::Contradicted;
+}
+
 EntailmentResult decide(const std::vector<logic::FormulaPtr>& premises, const logic::FormulaPtr& conclusion,
                         int num_vars) {
   if (num_vars >= 1 && num_vars <= kMaxTableVars) return by_truth_tables(premises, conclusion, num_vars);

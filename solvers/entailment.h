@@ -21,6 +21,10 @@ constexpr int kMaxTableVars = 14;
 
 EntailmentResult by_truth_tables(const std::vector<logic::FormulaPtr>& premises, const logic::FormulaPtr& conclusion,
                                  int num_vars);
+// The verdict alone (no core, no models), which is all a Yes/No label needs: a few table ANDs.
+// num_vars <= kMaxTableVars.
+Entailment classify_by_truth_tables(const std::vector<logic::FormulaPtr>& premises,
+                                    const logic::FormulaPtr& conclusion, int num_vars);
 EntailmentResult decide(const std::vector<logic::FormulaPtr>& premises, const logic::FormulaPtr& conclusion,
                         int num_vars);
 

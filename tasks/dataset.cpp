@@ -30,23 +30,50 @@ FileFormat format_for_path(const std::string& path) {
   return ext == ".binpb" || ext == ".pb" ? FileFormat::Binary : FileFormat::Jsonl;
 }
 
+namespace {
+
+// Task ids: "<family>-<16 hex digits of a hash of (family, knobs, seed, index)>".
+uint64_t id_hash(uint64_t name_hash, uint64_t knobs_hash, uint64_t seed, uint64_t index) {
+  return mix_seed({name_hash, knobs_hash, seed, index, 0x1d});
+}
+
+void append_hex16(uint64_t value, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  for (int i = 15; i >= 0; --i, value >>= 4) digits[i] = kHex[value & 15];
+  out.append(digits, sizeof digits);
+}
+
+}  // namespace
+
 std::string task_id(const std::string& family, const Knobs& knobs, uint64_t seed, uint64_t index) {
-  const uint64_t h = mix_seed({fnv1a64(family), fnv1a64(knobs.canonical()), seed, index, 0x1d});
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return family + "-" + buf;
+  std::string id = family + "-";
+  append_hex16(id_hash(fnv1a64(family), fnv1a64(knobs.canonical()), seed, index), id);
+  return id;
+}
+
+TaskMaker::TaskMaker(const Generator& generator, const Knobs& knobs, int level, uint64_t seed)
+    : generator_(generator), knobs_(knobs), level_(level), seed_(seed), name_(generator.name()),
+      name_hash_(fnv1a64(name_)), knobs_hash_(fnv1a64(knobs.canonical())),
+      seed_knobs_hash_(fnv1a64(generator.seed_knobs(knobs))) {}
+
+void TaskMaker::make(uint64_t index, pb::Task& task) const {
+  task.Clear();
+  Rng rng(mix_seed({name_hash_, seed_knobs_hash_, seed_, index}));
+  std::string& id = *task.mutable_id();
+  id.assign(name_).push_back('-');
+  append_hex16(id_hash(name_hash_, knobs_hash_, seed_, index), id);
+  task.set_family(name_);
+  task.set_level(level_);
+  for (const auto& [k, v] : knobs_.values()) (*task.mutable_knobs())[k] = v;
+  task.set_seed(seed_);
+  task.set_index(index);
+  generator_.generate(rng, knobs_, task);
 }
 
 pb::Task make_task(const Generator& family, const Knobs& knobs, int level, uint64_t seed, uint64_t index) {
-  Rng rng(mix_seed({fnv1a64(family.name()), fnv1a64(family.seed_knobs(knobs)), seed, index}));
   pb::Task task;
-  task.set_id(task_id(family.name(), knobs, seed, index));
-  task.set_family(family.name());
-  task.set_level(level);
-  for (const auto& [k, v] : knobs.values()) (*task.mutable_knobs())[k] = v;
-  task.set_seed(seed);
-  task.set_index(index);
-  family.generate(rng, knobs, task);
+  TaskMaker(family, knobs, level, seed).make(index, task);
   return task;
 }
 

@@ -21,6 +21,24 @@ FileFormat format_for_path(const std::string& path);
 
 // Task `index` of (family, knobs, seed): a pure function of those values.
 pb::Task make_task(const Generator& generator, const Knobs& knobs, int level, uint64_t seed, uint64_t index);
+
+// make_task for many indices of one (family, knobs, level, seed): the family and knob hashes that seed
+// every task are computed once, and the Task is filled in place, so a caller that reuses one Task
+// keeps its allocations (no heap churn per task in `verity generate`). The same tasks as make_task.
+class TaskMaker {
+ public:
+  TaskMaker(const Generator& generator, const Knobs& knobs, int level, uint64_t seed);
+  // Clears `task` and makes task `index` in it.
+  void make(uint64_t index, pb::Task& task) const;
+
+ private:
+  const Generator& generator_;
+  const Knobs& knobs_;
+  int level_;
+  uint64_t seed_;
+  std::string name_;
+  uint64_t name_hash_, knobs_hash_, seed_knobs_hash_;  // knobs_hash_ names the task, seed_knobs_hash_ seeds it
+};
 std::string task_id(const std::string& family, const Knobs& knobs, uint64_t seed, uint64_t index);
 
 // JSON of one task on one line (protobuf JSON mapping, field names as in the .proto).

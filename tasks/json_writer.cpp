@@ -1,11 +1,21 @@
 #include "tasks/json_writer.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/map.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "schemas/verity.pb.h"
 
 namespace verity {
 namespace {
@@ -14,28 +24,64 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-void append_string(const std::string& s, std::string& out) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+// Bytes that JSON strings must escape: '"', '\\' and the control characters.
+constexpr bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+void append_escaped(unsigned char c, std::string& out) {
+  switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    case '\b': out += "\\b"; break;
+    case '\f': out += "\\f"; break;
+    default: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const char code[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+      out.append(code, sizeof code);
     }
   }
+}
+
+// Position of the first byte in [p, end) that needs an escape, or end. Sixteen bytes per step where
+// SSE2 is there (every x86-64): prompts are long and almost never need one.
+const char* find_escape(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1f);
+  for (; end - p >= 16; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control);  // v <= 0x1f
+    const __m128i hit = _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+  }
+#endif
+  while (p != end && !needs_escape(static_cast<unsigned char>(*p))) ++p;
+  return p;
+}
+
+// Runs of bytes that need no escape (nearly all of a prompt) are copied in one append.
+void append_string(std::string_view s, std::string& out) {
   out.push_back('"');
+  const char* const end = s.data() + s.size();
+  for (const char* run = s.data();;) {
+    const char* p = find_escape(run, end);
+    out.append(run, p);
+    if (p == end) break;
+    append_escaped(static_cast<unsigned char>(*p), out);
+    run = p + 1;
+  }
+  out.push_back('"');
+}
+
+// Integers without a temporary string; 64-bit ones quoted, as the proto3 JSON mapping asks.
+template <class Int>
+void append_integer(Int value, bool quoted, std::string& out) {
+  char buf[24];
+  const auto result = std::to_chars(buf, buf + sizeof buf, value);
+  if (quoted) out.push_back('"');
+  out.append(buf, result.ptr);
+  if (quoted) out.push_back('"');
 }
 
 void append_double(double v, std::string& out) {
@@ -61,14 +107,10 @@ void append_value(const Message& m, const Reflection& r, const FieldDescriptor& 
 void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, std::string& out) {
   const bool rep = index >= 0;
   switch (f.cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: out += std::to_string(rep ? r.GetRepeatedInt32(m, &f, index) : r.GetInt32(m, &f)); break;
-    case FieldDescriptor::CPPTYPE_UINT32: out += std::to_string(rep ? r.GetRepeatedUInt32(m, &f, index) : r.GetUInt32(m, &f)); break;
-    case FieldDescriptor::CPPTYPE_INT64:
-      out += "\"" + std::to_string(rep ? r.GetRepeatedInt64(m, &f, index) : r.GetInt64(m, &f)) + "\"";
-      break;
-    case FieldDescriptor::CPPTYPE_UINT64:
-      out += "\"" + std::to_string(rep ? r.GetRepeatedUInt64(m, &f, index) : r.GetUInt64(m, &f)) + "\"";
-      break;
+    case FieldDescriptor::CPPTYPE_INT32: append_integer(rep ? r.GetRepeatedInt32(m, &f, index) : r.GetInt32(m, &f), false, out); break;
+    case FieldDescriptor::CPPTYPE_UINT32: append_integer(rep ? r.GetRepeatedUInt32(m, &f, index) : r.GetUInt32(m, &f), false, out); break;
+    case FieldDescriptor::CPPTYPE_INT64: append_integer(rep ? r.GetRepeatedInt64(m, &f, index) : r.GetInt64(m, &f), true, out); break;
+    case FieldDescriptor::CPPTYPE_UINT64: append_integer(rep ? r.GetRepeatedUInt64(m, &f, index) : r.GetUInt64(m, &f), true, out); break;
     case FieldDescriptor::CPPTYPE_DOUBLE: append_double(rep ? r.GetRepeatedDouble(m, &f, index) : r.GetDouble(m, &f), out); break;
     case FieldDescriptor::CPPTYPE_FLOAT: append_double(rep ? r.GetRepeatedFloat(m, &f, index) : r.GetFloat(m, &f), out); break;
     case FieldDescriptor::CPPTYPE_BOOL: out += (rep ? r.GetRepeatedBool(m, &f, index) : r.GetBool(m, &f)) ? "true" : "false"; break;
@@ -93,19 +135,25 @@ void append_value(const Message& m, const Reflection& r, const FieldDescriptor& 
 void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f, std::string& out) {
   const auto* key_field = f.message_type()->map_key();
   const auto* value_field = f.message_type()->map_value();
-  std::vector<std::pair<std::string, const Message*>> entries;
-  for (int i = 0; i < r.FieldSize(m, &f); ++i) {
+  const int size = r.FieldSize(m, &f);
+  std::vector<std::string> number_keys;  // keys not held as a std::string; reserved, so views stay valid
+  number_keys.reserve(static_cast<size_t>(size));
+  std::vector<std::pair<std::string_view, const Message*>> entries;
+  entries.reserve(static_cast<size_t>(size));
+  for (int i = 0; i < size; ++i) {
     const Message& entry = r.GetRepeatedMessage(m, &f, i);
     const Reflection& er = *entry.GetReflection();
-    std::string key;
     if (key_field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      key = er.GetString(entry, key_field);
+      std::string scratch;
+      const std::string& key = er.GetStringReference(entry, key_field, &scratch);
+      if (&key == &scratch) number_keys.push_back(std::move(scratch));
+      entries.emplace_back(&key == &scratch ? std::string_view(number_keys.back()) : std::string_view(key), &entry);
     } else {
       std::string number;
       append_value(entry, er, *key_field, -1, number);
-      key = number.front() == '"' ? number.substr(1, number.size() - 2) : number;
+      number_keys.push_back(number.front() == '"' ? number.substr(1, number.size() - 2) : number);
+      entries.emplace_back(number_keys.back(), &entry);
     }
-    entries.emplace_back(std::move(key), &entry);
   }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   out.push_back('{');
@@ -118,29 +166,78 @@ void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f,
   out.push_back('}');
 }
 
+// A Task's string maps (knobs, meta) read through the generated Map: reflection would first copy the
+// map into a repeated field of entry messages, on every task. Null for every other map.
+const google::protobuf::Map<std::string, std::string>* task_string_map(const Message& m, const FieldDescriptor& f) {
+  if (m.GetDescriptor() != pb::Task::descriptor()) return nullptr;
+  const auto& task = static_cast<const pb::Task&>(m);
+  if (f.number() == pb::Task::kKnobsFieldNumber) return &task.knobs();
+  if (f.number() == pb::Task::kMetaFieldNumber) return &task.meta();
+  return nullptr;
+}
+
+void append_string_map(const google::protobuf::Map<std::string, std::string>& map, std::string& out) {
+  thread_local std::vector<std::pair<const std::string*, const std::string*>> entries;
+  entries.clear();
+  for (const auto& [key, value] : map) entries.emplace_back(&key, &value);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  out.push_back('{');
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i) out.push_back(',');
+    append_string(*entries[i].first, out);
+    out.push_back(':');
+    append_string(*entries[i].second, out);
+  }
+  out.push_back('}');
+}
+
+// What append_json needs of a message type's fields, worked out once per type and thread: the
+// reflection calls that find it (is_map, containing_oneof, escaping the name) cost more than
+// printing the values of a small task.
+struct FieldLayout {
+  const FieldDescriptor* field;
+  std::string key;  // "name":
+  bool presence;    // printed only when set: singular messages and oneof members
+};
+
+const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* descriptor) {
+  thread_local std::unordered_map<const google::protobuf::Descriptor*, std::vector<FieldLayout>> cache;
+  auto [it, fresh] = cache.try_emplace(descriptor);
+  if (fresh) {
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      const FieldDescriptor* f = descriptor->field(i);
+      // Like protobuf's printer with always_print_primitive_fields: singular messages and oneof
+      // members only when set; everything else always.
+      const bool presence =
+          f->containing_oneof() != nullptr || (!f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE);
+      std::string key;
+      append_string(f->name(), key);
+      key.push_back(':');
+      it->second.push_back({f, std::move(key), presence});
+    }
+  }
+  return it->second;
+}
+
 }  // namespace
 
 void append_json(const Message& message, std::string& out) {
-  const auto* descriptor = message.GetDescriptor();
   const Reflection& r = *message.GetReflection();
   out.push_back('{');
   bool first = true;
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor& f = *descriptor->field(i);
-    // Like protobuf's printer with always_print_primitive_fields: singular messages and oneof
-    // members only when set; everything else always.
-    const bool optional_presence = f.containing_oneof() != nullptr ||
-                                   (!f.is_repeated() && f.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE);
-    if (optional_presence && !r.HasField(message, &f)) continue;
+  for (const FieldLayout& field : layout_of(message.GetDescriptor())) {
+    const FieldDescriptor& f = *field.field;
+    if (field.presence && !r.HasField(message, &f)) continue;
     if (!first) out.push_back(',');
     first = false;
-    append_string(f.name(), out);
-    out.push_back(':');
+    out += field.key;
     if (f.is_map()) {
-      append_map(message, r, f, out);
+      if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
+      else append_map(message, r, f, out);
     } else if (f.is_repeated()) {
       out.push_back('[');
-      for (int k = 0; k < r.FieldSize(message, &f); ++k) {
+      const int size = r.FieldSize(message, &f);
+      for (int k = 0; k < size; ++k) {
         if (k) out.push_back(',');
         append_value(message, r, f, k, out);
       }

@@ -9,7 +9,7 @@
 
 namespace verity {
 
-// FNV-1a, 64 bit: stable content hash for ids and manifests.
+// FNV-1a, 64 bit: stable hash of short strings for task ids and seeds (file contents: tasks/content_hash.h).
 constexpr uint64_t kFnvOffset = 14695981039346656037ull;
 inline uint64_t fnv1a64(std::string_view bytes, uint64_t hash = kFnvOffset) {
   for (unsigned char c : bytes) {

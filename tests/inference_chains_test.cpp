@@ -1,10 +1,15 @@
 #include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
 
+#include <atomic>
 #include <map>
 #include <set>
 
 #include "family_properties.h"
 #include "solvers/logic.h"
+#include "solvers/z3_bridge.h"
+#include "tasks/dataset.h"
+#include "tasks/registry/registry.h"
 
 namespace {
 
@@ -150,6 +155,41 @@ TEST_P(InferenceChainsLevels, GoldVerifiesWrongFailsBalancedAndCrossChecked) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, InferenceChainsLevels, ::testing::Range(1, 11));
+
+// The generator labels propositional tasks by truth tables (solvers/entailment.h); Z3 must agree on
+// its own instances, 10,000 per level (the level's ladder with logic=propositional, so every task
+// counts), including those over the table limit that Z3 itself labelled.
+class InferenceChainsAgainstZ3 : public ::testing::TestWithParam<int> {};
+
+TEST_P(InferenceChainsAgainstZ3, TruthTableLabelsAgreeWithZ3) {
+  const Generator& family = find_family("inference_chains").generator;
+  KnobMap overrides = family.level_knobs(GetParam());
+  overrides["logic"] = "propositional";
+  const Knobs knobs = resolve_knobs(family, GetParam(), overrides);
+  const TaskMaker maker(family, knobs, GetParam(), 0x23);
+  constexpr int kInstances = 10000;
+  std::atomic<int> disagreements{0}, yes{0};
+  tbb::parallel_for(0, kInstances, [&](int i) {
+    pb::Task task;
+    maker.make(static_cast<uint64_t>(i), task);
+    const Parsed parsed = parse_instance(task.inference_chains());
+    ASSERT_TRUE(parsed.error.empty()) << parsed.error;
+    std::vector<logic::FormulaPtr> formulas = parsed.formulas;
+    const auto consistent = z3bridge::check_conjunction(formulas, parsed.atoms, z3bridge::kGenerationRlimit);
+    formulas.push_back(logic::Formula::negate(parsed.conclusion));
+    const auto counter = z3bridge::check_conjunction(formulas, parsed.atoms, z3bridge::kGenerationRlimit);
+    const std::string z3_label = consistent == z3::sat && counter == z3::unsat ? "Yes" : "No";
+    yes += task.label() == "Yes";
+    if ((consistent != z3::sat || z3_label != task.label()) && disagreements++ < 5)
+      ADD_FAILURE() << "level " << GetParam() << " task " << i << ": label " << task.label() << ", Z3 says "
+                    << (consistent == z3::sat ? z3_label : "inconsistent premises");
+  });
+  EXPECT_EQ(disagreements, 0);
+  EXPECT_GT(yes, kInstances / 3);  // both labels occur: the comparison is not vacuous
+  EXPECT_LT(yes, kInstances * 2 / 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, InferenceChainsAgainstZ3, ::testing::Range(1, 11));
 
 TEST(InferenceChains, FirstOrderKnobGivesQuantifiedPremises) {
   const Generator& f = find_family("inference_chains").generator;
