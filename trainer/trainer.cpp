@@ -38,7 +38,7 @@ using namespace verity::curriculum;  // the curriculum library: policy and SQLit
   X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
   X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
   X(review_frac) X(world_size) X(rank) X(rendezvous) \
-  X(tokenizer)
+  X(tokenizer) X(lr_schedule)
 
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json j;
@@ -74,6 +74,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     throw std::invalid_argument("train config: steps and batch sizes must be positive");
   if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
     throw std::invalid_argument("train config: need world_size >= 1 and 0 <= rank < world_size");
+  if (c.lr_schedule != "cosine" && c.lr_schedule != "constant")
+    throw std::invalid_argument("train config key lr_schedule: expected cosine | constant, got " + c.lr_schedule);
   if (c.tokenizer != "word" && c.tokenizer != "char")
     throw std::invalid_argument("train config key tokenizer: expected word | char, got " + c.tokenizer);
   return c;
@@ -721,7 +723,9 @@ class TrainingRun {
   // Linear warm-up, then cosine, per phase.
   void set_step_lr(Step& s) {
     const int64_t in_phase = s.sft ? st.step : st.step - sft_steps;
-    const double lr = lr_at(s.sft ? cfg.lr : cfg.grpo_lr, in_phase, s.sft ? sft_steps : grpo_steps, cfg.warmup);
+    double lr = lr_at(s.sft ? cfg.lr : cfg.grpo_lr, in_phase, s.sft ? sft_steps : grpo_steps, cfg.warmup);
+    if (cfg.lr_schedule == "constant")  // warm-up, then flat: a run cut into --resume'd segments is one run
+      lr = (s.sft ? cfg.lr : cfg.grpo_lr) * (in_phase < cfg.warmup ? double(in_phase + 1) / cfg.warmup : 1.0);
     set_lr(*opt, lr);
     s.row.lr = lr;
   }
