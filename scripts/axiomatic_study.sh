@@ -42,13 +42,13 @@ case "$device" in cpu|cuda|auto) ;; *) echo "axiomatic_study.sh: --device must b
 preset_file="$preset"
 [[ -f "$preset_file" ]] || preset_file="$here/configs/axiomatic_paper_$preset.json"
 [[ -f "$preset_file" ]] || { echo "axiomatic_study.sh: no preset '$preset' (configs/axiomatic_paper_{smoke,cpu,gpu}.json or a file)" >&2; exit 2; }
-device_flag=()
+device_flag=() eval_device_flag=()
 if [[ "$device" != cpu ]]; then
-  for sub in train eval; do
-    "$verity" "$sub" --help 2>/dev/null | grep -q -- '--device' ||
-      { echo "axiomatic_study.sh: this build's 'verity $sub' has no --device: --device $device needs the trainer's device support" >&2; exit 2; }
-  done
+  "$verity" train --help 2>/dev/null | grep -q -- '--device' ||
+    { echo "axiomatic_study.sh: this build's 'verity train' has no --device: --device $device needs the trainer's device support" >&2; exit 2; }
   device_flag=(--device "$device")
+  if "$verity" eval --help 2>/dev/null | grep -q -- '--device'; then eval_device_flag=(--device "$device")
+  else echo "axiomatic_study.sh: 'verity eval' has no --device in this build: evaluating on the CPU" >&2; fi
 fi
 
 mkdir -p "$out"
@@ -83,7 +83,7 @@ run_one() {
     fi
     local t1; t1=$(date +%s)
     "$verity" eval --checkpoint "$dir/ckpt" --tasks "$out/data/eval_tasks.jsonl" --completions "$point.completions.jsonl" \
-      --max-new-tokens 6 --batch 256 "${device_flag[@]}" >> "$dir/log.txt" 2>&1
+      --max-new-tokens 6 --batch 256 "${eval_device_flag[@]}" >> "$dir/log.txt" 2>&1
     "$verity" score --tasks "$out/data/eval_tasks.jsonl" --completions "$point.completions.jsonl" \
       -o "$point.scores.tmp" >> "$dir/log.txt" 2>&1
     mv "$point.scores.tmp" "$point.scores.jsonl"
@@ -92,10 +92,10 @@ run_one() {
 }
 export -f run_one
 export out verity start deadline report
-export DEVICE_FLAG="${device_flag[*]}"
-# (arrays do not cross `export -f`: rebuild the device flag inside each job)
+export DEVICE_FLAG="${device_flag[*]}" EVAL_DEVICE_FLAG="${eval_device_flag[*]}"
+# (arrays do not cross `export -f`: rebuild the device flags inside each job)
 python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))["runs"]))' "$out/plan.json" |
-  xargs -P "$jobs" -I{} bash -c 'device_flag=($DEVICE_FLAG); run_one "$1"' _ {}
+  xargs -P "$jobs" -I{} bash -c 'device_flag=($DEVICE_FLAG); eval_device_flag=($EVAL_DEVICE_FLAG); run_one "$1"' _ {}
 
 # 4. the report
 python3 "$report" report --out "$out"

@@ -328,12 +328,16 @@ def write_markdown(out, p, results, lengths):
         row += [f"{f['min_sequential_7_10']:.3f}", f"{f['mean_sequential_11_15']:.3f}",
                 f"{f['mean_random_flip_7_15']:.3f}", f"{f['majority_answer_share_in_distribution']:.2f}"]
         md.append("| " + " | ".join(row) + " |")
-    # the four encodings side by side, for the shape of the best run
-    best = results["best_run"]
-    if best:
-        shape = best.rsplit("_", 1)[0]
+    # the encodings side by side, one table per shape
+    shapes = []
+    for r in results["runs"]:
+        if r.rsplit("_", 1)[0] not in shapes:
+            shapes.append(r.rsplit("_", 1)[0])
+    for shape in shapes:
         pes = [r for r in results["runs"] if r.rsplit("_", 1)[0] == shape and results["runs"][r]["final"]]
-        md += ["", f"## Positional encodings side by side ({shape})\n",
+        if not pes:
+            continue
+        md += ["", f"## Positional encodings side by side ({shape}, last curve point)\n",
                "| split | " + " | ".join(r.rsplit("_", 1)[1] for r in pes) + " |",
                "|---|" + "---:|" * len(pes)]
         for kind in ("sequential", "random_flip"):
@@ -342,13 +346,16 @@ def write_markdown(out, p, results, lengths):
                 md.append(f"| {split} | " + " | ".join(
                     fmt(results["runs"][r]["final"]["splits"][split]) if split in results["runs"][r]["final"]["splits"]
                     else "-" for r in pes) + " |")
+    best = results["best_run"]
+    if best:
         f = results["runs"][best]["final"]
         md += ["", f"**Best run: {best}** (highest minimum over sequential 7-10; constant-answer runs excluded): "
                f"min 7-10 = {f['min_sequential_7_10']:.3f} (target >= 0.80), mean 11-15 = "
                f"{f['mean_sequential_11_15']:.3f} (target >= 0.70): target "
                f"{'met' if results['target_met'] else 'NOT met'}.\n"]
     else:
-        md += ["", "No run finished a curve point that is not a constant-answer model.\n"]
+        md += ["", "**No best run**: every run's last curve point is a constant-answer model (one answer on >= 90% "
+               "of the in-distribution items); the target (>= 0.80 on sequential 7-10, >= 0.70 mean 11-15) is not met.\n"]
     md += ["## Learning curves\n"]
     for run, v in results["runs"].items():
         if v["final"]:
