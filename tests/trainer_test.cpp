@@ -893,6 +893,20 @@ TEST(TrainCli, EveryShippedConfigRunsBriefly) {
   for (const auto& e : fs::directory_iterator(fs::path(VERITY_SOURCE_DIR) / "configs")) {
     const std::string name = e.path().filename().string();
     if (name == "preset.json") continue;  // a train-experiment preset, not a train config
+    if (name.rfind("axiomatic_paper_", 0) == 0) {
+      // a scripts/axiomatic_study.sh preset: its base settings with every shape and encoding of its grid
+      // are valid train configs (tests/python/test_axiomatic_study.py runs the smoke preset)
+      std::ifstream in(e.path());
+      const auto preset = nlohmann::json::parse(in);
+      for (const auto& shape : preset.at("grid").at("shapes"))
+        for (const auto& pe : preset.at("grid").at("pos_encoding")) {
+          nlohmann::json j = preset.at("base");
+          j.update({{"layers", shape.at(0)}, {"width", shape.at(1)}, {"heads", shape.at(2)}, {"pos_encoding", pe}});
+          EXPECT_NO_THROW(TrainConfig::from_json(j)) << name << " " << j.dump();
+          EXPECT_EQ(shape.at(1).get<int>() % shape.at(2).get<int>(), 0) << name << ": width not divisible by heads";
+        }
+      continue;
+    }
     int rc = -1;
     const std::string out = run_cli("train --config " + e.path().string() + " --run-dir " + (dir / name).string() +
                                         " --max-steps 2 --sft-steps 1 --eval-tasks 4 --eval-every 0 --log-every 1",
