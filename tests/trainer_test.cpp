@@ -428,6 +428,60 @@ TrainConfig tiny_run(const fs::path& dir) {
   return c;
 }
 
+// lr_schedule constant: warm-up, then the base lr at every step, so a run cut into --resume'd segments
+// (the study's learning curves: 4 steps, then on to 8) logs the same lr and losses as one run of 8 steps;
+// with the default cosine the schedule depends on max_steps and the two differ.
+TEST(Training, ConstantLrRunInSegmentsIsOneRun) {
+  auto column = [](const fs::path& dir, int col) {
+    std::ifstream csv(dir / "metrics.csv");
+    std::vector<std::string> out;
+    std::string line;
+    std::getline(csv, line);  // header
+    while (std::getline(csv, line)) {
+      std::stringstream ss(line);
+      std::string cell;
+      for (int i = 0; i <= col; ++i) std::getline(ss, cell, ',');
+      out.push_back(cell);
+    }
+    return out;
+  };
+  for (const std::string schedule : {"constant", "cosine"}) {
+    const fs::path a = temp_dir("lr_one_" + schedule), b = temp_dir("lr_seg_" + schedule);
+    std::ostringstream log;
+    TrainConfig c = tiny_run(a);
+    c.mode = "sft";
+    c.max_steps = 8;
+    c.warmup = 2;
+    c.lr = 1e-3;
+    c.eval_tasks = 0;
+    c.log_every = 1;
+    c.lr_schedule = schedule;
+    run_training(c, log);
+    c.run_dir = b.string();
+    c.max_steps = 4;
+    run_training(c, log);
+    c.max_steps = 8;
+    c.resume = true;
+    run_training(c, log);
+    const auto lr_a = column(a, 8), lr_b = column(b, 8), loss_a = column(a, 2), loss_b = column(b, 2);
+    ASSERT_EQ(lr_a.size(), 8u);
+    ASSERT_EQ(lr_b.size(), 8u);
+    if (schedule == "constant") {
+      EXPECT_EQ(lr_a, lr_b);
+      EXPECT_EQ(loss_a, loss_b);
+      EXPECT_DOUBLE_EQ(std::stod(lr_a[0]), 0.5e-3);  // warm-up step 1 of 2
+      for (size_t i = 1; i < 8; ++i) EXPECT_DOUBLE_EQ(std::stod(lr_a[i]), 1e-3) << "step " << i + 1;
+    } else {
+      EXPECT_NE(lr_a, lr_b);
+    }
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
+  TrainConfig bad;
+  bad.lr_schedule = "linear";
+  EXPECT_THROW(TrainConfig::from_json(bad.to_json()), std::invalid_argument);
+}
+
 TEST(Training, ResumeAfterCrashLosesAndDoubleCountsNothing) {
   const fs::path a = temp_dir("run_a"), b = temp_dir("run_b");
   std::ostringstream log;
