@@ -42,13 +42,15 @@ case "$device" in cpu|cuda|auto) ;; *) echo "axiomatic_study.sh: --device must b
 preset_file="$preset"
 [[ -f "$preset_file" ]] || preset_file="$here/configs/axiomatic_paper_$preset.json"
 [[ -f "$preset_file" ]] || { echo "axiomatic_study.sh: no preset '$preset' (configs/axiomatic_paper_{smoke,cpu,gpu}.json or a file)" >&2; exit 2; }
+# the device goes to every train and eval call when the build has --device (so --device cpu stays on the
+# CPU on a machine with a GPU); a build without it can only run --device cpu
 device_flag=() eval_device_flag=()
-if [[ "$device" != cpu ]]; then
-  "$verity" train --help 2>/dev/null | grep -q -- '--device' ||
-    { echo "axiomatic_study.sh: this build's 'verity train' has no --device: --device $device needs the trainer's device support" >&2; exit 2; }
+if "$verity" train --help 2>/dev/null | grep -q -- '--device'; then
   device_flag=(--device "$device")
   if "$verity" eval --help 2>/dev/null | grep -q -- '--device'; then eval_device_flag=(--device "$device")
-  else echo "axiomatic_study.sh: 'verity eval' has no --device in this build: evaluating on the CPU" >&2; fi
+  elif [[ "$device" != cpu ]]; then echo "axiomatic_study.sh: 'verity eval' has no --device in this build: evaluating on the CPU" >&2; fi
+elif [[ "$device" != cpu ]]; then
+  echo "axiomatic_study.sh: this build's 'verity train' has no --device: --device $device needs the trainer's device support" >&2; exit 2
 fi
 
 mkdir -p "$out"
@@ -62,7 +64,8 @@ deadline=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dead
 
 # 2. data, built once before the runs start: the training split (through the trainer, so every run finds
 #    it built), the evaluation splits (disjoint from the whole training recipe) and their first items
-python3 "$report" data-commands --out "$out" --verity "$verity" > "$out/data_commands.sh"
+rm -rf "$out/data/prebuild"  # the data-building run's folder: a fresh one each time (no refusal of a used folder)
+python3 "$report" data-commands --out "$out" --verity "$verity" ${device_flag:+--device-flag} > "$out/data_commands.sh"
 bash "$out/data_commands.sh" > "$out/data.log" 2>&1 || { cat "$out/data.log" >&2; exit 1; }
 python3 "$report" eval-set --out "$out"
 

@@ -99,7 +99,9 @@ def data_commands(args):
     data = os.path.join(args.out, "data")
     # the trainer builds the training split where every run's train_data points (reused while unchanged)
     print("set -e")
-    print(f"'{args.verity}' train --config '{first}' --max-steps 0 --eval-tasks 0 --resume false "
+    print(f"'{args.verity}' train --config '{first}' --max-steps 0 --eval-tasks 0 --resume false --device cpu "
+          f"--run-dir '{data}/prebuild'" if args.device_flag else
+          f"'{args.verity}' train --config '{first}' --max-steps 0 --eval-tasks 0 --resume false "
           f"--run-dir '{data}/prebuild'")
     # every evaluation split whole (scale 1): disjoint_from then excludes every question of the whole
     # training recipe, so no evaluation item is in the training split at any train_scale
@@ -395,6 +397,7 @@ def main():
     a = sub.add_parser("data-commands")
     a.add_argument("--out", required=True)
     a.add_argument("--verity", required=True)
+    a.add_argument("--device-flag", action="store_true", help="the build's train has --device (data on the CPU)")
     for name in ("eval-set", "report"):
         sub.add_parser(name).add_argument("--out", required=True)
     a = sub.add_parser("curve-points")
