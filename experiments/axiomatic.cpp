@@ -15,6 +15,7 @@
 
 #include "reports/report.h"
 #include "service/recipe.h"
+#include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
 #include "tasks/generator.h"
 #include "tasks/knobs.h"
@@ -42,7 +43,8 @@ json base_preset() {
        {{"train_recipe", "axiomatic_transitivity_train.json"},
         {"eval_recipe", "axiomatic_transitivity_eval.json"},
         {"train_scale", 1.0},
-        {"eval_per_split", 200}}},
+        {"eval_per_split", 200},
+        {"in_distribution_per_part", 50}}},  // held-out tasks per training part: chooses "best"
       {"pos_encodings", kPositionalEncodings},
       {"trace_variant", "rope"},  // a positional encoding: also train one model with the gold trace in the target
       {"eval_batch", 128},
@@ -63,7 +65,7 @@ json base_preset() {
         {"eval_recipe", "axiomatic_dsep_eval.json"},
         {"train_scale", 1.0},
         {"eval_per_split", 200},
-        {"pos_encoding", "best"},  // "best": the transitivity model with the highest mean length accuracy
+        {"pos_encoding", "best"},  // "best": choose_starting_model over the transitivity models
         {"sft", {{"max_steps", 3000}}}}},
       {"grpo",
        {{"from", "best"},
@@ -112,6 +114,8 @@ json experiment_preset(const std::string& name) {
     p["trace_sft"] = {{"max_steps", 6}};
     p["warm_start"] = {{"train_parts", "sequential_len3"}, {"max_steps", 4}, {"sft_prompt_loss", 1.0}};
     p["eval_max_new_tokens"] = 12;  // untrained models ramble up to the limit: keep it short
+    p["transitivity"]["in_distribution_per_part"] = 4;
+    p["grpo"]["from"] = "rope";  // untrained models are all constant-answer: "best" would skip GRPO
     p["grpo"]["config"].update({{"max_steps", 4}, {"prompts_per_step", 4}, {"group_size", 4}, {"warmup", 1},
                                 {"checkpoint_every", 2}, {"log_every", 2}, {"eval_tasks", 8}});
   } else if (name == "gpu") {
@@ -150,6 +154,15 @@ int longest_length_at(const std::vector<std::pair<int, double>>& lengths, double
     best = length;
   }
   return best;
+}
+
+std::string choose_starting_model(const std::vector<StartCandidate>& candidates) {
+  const StartCandidate* best = nullptr;
+  for (const auto& c : candidates)
+    if (c.majority_answer_share < kConstantAnswerShare &&
+        (!best || c.in_distribution_accuracy > best->in_distribution_accuracy))
+      best = &c;
+  return best ? best->model : "";
 }
 
 namespace {
@@ -218,6 +231,72 @@ struct Experiment {
 
   void save_state() { write_json(out / "state.json", state); }
   bool done(const std::string& stage) const { return state["done"].contains(stage); }
+
+  // ---- the in-distribution held-out set ----
+  // Tasks of every part of the transitivity training recipe (same family and knobs), drawn with another
+  // seed, none of whose questions is in the training split: the accuracy a model reaches on its own
+  // training distribution, by which the GRPO starting model is chosen. Deterministic; built on first use.
+  fs::path in_distribution_file() const { return out / "data" / "transitivity_in_distribution.jsonl"; }
+  static constexpr uint64_t kHeldOutSeedOffset = 7'000'003;
+
+  void ensure_in_distribution_set() {
+    if (fs::exists(in_distribution_file())) return;
+    const std::string train_recipe = recipe("transitivity", "train_recipe").string();
+    const auto train_keys = question_keys(read_built_recipe(train_recipe, data_dir("transitivity_train").string()));
+    const uint64_t per_part = preset.at("transitivity").value("in_distribution_per_part", 50);
+    std::string lines;
+    uint64_t written = 0, skipped = 0;
+    for (const auto& part : load_recipe(train_recipe).parts) {
+      const Generator& family = find_family(part.family).generator;
+      const Knobs knobs = resolve_knobs(family, part.level, part.knobs);
+      std::unordered_set<std::string> seen;
+      for (uint64_t i = 0, kept = 0; kept < per_part && i < per_part * 100; ++i) {
+        const pb::Task t = make_task(family, knobs, part.level, part.seed + kHeldOutSeedOffset, i);
+        if (train_keys.count(question_key(t)) || !seen.insert(question_key(t)).second) {
+          ++skipped;
+          continue;
+        }
+        lines += to_json_line(t) + "\n";
+        ++kept, ++written;
+      }
+    }
+    write_file_atomically(in_distribution_file().string(), lines);
+    log << "in-distribution held-out set: " << written << " tasks (" << skipped
+        << " drawn tasks left out: in the training split or repeated)\n";
+  }
+
+  // Greedy accuracy on the in-distribution set and the share of the most frequent answer ("" for none).
+  json evaluate_in_distribution(const std::string& model) {
+    ensure_in_distribution_set();
+    const auto tasks = read_tasks(in_distribution_file().string());
+    size_t longest_gold = 0;  // bytes bound tokens: room for the longest gold completion, trace included
+    for (const auto& t : tasks) {
+      size_t bytes = t.answer().size() + 32;
+      for (const auto& step : t.trace()) bytes += step.text().size() + 1;
+      longest_gold = std::max(longest_gold, bytes);
+    }
+    const int max_new = preset.value("eval_max_new_tokens", 0) > 0 ? preset.value("eval_max_new_tokens", 0)
+                                                                    : static_cast<int>(longest_gold);
+    std::ostringstream completions;
+    const EvalResult r = evaluate_checkpoint((run_dir(model) / "ckpt").string(), in_distribution_file().string(),
+                                             preset.value("eval_batch", 64), max_new, &completions);
+    std::map<std::string, uint64_t> answers;
+    std::istringstream lines(completions.str());
+    uint64_t n = 0;
+    for (std::string line; std::getline(lines, line); ++n) {
+      const Extraction e = extract_answer(json::parse(line).at("completion").get<std::string>());
+      ++answers[e.found ? normalize_answer(e.answer) : ""];
+    }
+    std::string majority;
+    uint64_t most = 0;
+    for (const auto& [answer, count] : answers)
+      if (count > most) most = count, majority = answer;
+    const double share = n ? double(most) / double(n) : 1.0;
+    log << "in-distribution accuracy " << fixed(r.accuracy()) << " (" << r.overall.correct << "/" << r.overall.scored
+        << "), most frequent answer '" << majority << "' on " << fixed(share) << " of them\n";
+    return {{"correct", r.overall.correct},  {"tasks", r.overall.scored}, {"accuracy", r.accuracy()},
+            {"majority_answer", majority}, {"majority_answer_share", share}};
+  }
 
   // ---- stage: data ----
   json stage_data() {
@@ -324,26 +403,27 @@ struct Experiment {
               {"model_description", e.model}, {"splits", splits},
               {"correct", e.total.overall.correct}, {"tasks", e.total.overall.scored},
               {"seconds", e.seconds}};
+    if (section == "transitivity") r["in_distribution"] = evaluate_in_distribution(model);
     write_json(eval_file(model), r);
     return r;
   }
 
-  // Mean accuracy over the length splits; the argmax over the positional encodings ("best").
+  // "best": the positional-encoding model with the highest in-distribution accuracy that is not a
+  // constant-answer model (choose_starting_model); "" when every one is.
   std::string best_pe() {
-    std::string best;
-    double best_score = -1;
+    std::vector<StartCandidate> candidates;
     for (const auto& pe : preset.at("pos_encodings").get<std::vector<std::string>>()) {
       const json e = read_json(eval_file(pe));
-      double sum = 0;
-      int n = 0;
-      for (const auto& s : e.at("splits"))
-        if (!length_split(s.at("split")).first.empty()) sum += s.at("accuracy").get<double>(), ++n;
-      const double score = n ? sum / n : 0;
-      if (score > best_score) best_score = score, best = pe;
+      if (!e.contains("in_distribution")) continue;  // evaluated before the held-out set existed: no score
+      const json& d = e.at("in_distribution");
+      candidates.push_back({pe, d.at("accuracy").get<double>(), d.at("majority_answer_share").get<double>()});
     }
-    return best;
+    return choose_starting_model(candidates);
   }
   std::string choose(const std::string& setting) { return setting == "best" ? best_pe() : setting; }
+  static constexpr const char* kNoStartingModel =
+      "every positional-encoding model answers one way on at least 90% of the in-distribution tasks "
+      "(a constant-answer model): none is a starting point";
 
   // ---- GRPO ----
   TrainConfig grpo_config(const std::string& from, const std::string& model) {
@@ -398,7 +478,7 @@ json Experiment::report() {
   // models in column order: the transitivity models, then the GRPO one
   std::vector<std::string> models = transitivity_models();
   std::string grpo_model;
-  if (state["done"].contains("grpo_eval")) grpo_model = state["done"]["grpo_eval"].at("model");
+  if (state["done"].contains("grpo_eval")) grpo_model = state["done"]["grpo_eval"].value("model", "");
   if (!grpo_model.empty()) models.push_back(grpo_model);
   std::map<std::string, json> evals;
   for (const auto& m : models) evals[m] = read_json(eval_file(m));
@@ -445,6 +525,19 @@ json Experiment::report() {
     }
     md << "\n";
   }
+  md << "| **in-distribution (held out, chains of 3-6 as in training)** |";
+  for (const auto& m : models) {
+    const json d = evals.at(m).value("in_distribution", json::object());
+    if (d.empty()) md << " - |";
+    else md << " " << fixed(d.at("accuracy").get<double>()) << " (" << d.at("correct").get<uint64_t>() << "/"
+            << d.at("tasks").get<uint64_t>() << ") |";
+  }
+  md << "\n| most frequent answer's share there |";
+  for (const auto& m : models) {
+    const json d = evals.at(m).value("in_distribution", json::object());
+    md << " " << (d.empty() ? std::string("-") : fixed(d.at("majority_answer_share").get<double>(), 2)) << " |";
+  }
+  md << "\n";
   // longest length at >= 90%
   std::map<std::string, std::map<std::string, std::vector<std::pair<int, double>>>> curves;  // model -> kind -> points
   for (const auto& m : models) {
@@ -460,6 +553,7 @@ json Experiment::report() {
       mj["longest_" + kind + "_at_90"] = longest_length_at(pts, 0.9);
     }
     if (fs::exists(run_dir(m) / "summary.json")) mj["training"] = read_json(run_dir(m) / "summary.json");
+    if (evals.at(m).contains("in_distribution")) mj["in_distribution"] = evals.at(m).at("in_distribution");
     mj["eval_seconds"] = evals.at(m).at("seconds");
     mj["model_description"] = evals.at(m).at("model_description");
     results["models"][m] = mj;
@@ -474,9 +568,20 @@ json Experiment::report() {
   }
   md << "\n![accuracy against chain length](accuracy_vs_length.svg)\n"
      << "![accuracy against chain length, random flips](accuracy_vs_length_random_flip.svg)\n\n";
+  if (state["done"].contains("grpo_train")) {
+    const json& g = state["done"]["grpo_train"];
+    results["grpo_start"] = g.contains("skipped") ? json{{"skipped", g.at("skipped")}}
+                                                  : json{{"from", g.at("from")},
+                                                         {"rule", preset["grpo"].value("from", "best") == "best"
+                                                                      ? "highest in-distribution accuracy among "
+                                                                        "models that are not constant-answer"
+                                                                      : "fixed by the preset"}};
+    if (g.contains("skipped")) md << "## GRPO on longer chains\n\nSkipped: " << g.at("skipped").get<std::string>() << ".\n\n";
+  }
   if (!grpo_model.empty()) {
     const std::string from = state["done"]["grpo_eval"].at("from");
-    md << "## GRPO on longer chains\n\nFrom the `" << from << "` SFT checkpoint, GRPO with the curriculum over "
+    md << "## GRPO on longer chains\n\nFrom the `" << from << "` SFT checkpoint ("
+       << results["grpo_start"].value("rule", "") << "), GRPO with the curriculum over "
        << "levels " << preset["grpo"]["config"].value("min_level", 1) << "-" << preset["grpo"]["config"].value("max_level", 10)
        << " of causal_transitivity (chains of up to 50 nodes, statements in order): the longest chain length with "
           "every length from 7 up at >= 90% moves from ";
@@ -615,7 +720,8 @@ bool Experiment::run() {
     stages.push_back({"eval_" + m, [this, m] { return evaluate("transitivity", m); }});
   }
   stages.push_back({"dsep_train", [&] {
-                      const std::string pe = choose(preset["dsep"].value("pos_encoding", "best"));
+                      std::string pe = choose(preset["dsep"].value("pos_encoding", "best"));
+                      if (pe.empty()) pe = preset.at("pos_encodings").at(0);  // no learner: any encoding will do
                       const std::string m = "dsep_" + pe;
                       json r = train(sft_config("dsep", m, pe, false), m);
                       r["model"] = m;
@@ -628,6 +734,10 @@ bool Experiment::run() {
                     }});
   stages.push_back({"grpo_train", [&] {
                       const std::string from = choose(preset["grpo"].value("from", "best"));
+                      if (from.empty()) {
+                        log << "GRPO skipped: " << kNoStartingModel << "\n";
+                        return json{{"skipped", kNoStartingModel}};
+                      }
                       const std::string m = from + "+grpo";
                       json r = train(grpo_config(from, m), m);
                       r["model"] = m;
@@ -635,6 +745,7 @@ bool Experiment::run() {
                       return r;
                     }});
   stages.push_back({"grpo_eval", [&] {
+                      if (state["done"]["grpo_train"].contains("skipped")) return state["done"]["grpo_train"];
                       const std::string m = state["done"]["grpo_train"].at("model");
                       const std::string from = state["done"]["grpo_train"].at("from");
                       const auto overlap = grpo_question_overlap(grpo_config(from, m), m);

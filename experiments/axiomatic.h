@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,22 @@ nlohmann::json experiment_preset(const std::string& name);
 
 // Runs (or resumes) the experiment; returns true when every stage is done (false: stopped by stop_after).
 bool run_experiment(const ExperimentOptions& options, std::ostream& log);
+
+// A candidate starting model for GRPO (and the encoding of the d-separation model): its greedy accuracy
+// on held-out tasks of its own training distribution (chains of 3-6 nodes, not in the training split)
+// and the share of its most frequent answer there.
+struct StartCandidate {
+  std::string model;
+  double in_distribution_accuracy = 0;
+  double majority_answer_share = 1;
+};
+// The in-distribution labels are balanced (Yes/No drawn with p = 0.5), so a model giving one answer to at
+// least this share of them is a constant-answer model, whatever its accuracy.
+inline constexpr double kConstantAnswerShare = 0.9;
+// The candidate with the highest in-distribution accuracy among those that are not constant-answer models
+// (the first on ties); "" when every candidate is one. Not the mean over the longer chains: a model at
+// chance that answers one way everywhere scores ~0.5 there and beat every real learner of the first runs.
+std::string choose_starting_model(const std::vector<StartCandidate>& candidates);
 
 // The longest chain length L of `lengths` (ascending, with their accuracies) such that every length up
 // to L reaches `threshold`; 0 when the shortest does not.

@@ -22,6 +22,7 @@
 #include "experiments/axiomatic.h"
 #include "service/recipe.h"
 #include "tasks/dataset.h"
+#include "tasks/registry/registry.h"
 #include "test_support.h"
 #include "trainer/train_data.h"
 #include "trainer/trainer.h"
@@ -133,6 +134,18 @@ TEST(Experiment, LongestLengthAtThreshold) {
   EXPECT_EQ(longest_length_at({{7, 1.0}, {50, 0.9}}, 0.9), 50);
 }
 
+// The GRPO starting model: the best in-distribution accuracy, never a constant-answer model. The first
+// committed runs chose by mean accuracy over the longer chains, where a model answering "No" to everything
+// scores about 0.5 and beat a model that had learned the training chains.
+TEST(Experiment, StartingModelIsTheBestInDistributionLearnerNeverAConstantAnswerModel) {
+  // a constant-answer model with the higher accuracy (0.56 on slightly unbalanced items) loses to a learner
+  EXPECT_EQ(choose_starting_model({{"none", 0.56, 1.0}, {"rope", 0.54, 0.55}}), "rope");
+  EXPECT_EQ(choose_starting_model({{"none", 0.70, 0.60}, {"learned", 0.95, 0.52}, {"rope", 0.90, 0.50}}), "learned");
+  EXPECT_EQ(choose_starting_model({{"none", 0.80, 0.55}, {"rope", 0.80, 0.50}}), "none");  // ties: the first
+  EXPECT_EQ(choose_starting_model({{"none", 0.51, 0.95}, {"rope", 0.50, kConstantAnswerShare}}), "");
+  EXPECT_EQ(choose_starting_model({}), "");
+}
+
 // The smoke preset end to end (about a minute on 2 cores), then the same run stopped after 3 stages and
 // resumed twice: the same results table.
 TEST(Experiment, SmokePresetWritesResultsAndResumesToTheSameTable) {
@@ -160,6 +173,22 @@ TEST(Experiment, SmokePresetWritesResultsAndResumesToTheSameTable) {
   EXPECT_GT(results.at("disjointness").at("transitivity").at("train_questions").get<int>(), 1000);
   EXPECT_EQ(results.at("models").size(), 6u);  // 4 encodings, the trace model, the GRPO model
   EXPECT_EQ(results.at("models").at("none").at("splits").at("sequential_len7").at("tasks").get<int>(), 4);
+  // every encoding's held-out in-distribution accuracy (4 tasks of each of the 12 training parts, none in
+  // the training split) and its answer spread, by which "best" is chosen; the smoke preset fixes GRPO's start
+  for (const char* m : {"none", "learned", "sinusoidal", "rope"}) {
+    const auto& d = results.at("models").at(m).at("in_distribution");
+    EXPECT_EQ(d.at("tasks").get<int>(), 48) << m;
+    EXPECT_GE(d.at("majority_answer_share").get<double>(), 0.0) << m;
+  }
+  EXPECT_EQ(results.at("grpo_start").at("rule"), "fixed by the preset");
+  EXPECT_NE(md.find("| **in-distribution (held out, chains of 3-6 as in training)** |"), std::string::npos) << md;
+  {
+    const auto held_out = read_tasks((a / "data" / "transitivity_in_distribution.jsonl").string());
+    const auto train = read_built_recipe(o.datasets_dir + "/axiomatic_transitivity_train.json",
+                                         (a / "data" / "transitivity_train").string());
+    const auto train_keys = question_keys(train);
+    for (const auto& t : held_out) EXPECT_EQ(train_keys.count(question_key(t)), 0u) << t.prompt();
+  }
   const std::string svg = read(a / "accuracy_vs_length.svg");
   size_t lines = 0;
   for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;

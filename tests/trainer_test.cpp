@@ -429,6 +429,60 @@ TrainConfig tiny_run(const fs::path& dir) {
   return c;
 }
 
+// lr_schedule constant: warm-up, then the base lr at every step, so a run cut into --resume'd segments
+// (the study's learning curves: 4 steps, then on to 8) logs the same lr and losses as one run of 8 steps;
+// with the default cosine the schedule depends on max_steps and the two differ.
+TEST(Training, ConstantLrRunInSegmentsIsOneRun) {
+  auto column = [](const fs::path& dir, int col) {
+    std::ifstream csv(dir / "metrics.csv");
+    std::vector<std::string> out;
+    std::string line;
+    std::getline(csv, line);  // header
+    while (std::getline(csv, line)) {
+      std::stringstream ss(line);
+      std::string cell;
+      for (int i = 0; i <= col; ++i) std::getline(ss, cell, ',');
+      out.push_back(cell);
+    }
+    return out;
+  };
+  for (const std::string schedule : {"constant", "cosine"}) {
+    const fs::path a = temp_dir("lr_one_" + schedule), b = temp_dir("lr_seg_" + schedule);
+    std::ostringstream log;
+    TrainConfig c = tiny_run(a);
+    c.mode = "sft";
+    c.max_steps = 8;
+    c.warmup = 2;
+    c.lr = 1e-3;
+    c.eval_tasks = 0;
+    c.log_every = 1;
+    c.lr_schedule = schedule;
+    run_training(c, log);
+    c.run_dir = b.string();
+    c.max_steps = 4;
+    run_training(c, log);
+    c.max_steps = 8;
+    c.resume = true;
+    run_training(c, log);
+    const auto lr_a = column(a, 8), lr_b = column(b, 8), loss_a = column(a, 2), loss_b = column(b, 2);
+    ASSERT_EQ(lr_a.size(), 8u);
+    ASSERT_EQ(lr_b.size(), 8u);
+    if (schedule == "constant") {
+      EXPECT_EQ(lr_a, lr_b);
+      EXPECT_EQ(loss_a, loss_b);
+      EXPECT_DOUBLE_EQ(std::stod(lr_a[0]), 0.5e-3);  // warm-up step 1 of 2
+      for (size_t i = 1; i < 8; ++i) EXPECT_DOUBLE_EQ(std::stod(lr_a[i]), 1e-3) << "step " << i + 1;
+    } else {
+      EXPECT_NE(lr_a, lr_b);
+    }
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
+  TrainConfig bad;
+  bad.lr_schedule = "linear";
+  EXPECT_THROW(TrainConfig::from_json(bad.to_json()), std::invalid_argument);
+}
+
 TEST(Training, ResumeAfterCrashLosesAndDoubleCountsNothing) {
   const fs::path a = temp_dir("run_a"), b = temp_dir("run_b");
   std::ostringstream log;
@@ -928,6 +982,20 @@ TEST(TrainCli, EveryShippedConfigRunsBriefly) {
   for (const auto& e : fs::directory_iterator(fs::path(VERITY_SOURCE_DIR) / "configs")) {
     const std::string name = e.path().filename().string();
     if (name == "preset.json") continue;  // a train-experiment preset, not a train config
+    if (name.rfind("axiomatic_paper_", 0) == 0) {
+      // a scripts/axiomatic_study.sh preset: its base settings with every shape and encoding of its grid
+      // are valid train configs (tests/python/test_axiomatic_study.py runs the smoke preset)
+      std::ifstream in(e.path());
+      const auto preset = nlohmann::json::parse(in);
+      for (const auto& shape : preset.at("grid").at("shapes"))
+        for (const auto& pe : preset.at("grid").at("pos_encoding")) {
+          nlohmann::json j = preset.at("base");
+          j.update({{"layers", shape.at(0)}, {"width", shape.at(1)}, {"heads", shape.at(2)}, {"pos_encoding", pe}});
+          EXPECT_NO_THROW(TrainConfig::from_json(j)) << name << " " << j.dump();
+          EXPECT_EQ(shape.at(1).get<int>() % shape.at(2).get<int>(), 0) << name << ": width not divisible by heads";
+        }
+      continue;
+    }
     int rc = -1;
     const std::string out = run_cli("train --config " + e.path().string() + " --run-dir " + (dir / name).string() +
                                         " --max-steps 2 --sft-steps 1 --eval-tasks 4 --eval-every 0 --log-every 1",

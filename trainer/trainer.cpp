@@ -67,7 +67,8 @@ using namespace verity::curriculum;  // the curriculum library: policy and SQLit
   X(tokenizer, "word | char (characters, except the axiomatic paper's whole words and markers)")                 \
   X(init, "initial weights: fan_in (N(0, 1/fan_in)) | gpt2 (N(0, 0.02))")                                         \
   X(batch_size, "SFT sequences per step")                                                                         \
-  X(lr, "SFT learning rate (AdamW, warm-up then cosine to 10%)")                                                  \
+  X(lr, "SFT learning rate (AdamW)")                                                                              \
+  X(lr_schedule, "cosine (warm-up, cosine to 10%) | constant (warm-up, then lr: the axiomatic paper's)")          \
   X(grpo_lr, "GRPO learning rate")                                                                                \
   X(weight_decay, "AdamW weight decay")                                                                           \
   X(warmup, "linear warm-up steps of each phase")                                                                 \
@@ -146,6 +147,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
     throw std::invalid_argument("precision must be auto | fp32 | bf16, got " + c.precision);
   if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
     throw std::invalid_argument("train config: need world_size >= 1 and 0 <= rank < world_size");
+  if (c.lr_schedule != "cosine" && c.lr_schedule != "constant")
+    throw std::invalid_argument("train config key lr_schedule: expected cosine | constant, got " + c.lr_schedule);
   if (c.tokenizer != "word" && c.tokenizer != "char")
     throw std::invalid_argument("train config key tokenizer: expected word | char, got " + c.tokenizer);
   return c;
@@ -839,7 +842,9 @@ class TrainingRun {
   // Linear warm-up, then cosine, per phase.
   void set_step_lr(Step& s) {
     const int64_t in_phase = s.sft ? st.step : st.step - sft_steps;
-    const double lr = lr_at(s.sft ? cfg.lr : cfg.grpo_lr, in_phase, s.sft ? sft_steps : grpo_steps, cfg.warmup);
+    double lr = lr_at(s.sft ? cfg.lr : cfg.grpo_lr, in_phase, s.sft ? sft_steps : grpo_steps, cfg.warmup);
+    if (cfg.lr_schedule == "constant")  // warm-up, then flat: a run cut into --resume'd segments is one run
+      lr = (s.sft ? cfg.lr : cfg.grpo_lr) * (in_phase < cfg.warmup ? double(in_phase + 1) / cfg.warmup : 1.0);
     set_lr(*opt, lr);
     s.row.lr = lr;
   }

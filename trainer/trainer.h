@@ -89,6 +89,7 @@ struct TrainConfig {
   std::string pos_encoding = "rope";
   std::string init = "fan_in";   // fan_in | gpt2 (ModelConfig::init)
   std::string tokenizer = "word";  // word | char (trainer/tokenizer.h; char = the axiomatic paper's)
+  std::string lr_schedule = "cosine";  // cosine (warm-up, cosine to 10%) | constant (warm-up, then lr: the paper's)
   // optimiser
   int batch_size = 32;           // SFT sequences per step
   double lr = 5e-3;
