@@ -5,6 +5,8 @@
 // with no or several consistent assignments, whose gold answer is "no unique solution".
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -30,6 +32,7 @@ class KnightsKnavesGenerator final : public Generator {
     return "every person's role, e.g. \"Ann: knight, Ben: knave\" (or \"no unique solution\")";
   }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 using kk::Formula;
@@ -188,9 +191,18 @@ class Counter {
 };
 
 // Redraws one statement at a time, keeping a change unless it moves away from the target count.
+// A hidden assignment of roles; for a puzzle meant to have one solution, a mix of knights and knaves,
+// so no puzzle is solved by "everyone is alike" (at two people that guess was right half the time).
+uint32_t draw_hidden(Rng& rng, int people, Target target) {
+  const uint32_t all = (1u << people) - 1;
+  uint32_t hidden = static_cast<uint32_t>(rng.next()) & all;
+  while (target == Target::Unique && (hidden == 0 || hidden == all)) hidden = static_cast<uint32_t>(rng.next()) & all;
+  return hidden;
+}
+
 bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
   const bool consistent_draws = target != Target::None;
-  const uint32_t hidden = static_cast<uint32_t>(rng.next()) & ((1u << s.people) - 1);
+  const uint32_t hidden = draw_hidden(rng, s.people, target);
   auto hint = [&]() { return consistent_draws ? std::optional<uint32_t>(hidden) : std::nullopt; };
   p.people = s.people;
   p.statements.resize(s.people);
@@ -212,7 +224,9 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
       counter.refresh(who);
     }
   }
-  return reached(target, count);
+  // A unique puzzle's solution is the hidden (mixed) assignment, unless a statement had to be kept
+  // inconsistent with it: then it is redrawn.
+  return reached(target, count) && (target != Target::Unique || kk::consistent(p, hidden));
 }
 
 Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {
@@ -528,6 +542,20 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   task.set_label(solved.solutions == 1 ? "answerable" : "unanswerable");
   task.set_answer(solved.solutions == 1 ? roles_text(answer, names) : kNoUniqueSolution);
   write_trace(solved, puzzle, names, task);
+}
+
+// The puzzle up to the islanders' names and the order they speak in.
+std::string KnightsKnavesGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.knights_knaves();
+  const std::vector<std::string> people(inst.people().begin(), inst.people().end());
+  std::vector<std::string> statements;
+  for (const auto& st : inst.statements()) {
+    std::string line = canonical::symbolized(st.speaker(), people);
+    line += ": ";
+    canonical::append_symbolized(st.formula(), people, 'a', line);
+    statements.push_back(std::move(line));
+  }
+  return task.family() + "|" + canonical::key(statements);
 }
 
 namespace generators {

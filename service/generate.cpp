@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <unordered_set>
 
 #include "tasks/registry/registry.h"
 
@@ -53,17 +54,27 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_;
 };
 
-// Serialises tasks [begin, end) in parallel; order is by index, so bytes never depend on threads.
-// Also returns each task's label, for the manifest's label_counts.
-std::vector<std::string> render_block(const Generator& family, const Knobs& knobs, int level, uint64_t seed,
-                                      uint64_t begin, uint64_t end, FileFormat format, std::vector<std::string>& labels) {
-  std::vector<std::string> out(end - begin);
-  labels.assign(end - begin, {});
+// Candidates [begin, end) of the index stream, made in parallel: each one's question (a hash of the
+// family's question_key), label and, when `serialize`, its bytes. Order is by index, so the bytes never
+// depend on the thread count.
+struct Candidates {
+  std::vector<uint64_t> questions;
+  std::vector<std::string> labels, bytes;
+};
+
+Candidates make_candidates(const Generator& family, const Knobs& knobs, int level, uint64_t seed, uint64_t begin,
+                           uint64_t end, FileFormat format, bool serialize) {
+  Candidates c;
+  c.questions.resize(end - begin);
+  c.labels.resize(end - begin);
+  c.bytes.resize(serialize ? end - begin : 0);
   tbb::parallel_for(tbb::blocked_range<uint64_t>(begin, end, 16), [&](const tbb::blocked_range<uint64_t>& r) {
     for (uint64_t i = r.begin(); i != r.end(); ++i) {
       const pb::Task task = make_task(family, knobs, level, seed, i);
-      labels[i - begin] = task.label();
-      std::string& bytes = out[i - begin];
+      c.questions[i - begin] = fnv1a64(family.question_key(task));
+      c.labels[i - begin] = task.label();
+      if (!serialize) continue;
+      std::string& bytes = c.bytes[i - begin];
       if (format == FileFormat::Jsonl) {
         bytes = to_json_line(task) + "\n";
       } else {
@@ -74,7 +85,31 @@ std::vector<std::string> render_block(const Generator& family, const Knobs& knob
       }
     }
   });
+  return c;
+}
+
+// Drawn in a row without a new question, the knobs' questions count as exhausted.
+uint64_t exhausted_after(uint64_t distinct) { return 20000 + distinct; }
+
+// The integer knobs still below their maximum ("people (now 3, up to 10)"): the ones to raise.
+std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
+  std::string out;
+  for (const auto& spec : family.knob_specs()) {
+    if (spec.kind != KnobSpec::Kind::Int || knobs.get_int(spec.name) >= static_cast<long>(spec.max)) continue;
+    out += (out.empty() ? "" : ", ") + spec.name + " (now " + knobs.get(spec.name) + ", up to " +
+           std::to_string(static_cast<long>(spec.max)) + ")";
+  }
   return out;
+}
+
+std::string too_few_questions(const Generator& family, const Knobs& knobs, uint64_t distinct, uint64_t drawn,
+                              uint64_t count) {
+  const std::string raise = knobs_to_raise(family, knobs);
+  return family.name() + " with knobs " + knobs.canonical() + " has only " + std::to_string(distinct) +
+         " distinct questions (names and statement order ignored; no new one among the last " +
+         std::to_string(drawn) + " drawn), fewer than the " + std::to_string(count) + " asked for (-n): raise " +
+         (raise.empty() ? std::string("the level") : "the level or one of " + raise) + ", or lower -n to at most " +
+         std::to_string(distinct);
 }
 
 }  // namespace
@@ -88,22 +123,39 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   const int threads = request.threads > 0 ? request.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
 
+  // The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new
+  // (no two tasks are the same question, family.question_key); the shard is positions [begin, end) of
+  // it, so a shard first walks the questions before it (without writing them).
   pb::DatasetManifest manifest;
   uint64_t hash = kFnvOffset;
   ProgressBar progress(request.progress, end - begin);
+  std::unordered_set<uint64_t> seen;
+  uint64_t position = 0, next = 0, since_new = 0;
   constexpr uint64_t kBlock = 4096;
   write_stream_atomically(request.output, [&](std::ostream& out) {
-    for (uint64_t block = begin; block < end; block += kBlock) {
-      const uint64_t block_end = std::min(end, block + kBlock);
-      std::vector<std::string> lines, labels;
-      arena.execute(
-          [&] { lines = render_block(family, knobs, request.level, request.seed, block, block_end, format, labels); });
-      for (const auto& label : labels) ++(*manifest.mutable_label_counts())[label];
-      for (const auto& line : lines) {
-        out << line;
-        hash = fnv1a64(line, hash);
+    while (position < end) {
+      // A little more than still missing (repeats are skipped), so small runs do not make a whole block.
+      const uint64_t missing = end - position;
+      const uint64_t block = next, block_end = next + std::min(kBlock, missing + missing / 8 + 8);
+      const bool serialize = position + (block_end - block) > begin;
+      Candidates c;
+      arena.execute([&] {
+        c = make_candidates(family, knobs, request.level, request.seed, block, block_end, format, serialize);
+      });
+      for (uint64_t i = 0; i < block_end - block && position < end; ++i) {
+        next = block + i + 1;
+        if (!seen.insert(c.questions[i]).second) {
+          if (++since_new >= exhausted_after(seen.size()))
+            throw std::invalid_argument(too_few_questions(family, knobs, seen.size(), since_new, request.count));
+          continue;
+        }
+        since_new = 0;
+        if (position++ < begin) continue;
+        ++(*manifest.mutable_label_counts())[c.labels[i]];
+        out << c.bytes[i];
+        hash = fnv1a64(c.bytes[i], hash);
       }
-      progress.update(block_end - begin);
+      if (position > begin) progress.update(position - begin);
     }
   });
 
