@@ -9,6 +9,8 @@
 // cross-check it with Z3.
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include "solvers/ontology_chaining.h"
 
 #include <algorithm>
@@ -30,6 +32,7 @@ class OntologyDeductionGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "True, False, or Unknown"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 }  // namespace
@@ -455,6 +458,39 @@ void OntologyDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task
   task.set_answer(label);
   write_trace(b, order, steps_kept, label, task);
   (*task.mutable_meta())["hops"] = std::to_string(b.hops);
+}
+
+// The facts and rules as a set and the query, up to renaming the entity and, in a fictional
+// ontology, its concepts and properties (real ones stay: renaming them changes what is true).
+std::string OntologyDeductionGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.ontology_deduction();
+  const bool fictional = inst.ontology() == "fictional";
+  const std::vector<std::string> concepts(inst.concepts().begin(), inst.concepts().end());
+  const std::vector<std::string> properties(inst.properties().begin(), inst.properties().end());
+  auto literal = [&](const std::string& text, std::string& out) {
+    if (!fictional) {
+      out += text;
+    } else {
+      std::string with_concepts = canonical::symbolized(text, concepts, 'n');
+      canonical::append_symbolized(with_concepts, properties, 'p', out);
+    }
+    out += ' ';
+  };
+  std::vector<std::string> statements;
+  for (const auto& fact : inst.facts()) {
+    statements.emplace_back("F|");
+    literal(fact, statements.back());
+  }
+  for (const auto& rule : inst.rules()) {
+    std::string line = "R|";
+    for (const auto& l : rule.if_all()) literal(l, line);
+    line += "->";
+    for (const auto& l : rule.then_any()) literal(l, line);
+    statements.push_back(std::move(line));
+  }
+  statements.emplace_back("Q|");
+  literal(inst.query(), statements.back());
+  return task.family() + "|" + inst.ontology() + "|" + canonical::key(statements);
 }
 
 namespace generators {
