@@ -54,21 +54,17 @@ Question parse(const std::vector<std::string>& statements) {
 uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ULL + (v >> 29); }
 uint64_t finish(uint64_t h) { return mix_seed({h}); }
 
-// One refinement round: a symbol's new colour hashes its old one with the sorted hashes of every
-// statement it occurs in, seen with itself marked and the others by colour.
+// One refinement round: a symbol's new colour hashes its old one with the sorted list of its
+// occurrences, each the hash of its statement (symbols written by colour) and its place in it. (The
+// statement's hash is computed once, not once per symbol in it: key() is on generation's hot path.)
 std::vector<uint64_t> refine(const Question& q, const std::vector<uint64_t>& colour) {
   std::vector<std::vector<uint64_t>> seen(colour.size());
-  std::vector<size_t> last(colour.size(), SIZE_MAX);  // the statement a symbol was last seen from
-  for (size_t index = 0; index < q.statements.size(); ++index) {
-    const auto& st = q.statements[index];
-    for (const auto& occurrence : st) {
-      const int self = occurrence.symbol;
-      if (self < 0 || last[self] == index) continue;  // each statement counts once per symbol
-      last[self] = index;
-      uint64_t h = kFnvOffset;
-      for (const auto& t : st) h = mix(h, t.symbol < 0 ? t.text : t.symbol == self ? 0x5e1fULL : colour[t.symbol]);
-      seen[self].push_back(finish(h));
-    }
+  for (const auto& st : q.statements) {
+    uint64_t h = kFnvOffset;
+    for (const auto& t : st) h = mix(h, t.symbol < 0 ? t.text : colour[t.symbol]);
+    h = finish(h);
+    for (size_t k = 0; k < st.size(); ++k)
+      if (st[k].symbol >= 0) seen[st[k].symbol].push_back(finish(mix(h, k)));
   }
   std::vector<uint64_t> next(colour.size());
   for (size_t s = 0; s < colour.size(); ++s) {

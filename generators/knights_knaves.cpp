@@ -239,8 +239,9 @@ Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs)
 
 // ---- names ----
 
-// The first two names are an injective function of the task index (for index < 100 x 99), so even
-// at level 1, where few statement patterns exist, no two tasks of a dataset share a puzzle.
+// The first two names are an injective function of the task index (for index < 100 x 99), so names
+// vary from task to task. (That alone does not make puzzles distinct: at level 1 a few hundred exist up
+// to names, and question_key is what keeps a dataset free of repeats.)
 std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs) {
   const uint64_t m = kNames.size(), pairs = m * (m - 1);
   const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;

@@ -1,3 +1,4 @@
+#include "service/family_info.h"
 #include "service/generate.h"
 #include "tasks/dataset.h"
 
@@ -116,6 +117,30 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
     EXPECT_NE(message.find("people (now 2"), std::string::npos) << message;
   }
   EXPECT_FALSE(fs::exists(path("many.jsonl")));
+}
+
+// `verity describe` shows the label balance of every level: the counts of its first tasks.
+TEST(FamilyInfo, LabelBalancePerLevel) {
+  const auto balance = label_balance(find_family("propositional_entailment"), 300, 3);
+  ASSERT_EQ(balance.size(), 10u);
+  for (int level = 1; level <= 10; ++level) {
+    const auto& counts = balance[std::to_string(level)];
+    uint64_t total = 0;
+    for (const auto& [label, count] : counts.items()) {
+      total += count.get<uint64_t>();
+      EXPECT_NEAR(count.get<double>() / 300, 1.0 / 3, 0.1) << "level " << level << " " << label;
+    }
+    EXPECT_EQ(total, 300u);
+    EXPECT_EQ(counts.size(), 3u);
+  }
+  const Generator& g = find_family("propositional_entailment").generator;
+  EXPECT_EQ(balance["4"]["entailed"].get<uint64_t>(),
+            [&] {
+              uint64_t n = 0;
+              const Knobs knobs = resolve_knobs(g, 4, {});
+              for (uint64_t i = 0; i < 300; ++i) n += make_task(g, knobs, 4, 3, i).label() == "entailed";
+              return n;
+            }());
 }
 
 TEST_F(DatasetTest, ShardRangeTilesAndRejectsBadShards) {

@@ -213,4 +213,56 @@ inline void expect_key_survives(const std::string& family_name, int level, uint6
   }
 }
 
+
+// ---- no shortcuts to "cannot be determined" ----
+
+// A surface feature of a task (a count, a length, 0/1 for "the asked name occurs in the facts").
+struct Shortcut {
+  std::string name;
+  std::function<double(const pb::Task&)> feature;
+};
+
+// The best threshold classifier on one feature (either direction): its accuracy at telling
+// `positive` tasks from the rest, on a sample where both are equally common.
+inline double best_threshold_accuracy(std::vector<std::pair<double, bool>> points) {
+  std::sort(points.begin(), points.end());
+  const double total = static_cast<double>(points.size());
+  double positives = 0;
+  for (const auto& p : points) positives += p.second;
+  double best = std::max(positives, total - positives) / total;
+  double pos_below = 0, below = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    pos_below += points[i].second;
+    ++below;
+    if (i + 1 < points.size() && points[i + 1].first == points[i].first) continue;
+    // predict positive above the threshold, or below it
+    const double above_rule = (below - pos_below) + (positives - pos_below);
+    best = std::max({best, above_rule / total, (total - above_rule) / total});
+  }
+  return best;
+}
+
+// With `unanswerable` = 0.5, no shortcut tells the unanswerable tasks apart much better than chance
+// (best threshold accuracy <= max_accuracy) over `count` tasks at each level in `levels`.
+inline void expect_shortcuts_at_chance(const std::string& family_name, const std::vector<int>& levels, uint64_t count,
+                                       const std::function<bool(const pb::Task&)>& unanswerable,
+                                       const std::vector<Shortcut>& shortcuts, double max_accuracy = 0.6) {
+  const Generator& family = find_family(family_name).generator;
+  for (int level : levels) {
+    const Knobs knobs = resolve_knobs(family, level, {{"unanswerable", "0.5"}});
+    std::vector<pb::Task> tasks(count);
+    tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 21, i); });
+    uint64_t positives = 0;
+    for (const auto& t : tasks) positives += unanswerable(t);
+    EXPECT_NEAR(static_cast<double>(positives) / count, 0.5, 0.05) << family_name << " level " << level;
+    for (const auto& shortcut : shortcuts) {
+      std::vector<std::pair<double, bool>> points;
+      for (const auto& t : tasks) points.emplace_back(shortcut.feature(t), unanswerable(t));
+      const double accuracy = best_threshold_accuracy(points);
+      EXPECT_LE(accuracy, max_accuracy) << family_name << " level " << level << ": the shortcut '" << shortcut.name
+                                        << "' tells unanswerable tasks apart with accuracy " << accuracy;
+    }
+  }
+}
+
 }  // namespace verity::testing

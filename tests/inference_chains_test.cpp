@@ -260,8 +260,9 @@ TEST(InferenceChains, EnglishPromptsSayOrIsInclusive) {
 
 std::vector<std::string> ic_statements(const pb::InferenceChainInstance& inst) {
   std::vector<std::string> out;
-  for (const auto& p : inst.premises()) out.push_back("P|" + p.scope() + "|" + p.formula());
-  out.push_back("C|" + inst.conclusion().scope() + "|" + inst.conclusion().formula());
+  // Role words that are never an atom's or a person's name (atoms are letters: "C|" would be renamed).
+  for (const auto& p : inst.premises()) out.push_back("premise " + p.scope() + " | " + p.formula());
+  out.push_back("conclusion " + inst.conclusion().scope() + " | " + inst.conclusion().formula());
   return out;
 }
 
@@ -313,9 +314,11 @@ TEST(InferenceChainsQuestions, DatasetsHoldDistinctQuestions) {
   for (int level : {1, 2, 3, 4}) {
     const auto tasks = verity::testing::distinct_dataset("inference_chains", level, 2000, dir.string());
     if (level >= 3) EXPECT_EQ(tasks.size(), 2000u) << "level " << level;
-    std::set<std::string> brute;
-    for (const auto& t : tasks) brute.insert(ic_brute_key(t));
-    EXPECT_EQ(brute.size(), tasks.size()) << "level " << level;
+    if (level <= 2) {  // propositional, at most 4 atoms: the brute-force form is cheap
+      std::set<std::string> brute;
+      for (const auto& t : tasks) brute.insert(ic_brute_key(t));
+      EXPECT_EQ(brute.size(), tasks.size()) << "level " << level;
+    }
   }
   std::filesystem::remove_all(dir);
 }

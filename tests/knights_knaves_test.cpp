@@ -580,6 +580,47 @@ TEST_P(KnightsKnavesLevels, EveryStatementHasOneReading) {
   EXPECT_TRUE(failures.empty()) << failures.size() << " of " << count << " tasks, e.g. " << failures.front();
 }
 
+
+// "No unique solution" needs the case analysis: no surface feature (how many disjunctions, how long
+// the statements, how many people talk about themselves) tells those puzzles apart at levels 1, 5, 10.
+std::vector<verity::testing::Shortcut> kk_shortcuts(bool negations) {
+  using verity::testing::Shortcut;
+  auto count_in_formulas = [](const pb::Task& t, char c) {
+    double n = 0;
+    for (const auto& st : t.knights_knaves().statements()) n += std::count(st.formula().begin(), st.formula().end(), c);
+    return n;
+  };
+  if (negations) return {Shortcut{"negations", [=](const pb::Task& t) { return count_in_formulas(t, '~'); }}};
+  return {Shortcut{"disjunctions", [=](const pb::Task& t) { return count_in_formulas(t, '|'); }},
+          Shortcut{"statement length", [](const pb::Task& t) {
+            double n = 0;
+            for (const auto& st : t.knights_knaves().statements()) n += st.formula().size();
+            return n;
+          }},
+          Shortcut{"self-references", [](const pb::Task& t) {
+            double n = 0;
+            for (const auto& st : t.knights_knaves().statements()) n += st.formula().find(st.speaker()) != std::string::npos;
+            return n;
+          }}};
+}
+
+TEST(KnightsKnaves, ShortcutClassifiersAreAtChance) {
+  verity::testing::expect_shortcuts_at_chance("knights_knaves", {1, 5, 10}, 2000,
+                                              [](const pb::Task& t) { return t.label() == "unanswerable"; },
+                                              kk_shortcuts(false));
+  verity::testing::expect_shortcuts_at_chance("knights_knaves", {5, 10}, 2000,
+                                              [](const pb::Task& t) { return t.label() == "unanswerable"; },
+                                              kk_shortcuts(true));
+}
+
+// KNOWN SHORTCUT (not fixed yet): at level 1 (two people) the number of negations ("~", knave claims
+// included) tells puzzles with no or several solutions apart with accuracy 0.65. Enable once fixed.
+TEST(KnightsKnaves, DISABLED_NegationsAreNoShortcutAtLevel1) {
+  verity::testing::expect_shortcuts_at_chance("knights_knaves", {1}, 2000,
+                                              [](const pb::Task& t) { return t.label() == "unanswerable"; },
+                                              kk_shortcuts(true));
+}
+
 }  // namespace
 
 // Issue 14: "none" says an empty list; conflicting answers score 0.

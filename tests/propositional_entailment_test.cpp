@@ -157,8 +157,9 @@ TEST(PropositionalEntailment, EnglishPromptsSayOrIsInclusive) {
 std::string pe_brute_key(const pb::Task& task) {
   const auto& p = task.propositional();
   std::vector<std::string> statements;
-  for (const auto& premise : p.premises()) statements.push_back("P|" + premise);
-  statements.push_back("C|" + p.conclusion());
+  // Role words that are never a variable's name (variables are letters: "C|" would be renamed).
+  for (const auto& premise : p.premises()) statements.push_back("premise " + premise);
+  statements.push_back("conclusion " + p.conclusion());
   return verity::testing::brute_force_canonical(statements, {p.variables().begin(), p.variables().end()});
 }
 
