@@ -193,16 +193,18 @@ class Counter {
 // Redraws one statement at a time, keeping a change unless it moves away from the target count.
 // A hidden assignment of roles; for a puzzle meant to have one solution, a mix of knights and knaves,
 // so no puzzle is solved by "everyone is alike" (at two people that guess was right half the time).
-uint32_t draw_hidden(Rng& rng, int people, Target target) {
+// (`mixed` is false only for the knob corners where no mixed puzzle exists, e.g. two people with "and"
+// alone: the search then falls back to any assignment.)
+uint32_t draw_hidden(Rng& rng, int people, bool mixed) {
   const uint32_t all = (1u << people) - 1;
   uint32_t hidden = static_cast<uint32_t>(rng.next()) & all;
-  while (target == Target::Unique && (hidden == 0 || hidden == all)) hidden = static_cast<uint32_t>(rng.next()) & all;
+  while (mixed && (hidden == 0 || hidden == all)) hidden = static_cast<uint32_t>(rng.next()) & all;
   return hidden;
 }
 
-bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
+bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) {
   const bool consistent_draws = target != Target::None;
-  const uint32_t hidden = draw_hidden(rng, s.people, target);
+  const uint32_t hidden = draw_hidden(rng, s.people, mixed);
   auto hint = [&]() { return consistent_draws ? std::optional<uint32_t>(hidden) : std::nullopt; };
   p.people = s.people;
   p.statements.resize(s.people);
@@ -226,13 +228,14 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
   }
   // A unique puzzle's solution is the hidden (mixed) assignment, unless a statement had to be kept
   // inconsistent with it: then it is redrawn.
-  return reached(target, count) && (target != Target::Unique || kk::consistent(p, hidden));
+  return reached(target, count) && (!mixed || kk::consistent(p, hidden));
 }
 
 Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {
   Puzzle p;
-  for (int attempt = 0; attempt < 200; ++attempt)
-    if (try_puzzle(rng, s, target, p)) return p;
+  constexpr int kMixedAttempts = 200;  // then any assignment (see draw_hidden)
+  for (int attempt = 0; attempt < kMixedAttempts + 200; ++attempt)
+    if (try_puzzle(rng, s, target, target == Target::Unique && attempt < kMixedAttempts, p)) return p;
   throw std::runtime_error("knights_knaves: no puzzle with the wanted number of solutions for knobs " +
                            knobs.canonical() + "; raise depth or operators");
 }

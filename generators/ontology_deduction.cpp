@@ -465,15 +465,26 @@ void OntologyDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task
 std::string OntologyDeductionGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.ontology_deduction();
   const bool fictional = inst.ontology() == "fictional";
-  const std::vector<std::string> concepts(inst.concepts().begin(), inst.concepts().end());
-  const std::vector<std::string> properties(inst.properties().begin(), inst.properties().end());
+  const auto& concepts = inst.concepts();
+  const auto& properties = inst.properties();
+  // A literal is a predicate name, "~" prefixed when negated.
   auto literal = [&](const std::string& text, std::string& out) {
-    if (!fictional) {
-      out += text;
-    } else {
-      std::string with_concepts = canonical::symbolized(text, concepts, 'n');
-      canonical::append_symbolized(with_concepts, properties, 'p', out);
+    std::string_view name = text;
+    if (!name.empty() && name[0] == '~') {
+      out += '~';
+      name.remove_prefix(1);
     }
+    if (!fictional) {
+      out += name;
+      out += ' ';
+      return;
+    }
+    const auto concept_at = std::find(concepts.begin(), concepts.end(), name);
+    const auto property_at = concept_at != concepts.end() ? properties.end()
+                                                          : std::find(properties.begin(), properties.end(), name);
+    if (concept_at != concepts.end()) canonical::append_symbol(out, static_cast<int>(concept_at - concepts.begin()), 'n');
+    else if (property_at != properties.end()) canonical::append_symbol(out, static_cast<int>(property_at - properties.begin()), 'p');
+    else out += name;
     out += ' ';
   };
   std::vector<std::string> statements;

@@ -134,9 +134,10 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   constexpr uint64_t kBlock = 4096;
   write_stream_atomically(request.output, [&](std::ostream& out) {
     while (position < end) {
-      // A little more than still missing (repeats are skipped), so small runs do not make a whole block.
-      const uint64_t missing = end - position;
-      const uint64_t block = next, block_end = next + std::min(kBlock, missing + missing / 8 + 8);
+      // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
+      const uint64_t missing = end - position, repeats = next - seen.size();
+      const uint64_t extra = repeats == 0 ? 0 : missing * repeats / next + 8;
+      const uint64_t block = next, block_end = next + std::min(kBlock, missing + extra);
       const bool serialize = position + (block_end - block) > begin;
       Candidates c;
       arena.execute([&] {
