@@ -119,6 +119,17 @@ inline std::string rename_identifiers(const std::string& text, const std::map<st
   return out;
 }
 
+// A random renaming: each name to `prefix` and a distinct number below names.size().
+inline std::map<std::string, std::string> random_renaming(const std::vector<std::string>& names, const std::string& prefix,
+                                                          Rng& rng) {
+  std::vector<int> perm(names.size());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+  rng.shuffle(perm);
+  std::map<std::string, std::string> rename;
+  for (size_t i = 0; i < perm.size(); ++i) rename[names[i]] = prefix + std::to_string(perm[i]);
+  return rename;
+}
+
 // The test's own canonical form, by brute force (independent of generators/canonical_form): every
 // permutation of `symbols` renames them to #0, #1, ...; the sorted statements of the least rendering.
 // For at most 7 symbols.

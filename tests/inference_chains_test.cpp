@@ -277,11 +277,7 @@ std::string ic_brute_key(const pb::Task& task) {
 pb::Task ic_renamed(const pb::Task& task, Rng& rng) {
   pb::Task copy = task;
   auto* inst = copy.mutable_inference_chains();
-  std::vector<int> perm(inst->atoms_size());
-  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
-  rng.shuffle(perm);
-  std::map<std::string, std::string> rename;
-  for (size_t i = 0; i < perm.size(); ++i) rename[inst->atoms(i)] = "Q" + std::to_string(perm[i]);
+  auto rename = verity::testing::random_renaming({inst->atoms().begin(), inst->atoms().end()}, "Q", rng);
   for (int i = 0; i < inst->constants_size(); ++i) rename[inst->constants(i)] = "person" + std::to_string(9 - i);
   for (auto& atom : *inst->mutable_atoms()) atom = rename[atom];
   for (auto& c : *inst->mutable_constants()) c = rename[c];

@@ -232,11 +232,7 @@ std::string kk_brute_key(const pb::Task& task) {
 pb::Task kk_renamed(const pb::Task& task, Rng& rng) {
   pb::Task copy = task;
   auto* inst = copy.mutable_knights_knaves();
-  std::vector<int> perm(inst->people_size());
-  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
-  rng.shuffle(perm);
-  std::map<std::string, std::string> rename;
-  for (size_t i = 0; i < perm.size(); ++i) rename[inst->people(i)] = "P" + std::to_string(perm[i]);
+  auto rename = verity::testing::random_renaming({inst->people().begin(), inst->people().end()}, "P", rng);
   for (auto& person : *inst->mutable_people()) person = rename[person];
   std::vector<pb::KnightsKnavesStatement> statements(inst->statements().begin(), inst->statements().end());
   rng.shuffle(statements);

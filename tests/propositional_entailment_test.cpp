@@ -166,11 +166,7 @@ std::string pe_brute_key(const pb::Task& task) {
 pb::Task pe_renamed(const pb::Task& task, Rng& rng) {
   pb::Task copy = task;
   auto* p = copy.mutable_propositional();
-  std::vector<int> perm(p->variables_size());
-  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
-  rng.shuffle(perm);
-  std::map<std::string, std::string> rename;
-  for (size_t i = 0; i < perm.size(); ++i) rename[p->variables(i)] = "V" + std::to_string(perm[i]);
+  auto rename = verity::testing::random_renaming({p->variables().begin(), p->variables().end()}, "V", rng);
   for (auto& v : *p->mutable_variables()) v = rename[v];
   std::vector<std::string> premises(p->premises().begin(), p->premises().end());
   rng.shuffle(premises);
