@@ -1,5 +1,14 @@
 // `verity export`: rewrites a task file in the column layout a training framework's recipe reads,
 // keeping the whole task record so the reward functions in python/verity score from the row alone.
+// A .parquet output is written by pyarrow in the user's Python (python3, or $VERITY_PYTHON): verl's
+// default reader wants Parquet, and no C++ Parquet writer is packaged for Debian 12. Without pyarrow a
+// .parquet name is refused before anything is written (never JSONL under a .parquet name).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -47,11 +56,69 @@ void drop_empty_objects(json& value) {
   }
 }
 
+std::string python_command() {
+  const char* chosen = std::getenv("VERITY_PYTHON");
+  return chosen && *chosen ? chosen : "python3";
+}
+
+// Runs python with `args` (no shell); returns its exit status (127 when it cannot start).
+int run_python(const std::vector<std::string>& args) {
+  std::vector<std::string> all{python_command()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("cannot start " + all[0]);
+  if (pid == 0) {
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Reads the JSONL rows and writes them as one Parquet table, through a temporary name renamed at the end.
+const char* kParquetScript = R"PY(
+import json, os, sys
+import pyarrow as pa, pyarrow.parquet as pq
+rows_path, out_path = sys.argv[1], sys.argv[2]
+with open(rows_path, encoding="utf-8") as f:
+    rows = [json.loads(line) for line in f]
+tmp = out_path + ".tmp.%d" % os.getpid()
+try:
+    pq.write_table(pa.Table.from_pylist(rows), tmp)
+    os.replace(tmp, out_path)
+finally:
+    if os.path.exists(tmp):
+        os.remove(tmp)
+)PY";
+
+void require_pyarrow(const std::string& output) {
+  const int status = run_python({"-c", "import pyarrow, pyarrow.parquet"});
+  if (status == 0) return;
+  throw std::invalid_argument(
+      "cannot write " + output + ": Parquet is written with pyarrow, and " +
+      (status == 127 ? python_command() + " cannot be started" : "pyarrow is not importable by " + python_command()) +
+      ". Install it (pip install pyarrow) or point VERITY_PYTHON at a Python that has it, or give a .jsonl output "
+      "name (verl reads JSONL with verity.verl.VerityDataset)");
+}
+
 void export_tasks(const ExportOptions& o) {
   const auto tasks = read_tasks(o.tasks);
   if (tasks.empty()) throw std::invalid_argument(o.tasks + ": holds no tasks (the file is empty)");
+  const bool parquet = ends_with(o.output, ".parquet");
+  if (parquet) require_pyarrow(o.output);
+  const std::string rows_path = parquet ? o.output + ".rows.jsonl" : o.output;
   // Streamed through the temporary file (removed on SIGTERM / Ctrl-C), renamed when complete.
-  write_stream_atomically(o.output, [&](std::ostream& out) {
+  write_stream_atomically(rows_path, [&](std::ostream& out) {
     for (const auto& t : tasks) {
       json task = json::parse(to_json_line(t));
       drop_empty_objects(task);
@@ -59,17 +126,26 @@ void export_tasks(const ExportOptions& o) {
       out << row.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     }
   });
-  std::cout << "wrote " << tasks.size() << " rows for " << o.framework << " to " << o.output << "\n";
+  if (parquet) {
+    const int status = run_python({"-c", kParquetScript, rows_path, o.output});
+    std::filesystem::remove(rows_path);
+    if (status != 0)
+      throw std::runtime_error("pyarrow failed to write " + o.output + " (exit " + std::to_string(status) +
+                               "; its message is above); nothing was written");
+  }
+  std::cout << "wrote " << tasks.size() << " rows for " << o.framework << " to " << o.output
+            << (parquet ? " (Parquet)" : "") << "\n";
 }
 
 }  // namespace
 
 void add_export_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("export", "write tasks in the column layout of verl or TRL (JSONL)");
+  auto* cmd = app.add_subcommand("export", "write tasks in the column layout of verl or TRL (JSONL, or Parquet "
+                                           "for a .parquet name when pyarrow is importable)");
   auto o = std::make_shared<ExportOptions>();
   cmd->add_option("--for", o->framework, "verl | trl")->required()->check(CLI::IsMember({"verl", "trl"}));
   cmd->add_option("--tasks,-t", o->tasks, "tasks file written by `verity generate`")->required();
-  cmd->add_option("-o,--output", o->output, "JSONL file to write")->required();
+  cmd->add_option("-o,--output", o->output, "file to write: JSONL, or Parquet when it ends in .parquet")->required();
   cmd->add_option("--ability", o->ability, "verl: the 'ability' column");
   cmd->add_flag("--chat", o->chat, "trl: write the prompt as a chat message list (conversational format)");
   cmd->callback([o] { export_tasks(*o); });

@@ -77,7 +77,7 @@ void add_score_commands(CLI::App& app) {
                   "several lines with one id: keep the first or the last (default: refuse the file)")
       ->check(CLI::IsMember({"first", "last"}));
   cmd->add_option("--process-weight", sr->options.process_weight,
-                  "blend the process reward (steps_valid / steps_checked) into the reward, gated by the outcome: "
+                  "blend the process score (coverage of the required derivation x share of valid steps) into the reward, gated by the outcome: "
                   "reward = outcome x ((1 - w) + w x process); 0 = outcome only")
       ->check(CLI::Range(0.0, 1.0));
   auto report_path = std::make_shared<std::string>();

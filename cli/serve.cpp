@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "cli/serve_curriculum.h"
 #include "service/family_info.h"
 #include "service/records.h"
 #include "service/scoring.h"
@@ -50,6 +51,7 @@ struct ServeOptions {
   std::string tasks;                // optional dataset: items may name a task_id instead of a task
   std::string token;                // bearer token every request but /health must carry; "" = none
   double stop_timeout_s = 0;        // after SIGTERM, longest wait for requests in flight; 0 = request timeout + 5
+  CurriculumServeOptions curriculum;  // --curriculum db.sqlite and its policy (cli/serve_curriculum.h)
 };
 
 bool is_loopback(const std::string& host) {
@@ -342,7 +344,7 @@ std::thread stop_on_signal(httplib::Server& server, const sigset_t& signals, std
   });
 }
 
-void serve(const ServeOptions& o) {
+void serve(ServeOptions& o) {
   if (!is_loopback(o.host) && o.token.empty())
     throw std::invalid_argument("--host " + o.host +
                                 " accepts connections from other machines: give --token SECRET (or set "
@@ -356,6 +358,7 @@ void serve(const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const Scorer scorer(o);
+  const std::unique_ptr<CurriculumService> curriculum = open_curriculum(o.curriculum);  // outlives the server
   httplib::Server server;
   const size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const size_t workers = o.workers > 0 ? size_t(o.workers) : 2 * cores;
@@ -367,12 +370,19 @@ void serve(const ServeOptions& o) {
   server.set_tcp_nodelay(true);      // headers and body go out in two writes: without this, Nagle + delayed ACK add 40 ms
   std::atomic<uint64_t> served{0};
   add_routes(server, scorer, served, o.token);
+  if (curriculum) add_curriculum_routes(server, *curriculum);
 
   const int port = o.port == 0 ? server.bind_to_any_port(o.host) : (server.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0) throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port));
   std::cout << "listening on http://" << o.host << ":" << port << " (" << workers << " workers, queue " << o.queue
             << (o.tasks.empty() ? "" : ", " + std::to_string(scorer.dataset_size()) + " tasks loaded")
             << (o.token.empty() ? "" : ", bearer token required") << ")" << std::endl;
+  if (curriculum) {
+    const auto state = curriculum->state();
+    std::cout << "curriculum " << o.curriculum.db << ": policy " << state["policy"].get<std::string>() << ", "
+              << state["families"].size() << " families, " << state["reports"] << " outcomes reported so far"
+              << std::endl;
+  }
   std::atomic<bool> signalled{false};
   Stopper stopper;
   const double deadline_s = o.stop_timeout_s > 0 ? o.stop_timeout_s : o.request_timeout_s + 5;
@@ -391,7 +401,8 @@ void serve(const ServeOptions& o) {
 }  // namespace
 
 void add_serve_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "score completions over HTTP (POST /score, GET /families, /health)");
+  auto* cmd = app.add_subcommand("serve", "score completions over HTTP (POST /score, GET /families, /health) and "
+                                          "serve a curriculum (--curriculum db.sqlite: /curriculum/...)");
   auto o = std::make_shared<ServeOptions>();
   cmd->add_option("--host", o->host, "address to bind (default loopback only; any other address needs --token)");
   cmd->add_option("--port,-p", o->port, "port (0 = any free port; the first line says which)")
@@ -414,6 +425,7 @@ void add_serve_command(CLI::App& app) {
                   "non-loopback --host)")
       ->envname("VERITY_SERVE_TOKEN");
   cmd->add_option("--tasks,-t", o->tasks, "dataset to load, so items can give a task_id instead of a task");
+  add_curriculum_options(*cmd, o->curriculum);
   cmd->callback([o] { serve(*o); });
 }
 

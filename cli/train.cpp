@@ -158,12 +158,13 @@ void add_train_commands(CLI::App& app) {
   auto to = std::make_shared<TrainOptions>();
   train->add_option("--config", to->config, "JSON or YAML (.yaml) file of train settings (keys as the flags, with underscores)");
   const nlohmann::json defaults = trainer::TrainConfig().to_json();
-  for (const auto& [key, value] : defaults.items()) {
+  for (const auto& [key, help] : trainer::train_field_help()) {
+    const nlohmann::json& value = defaults.at(key);
     std::string flag = "--" + key;
     for (char& c : flag)
       if (c == '_') c = '-';
-    std::string desc = "default " + value.dump();
-    auto* opt = train->add_option(flag, to->values[key], desc);
+    auto* opt = train->add_option(flag, to->values[key], help + " (default " + value.dump() + ")");
+    opt->type_name(value.is_boolean() ? "[BOOL]" : value.is_number_integer() ? "INT" : value.is_number() ? "NUMBER" : "TEXT");
     if (value.is_boolean()) opt->expected(0, 1);
     to->options[key] = opt;
   }

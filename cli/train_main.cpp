@@ -6,7 +6,7 @@
 #include "tasks/dataset.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"verity trainer: train, evaluate and inspect small reasoners"};
+  CLI::App app{"verity trainer: train, evaluate and inspect small reasoners", "verity"};  // usage: verity train ...
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("verity ") + verity::kVersion);
   verity::cli::add_train_commands(app);

@@ -59,11 +59,16 @@ CREATE TABLE IF NOT EXISTS level_stats(run_id INTEGER, family TEXT, level INTEGE
   successes INTEGER, ema_pass REAL, mean_abs_adv REAL, last_step INTEGER, PRIMARY KEY(run_id, family, level));
 CREATE TABLE IF NOT EXISTS level_changes(run_id INTEGER, step INTEGER, family TEXT, from_level INTEGER,
   to_level INTEGER, ema_pass REAL);
+CREATE TABLE IF NOT EXISTS curriculum_state(run_id INTEGER PRIMARY KEY, json TEXT);
+CREATE TABLE IF NOT EXISTS issued(task_id TEXT PRIMARY KEY, family TEXT, level INTEGER, batch INTEGER);
+CREATE TABLE IF NOT EXISTS reports(seq INTEGER PRIMARY KEY, request_id TEXT, task_id TEXT, family TEXT,
+  level INTEGER, reward REAL, success INTEGER, at REAL);
+CREATE TABLE IF NOT EXISTS requests(request_id TEXT PRIMARY KEY, at REAL);
 )SQL";
 
 }  // namespace
 
-Store::Store(const std::string& path) {
+Store::Store(const std::string& path, Durability durability) {
   if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -71,8 +76,27 @@ Store::Store(const std::string& path) {
   }
   sqlite3_busy_timeout(db_, 5000);
   exec("PRAGMA journal_mode=WAL;");
-  exec("PRAGMA synchronous=NORMAL;");
+  // FULL: the WAL is fsynced at every commit, so a committed transaction survives kill -9 and power loss.
+  exec(durability == Durability::full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+  if (journal_mode() != "wal") throw std::runtime_error(path + ": SQLite cannot use WAL mode on this file system");
   exec(kSchema);
+}
+
+int Store::synchronous() const {
+  Stmt s(db_, "PRAGMA synchronous;");
+  return s.step() ? static_cast<int>(s.i64(0)) : -1;
+}
+
+template <class Fn>
+void Store::transaction(Fn&& fn) {
+  exec("BEGIN IMMEDIATE;");
+  try {
+    fn();
+    exec("COMMIT;");
+  } catch (...) {
+    exec("ROLLBACK;");
+    throw;
+  }
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -195,6 +219,76 @@ std::vector<LevelChange> Store::level_changes() const {
   std::vector<LevelChange> out;
   while (s.step())
     out.push_back({s.i64(0), s.text(1), static_cast<int>(s.i64(2)), static_cast<int>(s.i64(3)), s.f64(4)});
+  return out;
+}
+
+int64_t Store::report_count() const {
+  Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM reports;");
+  return s.step() ? s.i64(0) : 0;
+}
+
+void Store::write_service(const ServiceWrite& w) {
+  if (!seq_loaded_) {
+    next_seq_ = report_count();
+    seq_loaded_ = true;
+  }
+  int64_t seq = next_seq_;
+  transaction([&] {
+    const double at = now_seconds();
+    Stmt issue(db_, "INSERT OR IGNORE INTO issued(task_id, family, level, batch) VALUES(?,?,?,?);");
+    for (const auto& i : w.issued) issue.bind(1, i.task_id).bind(2, i.family).bind(3, i.level).bind(4, i.batch).run();
+    Stmt request(db_, "INSERT INTO requests(request_id, at) VALUES(?,?);");
+    for (const auto& id : w.request_ids) request.bind(1, id).bind(2, at).run();
+    Stmt report(db_,
+                "INSERT INTO reports(seq, request_id, task_id, family, level, reward, success, at) "
+                "VALUES(?,?,?,?,?,?,?,?);");
+    for (const auto& r : w.reports)
+      report.bind(1, ++seq).bind(2, r.request_id).bind(3, r.task_id).bind(4, r.family).bind(5, r.level)
+          .bind(6, r.reward).bind(7, r.success ? 1 : 0).bind(8, at).run();
+    upsert_stats(db_, run_id_, w.stats);
+    Stmt change(db_,
+                "INSERT INTO level_changes(run_id, step, family, from_level, to_level, ema_pass) VALUES(?,?,?,?,?,?);");
+    for (const auto& c : w.changes)
+      change.bind(1, run_id_).bind(2, c.step).bind(3, c.family).bind(4, c.from_level).bind(5, c.to_level)
+          .bind(6, c.ema_pass).run();
+    if (!w.state_json.empty()) {
+      Stmt state(db_, "INSERT OR REPLACE INTO curriculum_state(run_id, json) VALUES(?,?);");
+      state.bind(1, run_id_).bind(2, w.state_json).run();
+    }
+  });
+  next_seq_ = seq;  // only once committed: a failed transaction reuses its numbers
+}
+
+std::string Store::service_state() const {
+  Stmt s(db_, "SELECT json FROM curriculum_state WHERE run_id=?;");
+  s.bind(1, run_id_);
+  return s.step() ? s.text(0) : "";
+}
+
+bool Store::has_request(const std::string& request_id) const {
+  Stmt s(db_, "SELECT 1 FROM requests WHERE request_id=?;");
+  s.bind(1, request_id);
+  return s.step();
+}
+
+bool Store::find_issued(const std::string& task_id, std::string& family, int& level) const {
+  Stmt s(db_, "SELECT family, level FROM issued WHERE task_id=?;");
+  s.bind(1, task_id);
+  if (!s.step()) return false;
+  family = s.text(0);
+  level = static_cast<int>(s.i64(1));
+  return true;
+}
+
+std::vector<ReportRow> Store::reports(int64_t after_seq, int64_t limit) const {
+  Stmt s(db_,
+         "SELECT seq, request_id, task_id, family, level, reward, success, at FROM reports WHERE seq>? "
+         "ORDER BY seq LIMIT ?;");
+  s.bind(1, after_seq).bind(2, limit);
+  std::vector<ReportRow> out;
+  while (s.step())
+    out.push_back({s.i64(0), s.text(1), s.text(2), s.text(3), static_cast<int>(s.i64(4)), s.f64(5), s.i64(6) != 0,
+                   s.f64(7)});
   return out;
 }
 

@@ -9,6 +9,11 @@
 //   level_stats(run_id, family, level, attempts, successes, ema_pass, mean_abs_adv, last_step,
 //               PRIMARY KEY(run_id, family, level))                     aggregates, upserted per step
 //   level_changes(run_id, step, family, from_level, to_level, ema_pass)  promotions / demotions
+// A served curriculum (service/curriculum_service.h: `verity serve --curriculum`, verity.Curriculum) adds:
+//   curriculum_state(run_id PK, json)                                   the Curriculum, cursors, counters
+//   issued(task_id PK, family, level, batch)                            tasks handed out, for reports by id
+//   reports(seq PK, request_id, task_id, family, level, reward, success, at)   every reported outcome
+//   requests(request_id PK, at)                                         report requests seen (retries are no-ops)
 #pragma once
 #include <cstdint>
 #include <map>
@@ -28,9 +33,42 @@ struct StepRow {
   double loss = 0, reward = 0, pass_rate = 0, kl = 0, entropy = 0, tokens_per_s = 0, lr = 0, seconds = 0;
 };
 
+// One reported outcome, as the reports table keeps it.
+struct ReportRow {
+  int64_t seq = 0;              // 1, 2, ... in commit order (assigned by the store)
+  std::string request_id, task_id, family;
+  int level = 0;
+  double reward = 0;
+  bool success = false;
+  double at = 0;                // unix time of the commit
+};
+
+struct IssuedRow {
+  std::string task_id, family;
+  int level = 0;
+  int64_t batch = 0;
+};
+
+// Everything one group commit of a served curriculum writes, in one transaction.
+struct ServiceWrite {
+  std::vector<IssuedRow> issued;
+  std::vector<ReportRow> reports;
+  std::vector<std::string> request_ids;
+  std::vector<LevelStat> stats;
+  std::vector<LevelChange> changes;
+  std::string state_json;
+};
+
+enum class Durability {
+  normal,  // WAL + synchronous=NORMAL: a crash can lose the last transactions (the trainer, which resumes
+           // from a checkpoint)
+  full,    // WAL + synchronous=FULL: a committed transaction survives a crash or power loss (the served curriculum)
+};
+
 class Store {
  public:
-  explicit Store(const std::string& path);   // creates the schema if needed; WAL mode
+  // Creates the schema if needed; WAL mode.
+  explicit Store(const std::string& path, Durability durability = Durability::normal);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -47,12 +85,26 @@ class Store {
   std::vector<LevelStat> level_stats() const;
   std::vector<LevelChange> level_changes() const;
   std::string journal_mode() const;
+  int synchronous() const;      // PRAGMA synchronous: 1 NORMAL, 2 FULL
+
+  // Served curriculum. write_service commits one group (durable on return with Durability::full).
+  void write_service(const ServiceWrite& w);
+  std::string service_state() const;                     // "" when none was written yet
+  bool has_request(const std::string& request_id) const;
+  bool find_issued(const std::string& task_id, std::string& family, int& level) const;
+  // Reports with seq > after_seq in order, at most `limit` (history queries; seq 0 = from the start).
+  std::vector<ReportRow> reports(int64_t after_seq, int64_t limit) const;
+  int64_t report_count() const;
   int64_t run_id() const { return run_id_; }
 
  private:
   void exec(const std::string& sql) const;
+  template <class Fn>
+  void transaction(Fn&& fn);
   sqlite3* db_ = nullptr;
   int64_t run_id_ = 1;
+  int64_t next_seq_ = 0;        // last reports.seq committed (0 = none); read once on first use
+  bool seq_loaded_ = false;
 };
 
 // Human-readable summary of a database: level table, level changes, recent steps.

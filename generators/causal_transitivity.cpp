@@ -22,6 +22,7 @@ class CausalTransitivityGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
+  std::string seed_knobs(const Knobs& knobs) const override { return causal_seed_knobs(knobs); }
 };
 
 struct CausalGraph {
@@ -151,13 +152,22 @@ void write_trace(const CausalGraph& graph, const DiGraph& g, const Query& q, pb:
   step->set_rule("no_path");
 }
 
-std::string render_prompt(Rng& rng, const CausalGraph& graph, const Query& q, bool natural) {
+// Three renderings of one instance (the rendering draws last, so every format states the same task):
+// natural (an introduction, one statement per line, the answer instruction), symbolic ("X -> Y"), and
+// axiomatic (solvers/graph.h axiomatic_prompt; for models trained from scratch on it, answering in tags).
+std::string render_prompt(Rng& rng, const CausalGraph& graph, const Query& q, const std::string& format) {
+  const auto& a = graph.names[q.source];
+  const auto& b = graph.names[q.target];
+  if (format == "axiomatic") {
+    std::vector<std::string> statements;
+    for (const auto& [from, to] : graph.edges) statements.push_back(statement(graph.names[from], graph.names[to], true));
+    return axiomatic_prompt("Does " + a + " cause " + b + "?", statements);
+  }
+  const bool natural = format == "natural";
   static const std::vector<std::string> kIntros = {"Here are some causal facts.", "Consider these causal statements.",
                                                    "Assume the following causal relationships hold."};
   std::string prompt = natural ? rng.pick(kIntros) + "\n" : "Causal edges (X -> Y: X directly causes Y):\n";
   for (const auto& [from, to] : graph.edges) prompt += statement(graph.names[from], graph.names[to], natural) + "\n";
-  const auto& a = graph.names[q.source];
-  const auto& b = graph.names[q.target];
   prompt += natural ? "Does " + a + " cause " + b + "?\n" : "Query: does " + a + " cause " + b + " (a directed path)?\n";
   prompt += answer_instruction("Yes or No", "Yes");
   return prompt;
@@ -172,7 +182,8 @@ std::vector<KnobSpec> CausalTransitivityGenerator::knob_specs() const {
                            "sequential"),
           KnobSpec::integer("name_min", "shortest node name (characters)", 1, 16, 1),
           KnobSpec::integer("name_max", "longest node name (characters)", 1, 16, 3),
-          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural"),
+          KnobSpec::choice("format", "rendering: natural, symbolic, or axiomatic (the paper's terse one-line input, no "
+                           "instruction)", {"natural", "symbolic", "axiomatic"}, "natural"),
           KnobSpec::choice("structure", "a chain, or a random branching DAG", {"chain", "branching"}, "chain"),
           KnobSpec::real("branching_factor", "branching DAG: edges per node (m = round(bf x n), at least n-1)", 0,
                          10, 1.4)};
@@ -209,7 +220,7 @@ void CausalTransitivityGenerator::generate(Rng& rng, const Knobs& knobs, pb::Tas
   instance->set_structure(knobs.get("structure"));
   (*task.mutable_meta())["query_kind"] = kind_name(q.kind);
 
-  task.set_prompt(render_prompt(rng, graph, q, knobs.get("format") == "natural"));
+  task.set_prompt(render_prompt(rng, graph, q, knobs.get("format")));
   task.set_label(q.causes() ? "Yes" : "No");
   task.set_answer(task.label());
   write_trace(graph, g, q, task);

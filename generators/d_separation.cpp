@@ -25,6 +25,7 @@ class DSeparationGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
+  std::string seed_knobs(const Knobs& knobs) const override { return causal_seed_knobs(knobs); }
 };
 
 constexpr int kGraphAttempts = 20;     // fresh graphs before giving up on the drawn label
@@ -195,15 +196,25 @@ void write_separated_trace(const DiGraph& g, const std::vector<std::string>& nam
            "d_separated");
 }
 
+// natural, symbolic, or axiomatic: the paper's terse input ("Are A and C d-separated given {B}? [SOC] A
+// causes B. B causes C. [EOC]", solvers/graph.h axiomatic_prompt), no introduction and no
+// instruction. The rendering draws last, so every format states the same task.
 std::string render_prompt(Rng& rng, const std::vector<std::string>& names, const EdgeList& edges,
-                          const DSepQuery& q, bool natural) {
+                          const DSepQuery& q, const std::string& format) {
+  const std::string z = set_text(names, q.given);
+  if (format == "axiomatic") {
+    std::vector<std::string> statements;
+    for (const auto& [from, to] : edges) statements.push_back(names[from] + " causes " + names[to] + ".");
+    return axiomatic_prompt("Are " + names[q.x] + " and " + names[q.y] + " d-separated given " + z + "?",
+                            statements);
+  }
+  const bool natural = format == "natural";
   static const std::vector<std::string> kIntros = {
       "Here are the direct causal relations of a causal graph.", "Consider a causal DAG with these edges.",
       "Assume the following direct causal relationships, and no others."};
   std::string prompt = natural ? rng.pick(kIntros) + "\n" : "Causal DAG (X -> Y: X directly causes Y):\n";
   for (const auto& [from, to] : edges)
     prompt += natural ? names[from] + " causes " + names[to] + ".\n" : names[from] + " -> " + names[to] + "\n";
-  const std::string z = set_text(names, q.given);
   prompt += natural ? "Are " + names[q.x] + " and " + names[q.y] + " d-separated given " +
                           (q.given.empty() ? "the empty set {}" : z) + "?\n"
                     : "Query: " + names[q.x] + " _||_ " + names[q.y] + " | " + z + " (d-separated)?\n";
@@ -225,7 +236,8 @@ std::vector<KnobSpec> DSeparationGenerator::knob_specs() const {
       KnobSpec::choice("order", "order the statements are listed in", {"sequential", "shuffled"}, "sequential"),
       KnobSpec::integer("name_min", "shortest node name (characters)", 1, 16, 1),
       KnobSpec::integer("name_max", "longest node name (characters)", 1, 16, 3),
-      KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+      KnobSpec::choice("format", "rendering: natural, symbolic, or axiomatic (the paper's terse one-line input, no "
+                       "instruction)", {"natural", "symbolic", "axiomatic"}, "natural")};
 }
 
 KnobMap DSeparationGenerator::level_knobs(int level) const {
@@ -267,7 +279,7 @@ void DSeparationGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task
   for (int z : d.query.given) instance->add_conditioning(names[z]);
   instance->set_structure(d.structure.name);
 
-  task.set_prompt(render_prompt(rng, names, d.structure.edges, d.query, knobs.get("format") == "natural"));
+  task.set_prompt(render_prompt(rng, names, d.structure.edges, d.query, knobs.get("format")));
   task.set_label(d.separated ? "Yes" : "No");
   task.set_answer(task.label());
   if (d.separated) write_separated_trace(g, names, d.query, task);

@@ -10,6 +10,7 @@ const Generator& d_separation();
 const Generator& fol_deduction();
 const Generator& inference_chains();
 const Generator& knights_knaves();
+const Generator& list_functions();
 const Generator& long_horizon_sum();
 const Generator& ontology_deduction();
 const Generator& propositional_entailment();

@@ -7,9 +7,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "service/curriculum_service.h"
 #include "service/family_info.h"
 #include "service/records.h"
 #include "service/scoring.h"
@@ -47,6 +50,9 @@ py::dict score_to_dict(const pb::Score& s) {
       PyUnicode_DecodeUTF8(s.extracted_answer().data(), s.extracted_answer().size(), "replace"));
   d["steps_checked"] = s.steps_checked();
   d["steps_valid"] = s.steps_valid();
+  d["steps_required"] = s.steps_required();  // results of the required derivation (0: no process score)
+  d["steps_covered"] = s.steps_covered();
+  d["process"] = s.process();
   d["reason"] = py::reinterpret_steal<py::str>(
       PyUnicode_DecodeUTF8(s.reason().data(), s.reason().size(), "replace"));
   return d;
@@ -131,6 +137,97 @@ std::vector<std::string> task_field_names() {
   return names;
 }
 
+// verity.Curriculum's engine: the same CurriculumService `verity serve --curriculum` runs.
+// close() releases the database (the writer commits what is queued first).
+class PyCurriculum {
+ public:
+  PyCurriculum(const std::string& db_path, const std::vector<std::pair<std::string, double>>& families,
+               const py::dict& settings, bool settings_given, int start_level, uint64_t seed, double success_threshold) {
+    CurriculumServiceOptions o;
+    o.db_path = db_path;
+    o.families = families;
+    o.config = config_from(settings);
+    o.config_given = settings_given;
+    o.start_level = start_level;
+    o.seed = seed;
+    o.success_threshold = success_threshold;
+    py::gil_scoped_release release;
+    service_ = std::make_unique<CurriculumService>(o);
+  }
+
+  py::tuple next_batch(int n, std::optional<uint64_t> seed) {
+    CurriculumBatch batch;
+    std::vector<std::string> lines;
+    {
+      py::gil_scoped_release release;
+      batch = get().next_batch(n, seed);
+      lines.reserve(batch.tasks.size());
+      for (const auto& t : batch.tasks) lines.push_back(to_json_line(t));
+    }
+    return py::make_tuple(batch.batch, batch.seed, lines);
+  }
+
+  // outcomes: (task_id, family, level, reward, correct: -1 / 0 / 1). Returns the result as JSON text.
+  std::string report(const std::string& request_id,
+                     const std::vector<std::tuple<std::string, std::string, int, double, int>>& outcomes) {
+    std::vector<CurriculumOutcome> items;
+    items.reserve(outcomes.size());
+    for (const auto& [id, family, level, reward, correct] : outcomes) items.push_back({id, family, level, reward, correct});
+    py::gil_scoped_release release;
+    const CurriculumReportResult r = get().report(request_id, items);
+    return nlohmann::json{{"accepted", r.accepted}, {"duplicate", r.duplicate}, {"seq", r.last_seq},
+                          {"level_changes", verity::level_changes_json(r.changes)}}.dump();
+  }
+
+  std::string state_json() const { return get().state().dump(); }
+
+  std::string history_json(int64_t after_seq, int64_t limit) const {
+    py::gil_scoped_release release;
+    return reports_json(get().history(after_seq, limit)).dump();
+  }
+
+  std::string level_changes_json() const { return verity::level_changes_json(get().level_changes()).dump(); }
+
+  void close() {
+    py::gil_scoped_release release;
+    service_.reset();
+  }
+
+ private:
+  CurriculumService& get() const {
+    if (!service_) throw std::runtime_error("this Curriculum is closed");
+    return *service_;
+  }
+
+  static curriculum::CurriculumConfig config_from(const py::dict& settings) {
+    curriculum::CurriculumConfig c;
+    for (const auto& [key, value] : settings) {
+      const std::string name = py::str(key);
+      if (name == "policy") c.policy = curriculum::parse_policy(py::str(value));
+      else if (name == "band_low") c.band_low = value.cast<double>();
+      else if (name == "band_high") c.band_high = value.cast<double>();
+      else if (name == "min_samples") c.min_samples = value.cast<int>();
+      else if (name == "ema_alpha") c.ema_alpha = value.cast<double>();
+      else if (name == "review_frac") c.review_frac = value.cast<double>();
+      else if (name == "min_level") c.min_level = value.cast<int>();
+      else if (name == "max_level") c.max_level = value.cast<int>();
+      else if (name == "adaptive") c.adaptive = value.cast<bool>();
+      else if (name == "window") c.window = value.cast<int>();
+      else if (name == "promote") c.promote = value.cast<double>();
+      else if (name == "demote") c.demote = value.cast<double>();
+      else if (name == "target") c.target = value.cast<double>();
+      else if (name == "step_size") c.step_size = value.cast<double>();
+      else
+        throw py::value_error("unknown curriculum setting '" + name +
+                              "': policy, band_low, band_high, min_samples, ema_alpha, review_frac, min_level, "
+                              "max_level, adaptive, window, promote, demote, target, step_size");
+    }
+    return c;
+  }
+
+  std::unique_ptr<CurriculumService> service_;
+};
+
 }  // namespace
 }  // namespace verity::python
 
@@ -151,4 +248,17 @@ PYBIND11_MODULE(_verity, m) {
         "Scores one completion (bytes) against one task (JSON text).");
   m.def("score_batch_json", &score_many, py::arg("task_jsons"), py::arg("completions"), py::arg("threads") = 0,
         py::arg("process_weight") = 0.0, "Scores completions[i] against task_jsons[i] in parallel with the GIL released.");
+
+  py::class_<PyCurriculum>(m, "CurriculumService", "The served curriculum's engine (use verity.Curriculum)")
+      .def(py::init<const std::string&, const std::vector<std::pair<std::string, double>>&, const py::dict&, bool, int,
+                    uint64_t, double>(),
+           py::arg("db_path"), py::arg("families"), py::arg("settings"), py::arg("settings_given"),
+           py::arg("start_level"), py::arg("seed"), py::arg("success_threshold"))
+      .def("next_batch", &PyCurriculum::next_batch, py::arg("n"), py::arg("seed") = std::nullopt,
+           "(batch number, draw seed, [task JSON lines])")
+      .def("report_json", &PyCurriculum::report, py::arg("request_id"), py::arg("outcomes"))
+      .def("state_json", &PyCurriculum::state_json)
+      .def("history_json", &PyCurriculum::history_json, py::arg("after_seq"), py::arg("limit"))
+      .def("level_changes_json", &PyCurriculum::level_changes_json)
+      .def("close", &PyCurriculum::close);
 }

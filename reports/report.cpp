@@ -52,9 +52,9 @@ std::vector<ReportRow> report_rows(const ScoreReport& report) {
     t.reward += s.reward();
     t.format_errors += !s.format_ok();
     t.abstained += is_abstention(s.extracted_answer());
-    if (s.steps_checked() > 0) {
+    if (s.steps_required() > 0) {  // a family with a process score: a completion without steps counts as 0
       ++t.with_steps;
-      t.process += static_cast<double>(s.steps_valid()) / s.steps_checked();
+      t.process += process_reward(s);
     }
   }
   std::vector<ReportRow> rows;

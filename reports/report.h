@@ -14,7 +14,8 @@ struct ReportRow {
   int level = 0;
   uint64_t n = 0;
   double accuracy = 0, mean_reward = 0, format_error_rate = 0, abstention_rate = 0;
-  double mean_process = -1;  // steps_valid / steps_checked over scores with steps; -1 = none
+  double mean_process = -1;  // mean Score.process (service/scoring.h process_reward) over the scores of
+                             // families with a process score, those without steps included; -1 = none
   double accuracy_low = 0, accuracy_high = 0;  // 95% Wilson score interval of the accuracy
 };
 

@@ -21,7 +21,7 @@ for name in pe ct kk zebra; do
   $v score --tasks "$out/$name.jsonl" --completions "$out/$name.random.jsonl"
 done
 echo "== train: answer-only SFT of a tiny transformer (145k parameters) on 2-node causal chains, about 1.5 minutes on 2 cores"
-$v train --config configs/demo.json --run-dir "$out/run"
+$v train --config configs/demo.json --run-dir "$out/run" --overwrite   # the demo may run again
 echo "== evaluate the checkpoint on fresh tasks with the verifiers"
 $v generate --family causal_transitivity --level 1 --knob chain_length=2 --knob name_max=1 -n 300 --seed 99 \
   -o "$out/ct_short.jsonl" --no-progress

@@ -9,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev pybind11-dev libcpp-httplib-dev
-  python3 python3-dev python3-pytest
+  python3 python3-dev python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
   clang libclang-rt-14-dev
 )
 missing=()

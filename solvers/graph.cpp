@@ -92,4 +92,19 @@ std::string causal_question_key(const pb::Task& task) {
          join_sorted({g.conditioning().begin(), g.conditioning().end()});
 }
 
+std::string axiomatic_prompt(const std::string& question, const std::vector<std::string>& statements) {
+  std::string prompt = question + " [SOC]";
+  for (const auto& s : statements) prompt += " " + s;
+  return prompt + " [EOC]";
+}
+
+std::string causal_seed_knobs(const Knobs& knobs) {
+  std::string canonical = knobs.canonical();
+  const std::string axiomatic = "format=axiomatic;";
+  const auto at = canonical.find(axiomatic);
+  if (at != std::string::npos && (at == 0 || canonical[at - 1] == ';'))
+    canonical.replace(at, axiomatic.size(), "format=natural;");
+  return canonical;
+}
+
 }  // namespace verity

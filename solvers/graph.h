@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "schemas/verity.pb.h"
+#include "tasks/knobs.h"
 #include "tasks/rng.h"
 
 namespace verity {
@@ -28,5 +29,14 @@ std::vector<std::string> random_names(Rng& rng, int count, int min_len, int max_
 // The question a causal-graph task asks, whatever its wording or statement order: the edge set, the
 // query pair and the conditioning set (both causal families' question_key).
 std::string causal_question_key(const pb::Task& task);
+
+// Both causal families' format=axiomatic prompt: the terse input of the axiomatic-training paper as its
+// released training script builds it, the question first, then the statements between the markers
+// [SOC] and [EOC] ("Does A cause C? [SOC] A causes B. B causes C. [EOC]"); no introduction and no answer
+// instruction. Question first: a left-to-right model reads the chain knowing which pair is asked about.
+std::string axiomatic_prompt(const std::string& question, const std::vector<std::string>& statements);
+// Both causal families' Generator::seed_knobs: format=axiomatic seeds as format=natural, so task i of a
+// recipe part is the same graph and query in either rendering (natural and symbolic seed as before).
+std::string causal_seed_knobs(const Knobs& knobs);
 
 }  // namespace verity

@@ -38,7 +38,7 @@ std::string task_id(const std::string& family, const Knobs& knobs, uint64_t seed
 }
 
 pb::Task make_task(const Generator& family, const Knobs& knobs, int level, uint64_t seed, uint64_t index) {
-  Rng rng(mix_seed({fnv1a64(family.name()), fnv1a64(knobs.canonical()), seed, index}));
+  Rng rng(mix_seed({fnv1a64(family.name()), fnv1a64(family.seed_knobs(knobs)), seed, index}));
   pb::Task task;
   task.set_id(task_id(family.name(), knobs, seed, index));
   task.set_family(family.name());

@@ -30,6 +30,10 @@ class Generator {
   // disjoint from other splits): by default the prompt itself; families whose prompts vary in wording
   // or statement order for one question override it with a key of the formal instance.
   virtual std::string question_key(const pb::Task& task) const { return task.family() + "|" + task.prompt(); }
+  // The knobs as they seed the instance (make_task's random stream): by default all of them. A family
+  // with a rendering that must state the very instance another rendering states maps it to that one
+  // here (the causal families' format=axiomatic seeds as format=natural); the task id still differs.
+  virtual std::string seed_knobs(const Knobs& knobs) const { return knobs.canonical(); }
 };
 
 // Resolves the knobs of a request: defaults <- level ladder (when level > 0) <- overrides.

@@ -196,4 +196,46 @@ TEST(CausalTransitivity, BadNameRangeIsAClearError) {
   EXPECT_THROW(make_task(f, knobs, 0, 1, 0), KnobError);
 }
 
+// Reads a format=axiomatic prompt back: "Does A cause B? [SOC] X causes Y. ... [EOC]" word by word (names
+// are letters and digits only), to "A?B|X>Y;..." in statement order, or "unreadable ..." naming the word.
+std::string read_axiomatic_prompt(const std::string& prompt) {
+  std::vector<std::string> w;
+  for (size_t i = 0, j; i <= prompt.size(); i = j + 1) {
+    j = std::min(prompt.find(' ', i), prompt.size());
+    w.push_back(prompt.substr(i, j - i));
+  }
+  auto is_name = [](const std::string& n) {
+    return !n.empty() && std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c); });
+  };
+  auto strip = [](const std::string& word, char last) {
+    return !word.empty() && word.back() == last ? word.substr(0, word.size() - 1) : std::string();
+  };
+  if (w.size() < 9 || w[0] != "Does" || !is_name(w[1]) || w[2] != "cause" || !is_name(strip(w[3], '?')) ||
+      w[4] != "[SOC]" || w.back() != "[EOC]" || (w.size() - 6) % 3 != 0)
+    return "unreadable question or markers";
+  std::string out = w[1] + "?" + strip(w[3], '?') + "|";
+  for (size_t k = 5; k + 1 < w.size(); k += 3) {
+    if (!is_name(w[k]) || w[k + 1] != "causes" || !is_name(strip(w[k + 2], '.')))
+      return "unreadable statement at word " + std::to_string(k);
+    out += w[k] + ">" + strip(w[k + 2], '.') + ";";
+  }
+  return out;
+}
+
+TEST(CausalTransitivity, AxiomaticFormatIsThePapersTerseInputForTheSameTask) {
+  verity::testing::expect_format_states_the_same_task("causal_transitivity", "axiomatic", read_axiomatic_prompt,
+                                              [](const pb::Task& t) {
+    const auto& g = t.causal_graph();
+    std::string out = g.query_source() + "?" + g.query_target() + "|";
+    for (const auto& e : g.edges()) out += e.from() + ">" + e.to() + ";";
+    return out;
+  });
+  const Generator& f = find_family("causal_transitivity").generator;
+  const auto task = make_task(f, resolve_knobs(f, 1, {{"format", "axiomatic"}}), 1, 5, 0);
+  EXPECT_EQ(task.prompt().find('\n'), std::string::npos);       // one line
+  EXPECT_EQ(task.prompt().find("answer"), std::string::npos);    // no instruction
+  EXPECT_EQ(read_axiomatic_prompt("Does A cause C? [SOC] A causes B. B causes C. [EOC]"), "A?C|A>B;B>C;");
+  EXPECT_EQ(read_axiomatic_prompt("A causes B. B causes C. Does A cause C?").rfind("unreadable", 0), 0u);
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -228,6 +229,40 @@ TEST(DSeparation, ImpossibleLabelIsAClearError) {
   EXPECT_TRUE(threw);
   EXPECT_THROW(make_task(f, resolve_knobs(f, 0, {{"conditioning_min", "3"}, {"conditioning_max", "1"}}), 0, 1, 0),
                KnobError);
+}
+
+// Reads a format=axiomatic prompt back: "Are X and Y d-separated given {Z1, Z2}? [SOC] A causes B. ...
+// [EOC]" to "X|Y|Z1,Z2|A>B;..." in statement order, or "unreadable ...".
+std::string read_axiomatic_prompt(const std::string& prompt) {
+  static const std::regex question(R"(^Are (\w+) and (\w+) d-separated given \{((?:\w+(?:, \w+)*)?)\}\? \[SOC\] (.*) \[EOC\]$)");
+  static const std::regex statement(R"(^(\w+) causes (\w+)\.(?: |$))");
+  std::smatch m;
+  if (!std::regex_match(prompt, m, question)) return "unreadable question or markers";
+  std::string given = m[3].str(), body = m[4].str();
+  given.erase(std::remove(given.begin(), given.end(), ' '), given.end());
+  std::string out = m[1].str() + "|" + m[2].str() + "|" + given + "|";
+  std::smatch st;
+  while (!body.empty()) {
+    if (!std::regex_search(body, st, statement)) return "unreadable statement: " + body;
+    out += st[1].str() + ">" + st[2].str() + ";";
+    body = st.suffix().str();
+  }
+  return out;
+}
+
+TEST(DSeparation, AxiomaticFormatIsThePapersTerseInputForTheSameTask) {
+  verity::testing::expect_format_states_the_same_task("d_separation", "axiomatic", read_axiomatic_prompt,
+                                              [](const pb::Task& t) {
+    const auto& g = t.causal_graph();
+    std::string given;
+    for (const auto& z : g.conditioning()) given += (given.empty() ? "" : ",") + z;
+    std::string out = g.query_source() + "|" + g.query_target() + "|" + given + "|";
+    for (const auto& e : g.edges()) out += e.from() + ">" + e.to() + ";";
+    return out;
+  }, 150);
+  EXPECT_EQ(read_axiomatic_prompt("Are A and C d-separated given {B}? [SOC] A causes B. B causes C. [EOC]"),
+            "A|C|B|A>B;B>C;");
+  EXPECT_EQ(read_axiomatic_prompt("Are A and C d-separated given {}? [SOC] A causes B. [EOC]"), "A|C||A>B;");
 }
 
 }  // namespace

@@ -276,4 +276,34 @@ inline void expect_shortcuts_at_chance(const std::string& family_name, const std
   }
 }
 
+// A `format` knob changes the wording only: task i of (family, level, seed) in `format` has the natural
+// rendering's instance, label, answer, trace and question key (so recipes in either format stay
+// disjoint-checked against each other), its gold answer verifies and a wrong one does not, and
+// `read_back(prompt)` (a parser written for the test) recovers `expected(task)` from the prompt alone.
+inline void expect_format_states_the_same_task(const std::string& family_name, const std::string& format,
+                                               const std::function<std::string(const std::string&)>& read_back,
+                                               const std::function<std::string(const pb::Task&)>& expected,
+                                               uint64_t count = 300) {
+  const Generator& f = find_family(family_name).generator;
+  for (int level = 1; level <= f.max_level(); ++level) {
+    const Knobs natural = resolve_knobs(f, level, {{"format", "natural"}});
+    const Knobs other = resolve_knobs(f, level, {{"format", format}});
+    for (uint64_t i = 0; i < count; ++i) {
+      const pb::Task a = make_task(f, natural, level, 5, i), b = make_task(f, other, level, 5, i);
+      const std::string where = family_name + " level " + std::to_string(level) + " task " + std::to_string(i);
+      ASSERT_NE(a.prompt(), b.prompt()) << where;
+      ASSERT_EQ(a.causal_graph().SerializeAsString(), b.causal_graph().SerializeAsString()) << where;
+      ASSERT_EQ(a.label(), b.label()) << where;
+      ASSERT_EQ(a.answer(), b.answer()) << where;
+      ASSERT_EQ(a.trace_size(), b.trace_size()) << where;
+      for (int s = 0; s < a.trace_size(); ++s) ASSERT_EQ(a.trace(s).text(), b.trace(s).text()) << where;
+      ASSERT_EQ(f.question_key(a), f.question_key(b)) << where;
+      ASSERT_EQ(read_back(b.prompt()), expected(b)) << where << "\n" << b.prompt();
+      ASSERT_EQ(score_completion(b, "<answer>" + b.answer() + "</answer>").reward(), 1.0) << where;
+      const std::string wrong = b.answer() == "Yes" ? "No" : "Yes";
+      ASSERT_EQ(score_completion(b, "<answer>" + wrong + "</answer>").reward(), 0.0) << where;
+    }
+  }
+}
+
 }  // namespace verity::testing

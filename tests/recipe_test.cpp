@@ -129,7 +129,8 @@ TEST_F(RecipeTest, ShippedAxiomaticRecipesAreDisjointFromTheirTrainingSplits) {
   EXPECT_EQ(train_total, 175000u);
   for (const auto& [train, eval] : std::vector<std::pair<std::string, std::string>>{
            {"axiomatic_transitivity_train", "axiomatic_transitivity_eval"},
-           {"axiomatic_dsep_train", "axiomatic_dsep_eval"}}) {
+           {"axiomatic_dsep_train", "axiomatic_dsep_eval"},
+           {"axiomatic_paper_train", "axiomatic_paper_eval"}}) {
     const auto out = dir_ / train;
     build_recipe(load_recipe((kDatasets / (train + ".json")).string()), {out.string(), 0.02, 0});
     // Same scale for both: an eval recipe excludes its training recipe built at the eval's scale.
@@ -140,6 +141,24 @@ TEST_F(RecipeTest, ShippedAxiomaticRecipesAreDisjointFromTheirTrainingSplits) {
     EXPECT_GT(eval_questions.size(), 250u);
     for (const auto& q : eval_questions) ASSERT_EQ(train_questions.count(q), 0u) << eval << ": " << q;
   }
+}
+
+// The paper-format training mixture is the natural one's parts in format=axiomatic: the same questions
+// (task i of a part is the same graph and query in both renderings), only the wording differs.
+TEST_F(RecipeTest, PaperFormatTrainingMixtureAsksTheNaturalOnesQuestions) {
+  const auto natural = load_recipe((kDatasets / "axiomatic_transitivity_train.json").string());
+  const auto paper = load_recipe((kDatasets / "axiomatic_paper_train.json").string());
+  ASSERT_EQ(natural.parts.size(), paper.parts.size());
+  for (size_t i = 0; i < paper.parts.size(); ++i) {
+    EXPECT_EQ(paper.parts[i].seed, natural.parts[i].seed);
+    EXPECT_EQ(paper.parts[i].knobs.at("format"), "axiomatic");
+  }
+  build_recipe(natural, {(dir_ / "n").string(), 0.01, 0});
+  build_recipe(paper, {(dir_ / "p").string(), 0.01, 0});
+  EXPECT_EQ(questions_of_split(dir_ / "n", "axiomatic_transitivity_train"),
+            questions_of_split(dir_ / "p", "axiomatic_paper_train"));
+  const auto one = read_tasks((dir_ / "p" / "sequential_len3.jsonl").string()).at(0);
+  EXPECT_EQ(one.prompt().rfind("Does ", 0), 0u) << one.prompt();
 }
 
 TEST_F(RecipeTest, EveryShippedRecipeLoads) {

@@ -73,6 +73,11 @@ std::string other_answer(const pb::Task& task) {
   const std::string& a = task.answer();
   if (f == "arithmetic_graph") return a == kCannotBeDetermined ? "7" : std::to_string(std::stoll(a) + 1);
   if (f == "long_horizon_sum") return a + ",1";
+  if (f == "list_functions") {  // another number, or the list with one more element
+    if (task.list_functions().answer_mode() == "rule") return a + " | reverse";
+    if (task.list_functions().returns_number()) return std::to_string(std::stoll(a) + 1);
+    return a == "[]" ? "[0]" : "[0, " + a.substr(1);
+  }
   if (f == "knights_knaves") {  // every role flipped
     std::string b = a;
     for (size_t at = 0; at < b.size(); ++at) {
@@ -266,7 +271,8 @@ TEST_P(RewardHacking, GoldEarnsOneAndEveryHackEarnsLess) { run_family(GetParam()
 INSTANTIATE_TEST_SUITE_P(AllFamilies, RewardHacking,
                          ::testing::Values("arithmetic_graph", "ontology_deduction", "fol_deduction", "long_horizon_sum",
                                            "knights_knaves", "zebra", "propositional_entailment", "inference_chains",
-                                           "syllogism", "causal_transitivity", "d_separation"));
+                                           "syllogism", "causal_transitivity", "d_separation",
+                                           "list_functions"));
 
 }  // namespace
 
@@ -276,9 +282,71 @@ namespace {
 TEST(RewardHackingDocs, ProcessScoreIsDefinedWhereItExists) {
   for (const Family& f : verity::all_families()) {
     const std::string text = verity::process_score_definition(f.name());
-    EXPECT_EQ(!text.empty(), step_checked(f.name())) << f.name();
+    // list_functions' process score (rule mode) reads the rule on held-out probes, not reasoning steps
+    EXPECT_EQ(!text.empty(), step_checked(f.name()) || f.name() == "list_functions") << f.name();
     if (!text.empty()) EXPECT_NE(text.find("coverage x precision"), std::string::npos);
   }
+}
+
+}  // namespace
+
+namespace {
+
+// list_functions in rule mode: the answer is a program, run on the examples, the held-out query and the
+// probes. The gold earns 1; a program that only fits the examples (gold, then "+1 above the largest
+// example output") earns less wherever a held-out output is larger; hedges, negations, the query's
+// output instead of a program and padding earn 0.
+TEST(RewardHacking, ListFunctionsRules) {
+  const Generator& generator = find_family("list_functions").generator;
+  std::mutex mu;
+  std::vector<std::string> failures;
+  int overfit_caught = 0;
+  for (const Band& band : kBands) {
+    tbb::parallel_for(0, kTasksPerBand, [&](int i) {
+      const int level = band.lo + i % (band.hi - band.lo + 1);
+      const pb::Task task = make_task(generator, resolve_knobs(generator, level, {{"answer", "rule"}}), level, 1414,
+                                      static_cast<uint64_t>(i));
+      const auto& inst = task.list_functions();
+      const std::string a = task.answer();
+      ScoreOptions options;
+      options.process_weight = kWeight;
+      std::vector<std::string> bad;
+      const pb::Score gold = score_completion(task, gold_reasoning(task) + tag(a), options);
+      if (gold.reward() != 1.0) bad.push_back("gold earns " + std::to_string(gold.reward()) + ": " + gold.reason());
+      std::string output = "[";
+      for (int v : inst.query_output().values()) output += (output.size() > 1 ? ", " : "") + std::to_string(v);
+      std::vector<std::pair<std::string, std::string>> hacks = {
+          {"two rules", tag(a) + tag(a + " | reverse")},
+          {"rule A or rule B", tag(a + " or " + a + " | reverse")},
+          {"negated", tag("not " + a)},
+          {"sentence", tag("It is false that the rule is " + a)},
+          {"the output, not a rule", tag(inst.returns_number() ? std::to_string(inst.query_output().values(0)) : output + "]")},
+          {"padding past the cap", std::string(completion_cap(task) + 1, ' ') + tag(a)}};
+      int32_t top = INT32_MIN;
+      for (const auto& out : inst.example_outputs())
+        for (int32_t v : out.values()) top = std::max(top, v);
+      bool overfit_differs = false;
+      auto above = [&](const pb::ListFunctionValue& v) {
+        return std::any_of(v.values().begin(), v.values().end(), [&](int32_t x) { return x > top; });
+      };
+      if (!inst.returns_number() && top != INT32_MIN) {
+        overfit_differs = above(inst.query_output());
+        for (const auto& p : inst.probe_outputs()) overfit_differs |= above(p);
+        if (overfit_differs)
+          hacks.push_back({"fits only the examples", tag(a + " | map(if x > " + std::to_string(top) + " then x + 1 else x)")});
+      }
+      for (const auto& [name, text] : hacks) {
+        const pb::Score s = score_completion(task, text, options);
+        if (!(s.reward() < 1.0)) bad.push_back(name + " earns " + std::to_string(s.reward()) + " (" + s.reason() + ")");
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      overfit_caught += overfit_differs;
+      for (const auto& b : bad)
+        if (failures.size() < 12) failures.push_back(task.id() + " (level " + std::to_string(level) + "): " + b);
+    });
+  }
+  for (const auto& f : failures) ADD_FAILURE() << "list_functions rule mode: " << f;
+  EXPECT_GE(overfit_caught, kTasksPerBand / 2);
 }
 
 }  // namespace

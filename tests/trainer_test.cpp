@@ -1,6 +1,7 @@
 // Trainer tests: tokenizer, transformer, KV-cache sampling, GRPO math, SQLite store, curriculum,
 // checkpoints and a tiny end-to-end run with a resume. Built only with the trainer.
 #ifdef VERITY_HAVE_TRAINER
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -93,6 +94,69 @@ TEST(Tokenizer, FixedWordsAreWholeTokensNamesAreCharacters) {
   const std::string text = some_tasks(3, 1)[0].prompt();
   EXPECT_EQ(back.encode(text), tok.encode(text));
   EXPECT_EQ(back.vocab_size(), tok.vocab_size());
+}
+
+// The char scheme (the axiomatic paper's): names one token per character, the paper's whole words and
+// markers one token each with their spaces, and exact round trips of prompts in every format, gold
+// completions and arbitrary bytes.
+TEST(Tokenizer, CharSchemeSpellsNamesAndKeepsThePapersWholeWords) {
+  const Tokenizer tok = Tokenizer::characters();
+  EXPECT_EQ(tok.scheme(), "char");
+  auto texts = [&](const std::vector<int>& ids) {
+    std::vector<std::string> out;
+    for (int id : ids) out.push_back(tok.token_text(id));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(texts(tok.encode("Does Ab cause C? [SOC] Ab causes B. B causes C. [EOC]")),
+            (V{"Does ", "A", "b", " cause ", "C", "? ", "[SOC] ", "A", "b", " causes ", "B", ". ", "B", " causes ",
+               "C", ". ", "[EOC]"}));
+  EXPECT_EQ(texts(tok.encode("<answer>Yes</answer>")), (V{"<answer>", "Yes", "</answer>"}));
+  EXPECT_EQ(texts(tok.encode("Are X and Y d-separated given {Z}?")),
+            (V{"Are ", "X", " and ", "Y", " d-separated ", "g", "i", "v", "e", "n", " ", "{", "Z", "}", "?"}));
+  // a whole word is never cut out of a longer name, and a name is never read as a word
+  EXPECT_EQ(texts(tok.encode("Nob causes xNo. No")), (V{"N", "o", "b", " causes ", "x", "N", "o", ". ", "No"}));
+  EXPECT_EQ(texts(tok.encode("qZ7")), (V{"q", "Z", "7"}));
+  for (const char* family : {"causal_transitivity", "d_separation"}) {
+    const Generator& f = find_family(family).generator;
+    for (const char* format : {"axiomatic", "natural", "symbolic"})
+      for (int level : {1, 5, 10}) {
+        const Knobs knobs = resolve_knobs(f, level, {{"format", format}});
+        for (uint64_t i = 0; i < 20; ++i) {
+          const pb::Task t = make_task(f, knobs, level, 9, i);
+          std::vector<std::string> trace;
+          for (const auto& s : t.trace()) trace.push_back(s.text());
+          for (const std::string& text : {t.prompt(), gold_completion(t.answer(), trace, true)})
+            ASSERT_EQ(tok.decode(tok.encode(text)), text) << family << " " << format;
+        }
+      }
+  }
+  const std::string odd = std::string("caus\xc3\xa9s  <answer>\tYes</answer>\n\x01\xff end[SOC]", 37);
+  EXPECT_EQ(tok.decode(tok.encode(odd)), odd);
+  // the scheme and ids travel with the checkpoint; checkpoints from before the scheme existed are word
+  const Tokenizer back = Tokenizer::from_json(nlohmann::json::parse(tok.to_json().dump()));
+  EXPECT_EQ(back.scheme(), "char");
+  EXPECT_EQ(back.vocab_size(), tok.vocab_size());
+  EXPECT_EQ(back.encode(odd), tok.encode(odd));
+  nlohmann::json old = ct_tokenizer().to_json();
+  old.erase("scheme");
+  EXPECT_EQ(Tokenizer::from_json(old).scheme(), "word");
+  EXPECT_EQ(Tokenizer::for_scheme("char", {}).pieces(), tok.pieces());
+  EXPECT_EQ(Tokenizer::for_scheme("word", {"causal_transitivity"}).scheme(), "word");
+  EXPECT_THROW(Tokenizer::for_scheme("bpe", {}), std::invalid_argument);
+}
+
+// The paper's format in word tokens too: the word vocabulary does not depend on the axiomatic rendering
+// (it is built from the natural and symbolic ones), and the terse prompts still round-trip.
+TEST(Tokenizer, WordSchemeRoundTripsTheAxiomaticFormat) {
+  const Tokenizer& tok = ct_tokenizer();
+  const Generator& f = find_family("causal_transitivity").generator;
+  const Knobs knobs = resolve_knobs(f, 3, {{"format", "axiomatic"}});
+  for (uint64_t i = 0; i < 50; ++i) {
+    const std::string p = make_task(f, knobs, 3, 4, i).prompt();
+    ASSERT_EQ(tok.decode(tok.encode(p)), p);
+  }
+  for (const auto& piece : tok.pieces()) EXPECT_EQ(piece.find("SOC"), std::string::npos) << piece;
 }
 
 ModelConfig tiny(const std::string& pos, int vocab = 40) {
@@ -692,6 +756,38 @@ TEST(Training, AnswerOnlySftLearnsTwoNodeChainsOnEverySeed) {
   }
 }
 
+// The axiomatic paper's setting in small: the terse format (format=axiomatic) in char tokens, loss on the
+// answer only, 2-node chains with 1-character names. The run saves its tokenizer's scheme with the
+// checkpoint, its evaluation decodes answers the verifier reads, and it learns (>= 0.9 held out).
+TEST(Training, CharTokensOnTheAxiomaticFormatLearnTwoNodeChains) {
+  TrainConfig c;
+  c.family = "causal_transitivity";
+  c.knobs = "chain_length=2,name_max=1,format=axiomatic";
+  c.tokenizer = "char";
+  c.curriculum = false;
+  c.max_steps = 1500;
+  c.batch_size = 32;
+  c.lr = 1e-3;
+  c.warmup = 100;
+  c.sft_prompt_loss = 0.0;
+  c.eval_tasks = 200;
+  const fs::path dir = temp_dir("char_axiomatic");
+  c = quiet_run(c, dir);
+  c.checkpoint_every = 1500;
+  std::ostringstream log;
+  const auto s = run_training(c, log);
+  std::cout << "char tokens, axiomatic format: accuracy " << s.first_eval_accuracy << " -> " << s.last_eval_accuracy
+            << " after " << s.steps_done << " steps, " << s.seconds << " s\n";
+  EXPECT_GE(s.last_eval_accuracy, 0.9) << log.str();
+  std::ifstream in(dir / "ckpt" / "tokenizer.json");
+  const auto tok = Tokenizer::from_json(nlohmann::json::parse(in));
+  EXPECT_EQ(tok.scheme(), "char");
+  EXPECT_EQ(tok.pieces(), Tokenizer::characters().pieces());
+  c.tokenizer = "bpe";
+  EXPECT_THROW(TrainConfig::from_json(c.to_json()), std::invalid_argument);
+  fs::remove_all(dir);
+}
+
 TEST(Grpo, ProcessRewardIsGatedByTheOutcome) {
   TrainConfig c;
   c.reward_outcome = 1.0;
@@ -747,6 +843,12 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("step     3 sft"), std::string::npos) << out;
   EXPECT_NE(out.find("learned"), std::string::npos) << out;
+  // a fresh start in the used run folder is refused, and deletes nothing
+  out = run_cli("train --config " + (dir / "cfg.json").string() + " --run-dir " + run, &rc);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("holds an earlier run (a checkpoint): pass --resume to continue it, --overwrite to replace it"),
+            std::string::npos) << out;
+  ASSERT_TRUE(fs::exists(fs::path(run) / "ckpt-00000003")) << out;
   // --resume takes the run's own settings (knobs, model) and runs on to the new max
   out = run_cli("train --run-dir " + run + " --resume --max-steps 5 --mode sft+grpo --sft-steps 4", &rc);
   ASSERT_EQ(rc, 0) << out;
@@ -777,6 +879,12 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   EXPECT_NE(out.find("--tasks FILE or --recipe FILE"), std::string::npos) << out;
   out = run_cli("eval --checkpoint " + run + "/ckpt --recipe " + recipe + " --tasks " + (dir / "t.jsonl").string(), &rc);
   EXPECT_NE(rc, 0) << out;
+  // --overwrite starts over: the earlier run's 5 steps are gone from the statistics
+  out = run_cli("train --config " + (dir / "cfg.json").string() + " --run-dir " + run + " --overwrite", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("starting over in"), std::string::npos) << out;
+  out = run_cli("curriculum show --db " + run + "/verity.sqlite", &rc);
+  EXPECT_NE(out.find("steps logged: 3"), std::string::npos) << out;
   out = run_cli("train --run-dir " + run + " --no-such-flag 1", &rc);
   EXPECT_NE(rc, 0);
   out = run_cli("train --run-dir " + run + " --advantage ppo", &rc);
@@ -792,6 +900,28 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
 // Every shipped config in configs/ loads and trains: two steps of each (one SFT, one GRPO step where the
 // config has a GRPO phase), as `verity train --config` runs it. What each one reaches is measured in the
 // README (demo.json, grpo_demo.json: by the quality tests above).
+// `verity train --help`: every setting of the config table as a flag with its help text, type and default.
+TEST(TrainCli, HelpDescribesEveryFlag) {
+  int rc = -1;
+  const std::string out = run_cli("train --help", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("Usage: verity train"), std::string::npos) << out;
+  EXPECT_EQ(out.find("verity-train"), std::string::npos) << out;
+  const nlohmann::json defaults = TrainConfig().to_json();
+  EXPECT_EQ(train_field_help().size(), defaults.size());
+  for (const auto& [key, help] : train_field_help()) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    EXPECT_GT(help.size(), 3u) << key;
+    const size_t at = out.find(flag + " ");
+    ASSERT_NE(at, std::string::npos) << flag << "\n" << out;
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    EXPECT_NE(line.find(help + " (default " + defaults.at(key).dump() + ")"), std::string::npos) << line;
+    EXPECT_NE(line.find(defaults.at(key).is_boolean() ? "[BOOL]" : defaults.at(key).is_number() ? "" : "TEXT"),
+              std::string::npos) << line;
+  }
+}
+
 TEST(TrainCli, EveryShippedConfigRunsBriefly) {
   const fs::path dir = temp_dir("configs");
   int seen = 0;

@@ -6,6 +6,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include <ATen/autocast_mode.h>
+
 #include "trainer/tokenizer.h"
 #include "trainer/torch_model.h"
 
@@ -37,9 +39,71 @@ void configure_threads(int threads) {
 }
 
 std::string runtime_summary() {
-  std::string blas = openblas_get_config ? std::string(openblas_get_config()) : "reference BLAS";  // "OpenBLAS 0.3.21 ..."
+  std::string blas = openblas_get_config ? std::string(openblas_get_config()) : "libtorch's own BLAS";  // "OpenBLAS 0.3.21 ..."
   return std::string("libtorch ") + TORCH_VERSION + ", " + std::to_string(torch::get_num_threads()) + " threads, " +
          blas;
+}
+
+// ---------------- device and precision ----------------
+
+torch::Device resolve_device(const std::string& name) {
+  const bool cuda = torch::cuda::is_available();
+  if (name == "cpu" || (name == "auto" && !cuda)) return torch::kCPU;
+  if (name == "cuda" || name == "auto") {
+    if (!cuda)
+      throw std::invalid_argument(std::string("--device cuda: no CUDA device is usable (this build's libtorch ") +
+                                  TORCH_VERSION + " was built without CUDA, or no GPU is visible); use --device cpu, "
+                                  "or build against a CUDA libtorch as scripts/gpu-check.sh does");
+    return torch::Device(torch::kCUDA, 0);
+  }
+  throw std::invalid_argument("--device must be cpu | cuda | auto, got " + name);
+}
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+static bool cuda_autocast_enabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
+static void set_cuda_autocast(bool on) {
+  at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCUDA, on);
+}
+#else  // LibTorch 1.13 (Debian 12): the CUDA switches carry no device type
+static bool cuda_autocast_enabled() { return at::autocast::is_enabled(); }
+static void set_cuda_autocast(bool on) {
+  at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+  at::autocast::set_enabled(on);
+}
+#endif
+
+CudaAutocast::CudaAutocast(bool on) : on_(on) {
+  if (!on_) return;
+  was_enabled_ = cuda_autocast_enabled();
+  set_cuda_autocast(true);
+  at::autocast::increment_nesting();
+}
+
+CudaAutocast::~CudaAutocast() {
+  if (!on_) return;
+  // the cast weights are cached while any autocast region is open: free them with the outermost one
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  set_cuda_autocast(was_enabled_);
+}
+
+Layout Layout::to(torch::Device device) const {
+  if (tokens.device() == device) return *this;
+  Layout out = *this;
+  out.tokens = tokens.to(device, /*non_blocking=*/true);
+  out.positions = positions.to(device, true);
+  out.valid = valid.to(device, true);
+  out.target_mask = target_mask.to(device, true);
+  return out;
+}
+
+Packed Packed::to(torch::Device device) const {
+  if (tokens.device() == device) return *this;
+  Packed out = *this;
+  for (torch::Tensor* t : {&out.tokens, &out.positions, &out.segments, &out.valid, &out.comp_index, &out.comp_target,
+                           &out.comp_seq, &out.prompt_index, &out.prompt_target})
+    *t = t->to(device, /*non_blocking=*/true);
+  return out;
 }
 
 nlohmann::json ModelConfig::to_json() const {
@@ -146,39 +210,46 @@ GPTImpl::GPTImpl(const ModelConfig& config) : cfg(config) {
   }
 }
 
-static torch::Tensor inv_freq(int64_t dim) {
-  return torch::pow(10000.0, -torch::arange(0, dim, 2, torch::kFloat) / double(dim));  // [dim/2]
+static torch::Tensor inv_freq(int64_t dim, torch::Device device) {
+  return torch::pow(10000.0, -torch::arange(0, dim, 2, torch::TensorOptions(torch::kFloat).device(device)) /
+                                 double(dim));  // [dim/2]
 }
 
 torch::Tensor GPTImpl::forward(const torch::Tensor& tokens, const torch::Tensor& positions,
                                const torch::Tensor& key_valid, KVCache* cache, const torch::Tensor& segments) {
-  return head(hidden(tokens, positions, key_valid, cache, segments));
+  const bool autocast = bf16 && tokens.is_cuda();
+  CudaAutocast scope(autocast);
+  auto logits = head(hidden(tokens, positions, key_valid, cache, segments));
+  return autocast ? logits.to(torch::kFloat) : logits;  // softmaxes downstream run in fp32
 }
 
 torch::Tensor GPTImpl::hidden(const torch::Tensor& tokens, const torch::Tensor& positions,
                               const torch::Tensor& key_valid, KVCache* cache, const torch::Tensor& segments) {
   const int64_t B = tokens.size(0), T = tokens.size(1), Tk = key_valid.size(1);
+  const torch::Device device = tokens.device();
+  CudaAutocast autocast(bf16 && device.is_cuda());
   auto x = tok(tokens);
   torch::Tensor cos, sin;
   if (cfg.pos_encoding == "learned") {
     x = x + pos(positions.clamp(0, cfg.max_len - 1));
   } else if (cfg.pos_encoding == "sinusoidal") {
-    auto ang = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq(cfg.width);  // [B,T,C/2]
+    auto ang = positions.to(torch::kFloat).unsqueeze(-1) * inv_freq(cfg.width, device);  // [B,T,C/2]
     x = x + torch::cat({ang.sin(), ang.cos()}, -1);
   } else if (cfg.pos_encoding == "rope") {
-    auto ang = (positions.to(torch::kFloat).unsqueeze(-1) * inv_freq(cfg.width / cfg.heads)).unsqueeze(1);
+    auto ang = (positions.to(torch::kFloat).unsqueeze(-1) * inv_freq(cfg.width / cfg.heads, device)).unsqueeze(1);
     cos = ang.cos();
     sin = ang.sin();
   }
   // query i (absolute index Tk-T+i) sees key j when j <= that index and key j is valid
-  auto qi = torch::arange(Tk - T, Tk, torch::kLong).unsqueeze(1);
-  auto kj = torch::arange(0, Tk, torch::kLong).unsqueeze(0);
+  const auto longs = torch::TensorOptions(torch::kLong).device(device);
+  auto qi = torch::arange(Tk - T, Tk, longs).unsqueeze(1);
+  auto kj = torch::arange(0, Tk, longs).unsqueeze(0);
   auto allowed = (kj <= qi).unsqueeze(0) & key_valid.unsqueeze(1);             // [B,T,Tk]
   if (segments.defined()) {
     if (cache) throw std::invalid_argument("model: packed segments cannot use a KV cache");
     allowed = allowed & (segments.unsqueeze(2) == segments.unsqueeze(1));
   }
-  auto mask = torch::zeros({B, 1, T, Tk}).masked_fill(allowed.logical_not().unsqueeze(1), -1e9);
+  auto mask = torch::zeros({B, 1, T, Tk}, torch::TensorOptions(torch::kFloat).device(device)).masked_fill(allowed.logical_not().unsqueeze(1), -1e9);
   if (cache && cache->k.empty()) {
     cache->k.resize(blocks->size());
     cache->v.resize(blocks->size());
@@ -301,6 +372,7 @@ PackedLogprobs packed_logprobs(GPT& model, const Packed& p, bool with_prompt, bo
   auto index = with_prompt ? torch::cat({p.comp_index, p.prompt_index}) : p.comp_index;
   auto target = with_prompt ? torch::cat({p.comp_target, p.prompt_target}) : p.comp_target;
   // the output head and softmax only where a target is predicted: vocab-sized work on no padding
+  CudaAutocast autocast(model->bf16 && h.is_cuda());
   auto lsm = torch::log_softmax(model->head(h.index_select(0, index)), -1);
   auto lp = lsm.gather(1, target.unsqueeze(1)).squeeze(1);
   PackedLogprobs out;
@@ -309,54 +381,56 @@ PackedLogprobs packed_logprobs(GPT& model, const Packed& p, bool with_prompt, bo
   if (with_entropy) {
     torch::NoGradGuard ng;
     auto cl = lsm.narrow(0, 0, nc);
-    out.entropy = nc > 0 ? (-(cl.exp() * cl).sum(-1)).mean() : torch::zeros({});
+    out.entropy = nc > 0 ? (-(cl.exp() * cl).sum(-1)).mean() : torch::zeros({}, lsm.options());
   }
   return out;
 }
 
+// `gen` draws on the CPU; on a CUDA device the device's own generator draws, seeded from `gen` once
+// per sample() call (a CPU generator cannot feed a CUDA kernel).
 static torch::Tensor pick(const torch::Tensor& logits, const SampleOptions& o, torch::Generator& gen) {
   if (o.temperature <= 0) return logits.argmax(-1);
+  auto draw = [&](const torch::Tensor& p) {
+    return p.is_cuda() ? torch::multinomial(p, 1, false) : torch::multinomial(p, 1, false, gen);
+  };
   auto probs = torch::softmax(logits / o.temperature, -1);
   if (o.top_p < 1.0) {
     auto [sorted, idx] = probs.sort(-1, true);
     auto cum = sorted.cumsum(-1);
     sorted = sorted.masked_fill((cum - sorted) > o.top_p, 0.0);
-    auto choice = torch::multinomial(sorted, 1, false, gen);
+    auto choice = draw(sorted);
     return idx.gather(-1, choice).squeeze(-1);
   }
-  return torch::multinomial(probs, 1, false, gen).squeeze(-1);
+  return draw(probs).squeeze(-1);
 }
 
+// The decoding loop stays on the model's device: the only host round-trip per token is the "every row
+// has ended" test; the tokens come back once at the end.
 std::vector<std::vector<int>> sample(GPT& model, const std::vector<std::vector<int>>& prompts,
                                      const SampleOptions& o, torch::Generator& gen,
                                      std::vector<torch::Tensor>* step_logits) {
   torch::NoGradGuard ng;
   const int64_t B = static_cast<int64_t>(prompts.size());
   std::vector<std::vector<int>> out(B);
-  if (B == 0) return out;
-  Layout lay = make_layout(prompts, {});
+  if (B == 0 || o.max_new <= 0) return out;
+  const torch::Device device = device_of(model);
+  if (device.is_cuda() && o.temperature > 0) torch::cuda::manual_seed(gen.current_seed());
+  Layout lay = make_layout(prompts, {}).to(device);
   auto tokens = lay.tokens, valid = lay.valid, positions = lay.positions;
   auto last_pos = positions.select(1, positions.size(1) - 1);
-  std::vector<bool> done(B, false);
+  auto done = torch::zeros({B}, torch::TensorOptions(torch::kBool).device(device));
+  std::vector<torch::Tensor> drawn;  // [B] per step; a row's tokens after its eos are padding
   KVCache cache;
   torch::Tensor logits = o.use_cache ? model->forward(tokens, positions, valid, &cache)
                                      : model->forward(tokens, positions, valid);
   for (int step = 0; step < o.max_new; ++step) {
     auto last = logits.select(1, logits.size(1) - 1);  // [B,V]
-    if (step_logits) step_logits->push_back(last.clone());
-    auto next = pick(last, o, gen);
-    auto na = next.accessor<int64_t, 1>();
-    auto nvalid = torch::zeros({B, 1}, torch::kBool);
-    auto nva = nvalid.accessor<bool, 2>();
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      if (done[b]) { na[b] = Tokenizer::kPad; continue; }
-      out[b].push_back(static_cast<int>(na[b]));
-      nva[b][0] = true;
-      if (na[b] == o.eos) done[b] = true;
-      all_done = all_done && done[b];
-    }
-    if (all_done || step + 1 == o.max_new) break;
+    if (step_logits) step_logits->push_back(last.to(torch::kCPU, /*non_blocking=*/false, /*copy=*/true));
+    auto next = pick(last, o, gen).masked_fill(done, Tokenizer::kPad);
+    drawn.push_back(next);
+    auto nvalid = done.logical_not().unsqueeze(1);
+    done = done | (next == o.eos);
+    if (step + 1 == o.max_new || done.all().item<bool>()) break;
     last_pos = last_pos + 1;
     valid = torch::cat({valid, nvalid}, 1);
     auto nt = next.unsqueeze(1);
@@ -368,6 +442,13 @@ std::vector<std::vector<int>> sample(GPT& model, const std::vector<std::vector<i
       logits = model->forward(tokens, positions, valid);
     }
   }
+  auto all = torch::stack(drawn, 1).to(torch::kCPU).contiguous();  // [B, steps]
+  auto a = all.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < all.size(1); ++j) {
+      out[b].push_back(static_cast<int>(a[b][j]));
+      if (a[b][j] == o.eos) break;
+    }
   return out;
 }
 

@@ -18,6 +18,20 @@ bool has_digit(std::string_view w) {
 }
 const std::vector<std::string> kLiterals = {"<answer>", "</answer>"};
 
+// The whole words of the paper's tokenizer (it matches them case-insensitively and keeps the case, so
+// both spellings are tokens), and its markers for the start and end of the causal statements.
+const std::vector<std::string> kCharSchemeWords = {"causes", "cause", "does", "Does", "yes", "Yes", "no", "No",
+                                                   "are", "Are", "and", "d-separated", "[SOC]", "[EOC]"};
+
+// A literal that begins (ends) with a letter or digit matches only where a word begins (ends), so a
+// whole word is never cut out of a longer name ("Nob" is N, o, b; not "No", b).
+bool at_word_boundaries(std::string_view text, size_t at, const std::string& lit) {
+  const bool starts_word = is_word_char(lit.front()), ends_word = is_word_char(lit.back());
+  if (starts_word && at > 0 && is_word_char(text[at - 1])) return false;
+  const size_t end = at + lit.size();
+  return !(ends_word && end < text.size() && is_word_char(text[end]));
+}
+
 }  // namespace
 
 Tokenizer::Tokenizer() {
@@ -78,12 +92,15 @@ Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families
   std::vector<std::string> docs;
   for (const auto& name : families) {
     const Generator& f = find_family(name).generator;
-    // every rendering a family offers (a "format" knob: natural / symbolic ...)
+    // every rendering a family offers (a "format" knob: natural / symbolic ...), except the causal
+    // families' axiomatic one: its words are all in the natural one, and leaving it out keeps the word
+    // vocabulary (and so every measured run) exactly as before it existed
     std::vector<KnobMap> variants{{}};
     for (const auto& spec : f.knob_specs())
       if (spec.name == "format" && spec.kind == KnobSpec::Kind::Choice) {
         variants.clear();
-        for (const auto& choice : spec.choices) variants.push_back({{"format", choice}});
+        for (const auto& choice : spec.choices)
+          if (choice != "axiomatic") variants.push_back({{"format", choice}});
       }
     for (int level = 1; level <= f.max_level(); ++level)
     for (const auto& variant : variants) {
@@ -101,6 +118,23 @@ Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families
   return build(docs);
 }
 
+Tokenizer Tokenizer::characters() {
+  Tokenizer t;
+  t.scheme_ = "char";
+  for (const std::string& w : kCharSchemeWords)
+    for (const std::string& piece : {w, " " + w, w + " ", " " + w + " "}) t.pieces_.push_back(piece);
+  t.pieces_.push_back(". ");
+  t.pieces_.push_back("? ");
+  t.index();
+  return t;
+}
+
+Tokenizer Tokenizer::for_scheme(const std::string& scheme, const std::vector<std::string>& families) {
+  if (scheme == "word") return build_for_families(families);
+  if (scheme == "char") return characters();
+  throw std::invalid_argument("tokenizer must be word | char, got \"" + scheme + "\"");
+}
+
 std::vector<int> Tokenizer::encode(std::string_view text) const {
   std::vector<int> out;
   out.reserve(text.size());
@@ -112,7 +146,7 @@ std::vector<int> Tokenizer::encode(std::string_view text) const {
   while (i < n) {
     bool matched = false;
     for (const auto& lit : literals_) {
-      if (text.compare(i, lit.size(), lit) == 0) {
+      if (text.compare(i, lit.size(), lit) == 0 && at_word_boundaries(text, i, lit)) {
         out.push_back(id_of_.at(lit));
         i += lit.size();
         matched = true;
@@ -169,14 +203,15 @@ std::string Tokenizer::decode(const std::vector<int>& ids) const {
 }
 
 nlohmann::json Tokenizer::to_json() const {
-  return {{"kind", "verity-word-byte"}, {"version", 1}, {"specials", {"<pad>", "<bos>", "<eos>", "<sep>"}},
-          {"first_piece", kFirstPiece}, {"pieces", pieces_}};
+  return {{"kind", "verity-word-byte"}, {"version", 1}, {"scheme", scheme_},
+          {"specials", {"<pad>", "<bos>", "<eos>", "<sep>"}}, {"first_piece", kFirstPiece}, {"pieces", pieces_}};
 }
 
 Tokenizer Tokenizer::from_json(const nlohmann::json& j) {
   if (j.value("kind", "") != "verity-word-byte" || j.value("first_piece", 0) != kFirstPiece)
     throw std::invalid_argument("tokenizer JSON: not a verity-word-byte tokenizer of this version");
   Tokenizer t;
+  t.scheme_ = j.value("scheme", "word");  // checkpoints from before the char scheme are word
   t.pieces_ = j.at("pieces").get<std::vector<std::string>>();
   t.index();
   return t;

@@ -1,6 +1,12 @@
-// Tokenizer for generated tasks: the families' fixed words are whole tokens (with and without a
-// leading space, plus literal tags such as "<answer>"); everything else (names, numbers, punctuation)
-// is spelled with one token per byte, so every string round-trips exactly. Torch-free.
+// Tokenizer for generated tasks. Two schemes, both spelling everything that is not a piece with one
+// token per byte, so every string round-trips exactly. Torch-free.
+//   word: the families' frequent words are whole tokens (with and without a leading space, plus literal
+//         tags such as "<answer>"), built from sample tasks (build_for_families).
+//   char: the axiomatic-training paper's tokenizer: every character its own token except a fixed list
+//         of whole words (causes, cause, does, yes, no, are, and, d-separated, the statement markers
+//         [SOC] / [EOC]) and the answer tags. The paper drops spaces; here a space next to a whole word
+//         or after "." / "?" is part of that token, so "A causes B. " is the paper's four tokens
+//         (A, " causes ", B, ". ") and text still round-trips.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -27,6 +33,11 @@ class Tokenizer {
   // from their prompts and gold completions (trace and answer).
   static Tokenizer build_for_families(const std::vector<std::string>& families, int per_level = 40,
                                       uint64_t seed = 12345);
+  // The char scheme (fixed: it needs no sample tasks).
+  static Tokenizer characters();
+  // "word" (build_for_families) or "char" (characters); anything else throws naming the choices.
+  static Tokenizer for_scheme(const std::string& scheme, const std::vector<std::string>& families);
+  const std::string& scheme() const { return scheme_; }
 
   std::vector<int> encode(std::string_view text) const;
   std::string decode(const std::vector<int>& ids) const;   // special tokens are skipped
@@ -39,6 +50,7 @@ class Tokenizer {
 
  private:
   void index();
+  std::string scheme_ = "word";
   std::vector<std::string> pieces_;
   std::unordered_map<std::string, int> id_of_;
   std::vector<std::string> literals_;   // pieces with non-alphanumeric characters, longest first

@@ -39,8 +39,31 @@ struct GPTImpl : torch::nn::Module {
   torch::nn::ModuleList blocks;
   torch::nn::LayerNorm lnf{nullptr};
   torch::nn::Linear head{nullptr};
+  // Run the forward pass under bf16 autocast when the weights are on a CUDA device (set by the
+  // trainer from --precision; not part of the checkpoint: the weights stay fp32).
+  bool bf16 = false;
 };
 TORCH_MODULE(GPT);
+
+// Where the model's weights live: every input is moved there before a forward pass.
+inline torch::Device device_of(const GPT& model) { return model->tok->weight.device(); }
+
+// --device cpu | cuda | auto (cuda when this LibTorch was built with CUDA and sees a GPU); a clear
+// error when cuda is asked for and cannot be had.
+torch::Device resolve_device(const std::string& name);
+
+// bf16 autocast for CUDA ops while alive (a no-op when `on` is false). LibTorch 1.13 and 2.x name the
+// switches differently; this is the one place that knows both.
+class CudaAutocast {
+ public:
+  explicit CudaAutocast(bool on);
+  ~CudaAutocast();
+  CudaAutocast(const CudaAutocast&) = delete;
+  CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+ private:
+  bool on_, was_enabled_ = false;
+};
 
 // A batch laid out as [left-padded prompt | right-padded completion]; the layout used for sampling and
 // for scoring sampled completions.
@@ -50,6 +73,7 @@ struct Layout {
   torch::Tensor valid;        // [B, P+L] bool
   torch::Tensor target_mask;  // [B, L] float: 1 on completion tokens (eos included)
   int prompt_len = 0;         // P
+  Layout to(torch::Device device) const;  // the same layout on `device` (itself when already there)
 };
 Layout make_layout(const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& completions);
 // log p(completion token) under the model: [B, L]; also the mean entropy over target tokens if asked.
@@ -81,6 +105,7 @@ struct Packed {
   // the sequence each belongs to; the same for next-token pairs inside the prompts
   torch::Tensor comp_index, comp_target, comp_seq;
   torch::Tensor prompt_index, prompt_target;
+  Packed to(torch::Device device) const;  // the same rows on `device` (itself when already there)
 };
 Packed pack(const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& completions,
             int capacity = 0);

@@ -30,18 +30,87 @@ using namespace verity::curriculum;  // the curriculum library: policy and SQLit
 
 // ---------------- config ----------------
 
-#define VERITY_TRAIN_FIELDS(X)                                                                                     \
-  X(family) X(knobs) X(train_recipe) X(train_data) X(train_scale) X(train_parts) X(level) X(min_level) X(max_level) X(seed) X(sft_trace) X(sft_prompt_loss) X(mode) X(max_steps) X(sft_steps) X(run_dir)  \
-  X(resume) X(init_checkpoint) X(checkpoint_every) X(eval_every) X(eval_tasks) X(log_every) X(threads) X(layers)   \
-  X(width) X(heads) X(max_len) X(pos_encoding) X(init) X(batch_size) X(lr) X(grpo_lr) X(weight_decay) X(warmup)           \
-  X(grad_clip) X(packing) X(pack_len) X(prompts_per_step) X(group_size) X(max_new_tokens) X(temperature) X(top_p) X(advantage)           \
-  X(clip_low) X(clip_high) X(kl_coef) X(ppo_epochs) X(dynamic_sampling) X(gold_injection) X(reward_outcome)        \
-  X(reward_format) X(reward_process) X(curriculum) X(band_low) X(band_high) X(min_samples) X(ema_alpha)           \
-  X(review_frac) X(world_size) X(rank) X(rendezvous)
+// The one table of train settings: each key's JSON name and its help text (defaults come from
+// TrainConfig's initialisers). The CLI makes one --flag per row, config files use the same keys.
+#define VERITY_TRAIN_FIELDS(X)                                                                                    \
+  X(family, "family to train on; a comma list mixes several, name:weight sets a mixing weight")                   \
+  X(knobs, "knob overrides name=value,... on top of every level's knobs")                                         \
+  X(train_recipe, "SFT on this recipe's built training split (datasets/*.json) instead of streamed tasks")        \
+  X(train_data, "where train_recipe is built (reused while unchanged); empty = <run_dir>/train_data")            \
+  X(train_scale, "multiplies every part's count of train_recipe, as verity generate --recipe --scale")           \
+  X(train_parts, "comma list of train_recipe's parts to train on (a curriculum stage); empty = all")             \
+  X(level, "starting level of every family")                                                                      \
+  X(min_level, "lowest level the curriculum may move to")                                                         \
+  X(max_level, "highest level the curriculum may move to")                                                        \
+  X(seed, "seed of the task stream, the initial weights and the sampling")                                       \
+  X(sft_trace, "SFT target = gold trace + answer (else the answer alone)")                                        \
+  X(sft_prompt_loss, "weight of the next-token loss on the prompt tokens too (0 = answer tokens only)")          \
+  X(mode, "sft | grpo | sft+grpo")                                                                                \
+  X(max_steps, "optimiser steps in all (both phases)")                                                            \
+  X(sft_steps, "sft+grpo: SFT steps before GRPO (-1 = half of max_steps)")                                        \
+  X(run_dir, "the run folder: checkpoints, verity.sqlite, metrics.csv")                                           \
+  X(resume, "continue the run in run_dir from its last checkpoint")                                               \
+  X(overwrite, "start over in a run_dir that holds an earlier run, deleting its checkpoints and statistics")     \
+  X(init_checkpoint, "start from these weights (and tokenizer) with a fresh optimiser")                          \
+  X(checkpoint_every, "steps between checkpoints")                                                                \
+  X(eval_every, "steps between held-out evaluations (0 = only before and after)")                                 \
+  X(eval_tasks, "held-out evaluation tasks (another seed than the training stream)")                              \
+  X(log_every, "steps between progress lines")                                                                    \
+  X(threads, "torch intra-op threads (1 is fastest on 2 busy cores)")                                             \
+  X(device, "cpu | cuda | auto (cuda when this libtorch has CUDA and sees a GPU)")                                 \
+  X(precision, "auto (bf16 autocast on CUDA, fp32 on the CPU) | fp32 | bf16")                                     \
+  X(layers, "transformer layers")                                                                                 \
+  X(width, "model width (a multiple of 2 x heads)")                                                               \
+  X(heads, "attention heads")                                                                                     \
+  X(max_len, "longest sequence for learned positions (other encodings extrapolate)")                              \
+  X(pos_encoding, "none | learned | sinusoidal | rope")                                                           \
+  X(tokenizer, "word | char (characters, except the axiomatic paper's whole words and markers)")                 \
+  X(init, "initial weights: fan_in (N(0, 1/fan_in)) | gpt2 (N(0, 0.02))")                                         \
+  X(batch_size, "SFT sequences per step")                                                                         \
+  X(lr, "SFT learning rate (AdamW, warm-up then cosine to 10%)")                                                  \
+  X(grpo_lr, "GRPO learning rate")                                                                                \
+  X(weight_decay, "AdamW weight decay")                                                                           \
+  X(warmup, "linear warm-up steps of each phase")                                                                 \
+  X(grad_clip, "gradient norm clip (0 = none)")                                                                   \
+  X(packing, "padding-free batches (sequences packed into rows); false = padded")                                 \
+  X(pack_len, "tokens per packed row (0 = the batch's longest sequence)")                                         \
+  X(prompts_per_step, "GRPO prompts per step")                                                                    \
+  X(group_size, "GRPO samples per prompt")                                                                        \
+  X(max_new_tokens, "longest GRPO completion, in tokens")                                                         \
+  X(temperature, "GRPO sampling temperature")                                                                     \
+  X(top_p, "GRPO nucleus sampling mass (1 = off)")                                                                \
+  X(advantage, "grpo | drgrpo (no std) | rloo (leave-one-out)")                                                   \
+  X(clip_low, "PPO ratio clip below 1")                                                                           \
+  X(clip_high, "PPO ratio clip above 1")                                                                          \
+  X(kl_coef, "KL penalty (k3) against the frozen start-of-GRPO weights")                                          \
+  X(ppo_epochs, "updates per GRPO batch")                                                                         \
+  X(dynamic_sampling, "drop groups whose rewards are all equal")                                                  \
+  X(gold_injection, "a group with no correct sample gets the gold completion as one sample")                      \
+  X(reward_outcome, "reward weight of a correct answer")                                                          \
+  X(reward_format, "reward weight of a well-formed answer")                                                       \
+  X(reward_process, "reward weight of the process score (paid only with a correct answer)")                      \
+  X(curriculum, "move levels by the edge of competence (else stay at level)")                                     \
+  X(band_low, "curriculum: below this pass rate the level goes down")                                             \
+  X(band_high, "curriculum: above this pass rate the level goes up")                                              \
+  X(min_samples, "curriculum: attempts at a level before it may move")                                            \
+  X(ema_alpha, "curriculum: smoothing of the pass rate")                                                          \
+  X(review_frac, "curriculum: share of a batch drawn from lower levels")                                          \
+  X(world_size, "data-parallel processes (CPU, c10d Gloo); verity launches the others")                          \
+  X(rank, "this process's rank (set by the launcher)")                                                            \
+  X(rendezvous, "where ranks meet: a directory or host:port (empty = run_dir)")
+
+const std::vector<std::pair<std::string, std::string>>& train_field_help() {
+  static const std::vector<std::pair<std::string, std::string>> fields = {
+#define X(f, help) {#f, help},
+      VERITY_TRAIN_FIELDS(X)
+#undef X
+  };
+  return fields;
+}
 
 nlohmann::json TrainConfig::to_json() const {
   nlohmann::json j;
-#define X(f) j[#f] = f;
+#define X(f, help) j[#f] = f;
   VERITY_TRAIN_FIELDS(X)
 #undef X
   return j;
@@ -62,7 +131,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
                                                                     : d.is_number() ? "a number" : "a string") +
                                   ", got " + v.dump());
   }
-#define X(f) \
+#define X(f, help) \
   if (j.contains(#f)) j.at(#f).get_to(c.f);
   VERITY_TRAIN_FIELDS(X)
 #undef X
@@ -71,8 +140,14 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   parse_advantage(c.advantage);
   if (c.max_steps < 0 || c.batch_size < 1 || c.group_size < 1 || c.prompts_per_step < 1)
     throw std::invalid_argument("train config: steps and batch sizes must be positive");
+  if (c.device != "cpu" && c.device != "cuda" && c.device != "auto")
+    throw std::invalid_argument("device must be cpu | cuda | auto, got " + c.device);
+  if (c.precision != "auto" && c.precision != "fp32" && c.precision != "bf16")
+    throw std::invalid_argument("precision must be auto | fp32 | bf16, got " + c.precision);
   if (c.world_size < 1 || c.rank < 0 || c.rank >= c.world_size)
     throw std::invalid_argument("train config: need world_size >= 1 and 0 <= rank < world_size");
+  if (c.tokenizer != "word" && c.tokenizer != "char")
+    throw std::invalid_argument("train config key tokenizer: expected word | char, got " + c.tokenizer);
   return c;
 }
 
@@ -276,7 +351,7 @@ Tokenizer load_tokenizer(const fs::path& ckpt) {
 
 GPT load_model(const fs::path& ckpt, const nlohmann::json& state) {
   GPT m(ModelConfig::from_json(state.at("model")));
-  torch::load(m, (ckpt / "model.pt").string());
+  torch::load(m, (ckpt / "model.pt").string(), torch::Device(torch::kCPU));  // saved on any device
   return m;
 }
 
@@ -318,7 +393,8 @@ void optimiser_step(GPT& model, torch::optim::Optimizer& opt, const TrainConfig&
 int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                         const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& comps,
                         const Draws& draws, StepRow& row, std::vector<Curriculum::Outcome>& outcomes) {
-  Layout lay = make_layout(prompts, comps);
+  const Layout host = make_layout(prompts, comps);
+  const Layout lay = host.to(device_of(model));
   const int64_t T = lay.tokens.size(1), P = lay.prompt_len, L = lay.target_mask.size(1);
   auto logits = model->forward(lay.tokens, lay.positions, lay.valid);
   auto lsm = torch::log_softmax(logits.narrow(1, 0, T - 1), -1);  // position t predicts token t+1
@@ -334,7 +410,7 @@ int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainCon
     pdenom = torch::tensor(float(std::max(1.0, n[1])));
   }
   auto loss = -(lp * lay.target_mask).sum() / denom;
-  row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+  const auto answer_loss = loss.detach();  // logged: the loss on the completion tokens only
   if (prompt_loss) loss = loss - cfg.sft_prompt_loss * (lp_all.narrow(1, 0, P - 1) * pm).sum() / pdenom;
   torch::Tensor ent;
   {
@@ -345,48 +421,56 @@ int64_t sft_step_padded(GPT& model, torch::optim::Optimizer& opt, const TrainCon
   optimiser_step(model, opt, cfg, loss, dist);
   // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
   auto ok = ((lp.detach() > kLogHalf).to(torch::kFloat) * lay.target_mask + (1 - lay.target_mask)).amin(1);
-  for (size_t i = 0; i < draws.size(); ++i)
-    outcomes.push_back({draws[i].first, draws[i].second, ok[i].item<float>() > 0.5f, 0.0});
-  row.entropy = ent.item<double>();
-  return lay.valid.sum().item<int64_t>();
+  // one copy to the host per step: loss, entropy and the per-sequence outcomes together
+  auto h = torch::cat({answer_loss.reshape(1), ent.reshape(1), ok}).to(torch::kCPU, torch::kDouble).contiguous();
+  const double* v = h.data_ptr<double>();
+  row.loss = v[0];
+  row.entropy = v[1];
+  for (size_t i = 0; i < draws.size(); ++i) outcomes.push_back({draws[i].first, draws[i].second, v[2 + i] > 0.5, 0.0});
+  return host.valid.sum().item<int64_t>();
 }
 
 int64_t sft_step_packed(GPT& model, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                         const std::vector<std::vector<int>>& prompts, const std::vector<std::vector<int>>& comps,
                         const Draws& draws, StepRow& row, std::vector<Curriculum::Outcome>& outcomes) {
-  const Packed p = pack(prompts, comps, cfg.pack_len);
+  const Packed p = pack(prompts, comps, cfg.pack_len).to(device_of(model));
   const bool with_prompt = cfg.sft_prompt_loss > 0 && p.prompt_index.size(0) > 0;
   auto lp = packed_logprobs(model, p, with_prompt, true);
-  torch::Tensor loss;
+  torch::Tensor loss, answer_loss;
   if (dist.active()) {  // means over the tokens of all ranks
     auto n = dist.sum({double(lp.completion.size(0)), with_prompt ? double(lp.prompt.size(0)) : 0.0});
     loss = -lp.completion.sum() / std::max(1.0, n[0]);
-    row.loss = loss.item<double>();
+    answer_loss = loss.detach();
     if (with_prompt) loss = loss - cfg.sft_prompt_loss * lp.prompt.sum() / std::max(1.0, n[1]);
   } else {
     loss = -lp.completion.mean();
-    row.loss = loss.item<double>();  // logged: the loss on the completion tokens only
+    answer_loss = loss.detach();  // logged: the loss on the completion tokens only
     if (with_prompt) loss = loss - cfg.sft_prompt_loss * lp.prompt.mean();
   }
   optimiser_step(model, opt, cfg, loss, dist);
   // teacher-forced pass: every target token has probability > 1/2 (so it is the argmax)
+  // one copy to the host per step: loss, entropy and which completion tokens are already the argmax
+  auto h = torch::cat({answer_loss.reshape(1), lp.entropy.reshape(1), (lp.completion.detach() > kLogHalf).to(torch::kFloat)})
+               .to(torch::kCPU, torch::kDouble)
+               .contiguous();
+  const double* v = h.data_ptr<double>();
+  row.loss = v[0];
+  row.entropy = v[1];
   std::vector<bool> ok(draws.size(), true);
-  auto good = (lp.completion.detach() > kLogHalf).contiguous();
-  auto seq = p.comp_seq.contiguous();
-  const bool* g = good.data_ptr<bool>();
+  auto seq = p.comp_seq.to(torch::kCPU).contiguous();
   const int64_t* sq = seq.data_ptr<int64_t>();
-  for (int64_t i = 0; i < good.size(0); ++i)
-    if (!g[i]) ok[size_t(sq[i])] = false;
+  for (int64_t i = 0; i < seq.size(0); ++i)
+    if (v[2 + i] < 0.5) ok[size_t(sq[i])] = false;
   for (size_t i = 0; i < draws.size(); ++i) outcomes.push_back({draws[i].first, draws[i].second, ok[i], 0.0});
-  row.entropy = lp.entropy.item<double>();
   return p.real_tokens;
 }
 
 int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                            const std::vector<std::vector<int>>& kp, const std::vector<std::vector<int>>& kc,
                            const std::vector<double>& kadv, StepRow& row) {
-  Layout lay = make_layout(kp, kc);
-  auto adv = torch::tensor(kadv, torch::kDouble).to(torch::kFloat).unsqueeze(1).expand_as(lay.target_mask);
+  const Layout host = make_layout(kp, kc);
+  const Layout lay = host.to(device_of(model));
+  auto adv = torch::tensor(kadv, torch::kDouble).to(lay.tokens.device(), torch::kFloat).unsqueeze(1).expand_as(lay.target_mask);
   torch::Tensor old_lp, ref_lp;
   if (cfg.ppo_epochs > 1) {
     torch::NoGradGuard ng;
@@ -412,15 +496,15 @@ int64_t grpo_update_padded(GPT& model, GPT& ref, torch::optim::Optimizer& opt, c
       row.kl = (((d.exp() - d - 1) * lay.target_mask).sum() / denom).item<double>();
     }
   }
-  return lay.valid.sum().item<int64_t>();
+  return host.valid.sum().item<int64_t>();
 }
 
 int64_t grpo_update_packed(GPT& model, GPT& ref, torch::optim::Optimizer& opt, const TrainConfig& cfg, Distributed& dist,
                            const std::vector<std::vector<int>>& kp, const std::vector<std::vector<int>>& kc,
                            const std::vector<double>& kadv, StepRow& row) {
-  const Packed p = pack(kp, kc, cfg.pack_len);
+  const Packed p = pack(kp, kc, cfg.pack_len).to(device_of(model));
   // one advantage per sequence, spread over its completion tokens
-  auto adv = torch::tensor(kadv, torch::kDouble).to(torch::kFloat).index_select(0, p.comp_seq);
+  auto adv = torch::tensor(kadv, torch::kDouble).to(p.tokens.device(), torch::kFloat).index_select(0, p.comp_seq);
   torch::Tensor old_lp, ref_lp;
   if (cfg.ppo_epochs > 1) {
     torch::NoGradGuard ng;
@@ -489,6 +573,7 @@ class TrainingRun {
     families = parse_families(cfg.family);
     load_train_data();
     restore_or_initialise();
+    place_model();
     open_statistics();
     sft_steps = cfg.mode == "sft" ? cfg.max_steps
                 : cfg.mode == "grpo" ? 0
@@ -499,7 +584,7 @@ class TrainingRun {
     build_eval_set();
     log << "run " << run_dir.string() << ": mode " << cfg.mode << ", " << parameter_count() << " parameters ("
         << cfg.layers << " layers, width " << cfg.width << ", " << cfg.heads << " heads, " << cfg.pos_encoding
-        << "), vocab " << tok.vocab_size() << ", " << runtime_summary() << "\n";
+        << "), vocab " << tok.vocab_size() << ", " << runtime_summary() << ", on " << device_name() << "\n";
     summary.first_eval_accuracy = evaluate("start");
 
     src.overrides = knob_overrides(cfg.knobs);
@@ -525,10 +610,27 @@ class TrainingRun {
 
   // ---------------- setup ----------------
 
+  // A fresh start never deletes an earlier run by surprise: --resume continues it, --overwrite replaces it.
   void open_run_dir() {
     fs::create_directories(run_dir);
     resuming = cfg.resume && fs::exists(ckpt);
     if (cfg.resume && !resuming) log << "no checkpoint in " << run_dir.string() << ": starting fresh\n";
+    const std::string earlier = lead && !cfg.resume ? earlier_run(run_dir) : "";
+    if (earlier.empty()) return;
+    if (!cfg.overwrite)
+      throw std::invalid_argument("run folder " + run_dir.string() + " holds an earlier run (" + earlier +
+                                  "): pass --resume to continue it, --overwrite to replace it, or another --run-dir");
+    log << "starting over in " << run_dir.string() << " (--overwrite): the earlier run's checkpoints and statistics are deleted\n";
+  }
+
+  // What marks `dir` as holding a run: "" when nothing does.
+  static std::string earlier_run(const fs::path& dir) {
+    if (fs::exists(dir / "ckpt")) return "a checkpoint";
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string().rfind("ckpt-", 0) == 0) return "a checkpoint";
+    if (fs::exists(dir / "metrics.csv") && fs::file_size(dir / "metrics.csv") > 0) return "metrics.csv";
+    if (fs::exists(dir / "verity.sqlite")) return "verity.sqlite";
+    return "";
   }
 
   // SFT on a recipe's built training split (train_data.h) instead of streamed tasks.
@@ -572,7 +674,7 @@ class TrainingRun {
     } else {
       std::vector<std::string> names;
       for (const auto& f : families) names.push_back(f.first);
-      tok = Tokenizer::build_for_families(names);
+      tok = Tokenizer::for_scheme(cfg.tokenizer, names);
       // torch's default generator is process-wide: ranks run as threads of one process (tests) must not
       // interleave their draws, or rank 0's initial weights would depend on the others
       static std::mutex init_mutex;
@@ -593,6 +695,24 @@ class TrainingRun {
     st.phase = cfg.mode == "grpo" ? "grpo" : "sft";
   }
 
+  // The weights (and so the optimiser state, the batches and the sampling) on --device, bf16 autocast
+  // there when --precision allows it.
+  void place_model() {
+    device = resolve_device(cfg.device);
+    if (device.is_cuda() && world > 1)
+      throw std::invalid_argument("--device cuda with --world-size " + std::to_string(world) +
+                                  ": data parallelism runs CPU ranks only (c10d Gloo); train on one GPU with --world-size 1");
+    if (cfg.precision == "bf16" && !device.is_cuda())
+      throw std::invalid_argument("--precision bf16 needs --device cuda (on the CPU the trainer runs fp32)");
+    model->to(device);
+    model->bf16 = device.is_cuda() && cfg.precision != "fp32";
+  }
+
+  std::string device_name() const {
+    if (!device.is_cuda()) return "cpu";
+    return std::string("cuda") + (model->bf16 ? " (bf16 autocast)" : " (fp32)");
+  }
+
   // Rank 0 alone writes the run directory's statistics: the SQLite store (rewound to the checkpoint on
   // resume, replaced on a fresh start) and metrics.csv (rows after the checkpoint dropped).
   void open_statistics() {
@@ -602,8 +722,7 @@ class TrainingRun {
     if (resuming) {
       store->rewind(st.step, cur.stats());
     } else if (!store->steps().empty() || fs::exists(run_dir / "metrics.csv")) {
-      // a fresh start in a used run directory replaces the previous run's statistics
-      log << "starting over in " << run_dir.string() << ": previous statistics and metrics replaced\n";
+      // a fresh start in a used run directory (--overwrite, checked in open_run_dir) replaces its statistics
       store->rewind(0, {});
       fs::remove(run_dir / "metrics.csv");
     }
@@ -635,8 +754,10 @@ class TrainingRun {
     ref = GPT{nullptr};
     if (phase == "grpo" && cfg.kl_coef > 0) {
       ref = GPT(model->cfg);
+      ref->to(device);
+      ref->bf16 = model->bf16;
       if (load_saved && state.value("has_ref", false)) {
-        torch::load(ref, (ckpt / "ref.pt").string());
+        torch::load(ref, (ckpt / "ref.pt").string(), device);
       } else {
         torch::NoGradGuard ng;
         auto src_params = model->named_parameters();
@@ -644,7 +765,7 @@ class TrainingRun {
       }
       ref->eval();
     }
-    if (load_saved) torch::load(*opt, (ckpt / "optim.pt").string());
+    if (load_saved) torch::load(*opt, (ckpt / "optim.pt").string(), device);
   }
 
   // Rendezvous (after every rank has read the checkpoint: rank 0 may replace it from now on), then
@@ -831,8 +952,9 @@ class TrainingRun {
     correct.assign(comps.size(), false);
     auto score = [&](size_t i) {
       const pb::Score sc = score_completion(tasks[i / G], tok.decode(comps[i]));
-      const double process = sc.steps_checked() > 0 ? double(sc.steps_valid()) / sc.steps_checked() : 0.0;
-      rewards[i] = sample_reward(cfg, sc.correct(), sc.format_ok(), process);
+      // the verifier's process score (coverage of the required derivation x precision of the steps), as
+      // `verity score --process-weight` pays it: no steps, or valid steps that skip the derivation, earn 0
+      rewards[i] = sample_reward(cfg, sc.correct(), sc.format_ok(), process_reward(sc));
       correct[i] = sc.correct();
     };
     for (size_t i = 0; i < comps.size(); ++i) score(i);
@@ -918,7 +1040,7 @@ class TrainingRun {
     summary.last_eval_accuracy = evaluate("end");
     if (store) store->set_status("finished");
     for (const auto& p : model->parameters()) {
-      auto c = p.detach().to(torch::kFloat).contiguous().reshape(-1);
+      auto c = p.detach().to(torch::kCPU, torch::kFloat).contiguous().reshape(-1);
       summary.final_parameters.insert(summary.final_parameters.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
     }
     summary.steps_done = static_cast<int>(st.step);
@@ -961,6 +1083,7 @@ class TrainingRun {
   // phases
   int64_t sft_steps = 0, grpo_steps = 0;
   std::unique_ptr<torch::optim::AdamW> opt;
+  torch::Device device{torch::kCPU};
   GPT ref{nullptr};
   std::unique_ptr<Distributed> dist;
   // data and evaluation
@@ -987,7 +1110,7 @@ struct LoadedCheckpoint {
   bool sft_trace = false;
 };
 
-LoadedCheckpoint load_for_eval(const std::string& checkpoint) {
+LoadedCheckpoint load_for_eval(const std::string& checkpoint, const std::string& device = "auto") {
   const fs::path ck = checkpoint;
   if (!fs::exists(ck / "state.json"))
     throw std::runtime_error("no checkpoint in " + checkpoint + " (expected " + (ck / "state.json").string() +
@@ -996,6 +1119,7 @@ LoadedCheckpoint load_for_eval(const std::string& checkpoint) {
   LoadedCheckpoint out;
   out.tok = load_tokenizer(ck);
   out.model = load_model(ck, state);
+  out.model->to(resolve_device(device));
   out.sft_trace = state.at("config").value("sft_trace", false);
   return out;
 }
@@ -1022,7 +1146,7 @@ RecipeEval evaluate_recipe(const std::string& checkpoint, const std::string& rec
                            const RecipeEvalOptions& options) {
   configure_threads(options.torch_threads);
   const double t0 = now();
-  LoadedCheckpoint ck = load_for_eval(checkpoint);
+  LoadedCheckpoint ck = load_for_eval(checkpoint, options.device);
   const Recipe recipe = load_recipe(recipe_path);
   // Build the recipe with the library's own builder, so the evaluated tasks are byte for byte the
   // ones `verity generate --recipe` writes (disjointness from the training split included).

@@ -43,6 +43,10 @@ struct ModelConfig {
   static ModelConfig from_json(const nlohmann::json& j);
 };
 
+struct TrainConfig;
+// Every train setting's key and help text, in the order of the config table (defaults: TrainConfig()).
+const std::vector<std::pair<std::string, std::string>>& train_field_help();
+
 struct TrainConfig {
   // data
   std::string family = "causal_transitivity";  // comma list; "name:weight" sets a mixing weight
@@ -65,6 +69,7 @@ struct TrainConfig {
   int sft_steps = -1;            // sft+grpo: steps of SFT before GRPO (-1 = half of max_steps)
   std::string run_dir = "runs/default";
   bool resume = false;
+  bool overwrite = false;        // a fresh start in a run_dir holding an earlier run deletes it (else refused)
   // data parallelism (c10d Gloo): ranks split every step's batch, gradients are summed token-weighted
   int world_size = 1;            // processes; verity-train launches the other ranks itself (see README)
   int rank = 0;                  // this process (set by the launcher, or by hand with --rendezvous)
@@ -75,10 +80,15 @@ struct TrainConfig {
   int eval_tasks = 200;
   int log_every = 10;
   int threads = 1;               // 1 measured fastest on 2 busy cores (OpenMP spins when oversubscribed)
+  // where the weights, optimiser state, batches and sampling live: cpu | cuda | auto (cuda when this
+  // libtorch has CUDA and sees a GPU); checkpoints load on any device
+  std::string device = "auto";
+  std::string precision = "auto";  // auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
   // model
   int layers = 2, width = 64, heads = 4, max_len = 1024;
   std::string pos_encoding = "rope";
   std::string init = "fan_in";   // fan_in | gpt2 (ModelConfig::init)
+  std::string tokenizer = "word";  // word | char (trainer/tokenizer.h; char = the axiomatic paper's)
   // optimiser
   int batch_size = 32;           // SFT sequences per step
   double lr = 5e-3;
@@ -100,9 +110,9 @@ struct TrainConfig {
   int ppo_epochs = 1;
   bool dynamic_sampling = true;  // drop groups whose rewards are all equal
   bool gold_injection = false;   // a group with no correct sample gets the gold completion as one sample
-  // reward = outcome x correct + process x correct x steps_valid/steps_checked + format x format_ok: the
-  // process term is gated by the outcome (as in verity score --process-weight), so steps never pay for a
-  // wrong answer
+  // reward = outcome x correct + process x correct x Score.process + format x format_ok: Score.process is
+  // the verifier's coverage of the required derivation x the share of valid steps (service/scoring.h
+  // process_reward); the process term is gated by the outcome, so steps never pay for a wrong answer
   double reward_outcome = 1.0, reward_format = 0.0, reward_process = 0.0;
   // curriculum
   bool curriculum = true;
@@ -150,6 +160,7 @@ struct RecipeEvalOptions {
   int threads = 2;             // generation threads for the build
   int torch_threads = 2;       // torch intra-op threads for decoding (1 is faster on busy cores)
   std::ostream* completions_jsonl = nullptr;  // one line per task: split, id, completion, correct
+  std::string device = "auto";  // cpu | cuda | auto, as TrainConfig::device
   bool reuse_build = false;    // data_dir already built at this scale (train_data.h stamp): do not rebuild
   uint64_t max_per_split = 0;  // evaluate only the first n tasks of every split (0 = all)
   // question keys (tasks/registry/registry.h question_key) never to evaluate, e.g. the questions of a training set
@@ -189,7 +200,7 @@ AdvantageKind parse_advantage(const std::string& name);
 std::vector<double> group_advantages(const std::vector<double>& rewards, AdvantageKind kind);
 bool all_equal(const std::vector<double>& rewards);
 // One sample's GRPO reward from its score (TrainConfig's reward_* weights; the process term is gated by
-// the outcome). `process` = steps_valid / steps_checked, 0 when no step was checked.
+// the outcome). `process` = process_reward(score) (service/scoring.h): 0 for families without a process score.
 double sample_reward(const TrainConfig& config, bool correct, bool format_ok, double process);
 
 struct TokenLoss {

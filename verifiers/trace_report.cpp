@@ -27,6 +27,12 @@ std::string process_score_definition(const std::string& family) {
   if (family == "long_horizon_sum")
     return kCommon + "Required: every turn's running total. Steps are the reasoning's 'Turn t: ... = total' lines; "
                      "a line is valid when its total is right.";
+  if (family == "list_functions")
+    return "Rule mode only (answer=rule; output mode has none, its outcome is the reward): process = coverage x "
+           "precision, where the rule is the one step (valid when it reproduces every example) and the required "
+           "results are the held-out probes, inputs where every program of the DSL that fits the examples agrees: "
+           "coverage = probes the rule gets right / probes. The outcome is the examples and the held-out query; "
+           "with --process-weight w: reward = outcome x ((1 - w) + w x process).";
   return "";
 }
 

@@ -10,6 +10,7 @@ const Verifier& d_separation();
 const Verifier& fol_deduction();
 const Verifier& inference_chains();
 const Verifier& knights_knaves();
+const Verifier& list_functions();
 const Verifier& long_horizon_sum();
 const Verifier& ontology_deduction();
 const Verifier& propositional_entailment();

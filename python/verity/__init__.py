@@ -10,6 +10,11 @@ needs, so a completion can be scored from the task alone, in any process.
 
 Reward functions for training frameworks live in verity.rewards and are re-exported here:
 `compute_score` / `compute_score_batch` (verl) and `trl_reward` / `make_trl_reward` (TRL).
+
+Curriculum (verity.curriculum): `Curriculum(db_path, families={...}, policy=...)` with next_batch(n) /
+report(task_ids, rewards), and `RemoteCurriculum(url)` for `verity serve --curriculum`. Reasoning Gym's
+interface (verity.gym): `create_dataset(name, size=, seed=, **knobs)` and `score_answer(answer, entry)`.
+Framework glue: verity.trl (iterable dataset + reporting reward) and verity.verl (data.custom_cls).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ MAX_GENERATE = 10_000_000  # tasks one generate() call returns (they are all in 
 __all__ = [
     "families", "describe", "generate", "score", "score_batch",
     "compute_score", "compute_score_batch", "trl_reward", "make_trl_reward", "KnobError",
+    "Curriculum", "RemoteCurriculum", "create_dataset", "score_answer", "get_score_answer_fn",
 ]
 
 
@@ -66,8 +72,10 @@ def generate(family: str, n: int, seed: int, level: int | None = None, *, start:
 def score(task: Mapping | str, completion: Any, process_weight: float = 0.0) -> dict:
     """Scores one completion against one task (a dict or its JSON text).
 
-    process_weight blends the process reward (steps_valid / steps_checked, for families whose steps
-    are checked) into the reward, gated by the outcome: reward = outcome x ((1 - w) + w x process).
+    process_weight blends the process score into the reward, gated by the outcome: reward = outcome x
+    ((1 - w) + w x process), where process = steps_covered / steps_required (how much of the required
+    derivation valid steps establish) x steps_valid / steps_checked, for families whose steps are
+    checked (steps_required > 0); a completion without steps has process 0.
     The default 0 is the outcome reward.
 
     Returns {task_id, family, level, reward, correct, format_ok, extracted_answer, steps_checked,
@@ -179,3 +187,5 @@ def _plain(value: Any) -> Any:
 
 
 from .rewards import compute_score, compute_score_batch, make_trl_reward, trl_reward  # noqa: E402  (needs the names above)
+from .curriculum import Curriculum, RemoteCurriculum  # noqa: E402
+from .gym import create_dataset, get_score_answer_fn, score_answer  # noqa: E402

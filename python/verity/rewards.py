@@ -75,8 +75,13 @@ def trl_reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: An
     return _trl_rewards(prompts, completions, columns, process_weight=0.0)
 
 
-def make_trl_reward(process_weight: float = 0.0):
-    """A TRL reward function like trl_reward, with the process reward blended in by `process_weight`."""
+def make_trl_reward(process_weight: float = 0.0, curriculum: Any = None):
+    """A TRL reward function like trl_reward, with the process reward blended in by `process_weight`.
+    With a `curriculum` (verity.Curriculum or RemoteCurriculum) it also reports every reward to it
+    (verity.trl.make_reward)."""
+    if curriculum is not None:
+        from .trl import make_reward
+        return make_reward(curriculum, process_weight)
     def reward(prompts: Sequence[Any], completions: Sequence[Any], **columns: Any) -> list[float]:
         return _trl_rewards(prompts, completions, columns, process_weight)
     reward.__name__ = f"verity_reward_process_{process_weight:g}"  # TRL logs rewards by function name

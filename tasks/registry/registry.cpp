@@ -21,6 +21,7 @@ const std::vector<Family>& all_families() {
       {generators::inference_chains(), verifiers::inference_chains()},
       {generators::zebra(), verifiers::zebra()},
       {generators::fol_deduction(), verifiers::fol_deduction()},
+      {generators::list_functions(), verifiers::list_functions()},
   };
   return families;
 }

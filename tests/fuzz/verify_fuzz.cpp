@@ -29,6 +29,16 @@ const std::vector<verity::pb::Task>& fuzz_tasks() {
       const verity::Generator& generator = family.generator;
       for (int level : {3, generator.max_level()})
         out.push_back(verity::make_task(generator, verity::resolve_knobs(generator, level, {}), level, /*seed=*/1, 0));
+      // every other value of a choice knob (answer modes, formats, ...) at level 3, so the verifier's
+      // other parsers are reached too (list_functions' rule mode: the DSL parser and interpreter)
+      for (const verity::KnobSpec& spec : generator.knob_specs())
+        for (const std::string& choice : spec.choices) {
+          if (spec.kind != verity::KnobSpec::Kind::Choice || choice == spec.default_value) continue;
+          try {
+            out.push_back(verity::make_task(generator, verity::resolve_knobs(generator, 3, {{spec.name, choice}}), 3, 1, 0));
+          } catch (const std::exception&) {  // a value that needs other knobs: the defaults cover the family
+          }
+        }
     }
     return out;
   }();

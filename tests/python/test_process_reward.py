@@ -59,3 +59,15 @@ def test_batch_verl_and_trl_take_the_weight():
     columns = {k: [task[k], task[k]] for k in task if k != "prompt"}
     assert reward([task["prompt"]] * 2, texts, **columns) == pytest.approx([1.0, batch[1]["reward"]])
     assert verity.trl_reward([task["prompt"]] * 2, texts, **columns) == [1.0, 1.0]
+
+
+def test_score_dict_carries_the_process_fields():
+    task = arithmetic_task()
+    gold = verity.score(task, solution(task))
+    assert gold["steps_required"] > 0 and gold["steps_covered"] == gold["steps_required"]
+    assert gold["process"] == 1.0
+    bare = verity.score(task, f"<answer>{task['answer']}</answer>")
+    assert bare["steps_covered"] == 0 and bare["process"] == 0.0
+    w = 0.5
+    corrupt = verity.score(task, solution(task, corrupt_first_step=True), process_weight=w)
+    assert corrupt["reward"] == pytest.approx((1 - w) + w * corrupt["process"])

@@ -1,0 +1,1 @@
+"""Fake verl: the dataset and reward-function loading of verl's trainer (see README.md)."""
