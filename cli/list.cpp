@@ -35,6 +35,15 @@ void describe(const std::string& name, int level, uint64_t seed) {
     for (const auto& [k, v] : info["levels"][std::to_string(l)].items()) std::cout << " " << k << "=" << v.get<std::string>();
     std::cout << "\n";
   }
+  constexpr uint64_t kBalanceSamples = 200;
+  std::cout << "  label balance (tasks 0.." << kBalanceSamples - 1 << " of each level, seed " << seed << "):\n";
+  const nlohmann::json balance = label_balance(family, kBalanceSamples, seed);
+  for (int l = 1; l <= info["max_level"].get<int>(); ++l) {
+    std::cout << "    " << l << ":";
+    for (const auto& [label, count] : balance[std::to_string(l)].items())
+      std::cout << " " << label << " " << (100 * count.get<uint64_t>() + kBalanceSamples / 2) / kBalanceSamples << "%";
+    std::cout << "\n";
+  }
   const Knobs knobs = resolve_knobs(family.generator, level, {});
   const pb::Task task = make_task(family.generator, knobs, level, seed, 0);
   std::cout << "\nexample (level " << level << ", seed " << seed << "):\n---\n"

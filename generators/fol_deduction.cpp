@@ -13,13 +13,17 @@
 // facts stay consistent, the label is unchanged and every fact of the gold proof is still necessary
 // (no set of facts without it entails the proved statement: no shortcut through distractors).
 //
-// Closed world (`world=closed`): the prompt states that whatever does not follow from the facts is
-// false, so a hypothesis the facts do not prove is DISPROVED (there is no UNKNOWN answer); the
-// instance keeps the open-world `outcome` as well.
+// Closed world (`world=closed`): negation as failure on the hypothesis. The prompt states that a
+// hypothesis the facts do not prove counts as false, so it is DISPROVED (there is no UNKNOWN answer);
+// the instance keeps the open-world `outcome` as well. (The rule is stated for the hypothesis, not for
+// every atomic statement: "whatever does not follow is false" applied to atoms would make some
+// unprovable hypotheses true, e.g. "Bob is not red" when "Bob is red" does not follow.)
 //
 // Gold proof (the trace, one step per TraceStep):  fact3 & fact7 -> int1: <statement>; int1 & fact2 ->
 // hypothesis   ("-> ¬hypothesis" when the proof derives the negation; UNKNOWN has no proof).
 #include "generators/generators.h"
+
+#include "generators/canonical_form.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -44,6 +48,7 @@ class FolDeductionGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "PROVED, DISPROVED, or UNKNOWN"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 }  // namespace
@@ -575,8 +580,8 @@ std::string render_prompt(Rng& rng, const std::vector<FormulaPtr>& facts, const 
   p += "Hypothesis: " + statement(hypothesis, v, natural, rng.index(2)) + (natural ? ".\n" : "\n");
   p += rng.pick(kQuestions) + "\n";
   if (closed) {
-    p += "Closed world: the facts are everything that is true, and whatever does not follow from them is false. "
-         "So if the hypothesis does not follow from the facts, answer DISPROVED (there is no UNKNOWN).\n";
+    p += "Closed world: the hypothesis counts as true only if the facts imply it. Answer PROVED if the facts imply "
+         "the hypothesis, and DISPROVED otherwise (there is no UNKNOWN).\n";
   } else {
     p += "Answer PROVED if the facts imply the hypothesis, DISPROVED if they imply its negation, and UNKNOWN if "
          "they imply neither.\n";
@@ -596,7 +601,7 @@ std::vector<KnobSpec> FolDeductionGenerator::knob_specs() const {
           KnobSpec::integer("distractors", "distractor facts (opposite-tree leaves, perturbed copies, random rules)",
                             0, 30, 4),
           KnobSpec::choice("quantifiers", "universal / existential statements and their rules", {"off", "on"}, "off"),
-          KnobSpec::choice("world", "open: PROVED / DISPROVED / UNKNOWN; closed: not proved means DISPROVED",
+          KnobSpec::choice("world", "open: PROVED / DISPROVED / UNKNOWN; closed: a hypothesis not proved is DISPROVED",
                            {"open", "closed"}, "open"),
           KnobSpec::real("unknown_ratio", "share of tasks whose facts settle nothing (a proof leaf left out)", 0, 1,
                          1.0 / 3.0),
@@ -681,8 +686,8 @@ void FolDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& tas
   if (outcome == Outcome::Unknown) {
     auto* step = task.add_trace();
     step->set_rule("unknown");
-    step->set_text(closed ? "No proof: the facts imply neither the hypothesis nor its negation, so under the "
-                            "closed-world assumption the hypothesis is false."
+    step->set_text(closed ? "No proof: the facts do not imply the hypothesis, so under the closed-world rule it "
+                            "counts as false."
                           : "No proof: the facts imply neither the hypothesis nor its negation.");
   } else {
     ProofWriter writer{d, fact_number, words.v, natural, outcome == Outcome::Disproved, task};
@@ -692,6 +697,21 @@ void FolDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& tas
   }
   (*task.mutable_meta())["proof_depth"] = std::to_string(inst->proof_depth());
   (*task.mutable_meta())["facts"] = std::to_string(inst->facts_size());
+}
+
+// The facts as a set and the hypothesis, up to renaming the predicates and the individuals.
+std::string FolDeductionGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.fol_deduction();
+  const std::vector<std::string> predicates(inst.predicates().begin(), inst.predicates().end());
+  const std::vector<std::string> constants(inst.constants().begin(), inst.constants().end());
+  auto statement = [&](const char* role, const std::string& formula) {
+    std::string with_predicates = canonical::symbolized(formula, predicates, 'p');
+    return role + canonical::symbolized(with_predicates, constants, 'c');
+  };
+  std::vector<std::string> statements;
+  for (const auto& fact : inst.facts()) statements.push_back(statement("F|", fact));
+  statements.push_back(statement("H|", inst.hypothesis()));
+  return task.family() + "|" + (inst.closed_world() ? "closed|" : "open|") + canonical::key(statements);
 }
 
 namespace generators {

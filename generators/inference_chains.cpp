@@ -7,6 +7,8 @@
 // (propositional, up to entailment::kMaxTableVars atoms) or Z3.
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include <z3++.h>
 
 #include <cctype>
@@ -32,6 +34,7 @@ class InferenceChainsGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 using logic::Formula;
@@ -706,6 +709,24 @@ void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
     write_invalid_trace(d.corruption, shown, d.chain.conclusion, v, d.atoms, task);
     (*task.mutable_meta())["fallacy"] = d.corruption;
   }
+}
+
+// The premises as a set and the conclusion, up to renaming the atoms and the named individuals.
+std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.inference_chains();
+  const std::vector<std::string> atoms(inst.atoms().begin(), inst.atoms().end());
+  const std::vector<std::string> constants(inst.constants().begin(), inst.constants().end());
+  auto statement = [&](const char* role, const pb::ChainFormula& f) {
+    std::string line = role;
+    canonical::append_symbolized(f.scope(), constants, 'c', line);
+    line += '|';
+    canonical::append_symbolized(f.formula(), atoms, 'a', line);
+    return line;
+  };
+  std::vector<std::string> statements;
+  for (const auto& premise : inst.premises()) statements.push_back(statement("P|", premise));
+  statements.push_back(statement("C|", inst.conclusion()));
+  return task.family() + "|" + inst.logic() + "|" + canonical::key(statements);
 }
 
 namespace generators {

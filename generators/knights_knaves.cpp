@@ -5,6 +5,8 @@
 // with no or several consistent assignments, whose gold answer is "no unique solution".
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -30,6 +32,7 @@ class KnightsKnavesGenerator final : public Generator {
     return "every person's role, e.g. \"Ann: knight, Ben: knave\" (or \"no unique solution\")";
   }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 using kk::Formula;
@@ -188,9 +191,20 @@ class Counter {
 };
 
 // Redraws one statement at a time, keeping a change unless it moves away from the target count.
-bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
+// A hidden assignment of roles; for a puzzle meant to have one solution, a mix of knights and knaves,
+// so no puzzle is solved by "everyone is alike" (at two people that guess was right half the time).
+// (`mixed` is false only for the knob corners where no mixed puzzle exists, e.g. two people with "and"
+// alone: the search then falls back to any assignment.)
+uint32_t draw_hidden(Rng& rng, int people, bool mixed) {
+  const uint32_t all = (1u << people) - 1;
+  uint32_t hidden = static_cast<uint32_t>(rng.next()) & all;
+  while (mixed && (hidden == 0 || hidden == all)) hidden = static_cast<uint32_t>(rng.next()) & all;
+  return hidden;
+}
+
+bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) {
   const bool consistent_draws = target != Target::None;
-  const uint32_t hidden = static_cast<uint32_t>(rng.next()) & ((1u << s.people) - 1);
+  const uint32_t hidden = draw_hidden(rng, s.people, mixed);
   auto hint = [&]() { return consistent_draws ? std::optional<uint32_t>(hidden) : std::nullopt; };
   p.people = s.people;
   p.statements.resize(s.people);
@@ -212,21 +226,25 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, Puzzle& p) {
       counter.refresh(who);
     }
   }
-  return reached(target, count);
+  // A unique puzzle's solution is the hidden (mixed) assignment, unless a statement had to be kept
+  // inconsistent with it: then it is redrawn.
+  return reached(target, count) && (!mixed || kk::consistent(p, hidden));
 }
 
 Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {
   Puzzle p;
-  for (int attempt = 0; attempt < 200; ++attempt)
-    if (try_puzzle(rng, s, target, p)) return p;
+  constexpr int kMixedAttempts = 200;  // then any assignment (see draw_hidden)
+  for (int attempt = 0; attempt < kMixedAttempts + 200; ++attempt)
+    if (try_puzzle(rng, s, target, target == Target::Unique && attempt < kMixedAttempts, p)) return p;
   throw std::runtime_error("knights_knaves: no puzzle with the wanted number of solutions for knobs " +
                            knobs.canonical() + "; raise depth or operators");
 }
 
 // ---- names ----
 
-// The first two names are an injective function of the task index (for index < 100 x 99), so even
-// at level 1, where few statement patterns exist, no two tasks of a dataset share a puzzle.
+// The first two names are an injective function of the task index (for index < 100 x 99), so names
+// vary from task to task. (That alone does not make puzzles distinct: at level 1 a few hundred exist up
+// to names, and question_key is what keeps a dataset free of repeats.)
 std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs) {
   const uint64_t m = kNames.size(), pairs = m * (m - 1);
   const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;
@@ -528,6 +546,20 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   task.set_label(solved.solutions == 1 ? "answerable" : "unanswerable");
   task.set_answer(solved.solutions == 1 ? roles_text(answer, names) : kNoUniqueSolution);
   write_trace(solved, puzzle, names, task);
+}
+
+// The puzzle up to the islanders' names and the order they speak in.
+std::string KnightsKnavesGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.knights_knaves();
+  const std::vector<std::string> people(inst.people().begin(), inst.people().end());
+  std::vector<std::string> statements;
+  for (const auto& st : inst.statements()) {
+    std::string line = canonical::symbolized(st.speaker(), people);
+    line += ": ";
+    canonical::append_symbolized(st.formula(), people, 'a', line);
+    statements.push_back(std::move(line));
+  }
+  return task.family() + "|" + canonical::key(statements);
 }
 
 namespace generators {

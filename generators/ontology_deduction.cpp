@@ -9,6 +9,8 @@
 // cross-check it with Z3.
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include "solvers/ontology_chaining.h"
 
 #include <algorithm>
@@ -30,6 +32,7 @@ class OntologyDeductionGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "True, False, or Unknown"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 }  // namespace
@@ -455,6 +458,50 @@ void OntologyDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task
   task.set_answer(label);
   write_trace(b, order, steps_kept, label, task);
   (*task.mutable_meta())["hops"] = std::to_string(b.hops);
+}
+
+// The facts and rules as a set and the query, up to renaming the entity and, in a fictional
+// ontology, its concepts and properties (real ones stay: renaming them changes what is true).
+std::string OntologyDeductionGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.ontology_deduction();
+  const bool fictional = inst.ontology() == "fictional";
+  const auto& concepts = inst.concepts();
+  const auto& properties = inst.properties();
+  // A literal is a predicate name, "~" prefixed when negated.
+  auto literal = [&](const std::string& text, std::string& out) {
+    std::string_view name = text;
+    if (!name.empty() && name[0] == '~') {
+      out += '~';
+      name.remove_prefix(1);
+    }
+    if (!fictional) {
+      out += name;
+      out += ' ';
+      return;
+    }
+    const auto concept_at = std::find(concepts.begin(), concepts.end(), name);
+    const auto property_at = concept_at != concepts.end() ? properties.end()
+                                                          : std::find(properties.begin(), properties.end(), name);
+    if (concept_at != concepts.end()) canonical::append_symbol(out, static_cast<int>(concept_at - concepts.begin()), 'n');
+    else if (property_at != properties.end()) canonical::append_symbol(out, static_cast<int>(property_at - properties.begin()), 'p');
+    else out += name;
+    out += ' ';
+  };
+  std::vector<std::string> statements;
+  for (const auto& fact : inst.facts()) {
+    statements.emplace_back("F|");
+    literal(fact, statements.back());
+  }
+  for (const auto& rule : inst.rules()) {
+    std::string line = "R|";
+    for (const auto& l : rule.if_all()) literal(l, line);
+    line += "->";
+    for (const auto& l : rule.then_any()) literal(l, line);
+    statements.push_back(std::move(line));
+  }
+  statements.emplace_back("Q|");
+  literal(inst.query(), statements.back());
+  return task.family() + "|" + inst.ontology() + "|" + canonical::key(statements);
 }
 
 namespace generators {

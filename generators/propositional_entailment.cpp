@@ -3,6 +3,8 @@
 // 16 variables and in the tests), balanced by drawing the target label first.
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -23,14 +25,15 @@ class PropositionalEntailmentGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "one word: entailed, contradicted or neither"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
-  // The premises as a set and the conclusion: their order and the English wording do not count.
+  // The premises as a set and the conclusion, up to renaming the propositions: their order, names
+  // and English wording do not count.
   std::string question_key(const pb::Task& task) const override {
     const auto& p = task.propositional();
-    std::vector<std::string> premises(p.premises().begin(), p.premises().end());
-    std::sort(premises.begin(), premises.end());
-    std::string key = task.family() + "|";
-    for (const auto& premise : premises) key += premise + ";";
-    return key + "|" + p.conclusion();
+    const std::vector<std::string> vars(p.variables().begin(), p.variables().end());
+    std::vector<std::string> statements;
+    for (const auto& premise : p.premises()) statements.push_back("P|" + canonical::symbolized(premise, vars));
+    statements.push_back("C|" + canonical::symbolized(p.conclusion(), vars));
+    return task.family() + "|" + canonical::key(statements);
   }
 };
 

@@ -5,6 +5,8 @@
 // cross-checked in the tests by Z3 over a monadic first-order encoding.
 #include "generators/generators.h"
 
+#include "generators/canonical_form.h"
+
 #include <array>
 #include <cctype>
 #include <memory>
@@ -27,6 +29,7 @@ class SyllogismGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +529,28 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
   task.set_label(target ? "Yes" : "No");
   task.set_answer(task.label());
   write_trace(d, import, names, task);
+}
+
+// The premises as a set and the conclusion, up to renaming the categories. Real category names stay
+// as they are: renaming them would change what the argument's belief bias is.
+std::string SyllogismGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.syllogism();
+  auto term = [&](int index, bool negated, std::string& out) {
+    if (negated) out += "non-";
+    if (inst.real_names()) out += inst.terms(index);
+    else canonical::append_symbol(out, index);
+  };
+  auto statement = [&](const char* role, const pb::CategoricalStatement& st) {
+    std::string line = role + st.quantifier() + " ";
+    term(st.subject(), st.subject_negated(), line);
+    line += ' ';
+    term(st.predicate(), st.predicate_negated(), line);
+    return line;
+  };
+  std::vector<std::string> statements;
+  for (const auto& premise : inst.premises()) statements.push_back(statement("P|", premise));
+  statements.push_back(statement("C|", inst.conclusion()));
+  return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + canonical::key(statements);
 }
 
 namespace generators {

@@ -1,6 +1,12 @@
 #include "service/family_info.h"
 
+#include <oneapi/tbb/parallel_for.h>
+
+#include <map>
 #include <string>
+#include <vector>
+
+#include "tasks/dataset.h"
 
 #include "verifiers/trace_report.h"
 
@@ -30,6 +36,20 @@ nlohmann::json family_json(const Family& family) {
   return {{"name", g.name()},          {"summary", g.summary()}, {"answer_format", g.answer_format()},
           {"max_level", g.max_level()}, {"knobs", knobs},         {"levels", levels},
           {"process_score", process.empty() ? "none: the reward is the outcome, whatever the process weight" : process}};
+}
+
+nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed) {
+  const Generator& g = family.generator;
+  nlohmann::json out = nlohmann::json::object();
+  for (int level = 1; level <= g.max_level(); ++level) {
+    const Knobs knobs = resolve_knobs(g, level, {});
+    std::vector<std::string> labels(samples);
+    tbb::parallel_for(uint64_t{0}, samples, [&](uint64_t i) { labels[i] = make_task(g, knobs, level, seed, i).label(); });
+    std::map<std::string, uint64_t> counts;
+    for (const auto& label : labels) ++counts[label];
+    out[std::to_string(level)] = counts;
+  }
+  return out;
 }
 
 nlohmann::json families_json() {

@@ -3,6 +3,8 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+
 #include "tasks/registry/registry.h"
 
 namespace verity {
@@ -11,6 +13,9 @@ namespace verity {
 //  "knobs": [{"name", "kind" (int | real | choice), "range", "default", "description"}],
 //  "levels": {"1": {knob: value, ...}, ...}}
 nlohmann::json family_json(const Family& family);
+// Label balance per level: {"1": {label: count, ...}, ...} over tasks 0..samples-1 of each level
+// (seed `seed`, generated in parallel). For `verity describe`; not part of family_json (it generates).
+nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed);
 // Every registered family, in registry order.
 nlohmann::json families_json();
 

@@ -6,7 +6,6 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_group.h>
 #include <oneapi/tbb/task_arena.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <unordered_set>
 
 #include "tasks/content_hash.h"
 #include "tasks/json_writer.h"
@@ -60,20 +60,15 @@ class ProgressBar {
 // Tasks rendered by one worker in one go, into one reused buffer.
 constexpr uint64_t kChunk = 32;
 
-// A chunk's tasks as file bytes, and how often each label occurs in it.
+// A chunk's tasks: their records back to back (when serialised), where each ends, and each one's
+// question (a hash of the family's question_key) and label. The vectors keep their capacity from
+// block to block: no per-task heap churn.
 struct Chunk {
   std::string bytes;
-  std::vector<std::pair<std::string, uint64_t>> labels;
+  std::vector<size_t> ends;
+  std::vector<uint64_t> questions;
+  std::vector<std::string> labels;
 };
-
-void count_label(const std::string& label, std::vector<std::pair<std::string, uint64_t>>& counts) {
-  for (auto& [known, n] : counts)
-    if (known == label) {
-      ++n;
-      return;
-    }
-  counts.emplace_back(label, 1);
-}
 
 void append_record(const pb::Task& task, FileFormat format, std::string& bytes) {
   if (format == FileFormat::Jsonl) {
@@ -97,10 +92,11 @@ void append_record(const pb::Task& task, FileFormat format, std::string& bytes) 
   task.SerializeWithCachedSizes(&coded);
 }
 
-// A block of tasks rendered in parallel into chunks of kChunk tasks: the file's bytes are the chunks
-// in order, so they never depend on the thread count. Buffers and Tasks are reused from block to block.
+// Candidates [begin, end) of the index stream rendered in parallel into chunks of kChunk tasks, in
+// index order, so what is kept and written never depends on the thread count.
 struct Block {
   uint64_t begin = 0, end = 0;
+  bool serialize = true;  // false while a shard walks the questions before its own
   std::vector<Chunk> chunks;
 
   size_t chunk_count() const { return static_cast<size_t>((end - begin + kChunk - 1) / kChunk); }
@@ -109,32 +105,61 @@ struct Block {
     for (size_t c = 0; c < chunk_count(); ++c) n += chunks[c].bytes.size();
     return n;
   }
-  void render(const TaskMaker& maker, FileFormat format, tbb::enumerable_thread_specific<pb::Task>& scratch) {
+  void render(const TaskMaker& maker, const Generator& family, FileFormat format,
+              tbb::enumerable_thread_specific<pb::Task>& scratch) {
     if (chunks.size() < chunk_count()) chunks.resize(chunk_count());
     tbb::parallel_for(size_t{0}, chunk_count(), [&](size_t c) {
       Chunk& chunk = chunks[c];
-      chunk.bytes.clear();
-      chunk.labels.clear();
-      pb::Task& task = scratch.local();
       const uint64_t first = begin + c * kChunk, last = std::min(end, first + kChunk);
-      for (uint64_t i = first; i < last; ++i) {
-        maker.make(i, task);
-        count_label(task.label(), chunk.labels);
-        append_record(task, format, chunk.bytes);
+      const size_t n = static_cast<size_t>(last - first);
+      chunk.bytes.clear();
+      chunk.ends.resize(n);
+      chunk.questions.resize(n);
+      chunk.labels.resize(n);
+      pb::Task& task = scratch.local();
+      for (size_t j = 0; j < n; ++j) {
+        maker.make(first + j, task);
+        chunk.questions[j] = fnv1a64(family.question_key(task));
+        chunk.labels[j] = task.label();
+        if (serialize) append_record(task, format, chunk.bytes);
+        chunk.ends[j] = chunk.bytes.size();
       }
     });
   }
 };
 
-// Tasks per block: at most kBlockBytes of output (two blocks are in memory: one rendered while the
-// other is written) and kMaxBlock tasks (the progress bar moves per block), at least a few chunks per
-// thread so the threads stay busy.
+// Candidates per block: at most kBlockBytes of output and kMaxBlock tasks (the progress bar moves per
+// block), at least a few chunks per thread so the threads stay busy.
 constexpr uint64_t kBlockBytes = uint64_t{16} << 20, kMaxBlock = 4096;
 uint64_t next_block_size(uint64_t bytes_so_far, uint64_t tasks_so_far, int threads) {
   const uint64_t floor = kChunk * 4 * static_cast<uint64_t>(threads);
   if (tasks_so_far == 0) return floor;
   const uint64_t per_task = std::max<uint64_t>(1, bytes_so_far / tasks_so_far);
   return std::max(floor, std::min(kMaxBlock, kBlockBytes / per_task / kChunk * kChunk));
+}
+
+// Drawn in a row without a new question, the knobs' questions count as exhausted.
+uint64_t exhausted_after(uint64_t distinct) { return 20000 + distinct; }
+
+// The integer knobs still below their maximum ("people (now 3, up to 10)"): the ones to raise.
+std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
+  std::string out;
+  for (const auto& spec : family.knob_specs()) {
+    if (spec.kind != KnobSpec::Kind::Int || knobs.get_int(spec.name) >= static_cast<long>(spec.max)) continue;
+    out += (out.empty() ? "" : ", ") + spec.name + " (now " + knobs.get(spec.name) + ", up to " +
+           std::to_string(static_cast<long>(spec.max)) + ")";
+  }
+  return out;
+}
+
+std::string too_few_questions(const Generator& family, const Knobs& knobs, uint64_t distinct, uint64_t drawn,
+                              uint64_t count) {
+  const std::string raise = knobs_to_raise(family, knobs);
+  return family.name() + " with knobs " + knobs.canonical() + " has only " + std::to_string(distinct) +
+         " distinct questions (names and statement order ignored; no new one among the last " +
+         std::to_string(drawn) + " drawn), fewer than the " + std::to_string(count) + " asked for (-n): raise " +
+         (raise.empty() ? std::string("the level") : "the level or one of " + raise) + ", or lower -n to at most " +
+         std::to_string(distinct);
 }
 
 }  // namespace
@@ -148,47 +173,48 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   const int threads = request.threads > 0 ? request.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
 
+  // The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new
+  // (no two tasks are the same question, family.question_key); the shard is positions [begin, end) of
+  // it, so a shard first walks the questions before it (without writing them).
   pb::DatasetManifest manifest;
   ContentHash hash;
   ProgressBar progress(request.progress, end - begin);
   const TaskMaker maker(family, knobs, request.level, request.seed);
   tbb::enumerable_thread_specific<pb::Task> scratch;
-  // Block k is written (a task in the arena, so --threads N means N threads in all) while block k + 1
-  // is rendered; with one thread the two simply take turns.
-  Block blocks[2];
+  std::unordered_set<uint64_t> seen;
+  uint64_t position = 0, next = 0, since_new = 0, rendered_bytes = 0, rendered_tasks = 0;
+  Block block;
   write_stream_atomically(request.output, [&](std::ostream& out) {
-    const auto write = [&](const Block& block) {
-      for (size_t c = 0; c < block.chunk_count(); ++c) {
+    while (position < end) {
+      // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
+      const uint64_t missing = end - position, repeats = next - seen.size();
+      const uint64_t extra = repeats == 0 ? 0 : missing * repeats / next + 8;
+      block.begin = next;
+      block.end = next + std::min(next_block_size(rendered_bytes, rendered_tasks, threads), missing + extra);
+      block.serialize = position + (block.end - block.begin) > begin;
+      arena.execute([&] { block.render(maker, family, format, scratch); });
+      if (block.serialize) rendered_bytes += block.bytes(), rendered_tasks += block.end - block.begin;
+      // Keep, in index order, each candidate whose question is new; write the shard's own.
+      for (size_t c = 0; c < block.chunk_count() && position < end; ++c) {
         const Chunk& chunk = block.chunks[c];
-        out.write(chunk.bytes.data(), static_cast<std::streamsize>(chunk.bytes.size()));
-        hash.update(chunk.bytes);
-        for (const auto& [label, n] : chunk.labels) (*manifest.mutable_label_counts())[label] += n;
-      }
-      progress.update(block.end - begin);
-    };
-    arena.execute([&] {
-      tbb::task_group writer;
-      try {
-        uint64_t bytes = 0;
-        for (uint64_t next = begin, k = 0; next < end; ++k) {
-          Block& block = blocks[k % 2];
-          block.begin = next;
-          block.end = next = std::min(end, next + next_block_size(bytes, next - begin, threads));
-          block.render(maker, format, scratch);
-          bytes += block.bytes();
-          writer.wait();  // the previous block is out: its buffers may be rendered into next
-          writer.run([&write, &block] { write(block); });
+        for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
+          next = block.begin + c * kChunk + j + 1;
+          if (!seen.insert(chunk.questions[j]).second) {
+            if (++since_new >= exhausted_after(seen.size()))
+              throw std::invalid_argument(too_few_questions(family, knobs, seen.size(), since_new, request.count));
+            continue;
+          }
+          since_new = 0;
+          if (position++ < begin) continue;
+          ++(*manifest.mutable_label_counts())[chunk.labels[j]];
+          const size_t start = j == 0 ? 0 : chunk.ends[j - 1];
+          const std::string_view record(chunk.bytes.data() + start, chunk.ends[j] - start);
+          out.write(record.data(), static_cast<std::streamsize>(record.size()));
+          hash.update(record);
         }
-        writer.wait();
-      } catch (...) {
-        writer.cancel();
-        try {
-          writer.wait();
-        } catch (...) {
-        }
-        throw;
       }
-    });
+      if (position > begin) progress.update(position - begin);
+    }
   });
 
   manifest.set_recipe(request.recipe);

@@ -504,4 +504,38 @@ TEST(ArithmeticProcess, GoldAlwaysFitsTheCompletionCap) {
   EXPECT_GE(completion_cap(task), 4 * gold_solution(task).size());
 }
 
+
+double occurrences(const std::string& text, const std::string& word) {
+  double n = 0;
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + word.size())) ++n;
+  return n;
+}
+
+// "Cannot be determined" needs the arithmetic: whether the asked quantity is named in the facts does not
+// tell unanswerable tasks apart at levels 1, 5, 10 (2,000 tasks each, half unanswerable).
+TEST(ArithmeticGraph, ShortcutClassifiersAreAtChance) {
+  using verity::testing::Shortcut;
+  verity::testing::expect_shortcuts_at_chance(
+      "arithmetic_graph", {1, 5, 10}, 2000, [](const pb::Task& t) { return t.label() == "unanswerable"; },
+      {Shortcut{"times the asked quantity is named", [](const pb::Task& t) {
+         return occurrences(t.prompt(), t.arithmetic_graph().query());
+       }}});
+}
+
+// KNOWN SHORTCUT (not fixed yet): withholding a value or definition leaves one statement fewer, so the
+// number of stated facts and the prompt length tell unanswerable tasks apart: best threshold accuracy
+// 0.75 (facts) and 0.78 (length) at level 1, 0.63 (length) at level 5. The fix: a compensating
+// distractor statement in unanswerable tasks. Enable once fixed.
+TEST(ArithmeticGraph, DISABLED_StatementCountIsNoShortcut) {
+  using verity::testing::Shortcut;
+  verity::testing::expect_shortcuts_at_chance(
+      "arithmetic_graph", {1, 5, 10}, 2000, [](const pb::Task& t) { return t.label() == "unanswerable"; },
+      {Shortcut{"stated facts", [](const pb::Task& t) {
+         double n = 0;
+         for (const auto& q : t.arithmetic_graph().quantities()) n += q.value_stated() + q.definition_stated();
+         return n;
+       }},
+       Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }}});
+}
+
 }  // namespace

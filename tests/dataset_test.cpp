@@ -1,3 +1,4 @@
+#include "service/family_info.h"
 #include "service/generate.h"
 #include "tasks/dataset.h"
 
@@ -5,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +75,74 @@ TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
     EXPECT_EQ(total, 3000u);
     EXPECT_EQ(joined, read_file(path("all.jsonl"))) << f.name();
   }
+}
+
+// Where repeats are common (knights_knaves level 1: a few hundred puzzles up to names and order),
+// the skipped repeats are the same for any thread count and shard split, and too large a request is
+// an error that says how many distinct questions exist and which knobs to raise.
+TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
+  auto small = [&](const std::string& out, int threads) {
+    auto r = request("knights_knaves", out, threads);
+    r.level = 1;
+    r.count = 250;
+    return r;
+  };
+  generate_dataset(small("one.jsonl", 1));
+  generate_dataset(small("two.jsonl", 2));
+  const std::string whole = read_file(path("one.jsonl"));
+  EXPECT_EQ(whole, read_file(path("two.jsonl")));
+  std::string joined;
+  for (uint64_t k = 0; k < 3; ++k) {
+    auto r = small("shard" + std::to_string(k) + ".jsonl", 2);
+    r.shard_index = k;
+    r.shard_count = 3;
+    generate_dataset(r);
+    joined += read_file(r.output);
+  }
+  EXPECT_EQ(joined, whole);
+  const auto tasks = read_tasks(path("one.jsonl"));
+  ASSERT_EQ(tasks.size(), 250u);
+  std::set<std::string> questions;
+  for (const auto& t : tasks) questions.insert(question_key(t));
+  EXPECT_EQ(questions.size(), 250u);
+  EXPECT_GT(tasks.back().index(), 250u);  // repeats were skipped on the way
+
+  auto too_many = small("many.jsonl", 2);
+  too_many.count = 5000;
+  try {
+    generate_dataset(too_many);
+    ADD_FAILURE() << "5000 distinct level-1 puzzles do not exist";
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("has only "), std::string::npos) << message;
+    EXPECT_NE(message.find("distinct questions"), std::string::npos) << message;
+    EXPECT_NE(message.find("people (now 2"), std::string::npos) << message;
+  }
+  EXPECT_FALSE(fs::exists(path("many.jsonl")));
+}
+
+// `verity describe` shows the label balance of every level: the counts of its first tasks.
+TEST(FamilyInfo, LabelBalancePerLevel) {
+  const auto balance = label_balance(find_family("propositional_entailment"), 300, 3);
+  ASSERT_EQ(balance.size(), 10u);
+  for (int level = 1; level <= 10; ++level) {
+    const auto& counts = balance[std::to_string(level)];
+    uint64_t total = 0;
+    for (const auto& [label, count] : counts.items()) {
+      total += count.get<uint64_t>();
+      EXPECT_NEAR(count.get<double>() / 300, 1.0 / 3, 0.1) << "level " << level << " " << label;
+    }
+    EXPECT_EQ(total, 300u);
+    EXPECT_EQ(counts.size(), 3u);
+  }
+  const Generator& g = find_family("propositional_entailment").generator;
+  EXPECT_EQ(balance["4"]["entailed"].get<uint64_t>(),
+            [&] {
+              uint64_t n = 0;
+              const Knobs knobs = resolve_knobs(g, 4, {});
+              for (uint64_t i = 0; i < 300; ++i) n += make_task(g, knobs, 4, 3, i).label() == "entailed";
+              return n;
+            }());
 }
 
 TEST_F(DatasetTest, ShardRangeTilesAndRejectsBadShards) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "service/generate.h"
 #include "service/scoring.h"
 #include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
@@ -91,6 +94,184 @@ inline void expect_inclusive_or_stated(const std::string& family_name) {
       const pb::Task task = make_task(f, knobs, level, 3, i);
       if (task.prompt().find(" or ") != std::string::npos)
         ASSERT_NE(task.prompt().find(kInclusiveOr), std::string::npos) << task.prompt();
+    }
+  }
+}
+
+// ---- distinct questions ----
+
+// `text` with every identifier (letters, digits, '_') found in `rename` replaced by its value.
+inline std::string rename_identifiers(const std::string& text, const std::map<std::string, std::string>& rename) {
+  std::string out;
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t i = 0; i < text.size();) {
+    if (!word_char(text[i])) {
+      out += text[i++];
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && word_char(text[j])) ++j;
+    const std::string word = text.substr(i, j - i);
+    const auto it = rename.find(word);
+    out += it == rename.end() ? word : it->second;
+    i = j;
+  }
+  return out;
+}
+
+// A random renaming: each name to `prefix` and a distinct number below names.size().
+inline std::map<std::string, std::string> random_renaming(const std::vector<std::string>& names, const std::string& prefix,
+                                                          Rng& rng) {
+  std::vector<int> perm(names.size());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+  rng.shuffle(perm);
+  std::map<std::string, std::string> rename;
+  for (size_t i = 0; i < perm.size(); ++i) rename[names[i]] = prefix + std::to_string(perm[i]);
+  return rename;
+}
+
+// The test's own canonical form, by brute force (independent of generators/canonical_form): every
+// permutation of `symbols` renames them to #0, #1, ...; the sorted statements of the least rendering.
+// For at most 7 symbols.
+inline std::string brute_force_canonical(const std::vector<std::string>& statements, const std::vector<std::string>& symbols) {
+  std::vector<int> perm(symbols.size());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+  std::string best;
+  bool first = true;
+  do {
+    std::map<std::string, std::string> rename;
+    for (size_t i = 0; i < symbols.size(); ++i) rename[symbols[i]] = "#" + std::to_string(perm[i]);
+    std::vector<std::string> lines;
+    for (const auto& st : statements) lines.push_back(rename_identifiers(st, rename));
+    std::sort(lines.begin(), lines.end());
+    std::string joined;
+    for (const auto& l : lines) joined += l + "\n";
+    if (first || joined < best) best = joined;
+    first = false;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  return best;
+}
+
+// On `count` candidates (make_task, seed 11): two tasks share the family's question_key exactly when
+// they share `brute_key` (the test's own canonical form). Returns how many distinct questions there were.
+inline size_t expect_question_key_matches(const std::string& family_name, int level, uint64_t count,
+                                          const std::function<std::string(const pb::Task&)>& brute_key) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, {});
+  std::vector<std::string> keys(count), brute(count);
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, 11, i);
+    keys[i] = family.question_key(task);
+    brute[i] = brute_key(task);
+  });
+  std::map<std::string, std::string> key_to_brute, brute_to_key;
+  int failures = 0;
+  for (uint64_t i = 0; i < count && failures < 5; ++i) {
+    const auto [a, fresh_a] = key_to_brute.emplace(keys[i], brute[i]);
+    const auto [b, fresh_b] = brute_to_key.emplace(brute[i], keys[i]);
+    if (a->second != brute[i] || b->second != keys[i]) {
+      ++failures;
+      ADD_FAILURE() << family_name << " level " << level << " task " << i
+                    << ": question_key and the brute-force canonical form disagree on\n" << brute[i];
+    }
+  }
+  return key_to_brute.size();
+}
+
+// `verity generate`'s dataset (seed 11) of `count` tasks, or of every distinct question when the knobs
+// hold fewer (the error must say how many; that many then generate). Checks that no two share a
+// question_key, and returns the tasks.
+inline std::vector<pb::Task> distinct_dataset(const std::string& family_name, int level, uint64_t count,
+                                              const std::string& dir, const KnobMap& knobs = {}) {
+  GenerateRequest r;
+  r.family = family_name;
+  r.level = level;
+  r.knobs = knobs;
+  r.seed = 11;
+  r.count = count;
+  r.threads = 2;
+  r.output = dir + "/" + family_name + std::to_string(level) + ".jsonl";
+  try {
+    generate_dataset(r);
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    const size_t at = message.find("has only ");
+    EXPECT_NE(at, std::string::npos) << message;
+    EXPECT_NE(message.find("raise"), std::string::npos) << message;
+    if (at == std::string::npos) return {};
+    r.count = std::stoull(message.substr(at + 9));
+    EXPECT_LT(r.count, count);
+    generate_dataset(r);
+  }
+  std::vector<pb::Task> tasks = read_tasks(r.output);
+  EXPECT_EQ(tasks.size(), r.count);
+  std::set<std::string> keys;
+  for (const auto& t : tasks) keys.insert(question_key(t));
+  EXPECT_EQ(keys.size(), tasks.size()) << family_name << " level " << level << ": a question repeats";
+  return tasks;
+}
+
+// question_key ignores names and statement order: `variant` (a renamed, reordered copy) keeps the key.
+inline void expect_key_survives(const std::string& family_name, int level, uint64_t count,
+                                const std::function<pb::Task(const pb::Task&, Rng&)>& variant) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, {});
+  Rng rng(level);
+  for (uint64_t i = 0; i < count; ++i) {
+    const pb::Task task = make_task(family, knobs, level, 12, i);
+    ASSERT_EQ(family.question_key(task), family.question_key(variant(task, rng)))
+        << family_name << " level " << level << " task " << i;
+  }
+}
+
+
+// ---- no shortcuts to "cannot be determined" ----
+
+// A surface feature of a task (a count, a length, 0/1 for "the asked name occurs in the facts").
+struct Shortcut {
+  std::string name;
+  std::function<double(const pb::Task&)> feature;
+};
+
+// The best threshold classifier on one feature (either direction): its accuracy at telling
+// `positive` tasks from the rest, on a sample where both are equally common.
+inline double best_threshold_accuracy(std::vector<std::pair<double, bool>> points) {
+  std::sort(points.begin(), points.end());
+  const double total = static_cast<double>(points.size());
+  double positives = 0;
+  for (const auto& p : points) positives += p.second;
+  double best = std::max(positives, total - positives) / total;
+  double pos_below = 0, below = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    pos_below += points[i].second;
+    ++below;
+    if (i + 1 < points.size() && points[i + 1].first == points[i].first) continue;
+    // predict positive above the threshold, or below it
+    const double above_rule = (below - pos_below) + (positives - pos_below);
+    best = std::max({best, above_rule / total, (total - above_rule) / total});
+  }
+  return best;
+}
+
+// With `unanswerable` = 0.5, no shortcut tells the unanswerable tasks apart much better than chance
+// (best threshold accuracy <= max_accuracy) over `count` tasks at each level in `levels`.
+inline void expect_shortcuts_at_chance(const std::string& family_name, const std::vector<int>& levels, uint64_t count,
+                                       const std::function<bool(const pb::Task&)>& unanswerable,
+                                       const std::vector<Shortcut>& shortcuts, double max_accuracy = 0.6) {
+  const Generator& family = find_family(family_name).generator;
+  for (int level : levels) {
+    const Knobs knobs = resolve_knobs(family, level, {{"unanswerable", "0.5"}});
+    std::vector<pb::Task> tasks(count);
+    tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 21, i); });
+    uint64_t positives = 0;
+    for (const auto& t : tasks) positives += unanswerable(t);
+    EXPECT_NEAR(static_cast<double>(positives) / count, 0.5, 0.05) << family_name << " level " << level;
+    for (const auto& shortcut : shortcuts) {
+      std::vector<std::pair<double, bool>> points;
+      for (const auto& t : tasks) points.emplace_back(shortcut.feature(t), unanswerable(t));
+      const double accuracy = best_threshold_accuracy(points);
+      EXPECT_LE(accuracy, max_accuracy) << family_name << " level " << level << ": the shortcut '" << shortcut.name
+                                        << "' tells unanswerable tasks apart with accuracy " << accuracy;
     }
   }
 }

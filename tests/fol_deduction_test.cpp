@@ -359,6 +359,30 @@ TEST(FolDeduction, ClosedWorldHasNoUnknownAndSaysSo) {
   EXPECT_GT(counts[kFolDisproved], counts[kFolProved]);  // refuted + not provable
 }
 
+// The closed-world instruction and the label agree: the prompt's rule ("PROVED if the facts imply the
+// hypothesis, DISPROVED otherwise"), applied by the test's brute-force solver to the parsed facts,
+// gives the gold label on
+// 2,000 tasks (200 per level). It is stated for the hypothesis only: "whatever does not follow is
+// false", applied to atoms, made 88 of 196 not-provable hypotheses true.
+TEST(FolDeduction, ClosedWorldRuleAppliedGivesTheGoldLabel) {
+  const Generator& f = find_family("fol_deduction").generator;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {{"world", "closed"}});
+    for (uint64_t i = 0; i < 200; ++i) {
+      const auto task = make_task(f, knobs, level, 5, i);
+      const std::string& prompt = task.prompt();
+      ASSERT_NE(prompt.find("Answer PROVED if the facts imply the hypothesis, and DISPROVED otherwise"),
+                std::string::npos) << prompt;
+      ASSERT_EQ(prompt.find("whatever does not follow"), std::string::npos) << prompt;
+      const FolParsed parsed = parse_fol_instance(task.fol_deduction());
+      ASSERT_TRUE(parsed.hypothesis);
+      Brute brute{parsed};
+      const bool implied = brute.entails(parsed.facts, parsed.hypothesis);
+      EXPECT_EQ(task.answer(), implied ? kFolProved : kFolDisproved) << "level " << level << " task " << i;
+    }
+  }
+}
+
 TEST(FolDeduction, QuantifiersOffMeansNoQuantifiedStatements) {
   const Generator& f = find_family("fol_deduction").generator;
   int quantified = 0;

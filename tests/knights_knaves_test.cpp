@@ -2,6 +2,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "solvers/knights_knaves_logic.h"
 #include "solvers/knights_knaves_z3.h"
 #include "tasks/rng.h"
+#include "test_support.h"
 
 namespace {
 
@@ -202,10 +204,70 @@ TEST_P(KnightsKnavesLevels, RolesAreBalanced) {
     ++patterns[pattern];
   }
   EXPECT_NEAR(double(knights) / people, 0.5, 0.04) << "level " << level;
+  // Balanced within each puzzle too: never everyone alike (at two people that guess was right 52% of
+  // the time), so level 1 has the two mixed patterns, equally often.
+  for (const auto& [pattern, count] : patterns)
+    EXPECT_TRUE(pattern.find('K') != std::string::npos && pattern.find('N') != std::string::npos)
+        << "level " << level << ": " << count << " puzzles are " << pattern;
   if (level == 1) {
-    EXPECT_EQ(patterns.size(), 4u);
-    for (const auto& [pattern, count] : patterns) EXPECT_NEAR(double(count) / n, 0.25, 0.05) << pattern;
+    EXPECT_EQ(patterns.size(), 2u);
+    for (const auto& [pattern, count] : patterns) EXPECT_NEAR(double(count) / n, 0.5, 0.06) << pattern;
   }
+}
+
+// ---- distinct questions ----
+
+std::vector<std::string> kk_statements(const pb::Task& task) {
+  std::vector<std::string> out;
+  for (const auto& st : task.knights_knaves().statements()) out.push_back(st.speaker() + ": " + st.formula());
+  return out;
+}
+
+std::string kk_brute_key(const pb::Task& task) {
+  const auto& people = task.knights_knaves().people();
+  return verity::testing::brute_force_canonical(kk_statements(task), {people.begin(), people.end()});
+}
+
+// The same puzzle with other names (P0, P1, ... in a random order) and its statements shuffled.
+pb::Task kk_renamed(const pb::Task& task, Rng& rng) {
+  pb::Task copy = task;
+  auto* inst = copy.mutable_knights_knaves();
+  auto rename = verity::testing::random_renaming({inst->people().begin(), inst->people().end()}, "P", rng);
+  for (auto& person : *inst->mutable_people()) person = rename[person];
+  std::vector<pb::KnightsKnavesStatement> statements(inst->statements().begin(), inst->statements().end());
+  rng.shuffle(statements);
+  inst->clear_statements();
+  for (auto st : statements) {
+    st.set_speaker(rename[st.speaker()]);
+    st.set_formula(verity::testing::rename_identifiers(st.formula(), rename));
+    *inst->add_statements() = st;
+  }
+  return copy;
+}
+
+// question_key agrees with the brute-force canonical form (every renaming tried) on 2,000 puzzles
+// per level, repeats included; level 1 has only a few hundred distinct puzzles.
+TEST(KnightsKnavesQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  for (int level = 1; level <= 4; ++level) {
+    const size_t distinct = verity::testing::expect_question_key_matches("knights_knaves", level, 2000, kk_brute_key);
+    if (level == 1) EXPECT_LT(distinct, 400u);
+  }
+  for (int level = 1; level <= 10; ++level)
+    verity::testing::expect_key_survives("knights_knaves", level, 300, kk_renamed);
+}
+
+TEST(KnightsKnavesQuestions, DatasetsHoldDistinctQuestionsAtEveryLevel) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_kk_distinct", "datasets");
+  for (int level = 1; level <= 10; ++level) {
+    const auto tasks = verity::testing::distinct_dataset("knights_knaves", level, 2000, dir.string());
+    if (level >= 2) EXPECT_EQ(tasks.size(), 2000u) << "level " << level;
+    if (level <= 4) {  // the independent canonical form agrees: no two alike
+      std::set<std::string> brute;
+      for (const auto& t : tasks) brute.insert(kk_brute_key(t));
+      EXPECT_EQ(brute.size(), tasks.size()) << "level " << level;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(KnightsKnaves, UnanswerablePuzzlesHaveNoneOrSeveralSolutions) {
@@ -512,6 +574,47 @@ TEST_P(KnightsKnavesLevels, EveryStatementHasOneReading) {
     }
   });
   EXPECT_TRUE(failures.empty()) << failures.size() << " of " << count << " tasks, e.g. " << failures.front();
+}
+
+
+// "No unique solution" needs the case analysis: no surface feature (how many disjunctions, how long
+// the statements, how many people talk about themselves) tells those puzzles apart at levels 1, 5, 10.
+std::vector<verity::testing::Shortcut> kk_shortcuts(bool negations) {
+  using verity::testing::Shortcut;
+  auto count_in_formulas = [](const pb::Task& t, char c) {
+    double n = 0;
+    for (const auto& st : t.knights_knaves().statements()) n += std::count(st.formula().begin(), st.formula().end(), c);
+    return n;
+  };
+  if (negations) return {Shortcut{"negations", [=](const pb::Task& t) { return count_in_formulas(t, '~'); }}};
+  return {Shortcut{"disjunctions", [=](const pb::Task& t) { return count_in_formulas(t, '|'); }},
+          Shortcut{"statement length", [](const pb::Task& t) {
+            double n = 0;
+            for (const auto& st : t.knights_knaves().statements()) n += st.formula().size();
+            return n;
+          }},
+          Shortcut{"self-references", [](const pb::Task& t) {
+            double n = 0;
+            for (const auto& st : t.knights_knaves().statements()) n += st.formula().find(st.speaker()) != std::string::npos;
+            return n;
+          }}};
+}
+
+TEST(KnightsKnaves, ShortcutClassifiersAreAtChance) {
+  verity::testing::expect_shortcuts_at_chance("knights_knaves", {1, 5, 10}, 2000,
+                                              [](const pb::Task& t) { return t.label() == "unanswerable"; },
+                                              kk_shortcuts(false));
+  verity::testing::expect_shortcuts_at_chance("knights_knaves", {5, 10}, 2000,
+                                              [](const pb::Task& t) { return t.label() == "unanswerable"; },
+                                              kk_shortcuts(true));
+}
+
+// KNOWN SHORTCUT (not fixed yet): at level 1 (two people) the number of negations ("~", knave claims
+// included) tells puzzles with no or several solutions apart with accuracy 0.65. Enable once fixed.
+TEST(KnightsKnaves, DISABLED_NegationsAreNoShortcutAtLevel1) {
+  verity::testing::expect_shortcuts_at_chance("knights_knaves", {1}, 2000,
+                                              [](const pb::Task& t) { return t.label() == "unanswerable"; },
+                                              kk_shortcuts(true));
 }
 
 }  // namespace

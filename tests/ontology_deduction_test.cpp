@@ -464,4 +464,46 @@ TEST(OntologyProcess, GeneratedGoldCoversItsDerivationAndOneFalseStepCostsLess) 
   }
 }
 
+
+// A literal's predicate ("~red" -> "red").
+std::string asked_predicate(const std::string& literal) {
+  return literal.empty() || literal[0] != '~' ? literal : literal.substr(1);
+}
+
+
+// Unknown needs the derivation: whether a fact names the asked predicate does not tell Unknown tasks
+// apart at levels 1, 5, 10 (2,000 tasks each, half Unknown).
+TEST(OntologyDeduction, ShortcutClassifiersAreAtChance) {
+  using verity::testing::Shortcut;
+  verity::testing::expect_shortcuts_at_chance(
+      "ontology_deduction", {1, 5, 10}, 2000, [](const pb::Task& t) { return t.label() == kOntologyUnknown; },
+      {Shortcut{"facts naming the asked predicate", [](const pb::Task& t) {
+         double n = 0;
+         const auto& inst = t.ontology_deduction();
+         for (const auto& f : inst.facts()) n += asked_predicate(f) == asked_predicate(inst.query());
+         return n;
+       }}});
+}
+
+// KNOWN SHORTCUTS (not fixed yet): removing a derivation premise leaves one statement fewer, so at
+// level 1 the statement count separates Unknown tasks perfectly (accuracy 1.0), the prompt length at
+// 0.76, and "no rule concludes the asked predicate" at 0.74. The fix: a compensating statement of the
+// removed kind in Unknown tasks. Enable once fixed.
+TEST(OntologyDeduction, DISABLED_StatementCountIsNoShortcut) {
+  using verity::testing::Shortcut;
+  verity::testing::expect_shortcuts_at_chance(
+      "ontology_deduction", {1, 5, 10}, 2000, [](const pb::Task& t) { return t.label() == kOntologyUnknown; },
+      {Shortcut{"rules concluding the asked predicate", [](const pb::Task& t) {
+         double n = 0;
+         const auto& inst = t.ontology_deduction();
+         for (const auto& rule : inst.rules())
+           for (const auto& l : rule.then_any()) n += asked_predicate(l) == asked_predicate(inst.query());
+         return n;
+       }},
+       Shortcut{"statements", [](const pb::Task& t) {
+         return static_cast<double>(t.ontology_deduction().facts_size() + t.ontology_deduction().rules_size());
+       }},
+       Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }}});
+}
+
 }  // namespace

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <oneapi/tbb/parallel_for.h>
 
 #include <atomic>
 
 #include "family_properties.h"
+#include "test_support.h"
 #include "solvers/entailment.h"
 #include "solvers/logic.h"
 #include "solvers/z3_bridge.h"
@@ -147,6 +150,52 @@ INSTANTIATE_TEST_SUITE_P(AllLevels, EntailmentDeciders, ::testing::Range(1, 11))
 // "Either A or B" read as exclusive changes answers: every English prompt says it is inclusive.
 TEST(PropositionalEntailment, EnglishPromptsSayOrIsInclusive) {
   verity::testing::expect_inclusive_or_stated("propositional_entailment");
+}
+
+
+// ---- distinct questions ----
+
+std::string pe_brute_key(const pb::Task& task) {
+  const auto& p = task.propositional();
+  std::vector<std::string> statements;
+  // Role words that are never a variable's name (variables are letters: "C|" would be renamed).
+  for (const auto& premise : p.premises()) statements.push_back("premise " + premise);
+  statements.push_back("conclusion " + p.conclusion());
+  return verity::testing::brute_force_canonical(statements, {p.variables().begin(), p.variables().end()});
+}
+
+pb::Task pe_renamed(const pb::Task& task, Rng& rng) {
+  pb::Task copy = task;
+  auto* p = copy.mutable_propositional();
+  auto rename = verity::testing::random_renaming({p->variables().begin(), p->variables().end()}, "V", rng);
+  for (auto& v : *p->mutable_variables()) v = rename[v];
+  std::vector<std::string> premises(p->premises().begin(), p->premises().end());
+  rng.shuffle(premises);
+  p->clear_premises();
+  for (const auto& premise : premises) p->add_premises(verity::testing::rename_identifiers(premise, rename));
+  p->set_conclusion(verity::testing::rename_identifiers(p->conclusion(), rename));
+  return copy;
+}
+
+TEST(PropositionalEntailmentQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  for (int level = 1; level <= 5; ++level)
+    verity::testing::expect_question_key_matches("propositional_entailment", level, 2000, pe_brute_key);
+  for (int level = 1; level <= 10; ++level)
+    verity::testing::expect_key_survives("propositional_entailment", level, 200, pe_renamed);
+}
+
+TEST(PropositionalEntailmentQuestions, DatasetsHoldDistinctQuestions) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_pe_distinct", "datasets");
+  for (int level = 1; level <= 10; ++level) {
+    const auto tasks = verity::testing::distinct_dataset("propositional_entailment", level, 2000, dir.string());
+    if (level >= 2) EXPECT_EQ(tasks.size(), 2000u) << "level " << level;
+    if (level <= 5) {
+      std::set<std::string> brute;
+      for (const auto& t : tasks) brute.insert(pe_brute_key(t));
+      EXPECT_EQ(brute.size(), tasks.size()) << "level " << level;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
