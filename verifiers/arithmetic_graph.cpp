@@ -54,12 +54,9 @@ void add_process_report(const pb::Task& task, std::string_view completion, pb::S
 
 pb::Score ArithmeticGraphVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-  if (!extraction.found) {
-    score.set_reason(extraction.reason);
-  } else {
-    score.set_extracted_answer(extraction.answer.substr(0, 256));
-    const std::string said = normalize_answer(extraction.answer);
+  const std::optional<std::string> answer = read_answer(task, completion, score);
+  if (answer) {
+    const std::string said = normalize_answer(*answer);
     const bool gold_abstains = task.answer() == kCannotBeDetermined;
     long long value = 0;
     bool fits = false;

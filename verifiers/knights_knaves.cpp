@@ -140,15 +140,11 @@ std::string joined(const std::vector<std::string>& words) {
 
 pb::Score KnightsKnavesVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-  if (!extraction.found) {
-    score.set_reason(extraction.reason);
-    return score;
-  }
-  score.set_extracted_answer(extraction.answer.substr(0, 256));
+  const std::optional<std::string> answer = read_answer(task, completion, score);
+  if (!answer) return score;
   const auto& inst = task.knights_knaves();
   const bool gold_unique = task.answer() != kNoUniqueSolution;
-  const std::vector<std::string> words = words_of(extraction.answer);
+  const std::vector<std::string> words = words_of(*answer);
 
   if (kNoUniquePhrases.count(joined(words))) {
     score.set_format_ok(true);

@@ -13,6 +13,16 @@ size_t completion_cap(const pb::Task& task, size_t completion_size) {
   return std::clamp<size_t>(4 * gold, kMaxCompletionBytes, kMaxAdaptiveCompletionBytes);
 }
 
+std::optional<std::string> read_answer(const pb::Task& task, std::string_view completion, pb::Score& score) {
+  Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
+  if (!extraction.found) {
+    score.set_reason(extraction.reason);
+    return std::nullopt;
+  }
+  score.set_extracted_answer(extraction.answer.substr(0, 256));
+  return std::move(extraction.answer);
+}
+
 pb::Score score_for(const pb::Task& task) {
   pb::Score score;
   score.set_task_id(task.id());
@@ -24,13 +34,9 @@ pb::Score score_for(const pb::Task& task) {
 pb::Score verify_label(const pb::Task& task, std::string_view completion,
                        const std::vector<LabelSpelling>& labels) {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-  if (!extraction.found) {
-    score.set_reason(extraction.reason);
-    return score;
-  }
-  const std::string said = normalize_answer(extraction.answer);
-  score.set_extracted_answer(extraction.answer.substr(0, 256));
+  const std::optional<std::string> answer = read_answer(task, completion, score);
+  if (!answer) return score;
+  const std::string said = normalize_answer(*answer);
   for (const auto& label : labels) {
     for (const auto& spelling : label.accepted) {
       if (said != spelling) continue;

@@ -1,5 +1,7 @@
 // Scoring for families whose answer is one label from a fixed set (Yes/No, entailed/...).
 #pragma once
+#include <optional>
+#include <string_view>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,5 +42,10 @@ size_t completion_cap(const pb::Task& task, size_t completion_size = SIZE_MAX);
 
 // A Score with the task's identity filled in.
 pb::Score score_for(const pb::Task& task);
+
+// The completion's final answer (answer tags, boxed or an answer line; at most completion_cap(task)
+// bytes read), its first 256 bytes recorded as score.extracted_answer; nullopt, with score.reason
+// saying why, when there is none.
+std::optional<std::string> read_answer(const pb::Task& task, std::string_view completion, pb::Score& score);
 
 }  // namespace verity

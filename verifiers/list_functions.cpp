@@ -137,15 +137,11 @@ class ListFunctionsVerifier final : public Verifier {
       score.set_reason("the task record has no list_functions instance");
       return score;
     }
-    const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-    if (!extraction.found) {
-      score.set_reason(extraction.reason);
-      return score;
-    }
-    score.set_extracted_answer(extraction.answer.substr(0, 256));
+    const std::optional<std::string> answer = read_answer(task, completion, score);
+    if (!answer) return score;
     const auto& inst = task.list_functions();
-    if (inst.answer_mode() == "rule") score_rule(inst, extraction.answer, score);
-    else score_output(inst, extraction.answer, score);
+    if (inst.answer_mode() == "rule") score_rule(inst, *answer, score);
+    else score_output(inst, *answer, score);
     return score;
   }
 };

@@ -136,14 +136,12 @@ pb::Score LongHorizonSumVerifier::verify(const pb::Task& task, std::string_view 
   const std::string_view reasoning = completion.substr(0, std::min(completion.size(), completion_cap(task, completion.size())));
   const TraceReport trace = check_running_totals(reasoning.substr(0, find_answer_tag(reasoning)), gold);
   const std::string steps_note = "only the answer's totals were read";
-  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-  if (!extraction.found) {
-    score.set_reason(extraction.reason);
+  const std::optional<std::string> answer = read_answer(task, completion, score);
+  if (!answer) {
     record_trace(trace, steps_note, score);
     return score;
   }
-  score.set_extracted_answer(extraction.answer.substr(0, 256));
-  const ParsedList said = parse_list(extraction.answer);
+  const ParsedList said = parse_list(*answer);
   if (said.values.empty() || said.bad_tokens == static_cast<int>(said.values.size())) {
     score.set_reason("the answer holds no integers: expected " + std::to_string(steps) +
                      " running totals separated by commas");

@@ -16,15 +16,11 @@ class StringRulesVerifier final : public Verifier {
 
 pb::Score StringRulesVerifier::verify(const pb::Task& task, std::string_view completion) const {
   pb::Score score = score_for(task);
-  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-  if (!extraction.found) {
-    score.set_reason(extraction.reason);
-    return score;
-  }
-  score.set_extracted_answer(extraction.answer.substr(0, 256));
+  const std::optional<std::string> answer = read_answer(task, completion, score);
+  if (!answer) return score;
   const std::string& letters = task.string_rules().letters();
   std::string said;
-  for (char c : normalize_answer(extraction.answer)) {
+  for (char c : normalize_answer(*answer)) {
     if (c == ' ' || c == '\t' || c == '\n') continue;
     if (letters.find(c) == std::string::npos) {
       score.set_reason("the answer has a character that is not one of the letters " + letters);

@@ -223,21 +223,17 @@ pb::Score ZebraVerifier::verify(const pb::Task& task, std::string_view completio
     score.set_reason("task has no well-formed zebra instance");
     return score;
   }
-  const Extraction extraction = extract_answer(completion, completion_cap(task, completion.size()));
-  if (!extraction.found) {
-    score.set_reason(extraction.reason);
-    return score;
-  }
-  score.set_extracted_answer(extraction.answer.substr(0, 256));
+  const std::optional<std::string> answer = read_answer(task, completion, score);
+  if (!answer) return score;
   // A negated answer is never a correct one: "definitely not folk", "It is not the case that House 1: ...".
   const Vocabulary vocab = vocabulary(task.zebra());
-  const std::string negation = negation_word(extraction.answer, vocab);
+  const std::string negation = negation_word(*answer, vocab);
   if (!negation.empty()) {
     score.set_reason("the answer is negated ('" + negation + "'): state the values, not what they are not");
     return score;
   }
-  if (task.zebra().question() == "single") score_single(task.zebra(), vocab, extraction.answer, score);
-  else score_grid(task.zebra(), vocab, extraction.answer, score);
+  if (task.zebra().question() == "single") score_single(task.zebra(), vocab, *answer, score);
+  else score_grid(task.zebra(), vocab, *answer, score);
   return score;
 }
 

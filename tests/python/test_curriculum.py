@@ -294,10 +294,13 @@ def test_kill_9_loses_no_acknowledged_report_and_a_restart_continues(tmp_path, v
                     port=port)
     result = {}
     load = threading.Thread(target=lambda: result.update(
-        curriculum_load.run_load(server.url, workers=4, reports=400, batch=16, retry_for_s=60)))
+        curriculum_load.run_load(server.url, workers=4, reports=1000, batch=16, retry_for_s=60)))
     load.start()
     try:
-        time.sleep(1.0)
+        # kill once the workers are well under way (a fixed sleep let a fast machine finish first)
+        deadline = time.time() + 60
+        while RemoteCurriculum(server.url).statistics()["reports"] < 300 and time.time() < deadline:
+            time.sleep(0.005)
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait()
         time.sleep(0.3)
@@ -309,11 +312,11 @@ def test_kill_9_loses_no_acknowledged_report_and_a_restart_continues(tmp_path, v
         history = RemoteCurriculum(server.url).history(limit=100000)
         ids = [h["request_id"] for h in history]
         assert len(ids) == len(set(ids)), "a report was counted twice"
-        assert set(ids) == set(result["acknowledged_ids"]) and len(ids) == 1600
-        assert [h["seq"] for h in history] == list(range(1, 1601))
+        assert set(ids) == set(result["acknowledged_ids"]) and len(ids) == 4000
+        assert [h["seq"] for h in history] == list(range(1, 4001))
         state = RemoteCurriculum(server.url).statistics()
-        assert state["reports"] == 1600
-        assert sum(l["attempts"] for f in state["families"] for l in f["levels"]) == 1600
+        assert state["reports"] == 4000
+        assert sum(l["attempts"] for f in state["families"] for l in f["levels"]) == 4000
     finally:
         server.kill()
 
