@@ -217,7 +217,7 @@ void add_train_commands(CLI::App& app) {
 
   // ---- eval: one task file, or every split of a recipe ----
   struct EvalOptions {
-    std::string checkpoint, tasks, recipe, completions, report, data_dir;
+    std::string checkpoint, tasks, recipe, completions, report, data_dir, device = "auto";
     int batch = 64, max_new = 0;
     double scale = 1.0;
   };
@@ -237,6 +237,9 @@ void add_train_commands(CLI::App& app) {
   ev->add_option("--max-new-tokens", eo->max_new, "0 = from the gold completions' length")->capture_default_str();
   ev->add_option("--completions", eo->completions, "write the completions as JSONL (id, completion; split with --recipe)");
   ev->add_option("--report", eo->report, "write the report to this file too (Markdown with --recipe)");
+  ev->add_option("--device", eo->device, "cpu | cuda | auto (cuda when this libtorch has CUDA and sees a GPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   ev->callback([eo] {
     if (eo->tasks.empty() == eo->recipe.empty()) throw std::invalid_argument("eval: give --tasks FILE or --recipe FILE");
     if (eo->batch < 1) throw std::invalid_argument("--batch must be at least 1");
@@ -249,12 +252,14 @@ void add_train_commands(CLI::App& app) {
       o.max_new_tokens = eo->max_new;
       o.scale = eo->scale;
       o.data_dir = eo->data_dir;
+      o.device = eo->device;
       o.completions_jsonl = out.get();
       const auto r = trainer::evaluate_recipe(eo->checkpoint, eo->recipe, o);
       std::cout << trainer::format_recipe_eval(r);
       report = trainer::recipe_eval_markdown(r);
     } else {
-      const auto r = trainer::evaluate_checkpoint(eo->checkpoint, eo->tasks, eo->batch, eo->max_new, out.get());
+      const auto r = trainer::evaluate_checkpoint(eo->checkpoint, eo->tasks, eo->batch, eo->max_new, out.get(),
+                                                  eo->device);
       report = trainer::format_eval(r);
       std::cout << report;
     }

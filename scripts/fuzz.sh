@@ -18,14 +18,14 @@ exe_flags=("${flags[@]}" -fsanitize=fuzzer,address,undefined)
 # The library, instrumented: every layer up to service/ (no torch), compiled in parallel (every time:
 # headers such as the generated verity.pb.h change under the objects; ccache makes repeats cheap).
 protoc -I. --cpp_out="$work/gen" schemas/verity.proto
-sources=(tasks/*.cpp tasks/registry/*.cpp solvers/*.cpp generators/*.cpp verifiers/*.cpp service/*.cpp
-         "$work/gen/schemas/verity.pb.cc")
+sources=(tasks/*.cpp tasks/registry/*.cpp solvers/*.cpp curriculum/*.cpp generators/*.cpp verifiers/*.cpp
+         service/*.cpp "$work/gen/schemas/verity.pb.cc")
 export work
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
   'o="$work/obj/$(echo "{}" | tr / _).o"; '"${cxx[*]} ${lib_flags[*]}"' -c "{}" -o "$o"'
 objects=()
 for s in "${sources[@]}"; do objects+=("$work/obj/$(echo "$s" | tr / _).o"); done
-libs=($(pkg-config --libs z3) -ltbb -lprotobuf -lpthread)
+libs=($(pkg-config --libs z3) -ltbb -lprotobuf -lsqlite3 -lpthread)
 
 "${cxx[@]}" "${exe_flags[@]}" tests/fuzz/answer_fuzz.cpp "$work/obj/tasks_answer_extraction.cpp.o" \
   "$work/obj/solvers_logic.cpp.o" -o "$work/answer_fuzz"

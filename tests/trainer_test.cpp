@@ -915,9 +915,12 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
     std::ofstream t(dir / "t.jsonl");
     for (const auto& task : some_tasks(1, 6)) t << to_json_line(task) << "\n";
   }
-  out = run_cli("eval --checkpoint " + run + "/ckpt --tasks " + (dir / "t.jsonl").string(), &rc);
+  out = run_cli("eval --checkpoint " + run + "/ckpt --tasks " + (dir / "t.jsonl").string() + " --device cpu", &rc);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("/6)"), std::string::npos) << out;
+  out = run_cli("eval --checkpoint " + run + "/ckpt --tasks " + (dir / "t.jsonl").string() + " --device gpu", &rc);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("--device"), std::string::npos) << out;
   // every split of a recipe, with a Markdown report
   const std::string recipe = write_eval_recipes(dir).string();
   out = run_cli("eval --checkpoint " + run + "/ckpt --recipe " + recipe + " --report " + (dir / "r.md").string(), &rc);

@@ -1139,9 +1139,9 @@ int default_max_new(const LoadedCheckpoint& ck, const std::vector<pb::Task>& tas
 }  // namespace
 
 EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& tasks_path, int batch, int max_new,
-                               std::ostream* completions) {
+                               std::ostream* completions, const std::string& device) {
   configure_threads(2);
-  LoadedCheckpoint ck = load_for_eval(checkpoint);
+  LoadedCheckpoint ck = load_for_eval(checkpoint, device);
   const auto tasks = read_tasks(tasks_path);
   if (max_new <= 0) max_new = default_max_new(ck, tasks);
   return eval_model(ck.model, ck.tok, tasks, batch, max_new, completions_sink(completions));

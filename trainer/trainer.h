@@ -149,7 +149,8 @@ TrainSummary run_training(const TrainConfig& config, std::ostream& log);
 
 // Greedy decoding of every task with the checkpoint, scored by verity::score_completion.
 EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& tasks_path, int batch,
-                               int max_new_tokens, std::ostream* completions_jsonl = nullptr);
+                               int max_new_tokens, std::ostream* completions_jsonl = nullptr,
+                               const std::string& device = "auto");  // cpu | cuda | auto
 std::string format_eval(const EvalResult& result);
 
 // ---- evaluation on every split of a dataset recipe (service/recipe.h, datasets/*.json) ----
