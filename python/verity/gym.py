@@ -51,7 +51,27 @@ class VerityDatasetConfig:
             raise ValueError("seed must be in [0, 2**64)")
 
 
-class VerityDataset:
+class _SizedDataset:
+    """len(), iteration and index checks shared by the datasets below (`size` entries, indexed 0..size-1)."""
+
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[dict]:
+        for i in range(self.size):
+            yield self[i]
+
+    def _position(self, idx: int) -> int:
+        if idx < 0:
+            idx += self.size
+        if not 0 <= idx < self.size:
+            raise IndexError(f"index {idx} out of range for a dataset of {self.size}")
+        return idx
+
+
+class VerityDataset(_SizedDataset):
     """A Reasoning-Gym-style procedural dataset: len(), [i], iteration, score_answer(answer, entry)."""
 
     def __init__(self, config: VerityDatasetConfig):
@@ -64,20 +84,10 @@ class VerityDataset:
         self._chunks: dict[int, list[dict]] = {}
         self[0]  # bad knobs raise here (verity.KnobError), not at the first access
 
-    def __len__(self) -> int:
-        return self.size
-
-    def __iter__(self) -> Iterator[dict]:
-        for i in range(self.size):
-            yield self[i]
-
-    def __getitem__(self, idx: int) -> dict:
+    def __getitem__(self, idx: int | slice) -> dict | list[dict]:
         if isinstance(idx, slice):
             return [self[i] for i in range(*idx.indices(self.size))]
-        if idx < 0:
-            idx += self.size
-        if not 0 <= idx < self.size:
-            raise IndexError(f"index {idx} out of range for a dataset of {self.size}")
+        idx = self._position(idx)
         return self._entry(self._task(idx), idx)
 
     def score_answer(self, answer: str | None, entry: Mapping[str, Any]) -> float:
@@ -101,7 +111,7 @@ class VerityDataset:
                              "difficulty": difficulty, "task": task}}
 
 
-class CompositeDataset:
+class CompositeDataset(_SizedDataset):
     """Reasoning Gym's "composite": entry i comes from one of several datasets, chosen by weight with a
     generator seeded by (seed, i); the chosen dataset's entry i (so entries never repeat within one)."""
 
@@ -122,18 +132,10 @@ class CompositeDataset:
             self.parts.append(create_dataset(name, size=size, **config))
             self.weights.append(float(weight))
 
-    def __len__(self) -> int:
-        return self.size
-
-    def __iter__(self) -> Iterator[dict]:
-        for i in range(self.size):
-            yield self[i]
-
-    def __getitem__(self, idx: int) -> dict:
-        if idx < 0:
-            idx += self.size
-        if not 0 <= idx < self.size:
-            raise IndexError(f"index {idx} out of range for a dataset of {self.size}")
+    def __getitem__(self, idx: int | slice) -> dict | list[dict]:
+        if isinstance(idx, slice):
+            return [self[i] for i in range(*idx.indices(self.size))]
+        idx = self._position(idx)
         part = random.Random(f"{self.seed}:{idx}").choices(self.parts, weights=self.weights)[0]
         return part[idx]
 
