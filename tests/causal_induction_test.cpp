@@ -166,6 +166,8 @@ std::string compare_prompt(const pb::Task& task) {
   if (got.trials != want.trials) return "trials read back differ; ";
   if (got.query != want.query) return "query read back differs; ";
   if (got.thresholds != want.thresholds) return "rule read back differs; ";
+  const Count c = enumerate(got);  // the label from the read prompt alone
+  if (label_of(c.on, c.off) != task.answer()) return "the read prompt's enumeration gives " + label_of(c.on, c.off) + "; ";
   return "";
 }
 
@@ -363,6 +365,34 @@ TEST(CausalInduction, EveryKnobCornerGenerates) {
         const pb::Task task = make_task(f, knobs, 0, 2, i);
         ASSERT_EQ(check_task(task, 1), "") << rule << " " << objects << " " << trials;
       }
+}
+
+// No label shows on the surface: prompt length, the count of numbers, trials that turned the machine
+// on and the query's size tell each label from the other two no better than chance (chance_band), at
+// every level and in both formats, 2,000 tasks each.
+TEST(CausalInduction, SurfaceFeaturesAreNoShortcut) {
+  using verity::testing::Shortcut;
+  const std::vector<Shortcut> shortcuts = {
+      {"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
+      {"numbers in the prompt", [](const pb::Task& t) {
+         double n = 0;
+         const std::string& p = t.prompt();
+         for (size_t i = 0; i < p.size(); ++i) n += std::isdigit(static_cast<unsigned char>(p[i])) && (i == 0 || !std::isdigit(static_cast<unsigned char>(p[i - 1])));
+         return n;
+       }},
+      {"trials that turned it on", [](const pb::Task& t) {
+         double n = 0;
+         for (const auto& trial : t.causal_induction().trials()) n += trial.on();
+         return n;
+       }},
+      {"query size", [](const pb::Task& t) { return static_cast<double>(t.causal_induction().query_size()); }}};
+  for (int level = 1; level <= 10; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const auto tasks = verity::testing::sample_tasks("causal_induction", level, {{"format", format}}, 2000);
+      for (const std::string label : {"on", "off", "undetermined"})
+        verity::testing::expect_features_at_chance(tasks, [&](const pb::Task& t) { return t.answer() == label; }, shortcuts,
+                                                   "level " + std::to_string(level) + " " + format + " " + label);
+    }
 }
 
 }  // namespace
