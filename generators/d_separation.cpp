@@ -28,8 +28,9 @@ class DSeparationGenerator final : public Generator {
   std::string seed_knobs(const Knobs& knobs) const override { return causal_seed_knobs(knobs); }
 };
 
-constexpr int kGraphAttempts = 60;     // fresh graphs before giving up on the drawn label
-constexpr int kQueryAttempts = 100;    // (X, Y, Z) draws per graph
+constexpr int kGraphAttempts = 60;     // fresh graphs before giving up on the drawn label (the size and,
+                                       // for mixed, the kind drawn again every second graph)
+constexpr int kQueryAttempts = 25;     // (X, Y, Z) draws per graph
 constexpr size_t kTracePaths = 5;      // blocked paths spelled out in a Yes trace
 constexpr size_t kPathSteps = 2000;    // DFS budget of the path enumeration (traces only)
 
@@ -124,10 +125,10 @@ Drawn draw_task(Rng& rng, const Knobs& knobs) {
   int size = draw_conditioning_size(rng, knobs);
   std::string structure = draw_structure_name(rng, knobs);
   for (int graph_attempt = 0; graph_attempt < kGraphAttempts; ++graph_attempt) {
-    // A size or kind that allows no such question in five graphs is drawn again: some never do (a
+    // A size or kind that allows no such question in two graphs is drawn again: some never do (a
     // fork or a chain without flips has no Yes without conditioning), so a little of the size's and
     // the kind's independence from the label is lost there (SurfaceFeaturesAreNoShortcut bounds it).
-    if (graph_attempt > 0 && graph_attempt % 5 == 0) {
+    if (graph_attempt > 0 && graph_attempt % 2 == 0) {
       size = draw_conditioning_size(rng, knobs);
       structure = draw_structure_name(rng, knobs);
     }

@@ -402,7 +402,8 @@ TEST(DSeparation, EveryFormatReadsBackToItsInstanceAndLabel) {
 // The size is drawn before the search for the label (it told the label at 0.57-0.69 on every level
 // before). KNOWN, not fixed: at levels 3 and 4 (6 nodes, sets of 0-2) a dense random DAG almost never
 // d-separates two nodes given nothing, so an empty set is redrawn and the size still leans: 0.558 at
-// level 3 and 0.669 at level 4 (measured, seed 21); the size is left out of the check there.
+// level 3 and 0.669 at level 4 (measured, seed 21; VERITY_SHOW_SHORTCUTS=1 prints them); the size is
+// left out of the check there.
 TEST(DSeparation, SurfaceFeaturesAreNoShortcut) {
   using verity::testing::Shortcut;
   std::vector<Shortcut> shortcuts = {
@@ -415,7 +416,7 @@ TEST(DSeparation, SurfaceFeaturesAreNoShortcut) {
                          [](const pb::Task& t) { return static_cast<double>(t.causal_graph().conditioning_size()); }};
   for (int level = 1; level <= 10; ++level) {
     std::vector<Shortcut> checked = shortcuts;
-    if (level != 3 && level != 4) checked.push_back(size);
+    if ((level != 3 && level != 4) || std::getenv("VERITY_SHOW_SHORTCUTS")) checked.push_back(size);
     verity::testing::expect_features_at_chance(verity::testing::sample_tasks("d_separation", level, {}, 2000),
                                                [](const pb::Task& t) { return t.label() == "Yes"; }, checked,
                                                "level " + std::to_string(level));
