@@ -170,7 +170,7 @@ std::string strict_lines(const pb::Task& task) {
       std::regex(R"(Trial \d+: the [a-z]+ [a-z]+ alone is (placed|put) on the machine\. The machine (turns on|stays off)\.|Trial \d+: the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are (placed|put) on the machine\. The machine (turns on|stays off)\.)"),
       std::regex(R"(Question: (the [a-z]+ [a-z]+ alone is|the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are) put on the empty machine, with nothing else\. Does the machine turn on\?)"),
       std::regex(R"(An explanation is a choice of which objects are blickets( together with one of the two rules)?; it fits when it gives every trial the outcome observed\. Answer "on" if every fitting explanation turns the machine on for the question's objects, "off" if every fitting explanation leaves it off, and "undetermined" if at least one fitting explanation turns it on and at least one leaves it off\.)"),
-      std::regex(R"(Answer with one word: on, off or undetermined\. Put your final answer inside answer tags, for example: <answer>off</answer>)")};
+      std::regex(R"(Answer with one word: on, off or undetermined\. .*<answer>off</answer>)")};
   static const std::vector<std::regex> kSymbolic = {
       std::regex(R"(Blicket machine\. Objects: \{[A-Z](, [A-Z])*\}\. S is an unknown set of blickets \(any subset of the objects, empty and full included\)\.)"),
       std::regex(R"(Rule: on\(X\) <=> \|X & S\| >= (1|2|k, where k is 1 or 2 \(unknown\))\.)"),
@@ -178,7 +178,7 @@ std::string strict_lines(const pb::Task& task) {
       std::regex(R"(T\d+: \{[A-Z](, [A-Z])*\} -> (on|off))"),
       std::regex(R"(Query: \{[A-Z](, [A-Z])*\} -> \?)"),
       std::regex(R"(An explanation is a value of S( and k)? under which every observation holds\. Answer on if on\(query\) holds under every explanation, off if it fails under every explanation, undetermined if it holds under some and fails under others\.)"),
-      std::regex(R"(Answer with one word: on, off or undetermined\. Put your final answer inside answer tags, for example: <answer>off</answer>)")};
+      std::regex(R"(Answer with one word: on, off or undetermined\. .*<answer>off</answer>)")};
   const auto& kinds = natural ? kNatural : kSymbolic;
   const size_t trial_kind = natural ? 2 : 3;
   std::vector<int> seen(kinds.size(), 0);
