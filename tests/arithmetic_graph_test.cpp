@@ -750,6 +750,29 @@ double numbers_in(const std::string& text) {
   return n;
 }
 
+// The band the shortcut tests use: a separable feature scores 1, a feature shifted by one step in
+// a quarter of the positives scores about 0.625, and a feature drawn alike for both classes stays
+// under chance_band in 200 of 200 samples of 2,000 (alpha = 1e-4 per check).
+TEST(ShortcutBand, SeparatesShortcutsFromChance) {
+  using verity::testing::balanced_threshold_accuracy;
+  using verity::testing::chance_band;
+  std::vector<std::pair<double, bool>> separable, shifted;
+  for (int i = 0; i < 2000; ++i) {
+    separable.emplace_back(i % 2, i % 2 == 1);
+    shifted.emplace_back(i % 2 == 1 && i % 8 == 1 ? 1 : 0, i % 2 == 1);
+  }
+  EXPECT_DOUBLE_EQ(balanced_threshold_accuracy(separable), 1.0);
+  EXPECT_NEAR(balanced_threshold_accuracy(shifted), 0.625, 1e-9);
+  EXPECT_GT(balanced_threshold_accuracy(shifted), chance_band(1000, 1000));
+  EXPECT_NEAR(chance_band(1000, 1000), 0.550, 0.001);
+  Rng rng(7);
+  for (int sample = 0; sample < 200; ++sample) {
+    std::vector<std::pair<double, bool>> alike;
+    for (int i = 0; i < 2000; ++i) alike.emplace_back(static_cast<double>(rng.uniform(0, 40)), i % 2 == 0);
+    ASSERT_LE(balanced_threshold_accuracy(alike), chance_band(1000, 1000)) << "sample " << sample;
+  }
+}
+
 // Withholding a fact must not show on the surface: the number of stated facts, the prompt's length,
 // its count of numbers, the count of quantities whose value and definition are both unstated and the
 // times the asked quantity is named tell unanswerable tasks apart no better than chance allows
