@@ -3,7 +3,10 @@
 // earlier ones, optionally modulo a number; distractor quantities are mixed in. Forward mode asks the
 // last quantity; reverse mode states a later quantity's value and asks an earlier (hidden) one. The
 // `unanswerable` knob withholds a needed value or definition: the gold answer is then "cannot be
-// determined". Difficulty = operations needed. Gold solution, one step per line:
+// determined". Whenever the knob is above 0, every task (answerable or not) also holds a decoy: a
+// distractor whose value or definition is withheld in answerable tasks, so both labels have the same
+// number of facts, numbers and unstated names, and only following the dependencies tells them apart.
+// Difficulty = operations needed. Gold solution, one step per line:
 //   Define <quantity> as C; so C = A + B = 3 + 1 = 4.
 // which verifiers/arithmetic_trace.h checks step by step (process reward).
 #include "generators/generators.h"
@@ -156,6 +159,48 @@ class Builder {
     }
   }
 
+  // The decoy of a task that may abstain: a distractor E defined from an earlier quantity and a new
+  // distractor F shaped like the path quantity W an unanswerable task withholds: a leaf if W is one,
+  // else defined from as many operands as W, with its value stated too when W's is (the target in
+  // reverse mode). Answerable tasks withhold F's value (leaf) or definition, unanswerable ones W's, so
+  // both labels show the same counts (facts, numbers, names never given) and F's name still occurs in
+  // E's definition, as W's does in its child's. Neither names `asked` or the target, so the asked
+  // quantity is named as often either way. A stated value and definition of F would be a new equation:
+  // its operands are then off the path (computable from stated leaves: every quantity that depends on
+  // the hidden leaf is on the path), so it only repeats what they determine. Returns F.
+  int add_decoy(const Quantity& w, bool value_shown, int asked) {
+    std::vector<int> allowed;
+    for (int i = 0; i < static_cast<int>(g_.q.size()); ++i)
+      if (i != asked && i != g_.target && !(value_shown && g_.q[i].on_path)) allowed.push_back(i);
+    int f = -1;
+    if (w.op == Op::Given) {
+      f = new_leaf();
+    } else {
+      // W's arity; distinct operands while there are enough (else one repeats); a three-way sum
+      // redrawn (a few times) until it stays under the value cap.
+      const size_t arity = w.operands.size();
+      std::vector<int> operands;
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        operands = allowed;
+        rng_.shuffle(operands);
+        while (operands.size() < arity) operands.push_back(rng_.pick(allowed));
+        operands.resize(arity);
+        long sum = 0;
+        for (int o : operands) sum += g_.q[o].value;
+        if (arity < 3 || g_.modulus || sum <= kValueCap) break;
+      }
+      f = define(operands, false);
+    }
+    g_.q[f].distractor = true;
+    allowed.clear();
+    for (int i = 0; i < f; ++i)
+      if (i != asked && i != g_.target) allowed.push_back(i);
+    const int e = define({rng_.pick(allowed), f}, false);
+    g_.q[e].distractor = true;
+    return f;
+  }
+
+  const Graph& graph() const { return g_; }
   Graph take() { return std::move(g_); }
 
  private:
@@ -264,11 +309,17 @@ struct Question {
   int asked = -1;     // the quantity asked for
   int given = -1;     // reverse: the later quantity whose value is stated
   int removed = -1;   // unanswerable: the quantity whose value (leaf) or definition is withheld
+  int decoy = -1;     // when the task may abstain: the decoy distractor (Builder::add_decoy)
+  bool decoy_withheld = false;     // answerable: the decoy's value (leaf) or definition is withheld
+  bool decoy_value_shown = false;  // a defined decoy whose value is stated too
   bool value_stated(const Graph& g, int i) const {
+    if (i == decoy) return g.q[i].op == Op::Given ? !decoy_withheld : decoy_value_shown;
     if (g.q[i].op != Op::Given) return reverse && i == given;
     return !(reverse && i == g.path.front()) && i != removed;
   }
-  bool definition_stated(const Graph& g, int i) const { return g.q[i].op != Op::Given && i != removed; }
+  bool definition_stated(const Graph& g, int i) const {
+    return g.q[i].op != Op::Given && i != removed && !(i == decoy && decoy_withheld);
+  }
 };
 
 // ---- gold solution ----
@@ -519,19 +570,21 @@ void fill_instance(const Graph& g, const Question& question, int operations, pb:
   inst.set_operations(operations);
 }
 
-Question pick_question(Rng& rng, const Graph& g, bool reverse, bool unanswerable) {
+// The path quantity an unanswerable task withholds (its value if a leaf, else its definition), never
+// the only fact that mentions the asked quantity (it would then appear in no fact, and "cannot be
+// determined" would need no arithmetic): forward, not the asked quantity's own definition; reverse,
+// not the definition that uses the asked leaf, unless the path has no other definition. Drawn for
+// answerable tasks too (when they may abstain): its kind is the kind of fact their decoy withholds.
+int pick_withheld(Rng& rng, const Graph& g, bool reverse) {
+  const size_t first = reverse ? (g.path.size() > 2 ? 2 : 1) : 0, end = reverse ? g.path.size() : g.path.size() - 1;
+  return g.path[first + rng.index(end - first)];
+}
+
+Question pick_question(const Graph& g, bool reverse) {
   Question q;
   q.reverse = reverse;
   q.asked = reverse ? g.path.front() : g.target;
   if (reverse) q.given = g.target;
-  // Withheld: the leaf's value or a definition on the path, but never the only fact that mentions the
-  // asked quantity (it would then appear in no fact, and "cannot be determined" would need no
-  // arithmetic): forward, not the asked quantity's own definition; reverse, not the definition that
-  // uses the asked leaf, unless the path has no other definition.
-  if (unanswerable) {
-    const size_t first = reverse ? (g.path.size() > 2 ? 2 : 1) : 0, end = reverse ? g.path.size() : g.path.size() - 1;
-    q.removed = g.path[first + rng.index(end - first)];
-  }
   return q;
 }
 
@@ -571,12 +624,26 @@ void ArithmeticGraphGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   const bool unanswerable = rng.chance(knobs.get_real("unanswerable"));
   const bool natural = knobs.get("format") == "natural";
 
+  const bool may_abstain = knobs.get_real("unanswerable") > 0;
+
   NamePool names(rng, natural);
   Builder builder(rng, names, modulus);
-  builder.build_main(static_cast<int>(knobs.get_int("operations")), reverse || unanswerable);
+  // When the task may abstain, answerable and unanswerable ones are built alike (hidden path, decoy)
+  // and differ only in which fact is withheld.
+  builder.build_main(static_cast<int>(knobs.get_int("operations")), reverse || may_abstain);
+  Question question;
+  if (may_abstain) {
+    question = pick_question(builder.graph(), reverse);
+    const int withheld = pick_withheld(rng, builder.graph(), reverse);
+    const Quantity w = builder.graph().q[withheld];
+    question.decoy_value_shown = w.op != Op::Given && question.value_stated(builder.graph(), withheld);
+    question.decoy = builder.add_decoy(w, question.decoy_value_shown, question.asked);
+    if (unanswerable) question.removed = withheld;
+    else question.decoy_withheld = true;
+  }
   builder.add_distractors(static_cast<int>(knobs.get_int("distractors")));
   const Graph g = builder.take();
-  const Question question = pick_question(rng, g, reverse, unanswerable);
+  if (!may_abstain) question = pick_question(g, reverse);
 
   std::vector<Statement> facts = statements(g, question);
   if (knobs.get("order") == "shuffled") rng.shuffle(facts);
@@ -584,7 +651,7 @@ void ArithmeticGraphGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   for (size_t k = 0; k < facts.size(); ++k)
     (facts[k].value ? index.value_fact : index.definition_fact)[facts[k].quantity] = static_cast<int>(k);
 
-  task.set_prompt(render_prompt(rng, g, question, facts, natural, knobs.get_real("unanswerable") > 0));
+  task.set_prompt(render_prompt(rng, g, question, facts, natural, may_abstain));
   task.set_answer(solve(g, question, task, index));
   task.set_label(question.removed < 0 ? "answerable" : "unanswerable");
   int operations = 0;

@@ -340,10 +340,12 @@ std::vector<KnobSpec> CausalInductionGenerator::knob_specs() const {
 
 KnobMap CausalInductionGenerator::level_knobs(int level) const {
   struct Row { int objects, trials; const char* rule; };
-  // The explanations before any trial double (or more) from each level to the next: 8 at level 1, 8,192 at 10.
-  static const Row kLadder[] = {{3, 3, "disjunctive"}, {4, 3, "disjunctive"}, {5, 4, "either"}, {6, 4, "either"},
-                                {6, 5, "unknown"},     {7, 5, "unknown"},     {8, 6, "unknown"}, {9, 6, "unknown"},
-                                {10, 7, "unknown"},    {12, 8, "unknown"}};
+  // The explanations before any trial double from each level to the next: 16 at level 1, 8,192 at 10.
+  // (Level 1 once had 3 objects: in set notation, with the objects always A, B and C, it held only
+  // 2,736 distinct questions, too few for a 10,000-task dataset.)
+  static const Row kLadder[] = {{4, 3, "disjunctive"}, {5, 4, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
+                                {7, 5, "unknown"},     {8, 6, "unknown"}, {9, 6, "unknown"}, {10, 7, "unknown"},
+                                {11, 7, "unknown"},    {12, 8, "unknown"}};
   const Row& r = kLadder[level - 1];
   return {{"objects", std::to_string(r.objects)}, {"trials", std::to_string(r.trials)}, {"rule", r.rule}};
 }

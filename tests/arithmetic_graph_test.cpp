@@ -7,7 +7,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
+#include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "family_properties.h"
 #include "verifiers/arithmetic_trace.h"
@@ -435,6 +438,224 @@ TEST(ArithmeticGraph, AskedQuantityAlwaysOccursInTheFacts) {
   }
 }
 
+// ---- round trip: the prompt read back by a parser written for the test ----
+
+// A fact as the prompt states it: a value ("is 5") or a definition (op over operands, in order).
+struct ReadFact {
+  std::string op;  // "" = a stated value
+  std::vector<std::string> operands;
+  long value = 0;
+  bool operator==(const ReadFact& o) const { return op == o.op && operands == o.operands && value == o.value; }
+};
+struct ReadPrompt {
+  long modulus = 0;
+  std::map<std::string, ReadFact> values, definitions;
+  std::string query;
+  bool may_abstain = false;
+};
+
+// Names by their grammar, not the generator's word lists: "the number of <lower-case words> in|at
+// <Capitalised Words>" (natural), "q<digits>" (symbolic). Hand-written (std::regex is too slow here).
+bool words_of(const std::string& text, bool capitalised) {
+  if (text.empty() || text.front() == ' ' || text.back() == ' ' || text.find("  ") != std::string::npos) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ' ') continue;
+    const bool first = i == 0 || text[i - 1] == ' ';
+    if (!(capitalised && first ? (c >= 'A' && c <= 'Z') : (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+bool natural_name(const std::string& n) {
+  static const std::string kPrefix = "the number of ";
+  if (n.rfind(kPrefix, 0) != 0) return false;
+  for (const char* link : {" in ", " at "})
+    for (size_t at = n.find(link, kPrefix.size()); at != std::string::npos; at = n.find(link, at + 1))
+      if (words_of(n.substr(kPrefix.size(), at - kPrefix.size()), false) && words_of(n.substr(at + 4), true)) return true;
+  return false;
+}
+bool symbolic_name(const std::string& n) {
+  return n.size() >= 2 && n[0] == 'q' && std::all_of(n.begin() + 1, n.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+bool integer(const std::string& n) {
+  const size_t start = !n.empty() && n[0] == '-';
+  return n.size() > start && std::all_of(n.begin() + static_cast<long>(start), n.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+// Every way `text` matches `pieces` (literals at even indices, slots at odd ones; each slot must pass
+// `slot_ok(index, text)`): the slot fillings of each reading.
+void readings(const std::string& text, const std::vector<std::string>& pieces, size_t k, size_t at,
+              std::vector<std::string>& slots, const std::function<bool(size_t, const std::string&)>& slot_ok,
+              std::vector<std::vector<std::string>>& out) {
+  if (k == pieces.size()) {
+    if (at == text.size()) out.push_back(slots);
+    return;
+  }
+  if (k % 2 == 0) {
+    if (text.compare(at, pieces[k].size(), pieces[k]) == 0) readings(text, pieces, k + 1, at + pieces[k].size(), slots, slot_ok, out);
+    return;
+  }
+  const std::string& next = pieces[k + 1];
+  for (size_t end = text.find(next, at + 1); end != std::string::npos; end = text.find(next, end + 1)) {
+    const std::string filling = text.substr(at, end - at);
+    if (!slot_ok(k / 2, filling)) continue;
+    slots.push_back(filling);
+    readings(text, pieces, k + 1, end, slots, slot_ok, out);
+    slots.pop_back();
+  }
+}
+
+// One statement line to its fact, trying every template and every split; "" with the fact when
+// exactly one reading exists, else what went wrong.
+std::string read_statement(const std::string& line, bool natural, std::string& subject, ReadFact& fact) {
+  struct Template {
+    std::string op;
+    std::vector<std::string> pieces;  // slot 0: the subject; the last slot of a value template: the number
+  };
+  static const std::vector<Template> kNatural = {
+      {"", {"", "", " is ", "", "."}},
+      {"add", {"", "", " equals ", "", " plus ", "", "."}},
+      {"add", {"", "", " is the sum of ", "", " and ", "", "."}},
+      {"sub", {"", "", " equals ", "", " minus ", "", "."}},
+      {"sub", {"", "", " is the difference between ", "", " and ", "", " (the first minus the second)."}},
+      {"mul", {"", "", " equals ", "", " times ", "", "."}},
+      {"mul", {"", "", " is the product of ", "", " and ", "", "."}},
+      {"sum", {"", "", " equals the sum of ", "", ", ", "", " and ", "", "."}},
+      {"sum", {"", "", " is the total of ", "", ", ", "", " and ", "", "."}}};
+  static const std::vector<Template> kSymbolic = {{"", {"", "", " = ", "", ""}},
+                                                  {"add", {"", "", " = ", "", " + ", "", ""}},
+                                                  {"sub", {"", "", " = ", "", " - ", "", ""}},
+                                                  {"mul", {"", "", " = ", "", " x ", "", ""}},
+                                                  {"sum", {"", "", " = ", "", " + ", "", " + ", "", ""}}};
+  int found = 0;
+  for (const Template& t : natural ? kNatural : kSymbolic) {
+    const auto name_ok = [&](const std::string& n) { return natural ? natural_name(n) : symbolic_name(n); };
+    const auto slot_ok = [&](size_t i, const std::string& text) {
+      if (i == 0) return natural ? text.rfind("The ", 0) == 0 && name_ok("t" + text.substr(1)) : name_ok(text);
+      return t.op.empty() ? integer(text) : name_ok(text);
+    };
+    std::vector<std::vector<std::string>> out;
+    std::vector<std::string> slots;
+    readings(line, t.pieces, 0, 0, slots, slot_ok, out);
+    for (const auto& r : out) {
+      if (++found > 1) return "two readings of: " + line;
+      subject = natural ? "t" + r[0].substr(1) : r[0];
+      fact = ReadFact{t.op, {}, 0};
+      if (t.op.empty()) fact.value = std::stol(r[1]);
+      else fact.operands.assign(r.begin() + 1, r.end());
+    }
+  }
+  return found == 1 ? "" : "no reading of: " + line;
+}
+
+// The whole prompt: header, modulus sentence, statements, question, instructions. "" on success.
+std::string read_prompt(const std::string& prompt, bool natural, ReadPrompt& out) {
+  std::vector<std::string> lines;
+  std::stringstream in(prompt);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  size_t k = 0;
+  if (lines.empty() || lines[k++] != (natural ? "Consider the following facts." : "Equations:")) return "header";
+  static const std::regex kModulus(
+      "All arithmetic is modulo ([0-9]+): every quantity is a whole number from 0 to ([0-9]+), and every result is "
+      "reduced modulo ([0-9]+)\\.");
+  std::smatch m;
+  if (k < lines.size() && std::regex_match(lines[k], m, kModulus)) {
+    out.modulus = std::stol(m[1]);
+    if (std::stol(m[3]) != out.modulus || std::stol(m[2]) != out.modulus - 1) return "modulus sentence";
+    ++k;
+  }
+  for (; k < lines.size() && lines[k].rfind("What is ", 0) != 0; ++k) {
+    std::string subject;
+    ReadFact fact;
+    if (auto why = read_statement(lines[k], natural, subject, fact); !why.empty()) return why;
+    auto& into = fact.op.empty() ? out.values : out.definitions;
+    if (!into.emplace(subject, fact).second) return "two " + std::string(fact.op.empty() ? "values" : "definitions") + " of " + subject;
+  }
+  if (k == lines.size() || lines[k].back() != '?') return "no question";
+  out.query = lines[k].substr(8, lines[k].size() - 9);
+  if (!(natural ? natural_name(out.query) : symbolic_name(out.query))) return "question names no quantity";
+  if (++k == lines.size() || lines[k].rfind("Solve step by step, one line per quantity", 0) != 0) return "no method line";
+  out.may_abstain = ++k < lines.size() && lines[k] == "If the facts do not determine the answer, answer \"cannot be determined\".";
+  return "";
+}
+
+// The test's own solver on what was read: values propagated through the definitions (solve_for's
+// inverse operations as in propagate above, but over the read facts), the answer or "cannot be determined".
+std::string solve_read(const ReadPrompt& r) {
+  pb::ArithmeticGraphInstance inst;
+  inst.set_modulus(static_cast<int>(r.modulus));
+  std::set<std::string> names;
+  for (const auto& [n, f] : r.values) names.insert(n);
+  for (const auto& [n, f] : r.definitions) {
+    names.insert(n);
+    names.insert(f.operands.begin(), f.operands.end());
+  }
+  for (const auto& n : names) {
+    auto* q = inst.add_quantities();
+    q->set_name(n);
+    if (auto v = r.values.find(n); v != r.values.end()) {
+      q->set_value_stated(true);
+      q->set_value(static_cast<int>(v->second.value));
+    }
+    if (auto d = r.definitions.find(n); d != r.definitions.end()) {
+      q->set_definition_stated(true);
+      q->set_op(d->second.op);
+      for (const auto& o : d->second.operands) q->add_operands(o);
+    }
+  }
+  const Values known = propagate(inst);
+  const auto it = known.find(r.query);
+  return it == known.end() ? std::string(kCannotBeDetermined) : std::to_string(it->second);
+}
+
+// "" when the read prompt is exactly the instance's stated facts, query and modulus and the test's
+// solver, on the read facts alone, gives the gold answer.
+std::string round_trip(const pb::Task& task) {
+  const auto& inst = task.arithmetic_graph();
+  const bool natural = task.knobs().at("format") == "natural";
+  ReadPrompt read;
+  if (auto why = read_prompt(task.prompt(), natural, read); !why.empty()) return why;
+  std::map<std::string, ReadFact> values, definitions;
+  for (const auto& q : inst.quantities()) {
+    if (q.value_stated()) values[q.name()] = ReadFact{"", {}, q.value()};
+    if (q.definition_stated()) definitions[q.name()] = ReadFact{q.op(), {q.operands().begin(), q.operands().end()}, 0};
+  }
+  if (!(values == read.values)) return "the values read differ from the instance";
+  if (!(definitions == read.definitions)) return "the definitions read differ from the instance";
+  if (read.query != inst.query()) return "asked " + read.query;
+  if (read.modulus != inst.modulus()) return "modulus " + std::to_string(read.modulus);
+  if (read.may_abstain != (std::stod(task.knobs().at("unanswerable")) > 0)) return "abstention sentence";
+  const std::string solved = solve_read(read);
+  if (solved != task.answer()) return "the test's solver on the read facts says " + solved + ", gold " + task.answer();
+  return "";
+}
+
+// Every prompt of every level, in both formats, reads back to its instance and its answer (2,000
+// tasks per level and format; forward and reverse, with and without a modulus, half unanswerable).
+TEST(ArithmeticGraph, PromptsReadBackToTheirInstanceAndAnswer) {
+  for (int level = 1; level <= 10; ++level)
+    for (const char* format : {"natural", "symbolic"})
+      for (const KnobMap& extra : {KnobMap{{"mode", "mixed"}}, KnobMap{{"mode", "mixed"}, {"modulus", "9"}}}) {
+        KnobMap knobs = extra;
+        knobs["format"] = format;
+        knobs["unanswerable"] = "0.5";
+        verity::testing::check_every_task("arithmetic_graph", level, knobs, 1000,
+                                          [](const pb::Task& t, uint64_t) { return round_trip(t); });
+      }
+  // the reader finds every split: a slot that may hold " and " gives two readings
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> slots;
+  readings("a and b and c", {"", "", " and ", "", ""}, 0, 0, slots, [](size_t, const std::string&) { return true; }, out);
+  EXPECT_EQ(out.size(), 2u);
+  std::string subject;
+  ReadFact fact;
+  EXPECT_EQ(read_statement("The number of owls in Oak is the sum of the number of bats in Ash.", true, subject, fact)
+                .rfind("no reading", 0),
+            0u);
+  EXPECT_EQ(read_statement("q1 = q2 + q3", false, subject, fact), "");
+  EXPECT_EQ(fact.op, "add");
+}
+
 }  // namespace
 
 // Issue 14, process score = coverage of the required derivation x precision (weight 0.5, level 6).
@@ -522,20 +743,70 @@ TEST(ArithmeticGraph, ShortcutClassifiersAreAtChance) {
        }}});
 }
 
-// KNOWN SHORTCUT (not fixed yet): withholding a value or definition leaves one statement fewer, so the
-// number of stated facts and the prompt length tell unanswerable tasks apart: best threshold accuracy
-// 0.75 (facts) and 0.78 (length) at level 1, 0.63 (length) at level 5. The fix: a compensating
-// distractor statement in unanswerable tasks. Enable once fixed.
-TEST(ArithmeticGraph, DISABLED_StatementCountIsNoShortcut) {
+double numbers_in(const std::string& text) {
+  double n = 0;
+  for (size_t i = 0; i < text.size(); ++i)
+    n += std::isdigit(static_cast<unsigned char>(text[i])) && (i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1])));
+  return n;
+}
+
+// The band the shortcut tests use: a separable feature scores 1, a feature shifted by one step in
+// a quarter of the positives scores about 0.625, and a feature drawn alike for both classes stays
+// under chance_band in 200 of 200 samples of 2,000 (alpha = 1e-4 per check).
+TEST(ShortcutBand, SeparatesShortcutsFromChance) {
+  using verity::testing::balanced_threshold_accuracy;
+  using verity::testing::chance_band;
+  std::vector<std::pair<double, bool>> separable, shifted;
+  for (int i = 0; i < 2000; ++i) {
+    separable.emplace_back(i % 2, i % 2 == 1);
+    shifted.emplace_back(i % 2 == 1 && i % 8 == 1 ? 1 : 0, i % 2 == 1);
+  }
+  EXPECT_DOUBLE_EQ(balanced_threshold_accuracy(separable), 1.0);
+  EXPECT_NEAR(balanced_threshold_accuracy(shifted), 0.625, 1e-9);
+  EXPECT_GT(balanced_threshold_accuracy(shifted), chance_band(1000, 1000));
+  EXPECT_NEAR(chance_band(1000, 1000), 0.550, 0.001);
+  Rng rng(7);
+  for (int sample = 0; sample < 200; ++sample) {
+    std::vector<std::pair<double, bool>> alike;
+    for (int i = 0; i < 2000; ++i) alike.emplace_back(static_cast<double>(rng.uniform(0, 40)), i % 2 == 0);
+    ASSERT_LE(balanced_threshold_accuracy(alike), chance_band(1000, 1000)) << "sample " << sample;
+  }
+}
+
+// Withholding a fact must not show on the surface: the number of stated facts, the prompt's length,
+// its count of numbers, the count of quantities whose value and definition are both unstated and the
+// times the asked quantity is named tell unanswerable tasks apart no better than chance allows
+// (chance_band: 0.55 at 1,000 per label) at every level, forward and reverse, plain and modular.
+// (Before the decoy: facts 0.75 and prompt length 0.78 at level 1.)
+TEST(ArithmeticGraph, SurfaceFeaturesAreNoShortcutAtAnyLevel) {
   using verity::testing::Shortcut;
-  verity::testing::expect_shortcuts_at_chance(
-      "arithmetic_graph", {1, 5, 10}, 2000, [](const pb::Task& t) { return t.label() == "unanswerable"; },
-      {Shortcut{"stated facts", [](const pb::Task& t) {
+  const std::vector<Shortcut> shortcuts = {
+      {"stated facts",
+       [](const pb::Task& t) {
          double n = 0;
          for (const auto& q : t.arithmetic_graph().quantities()) n += q.value_stated() + q.definition_stated();
          return n;
        }},
-       Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }}});
+      {"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
+      {"numbers in the prompt", [](const pb::Task& t) { return numbers_in(t.prompt()); }},
+      {"quantities never given",
+       [](const pb::Task& t) {
+         double n = 0;
+         for (const auto& q : t.arithmetic_graph().quantities()) n += !q.value_stated() && !q.definition_stated();
+         return n;
+       }},
+      {"times the asked quantity is named",
+       [](const pb::Task& t) { return occurrences(t.prompt(), t.arithmetic_graph().query()); }}};
+  const auto unanswerable = [](const pb::Task& t) { return t.label() == "unanswerable"; };
+  for (int level = 1; level <= 10; ++level) {
+    for (const KnobMap& extra : {KnobMap{}, KnobMap{{"mode", "reverse"}, {"modulus", "11"}, {"format", "symbolic"}}}) {
+      KnobMap knobs = extra;
+      knobs["unanswerable"] = "0.5";
+      const auto tasks = verity::testing::sample_tasks("arithmetic_graph", level, knobs, 2000);
+      verity::testing::expect_features_at_chance(tasks, unanswerable, shortcuts,
+                                                 "level " + std::to_string(level) + (extra.empty() ? "" : " reverse mod 11"));
+    }
+  }
 }
 
 }  // namespace

@@ -159,6 +159,43 @@ Stated parse_prompt(const std::string& prompt, bool natural) {
   return s;
 }
 
+// Every line of the prompt is exactly one of the template's kinds, each kind as often as the
+// instance calls for (one of each, a line per trial); the rule is stated as the instance's rule.
+std::string strict_lines(const pb::Task& task) {
+  const auto& inst = task.causal_induction();
+  const bool natural = inst.format() == "natural", unknown = inst.rule() == "unknown";
+  static const std::vector<std::regex> kNatural = {
+      std::regex(R"((A scientist is testing a machine with some objects\.|You are studying a strange machine and a set of objects\.|A detector machine is tested with a collection of objects\.) Each object either is a blicket or is not, and any number of the objects \(none, some or all\) may be blickets\. (The machine turns on exactly when at least (one blicket is|two blickets are) on it\.|The machine follows one of two rules, and you are not told which\. Rule 1: it turns on exactly when at least one blicket is on it\. Rule 2: it turns on exactly when at least two blickets are on it\.) Objects that are not blickets make no difference\. Every trial starts with an empty machine and puts on it exactly the objects listed\.)"),
+      std::regex(R"(The objects are: the [a-z]+ [a-z]+((, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+)?\.)"),
+      std::regex(R"(Trial \d+: the [a-z]+ [a-z]+ alone is (placed|put) on the machine\. The machine (turns on|stays off)\.|Trial \d+: the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are (placed|put) on the machine\. The machine (turns on|stays off)\.)"),
+      std::regex(R"(Question: (the [a-z]+ [a-z]+ alone is|the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are) put on the empty machine, with nothing else\. Does the machine turn on\?)"),
+      std::regex(R"(An explanation is a choice of which objects are blickets( together with one of the two rules)?; it fits when it gives every trial the outcome observed\. Answer "on" if every fitting explanation turns the machine on for the question's objects, "off" if every fitting explanation leaves it off, and "undetermined" if at least one fitting explanation turns it on and at least one leaves it off\.)"),
+      std::regex(R"(Answer with one word: on, off or undetermined\. .*<answer>off</answer>)")};
+  static const std::vector<std::regex> kSymbolic = {
+      std::regex(R"(Blicket machine\. Objects: \{[A-Z](, [A-Z])*\}\. S is an unknown set of blickets \(any subset of the objects, empty and full included\)\.)"),
+      std::regex(R"(Rule: on\(X\) <=> \|X & S\| >= (1|2|k, where k is 1 or 2 \(unknown\))\.)"),
+      std::regex(R"(Observations \(X = the objects on the machine, nothing else\):)"),
+      std::regex(R"(T\d+: \{[A-Z](, [A-Z])*\} -> (on|off))"),
+      std::regex(R"(Query: \{[A-Z](, [A-Z])*\} -> \?)"),
+      std::regex(R"(An explanation is a value of S( and k)? under which every observation holds\. Answer on if on\(query\) holds under every explanation, off if it fails under every explanation, undetermined if it holds under some and fails under others\.)"),
+      std::regex(R"(Answer with one word: on, off or undetermined\. .*<answer>off</answer>)")};
+  const auto& kinds = natural ? kNatural : kSymbolic;
+  const size_t trial_kind = natural ? 2 : 3;
+  std::vector<int> seen(kinds.size(), 0);
+  std::istringstream in(task.prompt());
+  for (std::string line; std::getline(in, line);) {
+    int matched = 0;
+    for (size_t k = 0; k < kinds.size(); ++k)
+      if (std::regex_match(line, kinds[k])) ++seen[k], ++matched;
+    if (matched != 1) return std::to_string(matched) + " readings of the line: " + line + "; ";
+  }
+  for (size_t k = 0; k < kinds.size(); ++k)
+    if (seen[k] != (k == trial_kind ? inst.trials_size() : 1)) return "line kind " + std::to_string(k) + " seen " + std::to_string(seen[k]) + " times; ";
+  const bool says_unknown = task.prompt().find(natural ? "together with one of the two rules" : "S and k under") != std::string::npos;
+  if (says_unknown != unknown) return "the explanation sentence's rule clause; ";
+  return "";
+}
+
 std::string compare_prompt(const pb::Task& task) {
   const Stated want = stored(task);
   const Stated got = parse_prompt(task.prompt(), task.causal_induction().format() == "natural");
@@ -166,6 +203,9 @@ std::string compare_prompt(const pb::Task& task) {
   if (got.trials != want.trials) return "trials read back differ; ";
   if (got.query != want.query) return "query read back differs; ";
   if (got.thresholds != want.thresholds) return "rule read back differs; ";
+  if (auto why = strict_lines(task); !why.empty()) return why;
+  const Count c = enumerate(got);  // the label from the read prompt alone
+  if (label_of(c.on, c.off) != task.answer()) return "the read prompt's enumeration gives " + label_of(c.on, c.off) + "; ";
   return "";
 }
 
@@ -363,6 +403,32 @@ TEST(CausalInduction, EveryKnobCornerGenerates) {
         const pb::Task task = make_task(f, knobs, 0, 2, i);
         ASSERT_EQ(check_task(task, 1), "") << rule << " " << objects << " " << trials;
       }
+}
+
+// No label shows on the surface: the count of numbers and the query's size tell each label from the
+// other two no better than chance (chance_band), at every level and in both formats, 2,000 tasks each.
+// Measured, not asserted (evidence, not a generator artefact): how many trials turned the machine on
+// (up to 0.81 for "off" at level 1: with every trial off nothing can be shown a blicket, so "on" is
+// impossible, and with every trial on nothing can be shown not to be one, so "off" is) and the prompt's
+// length, which grows with the trials' sizes (up to 0.60 at level 1). Drawing the count of "on" trials
+// first did not remove the dependence at levels 1-2; run with VERITY_SHOW_SHORTCUTS=1 to print them.
+TEST(CausalInduction, SurfaceFeaturesAreNoShortcut) {
+  using verity::testing::Shortcut;
+  const std::vector<Shortcut> shortcuts = {
+      {"numbers in the prompt", [](const pb::Task& t) {
+         double n = 0;
+         const std::string& p = t.prompt();
+         for (size_t i = 0; i < p.size(); ++i) n += std::isdigit(static_cast<unsigned char>(p[i])) && (i == 0 || !std::isdigit(static_cast<unsigned char>(p[i - 1])));
+         return n;
+       }},
+      {"query size", [](const pb::Task& t) { return static_cast<double>(t.causal_induction().query_size()); }}};
+  for (int level = 1; level <= 10; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const auto tasks = verity::testing::sample_tasks("causal_induction", level, {{"format", format}}, 2000);
+      for (const std::string label : {"on", "off", "undetermined"})
+        verity::testing::expect_features_at_chance(tasks, [&](const pb::Task& t) { return t.answer() == label; }, shortcuts,
+                                                   "level " + std::to_string(level) + " " + format + " " + label);
+    }
 }
 
 }  // namespace

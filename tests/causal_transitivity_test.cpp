@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "family_properties.h"
 
@@ -236,6 +237,122 @@ TEST(CausalTransitivity, AxiomaticFormatIsThePapersTerseInputForTheSameTask) {
   EXPECT_EQ(task.prompt().find("answer"), std::string::npos);    // no instruction
   EXPECT_EQ(read_axiomatic_prompt("Does A cause C? [SOC] A causes B. B causes C. [EOC]"), "A?C|A>B;B>C;");
   EXPECT_EQ(read_axiomatic_prompt("A causes B. B causes C. Does A cause C?").rfind("unreadable", 0), 0u);
+}
+
+// ---- round trip: every format read back by a parser written for the test ----
+
+// What a prompt states: the query and the statements in order. Names are one word of letters and
+// digits, so each line has one split into words and one reading.
+struct ReadGraph {
+  std::string source, target;
+  std::vector<std::pair<std::string, std::string>> edges;
+};
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+bool node_name(const std::string& n) {
+  return !n.empty() && std::isalpha(static_cast<unsigned char>(n[0])) &&
+         std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c); });
+}
+std::string without(const std::string& word, const std::string& tail) {
+  return word.size() > tail.size() && word.compare(word.size() - tail.size(), tail.size(), tail) == 0
+             ? word.substr(0, word.size() - tail.size())
+             : std::string();
+}
+
+// natural: an introduction, "X causes Y." lines, "Does A cause B?", the instruction; symbolic: a
+// header, "X -> Y" lines, "Query: does A cause B (a directed path)?"; axiomatic: one line. "" on success.
+std::string read_causal_prompt(const std::string& prompt, const std::string& format, ReadGraph& out) {
+  if (format == "axiomatic") {
+    const std::string read = read_axiomatic_prompt(prompt);
+    if (read.rfind("unreadable", 0) == 0) return read;
+    const size_t q = read.find('?'), bar = read.find('|');
+    out.source = read.substr(0, q);
+    out.target = read.substr(q + 1, bar - q - 1);
+    std::istringstream in(read.substr(bar + 1));
+    for (std::string e; std::getline(in, e, ';');) out.edges.emplace_back(e.substr(0, e.find('>')), e.substr(e.find('>') + 1));
+    return "";
+  }
+  static const std::set<std::string> kIntros = {"Here are some causal facts.", "Consider these causal statements.",
+                                                "Assume the following causal relationships hold."};
+  std::vector<std::string> lines;
+  std::istringstream in(prompt);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  const bool natural = format == "natural";
+  if (lines.empty() || !(natural ? kIntros.count(lines[0]) > 0 : lines[0] == "Causal edges (X -> Y: X directly causes Y):"))
+    return "header";
+  size_t k = 1;
+  for (; k < lines.size(); ++k) {
+    const auto w = words(lines[k]);
+    if (w.size() == 3 && node_name(w[0]) && w[1] == (natural ? "causes" : "->") &&
+        node_name(natural ? without(w[2], ".") : w[2]))
+      out.edges.emplace_back(w[0], natural ? without(w[2], ".") : w[2]);
+    else
+      break;
+  }
+  if (k == lines.size()) return "no question";
+  const auto w = words(lines[k]);
+  const bool question = natural ? w.size() == 4 && w[0] == "Does" && w[2] == "cause"
+                                : w.size() == 8 && w[0] == "Query:" && w[1] == "does" && w[3] == "cause" &&
+                                      w[5] == "(a" && w[6] == "directed" && w[7] == "path)?";
+  if (!question) return "unreadable question: " + lines[k];
+  out.source = natural ? w[1] : w[2];
+  out.target = natural ? without(w[3], "?") : w[4];
+  if (!node_name(out.source) || !node_name(out.target)) return "question names: " + lines[k];
+  if (k + 2 != lines.size() || lines[k + 1].rfind("Answer with Yes or No.", 0) != 0) return "instruction";
+  return "";
+}
+
+// "" when the prompt reads back to the instance (edges in statement order, query) and the test's BFS
+// on what was read gives the label.
+std::string causal_round_trip(const pb::Task& task) {
+  ReadGraph read;
+  if (auto why = read_causal_prompt(task.prompt(), task.knobs().at("format"), read); !why.empty()) return why;
+  const auto& g = task.causal_graph();
+  if (read.source != g.query_source() || read.target != g.query_target()) return "query read differs";
+  if (static_cast<int>(read.edges.size()) != g.edges_size()) return "statement count read differs";
+  pb::CausalGraphInstance mine;
+  for (int i = 0; i < g.edges_size(); ++i) {
+    if (read.edges[i] != std::make_pair(g.edges(i).from(), g.edges(i).to())) return "statement " + std::to_string(i + 1) + " read differs";
+    auto* e = mine.add_edges();
+    e->set_from(read.edges[i].first);
+    e->set_to(read.edges[i].second);
+  }
+  const bool yes = reaches(mine, read.source, read.target);
+  return (yes ? "Yes" : "No") == task.answer() ? "" : "BFS on the read statements says " + std::string(yes ? "Yes" : "No");
+}
+
+// 2,000 tasks per level and format (natural, symbolic, axiomatic), chains and branching DAGs.
+TEST(CausalTransitivity, EveryFormatReadsBackToItsInstanceAndLabel) {
+  for (int level = 1; level <= 10; ++level)
+    for (const char* format : {"natural", "symbolic", "axiomatic"})
+      for (const char* structure : {"chain", "branching"})
+        verity::testing::check_every_task("causal_transitivity", level, {{"format", format}, {"structure", structure}},
+                                          1000, [](const pb::Task& t, uint64_t) { return causal_round_trip(t); });
+}
+
+// The label does not show on the surface: prompt length, statement count, count of numbers (digits in
+// names) and the query names' lengths tell Yes from No no better than chance (chance_band) at every
+// level, 2,000 tasks each.
+TEST(CausalTransitivity, SurfaceFeaturesAreNoShortcut) {
+  using verity::testing::Shortcut;
+  auto digits = [](const std::string& s) {
+    return static_cast<double>(std::count_if(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); }));
+  };
+  const std::vector<Shortcut> shortcuts = {
+      {"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
+      {"statements", [](const pb::Task& t) { return static_cast<double>(t.causal_graph().edges_size()); }},
+      {"digits in the prompt", [digits](const pb::Task& t) { return digits(t.prompt()); }},
+      {"asked cause's name length", [](const pb::Task& t) { return static_cast<double>(t.causal_graph().query_source().size()); }},
+      {"asked effect's name length", [](const pb::Task& t) { return static_cast<double>(t.causal_graph().query_target().size()); }}};
+  for (int level = 1; level <= 10; ++level)
+    verity::testing::expect_features_at_chance(verity::testing::sample_tasks("causal_transitivity", level, {}, 2000),
+                                               [](const pb::Task& t) { return t.label() == "Yes"; }, shortcuts,
+                                               "level " + std::to_string(level));
 }
 
 }  // namespace

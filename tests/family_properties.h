@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -251,6 +254,66 @@ inline double best_threshold_accuracy(std::vector<std::pair<double, bool>> point
     best = std::max({best, above_rule / total, (total - above_rule) / total});
   }
   return best;
+}
+
+// The best threshold classifier on one feature, scored by balanced accuracy (the mean of the two
+// classes' hit rates, so label imbalance cannot pass for a shortcut): 0.5 + D / 2, where D is the
+// two-sample Kolmogorov-Smirnov statistic between the feature's values in the two classes.
+inline double balanced_threshold_accuracy(std::vector<std::pair<double, bool>> points) {
+  std::sort(points.begin(), points.end());
+  double positives = 0;
+  for (const auto& p : points) positives += p.second;
+  const double negatives = static_cast<double>(points.size()) - positives;
+  if (positives == 0 || negatives == 0) return 1.0;
+  double pos_below = 0, neg_below = 0, d = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    (points[i].second ? pos_below : neg_below) += 1;
+    if (i + 1 < points.size() && points[i + 1].first == points[i].first) continue;
+    d = std::max(d, std::abs(pos_below / positives - neg_below / negatives));
+  }
+  return 0.5 + d / 2;
+}
+
+// What chance allows: with no shortcut (both classes draw the feature from one distribution), the
+// balanced accuracy above exceeds 0.5 + c(alpha) sqrt((n1 + n0) / (n1 n0)) / 2 with probability at
+// most alpha (the KS critical value, c(alpha) = sqrt(-ln(alpha / 2) / 2)); alpha = 1e-4, so a test
+// checking dozens of (feature, level) pairs stays quiet by chance. With 1,000 per class: 0.550.
+inline double chance_band(double positives, double negatives, double alpha = 1e-4) {
+  const double c = std::sqrt(-std::log(alpha / 2) / 2);
+  return 0.5 + c * std::sqrt((positives + negatives) / (positives * negatives)) / 2;
+}
+
+// No surface feature tells `positive` tasks from the rest beyond chance_band: the best threshold on
+// each feature, in either direction, on `tasks`. `where` names the sample in failures. With
+// VERITY_SHOW_SHORTCUTS set, every figure is printed (to measure, not only to pass or fail).
+inline void expect_features_at_chance(const std::vector<pb::Task>& tasks,
+                                      const std::function<bool(const pb::Task&)>& positive,
+                                      const std::vector<Shortcut>& shortcuts, const std::string& where) {
+  double positives = 0;
+  for (const auto& t : tasks) positives += positive(t);
+  const double negatives = static_cast<double>(tasks.size()) - positives;
+  ASSERT_GT(positives, 0) << where;
+  ASSERT_GT(negatives, 0) << where;
+  const double band = chance_band(positives, negatives);
+  for (const auto& shortcut : shortcuts) {
+    std::vector<std::pair<double, bool>> points;
+    for (const auto& t : tasks) points.emplace_back(shortcut.feature(t), positive(t));
+    const double accuracy = balanced_threshold_accuracy(points);
+    if (std::getenv("VERITY_SHOW_SHORTCUTS"))
+      std::printf("shortcut | %s | %s | %.3f | band %.3f\n", where.c_str(), shortcut.name.c_str(), accuracy, band);
+    EXPECT_LE(accuracy, band) << where << ": the shortcut '" << shortcut.name << "' has balanced accuracy "
+                              << accuracy << ", above chance's " << band;
+  }
+}
+
+// `count` tasks (seed 21) of `family` at `level` with `overrides`.
+inline std::vector<pb::Task> sample_tasks(const std::string& family_name, int level, const KnobMap& overrides,
+                                          uint64_t count, uint64_t seed = 21) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::vector<pb::Task> tasks(count);
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, seed, i); });
+  return tasks;
 }
 
 // With `unanswerable` = 0.5, no shortcut tells the unanswerable tasks apart much better than chance

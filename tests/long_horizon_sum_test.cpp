@@ -3,7 +3,9 @@
 
 #include <map>
 #include <mutex>
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "family_properties.h"
 #include "tasks/answer_extraction.h"
@@ -193,6 +195,84 @@ TEST(LongHorizonSumProcess, Level10GoldWithItsTraceFitsTheCap) {
     EXPECT_LE(text.size() * 4, completion_cap(task) + 4096);
     EXPECT_EQ(score_completion(task, text + std::string(completion_cap(task), ' ')).reward(), 0.0);
   }
+}
+
+// ---- round trip: the prompt read back by a parser written for the test ----
+
+// The dictionary and the turns as the prompt states them, line by line; "" on success. Every line has
+// one reading: "word: integer" (a lower-case word), "Turn t: w1, w2, ..." (turns numbered 1, 2, ...),
+// and the fixed sentences around them.
+std::string read_prompt(const std::string& prompt, std::map<std::string, long>& dict, std::vector<std::vector<std::string>>& turns) {
+  std::vector<std::string> lines;
+  std::istringstream in(prompt);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  size_t k = 0;
+  if (lines.empty() || lines[k++] != "Here is a dictionary that maps words to integers:") return "header";
+  auto lower_word = [](const std::string& w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+  };
+  for (; k < lines.size(); ++k) {
+    const size_t colon = lines[k].find(": ");
+    if (colon == std::string::npos || !lower_word(lines[k].substr(0, colon))) break;
+    const std::string number = lines[k].substr(colon + 2);
+    const size_t sign = !number.empty() && number[0] == '-';
+    if (number.size() <= sign || !std::all_of(number.begin() + static_cast<long>(sign), number.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      return "dictionary line: " + lines[k];
+    if (!dict.emplace(lines[k].substr(0, colon), std::stol(number)).second) return "a word defined twice";
+  }
+  static const std::regex kRule(R"(A running total starts at 0\. In each of the (\d+) turns below you get (\d+) (word; add its value|words; add their values) to the running total\. Report the running total after every turn\.)");
+  std::smatch m;
+  if (k == lines.size() || !std::regex_match(lines[k], m, kRule)) return "rule sentence";
+  const long horizon = std::stol(m[1]), per_turn = std::stol(m[2]);
+  if ((per_turn == 1) != (m[3].str()[4] == ';')) return "word / words";
+  for (++k; k < lines.size() && lines[k].rfind("Turn ", 0) == 0; ++k) {
+    const std::string head = "Turn " + std::to_string(turns.size() + 1) + ": ";
+    if (lines[k].rfind(head, 0) != 0) return "turn number: " + lines[k];
+    std::vector<std::string> keys;
+    std::istringstream list(lines[k].substr(head.size()));
+    for (std::string key; std::getline(list, key, ',');) {
+      if (!keys.empty()) {
+        if (key.empty() || key[0] != ' ') return "turn list: " + lines[k];
+        key = key.substr(1);
+      }
+      if (!dict.count(key)) return "a key not in the dictionary: " + key;
+      keys.push_back(key);
+    }
+    if (static_cast<long>(keys.size()) != per_turn) return "keys in turn " + std::to_string(turns.size() + 1);
+    turns.push_back(keys);
+  }
+  if (static_cast<long>(turns.size()) != horizon) return "turns read: " + std::to_string(turns.size());
+  if (k + 1 != lines.size() || lines[k].rfind("Answer with the " + std::to_string(horizon) + " running totals", 0) != 0)
+    return "instruction";
+  return "";
+}
+
+std::string round_trip(const pb::Task& task) {
+  std::map<std::string, long> dict;
+  std::vector<std::vector<std::string>> turns;
+  if (auto why = read_prompt(task.prompt(), dict, turns); !why.empty()) return why;
+  const auto& inst = task.long_horizon_sum();
+  if (static_cast<int>(dict.size()) != inst.words_size()) return "dictionary size read differs";
+  for (int i = 0; i < inst.words_size(); ++i)
+    if (dict.at(inst.words(i)) != inst.values(i)) return "dictionary value read differs";
+  std::vector<long> sums;
+  long total = 0;
+  int key = 0;
+  for (const auto& turn : turns) {
+    for (const auto& w : turn) {
+      if (key >= inst.keys_size() || w != inst.keys(key++)) return "key read differs";
+      total += dict.at(w);
+    }
+    sums.push_back(total);
+  }
+  return join(sums) == task.answer() ? "" : "the read prompt sums to " + join(sums);
+}
+
+// 2,000 tasks per level (300 at levels 9 and 10, whose tasks hold 2,800 and 9,000 keys).
+TEST(LongHorizonSum, PromptsReadBackToTheirInstanceAndAnswer) {
+  for (int level = 1; level <= 10; ++level)
+    verity::testing::check_every_task("long_horizon_sum", level, {}, level <= 8 ? 2000 : 300,
+                                      [](const pb::Task& t, uint64_t) { return round_trip(t); });
 }
 
 }  // namespace

@@ -6,11 +6,13 @@
 // stored instance; difficulty rises by hypothesis-space size and a baseline's accuracy falls.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "family_properties.h"
 #include "solvers/z3_bridge.h"
@@ -362,6 +364,131 @@ TEST(StringRules, EveryKnobCornerGenerates) {
         const pb::Task task = make_task(f, knobs, 0, 2, i);
         ASSERT_EQ(check_task(task, 99), "") << kind << " " << window << " " << vocabulary << " " << rules;
       }
+}
+
+// ---- round trip: a strict reader and the test's own solver ----
+
+// Every line of the prompt must be one the templates allow; the class must be named exactly once (one
+// reading), with the window and the copied edge agreeing with it. "" on success.
+std::string read_strictly(const std::string& prompt, bool natural, Stated& out) {
+  std::vector<std::string> lines;
+  std::istringstream in(prompt);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (lines.size() < 4) return "too short";
+  std::smatch m;
+  const std::string& head = lines[0];
+  std::string edge;  // "first" or "last"
+  int edge_count = 0;
+  if (natural) {
+    static const std::regex kHead(
+        R"((A hidden function rewrites strings\.|A secret string function is at work\.|Someone applies a fixed rewriting function to strings\.) Its strings use the letters ([a-z](?:, [a-z])* and [a-z])\. It turns each string into one of the same length by copying it letter by letter, except where one of its rules applies\. A rule has a context of (\d+) letters?, a letter and a replacement letter\. (.*) The (first|last) (?:(\d+) letters|letter) of a string (?:are|is) always copied\. No two rules have the same context and letter\. The function has at most (\d+) rules?\.)");
+    if (!std::regex_match(head, m, kHead)) return "first line";
+    std::istringstream list(m[2].str());  // "a, b and c" (the regex fixed its shape)
+    for (std::string w; list >> w;)
+      if (w != "and") out.letters += w[0];
+    out.window = std::stoi(m[3]) + 1;
+    edge = m[5];
+    edge_count = m[6].matched ? std::stoi(m[6]) : 1;
+    out.max_rules = std::stoi(m[7]);
+    const std::string body = m[4];
+    const std::vector<std::pair<std::string, std::string>> kinds = {
+        {"isl", "(always read in the original input, so one change never affects another)"},
+        {"l-osl", "The output is written from left to right."},
+        {"r-osl", "The output is written from right to left."}};
+    for (const auto& [kind, marker] : kinds)
+      if (body.find(marker) != std::string::npos) out.kind += out.kind.empty() ? kind : "+" + kind;
+    const bool one = out.window == 2;
+    const std::string context = one ? "the letter" : "the " + std::to_string(out.window - 1) + " letters";
+    if (body.find(out.kind == "isl" ? context + " just before it in the input" : out.kind == "l-osl" ? (one ? std::string("the last letter") : "the last " + std::to_string(out.window - 1) + " letters") + " already written to the output (just before it)" : context + " already written to the output just after it") == std::string::npos)
+      return "the context's description does not match the class and window";
+    if (lines[1] != "Examples (input -> output):") return "examples header";
+  } else {
+    static const std::regex kHead(
+        R"(f: strings over \{([a-z]+)\} -> strings of the same length\. Class (ISL|L-OSL \(left to right\)|R-OSL \(right to left\)), k = (\d): y\[i\] = f\(((?:[xy]\[i[-+]\d\])+), x\[i\]\); the (first|last) (?:(\d) positions are|position is) copied\. f\(u, c\) = c except for at most (\d+) rules \(u, c\) -> d\.)");
+    if (!std::regex_match(head, m, kHead)) return "first line";
+    out.letters = m[1];
+    out.kind = m[2].str()[0] == 'I' ? "isl" : m[2].str()[0] == 'L' ? "l-osl" : "r-osl";
+    out.window = std::stoi(m[3]);
+    edge = m[5];
+    edge_count = m[6].matched ? std::stoi(m[6]) : 1;
+    out.max_rules = std::stoi(m[7]);
+    std::string args;  // the arguments the class and window call for
+    for (int j = out.window - 1; j >= 1; --j)
+      if (out.kind != "r-osl") args += std::string(out.kind == "isl" ? "x" : "y") + "[i-" + std::to_string(j) + "]";
+    for (int j = 1; j < out.window && out.kind == "r-osl"; ++j) args += "y[i+" + std::to_string(j) + "]";
+    if (m[4] != args) return "the formula's arguments do not match the class and window";
+  }
+  if (out.kind != "isl" && out.kind != "l-osl" && out.kind != "r-osl") return "class read as '" + out.kind + "'";
+  if (edge != (out.kind == "r-osl" ? "last" : "first") || edge_count != out.window - 1) return "copied edge";
+  size_t k = natural ? 2 : 1;
+  auto word = [&](const std::string& w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [&](char c) { return out.letters.find(c) != std::string::npos; });
+  };
+  for (; k < lines.size(); ++k) {
+    const size_t arrow = lines[k].find(" -> ");
+    if (arrow == std::string::npos) break;
+    const std::string a = lines[k].substr(0, arrow), b = lines[k].substr(arrow + 4);
+    if (!word(a) || !(word(b) || b == "?")) return "example line: " + lines[k];
+    if (b == "?") break;
+    if (a.size() != b.size()) return "an example changes the length";
+    out.examples.emplace_back(a, b);
+  }
+  if (k == lines.size()) return "no question";
+  static const std::regex kQuestion(R"(Exactly one function of this kind fits all the examples\. What does it output for ([a-z]+)\?)");
+  if (natural ? !std::regex_match(lines[k], m, kQuestion) : lines[k].size() < 6 || lines[k].substr(lines[k].size() - 5) != " -> ?")
+    return "question line";
+  out.query = natural ? m[1].str() : lines[k].substr(0, lines[k].size() - 5);
+  if (!word(out.query)) return "query";
+  if (k + 2 != lines.size() || lines[k + 1].rfind("Answer with the output string.", 0) != 0) return "instruction";
+  return "";
+}
+
+// The test's own solver: the examples give each (context, letter) pair they contain its output
+// (the context read from the input for ISL, from the given output for OSL); the pairs that change
+// are the rules. With exactly the stated bound of them found, every other pair is copied, so the
+// query's output follows. "" with the output, else why the examples do not determine it.
+std::string solve_from_examples(const Stated& s, std::string& output) {
+  Rules rules;
+  std::map<std::pair<std::string, char>, char> seen;
+  const int w = s.window - 1;
+  for (const auto& [in, out] : s.examples) {
+    const int n = static_cast<int>(in.size());
+    for (int i = 0; i < n; ++i) {
+      const bool copied = s.kind == "r-osl" ? i > n - 1 - w : i < w;
+      if (copied) {
+        if (in[i] != out[i]) return "an always-copied letter changes";
+        continue;
+      }
+      const std::string context = s.kind == "isl" ? in.substr(i - w, w) : s.kind == "l-osl" ? out.substr(i - w, w) : out.substr(i + 1, w);
+      const auto [it, fresh] = seen.emplace(std::make_pair(context, in[i]), out[i]);
+      if (!fresh && it->second != out[i]) return "one pair has two outputs";
+      if (out[i] != in[i]) rules.map[{context, in[i]}] = out[i];
+    }
+  }
+  if (static_cast<int>(rules.map.size()) != s.max_rules) return std::to_string(rules.map.size()) + " rules found, bound " + std::to_string(s.max_rules);
+  if (!reproduces(s, rules)) return "the rules found do not reproduce the examples";
+  output = run(s.kind, s.window, rules, s.query);
+  return "";
+}
+
+std::string string_round_trip(const pb::Task& task) {
+  Stated read;
+  if (auto why = read_strictly(task.prompt(), task.string_rules().format() == "natural", read); !why.empty()) return why;
+  const Stated want = stored(task);
+  if (read.letters != want.letters || read.kind != want.kind || read.window != want.window || read.max_rules != want.max_rules)
+    return "class, letters, window or bound read differ";
+  if (read.examples != want.examples || read.query != want.query) return "examples or query read differ";
+  std::string output;
+  if (auto why = solve_from_examples(read, output); !why.empty()) return why;
+  return output == task.answer() ? "" : "the test's solver gives " + output;
+}
+
+// 2,000 tasks per level in both formats.
+TEST(StringRules, PromptsReadBackStrictlyAndTheirExamplesGiveTheAnswer) {
+  for (int level = 1; level <= 10; ++level)
+    for (const char* format : {"natural", "symbolic"})
+      verity::testing::check_every_task("string_rules", level, {{"format", format}}, 2000,
+                                        [](const pb::Task& t, uint64_t) { return string_round_trip(t); });
 }
 
 }  // namespace
