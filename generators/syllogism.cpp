@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cctype>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -169,6 +170,43 @@ std::string classical_name(const std::string& code) {
   return "";
 }
 
+// A form of the target validity whose moods say nothing about it: a valid form drawn uniformly, and
+// for an invalid target an invalid form with the same conclusion and the same two premise moods (in
+// either order, so only the figure and which premise says what decide). Drawing invalid forms
+// uniformly instead let the conclusion's mood alone (universal: mostly invalid) or the number of
+// negative statements guess the answer.
+struct FormChoices {
+  std::vector<int> valid;
+  std::array<std::vector<int>, 256> invalid_alike;  // per valid form
+};
+
+const FormChoices& form_choices(bool import) {
+  thread_local std::array<std::unique_ptr<FormChoices>, 2> tables;
+  auto& table = tables[import];
+  if (table) return *table;
+  table = std::make_unique<FormChoices>();
+  const auto& validity = form_validity(import);
+  for (int v = 0; v < 256; ++v) {
+    if (!validity[v]) continue;
+    table->valid.push_back(v);
+    const Form model = form_of(v);
+    for (int i = 0; i < 256; ++i) {
+      const Form f = form_of(i);
+      const bool same_moods = (f.major == model.major && f.minor == model.minor) ||
+                              (f.major == model.minor && f.minor == model.major);
+      if (!validity[i] && f.conclusion == model.conclusion && same_moods) table->invalid_alike[v].push_back(i);
+    }
+    if (table->invalid_alike[v].empty()) throw std::logic_error("syllogism: a valid mood with no invalid arrangement");
+  }
+  return *table;
+}
+
+int draw_form(Rng& rng, bool target, bool import) {
+  const FormChoices& choices = form_choices(import);
+  const int drawn = rng.pick(choices.valid);
+  return target ? drawn : rng.pick(choices.invalid_alike[drawn]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sorites: a chain T0 - T1 - ... - Tk with a conclusion about T0 and Tk.
 
@@ -287,12 +325,7 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
   const int terms = static_cast<int>(knobs.get_int("terms"));
   d.premises.clear();
   if (terms == 3) {
-    // Uniform over the forms of the target validity, so all figures and moods appear.
-    const auto& validity = form_validity(import);
-    std::vector<int> candidates;
-    for (int i = 0; i < 256; ++i)
-      if (validity[i] == target) candidates.push_back(i);
-    d.form_index = rng.pick(candidates);
+    d.form_index = draw_form(rng, target, import);
     const Form f = form_of(d.form_index);
     build_form(f, d.premises, d.conclusion);
     d.form = f.code();
@@ -471,11 +504,14 @@ std::vector<KnobSpec> SyllogismGenerator::knob_specs() const {
 
 KnobMap SyllogismGenerator::level_knobs(int level) const {
   struct Row { int terms, distractors; const char *import, *names, *conflict, *negation; };
+  // Three terms hold only 4 figures x 64 moods = 256 arguments up to renaming, so the syllogism levels
+  // carry two distractor premises (each a fresh category linked to an earlier one): more than 10,000
+  // distinct questions per level, and every later level at least as many categories and premises.
   static const Row kLadder[] = {
-      {3, 0, "on", "fictional", "0.5", "0"},  {3, 0, "off", "fictional", "0.5", "0"},
-      {3, 0, "on", "real", "0.75", "0"},       {3, 1, "off", "real", "1", "0"},
-      {4, 1, "on", "fictional", "0.5", "0.3"}, {4, 2, "off", "real", "1", "0.3"},
-      {5, 2, "on", "real", "1", "0.4"},        {5, 3, "off", "fictional", "0.5", "0.5"},
+      {3, 2, "on", "fictional", "0.5", "0"},   {3, 2, "off", "fictional", "0.5", "0"},
+      {3, 2, "on", "real", "0.75", "0"},       {3, 3, "off", "real", "1", "0"},
+      {4, 2, "on", "fictional", "0.5", "0.3"}, {4, 3, "off", "real", "1", "0.3"},
+      {5, 3, "on", "real", "1", "0.4"},        {5, 3, "off", "fictional", "0.5", "0.5"},
       {6, 3, "off", "real", "1", "0.5"},       {7, 4, "off", "real", "1", "0.6"}};
   const Row& r = kLadder[level - 1];
   return {{"terms", std::to_string(r.terms)}, {"distractors", std::to_string(r.distractors)},
@@ -540,11 +576,15 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
     if (inst.real_names()) out += inst.terms(index);
     else canonical::append_symbol(out, index);
   };
+  // Obverted to a positive predicate: "All S are non-P" is "No S are P" (the symbolic format writes both
+  // as one formula), "Some S are non-P" is "Some S are not P", and back.
   auto statement = [&](const char* role, const pb::CategoricalStatement& st) {
-    std::string line = role + st.quantifier() + " ";
+    static const std::map<std::string, std::string> kObverse = {
+        {"all", "no"}, {"no", "all"}, {"some", "some_not"}, {"some_not", "some"}};
+    std::string line = role + (st.predicate_negated() ? kObverse.at(st.quantifier()) : st.quantifier()) + " ";
     term(st.subject(), st.subject_negated(), line);
     line += ' ';
-    term(st.predicate(), st.predicate_negated(), line);
+    term(st.predicate(), false, line);
     return line;
   };
   std::vector<std::string> statements;
