@@ -678,6 +678,23 @@ std::string every_formula_has_one_meaning(const pb::Task& task) {
   return "";
 }
 
+// The reader sees what the test must catch: two binary operators without parentheses read two ways that
+// disagree, "~" binds to what follows it, and a stray name has no reading.
+TEST(KnightsKnaves, SymbolicReaderFindsEveryGrouping) {
+  const SymbolicReader reader({"Ann", "Bo", "Cy"});
+  const auto two = reader.read("Ann & Bo | Cy");
+  ASSERT_EQ(two.size(), 2u);
+  bool differ = false;
+  for (uint32_t a = 0; a < 8; ++a) differ = differ || holds(*two[0], a) != holds(*two[1], a);
+  EXPECT_TRUE(differ);
+  const auto negated = reader.read("~Ann & Bo");
+  ASSERT_EQ(negated.size(), 1u);
+  EXPECT_TRUE(holds(*negated[0], 0b010));  // Ann a knave, Bo a knight
+  EXPECT_EQ(reader.read("~(Ann & Bo)").size(), 1u);
+  EXPECT_EQ(reader.read("exactly1(Ann, Cy)").size(), 1u);
+  EXPECT_TRUE(reader.read("Ann & Dee").empty());
+}
+
 TEST_P(KnightsKnavesLevels, EveryFormulaHasOneReading) {
   const Generator& f = find_family("knights_knaves").generator;
   const Knobs knobs = resolve_knobs(f, GetParam(), {{"format", "symbolic"}});

@@ -696,6 +696,27 @@ std::string ontology_reads_back(const pb::Task& task) {
   return "";
 }
 
+// The reader sees what the test must catch: every template and split is tried, so a sentence that two
+// rules could have rendered has two readings, and one no template renders has none.
+TEST(OntologyDeduction, ReaderFindsEveryReading) {
+  pb::OntologyInstance inst;
+  inst.set_entity("Max");
+  for (const char* c : {"wumpus", "yumpus", "zumpus", "wumpus that is red"}) inst.add_concepts(c);
+  for (const char* p : {"red", "sour"}) inst.add_properties(p);
+  const OntologyReader reader(inst);
+  EXPECT_EQ(reader.statement("Every wumpus is either a yumpus or not sour"),
+            (std::set<std::string>{"wumpus -> yumpus | ~sour"}));
+  EXPECT_EQ(reader.statement("Everything that is red and not a zumpus is sour"),
+            (std::set<std::string>{"red & ~zumpus -> sour"}));
+  // a concept named like a rule's condition: two readings
+  EXPECT_EQ(reader.statement("Every wumpus that is red is a yumpus").size(), 2u);
+  EXPECT_TRUE(reader.statement("Some wumpus is a yumpus").empty());
+  EXPECT_EQ(reader.formula("forall x: wumpus(x) & ~red(x) -> yumpus(x) | sour(x)"),
+            (std::set<std::string>{"wumpus & ~red -> yumpus | sour"}));
+  EXPECT_EQ(reader.formula("~sour(Max)"), std::set<std::string>{"~sour"});
+  EXPECT_TRUE(reader.formula("sour(Rex)").empty());
+}
+
 class OntologyReadBack : public ::testing::TestWithParam<int> {};
 
 TEST_P(OntologyReadBack, EveryPromptHasOneReadingInBothFormats) {

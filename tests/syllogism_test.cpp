@@ -549,6 +549,19 @@ std::string reads_back(const pb::Task& task) {
   return "";
 }
 
+// The reader sees what the test must catch: "All S are not P" fits no template (it reads as "No S are P"
+// and as "Not all S are P"), "Some S are not P" only one, and the formulas of "All S are non-P" and
+// "No S are P" read the same up to obversion.
+TEST(Syllogism, ReaderSeesAmbiguityAndObversion) {
+  const std::vector<std::string> terms = {"dogs", "cats"};
+  EXPECT_TRUE(read_sentence("All dogs are not cats", terms).empty());
+  EXPECT_EQ(read_sentence("Some dogs are not cats", terms), std::set<std::string>{"some_not dogs cats"});
+  EXPECT_EQ(read_sentence("Not all dogs are non-cats", terms), std::set<std::string>{"some dogs cats"});
+  EXPECT_EQ(read_formula("forall x: dogs(x) -> ~cats(x)", terms), std::set<std::string>{"no dogs cats"});
+  EXPECT_TRUE(read_formula("forall x: dogs(x) & cats(x)", terms).empty());
+  EXPECT_TRUE(read_sentence("All dogs are birds", terms).empty());
+}
+
 class SyllogismReadBack : public ::testing::TestWithParam<int> {};
 
 TEST_P(SyllogismReadBack, EveryPromptHasOneReadingInBothFormats) {
