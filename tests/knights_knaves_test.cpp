@@ -542,6 +542,18 @@ class StatementReader {
   std::map<std::string, std::vector<ReadingPtr>> memo_;
 };
 
+// "" when `readings` of `text` are not empty and all mean `formula` (same truth value for every
+// assignment of roles to the n people).
+std::string one_meaning(const std::vector<ReadingPtr>& readings, const kk::Formula& formula, int n,
+                        const std::string& text, const std::string& stored) {
+  if (readings.empty()) return "no reading of \"" + text + "\"";
+  for (const auto& r : readings)
+    for (uint32_t a = 0; a < (1u << n); ++a)
+      if (holds(*r, a) != kk::evaluate(formula, a))
+        return std::to_string(readings.size()) + " readings of \"" + text + "\", one of them not " + stored;
+  return "";
+}
+
 // "" when every statement of the prompt has readings and all of them mean the stored formula.
 std::string every_statement_has_one_meaning(const pb::Task& task) {
   const auto& inst = task.knights_knaves();
@@ -561,30 +573,16 @@ std::string every_statement_has_one_meaning(const pb::Task& task) {
     const int speaker = static_cast<int>(std::find(names.begin(), names.end(), st.speaker()) - names.begin());
     const auto formula = kk::parse_symbolic(st.formula(), names);
     if (!formula) return "stored formula does not parse";
-    const auto readings = StatementReader(names, speaker).read(text);
-    if (readings.empty()) return "no reading of \"" + text + "\"";
-    for (const auto& r : readings)
-      for (uint32_t a = 0; a < (1u << n); ++a)
-        if (holds(*r, a) != kk::evaluate(*formula, a))
-          return std::to_string(readings.size()) + " readings of \"" + text + "\", one of them not " + st.formula();
+    if (auto problem = one_meaning(StatementReader(names, speaker).read(text), *formula, n, text, st.formula());
+        !problem.empty())
+      return problem;
   }
   return "";
 }
 
 TEST_P(KnightsKnavesLevels, EveryStatementHasOneReading) {
-  const Generator& f = find_family("knights_knaves").generator;
-  const Knobs knobs = resolve_knobs(f, GetParam(), {{"format", "natural"}});
-  const int count = 2000;
-  std::mutex mutex;
-  std::vector<std::string> failures;
-  tbb::parallel_for(0, count, [&](int i) {
-    const pb::Task task = make_task(f, knobs, GetParam(), 17, static_cast<uint64_t>(i));
-    if (const std::string problem = every_statement_has_one_meaning(task); !problem.empty()) {
-      std::lock_guard lock(mutex);
-      failures.push_back(task.id() + ": " + problem);
-    }
-  });
-  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << count << " tasks, e.g. " << failures.front();
+  verity::testing::check_every_task("knights_knaves", GetParam(), {{"format", "natural"}}, 2000,
+                                    [](const pb::Task& t, uint64_t) { return every_statement_has_one_meaning(t); });
 }
 
 
@@ -668,12 +666,7 @@ std::string every_formula_has_one_meaning(const pb::Task& task) {
     const std::string text = task.prompt().substr(open + head.size(), close - open - head.size());
     const auto formula = kk::parse_symbolic(st.formula(), names);
     if (!formula) return "stored formula does not parse";
-    const auto readings = reader.read(text);
-    if (readings.empty()) return "no reading of \"" + text + "\"";
-    for (const auto& r : readings)
-      for (uint32_t a = 0; a < (1u << n); ++a)
-        if (holds(*r, a) != kk::evaluate(*formula, a))
-          return std::to_string(readings.size()) + " readings of \"" + text + "\", one of them not " + st.formula();
+    if (auto problem = one_meaning(reader.read(text), *formula, n, text, st.formula()); !problem.empty()) return problem;
   }
   return "";
 }
@@ -696,19 +689,8 @@ TEST(KnightsKnaves, SymbolicReaderFindsEveryGrouping) {
 }
 
 TEST_P(KnightsKnavesLevels, EveryFormulaHasOneReading) {
-  const Generator& f = find_family("knights_knaves").generator;
-  const Knobs knobs = resolve_knobs(f, GetParam(), {{"format", "symbolic"}});
-  const int count = 2000;
-  std::mutex mutex;
-  std::vector<std::string> failures;
-  tbb::parallel_for(0, count, [&](int i) {
-    const pb::Task task = make_task(f, knobs, GetParam(), 17, static_cast<uint64_t>(i));
-    if (const std::string problem = every_formula_has_one_meaning(task); !problem.empty()) {
-      std::lock_guard lock(mutex);
-      failures.push_back(task.id() + ": " + problem);
-    }
-  });
-  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << count << " tasks, e.g. " << failures.front();
+  verity::testing::check_every_task("knights_knaves", GetParam(), {{"format", "symbolic"}}, 2000,
+                                    [](const pb::Task& t, uint64_t) { return every_formula_has_one_meaning(t); });
 }
 
 // "No unique solution" needs the case analysis: no surface feature (how many negations, disjunctions,

@@ -720,23 +720,14 @@ TEST(OntologyDeduction, ReaderFindsEveryReading) {
 class OntologyReadBack : public ::testing::TestWithParam<int> {};
 
 TEST_P(OntologyReadBack, EveryPromptHasOneReadingInBothFormats) {
-  const Generator& f = find_family("ontology_deduction").generator;
   for (const char* format : {"natural", "symbolic"})
-    for (const char* ontology : {"fictional", "true", "false"}) {
-      const Knobs knobs = resolve_knobs(f, GetParam(), {{"format", format}, {"ontology", ontology}});
-      const int count = std::string(ontology) == "fictional" ? 2000 : 300;
-      std::mutex mutex;
-      std::vector<std::string> failures;
-      tbb::parallel_for(0, count, [&](int i) {
-        const pb::Task task = make_task(f, knobs, GetParam(), 17, static_cast<uint64_t>(i));
-        if (const std::string problem = ontology_reads_back(task); !problem.empty()) {
-          std::lock_guard lock(mutex);
-          failures.push_back(task.id() + ": " + problem + "\n" + task.prompt());
-        }
-      });
-      EXPECT_TRUE(failures.empty()) << format << " " << ontology << ": " << failures.size() << " of " << count
-                                    << " tasks, e.g. " << failures.front();
-    }
+    for (const char* ontology : {"fictional", "true", "false"})
+      verity::testing::check_every_task("ontology_deduction", GetParam(), {{"format", format}, {"ontology", ontology}},
+                                        std::string(ontology) == "fictional" ? 2000 : 300,
+                                        [](const pb::Task& t, uint64_t) {
+                                          const std::string problem = ontology_reads_back(t);
+                                          return problem.empty() ? problem : problem + "\n" + t.prompt();
+                                        });
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, OntologyReadBack, ::testing::Range(1, 11));

@@ -565,22 +565,12 @@ TEST(Syllogism, ReaderSeesAmbiguityAndObversion) {
 class SyllogismReadBack : public ::testing::TestWithParam<int> {};
 
 TEST_P(SyllogismReadBack, EveryPromptHasOneReadingInBothFormats) {
-  const Generator& f = find_family("syllogism").generator;
-  for (const char* format : {"natural", "symbolic"}) {
-    const Knobs knobs = resolve_knobs(f, GetParam(), {{"format", format}});
-    const int count = 2000;
-    std::mutex mutex;
-    std::vector<std::string> failures;
-    tbb::parallel_for(0, count, [&](int i) {
-      const pb::Task task = make_task(f, knobs, GetParam(), 17, static_cast<uint64_t>(i));
-      if (const std::string problem = reads_back(task); !problem.empty()) {
-        std::lock_guard lock(mutex);
-        failures.push_back(task.id() + ": " + problem + "\n" + task.prompt());
-      }
-    });
-    EXPECT_TRUE(failures.empty()) << format << ": " << failures.size() << " of " << count << " tasks, e.g. "
-                                  << failures.front();
-  }
+  for (const char* format : {"natural", "symbolic"})
+    verity::testing::check_every_task("syllogism", GetParam(), {{"format", format}}, 2000,
+                                      [](const pb::Task& t, uint64_t) {
+                                        const std::string problem = reads_back(t);
+                                        return problem.empty() ? problem : problem + "\n" + t.prompt();
+                                      });
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, SyllogismReadBack, ::testing::Range(1, 11));
