@@ -717,6 +717,22 @@ TEST(OntologyDeduction, ReaderFindsEveryReading) {
   EXPECT_TRUE(reader.formula("sour(Rex)").empty());
 }
 
+// "Either A or B" read as exclusive is another reading: an English prompt with a rule concluding a
+// disjunction says "or" is inclusive (levels 5 and 10, 300 tasks each; "True or false" is no rule).
+TEST(OntologyDeduction, InclusiveOrIsStated) {
+  const Generator& f = find_family("ontology_deduction").generator;
+  int with_or = 0;
+  for (int level : {5, 10})
+    for (uint64_t i = 0; i < 300; ++i) {
+      const pb::Task task = make_task(f, resolve_knobs(f, level, {}), level, 3, i);
+      const auto& rules = task.ontology_deduction().rules();
+      const bool disjunction = std::any_of(rules.begin(), rules.end(), [](const auto& r) { return r.then_any_size() > 1; });
+      with_or += disjunction;
+      ASSERT_EQ(task.prompt().find(kInclusiveOr) != std::string::npos, disjunction) << task.prompt();
+    }
+  EXPECT_GT(with_or, 100);
+}
+
 class OntologyReadBack : public ::testing::TestWithParam<int> {};
 
 TEST_P(OntologyReadBack, EveryPromptHasOneReadingInBothFormats) {
