@@ -4,7 +4,8 @@
 // mixes modus ponens, and-rules, proof by cases (a disjunction whose every case leads on) and proof
 // by contradiction (a disjunct refuted by modus tollens). Distractors add derivable but irrelevant
 // branches, decoy rules from underivable concepts and irrelevant facts. With the `unanswerable` knob a
-// premise on the derivation path is removed and the gold answer is Unknown ("cannot be determined").
+// premise on the derivation path is replaced by a statement of the same shape that derives nothing, and
+// the gold answer is Unknown ("cannot be determined").
 // The label is computed from the stored instance by forward chaining (ontology_forward_label); tests
 // cross-check it with Z3.
 #include "generators/generators.h"

@@ -9,10 +9,10 @@
 
 #include <array>
 #include <cctype>
-#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 
 #include "solvers/syllogism_logic.h"
 #include "tasks/answer_extraction.h"
@@ -579,9 +579,11 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   // Obverted to a positive predicate: "All S are non-P" is "No S are P" (the symbolic format writes both
   // as one formula), "Some S are non-P" is "Some S are not P", and back.
   auto statement = [&](const char* role, const pb::CategoricalStatement& st) {
-    static const std::map<std::string, std::string> kObverse = {
-        {"all", "no"}, {"no", "all"}, {"some", "some_not"}, {"some_not", "some"}};
-    std::string line = role + (st.predicate_negated() ? kObverse.at(st.quantifier()) : st.quantifier()) + " ";
+    const std::string& q = st.quantifier();
+    const std::string_view obverse = q == "all" ? "no" : q == "no" ? "all" : q == "some" ? "some_not" : "some";
+    std::string line = role;
+    line += st.predicate_negated() ? obverse : std::string_view(q);
+    line += ' ';
     term(st.subject(), st.subject_negated(), line);
     line += ' ';
     term(st.predicate(), false, line);
