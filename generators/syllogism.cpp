@@ -232,16 +232,18 @@ void valid_chain(Rng& rng, int links, bool import, std::vector<Stmt>& premises, 
   conclusion = {q, {0}, {links}};
 }
 
-// One plausible-looking mistake applied to a valid chain (illicit conversion, undistributed middle,
-// wrong quality, over-strong conclusion, existential fallacy). The decider later confirms it is invalid.
+// One plausible-looking mistake applied to a valid chain: an illicit conversion of a premise ("All A
+// are B" as "All B are A", an undistributed middle), the converse conclusion, or two premises' quantifiers
+// exchanged. None changes which quantifiers the premises and the conclusion use, so those say nothing
+// about validity (mistakes that did, such as a premise weakened to "Some" or a flipped quality, let the
+// number of particular premises guess the answer with accuracy 0.54). The decider confirms the result
+// is invalid; the caller redraws when it is not.
 void break_chain(Rng& rng, std::vector<Stmt>& premises, Stmt& conclusion) {
   Stmt& target = premises[rng.index(premises.size())];
-  switch (rng.index(5)) {
-    case 0: std::swap(target.s, target.p); break;                                       // All A are B -> All B are A
-    case 1: if (target.q == Quant::All) target.q = Quant::Some; break;                  // undistributed middle
-    case 2: target.q = static_cast<Quant>(static_cast<int>(target.q) ^ 1); break;       // quality flipped
-    case 3: conclusion.q = static_cast<Quant>(rng.index(4)); break;                    // another conclusion
-    default: std::swap(conclusion.s, conclusion.p); break;                              // converse conclusion
+  switch (rng.index(3)) {
+    case 0: std::swap(target.s, target.p); break;
+    case 1: std::swap(conclusion.s, conclusion.p); break;
+    default: std::swap(target.q, premises[rng.index(premises.size())].q); break;
   }
 }
 
@@ -331,7 +333,16 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
     d.form = f.code();
   } else {
     valid_chain(rng, terms - 1, import, d.premises, d.conclusion);
-    if (!target) break_chain(rng, d.premises, d.conclusion);
+    // Mistakes are tried on this chain until one breaks it: redrawing the chain instead would favour
+    // chains that break easily (their conclusions' quantifiers would then hint at invalidity).
+    const std::vector<Stmt> chain = d.premises;
+    const Stmt valid_conclusion = d.conclusion;
+    for (int mistake = 0; !target && mistake < 16; ++mistake) {
+      d.premises = chain;
+      d.conclusion = valid_conclusion;
+      break_chain(rng, d.premises, d.conclusion);
+      if (!entails(d.premises, d.conclusion, import, terms)) break;
+    }
     for (auto& st : d.premises) st = maybe_convert(rng, st);
     d.conclusion = maybe_convert(rng, d.conclusion);
     d.form = "sorites";
@@ -507,12 +518,15 @@ KnobMap SyllogismGenerator::level_knobs(int level) const {
   // Three terms hold only 4 figures x 64 moods = 256 arguments up to renaming, so the syllogism levels
   // carry two distractor premises (each a fresh category linked to an earlier one): more than 10,000
   // distinct questions per level, and every later level at least as many categories and premises.
+  // Real names conflict with validity in half the tasks: at a share of 1 (which levels 4, 6, 7, 9, 10
+  // had) "the conclusion is true in the real world" meant "No" every time, a shortcut for any model that
+  // knows poodles are dogs (the knob still allows 1 for a belief-bias evaluation).
   static const Row kLadder[] = {
       {3, 2, "on", "fictional", "0.5", "0"},   {3, 2, "off", "fictional", "0.5", "0"},
-      {3, 2, "on", "real", "0.75", "0"},       {3, 3, "off", "real", "1", "0"},
-      {4, 2, "on", "fictional", "0.5", "0.3"}, {4, 3, "off", "real", "1", "0.3"},
-      {5, 3, "on", "real", "1", "0.4"},        {5, 3, "off", "fictional", "0.5", "0.5"},
-      {6, 3, "off", "real", "1", "0.5"},       {7, 4, "off", "real", "1", "0.6"}};
+      {3, 2, "on", "real", "0.5", "0"},        {3, 3, "off", "real", "0.5", "0"},
+      {4, 2, "on", "fictional", "0.5", "0.3"}, {4, 3, "off", "real", "0.5", "0.3"},
+      {5, 3, "on", "real", "0.5", "0.4"},      {5, 3, "off", "fictional", "0.5", "0.5"},
+      {6, 3, "off", "real", "0.5", "0.5"},     {7, 4, "off", "real", "0.5", "0.6"}};
   const Row& r = kLadder[level - 1];
   return {{"terms", std::to_string(r.terms)}, {"distractors", std::to_string(r.distractors)},
           {"existential_import", r.import},     {"names", r.names},

@@ -401,7 +401,11 @@ TEST(Syllogism, ShortcutClassifiersAreAtChance) {
       {"premises", [](const pb::Task& t) { return double(t.syllogism().premises_size()); }},
       {"prompt length", [](const pb::Task& t) { return double(t.prompt().size()); }},
       {"'not' in the prompt", [](const pb::Task& t) { return count_words(t.prompt(), "not") + count_words(t.prompt(), "No"); }},
-      {"negated terms", [](const pb::Task& t) { return count_words(t.prompt(), "non-") + count_words(t.prompt(), "~"); }}};
+      {"negated terms", [](const pb::Task& t) { return count_words(t.prompt(), "non-") + count_words(t.prompt(), "~"); }},
+      // world knowledge: with real names, whether the conclusion is true in the real world
+      {"conclusion believable", [](const pb::Task& t) {
+         return t.syllogism().real_names() ? (t.syllogism().believable() ? 1.0 : 0.0) : 0.5;
+       }}};
   const Generator& f = find_family("syllogism").generator;
   const uint64_t count = 2000;
   for (int level = 1; level <= 10; ++level) {
