@@ -273,6 +273,22 @@ std::vector<int> build_derivation(Rng& rng, Build& b, const Knobs& knobs) {
   return chain;
 }
 
+// Every rule concluding the derived property (the last hop's) gets a mirror concluding its negation, of
+// the same shape but starting from a fresh concept nothing concludes (so it never fires). Without
+// mirrors, "some rule concludes exactly the asked literal" answered True / False with accuracy 0.89 at
+// level 1 and 0.96 at levels 5-10, no chaining needed.
+void mirror_conclusions(Build& b, int property) {
+  const size_t gold_rules = b.rules.size();
+  for (size_t r = 0; r < gold_rules; ++r) {
+    const auto& then_any = b.rules[r].then_any;
+    if (std::find(then_any.begin(), then_any.end(), property) == then_any.end()) continue;
+    Rule mirror = b.rules[r];
+    mirror.if_all[0] = fresh_concept(b);
+    std::replace(mirror.then_any.begin(), mirror.then_any.end(), property, property ^ 1);
+    b.rules.push_back(std::move(mirror));
+  }
+}
+
 // Distractors never change what follows about the query, and a cut derivation stays cut: every
 // distractor rule either starts from a fresh concept nothing concludes (a decoy: a model of the rest
 // extends with the decoy false) or concludes only fresh predicates defined by that one rule (a side
@@ -469,6 +485,7 @@ void OntologyDeductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task
   const bool unanswerable = rng.chance(knobs.get_real("unanswerable"));
   const bool ask_true = rng.chance(0.5);
   build_derivation(rng, b, knobs);
+  mirror_conclusions(b, b.query);
   if (!ask_true) b.query ^= 1;
   add_distractors(rng, b, static_cast<int>(knobs.get_int("distractors")));
 

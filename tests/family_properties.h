@@ -269,6 +269,31 @@ inline double chance_accuracy_band(uint64_t n0, uint64_t n1, double alpha = 0.00
 // Pass as max_accuracy: the band above, from the counts the check draws.
 inline constexpr double kChanceBand = -1;
 
+// At each level in `levels`, over `count` tasks drawn with `overrides` (about half of them `positive`),
+// no shortcut tells the positive tasks apart much better than chance: best threshold accuracy at most
+// max_accuracy, or chance_accuracy_band of the counts drawn with kChanceBand.
+inline void expect_no_shortcut(const std::string& family_name, const std::vector<int>& levels, uint64_t count,
+                               const KnobMap& overrides, const std::function<bool(const pb::Task&)>& positive,
+                               const std::vector<Shortcut>& shortcuts, double max_accuracy = kChanceBand) {
+  const Generator& family = find_family(family_name).generator;
+  for (int level : levels) {
+    const Knobs knobs = resolve_knobs(family, level, overrides);
+    std::vector<pb::Task> tasks(count);
+    tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 21, i); });
+    uint64_t positives = 0;
+    for (const auto& t : tasks) positives += positive(t);
+    EXPECT_NEAR(static_cast<double>(positives) / count, 0.5, 0.05) << family_name << " level " << level;
+    const double band = max_accuracy == kChanceBand ? chance_accuracy_band(positives, count - positives) : max_accuracy;
+    for (const auto& shortcut : shortcuts) {
+      std::vector<std::pair<double, bool>> points;
+      for (const auto& t : tasks) points.emplace_back(shortcut.feature(t), positive(t));
+      const double accuracy = best_threshold_accuracy(points);
+      EXPECT_LE(accuracy, band) << family_name << " level " << level << ": the shortcut '" << shortcut.name
+                                << "' tells the tasks apart with accuracy " << accuracy;
+    }
+  }
+}
+
 // With `unanswerable` = 0.5, no shortcut tells the unanswerable tasks apart much better than chance
 // (best threshold accuracy <= max_accuracy, or chance_accuracy_band with kChanceBand) over `count` tasks
 // at each level in `levels`.
@@ -276,24 +301,8 @@ inline void expect_shortcuts_at_chance(const std::string& family_name, const std
                                        const std::function<bool(const pb::Task&)>& unanswerable,
                                        const std::vector<Shortcut>& shortcuts, double max_accuracy = 0.6,
                                        KnobMap knob_overrides = {}) {
-  const Generator& family = find_family(family_name).generator;
   knob_overrides["unanswerable"] = "0.5";
-  for (int level : levels) {
-    const Knobs knobs = resolve_knobs(family, level, knob_overrides);
-    std::vector<pb::Task> tasks(count);
-    tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 21, i); });
-    uint64_t positives = 0;
-    for (const auto& t : tasks) positives += unanswerable(t);
-    EXPECT_NEAR(static_cast<double>(positives) / count, 0.5, 0.05) << family_name << " level " << level;
-    const double band = max_accuracy == kChanceBand ? chance_accuracy_band(positives, count - positives) : max_accuracy;
-    for (const auto& shortcut : shortcuts) {
-      std::vector<std::pair<double, bool>> points;
-      for (const auto& t : tasks) points.emplace_back(shortcut.feature(t), unanswerable(t));
-      const double accuracy = best_threshold_accuracy(points);
-      EXPECT_LE(accuracy, band) << family_name << " level " << level << ": the shortcut '" << shortcut.name
-                                        << "' tells unanswerable tasks apart with accuracy " << accuracy;
-    }
-  }
+  expect_no_shortcut(family_name, levels, count, knob_overrides, unanswerable, shortcuts, max_accuracy);
 }
 
 // A `format` knob changes the wording only: task i of (family, level, seed) in `format` has the natural
