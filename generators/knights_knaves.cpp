@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 
@@ -238,6 +239,51 @@ Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs)
     if (try_puzzle(rng, s, target, target == Target::Unique && attempt < kMixedAttempts, p)) return p;
   throw std::runtime_error("knights_knaves: no puzzle with the wanted number of solutions for knobs " +
                            knobs.canonical() + "; raise depth or operators");
+}
+
+// ---- unanswerable puzzles that look like answerable ones ----
+
+// Counts a shallow classifier could read off a puzzle: the "~" of its formulas (knave claims and
+// negations) and the statements that mention their own speaker.
+struct Surface {
+  int negations = 0, self_mentions = 0;
+};
+
+Surface surface_of(const Puzzle& p) {
+  Surface s;
+  for (const auto& st : p.statements) {
+    bool mentions = false;
+    for (int i = 0; i < st.formula.size; ++i) {
+      const Node& n = st.formula.nodes[i];
+      s.negations += n.op == Op::Knave || n.op == Op::Not;
+      mentions = mentions || ((n.op == Op::Knight || n.op == Op::Knave) && n.person == st.speaker) ||
+                 (n.op == Op::Exactly && ((n.group >> st.speaker) & 1u));
+    }
+    s.self_mentions += mentions;
+  }
+  return s;
+}
+
+// A puzzle with no or several solutions whose surface counts are those of an answerable puzzle drawn
+// for the purpose (and discarded): drawn freely, such puzzles had other counts (with three people the
+// number of "~" told them apart with accuracy 0.55, the self-mentions 0.57), so a classifier could
+// abstain without solving anything. Rejection sampling makes the counts' distribution the same for
+// both answers: exactly up to four people; beyond, where the counts spread wide and an exact match
+// would take hundreds of draws, within a window of people / 5 either way (symmetric, so the two
+// distributions still agree up to that smoothing). After kMatchAttempts misses the last draw is kept.
+Puzzle build_unanswerable(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {
+  constexpr int kMatchAttempts = 200;
+  const int window = s.people / 5;
+  const Surface wanted = surface_of(build_puzzle(rng, s, Target::Unique, knobs));
+  Puzzle p;
+  for (int attempt = 0; attempt < kMatchAttempts; ++attempt) {
+    p = build_puzzle(rng, s, target, knobs);
+    const Surface got = surface_of(p);
+    if (std::abs(got.negations - wanted.negations) <= window &&
+        std::abs(got.self_mentions - wanted.self_mentions) <= window)
+      break;
+  }
+  return p;
 }
 
 // ---- names ----
@@ -513,7 +559,9 @@ std::vector<KnobSpec> KnightsKnavesGenerator::knob_specs() const {
 
 KnobMap KnightsKnavesGenerator::level_knobs(int level) const {
   struct Row { int people, depth, operators; };
-  static const Row kLadder[] = {{2, 1, 2}, {3, 1, 2}, {3, 1, 3}, {4, 1, 3}, {5, 2, 3},
+  // Three people from level 1 on: two people with one connective hold only 278 puzzles up to names and
+  // order, three about 44,000 (each level holds well over the 10,000 a dataset may ask for).
+  static const Row kLadder[] = {{3, 1, 2}, {3, 1, 3}, {4, 1, 3}, {5, 1, 3}, {5, 2, 3},
                                 {6, 2, 4}, {7, 2, 4}, {8, 3, 4}, {9, 3, 4}, {10, 3, 4}};
   const Row& r = kLadder[level - 1];
   return {{"people", std::to_string(r.people)}, {"depth", std::to_string(r.depth)},
@@ -528,7 +576,8 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   const double unanswerable = knobs.get_real("unanswerable");
   const Target target = !rng.chance(unanswerable) ? Target::Unique : rng.chance(0.5) ? Target::None : Target::Several;
 
-  const Puzzle puzzle = build_puzzle(rng, shape, target, knobs);
+  const Puzzle puzzle = target == Target::Unique ? build_puzzle(rng, shape, target, knobs)
+                                                 : build_unanswerable(rng, shape, target, knobs);
   // The search above counted by truth tables; the backtracking solver must agree (its case analysis is
   // the trace), and beyond the table limit Z3 has the last word.
   // Limit 2: a unique or contradictory puzzle is searched to the end; an ambiguous one stops at the

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
 
 #include "solvers/syllogism_logic.h"
 #include "tasks/answer_extraction.h"
@@ -169,6 +170,43 @@ std::string classical_name(const std::string& code) {
   return "";
 }
 
+// A form of the target validity whose moods say nothing about it: a valid form drawn uniformly, and
+// for an invalid target an invalid form with the same conclusion and the same two premise moods (in
+// either order, so only the figure and which premise says what decide). Drawing invalid forms
+// uniformly instead let the conclusion's mood alone (universal: mostly invalid) or the number of
+// negative statements guess the answer.
+struct FormChoices {
+  std::vector<int> valid;
+  std::array<std::vector<int>, 256> invalid_alike;  // per valid form
+};
+
+const FormChoices& form_choices(bool import) {
+  thread_local std::array<std::unique_ptr<FormChoices>, 2> tables;
+  auto& table = tables[import];
+  if (table) return *table;
+  table = std::make_unique<FormChoices>();
+  const auto& validity = form_validity(import);
+  for (int v = 0; v < 256; ++v) {
+    if (!validity[v]) continue;
+    table->valid.push_back(v);
+    const Form model = form_of(v);
+    for (int i = 0; i < 256; ++i) {
+      const Form f = form_of(i);
+      const bool same_moods = (f.major == model.major && f.minor == model.minor) ||
+                              (f.major == model.minor && f.minor == model.major);
+      if (!validity[i] && f.conclusion == model.conclusion && same_moods) table->invalid_alike[v].push_back(i);
+    }
+    if (table->invalid_alike[v].empty()) throw std::logic_error("syllogism: a valid mood with no invalid arrangement");
+  }
+  return *table;
+}
+
+int draw_form(Rng& rng, bool target, bool import) {
+  const FormChoices& choices = form_choices(import);
+  const int drawn = rng.pick(choices.valid);
+  return target ? drawn : rng.pick(choices.invalid_alike[drawn]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sorites: a chain T0 - T1 - ... - Tk with a conclusion about T0 and Tk.
 
@@ -194,16 +232,18 @@ void valid_chain(Rng& rng, int links, bool import, std::vector<Stmt>& premises, 
   conclusion = {q, {0}, {links}};
 }
 
-// One plausible-looking mistake applied to a valid chain (illicit conversion, undistributed middle,
-// wrong quality, over-strong conclusion, existential fallacy). The decider later confirms it is invalid.
+// One plausible-looking mistake applied to a valid chain: an illicit conversion of a premise ("All A
+// are B" as "All B are A", an undistributed middle), the converse conclusion, or two premises' quantifiers
+// exchanged. None changes which quantifiers the premises and the conclusion use, so those say nothing
+// about validity (mistakes that did, such as a premise weakened to "Some" or a flipped quality, let the
+// number of particular premises guess the answer with accuracy 0.54). The decider confirms the result
+// is invalid; the caller redraws when it is not.
 void break_chain(Rng& rng, std::vector<Stmt>& premises, Stmt& conclusion) {
   Stmt& target = premises[rng.index(premises.size())];
-  switch (rng.index(5)) {
-    case 0: std::swap(target.s, target.p); break;                                       // All A are B -> All B are A
-    case 1: if (target.q == Quant::All) target.q = Quant::Some; break;                  // undistributed middle
-    case 2: target.q = static_cast<Quant>(static_cast<int>(target.q) ^ 1); break;       // quality flipped
-    case 3: conclusion.q = static_cast<Quant>(rng.index(4)); break;                    // another conclusion
-    default: std::swap(conclusion.s, conclusion.p); break;                              // converse conclusion
+  switch (rng.index(3)) {
+    case 0: std::swap(target.s, target.p); break;
+    case 1: std::swap(conclusion.s, conclusion.p); break;
+    default: std::swap(target.q, premises[rng.index(premises.size())].q); break;
   }
 }
 
@@ -287,18 +327,22 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
   const int terms = static_cast<int>(knobs.get_int("terms"));
   d.premises.clear();
   if (terms == 3) {
-    // Uniform over the forms of the target validity, so all figures and moods appear.
-    const auto& validity = form_validity(import);
-    std::vector<int> candidates;
-    for (int i = 0; i < 256; ++i)
-      if (validity[i] == target) candidates.push_back(i);
-    d.form_index = rng.pick(candidates);
+    d.form_index = draw_form(rng, target, import);
     const Form f = form_of(d.form_index);
     build_form(f, d.premises, d.conclusion);
     d.form = f.code();
   } else {
     valid_chain(rng, terms - 1, import, d.premises, d.conclusion);
-    if (!target) break_chain(rng, d.premises, d.conclusion);
+    // Mistakes are tried on this chain until one breaks it: redrawing the chain instead would favour
+    // chains that break easily (their conclusions' quantifiers would then hint at invalidity).
+    const std::vector<Stmt> chain = d.premises;
+    const Stmt valid_conclusion = d.conclusion;
+    for (int mistake = 0; !target && mistake < 16; ++mistake) {
+      d.premises = chain;
+      d.conclusion = valid_conclusion;
+      break_chain(rng, d.premises, d.conclusion);
+      if (!entails(d.premises, d.conclusion, import, terms)) break;
+    }
     for (auto& st : d.premises) st = maybe_convert(rng, st);
     d.conclusion = maybe_convert(rng, d.conclusion);
     d.form = "sorites";
@@ -471,12 +515,18 @@ std::vector<KnobSpec> SyllogismGenerator::knob_specs() const {
 
 KnobMap SyllogismGenerator::level_knobs(int level) const {
   struct Row { int terms, distractors; const char *import, *names, *conflict, *negation; };
+  // Three terms hold only 4 figures x 64 moods = 256 arguments up to renaming, so the syllogism levels
+  // carry two distractor premises (each a fresh category linked to an earlier one): more than 10,000
+  // distinct questions per level, and every later level at least as many categories and premises.
+  // Real names conflict with validity in half the tasks: at a share of 1 (which levels 4, 6, 7, 9, 10
+  // had) "the conclusion is true in the real world" meant "No" every time, a shortcut for any model that
+  // knows poodles are dogs (the knob still allows 1 for a belief-bias evaluation).
   static const Row kLadder[] = {
-      {3, 0, "on", "fictional", "0.5", "0"},  {3, 0, "off", "fictional", "0.5", "0"},
-      {3, 0, "on", "real", "0.75", "0"},       {3, 1, "off", "real", "1", "0"},
-      {4, 1, "on", "fictional", "0.5", "0.3"}, {4, 2, "off", "real", "1", "0.3"},
-      {5, 2, "on", "real", "1", "0.4"},        {5, 3, "off", "fictional", "0.5", "0.5"},
-      {6, 3, "off", "real", "1", "0.5"},       {7, 4, "off", "real", "1", "0.6"}};
+      {3, 2, "on", "fictional", "0.5", "0"},   {3, 2, "off", "fictional", "0.5", "0"},
+      {3, 2, "on", "real", "0.5", "0"},        {3, 3, "off", "real", "0.5", "0"},
+      {4, 2, "on", "fictional", "0.5", "0.3"}, {4, 3, "off", "real", "0.5", "0.3"},
+      {5, 3, "on", "real", "0.5", "0.4"},      {5, 3, "off", "fictional", "0.5", "0.5"},
+      {6, 3, "off", "real", "0.5", "0.5"},     {7, 4, "off", "real", "0.5", "0.6"}};
   const Row& r = kLadder[level - 1];
   return {{"terms", std::to_string(r.terms)}, {"distractors", std::to_string(r.distractors)},
           {"existential_import", r.import},     {"names", r.names},
@@ -540,11 +590,17 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
     if (inst.real_names()) out += inst.terms(index);
     else canonical::append_symbol(out, index);
   };
+  // Obverted to a positive predicate: "All S are non-P" is "No S are P" (the symbolic format writes both
+  // as one formula), "Some S are non-P" is "Some S are not P", and back.
   auto statement = [&](const char* role, const pb::CategoricalStatement& st) {
-    std::string line = role + st.quantifier() + " ";
+    const std::string& q = st.quantifier();
+    const std::string_view obverse = q == "all" ? "no" : q == "no" ? "all" : q == "some" ? "some_not" : "some";
+    std::string line = role;
+    line += st.predicate_negated() ? obverse : std::string_view(q);
+    line += ' ';
     term(st.subject(), st.subject_negated(), line);
     line += ' ';
-    term(st.predicate(), st.predicate_negated(), line);
+    term(st.predicate(), false, line);
     return line;
   };
   std::vector<std::string> statements;

@@ -77,13 +77,14 @@ TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
   }
 }
 
-// Where repeats are common (knights_knaves level 1: a few hundred puzzles up to names and order),
+// Where repeats are common (knights_knaves with two people: a few hundred puzzles up to names and order),
 // the skipped repeats are the same for any thread count and shard split, and too large a request is
 // an error that says how many distinct questions exist and which knobs to raise.
 TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
   auto small = [&](const std::string& out, int threads) {
     auto r = request("knights_knaves", out, threads);
     r.level = 1;
+    r.knobs = {{"people", "2"}};
     r.count = 250;
     return r;
   };
@@ -111,7 +112,7 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
   too_many.count = 5000;
   try {
     generate_dataset(too_many);
-    ADD_FAILURE() << "5000 distinct level-1 puzzles do not exist";
+    ADD_FAILURE() << "5000 distinct two-person puzzles do not exist";
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("has only "), std::string::npos) << message;

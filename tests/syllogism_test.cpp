@@ -2,10 +2,17 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <atomic>
+#include <filesystem>
 #include <map>
+#include <algorithm>
+#include <sstream>
+#include <regex>
+#include <optional>
+#include <mutex>
 #include <set>
 
 #include "family_properties.h"
+#include "test_support.h"
 #include "solvers/syllogism_logic.h"
 
 namespace {
@@ -247,6 +254,16 @@ TEST(Syllogism, DuplicatePromptsAreRare) {
   EXPECT_GT(prompts.size(), 1990u);
 }
 
+// Three terms hold only 256 arguments up to renaming; with the two distractor premises of the
+// syllogism levels each level holds more than the 10,000 distinct questions a dataset may ask for.
+TEST(Syllogism, LowLevelsHoldTenThousandDistinctQuestions) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_syllogism_distinct", "datasets");
+  for (int level = 1; level <= 2; ++level)
+    EXPECT_EQ(verity::testing::distinct_dataset("syllogism", level, 10000, dir.string()).size(), 10000u)
+        << "level " << level;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Syllogism, SymbolicFormatShowsFormulas) {
   const Generator& f = find_family("syllogism").generator;
   const pb::Task task = make_task(f, resolve_knobs(f, 1, {{"format", "symbolic"}}), 1, 1, 0);
@@ -348,5 +365,205 @@ TEST(SyllogismDeciders, EdgeCases) {
                                  17));
   for (int n : {1, 2, 6, 7, 12, 16}) differential_against_z3(n, 4, 500);
 }
+
+// ---------------------------------------------------------------------------------------------
+// No shortcuts: no surface feature tells valid arguments from invalid ones better than chance (the
+// best threshold on it, within the Kolmogorov-Smirnov band at alpha = 0.001), at the levels of each
+// kind of argument, over 2,000 tasks each.
+
+bool negative(const pb::CategoricalStatement& st) { return st.quantifier() == "no" || st.quantifier() == "some_not"; }
+bool particular(const pb::CategoricalStatement& st) { return st.quantifier() == "some" || st.quantifier() == "some_not"; }
+
+double count_words(const std::string& text, const std::string& word) {
+  double n = 0;
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
+  return n;
+}
+
+TEST(Syllogism, ShortcutClassifiersAreAtChance) {
+  using verity::testing::Shortcut;
+  auto premises_where = [](bool (*kind)(const pb::CategoricalStatement&)) {
+    return [kind](const pb::Task& t) {
+      double n = 0;
+      for (const auto& st : t.syllogism().premises()) n += kind(st);
+      return n;
+    };
+  };
+  const std::vector<Shortcut> shortcuts = {
+      {"conclusion universal", [](const pb::Task& t) { return double(!particular(t.syllogism().conclusion())); }},
+      {"conclusion negative", [](const pb::Task& t) { return double(negative(t.syllogism().conclusion())); }},
+      {"conclusion quantifier", [](const pb::Task& t) {
+         const std::string& q = t.syllogism().conclusion().quantifier();
+         return q == "all" ? 0.0 : q == "no" ? 1.0 : q == "some" ? 2.0 : 3.0;
+       }},
+      {"negative premises", premises_where(negative)},
+      {"particular premises", premises_where(particular)},
+      {"premises", [](const pb::Task& t) { return double(t.syllogism().premises_size()); }},
+      {"prompt length", [](const pb::Task& t) { return double(t.prompt().size()); }},
+      {"'not' in the prompt", [](const pb::Task& t) { return count_words(t.prompt(), "not") + count_words(t.prompt(), "No"); }},
+      {"negated terms", [](const pb::Task& t) { return count_words(t.prompt(), "non-") + count_words(t.prompt(), "~"); }},
+      // world knowledge: with real names, whether the conclusion is true in the real world
+      {"conclusion believable", [](const pb::Task& t) {
+         return t.syllogism().real_names() ? (t.syllogism().believable() ? 1.0 : 0.0) : 0.5;
+       }}};
+  std::vector<int> levels(10);
+  for (int level = 1; level <= 10; ++level) levels[level - 1] = level;
+  verity::testing::expect_no_shortcut("syllogism", levels, 2000, {}, [](const pb::Task& t) { return t.label() == "Yes"; },
+                                      shortcuts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One reading: a parser written here from the English templates (and the formula syntax) reads every
+// premise, the conclusion and the existence assumption back from the prompt alone. A sentence that
+// fits two templates with different meanings, or none, or a meaning other than the stored one, fails.
+// Meanings are compared up to obversion ("All S are non-P" says "No S are P"): the symbolic format
+// writes both as the same formula.
+
+struct Reading {
+  std::string q;  // all, no, some, some_not
+  std::string s, p;
+  bool s_neg = false, p_neg = false;
+  // Obverted to a positive predicate: All S non-P -> No S P, Some S non-P -> Some S not P, ...
+  Reading normal() const {
+    if (!p_neg) return *this;
+    static const std::map<std::string, std::string> kObverse = {
+        {"all", "no"}, {"no", "all"}, {"some", "some_not"}, {"some_not", "some"}};
+    return {kObverse.at(q), s, p, s_neg, false};
+  }
+  std::string text() const {
+    const Reading n = normal();
+    return n.q + " " + (n.s_neg ? "non-" : "") + n.s + " " + n.p;
+  }
+};
+
+// "non-dogs" -> {"dogs", true}; a name must be one of the task's terms.
+std::optional<std::pair<std::string, bool>> read_term(std::string t, const std::vector<std::string>& terms) {
+  const bool neg = t.rfind("non-", 0) == 0;
+  if (neg) t = t.substr(4);
+  if (std::find(terms.begin(), terms.end(), t) == terms.end()) return std::nullopt;
+  return std::make_pair(t, neg);
+}
+
+// Every reading of one English sentence (no final period), over all templates.
+std::set<std::string> read_sentence(const std::string& sentence, const std::vector<std::string>& terms) {
+  static const std::vector<std::pair<std::string, std::string>> kEnglish = {
+      {"all", "All (.+) are (.+)"},           {"all", "Every one of the (.+) is one of the (.+)"},
+      {"all", "Without exception, (.+) are (.+)"}, {"no", "No (.+) are (.+)"},
+      {"no", "None of the (.+) are (.+)"},    {"no", "Not a single one of the (.+) is one of the (.+)"},
+      {"some", "Some (.+) are (.+)"},         {"some", "There are (.+) that are (.+)"},
+      {"some", "At least one of the (.+) is one of the (.+)"}, {"some_not", "Some (.+) are not (.+)"},
+      {"some_not", "Not all (.+) are (.+)"},  {"some_not", "There are (.+) that are not (.+)"}};
+  static const auto kTemplates = [] {
+    std::vector<std::pair<std::string, std::regex>> out;
+    for (const auto& [q, pattern] : kEnglish) out.emplace_back(q, std::regex(pattern));
+    return out;
+  }();
+  std::set<std::string> readings;
+  for (const auto& [q, pattern] : kTemplates) {
+    std::smatch m;
+    // case-blind on the first letter only: the question lower-cases it
+    std::string text = sentence;
+    if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    if (!std::regex_match(text, m, pattern)) continue;
+    const auto s = read_term(m[1], terms), p = read_term(m[2], terms);
+    if (s && p) readings.insert(Reading{q, s->first, p->first, s->second, p->second}.text());
+  }
+  return readings;
+}
+
+// "forall x: A(x) -> ~B(x)", "exists x: ~A(x) & B(x)".
+std::set<std::string> read_formula(const std::string& formula, const std::vector<std::string>& terms) {
+  static const std::regex kFormula(R"((forall|exists) x: (~?)(\w+)\(x\) (->|&) (~*)(\w+)\(x\))");
+  std::smatch m;
+  if (!std::regex_match(formula, m, kFormula)) return {};
+  const bool universal = m[1] == "forall";
+  if (universal != (m[4] == "->")) return {};
+  const std::string p_neg = m[5];
+  auto name = [&](std::string n) {
+    std::replace(n.begin(), n.end(), '_', ' ');  // the formula writes spaces in names as '_'
+    return n;
+  };
+  const auto s = read_term(name(m[3]), terms), p = read_term(name(m[6]), terms);
+  if (!s || !p || p_neg.size() > 2) return {};
+  return {Reading{universal ? "all" : "some", s->first, p->first, !m[2].str().empty(), p_neg.size() == 1}.text()};
+}
+
+std::string stored_reading(const pb::CategoricalStatement& st, const pb::SyllogismInstance& inst) {
+  return Reading{st.quantifier(), inst.terms(st.subject()), inst.terms(st.predicate()), st.subject_negated(),
+                 st.predicate_negated()}.text();
+}
+
+// "" when the prompt reads back to the stored premises (in order), conclusion and import setting.
+std::string reads_back(const pb::Task& task) {
+  const auto& inst = task.syllogism();
+  const std::vector<std::string> terms(inst.terms().begin(), inst.terms().end());
+  const bool natural = task.knobs().at("format") == "natural";
+  static const std::vector<std::string> kQuestions = {"Does it follow that ", "Can we validly conclude that ",
+                                                      "Given only these premises, must it be true that "};
+  std::istringstream lines(task.prompt());
+  std::vector<std::set<std::string>> premises;
+  std::set<std::string> conclusion;
+  int import = -1;
+  static const std::regex kNumbered(R"((\d+)\. (.*))");
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, kNumbered)) {
+      std::string body = m[2];
+      if (natural && !body.empty() && body.back() == '.') body.pop_back();
+      if (std::stoul(m[1]) != premises.size() + 1) return "premises out of order at: " + line;
+      premises.push_back(natural ? read_sentence(body, terms) : read_formula(body, terms));
+      continue;
+    }
+    for (const auto& q : kQuestions)
+      if (natural && line.rfind(q, 0) == 0 && line.back() == '?')
+        conclusion = read_sentence(line.substr(q.size(), line.size() - q.size() - 1), terms);
+    if (!natural && line.rfind("Conclusion: ", 0) == 0) conclusion = read_formula(line.substr(12), terms);
+    if (line == "Assume that each kind of thing mentioned exists: there is at least one of each." ||
+        line == "Existential import: every predicate above holds of at least one individual.")
+      import = import == -1 ? 1 : 2;
+    if (line == "Do not assume that any kind of thing mentioned actually has members." ||
+        line == "No existential import: a predicate may hold of no individual.")
+      import = import == -1 ? 0 : 2;
+  }
+  if (static_cast<int>(premises.size()) != inst.premises_size())
+    return std::to_string(premises.size()) + " premises read, " + std::to_string(inst.premises_size()) + " stored";
+  for (int i = 0; i < inst.premises_size(); ++i) {
+    const std::string want = stored_reading(inst.premises(i), inst);
+    if (premises[i].size() != 1 || *premises[i].begin() != want)
+      return "premise " + std::to_string(i + 1) + " has " + std::to_string(premises[i].size()) +
+             " readings, stored: " + want;
+  }
+  const std::string want = stored_reading(inst.conclusion(), inst);
+  if (conclusion.size() != 1 || *conclusion.begin() != want)
+    return "the conclusion has " + std::to_string(conclusion.size()) + " readings, stored: " + want;
+  if (import != (inst.existential_import() ? 1 : 0)) return "the existence assumption is not stated once";
+  return "";
+}
+
+// The reader sees what the test must catch: "All S are not P" fits no template (it reads as "No S are P"
+// and as "Not all S are P"), "Some S are not P" only one, and the formulas of "All S are non-P" and
+// "No S are P" read the same up to obversion.
+TEST(Syllogism, ReaderSeesAmbiguityAndObversion) {
+  const std::vector<std::string> terms = {"dogs", "cats"};
+  EXPECT_TRUE(read_sentence("All dogs are not cats", terms).empty());
+  EXPECT_EQ(read_sentence("Some dogs are not cats", terms), std::set<std::string>{"some_not dogs cats"});
+  EXPECT_EQ(read_sentence("Not all dogs are non-cats", terms), std::set<std::string>{"some dogs cats"});
+  EXPECT_EQ(read_formula("forall x: dogs(x) -> ~cats(x)", terms), std::set<std::string>{"no dogs cats"});
+  EXPECT_TRUE(read_formula("forall x: dogs(x) & cats(x)", terms).empty());
+  EXPECT_TRUE(read_sentence("All dogs are birds", terms).empty());
+}
+
+class SyllogismReadBack : public ::testing::TestWithParam<int> {};
+
+TEST_P(SyllogismReadBack, EveryPromptHasOneReadingInBothFormats) {
+  for (const char* format : {"natural", "symbolic"})
+    verity::testing::check_every_task("syllogism", GetParam(), {{"format", format}}, 2000,
+                                      [](const pb::Task& t, uint64_t) {
+                                        const std::string problem = reads_back(t);
+                                        return problem.empty() ? problem : problem + "\n" + t.prompt();
+                                      });
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, SyllogismReadBack, ::testing::Range(1, 11));
 
 }  // namespace
