@@ -535,22 +535,25 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
 // as they are: renaming them would change what the argument's belief bias is.
 std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.syllogism();
-  auto term = [&](int index, bool negated, std::string& out) {
-    if (negated) out += "non-";
-    if (inst.real_names()) out += inst.terms(index);
-    else canonical::append_symbol(out, index);
+  thread_local canonical::Question q;  // reused: no allocation per key
+  q.clear();
+  auto term = [&](int index, bool negated) {
+    if (negated) q.text("non-");
+    if (inst.real_names()) q.text(inst.terms(index));
+    else q.symbol(index);
   };
   auto statement = [&](const char* role, const pb::CategoricalStatement& st) {
-    std::string line = role + st.quantifier() + " ";
-    term(st.subject(), st.subject_negated(), line);
-    line += ' ';
-    term(st.predicate(), st.predicate_negated(), line);
-    return line;
+    q.statement();
+    q.text(role);
+    q.text(st.quantifier());
+    q.text(' ');
+    term(st.subject(), st.subject_negated());
+    q.text(' ');
+    term(st.predicate(), st.predicate_negated());
   };
-  std::vector<std::string> statements;
-  for (const auto& premise : inst.premises()) statements.push_back(statement("P|", premise));
-  statements.push_back(statement("C|", inst.conclusion()));
-  return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + canonical::key(statements);
+  for (const auto& premise : inst.premises()) statement("P|", premise);
+  statement("C|", inst.conclusion());
+  return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + q.key();
 }
 
 namespace generators {
