@@ -182,7 +182,7 @@ class Canonizer {
       refine();
       const size_t next_count = classes(next_);
       colour_.swap(next_);
-      if ((next_count == count && round > 0) || next_count == n) break;  // stable, or every symbol told apart
+      if (next_count == count || next_count == n) break;  // stable (rounds only split), or every symbol told apart
       count = next_count;
     }
     // Symbols in colour order; runs of equal colour are the ties to try in every order.
@@ -263,10 +263,24 @@ class Canonizer {
     ties_.resize(kept);
   }
 
+  // How many distinct colours: an open-addressing count (no sort; this runs once per round).
   size_t classes(const std::vector<uint64_t>& colour) {
-    sorted_.assign(colour.begin(), colour.end());
-    std::sort(sorted_.begin(), sorted_.end());
-    return static_cast<size_t>(std::unique(sorted_.begin(), sorted_.end()) - sorted_.begin());
+    size_t size = 16;
+    while (size < 2 * colour.size()) size *= 2;
+    sorted_.assign(size, 0);
+    size_t count = 0;
+    bool zero = false;
+    for (uint64_t c : colour) {
+      if (c == 0) {
+        count += !zero;
+        zero = true;
+        continue;
+      }
+      size_t at = static_cast<size_t>(c * 0x9e3779b97f4a7c15ULL >> 40) & (size - 1);
+      while (sorted_[at] != 0 && sorted_[at] != c) at = (at + 1) & (size - 1);
+      if (sorted_[at] == 0) sorted_[at] = c, ++count;
+    }
+    return count;
   }
 
   // The statements' hashes with symbol s written as its sort and name[s], sorted.
@@ -284,7 +298,7 @@ class Canonizer {
 
   const Question* q_ = nullptr;
   std::vector<uint32_t> ends_;
-  std::vector<uint64_t> colour_, next_, sorted_, name_, best_, now_;
+  std::vector<uint64_t> colour_, next_, sorted_, name_, best_, now_;  // sorted_: classes()' table
   std::vector<std::pair<uint64_t, uint64_t>> sum_;
   std::vector<int> order_;
   std::vector<std::pair<size_t, size_t>> ties_;
