@@ -126,12 +126,12 @@ size_t NameIndex::home(std::string_view name) const {
 void NameIndex::clear(size_t expected) {
   size_t size = 16;
   while (size < 2 * expected) size *= 2;
-  table_.assign(size, {std::string_view(), -1});
+  table_.assign(size, {std::string_view(), kEmpty});
 }
 
 void NameIndex::add(std::string_view name, int number) {
   size_t at = home(name);
-  while (table_[at].second >= 0) {
+  while (table_[at].second != kEmpty) {
     if (table_[at].first == name) return;
     at = (at + 1) & (table_.size() - 1);
   }
@@ -139,7 +139,7 @@ void NameIndex::add(std::string_view name, int number) {
 }
 
 int NameIndex::find(std::string_view name) const {
-  for (size_t at = home(name); table_[at].second >= 0; at = (at + 1) & (table_.size() - 1))
+  for (size_t at = home(name); table_[at].second != kEmpty; at = (at + 1) & (table_.size() - 1))
     if (table_[at].first == name) return table_[at].second;
   return -1;
 }

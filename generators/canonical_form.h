@@ -18,6 +18,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -96,14 +97,16 @@ class NameIndex {
  public:
   // Forgets every name; then add() each one.
   void clear(size_t expected);
-  // Records `name` as number `number` unless it is already there (the first number wins).
+  // Records `name` as number `number` (any int but -1 and kEmpty) unless it is already there (the
+  // first number wins).
   void add(std::string_view name, int number);
   // The number of `name`, or -1.
   int find(std::string_view name) const;
 
  private:
+  static constexpr int kEmpty = std::numeric_limits<int>::min();  // a free slot
   size_t home(std::string_view name) const;
-  std::vector<std::pair<std::string_view, int>> table_;  // number -1: empty
+  std::vector<std::pair<std::string_view, int>> table_;
 };
 
 // The canonical key of a multiset of statements (see above).
