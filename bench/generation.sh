@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generation throughput per family and level in one table: the whole `verity generate` command (process
 # start, generation, JSON writing, content hash, manifest) on one thread and on every core, and the
-# in-process generator alone (TaskMaker in a loop, build/bench/verity_bench, one thread).
+# in-process generator alone (TaskMaker in a loop, build/bench/verity_bench, one thread) with the rate
+# of its dedupe key (question_key: `verity generate` computes one per candidate task).
 #   bash bench/generation.sh [seconds per whole-command run, default 2] [levels, default "1 5 10"] [families, default all]
 #   REPEATS=3 bash bench/generation.sh ...   # best of 3 runs per figure (for a noisy, shared machine)
 # Each whole-command run first times a small batch, then sizes the measured run to about the seconds
@@ -46,25 +47,40 @@ print(f"{best_wall:.0f} {best_cpu:.0f}")
 PY
 }
 
-# in-process rates of TaskMaker::make, one thread, from Google Benchmark's JSON: "<items/s wall> <items per CPU-s>"
+# in-process rates, one thread, from Google Benchmark's JSON: TaskMaker::make ("<items/s wall> <items per
+# CPU-s>") and the family's question_key, the dedupe's key ("<keys per CPU-s>")
 inprocess() {  # family level
-  build/bench/verity_bench --benchmark_filter="^generate/$1/level$2/real_time/threads:1\$" \
+  build/bench/verity_bench --benchmark_filter="^(generate/$1/level$2/real_time/threads:1|key/$1/level$2/real_time)\$" \
     --benchmark_min_time=0.3 --benchmark_repetitions="$repeats" --benchmark_format=json 2>/dev/null |
     python3 -c '
 import json, sys
 runs = [b for b in json.load(sys.stdin)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
-print("%.0f %.0f" % (max(b["items_per_second"] for b in runs), max(b["items_per_second"] * b["real_time"] / b["cpu_time"] for b in runs)) if runs else "- -")'
+make = [b for b in runs if b["name"].startswith("generate/")]
+key = [b for b in runs if b["name"].startswith("key/")]
+cpu = lambda b: b["items_per_second"] * b["real_time"] / b["cpu_time"]
+print("%.0f %.0f %.0f" % (max(b["items_per_second"] for b in make), max(map(cpu, make)), max(map(cpu, key))) if make and key else "- - -")'
 }
 
 echo "(machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start)"
-printf '%-26s %5s %12s %12s %13s %8s %14s %14s\n' family level "1 thread/s" "per CPU-s" "$cores threads/s" speedup \
-  "in-process/s" "per CPU-s"
+printf '%-26s %5s %12s %12s %13s %8s %14s %14s %13s\n' family level "1 thread/s" "per CPU-s" "$cores threads/s" speedup \
+  "in-process/s" "per CPU-s" "keys/CPU-s"
 for f in $families; do
   for l in $levels; do
+    # sized by the CPU rate (the second figure), not the wall one: on a loaded machine the wall rate
+    # would size a run too small for process start not to weigh on it
     read -r probe distinct < <(run "$f" "$l" 200 1 1)
     if [ "$probe" != distinct ]; then
-      n=$(python3 -c "print(max(200, int($probe * $seconds)))")
+      n=$(python3 -c "print(max(200, int($distinct * $seconds)))")
       read -r probe distinct < <(run "$f" "$l" "$n" 1 1)
+    fi
+    # Knobs with fewer distinct questions than a timed run needs: time half of them (the last few of all
+    # of them take many draws to find), unless that is too few to time.
+    if [ "$probe" = distinct ] && [ "$distinct" -ge 1000 ]; then
+      n=$((distinct / 2))
+      read -r probe _ < <(run "$f" "$l" "$n" 1 1)
+      label="$l (n=$n of $distinct)"
+    else
+      label="$l"
     fi
     if [ "$probe" = distinct ]; then
       printf '%-26s %5s   (only %s distinct questions at these knobs: too few to time)\n' "$f" "$l" "$distinct"
@@ -72,9 +88,9 @@ for f in $families; do
     fi
     read -r one one_cpu < <(run "$f" "$l" "$n" 1)
     read -r all _ < <(run "$f" "$l" "$n" "$cores")
-    read -r in_wall in_cpu < <(inprocess "$f" "$l")
-    printf '%-26s %5s %12s %12s %13s %7.2fx %14s %14s\n' "$f" "$l" "$one" "$one_cpu" "$all" \
-      "$(python3 -c "print($all / $one)")" "$in_wall" "$in_cpu"
+    read -r in_wall in_cpu keys < <(inprocess "$f" "$l")
+    printf '%-26s %5s %12s %12s %13s %7.2fx %14s %14s %13s\n' "$f" "$label" "$one" "$one_cpu" "$all" \
+      "$(python3 -c "print($all / $one)")" "$in_wall" "$in_cpu" "$keys"
   done
 done
 echo "(machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)"

@@ -12,8 +12,11 @@
 #include "generators/generators.h"
 
 #include <algorithm>
+#include <charconv>
+#include <functional>
 #include <numeric>
 
+#include "generators/canonical_form.h"
 #include "tasks/answer_extraction.h"
 
 namespace verity {
@@ -30,6 +33,7 @@ class ArithmeticGraphGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "an integer, or \"cannot be determined\""; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 // Without a modulus, every value stays in [0, kValueCap] so answers remain small integers.
@@ -658,6 +662,108 @@ void ArithmeticGraphGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   for (const auto& step : task.trace()) operations += step.rule() != "given" && step.rule() != "cannot_be_determined";
   fill_instance(g, question, operations, *task.mutable_arithmetic_graph());
   (*task.mutable_meta())["mode"] = question.reverse ? "reverse" : "forward";
+}
+
+// The stated values and definitions as a set and the question, up to renaming the quantities. The
+// operands of add, mul and sum are a multiset ("the sum of A and B" is "the sum of B and A"); sub keeps
+// its order. What the prompt does not state (withheld values, which quantities are distractors) is not
+// part of the question.
+std::string ArithmeticGraphGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.arithmetic_graph();
+  const auto& quantities = inst.quantities();
+  const int n = quantities.size();
+  thread_local canonical::Question q;
+  thread_local canonical::NameIndex index;
+  thread_local std::vector<int> operand_at, first_operand;  // flat operand indices (-1: not a quantity)
+  thread_local std::vector<const std::string*> operand_name;
+  thread_local std::vector<uint64_t> hints;
+  q.clear();
+  index.clear(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) index.add(quantities[i].name(), i);
+  operand_at.clear();
+  operand_name.clear();
+  first_operand.clear();
+  for (const auto& d : quantities) {
+    first_operand.push_back(static_cast<int>(operand_at.size()));
+    for (const auto& operand : d.operands()) {
+      operand_at.push_back(index.find(operand));
+      operand_name.push_back(&operand);
+    }
+  }
+  first_operand.push_back(static_cast<int>(operand_at.size()));
+  // Each quantity's hint (canonical::Question::hint): a hash of what the prompt says of it and, through
+  // its definition, of its operands, all the way down (a chain of definitions is then told apart at
+  // once rather than in one refinement round per link).
+  hints.assign(static_cast<size_t>(n), 0);
+  std::function<uint64_t(int)> hint = [&](int i) -> uint64_t {
+    uint64_t& h = hints[static_cast<size_t>(i)];
+    if (h != 0) return h;
+    const auto& d = quantities[i];
+    uint64_t state = d.value_stated() ? static_cast<uint64_t>(d.value()) * 2 + 3 : 2, sum = 0, sum2 = 0;
+    state = fnv1a64(d.definition_stated() ? d.op() : std::string_view("-"), state);
+    for (int k = first_operand[i]; d.definition_stated() && k < first_operand[i + 1]; ++k) {
+      const uint64_t o = operand_at[k] < 0 || operand_at[k] == i ? 1 : hint(operand_at[k]);
+      if (d.op() == "sub") state = mix_seed({state, o});
+      else sum += mix_seed({o}), sum2 += mix_seed({o, 7});  // a multiset: order-free sums
+    }
+    return h = mix_seed({state, sum, sum2}) | 1;
+  };
+  for (int i = 0; i < n; ++i) q.hint(i, 'q', hint(i));
+  auto operand = [&](int k) {
+    if (operand_at[k] >= 0) q.symbol(operand_at[k], 'q');
+    else q.text(*operand_name[static_cast<size_t>(k)]);  // not a quantity (never generated): as written
+  };
+  auto number = [&](long value) {
+    char buf[24];
+    q.text(std::string_view(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, value).ptr - buf)));
+  };
+  q.statement();
+  q.text(inst.mode());
+  q.text(" mod ");
+  number(inst.modulus());
+  q.text(" ? ");
+  if (const int asked = index.find(inst.query()); asked >= 0) q.symbol(asked, 'q');
+  else q.text(inst.query());
+  thread_local std::vector<int> order;
+  for (int i = 0; i < n; ++i) {
+    const auto& d = quantities[i];
+    if (d.value_stated()) {
+      q.statement();
+      q.symbol(i, 'q');
+      q.text(" = ");
+      number(d.value());
+    }
+    if (!d.definition_stated()) continue;
+    // One statement, the operands of a commutative operation sorted by hint, unless two of them share
+    // a hint (their order would then be arbitrary): one statement per operand then.
+    order.resize(static_cast<size_t>(first_operand[i + 1] - first_operand[i]));
+    std::iota(order.begin(), order.end(), first_operand[i]);
+    const bool ordered = d.op() == "sub";
+    auto hint_of = [&](int k) { return operand_at[k] < 0 ? uint64_t{1} : hints[static_cast<size_t>(operand_at[k])]; };
+    if (!ordered) std::sort(order.begin(), order.end(), [&](int a, int b) { return hint_of(a) < hint_of(b); });
+    bool tied = false;
+    for (size_t k = 1; k < order.size() && !ordered; ++k) tied |= hint_of(order[k - 1]) == hint_of(order[k]);
+    q.statement();
+    q.symbol(i, 'q');
+    q.text(" = ");
+    q.text(d.op());
+    q.text(tied ? " of " : " ");
+    if (tied) {
+      number(static_cast<long>(order.size()));
+      for (int k : order) {
+        q.statement();
+        q.symbol(i, 'q');
+        q.text(" operand ");
+        operand(k);
+      }
+      continue;
+    }
+    for (int k : order) {
+      q.text(' ');
+      operand(k);
+    }
+  }
+  return task.family() + "|" + q.key();
 }
 
 namespace generators {

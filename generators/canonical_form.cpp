@@ -1,113 +1,16 @@
 // Canonical keys up to renaming and reordering: colour refinement (each symbol's colour is the
 // multiset of the statements it occurs in, seen from it, iterated) orders the symbols; symbols it
-// cannot tell apart are tried in every order and the smallest rendering wins.
+// cannot tell apart are tried in every order and the smallest rendering wins. Every buffer is the
+// calling thread's and is reused: key() allocates nothing but its result once warm.
 #include "generators/canonical_form.h"
 
 #include <algorithm>
-#include <cstdint>
-#include <cstdio>
+#include <cstring>
 #include <numeric>
 
 #include "tasks/rng.h"
 
 namespace verity::canonical {
-namespace {
-
-// A statement: hashes of its literal text pieces and its symbol references, in order.
-struct Token {
-  uint64_t text = 0;  // hash of a literal piece, when symbol < 0
-  int symbol = -1;
-};
-
-struct Question {
-  std::vector<std::vector<Token>> statements;
-  std::vector<std::pair<char, unsigned char>> symbols;  // (sort, number) per dense symbol id
-};
-
-Question parse(const std::vector<std::string>& statements) {
-  Question q;
-  q.statements.reserve(statements.size());
-  for (const auto& text : statements) {
-    auto& tokens = q.statements.emplace_back();
-    size_t literal = 0;  // start of the pending literal piece
-    auto flush = [&](size_t end) {
-      if (end > literal) tokens.push_back({fnv1a64(std::string_view(text).substr(literal, end - literal)), -1});
-    };
-    for (size_t i = 0; i < text.size();) {
-      if (text[i] != kSymbol || i + 2 >= text.size()) {
-        ++i;
-        continue;
-      }
-      flush(i);
-      const std::pair<char, unsigned char> name(text[i + 1], static_cast<unsigned char>(text[i + 2]));
-      auto at = std::find(q.symbols.begin(), q.symbols.end(), name);
-      if (at == q.symbols.end()) at = q.symbols.insert(at, name);
-      tokens.push_back({0, static_cast<int>(at - q.symbols.begin())});
-      i += 3;
-      literal = i;
-    }
-    flush(text.size());
-  }
-  return q;
-}
-
-uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ULL + (v >> 29); }
-uint64_t finish(uint64_t h) { return mix_seed({h}); }
-
-// One refinement round: a symbol's new colour hashes its old one with the sorted list of its
-// occurrences, each the hash of its statement (symbols written by colour) and its place in it. (The
-// statement's hash is computed once, not once per symbol in it: key() is on generation's hot path.)
-std::vector<uint64_t> refine(const Question& q, const std::vector<uint64_t>& colour) {
-  std::vector<std::vector<uint64_t>> seen(colour.size());
-  for (const auto& st : q.statements) {
-    uint64_t h = kFnvOffset;
-    for (const auto& t : st) h = mix(h, t.symbol < 0 ? t.text : colour[t.symbol]);
-    h = finish(h);
-    for (size_t k = 0; k < st.size(); ++k)
-      if (st[k].symbol >= 0) seen[st[k].symbol].push_back(finish(mix(h, k)));
-  }
-  std::vector<uint64_t> next(colour.size());
-  for (size_t s = 0; s < colour.size(); ++s) {
-    std::sort(seen[s].begin(), seen[s].end());
-    uint64_t h = mix(colour[s], seen[s].size());
-    for (uint64_t v : seen[s]) h = mix(h, v);
-    next[s] = finish(h);
-  }
-  return next;
-}
-
-size_t classes(std::vector<uint64_t> colour) {
-  std::sort(colour.begin(), colour.end());
-  return static_cast<size_t>(std::unique(colour.begin(), colour.end()) - colour.begin());
-}
-
-// The statements' hashes with symbol s written as its sort and name[s], sorted.
-void render(const Question& q, const std::vector<uint64_t>& name, std::vector<uint64_t>& out) {
-  out.clear();
-  for (const auto& st : q.statements) {
-    uint64_t h = kFnvOffset;
-    for (const auto& t : st) h = t.symbol < 0 ? mix(h, t.text) : mix(mix(h, 0xb0b0), name[t.symbol]);
-    out.push_back(finish(h));
-  }
-  std::sort(out.begin(), out.end());
-}
-
-std::string hex(const std::vector<uint64_t>& hashes) {
-  uint64_t a = kFnvOffset, b = 0x9e3779b97f4a7c15ULL;
-  for (uint64_t h : hashes) {
-    a = finish(mix(a, h));
-    b = mix_seed({b, h});
-  }
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
-  return buf;
-}
-
-bool identifier_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-}  // namespace
 
 void append_symbolized(std::string_view text, const std::vector<std::string>& names, char sort, std::string& out) {
   for (size_t i = 0; i < text.size();) {
@@ -125,48 +28,296 @@ void append_symbolized(std::string_view text, const std::vector<std::string>& na
   }
 }
 
+namespace {
+size_t slot(uint64_t name) {
+  uint64_t state = name;
+  return static_cast<size_t>(splitmix64(state));
+}
+}  // namespace
+
+void Question::clear() {
+  tokens_.clear();
+  starts_.clear();
+  sorts_.clear();
+  hints_.clear();
+  lookup_.assign(lookup_.empty() ? 64 : lookup_.size(), {0, 0});
+  has_pending_ = false;
+}
+
+void Question::flush() {
+  if (has_pending_) tokens_.push_back({pending_, -1});
+  has_pending_ = false;
+}
+
+void Question::statement() {
+  flush();
+  starts_.push_back(static_cast<uint32_t>(tokens_.size()));
+}
+
+void Question::text(std::string_view piece) {
+  if (piece.empty()) return;
+  pending_ = fnv1a64(piece, has_pending_ ? pending_ : kFnvOffset);
+  has_pending_ = true;
+}
+
+int Question::id(int number, char sort) {
+  if (lookup_.size() < 64 || 2 * (sorts_.size() + 1) > lookup_.size()) grow();
+  const uint64_t name = (static_cast<uint64_t>(static_cast<unsigned char>(sort)) << 32 | static_cast<uint32_t>(number)) + 1;
+  const size_t mask = lookup_.size() - 1;
+  size_t at = slot(name) & mask;
+  while (lookup_[at].first != 0 && lookup_[at].first != name) at = (at + 1) & mask;
+  if (lookup_[at].first == 0) {
+    lookup_[at] = {name, static_cast<int>(sorts_.size())};
+    sorts_.push_back(sort);
+    hints_.push_back(0);
+  }
+  return lookup_[at].second;
+}
+
+void Question::symbol(int number, char sort) {
+  flush();
+  tokens_.push_back({0, id(number, sort)});
+}
+
+void Question::hint(int number, char sort, uint64_t invariant) { hints_[static_cast<size_t>(id(number, sort))] = invariant; }
+
+void Question::grow() {
+  std::vector<std::pair<uint64_t, int>> old(std::max<size_t>(64, lookup_.size() * 2), {0, 0});
+  old.swap(lookup_);
+  const size_t mask = lookup_.size() - 1;
+  for (const auto& entry : old) {
+    if (entry.first == 0) continue;
+    size_t at = slot(entry.first) & mask;
+    while (lookup_[at].first != 0) at = (at + 1) & mask;
+    lookup_[at] = entry;
+  }
+}
+
+void Question::placeholder_text(std::string_view text) {
+  size_t literal = 0;  // start of the pending literal piece
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] != kSymbol || i + 2 >= text.size()) {
+      ++i;
+      continue;
+    }
+    this->text(text.substr(literal, i - literal));
+    symbol(static_cast<unsigned char>(text[i + 2]), text[i + 1]);
+    i += 3;
+    literal = i;
+  }
+  this->text(text.substr(literal));
+}
+
+// Eight bytes a step (names can be long: "the number of apples at Hilltop Store").
+size_t NameIndex::home(std::string_view name) const {
+  uint64_t h = name.size() * 0x9e3779b97f4a7c15ULL;
+  size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, name.data() + i, 8);
+    h = (h ^ word) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  for (; i < name.size(); ++i) h = (h ^ static_cast<unsigned char>(name[i])) * 0x100000001b3ULL;
+  h ^= h >> 29;
+  return static_cast<size_t>(h * 0xc4ceb9fe1a85ec53ULL >> 20) & (table_.size() - 1);
+}
+
+void NameIndex::clear(size_t expected) {
+  size_t size = 16;
+  while (size < 2 * expected) size *= 2;
+  table_.assign(size, {std::string_view(), kEmpty});
+}
+
+void NameIndex::add(std::string_view name, int number) {
+  size_t at = home(name);
+  while (table_[at].second != kEmpty) {
+    if (table_[at].first == name) return;
+    at = (at + 1) & (table_.size() - 1);
+  }
+  table_[at] = {name, number};
+}
+
+int NameIndex::find(std::string_view name) const {
+  for (size_t at = home(name); table_[at].second != kEmpty; at = (at + 1) & (table_.size() - 1))
+    if (table_[at].first == name) return table_[at].second;
+  return -1;
+}
+
+namespace {
+
+uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ULL + (v >> 29); }
+uint64_t finish(uint64_t h) { return mix_seed({h}); }
+
+std::string hex(const std::vector<uint64_t>& hashes) {
+  uint64_t a = kFnvOffset, b = 0x9e3779b97f4a7c15ULL;
+  for (uint64_t h : hashes) {
+    a = finish(mix(a, h));
+    b = mix_seed({b, h});
+  }
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[15 - i] = "0123456789abcdef"[(a >> (4 * i)) & 15];
+    out[31 - i] = "0123456789abcdef"[(b >> (4 * i)) & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+// The algorithm over one Question, with the calling thread's reused buffers.
+class Canonizer {
+ public:
+  std::string key(const Question& q) {
+    q_ = &q;
+    ends_.clear();  // each statement's end: the next one's start, the last one's the tokens' end
+    if (!q.starts_.empty()) {
+      ends_.assign(q.starts_.begin() + 1, q.starts_.end());
+      ends_.push_back(static_cast<uint32_t>(q.tokens_.size()));
+    }
+    const size_t n = q.sorts_.size();
+    colour_.resize(n);
+    for (size_t s = 0; s < n; ++s) colour_[s] = finish(static_cast<unsigned char>(q.sorts_[s]) ^ q.hints_[s]);
+    for (size_t round = 0, count = classes(colour_); round <= n; ++round) {
+      refine();
+      const size_t next_count = classes(next_);
+      colour_.swap(next_);
+      if (next_count == count || next_count == n) break;  // stable (rounds only split), or every symbol told apart
+      count = next_count;
+    }
+    // Symbols in colour order; runs of equal colour are the ties to try in every order.
+    order_.resize(n);
+    std::iota(order_.begin(), order_.end(), 0);
+    std::sort(order_.begin(), order_.end(), [&](int a, int b) { return colour_[a] < colour_[b]; });
+    ties_.clear();  // [begin, end) in order_
+    long orderings = 1;
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && colour_[order_[j]] == colour_[order_[i]]) ++j;
+      for (size_t k = 2; k <= j - i && orderings <= kMaxOrderings; ++k) orderings *= static_cast<long>(k);
+      if (j - i > 1) ties_.emplace_back(i, j);
+      i = j;
+    }
+    if (orderings > kMaxOrderings) {  // too symmetric to try every order: the colours themselves
+      render(colour_, best_);
+      return "~" + hex(best_);
+    }
+    for (auto& t : ties_) std::sort(order_.begin() + t.first, order_.begin() + t.second);
+    name_.resize(n);
+    if (orderings > 2) drop_symmetric_ties();
+    // Every combination of permutations of the tie runs (an odometer over std::next_permutation).
+    for (bool first = true;; first = false) {
+      for (size_t rank = 0; rank < n; ++rank)
+        name_[order_[rank]] = (rank + 1) << 8 | static_cast<unsigned char>(q.sorts_[order_[rank]]);
+      render(name_, now_);
+      if (first || now_ < best_) best_.swap(now_);
+      size_t t = 0;
+      while (t < ties_.size() && !std::next_permutation(order_.begin() + ties_[t].first, order_.begin() + ties_[t].second)) ++t;
+      if (t == ties_.size()) break;
+    }
+    return hex(best_);
+  }
+
+ private:
+  // One refinement round into next_: a symbol's new colour hashes its old one with the multiset of its
+  // occurrences, each the hash of its statement (symbols written by colour) and its place in it. The
+  // multiset is hashed as two sums of independent hashes of its members: order-free, so no sorting.
+  void refine() {
+    const auto& tokens = q_->tokens_;
+    sum_.assign(colour_.size(), {0, 0});
+    for (size_t st = 0, begin = 0; st < ends_.size(); begin = ends_[st++]) {
+      uint64_t h = kFnvOffset;
+      for (size_t k = begin; k < ends_[st]; ++k)
+        h = mix(h, tokens[k].symbol < 0 ? tokens[k].text : colour_[tokens[k].symbol]);
+      h = finish(h);
+      for (size_t k = begin; k < ends_[st]; ++k) {
+        if (tokens[k].symbol < 0) continue;
+        const uint64_t occurrence = mix(h, k - begin);
+        auto& [a, b] = sum_[static_cast<size_t>(tokens[k].symbol)];
+        a += finish(occurrence);
+        b += finish(occurrence ^ 0x6a09e667f3bcc909ULL);
+      }
+    }
+    next_.resize(colour_.size());
+    for (size_t s = 0; s < colour_.size(); ++s) next_[s] = finish(mix(mix(colour_[s], sum_[s].first), sum_[s].second));
+  }
+
+  // Drops from ties_ each run whose every order renders the same: when swapping its first symbol with
+  // each other one leaves the statements as they were (those swaps generate every permutation of the
+  // run, all of them automorphisms), one order of it stands for all. Interchangeable symbols (two given
+  // quantities of equal value in one sum) would otherwise cost k! renderings for the same result.
+  void drop_symmetric_ties() {
+    for (size_t rank = 0; rank < order_.size(); ++rank) name_[order_[rank]] = rank + 1;
+    render(name_, best_);
+    size_t kept = 0;
+    for (const auto& t : ties_) {
+      bool symmetric = true;
+      for (size_t i = t.first + 1; i < t.second && symmetric; ++i) {
+        std::swap(name_[order_[t.first]], name_[order_[i]]);
+        render(name_, now_);
+        symmetric = now_ == best_;
+        std::swap(name_[order_[t.first]], name_[order_[i]]);
+      }
+      if (!symmetric) ties_[kept++] = t;
+    }
+    ties_.resize(kept);
+  }
+
+  // How many distinct colours: an open-addressing count (no sort; this runs once per round).
+  size_t classes(const std::vector<uint64_t>& colour) {
+    size_t size = 16;
+    while (size < 2 * colour.size()) size *= 2;
+    sorted_.assign(size, 0);
+    size_t count = 0;
+    bool zero = false;
+    for (uint64_t c : colour) {
+      if (c == 0) {
+        count += !zero;
+        zero = true;
+        continue;
+      }
+      size_t at = static_cast<size_t>(c * 0x9e3779b97f4a7c15ULL >> 40) & (size - 1);
+      while (sorted_[at] != 0 && sorted_[at] != c) at = (at + 1) & (size - 1);
+      if (sorted_[at] == 0) sorted_[at] = c, ++count;
+    }
+    return count;
+  }
+
+  // The statements' hashes with symbol s written as its sort and name[s], sorted.
+  void render(const std::vector<uint64_t>& name, std::vector<uint64_t>& out) const {
+    const auto& tokens = q_->tokens_;
+    out.clear();
+    for (size_t st = 0, begin = 0; st < ends_.size(); begin = ends_[st++]) {
+      uint64_t h = kFnvOffset;
+      for (size_t k = begin; k < ends_[st]; ++k)
+        h = tokens[k].symbol < 0 ? mix(h, tokens[k].text) : mix(mix(h, 0xb0b0), name[tokens[k].symbol]);
+      out.push_back(finish(h));
+    }
+    std::sort(out.begin(), out.end());
+  }
+
+  const Question* q_ = nullptr;
+  std::vector<uint32_t> ends_;
+  std::vector<uint64_t> colour_, next_, sorted_, name_, best_, now_;  // sorted_: classes()' table
+  std::vector<std::pair<uint64_t, uint64_t>> sum_;
+  std::vector<int> order_;
+  std::vector<std::pair<size_t, size_t>> ties_;
+};
+
+std::string Question::key() {
+  flush();
+  thread_local Canonizer canonizer;
+  return canonizer.key(*this);
+}
+
 std::string key(const std::vector<std::string>& statements) {
-  const Question q = parse(statements);
-  const size_t n = q.symbols.size();
-  std::vector<uint64_t> colour(n);
-  for (size_t s = 0; s < n; ++s) colour[s] = finish(static_cast<unsigned char>(q.symbols[s].first));
-  for (size_t round = 0, count = classes(colour); round <= n; ++round) {
-    auto next = refine(q, colour);
-    const size_t next_count = classes(next);
-    colour = std::move(next);
-    if ((next_count == count && round > 0) || next_count == n) break;  // stable, or every symbol told apart
-    count = next_count;
+  thread_local Question q;
+  q.clear();
+  for (const auto& text : statements) {
+    q.statement();
+    q.placeholder_text(text);
   }
-  // Symbols in colour order; runs of equal colour are the ties to try in every order.
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) { return colour[a] < colour[b]; });
-  std::vector<std::pair<size_t, size_t>> ties;  // [begin, end) in order
-  long orderings = 1;
-  for (size_t i = 0; i < n;) {
-    size_t j = i + 1;
-    while (j < n && colour[order[j]] == colour[order[i]]) ++j;
-    for (size_t k = 2; k <= j - i && orderings <= kMaxOrderings; ++k) orderings *= static_cast<long>(k);
-    if (j - i > 1) ties.emplace_back(i, j);
-    i = j;
-  }
-  std::vector<uint64_t> name(n), best, now;
-  if (orderings > kMaxOrderings) {  // too symmetric to try every order: the colours themselves
-    render(q, colour, best);
-    return "~" + hex(best);
-  }
-  for (auto& t : ties) std::sort(order.begin() + t.first, order.begin() + t.second);
-  // Every combination of permutations of the tie runs (an odometer over std::next_permutation).
-  for (bool first = true;; first = false) {
-    for (size_t rank = 0; rank < n; ++rank)
-      name[order[rank]] = (rank + 1) << 8 | static_cast<unsigned char>(q.symbols[order[rank]].first);
-    render(q, name, now);
-    if (first || now < best) best.swap(now);
-    size_t t = 0;
-    while (t < ties.size() && !std::next_permutation(order.begin() + ties[t].first, order.begin() + ties[t].second)) ++t;
-    if (t == ties.size()) break;
-  }
-  return hex(best);
+  return q.key();
 }
 
 }  // namespace verity::canonical

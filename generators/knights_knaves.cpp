@@ -600,15 +600,15 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
 // The puzzle up to the islanders' names and the order they speak in.
 std::string KnightsKnavesGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.knights_knaves();
-  const std::vector<std::string> people(inst.people().begin(), inst.people().end());
-  std::vector<std::string> statements;
+  thread_local canonical::Question q;  // reused: no allocation per key
+  q.clear();
   for (const auto& st : inst.statements()) {
-    std::string line = canonical::symbolized(st.speaker(), people);
-    line += ": ";
-    canonical::append_symbolized(st.formula(), people, 'a', line);
-    statements.push_back(std::move(line));
+    q.statement();
+    q.symbolized(st.speaker(), inst.people());
+    q.text(": ");
+    q.symbolized(st.formula(), inst.people());
   }
-  return task.family() + "|" + canonical::key(statements);
+  return task.family() + "|" + q.key();
 }
 
 namespace generators {

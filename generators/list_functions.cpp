@@ -314,13 +314,17 @@ void ListFunctionsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   write_trace(d, *inst, rule_mode, task);
 }
 
-// One question whatever its wording: the examples, the query and what is asked.
+// One question whatever its wording: the examples as a set (their order is the prompt's, not the
+// question's), the query and what is asked. Nothing is renamable: the numbers are the question.
 std::string ListFunctionsGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.list_functions();
   std::string key = task.family() + "|" + inst.answer_mode() + "|";
+  std::vector<std::string> examples;
   for (int i = 0; i < inst.example_inputs_size(); ++i)
-    key += listdsl::to_text(Value::list({inst.example_inputs(i).values().begin(), inst.example_inputs(i).values().end()})) +
-           "->" + listdsl::to_text(Value::list({inst.example_outputs(i).values().begin(), inst.example_outputs(i).values().end()})) + ";";
+    examples.push_back(listdsl::to_text(Value::list({inst.example_inputs(i).values().begin(), inst.example_inputs(i).values().end()})) +
+           "->" + listdsl::to_text(Value::list({inst.example_outputs(i).values().begin(), inst.example_outputs(i).values().end()})) + ";");
+  std::sort(examples.begin(), examples.end());
+  for (const auto& example : examples) key += example;
   if (inst.answer_mode() != "rule")
     key += "?" + listdsl::to_text(Value::list({inst.query_input().values().begin(), inst.query_input().values().end()}));
   return key;

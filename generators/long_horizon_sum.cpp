@@ -5,9 +5,13 @@
 // the first failing step.
 #include "generators/generators.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <unordered_set>
+#include <vector>
 
+#include "generators/canonical_form.h"
 #include "tasks/answer_extraction.h"
 
 namespace verity {
@@ -23,6 +27,7 @@ class LongHorizonSumGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "the running sums after each turn, comma-separated"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 // Pronounceable lower-case words (consonant-vowel-consonant-vowel-consonant): easy to read as keys,
@@ -147,6 +152,45 @@ void LongHorizonSumGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& t
   task.set_label("");  // no class label: the answer is a list of numbers
   (*task.mutable_meta())["final_sum"] = std::to_string(total);
   write_trace(*inst, turn_values, task);
+}
+
+// The key stream up to renaming the words, and the dictionary as a set. A word is written as the number
+// of its first turn's rank among the words (0 for the first word to come, 1 for the next new one ...)
+// and its value, which is canonical without a search; the words the stream never names count as the
+// multiset of their values.
+std::string LongHorizonSumGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.long_horizon_sum();
+  thread_local canonical::NameIndex words;
+  thread_local std::vector<int> rank, unused;
+  words.clear(static_cast<size_t>(inst.words_size()));
+  for (int i = 0; i < inst.words_size(); ++i) words.add(inst.words(i), i);
+  rank.assign(static_cast<size_t>(inst.words_size()), -1);
+  std::string key = task.family() + "|" + std::to_string(inst.keys_per_turn()) + "|";
+  key.reserve(key.size() + 8 * static_cast<size_t>(inst.keys_size()) + 4 * static_cast<size_t>(inst.words_size()));
+  auto append_number = [&](int n, char end) {
+    char buf[16];
+    key.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
+    key += end;
+  };
+  int ranks = 0;
+  for (const auto& word : inst.keys()) {
+    const int at = words.find(word);
+    if (at < 0) {  // not in the dictionary (never generated): as written
+      key += word + ";";
+      continue;
+    }
+    int& r = rank[static_cast<size_t>(at)];
+    if (r < 0) r = ranks++;
+    append_number(r, ':');
+    append_number(inst.values(at), ';');
+  }
+  unused.clear();
+  for (int i = 0; i < inst.words_size(); ++i)
+    if (rank[static_cast<size_t>(i)] < 0) unused.push_back(inst.values(i));
+  std::sort(unused.begin(), unused.end());
+  key += "|";
+  for (int v : unused) append_number(v, ',');
+  return key;
 }
 
 namespace generators {

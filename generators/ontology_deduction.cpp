@@ -522,41 +522,47 @@ std::string OntologyDeductionGenerator::question_key(const pb::Task& task) const
   const bool fictional = inst.ontology() == "fictional";
   const auto& concepts = inst.concepts();
   const auto& properties = inst.properties();
+  thread_local canonical::Question q;  // reused: no allocation per key
+  q.clear();
+  // Each predicate name's symbol: concept i is i, property i is -2 - i (a concept where a name is both).
+  thread_local canonical::NameIndex symbols;
+  symbols.clear(static_cast<size_t>(concepts.size() + properties.size()));
+  for (int i = 0; i < concepts.size(); ++i) symbols.add(concepts[i], i);
+  for (int i = 0; i < properties.size(); ++i) symbols.add(properties[i], -2 - i);
   // A literal is a predicate name, "~" prefixed when negated.
-  auto literal = [&](const std::string& text, std::string& out) {
+  auto literal = [&](const std::string& text) {
     std::string_view name = text;
     if (!name.empty() && name[0] == '~') {
-      out += '~';
+      q.text('~');
       name.remove_prefix(1);
     }
     if (!fictional) {
-      out += name;
-      out += ' ';
+      q.text(name);
+      q.text(' ');
       return;
     }
-    const auto concept_at = std::find(concepts.begin(), concepts.end(), name);
-    const auto property_at = concept_at != concepts.end() ? properties.end()
-                                                          : std::find(properties.begin(), properties.end(), name);
-    if (concept_at != concepts.end()) canonical::append_symbol(out, static_cast<int>(concept_at - concepts.begin()), 'n');
-    else if (property_at != properties.end()) canonical::append_symbol(out, static_cast<int>(property_at - properties.begin()), 'p');
-    else out += name;
-    out += ' ';
+    const int symbol = symbols.find(name);
+    if (symbol == -1) q.text(name);
+    else if (symbol >= 0) q.symbol(symbol, 'n');
+    else q.symbol(-2 - symbol, 'p');
+    q.text(' ');
   };
-  std::vector<std::string> statements;
   for (const auto& fact : inst.facts()) {
-    statements.emplace_back("F|");
-    literal(fact, statements.back());
+    q.statement();
+    q.text("F|");
+    literal(fact);
   }
   for (const auto& rule : inst.rules()) {
-    std::string line = "R|";
-    for (const auto& l : rule.if_all()) literal(l, line);
-    line += "->";
-    for (const auto& l : rule.then_any()) literal(l, line);
-    statements.push_back(std::move(line));
+    q.statement();
+    q.text("R|");
+    for (const auto& l : rule.if_all()) literal(l);
+    q.text("->");
+    for (const auto& l : rule.then_any()) literal(l);
   }
-  statements.emplace_back("Q|");
-  literal(inst.query(), statements.back());
-  return task.family() + "|" + inst.ontology() + "|" + canonical::key(statements);
+  q.statement();
+  q.text("Q|");
+  literal(inst.query());
+  return task.family() + "|" + inst.ontology() + "|" + q.key();
 }
 
 namespace generators {

@@ -585,28 +585,32 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
 // as they are: renaming them would change what the argument's belief bias is.
 std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.syllogism();
-  auto term = [&](int index, bool negated, std::string& out) {
-    if (negated) out += "non-";
-    if (inst.real_names()) out += inst.terms(index);
-    else canonical::append_symbol(out, index);
+  thread_local canonical::Question q;  // reused: no allocation per key
+  q.clear();
+  auto term = [&](int index, bool negated) {
+    if (negated) q.text("non-");
+    if (inst.real_names()) q.text(inst.terms(index));
+    else q.symbol(index);
   };
   // Obverted to a positive predicate: "All S are non-P" is "No S are P" (the symbolic format writes both
   // as one formula), "Some S are non-P" is "Some S are not P", and back.
   auto statement = [&](const char* role, const pb::CategoricalStatement& st) {
-    const std::string& q = st.quantifier();
-    const std::string_view obverse = q == "all" ? "no" : q == "no" ? "all" : q == "some" ? "some_not" : "some";
-    std::string line = role;
-    line += st.predicate_negated() ? obverse : std::string_view(q);
-    line += ' ';
-    term(st.subject(), st.subject_negated(), line);
-    line += ' ';
-    term(st.predicate(), false, line);
-    return line;
+    const std::string& quantifier = st.quantifier();
+    const std::string_view obverse = quantifier == "all"    ? "no"
+                                     : quantifier == "no"   ? "all"
+                                     : quantifier == "some" ? "some_not"
+                                                            : "some";
+    q.statement();
+    q.text(role);
+    q.text(st.predicate_negated() ? obverse : std::string_view(quantifier));
+    q.text(' ');
+    term(st.subject(), st.subject_negated());
+    q.text(' ');
+    term(st.predicate(), false);
   };
-  std::vector<std::string> statements;
-  for (const auto& premise : inst.premises()) statements.push_back(statement("P|", premise));
-  statements.push_back(statement("C|", inst.conclusion()));
-  return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + canonical::key(statements);
+  for (const auto& premise : inst.premises()) statement("P|", premise);
+  statement("C|", inst.conclusion());
+  return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + q.key();
 }
 
 namespace generators {

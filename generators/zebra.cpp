@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "generators/canonical_form.h"
 #include "solvers/zebra_solver.h"
 #include "tasks/answer_extraction.h"
 
@@ -30,6 +31,7 @@ class ZebraGenerator final : public Generator {
     return "the grid, one entry per house: House 1: v1, v2, ...; House 2: ... (or one value, question=single)";
   }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::string question_key(const pb::Task& task) const override;
 };
 
 using zebra::Clue;
@@ -482,6 +484,41 @@ void ZebraGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) cons
   (*task.mutable_meta())["clues"] = std::to_string(d.puzzle.clues.size());
   (*task.mutable_meta())["search_nodes"] = std::to_string(d.nodes);
   write_trace(d, q, natural, task);
+}
+
+// The clues as a set and the question, up to renaming the attributes and their values (house numbers
+// stay: house 1 is the leftmost). A value is written as its attribute and itself; a clue of a symmetric
+// kind (same, not_same, next_to) is written both ways round, so the order of its two values does not
+// count. Values no clue names do not appear: the house count implies them.
+std::string ZebraGenerator::question_key(const pb::Task& task) const {
+  const auto& inst = task.zebra();
+  thread_local canonical::Question q;
+  q.clear();
+  auto value = [&](int attribute, int v) {
+    q.symbol(attribute, 't');
+    q.symbol(attribute * inst.houses() + v, 'v');
+  };
+  q.statement();
+  q.text(std::to_string(inst.houses()) + " houses " + std::to_string(inst.attributes_size()) + " attributes " +
+         inst.question());
+  if (inst.question() == "single") {
+    q.statement();
+    q.text("?");
+    q.symbol(inst.question_attribute(), 't');
+    value(inst.given_attribute(), inst.given_value());
+  }
+  for (const auto& clue : inst.clues()) {
+    const bool two = clue.kind() != "position" && clue.kind() != "not_position";
+    const bool symmetric = clue.kind() == "same" || clue.kind() == "not_same" || clue.kind() == "next_to";
+    for (int turn = 0; turn < (symmetric ? 2 : 1); ++turn) {
+      q.statement();
+      q.text(clue.kind() + " " + std::to_string(clue.house()));
+      if (turn == 0) value(clue.attribute_a(), clue.value_a());
+      if (two) value(clue.attribute_b(), clue.value_b());
+      if (turn == 1) value(clue.attribute_a(), clue.value_a());
+    }
+  }
+  return task.family() + "|" + q.key();
 }
 
 namespace generators {

@@ -7,13 +7,14 @@
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <unordered_set>
+#include <utility>
 
 #include "tasks/content_hash.h"
 #include "tasks/json_writer.h"
@@ -92,12 +93,58 @@ void append_record(const pb::Task& task, FileFormat format, std::string& bytes) 
   task.SerializeWithCachedSizes(&coded);
 }
 
+// The question hashes seen so far: open addressing over a flat table (no allocation per question).
+class QuestionSet {
+ public:
+  // True when `question` is new (and now in the set).
+  bool insert(uint64_t question) {
+    if (question == 0) return !std::exchange(has_zero_, true);
+    if (2 * (size_ + 1) > table_.size()) grow();
+    size_t at = slot(question);
+    while (table_[at] != 0) {
+      if (table_[at] == question) return false;
+      at = (at + 1) & (table_.size() - 1);
+    }
+    table_[at] = question;
+    ++size_;
+    return true;
+  }
+  bool contains(uint64_t question) const {
+    if (question == 0) return has_zero_;
+    if (table_.empty()) return false;
+    for (size_t at = slot(question); table_[at] != 0; at = (at + 1) & (table_.size() - 1))
+      if (table_[at] == question) return true;
+    return false;
+  }
+  uint64_t size() const { return size_ + (has_zero_ ? 1 : 0); }
+
+ private:
+  size_t slot(uint64_t question) const {
+    return static_cast<size_t>((question * 0x9e3779b97f4a7c15ULL) >> 17) & (table_.size() - 1);
+  }
+  void grow() {
+    std::vector<uint64_t> old(std::max<size_t>(1024, table_.size() * 2), 0);
+    old.swap(table_);
+    for (uint64_t q : old) {
+      if (q == 0) continue;
+      size_t at = slot(q);
+      while (table_[at] != 0) at = (at + 1) & (table_.size() - 1);
+      table_[at] = q;
+    }
+  }
+  std::vector<uint64_t> table_;
+  uint64_t size_ = 0;
+  bool has_zero_ = false;
+};
+
 // Candidates [begin, end) of the index stream rendered in parallel into chunks of kChunk tasks, in
-// index order, so what is kept and written never depends on the thread count.
+// index order, so what is kept and written never depends on the thread count. After the (serial,
+// cheap) decision, `kept` lists the tasks of the shard to write, as (chunk, task in chunk).
 struct Block {
   uint64_t begin = 0, end = 0;
   bool serialize = true;  // false while a shard walks the questions before its own
   std::vector<Chunk> chunks;
+  std::vector<std::pair<uint32_t, uint32_t>> kept;
 
   size_t chunk_count() const { return static_cast<size_t>((end - begin + kChunk - 1) / kChunk); }
   uint64_t bytes() const {
@@ -105,7 +152,9 @@ struct Block {
     for (size_t c = 0; c < chunk_count(); ++c) n += chunks[c].bytes.size();
     return n;
   }
-  void render(const TaskMaker& maker, const Generator& family, FileFormat format,
+  // A candidate whose question an earlier block holds (`seen`, unchanged while a block renders) is a
+  // repeat for sure: it is not serialised.
+  void render(const TaskMaker& maker, const Generator& family, FileFormat format, const QuestionSet& seen,
               tbb::enumerable_thread_specific<pb::Task>& scratch) {
     if (chunks.size() < chunk_count()) chunks.resize(chunk_count());
     tbb::parallel_for(size_t{0}, chunk_count(), [&](size_t c) {
@@ -119,12 +168,26 @@ struct Block {
       pb::Task& task = scratch.local();
       for (size_t j = 0; j < n; ++j) {
         maker.make(first + j, task);
-        chunk.questions[j] = fnv1a64(family.question_key(task));
+        chunk.questions[j] = xxh64(family.question_key(task));
         chunk.labels[j] = task.label();
-        if (serialize) append_record(task, format, chunk.bytes);
+        if (serialize && !seen.contains(chunk.questions[j])) append_record(task, format, chunk.bytes);
         chunk.ends[j] = chunk.bytes.size();
       }
-    });
+    }, tbb::simple_partitioner());
+  }
+  // Writes the kept records to `out` (a run of consecutive ones in one write) and hashes them.
+  void write(std::ostream& out, ContentHash& hash, pb::DatasetManifest& manifest) const {
+    for (size_t k = 0; k < kept.size();) {
+      const auto [c, first] = kept[k];
+      const Chunk& chunk = chunks[c];
+      uint32_t last = first;
+      while (++k < kept.size() && kept[k].first == c && kept[k].second == last + 1) ++last;
+      for (uint32_t j = first; j <= last; ++j) ++(*manifest.mutable_label_counts())[chunk.labels[j]];
+      const size_t start = first == 0 ? 0 : chunk.ends[first - 1];
+      const std::string_view run(chunk.bytes.data() + start, chunk.ends[last] - start);
+      out.write(run.data(), static_cast<std::streamsize>(run.size()));
+      hash.update(run);
+    }
   }
 };
 
@@ -181,40 +244,51 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   ProgressBar progress(request.progress, end - begin);
   const TaskMaker maker(family, knobs, request.level, request.seed);
   tbb::enumerable_thread_specific<pb::Task> scratch;
-  std::unordered_set<uint64_t> seen;
+  QuestionSet seen;
   uint64_t position = 0, next = 0, since_new = 0, rendered_bytes = 0, rendered_tasks = 0;
-  Block block;
+  // Two blocks: one is written (a task of the arena) while the next one renders, so only the decision
+  // of what to keep is serial. Blocks are written in order, one at a time.
+  Block blocks[2];
+  tbb::task_group writing;
   write_stream_atomically(request.output, [&](std::ostream& out) {
-    while (position < end) {
-      // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
-      const uint64_t missing = end - position, repeats = next - seen.size();
-      const uint64_t extra = repeats == 0 ? 0 : missing * repeats / next + 8;
-      block.begin = next;
-      block.end = next + std::min(next_block_size(rendered_bytes, rendered_tasks, threads), missing + extra);
-      block.serialize = position + (block.end - block.begin) > begin;
-      arena.execute([&] { block.render(maker, family, format, scratch); });
-      if (block.serialize) rendered_bytes += block.bytes(), rendered_tasks += block.end - block.begin;
-      // Keep, in index order, each candidate whose question is new; write the shard's own.
-      for (size_t c = 0; c < block.chunk_count() && position < end; ++c) {
-        const Chunk& chunk = block.chunks[c];
-        for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
-          next = block.begin + c * kChunk + j + 1;
-          if (!seen.insert(chunk.questions[j]).second) {
-            if (++since_new >= exhausted_after(seen.size()))
-              throw std::invalid_argument(too_few_questions(family, knobs, seen.size(), since_new, request.count));
-            continue;
+    arena.execute([&] {
+      try {
+        for (int turn = 0; position < end; turn ^= 1) {
+          Block& block = blocks[turn];
+          // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
+          const uint64_t missing = end - position, repeats = next - seen.size();
+          const uint64_t extra = repeats == 0 ? 0 : missing * repeats / next + 8;
+          block.begin = next;
+          block.end = next + std::min(next_block_size(rendered_bytes, rendered_tasks, threads), missing + extra);
+          block.serialize = position + (block.end - block.begin) > begin;
+          block.render(maker, family, format, seen, scratch);
+          if (block.serialize) rendered_bytes += block.bytes(), rendered_tasks += block.end - block.begin;
+          writing.wait();  // the previous block is written: the progress bar may show it
+          if (position > begin) progress.update(position - begin);
+          // Keep, in index order, each candidate whose question is new; the shard's own are written.
+          block.kept.clear();
+          for (size_t c = 0; c < block.chunk_count() && position < end; ++c) {
+            const Chunk& chunk = block.chunks[c];
+            for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
+              next = block.begin + c * kChunk + j + 1;
+              if (!seen.insert(chunk.questions[j])) {
+                if (++since_new >= exhausted_after(seen.size()))
+                  throw std::invalid_argument(too_few_questions(family, knobs, seen.size(), since_new, request.count));
+                continue;
+              }
+              since_new = 0;
+              if (position++ >= begin) block.kept.emplace_back(static_cast<uint32_t>(c), static_cast<uint32_t>(j));
+            }
           }
-          since_new = 0;
-          if (position++ < begin) continue;
-          ++(*manifest.mutable_label_counts())[chunk.labels[j]];
-          const size_t start = j == 0 ? 0 : chunk.ends[j - 1];
-          const std::string_view record(chunk.bytes.data() + start, chunk.ends[j] - start);
-          out.write(record.data(), static_cast<std::streamsize>(record.size()));
-          hash.update(record);
+          if (!block.kept.empty()) writing.run([&] { block.write(out, hash, manifest); });
         }
+        writing.wait();
+      } catch (...) {
+        writing.wait();  // never leave a writer running on buffers about to go
+        throw;
       }
-      if (position > begin) progress.update(position - begin);
-    }
+    });
+    if (position > begin) progress.update(position - begin);
   });
 
   manifest.set_recipe(request.recipe);

@@ -28,14 +28,14 @@ using google::protobuf::Reflection;
 constexpr bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
 void append_escaped(unsigned char c, std::string& out) {
-  switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
+  switch (c) {  // append(text, 2): no strlen per escape (a prompt has one per line)
+    case '"': out.append("\\\"", 2); break;
+    case '\\': out.append("\\\\", 2); break;
+    case '\n': out.append("\\n", 2); break;
+    case '\r': out.append("\\r", 2); break;
+    case '\t': out.append("\\t", 2); break;
+    case '\b': out.append("\\b", 2); break;
+    case '\f': out.append("\\f", 2); break;
     default: {
       static constexpr char kHex[] = "0123456789abcdef";
       const char code[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};

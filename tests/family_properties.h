@@ -155,28 +155,38 @@ inline std::string brute_force_canonical(const std::vector<std::string>& stateme
   return best;
 }
 
-// On `count` candidates (make_task, seed 11): two tasks share the family's question_key exactly when
-// they share `brute_key` (the test's own canonical form). Returns how many distinct questions there were.
-inline size_t expect_question_key_matches(const std::string& family_name, int level, uint64_t count,
-                                          const std::function<std::string(const pb::Task&)>& brute_key,
-                                          const KnobMap& overrides = {}) {
+// On `count` candidates (make_task, seed 11, knobs of `level` with `overrides`), and on the copies
+// `variants` makes of each (renamed and reordered ones, near misses: known repeats and known
+// non-repeats), two tasks share the family's question_key exactly when they share `brute_key` (the
+// test's own canonical form). A task whose brute_key is "" (too big to brute-force) is left out.
+// Returns how many distinct questions there were.
+inline size_t expect_question_key_matches(
+    const std::string& family_name, int level, uint64_t count, const std::function<std::string(const pb::Task&)>& brute_key,
+    const std::function<std::vector<pb::Task>(const pb::Task&, Rng&)>& variants = nullptr,
+    const KnobMap& overrides = {}) {
   const Generator& family = find_family(family_name).generator;
   const Knobs knobs = resolve_knobs(family, level, overrides);
-  std::vector<std::string> keys(count), brute(count);
+  std::vector<std::vector<std::pair<std::string, std::string>>> pool(count);  // (key, brute) per task
   tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
     const pb::Task task = make_task(family, knobs, level, 11, i);
-    keys[i] = family.question_key(task);
-    brute[i] = brute_key(task);
+    std::vector<pb::Task> tasks{task};
+    Rng rng(i);
+    if (variants)
+      for (auto& v : variants(task, rng)) tasks.push_back(std::move(v));
+    for (const auto& t : tasks)
+      if (std::string brute = brute_key(t); !brute.empty()) pool[i].emplace_back(family.question_key(t), std::move(brute));
   });
   std::map<std::string, std::string> key_to_brute, brute_to_key;
   int failures = 0;
   for (uint64_t i = 0; i < count && failures < 5; ++i) {
-    const auto [a, fresh_a] = key_to_brute.emplace(keys[i], brute[i]);
-    const auto [b, fresh_b] = brute_to_key.emplace(brute[i], keys[i]);
-    if (a->second != brute[i] || b->second != keys[i]) {
-      ++failures;
-      ADD_FAILURE() << family_name << " level " << level << " task " << i
-                    << ": question_key and the brute-force canonical form disagree on\n" << brute[i];
+    for (const auto& [key, brute] : pool[i]) {
+      const auto [a, fresh_a] = key_to_brute.emplace(key, brute);
+      const auto [b, fresh_b] = brute_to_key.emplace(brute, key);
+      if (a->second != brute || b->second != key) {
+        ++failures;
+        ADD_FAILURE() << family_name << " level " << level << " task " << i
+                      << ": question_key and the brute-force canonical form disagree on\n" << brute;
+      }
     }
   }
   return key_to_brute.size();

@@ -252,7 +252,7 @@ TEST(KnightsKnavesQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
     const size_t distinct = verity::testing::expect_question_key_matches("knights_knaves", level, 2000, kk_brute_key);
     EXPECT_GT(distinct, 1600u) << "level " << level;
   }
-  const size_t two = verity::testing::expect_question_key_matches("knights_knaves", 0, 2000, kk_brute_key,
+  const size_t two = verity::testing::expect_question_key_matches("knights_knaves", 0, 2000, kk_brute_key, nullptr,
                                                                   {{"people", "2"}, {"depth", "1"}, {"operators", "2"}});
   EXPECT_LT(two, 400u);
   for (int level = 1; level <= 10; ++level)

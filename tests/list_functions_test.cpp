@@ -866,3 +866,58 @@ TEST(ListFunctions, MutatedAnswersScoreSanely) {
 }
 
 }  // namespace
+
+// ---- distinct questions ----
+namespace {
+
+using IntList = std::vector<int>;
+IntList lf_list(const pb::ListFunctionValue& v) { return {v.values().begin(), v.values().end()}; }
+
+// The test's own form: what is asked, the examples as a set of (input, output) lists and the query.
+std::string lf_brute_key(const pb::Task& task) {
+  const auto& inst = task.list_functions();
+  std::set<std::pair<IntList, IntList>> examples;
+  for (int i = 0; i < inst.example_inputs_size(); ++i)
+    examples.emplace(lf_list(inst.example_inputs(i)), lf_list(inst.example_outputs(i)));
+  std::ostringstream out;
+  out << inst.answer_mode() << "|";
+  auto print = [&](const IntList& l) {
+    for (int x : l) out << x << ",";
+    out << ";";
+  };
+  for (const auto& [in, o] : examples) print(in), print(o);
+  if (inst.answer_mode() != "rule") out << "?", print(lf_list(inst.query_input()));
+  return out.str();
+}
+
+// The same question with its examples in another order.
+pb::Task lf_shuffled(const pb::Task& task, Rng& rng) {
+  pb::Task copy = task;
+  auto* inst = copy.mutable_list_functions();
+  std::vector<std::pair<pb::ListFunctionValue, pb::ListFunctionValue>> examples;
+  for (int i = 0; i < inst->example_inputs_size(); ++i) examples.emplace_back(inst->example_inputs(i), inst->example_outputs(i));
+  rng.shuffle(examples);
+  inst->clear_example_inputs();
+  inst->clear_example_outputs();
+  for (const auto& [in, o] : examples) *inst->add_example_inputs() = in, *inst->add_example_outputs() = o;
+  return copy;
+}
+
+// A near miss: one example's output with one more element.
+pb::Task lf_near_miss(const pb::Task& task, Rng& rng) {
+  pb::Task copy = task;
+  auto* inst = copy.mutable_list_functions();
+  if (inst->example_outputs_size() > 0)
+    inst->mutable_example_outputs(static_cast<int>(rng.index(static_cast<size_t>(inst->example_outputs_size()))))->add_values(7);
+  return copy;
+}
+
+}  // namespace
+
+TEST(ListFunctionsQuestions, KeyIsTheExamplesAsASetAndTheQuery) {
+  for (int level : {1, 3, 5})
+    verity::testing::expect_question_key_matches("list_functions", level, 1000, lf_brute_key, [](const pb::Task& t, Rng& rng) {
+      return std::vector<pb::Task>{lf_shuffled(t, rng), lf_near_miss(t, rng)};
+    });
+  for (int level = 1; level <= 10; level += 3) verity::testing::expect_key_survives("list_functions", level, 100, lf_shuffled);
+}

@@ -276,3 +276,62 @@ TEST(LongHorizonSum, PromptsReadBackToTheirInstanceAndAnswer) {
 }
 
 }  // namespace
+
+// ---- distinct questions ----
+namespace {
+
+// The test's own form, by another route than question_key's ranks: each turn's word as its value and
+// the turn it last came in before (-1: new), and the values of the words the stream never names, sorted.
+std::string lhs_brute_key(const verity::pb::Task& task) {
+  const auto& s = task.long_horizon_sum();
+  std::map<std::string, int> value, last;
+  for (int i = 0; i < s.words_size(); ++i) value[s.words(i)] = s.values(i);
+  std::string out = std::to_string(s.keys_per_turn()) + "|";
+  for (int t = 0; t < s.keys_size(); ++t) {
+    const auto seen = last.find(s.keys(t));
+    out += std::to_string(value.at(s.keys(t))) + "@" + std::to_string(seen == last.end() ? -1 : seen->second) + " ";
+    last[s.keys(t)] = t;
+  }
+  std::vector<int> unused;
+  for (const auto& [word, v] : value)
+    if (!last.count(word)) unused.push_back(v);
+  std::sort(unused.begin(), unused.end());
+  for (int v : unused) out += "," + std::to_string(v);
+  return out;
+}
+
+// The same question with other words and the dictionary in another order.
+verity::pb::Task lhs_renamed(const verity::pb::Task& task, verity::Rng& rng) {
+  verity::pb::Task copy = task;
+  auto* s = copy.mutable_long_horizon_sum();
+  auto rename = verity::testing::random_renaming({s->words().begin(), s->words().end()}, "w", rng);
+  std::vector<std::pair<std::string, int>> entries;
+  for (int i = 0; i < s->words_size(); ++i) entries.emplace_back(rename[s->words(i)], s->values(i));
+  rng.shuffle(entries);
+  s->clear_words();
+  s->clear_values();
+  for (const auto& [w, v] : entries) s->add_words(w), s->add_values(v);
+  for (auto& key : *s->mutable_keys()) key = rename[key];
+  return copy;
+}
+
+// A near miss: one turn's word swapped for another dictionary word.
+verity::pb::Task lhs_near_miss(const verity::pb::Task& task, verity::Rng& rng) {
+  verity::pb::Task copy = task;
+  auto* s = copy.mutable_long_horizon_sum();
+  s->set_keys(static_cast<int>(rng.index(static_cast<size_t>(s->keys_size()))),
+              s->words(static_cast<int>(rng.index(static_cast<size_t>(s->words_size())))));
+  return copy;
+}
+
+}  // namespace
+
+TEST(LongHorizonSumQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  for (int level = 1; level <= 10; level += 3)
+    verity::testing::expect_question_key_matches("long_horizon_sum", level, level == 10 ? 200 : 2000, lhs_brute_key,
+                                                 [](const verity::pb::Task& t, verity::Rng& rng) {
+                                                   return std::vector<verity::pb::Task>{lhs_renamed(t, rng), lhs_near_miss(t, rng)};
+                                                 });
+  for (int level = 1; level <= 10; ++level)
+    verity::testing::expect_key_survives("long_horizon_sum", level, 50, lhs_renamed);
+}

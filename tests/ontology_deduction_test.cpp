@@ -775,3 +775,45 @@ TEST_P(OntologyReadBack, EveryPromptHasOneReadingInBothFormats) {
 INSTANTIATE_TEST_SUITE_P(AllLevels, OntologyReadBack, ::testing::Range(1, 11));
 
 }  // namespace
+
+// ---- distinct questions ----
+namespace {
+
+// The facts, rules and query with every fictional predicate as an identifier after its sort ("C:" a
+// concept, "P:" a property): the test's own statements for the brute-force canonical form.
+std::string od_brute_key(const pb::Task& task) {
+  const auto& inst = task.ontology_deduction();
+  const bool fictional = inst.ontology() == "fictional";
+  std::set<std::string> used;
+  auto literal = [&](std::string text) {
+    std::string out;
+    if (!text.empty() && text[0] == '~') out = "~", text = text.substr(1);
+    const bool is_concept = std::count(inst.concepts().begin(), inst.concepts().end(), text) > 0;
+    const bool is_property = !is_concept && std::count(inst.properties().begin(), inst.properties().end(), text) > 0;
+    if (fictional && (is_concept || is_property)) used.insert(text);
+    return out + (is_concept ? "C:" : is_property ? "P:" : "T:") + text + " ";
+  };
+  std::vector<std::string> statements;
+  for (const auto& f : inst.facts()) statements.push_back("F " + literal(f));
+  for (const auto& r : inst.rules()) {
+    std::string line = "R ";
+    for (const auto& l : r.if_all()) line += literal(l);
+    line += "-> ";
+    for (const auto& l : r.then_any()) line += literal(l);
+    statements.push_back(line);
+  }
+  statements.push_back("Q " + literal(inst.query()));
+  if (used.size() > 7) return "";  // too many to try every renaming
+  return inst.ontology() + "|" + verity::testing::brute_force_canonical(statements, {used.begin(), used.end()});
+}
+
+}  // namespace
+
+// question_key agrees with the brute-force canonical form on 2,000 tasks per level where at most 7
+// predicates occur (the brute force tries every renaming; larger tasks are left out).
+TEST(OntologyDeductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  for (int level = 1; level <= 3; ++level) {
+    const size_t distinct = verity::testing::expect_question_key_matches("ontology_deduction", level, 2000, od_brute_key);
+    EXPECT_GT(distinct, 100u) << "level " << level << ": too few tasks small enough to brute-force";
+  }
+}

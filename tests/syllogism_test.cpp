@@ -567,3 +567,34 @@ TEST_P(SyllogismReadBack, EveryPromptHasOneReadingInBothFormats) {
 INSTANTIATE_TEST_SUITE_P(AllLevels, SyllogismReadBack, ::testing::Range(1, 11));
 
 }  // namespace
+
+// ---- distinct questions ----
+namespace {
+
+// Premises and conclusion with fictional terms as identifiers t<i> (real names as they are): the
+// test's own statements for the brute-force canonical form.
+std::string syl_brute_key(const pb::Task& task) {
+  const auto& inst = task.syllogism();
+  std::vector<std::string> symbols;
+  auto term = [&](int i, bool negated) {
+    const std::string name = inst.real_names() ? "real_" + inst.terms(i) : "t" + std::to_string(i);
+    if (!inst.real_names() && std::find(symbols.begin(), symbols.end(), name) == symbols.end()) symbols.push_back(name);
+    return (negated ? "non-" : "") + name;
+  };
+  auto line = [&](const std::string& role, const pb::CategoricalStatement& st) {
+    return role + " " + st.quantifier() + " " + term(st.subject(), st.subject_negated()) + " " +
+           term(st.predicate(), st.predicate_negated());
+  };
+  std::vector<std::string> statements;
+  for (const auto& p : inst.premises()) statements.push_back(line("P", p));
+  statements.push_back(line("C", inst.conclusion()));
+  if (symbols.size() > 7) return "";
+  return (inst.existential_import() ? "import|" : "|") + verity::testing::brute_force_canonical(statements, symbols);
+}
+
+}  // namespace
+
+TEST(SyllogismQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  for (int level = 1; level <= 6; ++level)
+    verity::testing::expect_question_key_matches("syllogism", level, 2000, syl_brute_key);
+}
