@@ -812,7 +812,7 @@ std::string od_brute_key(const pb::Task& task) {
 // question_key agrees with the brute-force canonical form on 2,000 tasks per level where at most 7
 // predicates occur (the brute force tries every renaming; larger tasks are left out).
 TEST(OntologyDeductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
-  for (int level = 1; level <= 3; ++level) {
+  for (int level = 1; level <= 2; ++level) {  // from level 3 on, every task has more than 7 predicates
     const size_t distinct = verity::testing::expect_question_key_matches("ontology_deduction", level, 2000, od_brute_key);
     EXPECT_GT(distinct, 100u) << "level " << level << ": too few tasks small enough to brute-force";
   }

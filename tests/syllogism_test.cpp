@@ -581,9 +581,12 @@ std::string syl_brute_key(const pb::Task& task) {
     if (!inst.real_names() && std::find(symbols.begin(), symbols.end(), name) == symbols.end()) symbols.push_back(name);
     return (negated ? "non-" : "") + name;
   };
+  // Obversion: "All S are non-P" says "No S are P", "Some S are non-P" says "Some S are not P" (and back),
+  // so a negated predicate is written as the plain one under the obverse quantifier.
+  const std::map<std::string, std::string> obverse{{"all", "no"}, {"no", "all"}, {"some", "some_not"}, {"some_not", "some"}};
   auto line = [&](const std::string& role, const pb::CategoricalStatement& st) {
-    return role + " " + st.quantifier() + " " + term(st.subject(), st.subject_negated()) + " " +
-           term(st.predicate(), st.predicate_negated());
+    const std::string quantifier = st.predicate_negated() ? obverse.at(st.quantifier()) : st.quantifier();
+    return role + " " + quantifier + " " + term(st.subject(), st.subject_negated()) + " " + term(st.predicate(), false);
   };
   std::vector<std::string> statements;
   for (const auto& p : inst.premises()) statements.push_back(line("P", p));
