@@ -573,7 +573,7 @@ std::string render_prompt(Rng& rng, const std::vector<FormulaPtr>& facts, const 
       "Do the facts prove the hypothesis, disprove it, or neither?",
       "Based only on the facts, is the hypothesis proved, disproved, or unknown?",
       "Decide whether the hypothesis follows from the facts, its negation follows, or neither."};
-  std::string p = natural ? rng.pick(kIntros) + "\n"
+  std::string p = natural ? rng.pick(kIntros) + "\n" + kInclusiveOr + "\n"
                           : "Facts (first-order logic; ~ not, & and, | or, -> implies, x ranges over everything):\n";
   for (size_t i = 0; i < facts.size(); ++i)
     p += "fact" + std::to_string(i + 1) + ": " + statement(facts[i], v, natural, rng.index(2)) + (natural ? ".\n" : "\n");
@@ -612,7 +612,8 @@ std::vector<KnobSpec> FolDeductionGenerator::knob_specs() const {
 
 KnobMap FolDeductionGenerator::level_knobs(int level) const {
   struct Row { int depth, extensions, distractors; const char* quantifiers; int individuals; };
-  static const Row kLadder[] = {{1, 0, 0, "off", 1},  {1, 0, 2, "off", 1},  {2, 0, 4, "off", 2},
+  // Level 1 has a distractor: without one a single rule holds only ~530 distinct questions.
+  static const Row kLadder[] = {{1, 0, 1, "off", 1},  {1, 0, 2, "off", 1},  {2, 0, 4, "off", 2},
                                 {3, 1, 6, "off", 2},  {4, 1, 8, "on", 2},   {5, 2, 10, "on", 2},
                                 {6, 2, 13, "on", 3},  {7, 3, 16, "on", 3},  {8, 3, 18, "on", 3},
                                 {8, 4, 20, "on", 3}};

@@ -239,7 +239,8 @@ std::vector<KnobSpec> PropositionalEntailmentGenerator::knob_specs() const {
 
 KnobMap PropositionalEntailmentGenerator::level_knobs(int level) const {
   struct Row { int vars, premises, depth, distractors; };
-  static const Row kLadder[] = {{2, 2, 1, 0}, {3, 2, 1, 0}, {3, 3, 2, 0}, {4, 3, 2, 1}, {4, 4, 2, 1},
+  // Two propositions hold only ~2,900 distinct questions (up to renaming); levels must hold 10,000.
+  static const Row kLadder[] = {{3, 2, 1, 0}, {3, 3, 1, 0}, {4, 3, 2, 0}, {4, 3, 2, 1}, {4, 4, 2, 1},
                                 {5, 4, 3, 2}, {6, 5, 3, 2}, {7, 6, 3, 3}, {8, 7, 4, 4}, {10, 8, 4, 5}};
   const Row& r = kLadder[level - 1];
   return {{"variables", std::to_string(r.vars)}, {"premises", std::to_string(r.premises)},

@@ -1,0 +1,78 @@
+// Surface shortcuts to a label (prompt length, statement count, negations) and the size of a level's
+// question space, for families whose label is one of a few classes (the logic families).
+#pragma once
+#include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "family_properties.h"
+
+namespace verity::testing {
+
+// The Kolmogorov-Smirnov bound on the best threshold classifier between two classes of `m` tasks each
+// when the feature carries no information: a threshold's accuracy is 1/2 + D/2 for the two empirical
+// distributions' distance D, and D exceeds c(a) * sqrt(2 / m) with probability below a (a = 1e-3:
+// c = 1.95). Ties in discrete features only make the test more conservative.
+inline double chance_band(size_t m) { return 0.5 + 0.5 * 1.95 * std::sqrt(2.0 / static_cast<double>(m)); }
+
+// For every pair of labels, on the first equally many tasks of each, no shortcut's best threshold tells
+// the two labels apart better than chance_band allows. Tasks: `count` per level, seed 23.
+inline void expect_no_label_shortcut(const std::string& family_name, int level, uint64_t count,
+                                     const std::vector<Shortcut>& shortcuts, const KnobMap& overrides = {}) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::vector<pb::Task> tasks(count);
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 23, i); });
+  std::map<std::string, std::vector<const pb::Task*>> by_label;
+  for (const auto& t : tasks) by_label[t.label()].push_back(&t);
+  for (auto a = by_label.begin(); a != by_label.end(); ++a)
+    for (auto b = std::next(a); b != by_label.end(); ++b) {
+      const size_t m = std::min(a->second.size(), b->second.size());
+      if (m < 100) continue;  // a rare label (closed-world knobs) has no pair to compare
+      for (const auto& shortcut : shortcuts) {
+        std::vector<std::pair<double, bool>> points;
+        for (size_t i = 0; i < m; ++i) {
+          points.emplace_back(shortcut.feature(*a->second[i]), true);
+          points.emplace_back(shortcut.feature(*b->second[i]), false);
+        }
+        const double accuracy = best_threshold_accuracy(points);
+        EXPECT_LE(accuracy, chance_band(m))
+            << family_name << " level " << level << ": '" << shortcut.name << "' tells " << a->first << " from "
+            << b->first << " with accuracy " << accuracy << " (chance band " << chance_band(m) << ", " << m
+            << " tasks each)";
+      }
+    }
+}
+
+// The level holds at least `at_least` distinct questions (question_key, or `key`). Two tasks drawn
+// independently share a question with probability q = sum of p_k^2, and q >= 1/K for a space of K
+// questions; `count` tasks show about C(count, 2) * q repeated pairs. So more than C(count, 2) /
+// at_least pairs says the level behaves like fewer than `at_least` questions. Returns the pairs.
+inline uint64_t expect_question_space_at_least(const std::string& family_name, int level, uint64_t count,
+                                               double at_least,
+                                               const std::function<std::string(const pb::Task&)>& key = {},
+                                               const KnobMap& overrides = {}) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::vector<std::string> keys(count);
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, 29, i);
+    keys[i] = key ? key(task) : family.question_key(task);
+  });
+  std::map<std::string, uint64_t> seen;
+  for (const auto& k : keys) ++seen[k];
+  uint64_t pairs = 0;
+  for (const auto& [k, n] : seen) pairs += n * (n - 1) / 2;
+  const double allowed = static_cast<double>(count) * static_cast<double>(count - 1) / 2.0 / at_least;
+  EXPECT_LE(static_cast<double>(pairs), allowed)
+      << family_name << " level " << level << ": " << pairs << " repeated pairs among " << count << " tasks ("
+      << seen.size() << " distinct): fewer than " << at_least << " questions in effect";
+  return pairs;
+}
+
+}  // namespace verity::testing
