@@ -404,6 +404,7 @@ rd::Grammar ic_grammar(const pb::InferenceChainInstance& inst, bool natural) {
   using Args = std::vector<std::string>;
   auto bin = [](const char* op) { return [op](const Args& a) { return std::string(op) + "(" + a[0] + "," + a[1] + ")"; }; };
   auto same = [](const Args& a) { return a[0]; };
+  auto nand = [](const Args& a) { return "not(and(" + a[0] + "," + a[1] + "))"; };
   rd::Grammar g;
   std::vector<rd::Template> connectives = natural ? rd::english_connectives() : rd::symbolic_connectives();
   if (natural) {  // the family's other phrasings of ->, | and ~(a & b)
@@ -411,8 +412,8 @@ rd::Grammar ic_grammar(const pb::InferenceChainInstance& inst, bool natural) {
     connectives.push_back(rd::pattern("{} if {}", [](const Args& a) { return "imp(" + a[1] + "," + a[0] + ")"; }));
     connectives.push_back(rd::pattern("{} , or {} ( or both )", bin("or")));
     connectives.push_back(rd::pattern("at least one of these holds : {} ; {}", bin("or")));
-    connectives.push_back(rd::pattern("it cannot be that {} and {} at the same time", bin("nand")));
-    connectives.push_back(rd::pattern("it is not the case that both {} and {}", bin("nand")));
+    connectives.push_back(rd::pattern("it cannot be that {} and {} at the same time", nand));
+    connectives.push_back(rd::pattern("it is not the case that both {} and {}", nand));
   }
   for (auto& t : connectives) {
     t.build = ic_same_subject(t.build);
@@ -426,8 +427,8 @@ rd::Grammar ic_grammar(const pb::InferenceChainInstance& inst, bool natural) {
     g.templates.push_back(ic_quantified("every person who {} {}", "forall", bin("imp")));
     g.templates.push_back(ic_quantified("each person {} or {}", "forall", bin("or")));
     g.templates.push_back(ic_quantified("every person either {} or {}", "forall", bin("or")));
-    g.templates.push_back(ic_quantified("nobody {} and {} at the same time", "forall", bin("nand")));
-    g.templates.push_back(ic_quantified("it is never the case that a person {} and {}", "forall", bin("nand")));
+    g.templates.push_back(ic_quantified("nobody {} and {} at the same time", "forall", nand));
+    g.templates.push_back(ic_quantified("it is never the case that a person {} and {}", "forall", nand));
   } else {
     g.templates.push_back(ic_quantified("forall x : {}", "forall", same));
     g.templates.push_back(ic_quantified("exists x : {}", "exists", same));
@@ -475,9 +476,7 @@ std::string ic_stored(const pb::ChainFormula& f, const std::vector<std::string>&
   std::function<std::string(const logic::Formula&)> prefix = [&](const logic::Formula& g) -> std::string {
     switch (g.op) {
       case logic::Op::Var: return "v" + std::to_string(g.var);
-      case logic::Op::Not:
-        if (g.left->op == logic::Op::And) return "nand(" + prefix(*g.left->left) + "," + prefix(*g.left->right) + ")";
-        return "not(" + prefix(*g.left) + ")";
+      case logic::Op::Not: return "not(" + prefix(*g.left) + ")";
       case logic::Op::And: return "and(" + prefix(*g.left) + "," + prefix(*g.right) + ")";
       case logic::Op::Or: return "or(" + prefix(*g.left) + "," + prefix(*g.right) + ")";
       case logic::Op::Implies: return "imp(" + prefix(*g.left) + "," + prefix(*g.right) + ")";
@@ -517,7 +516,8 @@ std::string ic_read_back(const pb::Task& task, bool natural) {
     const std::string item = rd::numbered_item(line);
     if (!item.empty()) {
       if (parsed.premises_size() >= inst.premises_size()) return "more premises than stored";
-      read_one(item, inst.premises(parsed.premises_size()), parsed.add_premises());
+      const int index = parsed.premises_size();
+      read_one(item, inst.premises(index), parsed.add_premises());
       continue;
     }
     std::string conclusion;
