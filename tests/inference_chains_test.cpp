@@ -588,9 +588,11 @@ TEST_P(InferenceChainsSurface, NoShortcutToTheLabel) {
                                               {{"format", format}});
 }
 
-// Every level holds at least 10,000 distinct questions (question_key, up to renaming and order).
+// Every level holds at least 10,000 distinct questions (question_key, up to renaming and order):
+// levels 1-2 generate 10,000 through the service; above, the collision bound on a sample.
 TEST_P(InferenceChainsSurface, LevelHoldsTenThousandQuestions) {
   const int level = GetParam();
+  if (level <= 2) return verity::testing::expect_distinct_dataset_of("inference_chains", level, 10000);
   verity::testing::expect_question_space_at_least("inference_chains", level, 2000, 10000);
 }
 

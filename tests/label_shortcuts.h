@@ -11,14 +11,17 @@
 #include <vector>
 
 #include "family_properties.h"
+#include "test_support.h"
 
 namespace verity::testing {
 
 // The Kolmogorov-Smirnov bound on the best threshold classifier between two classes of `m` tasks each
 // when the feature carries no information: a threshold's accuracy is 1/2 + D/2 for the two empirical
-// distributions' distance D, and D exceeds c(a) * sqrt(2 / m) with probability below a (a = 1e-3:
-// c = 1.95). Ties in discrete features only make the test more conservative.
-inline double chance_band(size_t m) { return 0.5 + 0.5 * 1.95 * std::sqrt(2.0 / static_cast<double>(m)); }
+// distributions' distance D, and D exceeds c(a) * sqrt(2 / m) with probability below a, c(a) =
+// sqrt(ln(2 / a) / 2). A family's test makes about 200 comparisons (10 levels x 2 formats x 3 label
+// pairs x 3 features); a = 1e-3 / 200 (Bonferroni) gives c = 2.3. Ties in discrete features only
+// make the bound more conservative.
+inline double chance_band(size_t m) { return 0.5 + 0.5 * 2.3 * std::sqrt(2.0 / static_cast<double>(m)); }
 
 // For every pair of labels, on the first equally many tasks of each, no shortcut's best threshold tells
 // the two labels apart better than chance_band allows. Tasks: `count` per level, seed 23.
@@ -73,6 +76,26 @@ inline uint64_t expect_question_space_at_least(const std::string& family_name, i
       << family_name << " level " << level << ": " << pairs << " repeated pairs among " << count << " tasks ("
       << seen.size() << " distinct): fewer than " << at_least << " questions in effect";
   return pairs;
+}
+
+// `verity generate -n count` (the service, seed 11) succeeds: the level holds at least `count` distinct
+// questions, and no two of the tasks written share a question_key.
+inline void expect_distinct_dataset_of(const std::string& family_name, int level, uint64_t count) {
+  const auto dir = fresh_temp_dir("verity_space_" + family_name, std::to_string(level));
+  GenerateRequest r;
+  r.family = family_name;
+  r.level = level;
+  r.seed = 11;
+  r.count = count;
+  r.threads = 2;
+  r.output = (dir / "tasks.jsonl").string();
+  ASSERT_NO_THROW(generate_dataset(r)) << family_name << " level " << level;
+  const std::vector<pb::Task> tasks = read_tasks(r.output);
+  std::set<std::string> keys;
+  for (const auto& t : tasks) keys.insert(question_key(t));
+  EXPECT_EQ(tasks.size(), count);
+  EXPECT_EQ(keys.size(), count) << family_name << " level " << level;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace verity::testing
