@@ -810,11 +810,7 @@ rd::Grammar fol_grammar(const pb::FolDeductionInstance& inst, bool natural) {
       leaves["not " + word] = "adj:not(at(" + std::to_string(p) + ",x))";
     }
   }
-  g.leaf = [leaves](const rd::Tokens& t, size_t b, size_t e) -> rd::Readings {
-    const auto it = leaves.find(rd::join(t, b, e));
-    if (it == leaves.end()) return {};
-    return {it->second};
-  };
+  g.leaf = rd::leaf_table(std::move(leaves));
   return g;
 }
 
@@ -891,19 +887,6 @@ TEST(FolDeductionReadingSelf, TheReaderSeesAmbiguity) {
   EXPECT_EQ(wide.size(), 2u);
 }
 
-// Surface features a model could read the label off: prompt length, statements, negations.
-std::vector<verity::testing::Shortcut> surface_shortcuts(std::function<double(const pb::Task&)> statements) {
-  using verity::testing::Shortcut;
-  auto count = [](const std::string& text, const std::string& word) {
-    double n = 0;
-    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
-    return n;
-  };
-  return {Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
-          Shortcut{"statements", statements},
-          Shortcut{"negations", [count](const pb::Task& t) { return count(t.prompt(), " not ") + count(t.prompt(), "~"); }}};
-}
-
 // ---- no shortcuts, many questions per level ----
 
 class FolDeductionSurface : public ::testing::TestWithParam<int> {};
@@ -912,7 +895,7 @@ class FolDeductionSurface : public ::testing::TestWithParam<int> {};
 TEST_P(FolDeductionSurface, NoShortcutToTheLabel) {
   const int level = GetParam();
   const uint64_t count = level <= 4 ? 2000 : level <= 7 ? 1000 : 600;
-  auto shortcuts = surface_shortcuts([](const pb::Task& t) { return static_cast<double>(t.fol_deduction().facts_size()); });
+  auto shortcuts = verity::testing::surface_shortcuts([](const pb::Task& t) { return static_cast<double>(t.fol_deduction().facts_size()); });
   if (level <= 2) shortcuts.pop_back();  // negations: DISABLED_NegationsAreNoShortcutAtLevels1And2
   for (const char* format : {"natural", "symbolic"})
     verity::testing::expect_no_label_shortcut("fol_deduction", level, count, shortcuts, {{"format", format}});
@@ -922,7 +905,7 @@ TEST_P(FolDeductionSurface, NoShortcutToTheLabel) {
 // accuracy 0.58 (level 1) and 0.57 (level 2), against a chance band of 0.563 (2,000 tasks).
 TEST(FolDeductionSurfaceKnown, DISABLED_NegationsAreNoShortcutAtLevels1And2) {
   for (int level : {1, 2})
-    verity::testing::expect_no_label_shortcut("fol_deduction", level, 2000, {surface_shortcuts(nullptr).back()});
+    verity::testing::expect_no_label_shortcut("fol_deduction", level, 2000, {verity::testing::surface_shortcuts(nullptr).back()});
 }
 
 // Every level holds at least 10,000 distinct questions (question_key, up to renaming and order):

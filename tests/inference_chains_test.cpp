@@ -461,11 +461,7 @@ rd::Grammar ic_grammar(const pb::InferenceChainInstance& inst, bool natural) {
       for (const auto& s : subjects) leaves[letter + " ( " + s + " )"] = s + "|" + v;
     }
   }
-  g.leaf = [leaves](const rd::Tokens& t, size_t b, size_t e) -> rd::Readings {
-    const auto it = leaves.find(rd::join(t, b, e));
-    if (it == leaves.end()) return {};
-    return {it->second};
-  };
+  g.leaf = rd::leaf_table(std::move(leaves));
   return g;
 }
 
@@ -561,19 +557,6 @@ TEST(InferenceChainsReadingSelf, TheReaderSeesAmbiguity) {
   EXPECT_EQ(g.read(rd::tokenize("Everyone is not tall")), rd::Readings{"forall|not(v0)"});
 }
 
-// Surface features a model could read the label off: prompt length, statements, negations.
-std::vector<verity::testing::Shortcut> surface_shortcuts(std::function<double(const pb::Task&)> statements) {
-  using verity::testing::Shortcut;
-  auto count = [](const std::string& text, const std::string& word) {
-    double n = 0;
-    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
-    return n;
-  };
-  return {Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
-          Shortcut{"statements", statements},
-          Shortcut{"negations", [count](const pb::Task& t) { return count(t.prompt(), " not ") + count(t.prompt(), "~"); }}};
-}
-
 // ---- no shortcuts, many questions per level ----
 
 class InferenceChainsSurface : public ::testing::TestWithParam<int> {};
@@ -584,7 +567,7 @@ TEST_P(InferenceChainsSurface, NoShortcutToTheLabel) {
   const uint64_t count = 2000;
   for (const char* format : {"natural", "symbolic"})
     verity::testing::expect_no_label_shortcut("inference_chains", level, count,
-                                              surface_shortcuts([](const pb::Task& t) { return static_cast<double>(t.inference_chains().premises_size()); }),
+                                              verity::testing::surface_shortcuts([](const pb::Task& t) { return static_cast<double>(t.inference_chains().premises_size()); }),
                                               {{"format", format}});
 }
 

@@ -23,6 +23,18 @@ namespace verity::testing {
 // make the bound more conservative.
 inline double chance_band(size_t m) { return 0.5 + 0.5 * 2.3 * std::sqrt(2.0 / static_cast<double>(m)); }
 
+// Surface features a model could read the label off: prompt length, statements, negations.
+inline std::vector<Shortcut> surface_shortcuts(std::function<double(const pb::Task&)> statements) {
+  auto count = [](const std::string& text, const std::string& word) {
+    double n = 0;
+    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
+    return n;
+  };
+  return {Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
+          Shortcut{"statements", statements},
+          Shortcut{"negations", [count](const pb::Task& t) { return count(t.prompt(), " not ") + count(t.prompt(), "~"); }}};
+}
+
 // For every pair of labels, on the first equally many tasks of each, no shortcut's best threshold tells
 // the two labels apart better than chance_band allows. Tasks: `count` per level, seed 23.
 inline void expect_no_label_shortcut(const std::string& family_name, int level, uint64_t count,

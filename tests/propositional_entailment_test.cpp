@@ -233,11 +233,7 @@ rd::Grammar pe_grammar(const pb::PropositionalInstance& inst, bool natural) {
       leaves[rd::join(rd::tokenize(inst.variables(k)), 0, 1)] = v;
     }
   }
-  g.leaf = [leaves](const rd::Tokens& t, size_t b, size_t e) -> rd::Readings {
-    const auto it = leaves.find(rd::join(t, b, e));
-    if (it == leaves.end()) return {};
-    return {it->second};
-  };
+  g.leaf = rd::leaf_table(std::move(leaves));
   return g;
 }
 
@@ -308,19 +304,6 @@ TEST(PropositionalEntailmentReadingSelf, TheReaderSeesAmbiguity) {
   EXPECT_EQ(symbolic.read(rd::tokenize("~(A & B)")), rd::Readings{"not(and(v0,v1))"});
 }
 
-// Surface features a model could read the label off: prompt length, statements, negations.
-std::vector<verity::testing::Shortcut> surface_shortcuts(std::function<double(const pb::Task&)> statements) {
-  using verity::testing::Shortcut;
-  auto count = [](const std::string& text, const std::string& word) {
-    double n = 0;
-    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
-    return n;
-  };
-  return {Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
-          Shortcut{"statements", statements},
-          Shortcut{"negations", [count](const pb::Task& t) { return count(t.prompt(), " not ") + count(t.prompt(), "~"); }}};
-}
-
 // ---- no shortcuts, many questions per level ----
 
 class PropositionalEntailmentSurface : public ::testing::TestWithParam<int> {};
@@ -331,7 +314,7 @@ TEST_P(PropositionalEntailmentSurface, NoShortcutToTheLabel) {
   const uint64_t count = 2000;
   for (const char* format : {"natural", "symbolic"})
     verity::testing::expect_no_label_shortcut("propositional_entailment", level, count,
-                                              surface_shortcuts([](const pb::Task& t) { return static_cast<double>(t.propositional().premises_size()); }),
+                                              verity::testing::surface_shortcuts([](const pb::Task& t) { return static_cast<double>(t.propositional().premises_size()); }),
                                               {{"format", format}});
 }
 

@@ -63,6 +63,15 @@ inline std::string join(const Tokens& t, size_t begin, size_t end) {
   return out;
 }
 
+// A leaf reader that looks the span's text (tokens joined by spaces) up in `table`.
+inline std::function<Readings(const Tokens&, size_t, size_t)> leaf_table(std::map<std::string, std::string> table) {
+  return [table = std::move(table)](const Tokens& t, size_t b, size_t e) -> Readings {
+    const auto it = table.find(join(t, b, e));
+    if (it == table.end()) return {};
+    return {it->second};
+  };
+}
+
 struct Template {
   std::vector<Tokens> pieces;  // literal token runs; a hole between each two (pieces.size() - 1 holes)
   std::function<std::string(const std::vector<std::string>&)> build;

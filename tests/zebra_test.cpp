@@ -643,11 +643,7 @@ rd::Grammar zebra_grammar(const pb::ZebraInstance& inst, bool natural) {
       }
     }
   }
-  g.leaf = [leaves](const rd::Tokens& t, size_t b, size_t e) -> rd::Readings {
-    const auto it = leaves.find(rd::join(t, b, e));
-    if (it == leaves.end()) return {};
-    return {it->second};
-  };
+  g.leaf = rd::leaf_table(std::move(leaves));
   return g;
 }
 
