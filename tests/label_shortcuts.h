@@ -21,7 +21,7 @@ namespace verity::testing {
 // sqrt(ln(2 / a) / 2). A family's test makes about 200 comparisons (10 levels x 2 formats x 3 label
 // pairs x 3 features); a = 1e-3 / 200 (Bonferroni) gives c = 2.3. Ties in discrete features only
 // make the bound more conservative.
-inline double chance_band(size_t m) { return 0.5 + 0.5 * 2.3 * std::sqrt(2.0 / static_cast<double>(m)); }
+inline double label_pair_band(size_t m) { return 0.5 + 0.5 * 2.3 * std::sqrt(2.0 / static_cast<double>(m)); }
 
 // Surface features a model could read the label off: prompt length, statements, negations.
 inline std::vector<Shortcut> surface_shortcuts(std::function<double(const pb::Task&)> statements) {
@@ -56,9 +56,9 @@ inline void expect_no_label_shortcut(const std::string& family_name, int level, 
           points.emplace_back(shortcut.feature(*b->second[i]), false);
         }
         const double accuracy = best_threshold_accuracy(points);
-        EXPECT_LE(accuracy, chance_band(m))
+        EXPECT_LE(accuracy, label_pair_band(m))
             << family_name << " level " << level << ": '" << shortcut.name << "' tells " << a->first << " from "
-            << b->first << " with accuracy " << accuracy << " (chance band " << chance_band(m) << ", " << m
+            << b->first << " with accuracy " << accuracy << " (chance band " << label_pair_band(m) << ", " << m
             << " tasks each)";
       }
     }
