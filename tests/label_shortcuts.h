@@ -36,7 +36,7 @@ inline std::vector<Shortcut> surface_shortcuts(std::function<double(const pb::Ta
 }
 
 // For every pair of labels, on the first equally many tasks of each, no shortcut's best threshold tells
-// the two labels apart better than chance_band allows. Tasks: `count` per level, seed 23.
+// the two labels apart better than label_pair_band allows. Tasks: `count` per level, seed 23.
 inline void expect_no_label_shortcut(const std::string& family_name, int level, uint64_t count,
                                      const std::vector<Shortcut>& shortcuts, const KnobMap& overrides = {}) {
   const Generator& family = find_family(family_name).generator;
