@@ -362,7 +362,7 @@ std::string corrupt(Rng& rng, Chain& c) {
   }
   if (kind == 2 && c.givens.size() >= 2) {
     c.givens.erase(c.givens.begin() + static_cast<long>(rng.index(c.givens.size())));
-    return "missing_link";
+    return "missing_link";  // try_draft adds one more distractor: No tasks state as many premises as Yes
   }
   // The conclusion turned around: its negation for a fact, its converse for a conditional.
   if (c.conclusion.shape == Shape::Implies) {
@@ -615,8 +615,10 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
   const Verdict core = decide(d.chain.givens, d.chain.conclusion, d.chain.atoms, first_order);
   if (core != (target ? Verdict::Entailed : Verdict::NotEntailed)) return false;
 
-  d.distractors = static_cast<int>(knobs.get_int("distractors"));
-  const int spare = std::min(kMaxAtoms - d.chain.atoms, d.distractors + 1);
+  // A missing link leaves one premise fewer: a filler distractor keeps the premise count from telling No
+  // tasks apart.
+  d.distractors = static_cast<int>(knobs.get_int("distractors")) + (d.corruption == "missing_link" ? 1 : 0);
+  const int spare = std::min(kMaxAtoms - d.chain.atoms, static_cast<int>(knobs.get_int("distractors")) + 1);
   d.premises = d.chain.givens;
   d.atoms = d.chain.atoms;
   if (d.distractors == 0) return true;
@@ -642,11 +644,13 @@ std::vector<KnobSpec> InferenceChainsGenerator::knob_specs() const {
 
 KnobMap InferenceChainsGenerator::level_knobs(int level) const {
   struct Row { int depth, distractors; const char *rules, *logic; };
-  static const Row kLadder[] = {{1, 0, "basic", "propositional"}, {2, 0, "basic", "propositional"},
-                                {2, 1, "all", "mixed"},           {3, 1, "all", "mixed"},
-                                {3, 2, "all", "mixed"},           {4, 2, "all", "mixed"},
-                                {5, 3, "all", "mixed"},           {6, 3, "all", "mixed"},
-                                {7, 4, "all", "mixed"},           {7, 6, "all", "mixed"}};
+  // Two distractors from level 1 on: a single rule over a few atoms holds only ~100 distinct questions
+  // (up to renaming), one distractor ~5,000; levels must hold at least 10,000.
+  static const Row kLadder[] = {{1, 2, "basic", "propositional"}, {2, 2, "basic", "propositional"},
+                                {2, 2, "all", "mixed"},           {3, 2, "all", "mixed"},
+                                {3, 3, "all", "mixed"},           {4, 3, "all", "mixed"},
+                                {5, 3, "all", "mixed"},           {6, 4, "all", "mixed"},
+                                {7, 5, "all", "mixed"},           {7, 6, "all", "mixed"}};
   const Row& r = kLadder[level - 1];
   return {{"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)},
           {"rules", r.rules}, {"logic", r.logic}};

@@ -116,6 +116,16 @@ FormulaPtr random_premise(Rng& rng, int depth, int first_var, int var_count) {
   return random_formula(rng, std::max(1, depth), first_var, var_count);
 }
 
+// The formula with the variables in `mask` read the other way round (v and ~v exchanged): a renaming
+// of what the propositions mean, so labels stay; drawn at random, it spreads negations evenly over the
+// labels (literal conclusions that a label needs in one polarity made "not" a shortcut at levels 1-2).
+FormulaPtr flip_polarity(const FormulaPtr& f, uint64_t mask) {
+  if (f->op == Op::Var) return ((mask >> f->var) & 1u) ? Formula::negate(f) : f;
+  if (f->op == Op::Not && f->left->op == Op::Var && ((mask >> f->left->var) & 1u)) return f->left;
+  if (f->op == Op::Not) return Formula::negate(flip_polarity(f->left, mask));
+  return Formula::binary(f->op, flip_polarity(f->left, mask), flip_polarity(f->right, mask));
+}
+
 // Label of a conclusion over the core variables by truth table: the cheap search filter.
 // The label a task carries is decided once over all premises (solvers/entailment.h).
 Entailment table_label(const logic::TruthTable& premises, const logic::TruthTable& conclusion) {
@@ -162,6 +172,9 @@ bool try_draft(Rng& rng, const Knobs& knobs, Entailment target, int core_vars, i
   draft.distractors = static_cast<int>(knobs.get_int("distractors"));
   for (int i = 0; i < draft.distractors; ++i)
     draft.premises.push_back(random_premise(rng, std::max(1, depth - 1), core_vars, distractor_vars));
+  const uint64_t flips = rng.next() & ((uint64_t{1} << total_vars) - 1);
+  for (auto& premise : draft.premises) premise = flip_polarity(premise, flips);
+  draft.conclusion = flip_polarity(draft.conclusion, flips);
   draft.decision = entailment::decide(draft.premises, draft.conclusion, total_vars);
   return draft.decision.label == target;
 }
@@ -239,7 +252,8 @@ std::vector<KnobSpec> PropositionalEntailmentGenerator::knob_specs() const {
 
 KnobMap PropositionalEntailmentGenerator::level_knobs(int level) const {
   struct Row { int vars, premises, depth, distractors; };
-  static const Row kLadder[] = {{2, 2, 1, 0}, {3, 2, 1, 0}, {3, 3, 2, 0}, {4, 3, 2, 1}, {4, 4, 2, 1},
+  // Two propositions hold only ~2,900 distinct questions (up to renaming); levels must hold 10,000.
+  static const Row kLadder[] = {{3, 2, 1, 0}, {3, 3, 1, 0}, {4, 3, 2, 0}, {4, 3, 2, 1}, {4, 4, 2, 1},
                                 {5, 4, 3, 2}, {6, 5, 3, 2}, {7, 6, 3, 3}, {8, 7, 4, 4}, {10, 8, 4, 5}};
   const Row& r = kLadder[level - 1];
   return {{"variables", std::to_string(r.vars)}, {"premises", std::to_string(r.premises)},

@@ -110,7 +110,12 @@ std::string subject(int arg, const Vocabulary& v) {
 }
 
 std::string natural(const Formula& f, const Vocabulary& v) {
-  auto operand = [&](const Formula& g) { return is_binary(g) ? "(" + natural(g, v) + ")" : natural(g, v); };
+  // A negated compound is bracketed too: "it is not the case that (A or B) and C" also reads as the
+  // negation of the whole conjunction.
+  auto operand = [&](const Formula& g) {
+    const bool compound = is_binary(g) || (g.kind == Kind::Not && g.a->kind != Kind::Atom);
+    return compound ? "(" + natural(g, v) + ")" : natural(g, v);
+  };
   switch (f.kind) {
     case Kind::Atom: return subject(f.arg, v) + " is " + v.predicates[f.pred];
     case Kind::Not:

@@ -1,0 +1,113 @@
+// Surface shortcuts to a label (prompt length, statement count, negations) and the size of a level's
+// question space, for families whose label is one of a few classes (the logic families).
+#pragma once
+#include <gtest/gtest.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "family_properties.h"
+#include "test_support.h"
+
+namespace verity::testing {
+
+// The Kolmogorov-Smirnov bound on the best threshold classifier between two classes of `m` tasks each
+// when the feature carries no information: a threshold's accuracy is 1/2 + D/2 for the two empirical
+// distributions' distance D, and D exceeds c(a) * sqrt(2 / m) with probability below a, c(a) =
+// sqrt(ln(2 / a) / 2). A family's test makes about 200 comparisons (10 levels x 2 formats x 3 label
+// pairs x 3 features); a = 1e-3 / 200 (Bonferroni) gives c = 2.3. Ties in discrete features only
+// make the bound more conservative.
+inline double label_pair_band(size_t m) { return 0.5 + 0.5 * 2.3 * std::sqrt(2.0 / static_cast<double>(m)); }
+
+// Surface features a model could read the label off: prompt length, statements, negations.
+inline std::vector<Shortcut> surface_shortcuts(std::function<double(const pb::Task&)> statements) {
+  auto count = [](const std::string& text, const std::string& word) {
+    double n = 0;
+    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) ++n;
+    return n;
+  };
+  return {Shortcut{"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
+          Shortcut{"statements", statements},
+          Shortcut{"negations", [count](const pb::Task& t) { return count(t.prompt(), " not ") + count(t.prompt(), "~"); }}};
+}
+
+// For every pair of labels, on the first equally many tasks of each, no shortcut's best threshold tells
+// the two labels apart better than label_pair_band allows. Tasks: `count` per level, seed 23.
+inline void expect_no_label_shortcut(const std::string& family_name, int level, uint64_t count,
+                                     const std::vector<Shortcut>& shortcuts, const KnobMap& overrides = {}) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::vector<pb::Task> tasks(count);
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 23, i); });
+  std::map<std::string, std::vector<const pb::Task*>> by_label;
+  for (const auto& t : tasks) by_label[t.label()].push_back(&t);
+  for (auto a = by_label.begin(); a != by_label.end(); ++a)
+    for (auto b = std::next(a); b != by_label.end(); ++b) {
+      const size_t m = std::min(a->second.size(), b->second.size());
+      if (m < 100) continue;  // a rare label (closed-world knobs) has no pair to compare
+      for (const auto& shortcut : shortcuts) {
+        std::vector<std::pair<double, bool>> points;
+        for (size_t i = 0; i < m; ++i) {
+          points.emplace_back(shortcut.feature(*a->second[i]), true);
+          points.emplace_back(shortcut.feature(*b->second[i]), false);
+        }
+        const double accuracy = best_threshold_accuracy(points);
+        EXPECT_LE(accuracy, label_pair_band(m))
+            << family_name << " level " << level << ": '" << shortcut.name << "' tells " << a->first << " from "
+            << b->first << " with accuracy " << accuracy << " (chance band " << label_pair_band(m) << ", " << m
+            << " tasks each)";
+      }
+    }
+}
+
+// The level holds at least `at_least` distinct questions (question_key, or `key`). Two tasks drawn
+// independently share a question with probability q = sum of p_k^2, and q >= 1/K for a space of K
+// questions; `count` tasks show about C(count, 2) * q repeated pairs. So more than C(count, 2) /
+// at_least pairs says the level behaves like fewer than `at_least` questions. Returns the pairs.
+inline uint64_t expect_question_space_at_least(const std::string& family_name, int level, uint64_t count,
+                                               double at_least,
+                                               const std::function<std::string(const pb::Task&)>& key = {},
+                                               const KnobMap& overrides = {}) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  std::vector<std::string> keys(count);
+  tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, level, 29, i);
+    keys[i] = key ? key(task) : family.question_key(task);
+  });
+  std::map<std::string, uint64_t> seen;
+  for (const auto& k : keys) ++seen[k];
+  uint64_t pairs = 0;
+  for (const auto& [k, n] : seen) pairs += n * (n - 1) / 2;
+  const double allowed = static_cast<double>(count) * static_cast<double>(count - 1) / 2.0 / at_least;
+  EXPECT_LE(static_cast<double>(pairs), allowed)
+      << family_name << " level " << level << ": " << pairs << " repeated pairs among " << count << " tasks ("
+      << seen.size() << " distinct): fewer than " << at_least << " questions in effect";
+  return pairs;
+}
+
+// `verity generate -n count` (the service, seed 11) succeeds: the level holds at least `count` distinct
+// questions, and no two of the tasks written share a question_key.
+inline void expect_distinct_dataset_of(const std::string& family_name, int level, uint64_t count) {
+  const auto dir = fresh_temp_dir("verity_space_" + family_name, std::to_string(level));
+  GenerateRequest r;
+  r.family = family_name;
+  r.level = level;
+  r.seed = 11;
+  r.count = count;
+  r.threads = 2;
+  r.output = (dir / "tasks.jsonl").string();
+  ASSERT_NO_THROW(generate_dataset(r)) << family_name << " level " << level;
+  const std::vector<pb::Task> tasks = read_tasks(r.output);
+  std::set<std::string> keys;
+  for (const auto& t : tasks) keys.insert(question_key(t));
+  EXPECT_EQ(tasks.size(), count);
+  EXPECT_EQ(keys.size(), count) << family_name << " level " << level;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace verity::testing
