@@ -243,8 +243,7 @@ std::string answer_instruction(const std::string& what, const std::string& examp
   // The one-answer rule (answers that disagree score 0, tasks/answer_extraction.h) in the fewest words:
   // every word lengthens every prompt a small model trains on. The longer "Give exactly one answer:
   // several answers that disagree score 0." slowed the demo's learning test from 1.00 / 0.95 / 0.98 to
-  // 0.76 / 0.97 / 0.86 at 3,000 steps; "exactly one" in place of "your" adds one word, and the test
-  // then reached 0.98 / 0.99 / 0.99.
+  // 0.76 / 0.97 / 0.86 at 3,000 steps; "exactly one" in place of "your" adds one word.
   return "Answer with " + what + ". Put exactly one final answer inside answer tags, for example: <answer>" +
          example + "</answer>";
 }
