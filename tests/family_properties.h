@@ -327,23 +327,12 @@ inline std::vector<pb::Task> sample_tasks(const std::string& family_name, int le
   return tasks;
 }
 
-// The accuracy the best threshold on a feature unrelated to the label reaches by chance on n0 + n1
-// tasks: the larger class's share plus half the two-sample Kolmogorov-Smirnov statistic at level
-// alpha (with F0 = F1, accuracy(t) = n1/N + (n0 F0(t) - n1 F1(t))/N, whose excess over the larger share
-// is at most about D/2; D exceeds sqrt(-ln(alpha/2)/2) * sqrt(1/n0 + 1/n1) with probability alpha).
-// At alpha = 0.001 and 1,000 + 1,000 tasks: 0.544.
-inline double chance_accuracy_band(uint64_t n0, uint64_t n1, double alpha = 0.001) {
-  const double c = std::sqrt(-std::log(alpha / 2) / 2);
-  const double larger = static_cast<double>(std::max(n0, n1)) / static_cast<double>(n0 + n1);
-  return larger + 0.5 * c * std::sqrt(1.0 / static_cast<double>(n0) + 1.0 / static_cast<double>(n1));
-}
-
-// Pass as max_accuracy: the band above, from the counts the check draws.
+// Pass as max_accuracy: chance_band at alpha 1e-3, from the counts the check draws.
 inline constexpr double kChanceBand = -1;
 
 // At each level in `levels`, over `count` tasks drawn with `overrides` (about half of them `positive`),
 // no shortcut tells the positive tasks apart much better than chance: best threshold accuracy at most
-// max_accuracy, or chance_accuracy_band of the counts drawn with kChanceBand.
+// max_accuracy, or chance_band of the counts drawn (alpha 1e-3) with kChanceBand; balanced accuracy.
 inline void expect_no_shortcut(const std::string& family_name, const std::vector<int>& levels, uint64_t count,
                                const KnobMap& overrides, const std::function<bool(const pb::Task&)>& positive,
                                const std::vector<Shortcut>& shortcuts, double max_accuracy = kChanceBand) {
@@ -355,11 +344,13 @@ inline void expect_no_shortcut(const std::string& family_name, const std::vector
     uint64_t positives = 0;
     for (const auto& t : tasks) positives += positive(t);
     EXPECT_NEAR(static_cast<double>(positives) / count, 0.5, 0.05) << family_name << " level " << level;
-    const double band = max_accuracy == kChanceBand ? chance_accuracy_band(positives, count - positives) : max_accuracy;
+    const double band = max_accuracy == kChanceBand
+                            ? chance_band(static_cast<double>(positives), static_cast<double>(count - positives), 1e-3)
+                            : max_accuracy;
     for (const auto& shortcut : shortcuts) {
       std::vector<std::pair<double, bool>> points;
       for (const auto& t : tasks) points.emplace_back(shortcut.feature(t), positive(t));
-      const double accuracy = best_threshold_accuracy(points);
+      const double accuracy = balanced_threshold_accuracy(points);
       EXPECT_LE(accuracy, band) << family_name << " level " << level << ": the shortcut '" << shortcut.name
                                 << "' tells the tasks apart with accuracy " << accuracy;
     }
@@ -367,7 +358,7 @@ inline void expect_no_shortcut(const std::string& family_name, const std::vector
 }
 
 // With `unanswerable` = 0.5, no shortcut tells the unanswerable tasks apart much better than chance
-// (best threshold accuracy <= max_accuracy, or chance_accuracy_band with kChanceBand) over `count` tasks
+// (balanced threshold accuracy <= max_accuracy, or chance_band with kChanceBand) over `count` tasks
 // at each level in `levels`.
 inline void expect_shortcuts_at_chance(const std::string& family_name, const std::vector<int>& levels, uint64_t count,
                                        const std::function<bool(const pb::Task&)>& unanswerable,
