@@ -47,7 +47,7 @@ def make_task(seed, i, n, flip):
             b = rng.choice(opts)
             break
     prompt = "Here are some causal facts.\n" + "".join(f"{x} causes {y}.\n" for x, y in edges)
-    prompt += f"Does {a} cause {b}?\nAnswer with Yes or No. Put your final answer inside answer tags."
+    prompt += f"Does {a} cause {b}?\nAnswer with Yes or No. Put exactly one final answer inside answer tags."
     return {"id": f"py-{seed}-{i}", "family": "causal_transitivity", "prompt": prompt,
             "answer": "Yes" if want_yes else "No", "edges": edges, "query": [a, b]}
 

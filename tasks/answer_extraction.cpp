@@ -240,15 +240,12 @@ std::string normalize_answer(std::string_view text) {
 }
 
 std::string answer_instruction(const std::string& what, const std::string& example) {
-  // The one-answer rule (answers that disagree score 0) is not spelled out here: every word lengthens
-  // every prompt a small model trains on. "Give exactly one answer: several answers that disagree
-  // score 0." slowed the demo's learning test from 1.00 / 0.95 / 0.98 to 0.76 / 0.97 / 0.86 at 3,000
-  // steps and left the GRPO demo's SFT phase at chance. "Put exactly one final answer" (one word more)
-  // passed the SFT learning test (0.98 / 0.99 / 0.99) but again left grpo_demo's SFT at chance (0.495 at
-  // step 450; no sft_steps / init / lr tried gave GRPO a +0.08 start). The README and `verity describe`
-  // state the rule.
-  return "Answer with " + what + ". Put your final answer inside answer tags, for example: <answer>" + example +
-         "</answer>";
+  // The one-answer rule (answers that disagree score 0, tasks/answer_extraction.h) in the fewest words:
+  // every word lengthens every prompt a small model trains on. The longer "Give exactly one answer:
+  // several answers that disagree score 0." slowed the demo's learning test from 1.00 / 0.95 / 0.98 to
+  // 0.76 / 0.97 / 0.86 at 3,000 steps; "exactly one" in place of "your" adds one word (0.98 / 0.99 / 0.99).
+  return "Answer with " + what + ". Put exactly one final answer inside answer tags, for example: <answer>" +
+         example + "</answer>";
 }
 
 }  // namespace verity

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "tasks/dataset.h"
+#include "tasks/registry/registry.h"
+
 using verity::extract_answer;
 using verity::normalize_answer;
 
@@ -33,6 +36,23 @@ TEST(AnswerExtraction, ConflictingAnswersAreNoAnswer) {
 TEST(AnswerExtraction, InstructionShowsTheAnswerTags) {
   const std::string text = verity::answer_instruction("Yes or No", "Yes");
   EXPECT_NE(text.find("<answer>Yes</answer>"), std::string::npos);
+}
+
+// Issue 14: the one-answer rule is stated in every prompt that carries an answer instruction (all of
+// them except the axiomatic paper's terse format, which has no instruction at all).
+TEST(AnswerExtraction, EveryPromptStatesTheOneAnswerRule) {
+  for (const auto& family : verity::all_families()) {
+    for (int level = 1; level <= 10; ++level) {
+      const verity::Knobs knobs = verity::resolve_knobs(family.generator, level, {});
+      const auto format = knobs.values().find("format");
+      if (format != knobs.values().end() && format->second == "axiomatic") continue;
+      for (uint64_t i = 0; i < 5; ++i) {
+        const auto task = verity::make_task(family.generator, knobs, level, 3, i);
+        EXPECT_NE(task.prompt().find("Put exactly one final answer inside answer tags"), std::string::npos)
+            << family.name() << " level " << level << ":\n" << task.prompt();
+      }
+    }
+  }
 }
 
 TEST(AnswerExtraction, NestedTagsAreRefused) {
