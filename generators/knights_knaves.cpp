@@ -444,28 +444,28 @@ void append_role(const std::string& name, bool knight, std::string& out) {
   out += knight ? " is a knight" : " is a knave";
 }
 
-std::string step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names) {
+// Writes a step's text into `out` (a reused trace step's string: no allocation once it has grown).
+void step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names, std::string& out) {
   using Kind = kk::SolveStep::Kind;
-  std::string out;
-  out.reserve(160);
+  out.clear();
   if (st.depth == 0) {
     out += "Before any case split: ";
   } else {
     out += "Case ";
-    out += kk::case_name(st);
+    kk::append_case_name(st, out);
     out += ": ";
   }
   if (st.kind == Kind::Assume) {
     out += "suppose ";
     append_role(names[st.person], st.knight, out);
     out += '.';
-    return out;
+    return;
   }
   if (st.kind == Kind::Solution) {
     out += "everyone is decided and every statement agrees with its speaker's role (";
     append_roles(st.knights, names, out);
     out += "). This assignment is consistent.";
-    return out;
+    return;
   }
   const auto& statement = p.statements[st.statement];
   const std::string& speaker = names[statement.speaker];
@@ -477,20 +477,19 @@ std::string step_text(const kk::SolveStep& st, const Puzzle& p, const std::vecto
     out += "'s statement agree with its speaker's role, so ";
     append_role(names[st.person], st.knight, out);
     out += '.';
-    return out;
+    return;
   }
   out += speaker;
   if (st.person >= 0) {
     out += "'s statement contradicts its speaker's role whether ";
     out += names[st.person];
     out += " is a knight or a knave: contradiction.";
-    return out;
+    return;
   }
   const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
   out += truth ? "'s statement is true here, but " : "'s statement is false here, but ";
   append_role(speaker, kk::is_knight(st.knights, statement.speaker), out);
   out += ": contradiction.";
-  return out;
 }
 
 const char* step_rule(kk::SolveStep::Kind kind) {
@@ -512,7 +511,7 @@ const std::array<std::string, kk::kMaxPeople> kCites = [] {
 void write_trace(const kk::SolveResult& r, const Puzzle& p, const std::vector<std::string>& names, pb::Task& task) {
   for (const auto& st : r.steps) {
     auto* step = task.add_trace();
-    step->set_text(step_text(st, p, names));
+    step_text(st, p, names, *step->mutable_text());
     if (st.statement >= 0) step->add_cites(kCites[st.statement]);
     step->set_rule(step_rule(st.kind));
   }

@@ -94,8 +94,8 @@ struct SolveResult {
   std::vector<SolveStep> steps; // only when asked for
 };
 SolveResult solve(const Puzzle& p, int limit, bool record_steps);
-// A step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), "" at the root.
-std::string case_name(const SolveStep& step);
+// Appends a step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), nothing at the root.
+void append_case_name(const SolveStep& step, std::string& out);
 
 // Symbolic syntax: a name means "is a knight", ~name "is a knave"; ~ & | -> <-> with
 // parentheses; exactlyK(n1, n2, ...) means exactly K of those people are knights. The printer
