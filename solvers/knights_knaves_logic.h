@@ -37,8 +37,12 @@ struct Formula {
   std::array<Node, kMaxNodes> nodes;
   int size = 0;
   int root() const { return size - 1; }
-  // Appends a node; returns its index, or -1 when full.
-  int add(const Node& node);
+  // Appends a node; returns its index, or -1 when full. (Inline: statements are drawn node by node.)
+  int add(const Node& node) {
+    if (size >= kMaxNodes) return -1;
+    nodes[size] = node;
+    return size++;
+  }
   uint16_t people() const;  // mask of the people mentioned
   int depth() const;
 };
@@ -55,7 +59,8 @@ struct Puzzle {
 
 inline bool is_knight(uint32_t assignment, int person) { return (assignment >> person) & 1u; }
 
-// Two-valued truth under a complete assignment (a plain tree walk: the simple reference).
+// Two-valued truth under a complete assignment: one pass over the nodes, each operator applied
+// through its truth table (tests check it against a plain tree walk).
 bool evaluate(const Formula& f, uint32_t assignment);
 // Kleene three-valued truth when only the people in `known` are decided.
 enum Truth : int8_t { False = 0, True = 1, Unknown = 2 };
