@@ -365,14 +365,19 @@ void print(const Formula& f, int i, const std::vector<std::string>& names, std::
   };
   switch (n.op) {
     case Op::Knight: out += names[n.person]; return;
-    case Op::Knave: out += "~" + names[n.person]; return;
+    case Op::Knave: out += '~'; out += names[n.person]; return;
     case Op::Not: out += '~'; operand(n.left); return;
-    case Op::Exactly: {
-      out += "exactly" + std::to_string(knights_counted(n)) + "(";
+    case Op::Exactly: {  // appended piece by piece: printing is per statement of every task
+      out += std::string_view("exactly");
+      const int k = knights_counted(n);  // at most kMaxPeople
+      if (k >= 10) out += static_cast<char>('0' + k / 10);
+      out += static_cast<char>('0' + k % 10);
+      out += '(';
       bool first = true;
       for (int q = 0; q < kMaxPeople; ++q)
         if ((n.group >> q) & 1u) {
-          out += (first ? "" : ", ") + names[q];
+          if (!first) out += std::string_view(", ");
+          out += names[q];
           first = false;
         }
       out += ')';
@@ -380,7 +385,7 @@ void print(const Formula& f, int i, const std::vector<std::string>& names, std::
     }
     default: break;
   }
-  static const char* kSymbols[] = {"", "", "", " & ", " | ", " -> ", " <-> "};
+  static constexpr std::string_view kSymbols[] = {"", "", "", " & ", " | ", " -> ", " <-> "};
   operand(n.left);
   out += kSymbols[static_cast<int>(n.op)];
   operand(n.right);
