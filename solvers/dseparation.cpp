@@ -105,8 +105,11 @@ EdgeList random_tree(Rng& rng, int n, bool towards_root) {
 // links to its parents and between its parents are unions), instead of a Boost graph built per query.
 bool d_separated_moral(const DiGraph& g, const DSepQuery& q) {
   const int n = static_cast<int>(boost::num_vertices(g));
-  std::vector<char> ancestral(n, 0), removed(n, 0);
-  std::vector<int> todo = q.given;
+  thread_local std::vector<char> ancestral, removed;  // per-thread buffers: no allocation per query
+  thread_local std::vector<int> todo, root;
+  ancestral.assign(n, 0);
+  removed.assign(n, 0);
+  todo.assign(q.given.begin(), q.given.end());
   todo.push_back(q.x);
   todo.push_back(q.y);
   while (!todo.empty()) {
@@ -117,7 +120,7 @@ bool d_separated_moral(const DiGraph& g, const DSepQuery& q) {
     for (auto [it, end] = boost::inv_adjacent_vertices(v, g); it != end; ++it) todo.push_back(static_cast<int>(*it));
   }
   for (int z : q.given) removed[z] = 1;
-  std::vector<int> root(n);  // union-find forest over the moral graph's nodes
+  root.resize(n);  // union-find forest over the moral graph's nodes
   for (int v = 0; v < n; ++v) root[v] = v;
   const auto find = [&](int v) {
     while (root[v] != v) v = root[v] = root[root[v]];
@@ -143,8 +146,14 @@ bool d_separated_moral(const DiGraph& g, const DSepQuery& q) {
 // A collider passes the ball iff it is an ancestor of Z or in Z; any other node passes iff not in Z.
 bool d_separated_bayes_ball(const DiGraph& g, const DSepQuery& q) {
   const int n = static_cast<int>(boost::num_vertices(g));
-  std::vector<bool> in_z(n, false), z_or_ancestor(n, false);
-  std::vector<int> stack;
+  enum Direction { Up = 0, Down = 1 };
+  thread_local std::vector<char> in_z, z_or_ancestor;  // per-thread buffers: no allocation per query
+  thread_local std::vector<int> stack;
+  thread_local std::vector<std::array<bool, 2>> visited;
+  thread_local std::vector<std::pair<int, Direction>> todo;
+  in_z.assign(n, 0);
+  z_or_ancestor.assign(n, 0);
+  stack.clear();
   for (int z : q.given) {
     in_z[z] = true;
     stack.push_back(z);
@@ -156,9 +165,8 @@ bool d_separated_bayes_ball(const DiGraph& g, const DSepQuery& q) {
     z_or_ancestor[v] = true;
     for (auto [it, end] = boost::inv_adjacent_vertices(v, g); it != end; ++it) stack.push_back(static_cast<int>(*it));
   }
-  enum Direction { Up = 0, Down = 1 };
-  std::vector<std::array<bool, 2>> visited(n, {false, false});
-  std::vector<std::pair<int, Direction>> todo = {{q.x, Up}};
+  visited.assign(n, {false, false});
+  todo.assign(1, {q.x, Up});
   while (!todo.empty()) {
     const int v = todo.back().first;  // plain variables: lambdas below capture them (clang 14 cannot
     const Direction d = todo.back().second;  // capture structured bindings)
