@@ -223,6 +223,19 @@ void append_trace_step(const pb::TraceStep& step, std::string& out) {
   out.push_back('}');
 }
 
+// A repeated field read through its generated container: "[item,item,...]".
+template <class Items, class AppendItem>
+void append_array(const Items& items, AppendItem append_item, std::string& out) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_item(item, out);
+  }
+  out.push_back(']');
+}
+
 // What append_json needs of a message type's fields, worked out once per type and thread: the
 // reflection calls that find it (is_map, containing_oneof, escaping the name) cost more than
 // printing the values of a small task.
@@ -274,23 +287,9 @@ void append_json(const Message& message, std::string& out) {
       if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
       else append_map(message, r, f, out);
     } else if (field.repeated == FieldLayout::Repeated::Strings) {  // one reflection call, not one per item
-      out.push_back('[');
-      bool first_item = true;
-      for (const std::string& item : r.GetRepeatedPtrField<std::string>(message, &f)) {
-        if (!first_item) out.push_back(',');
-        first_item = false;
-        append_string(item, out);
-      }
-      out.push_back(']');
+      append_array(r.GetRepeatedPtrField<std::string>(message, &f), append_string, out);
     } else if (field.repeated == FieldLayout::Repeated::TraceSteps) {
-      out.push_back('[');
-      bool first_item = true;
-      for (const pb::TraceStep& step : r.GetRepeatedPtrField<pb::TraceStep>(message, &f)) {
-        if (!first_item) out.push_back(',');
-        first_item = false;
-        append_trace_step(step, out);
-      }
-      out.push_back(']');
+      append_array(r.GetRepeatedPtrField<pb::TraceStep>(message, &f), append_trace_step, out);
     } else if (f.is_repeated()) {
       out.push_back('[');
       const int size = r.FieldSize(message, &f);
