@@ -223,19 +223,6 @@ void append_trace_step(const pb::TraceStep& step, std::string& out) {
   out.push_back('}');
 }
 
-// A repeated field read through its generated container: "[item,item,...]".
-template <class Items, class AppendItem>
-void append_array(const Items& items, AppendItem append_item, std::string& out) {
-  out.push_back('[');
-  bool first = true;
-  for (const auto& item : items) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_item(item, out);
-  }
-  out.push_back(']');
-}
-
 // What append_json needs of a message type's fields, worked out once per type and thread: the
 // reflection calls that find it (is_map, containing_oneof, escaping the name) cost more than
 // printing the values of a small task.
@@ -243,7 +230,7 @@ struct FieldLayout {
   const FieldDescriptor* field;
   std::string key;  // "name":
   bool presence;    // printed only when set: singular messages and oneof members
-  enum class Repeated { Other, Strings, TraceSteps } repeated;  // how a repeated field is read
+  bool task_trace;  // Task.trace: read through the generated accessor (trace_step_is_plain)
 };
 
 const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* descriptor) {
@@ -259,13 +246,9 @@ const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* de
       std::string key;
       append_string(f->name(), key);
       key.push_back(':');
-      auto repeated = FieldLayout::Repeated::Other;
-      if (f->is_repeated() && !f->is_map() && f->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
-          f->options().ctype() == google::protobuf::FieldOptions::STRING)
-        repeated = FieldLayout::Repeated::Strings;
-      if (f->is_repeated() && f->message_type() == pb::TraceStep::descriptor() && trace_step_is_plain())
-        repeated = FieldLayout::Repeated::TraceSteps;
-      it->second.push_back({f, std::move(key), presence, repeated});
+      const bool task_trace = descriptor == pb::Task::descriptor() && f->number() == pb::Task::kTraceFieldNumber &&
+                              f->message_type() == pb::TraceStep::descriptor() && trace_step_is_plain();
+      it->second.push_back({f, std::move(key), presence, task_trace});
     }
   }
   return it->second;
@@ -286,10 +269,15 @@ void append_json(const Message& message, std::string& out) {
     if (f.is_map()) {
       if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
       else append_map(message, r, f, out);
-    } else if (field.repeated == FieldLayout::Repeated::Strings) {  // one reflection call, not one per item
-      append_array(r.GetRepeatedPtrField<std::string>(message, &f), append_string, out);
-    } else if (field.repeated == FieldLayout::Repeated::TraceSteps) {
-      append_array(r.GetRepeatedPtrField<pb::TraceStep>(message, &f), append_trace_step, out);
+    } else if (field.task_trace) {
+      out.push_back('[');
+      bool first_step = true;
+      for (const pb::TraceStep& step : static_cast<const pb::Task&>(message).trace()) {
+        if (!first_step) out.push_back(',');
+        first_step = false;
+        append_trace_step(step, out);
+      }
+      out.push_back(']');
     } else if (f.is_repeated()) {
       out.push_back('[');
       const int size = r.FieldSize(message, &f);

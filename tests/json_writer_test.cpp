@@ -47,8 +47,8 @@ TEST(JsonWriter, MatchesProtobufsJsonMappingForEveryFamily) {
   }
 }
 
-// Trace steps and repeated strings are printed without reflection: the same bytes, in field order,
-// escapes included, as the reflective path prints for every other message.
+// A task's trace steps are printed through the generated accessors, not reflection: the same bytes,
+// in field order, escapes included, as the reflective path (here for the repeated strings too).
 TEST(JsonWriter, TraceStepsAndRepeatedStringsByteForByte) {
   pb::Task task;
   task.set_id("t");
