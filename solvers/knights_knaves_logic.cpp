@@ -237,19 +237,30 @@ class Search {
     return t != Unknown && (t == True) == is_knight(knights, p_.statements[i].speaker);
   }
 
-  // Statement i's three-valued truth. Where a one-word table holds it (six people or fewer), a
-  // statement whose truth still varies among the completions of the decided people is Unknown
-  // without evaluating: three-valued evaluation is sound, so it could only say Unknown there too.
+  // Statement i's three-valued truth. Where tables hold the statements, one whose truth still varies
+  // among the completions of the decided people is Unknown without evaluating: three-valued
+  // evaluation is sound, so it could only say Unknown there too. The completions are the words whose
+  // index agrees with the decided people from the seventh on, and within them the bits that agree
+  // with the first six.
   Truth truth(int i, uint32_t known, uint32_t knights) const {
-    if (words_ == 1) {
-      uint64_t completions = valid_mask(p_.people);
-      for (uint32_t rest = mentions_[i] & known; rest; rest &= rest - 1) {
+    if (words_ > 0) {
+      const uint32_t decided = mentions_[i] & known;
+      uint64_t low = valid_mask(p_.people);
+      for (uint32_t rest = decided & 0x3Fu; rest; rest &= rest - 1) {
         const int q = std::countr_zero(rest);
-        completions &= is_knight(knights, q) ? kLowProjections[q] : ~kLowProjections[q];
+        low &= is_knight(knights, q) ? kLowProjections[q] : ~kLowProjections[q];
       }
-      // consistency = (speaker is a knight) == (statement true), so truth = speaker's column xnor it
-      const uint64_t true_at = ~(kLowProjections[p_.statements[i].speaker] ^ tables_[i]);
-      if ((true_at & completions) != 0 && (~true_at & completions) != 0) return Unknown;
+      const uint32_t high_decided = decided >> 6, high_knights = (knights >> 6) & high_decided;
+      const int speaker = p_.statements[i].speaker;
+      uint64_t seen_true = 0, seen_false = 0;
+      for (int w = 0; w < words_; ++w) {
+        if ((static_cast<uint32_t>(w) & high_decided) != high_knights) continue;
+        // consistency = (speaker is a knight) == (statement true), so truth = speaker's column xnor it
+        const uint64_t true_at = ~(knight_word(speaker, w) ^ tables_[i * words_ + w]);
+        seen_true |= true_at & low;
+        seen_false |= ~true_at & low;
+        if (seen_true != 0 && seen_false != 0) return Unknown;
+      }
     }
     return eval3(p_.statements[i].formula, known, knights);
   }
