@@ -21,6 +21,8 @@
 namespace verity {
 namespace {
 
+using namespace std::string_view_literals;  // appending a literal then needs no strlen
+
 class KnightsKnavesGenerator final : public Generator {
  public:
   std::string name() const override { return "knights_knaves"; }
@@ -138,19 +140,24 @@ void negate(Formula& f) {
   }
 }
 
-// A statement for `speaker`; when `hidden` is given it is true exactly when the speaker is a knight
+// Draws a statement for `speaker` into `f` (in place: a Formula is half a kilobyte, and the search
+// draws dozens per task); when `hidden` is given it is true exactly when the speaker is a knight
 // there, so the hidden assignment stays consistent.
-Formula draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint32_t> hidden) {
-  Formula f;
+void draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint32_t> hidden, Formula& f) {
   for (int attempt = 0; attempt < 32; ++attempt) {
     f.size = 0;
     add_formula(rng, f, s, s.depth);
-    if (!hidden || kk::evaluate(f, *hidden) == kk::is_knight(*hidden, speaker)) return f;
+    if (!hidden || kk::evaluate(f, *hidden) == kk::is_knight(*hidden, speaker)) return;
   }
   // Rare: negate, where "not" is among the operators. (Otherwise the statement is kept as drawn: the
   // solution count, not the hidden assignment, decides whether the puzzle is kept.)
   if (s.operators >= 2) negate(f);
-  return f;
+}
+
+// Copies the nodes in use (a whole Formula is kMaxNodes of them).
+void copy_formula(const Formula& from, Formula& to) {
+  std::copy_n(from.nodes.begin(), from.size, to.nodes.begin());
+  to.size = from.size;
 }
 
 // ---- building a puzzle with the wanted number of solutions ----
@@ -209,21 +216,25 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) 
   auto hint = [&]() { return consistent_draws ? std::optional<uint32_t>(hidden) : std::nullopt; };
   p.people = s.people;
   p.statements.resize(s.people);
-  for (int i = 0; i < s.people; ++i) p.statements[i] = {i, draw_statement(rng, s, i, hint())};
+  for (int i = 0; i < s.people; ++i) {
+    p.statements[i].speaker = i;
+    draw_statement(rng, s, i, hint(), p.statements[i].formula);
+  }
   static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
   counter.reset(p);
   int count = counter.count();
+  Formula old;
   for (int round = 0; round < 12 * s.people && !reached(target, count); ++round) {
     const int who = static_cast<int>(rng.index(s.people));
-    const Formula old = p.statements[who].formula;
-    p.statements[who].formula = draw_statement(rng, s, who, hint());
+    copy_formula(p.statements[who].formula, old);
+    draw_statement(rng, s, who, hint(), p.statements[who].formula);
     counter.refresh(who);
     const int now = counter.count();
     const bool better = target == Target::Several ? now >= count : now <= count;
     if (better) {
       count = now;
     } else {
-      p.statements[who].formula = old;
+      copy_formula(old, p.statements[who].formula);
       counter.refresh(who);
     }
   }
@@ -344,25 +355,25 @@ void english(const Formula& f, int i, int speaker, const std::vector<std::string
     case Op::Knight:
     case Op::Knave:
       if (n.person == speaker) {
-        out += "I am a ";
+        out += "I am a "sv;
       } else {
         out += names[n.person];
-        out += " is a ";
+        out += " is a "sv;
       }
-      out += n.op == Op::Knight ? "knight" : "knave";
+      out += n.op == Op::Knight ? "knight"sv : "knave"sv;
       return;
-    case Op::Not: out += "it is not the case that "; operand(n.left); return;
-    case Op::And: operand(n.left, true); out += " and "; operand(n.right); return;
-    case Op::Or: operand(n.left, true); out += " or "; operand(n.right); return;
-    case Op::Implies: out += "if "; operand(n.left); out += ", then "; operand(n.right); return;
-    case Op::Iff: operand(n.left, true); out += " if and only if "; operand(n.right); return;
+    case Op::Not: out += "it is not the case that "sv; operand(n.left); return;
+    case Op::And: operand(n.left, true); out += " and "sv; operand(n.right); return;
+    case Op::Or: operand(n.left, true); out += " or "sv; operand(n.right); return;
+    case Op::Implies: out += "if "sv; operand(n.left); out += ", then "sv; operand(n.right); return;
+    case Op::Iff: operand(n.left, true); out += " if and only if "sv; operand(n.right); return;
     case Op::Exactly:
-      out += "exactly ";
+      out += "exactly "sv;
       out += number_word(n.count);
-      out += " of ";
+      out += " of "sv;
       out += list_people(n.group, speaker, names);
-      out += n.count == 1 ? " is a " : " are ";
-      out += n.counts_knaves ? "knave" : "knight";
+      out += n.count == 1 ? " is a "sv : " are "sv;
+      out += n.counts_knaves ? "knave"sv : "knight"sv;
       if (n.count != 1) out += 's';
       return;
   }
@@ -394,9 +405,9 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
   if (!natural)
     prompt += "Their statements are written as formulas: a name alone means that person is a knight, ~Name "
               "that they are a knave; & is and, | is or, -> is if-then, <-> is if and only if";
-  if (!natural && s.operators >= 4) prompt += ", and exactlyK(...) means exactly K of the listed people are knights";
-  if (!natural) prompt += ".\n";
-  if (natural && s.operators >= 2) prompt += "(\"Or\" means at least one of the two.)\n";
+  if (!natural && s.operators >= 4) prompt += ", and exactlyK(...) means exactly K of the listed people are knights"sv;
+  if (!natural) prompt += ".\n"sv;
+  if (natural && s.operators >= 2) prompt += "(\"Or\" means at least one of the two.)\n"sv;
   for (const auto& st : p.statements) {
     const std::string& speaker = names[st.speaker];
     prompt += speaker;
@@ -406,9 +417,9 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
       const size_t start = prompt.size();
       english(st.formula, st.formula.root(), st.speaker, names, prompt);
       prompt[start] = static_cast<char>(std::toupper(static_cast<unsigned char>(prompt[start])));
-      prompt += ".\"\n";
+      prompt += ".\"\n"sv;
     } else {
-      prompt += " says: ";
+      prompt += " says: "sv;
       prompt += kk::to_symbolic(st.formula, names);
       prompt += '\n';
     }
@@ -426,9 +437,9 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
 
 void append_roles(uint32_t knights, const std::vector<std::string>& names, std::string& out) {
   for (size_t q = 0; q < names.size(); ++q) {
-    if (q) out += ", ";
+    if (q) out += ", "sv;
     out += names[q];
-    out += kk::is_knight(knights, static_cast<int>(q)) ? ": knight" : ": knave";
+    out += kk::is_knight(knights, static_cast<int>(q)) ? ": knight"sv : ": knave"sv;
   }
 }
 
@@ -441,56 +452,55 @@ std::string roles_text(uint32_t knights, const std::vector<std::string>& names) 
 // Appends "<name> is a <role>".
 void append_role(const std::string& name, bool knight, std::string& out) {
   out += name;
-  out += knight ? " is a knight" : " is a knave";
+  out += knight ? " is a knight"sv : " is a knave"sv;
 }
 
-std::string step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names) {
+// Writes a step's text into `out` (a reused trace step's string: no allocation once it has grown).
+void step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names, std::string& out) {
   using Kind = kk::SolveStep::Kind;
-  std::string out;
-  out.reserve(160);
+  out.clear();
   if (st.depth == 0) {
-    out += "Before any case split: ";
+    out += "Before any case split: "sv;
   } else {
-    out += "Case ";
-    out += kk::case_name(st);
-    out += ": ";
+    out += "Case "sv;
+    kk::append_case_name(st, out);
+    out += ": "sv;
   }
   if (st.kind == Kind::Assume) {
-    out += "suppose ";
+    out += "suppose "sv;
     append_role(names[st.person], st.knight, out);
     out += '.';
-    return out;
+    return;
   }
   if (st.kind == Kind::Solution) {
-    out += "everyone is decided and every statement agrees with its speaker's role (";
+    out += "everyone is decided and every statement agrees with its speaker's role ("sv;
     append_roles(st.knights, names, out);
-    out += "). This assignment is consistent.";
-    return out;
+    out += "). This assignment is consistent."sv;
+    return;
   }
   const auto& statement = p.statements[st.statement];
   const std::string& speaker = names[statement.speaker];
   if (st.kind == Kind::Forced) {
-    out += "only if ";
+    out += "only if "sv;
     append_role(names[st.person], st.knight, out);
-    out += " does ";
+    out += " does "sv;
     out += speaker;
-    out += "'s statement agree with its speaker's role, so ";
+    out += "'s statement agree with its speaker's role, so "sv;
     append_role(names[st.person], st.knight, out);
     out += '.';
-    return out;
+    return;
   }
   out += speaker;
   if (st.person >= 0) {
-    out += "'s statement contradicts its speaker's role whether ";
+    out += "'s statement contradicts its speaker's role whether "sv;
     out += names[st.person];
-    out += " is a knight or a knave: contradiction.";
-    return out;
+    out += " is a knight or a knave: contradiction."sv;
+    return;
   }
   const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
-  out += truth ? "'s statement is true here, but " : "'s statement is false here, but ";
+  out += truth ? "'s statement is true here, but "sv : "'s statement is false here, but "sv;
   append_role(speaker, kk::is_knight(st.knights, statement.speaker), out);
-  out += ": contradiction.";
-  return out;
+  out += ": contradiction."sv;
 }
 
 const char* step_rule(kk::SolveStep::Kind kind) {
@@ -512,7 +522,7 @@ const std::array<std::string, kk::kMaxPeople> kCites = [] {
 void write_trace(const kk::SolveResult& r, const Puzzle& p, const std::vector<std::string>& names, pb::Task& task) {
   for (const auto& st : r.steps) {
     auto* step = task.add_trace();
-    step->set_text(step_text(st, p, names));
+    step_text(st, p, names, *step->mutable_text());
     if (st.statement >= 0) step->add_cites(kCites[st.statement]);
     step->set_rule(step_rule(st.kind));
   }

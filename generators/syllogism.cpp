@@ -8,6 +8,7 @@
 #include "generators/canonical_form.h"
 
 #include <array>
+#include <bit>
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -69,10 +70,10 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
 // Venn regions: region r (bit c = inside category c) is occupied or empty. Used only for the
 // countermodel shown in the trace of a No task.
 
-bool in_term(Term t, uint32_t region) { return (((region >> t.cat) & 1u) != 0) != t.neg; }
-
 // A small canonical countermodel: every region not ruled out by a universal statement, then pruned
 // greedily (in region order) while every existential statement keeps a witness. nullopt = none exists.
+// Region sets are words of 64 regions (syllogism::term_regions): only the regions that witness some
+// existential are visited one by one (any other is dropped by the pruning without changing a count).
 std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion,
                                                   bool import, int n) {
   std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
@@ -86,28 +87,36 @@ std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premi
   if (import)
     for (int c = 0; c < n; ++c) witnessed.push_back({{c, false}, {c, false}});
 
-  std::vector<uint32_t> occupied;
-  for (uint32_t r = 0; r < (1u << n); ++r) {
-    bool allowed = true;
-    for (const auto& [a, b] : empty) allowed = allowed && !(in_term(a, r) && in_term(b, r));
-    if (allowed) occupied.push_back(r);
-  }
+  using syllogism::term_regions;
+  const int words = syllogism::region_words(n);
+  std::vector<uint64_t> witness_regions(witnessed.size() * words);  // existential k's occupied regions at k * words
   std::vector<int> witnesses(witnessed.size(), 0);
-  for (uint32_t r : occupied)
-    for (size_t w = 0; w < witnessed.size(); ++w) witnesses[w] += in_term(witnessed[w].first, r) && in_term(witnessed[w].second, r);
+  std::vector<uint64_t> candidates(words, 0);  // occupied regions in some existential's pair
+  for (int w = 0; w < words; ++w) {
+    uint64_t occupied = w == 0 ? syllogism::region_valid_mask(n) : ~uint64_t{0};
+    for (const auto& [a, b] : empty) occupied &= ~(term_regions(a, w) & term_regions(b, w));
+    for (size_t k = 0; k < witnessed.size(); ++k) {
+      const uint64_t in_pair = occupied & term_regions(witnessed[k].first, w) & term_regions(witnessed[k].second, w);
+      witness_regions[k * words + w] = in_pair;
+      witnesses[k] += std::popcount(in_pair);
+      candidates[w] |= in_pair;
+    }
+  }
   for (int count : witnesses)
     if (count == 0) return std::nullopt;
   std::vector<uint32_t> kept;
-  for (uint32_t r : occupied) {
-    bool needed = false;
-    for (size_t w = 0; w < witnessed.size(); ++w)
-      needed = needed || (in_term(witnessed[w].first, r) && in_term(witnessed[w].second, r) && witnesses[w] == 1);
-    if (needed) {
-      kept.push_back(r);
-      continue;
+  for (int w = 0; w < words; ++w) {
+    for (uint64_t rest = candidates[w]; rest; rest &= rest - 1) {
+      const int bit = std::countr_zero(rest);
+      const auto in_pair = [&](size_t k) { return (witness_regions[k * words + w] >> bit) & 1u; };
+      bool needed = false;
+      for (size_t k = 0; k < witnessed.size() && !needed; ++k) needed = in_pair(k) && witnesses[k] == 1;
+      if (needed) {
+        kept.push_back(static_cast<uint32_t>(64 * w + bit));
+        continue;
+      }
+      for (size_t k = 0; k < witnessed.size(); ++k) witnesses[k] -= static_cast<int>(in_pair(k));
     }
-    for (size_t w = 0; w < witnessed.size(); ++w)
-      witnesses[w] -= in_term(witnessed[w].first, r) && in_term(witnessed[w].second, r);
   }
   return kept;
 }

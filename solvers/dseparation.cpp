@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/graph/connected_components.hpp>
 #include <cmath>
+#include <iterator>
 #include <tuple>
 #include <unordered_set>
 
@@ -100,36 +100,45 @@ EdgeList random_tree(Rng& rng, int n, bool towards_root) {
 
 // ---- 1. moralised ancestral graph ----
 // X and Y are d-separated by Z iff Z separates them in the moral graph of the ancestral set of {X, Y} u Z.
+// The generator asks this of every query it draws, so it is done in a few flat arrays: the ancestral
+// set by one backward walk from all the roots, the moral graph's components by union-find (a node's
+// links to its parents and between its parents are unions), instead of a Boost graph built per query.
 bool d_separated_moral(const DiGraph& g, const DSepQuery& q) {
   const int n = static_cast<int>(boost::num_vertices(g));
-  std::vector<bool> ancestral(n, false);
-  std::vector<int> roots = q.given;
-  roots.push_back(q.x);
-  roots.push_back(q.y);
-  for (int r : roots) {
-    ancestral[r] = true;
-    const auto up = reaching(g, r);
-    for (int v = 0; v < n; ++v) ancestral[v] = ancestral[v] || up[v];
+  thread_local std::vector<char> ancestral, removed;  // per-thread buffers: no allocation per query
+  thread_local std::vector<int> todo, root;
+  ancestral.assign(n, 0);
+  removed.assign(n, 0);
+  todo.assign(q.given.begin(), q.given.end());
+  todo.push_back(q.x);
+  todo.push_back(q.y);
+  while (!todo.empty()) {
+    const int v = todo.back();
+    todo.pop_back();
+    if (ancestral[v]) continue;
+    ancestral[v] = 1;
+    for (auto [it, end] = boost::inv_adjacent_vertices(v, g); it != end; ++it) todo.push_back(static_cast<int>(*it));
   }
-  std::vector<bool> removed(n, false);
-  for (int z : q.given) removed[z] = true;
-  using Undirected = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
-  Undirected moral(n);
-  auto link = [&](int a, int b) {
-    if (!removed[a] && !removed[b]) boost::add_edge(a, b, moral);
+  for (int z : q.given) removed[z] = 1;
+  root.resize(n);  // union-find forest over the moral graph's nodes
+  for (int v = 0; v < n; ++v) root[v] = v;
+  const auto find = [&](int v) {
+    while (root[v] != v) v = root[v] = root[root[v]];
+    return v;
+  };
+  const auto link = [&](int a, int b) {
+    if (!removed[a] && !removed[b]) root[find(a)] = find(b);
   };
   for (int v = 0; v < n; ++v) {
     if (!ancestral[v]) continue;
-    std::vector<int> parents;
-    for (auto [it, end] = boost::inv_adjacent_vertices(v, g); it != end; ++it) parents.push_back(static_cast<int>(*it));
-    for (size_t i = 0; i < parents.size(); ++i) {
-      link(parents[i], v);
-      for (size_t j = i + 1; j < parents.size(); ++j) link(parents[i], parents[j]);  // marry the parents
+    const auto [first, end] = boost::inv_adjacent_vertices(v, g);
+    for (auto it = first; it != end; ++it) {
+      link(static_cast<int>(*it), v);
+      for (auto other = std::next(it); other != end; ++other)  // marry the parents
+        link(static_cast<int>(*it), static_cast<int>(*other));
     }
   }
-  std::vector<int> component(n);
-  boost::connected_components(moral, component.data());
-  return component[q.x] != component[q.y];
+  return find(q.x) != find(q.y);
 }
 
 // ---- 2. Bayes-ball ----
@@ -137,8 +146,14 @@ bool d_separated_moral(const DiGraph& g, const DSepQuery& q) {
 // A collider passes the ball iff it is an ancestor of Z or in Z; any other node passes iff not in Z.
 bool d_separated_bayes_ball(const DiGraph& g, const DSepQuery& q) {
   const int n = static_cast<int>(boost::num_vertices(g));
-  std::vector<bool> in_z(n, false), z_or_ancestor(n, false);
-  std::vector<int> stack;
+  enum Direction { Up = 0, Down = 1 };
+  thread_local std::vector<char> in_z, z_or_ancestor;  // per-thread buffers: no allocation per query
+  thread_local std::vector<int> stack;
+  thread_local std::vector<std::array<bool, 2>> visited;
+  thread_local std::vector<std::pair<int, Direction>> todo;
+  in_z.assign(n, 0);
+  z_or_ancestor.assign(n, 0);
+  stack.clear();
   for (int z : q.given) {
     in_z[z] = true;
     stack.push_back(z);
@@ -150,9 +165,8 @@ bool d_separated_bayes_ball(const DiGraph& g, const DSepQuery& q) {
     z_or_ancestor[v] = true;
     for (auto [it, end] = boost::inv_adjacent_vertices(v, g); it != end; ++it) stack.push_back(static_cast<int>(*it));
   }
-  enum Direction { Up = 0, Down = 1 };
-  std::vector<std::array<bool, 2>> visited(n, {false, false});
-  std::vector<std::pair<int, Direction>> todo = {{q.x, Up}};
+  visited.assign(n, {false, false});
+  todo.assign(1, {q.x, Up});
   while (!todo.empty()) {
     const int v = todo.back().first;  // plain variables: lambdas below capture them (clang 14 cannot
     const Direction d = todo.back().second;  // capture structured bindings)

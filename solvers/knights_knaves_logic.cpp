@@ -6,12 +6,6 @@
 
 namespace verity::kk {
 
-int Formula::add(const Node& node) {
-  if (size >= kMaxNodes) return -1;
-  nodes[size] = node;
-  return size++;
-}
-
 uint16_t Formula::people() const {
   uint16_t mask = 0;
   for (int i = 0; i < size; ++i) {
@@ -37,24 +31,36 @@ namespace {
 
 int knights_counted(const Node& n) { return n.counts_knaves ? std::popcount(n.group) - n.count : n.count; }
 
-bool eval_node(const Formula& f, int i, uint32_t a) {
-  const Node& n = f.nodes[i];
-  switch (n.op) {
-    case Op::Knight: return is_knight(a, n.person);
-    case Op::Knave: return !is_knight(a, n.person);
-    case Op::Not: return !eval_node(f, n.left, a);
-    case Op::And: return eval_node(f, n.left, a) && eval_node(f, n.right, a);
-    case Op::Or: return eval_node(f, n.left, a) || eval_node(f, n.right, a);
-    case Op::Implies: return !eval_node(f, n.left, a) || eval_node(f, n.right, a);
-    case Op::Iff: return eval_node(f, n.left, a) == eval_node(f, n.right, a);
-    case Op::Exactly: return std::popcount(a & n.group) == knights_counted(n);
-  }
-  return false;
-}
+// The evaluators read a node's operands from one array of values: a child at its node index, a
+// leaf's person at kPersonSlot + person, a missing operand at kZeroSlot (always 0). With each
+// operator's truth table below, a node costs a lookup whatever its operator: no branch on it, which
+// the generator's many small evaluations would mispredict.
+constexpr int kPersonSlot = kMaxNodes, kZeroSlot = kMaxNodes + kMaxPeople, kSlots = kZeroSlot + 1;
+int left_slot(const Node& n) { return n.left >= 0 ? n.left : n.op == Op::Exactly ? kZeroSlot : kPersonSlot + n.person; }
+int right_slot(const Node& n) { return n.right >= 0 ? n.right : kZeroSlot; }
+
+// Each operator's truth table on (left, right): bit 2 * left + right. A leaf's left operand is its
+// person (Knight: that value, Knave: its negation); Exactly is evaluated apart (0 here).
+constexpr uint8_t kOpTruth[] = {0xC /*Knight*/, 0x3 /*Knave*/, 0x3 /*Not*/, 0x8 /*And*/, 0xE /*Or*/,
+                                0xB /*Implies*/, 0x9 /*Iff*/, 0x0 /*Exactly*/};
+static_assert(static_cast<int>(Op::Exactly) == 7, "kOpTruth follows the order of Op");
+
+uint8_t op_truth(const Node& n) { return kOpTruth[static_cast<int>(n.op)]; }
 
 }  // namespace
 
-bool evaluate(const Formula& f, uint32_t assignment) { return f.size > 0 && eval_node(f, f.root(), assignment); }
+bool evaluate(const Formula& f, uint32_t assignment) {
+  if (f.size == 0) return false;
+  std::array<uint8_t, kSlots> v;
+  for (int q = 0; q < kMaxPeople; ++q) v[kPersonSlot + q] = (assignment >> q) & 1u;
+  v[kZeroSlot] = 0;
+  for (int i = 0; i < f.size; ++i) {
+    const Node& n = f.nodes[i];
+    v[i] = n.op == Op::Exactly ? std::popcount(assignment & n.group) == knights_counted(n)
+                               : (op_truth(n) >> (2 * v[left_slot(n)] + v[right_slot(n)])) & 1u;
+  }
+  return v[f.root()];
+}
 
 bool consistent(const Puzzle& p, uint32_t assignment) {
   for (const Statement& s : p.statements)
@@ -81,52 +87,43 @@ uint64_t knight_word(int person, int word) {
 }
 
 // Bit-sliced counting: slice[b] holds bit b of "knights in the group" for 64 assignments at once,
-// so the table costs a few word operations per member instead of a popcount per assignment.
-void exactly_table(const Node& n, int words, uint64_t* out) {
+// so a word of the table costs a few word operations per member instead of a popcount per assignment.
+uint64_t exactly_word(const Node& n, int w) {
   const int want = knights_counted(n);
-  for (int w = 0; w < words; ++w) {
-    uint64_t slice[5] = {0, 0, 0, 0, 0};  // counts up to 31 >= kMaxPeople
-    for (int q = 0; q < kMaxPeople; ++q) {
-      if (!((n.group >> q) & 1u)) continue;
-      uint64_t carry = knight_word(q, w);
-      for (uint64_t& bit : slice) {
-        const uint64_t sum = bit ^ carry;
-        carry &= bit;
-        bit = sum;
-      }
+  uint64_t slice[5] = {0, 0, 0, 0, 0};  // counts up to 31 >= kMaxPeople
+  for (int q = 0; q < kMaxPeople; ++q) {
+    if (!((n.group >> q) & 1u)) continue;
+    uint64_t carry = knight_word(q, w);
+    for (uint64_t& bit : slice) {
+      const uint64_t sum = bit ^ carry;
+      carry &= bit;
+      bit = sum;
     }
-    uint64_t equal = ~0ull;
-    for (int b = 0; b < 5; ++b) equal &= ((want >> b) & 1) ? slice[b] : ~slice[b];
-    out[w] = equal;
   }
+  uint64_t equal = ~0ull;
+  for (int b = 0; b < 5; ++b) equal &= ((want >> b) & 1) ? slice[b] : ~slice[b];
+  return equal;
 }
 
-// The formula's truth table, node by node in post-order.
+// An operator's truth table (kOpTruth) applied to 64 assignments at once: the union of its minterms.
+uint64_t apply(uint8_t truth, uint64_t l, uint64_t r) {
+  const auto term = [truth](int bit) { return uint64_t{0} - ((truth >> bit) & 1u); };
+  return (term(3) & l & r) | (term(2) & l & ~r) | (term(1) & ~l & r) | (term(0) & ~l & ~r);
+}
+
+// The formula's truth table, 64 assignments (one word) at a time, node by node in post-order.
 void formula_table(const Formula& f, int words, uint64_t* out) {
-  static thread_local std::array<Table, kMaxNodes> tables;
-  for (int i = 0; i < f.size; ++i) {
-    const Node& n = f.nodes[i];
-    uint64_t* t = tables[i].data();
-    const uint64_t* l = n.left >= 0 ? tables[n.left].data() : nullptr;
-    const uint64_t* r = n.right >= 0 ? tables[n.right].data() : nullptr;
-    if (n.op == Op::Exactly) {
-      exactly_table(n, words, t);
-      continue;
+  std::array<uint64_t, kSlots> v;
+  v[kZeroSlot] = 0;
+  for (int q = 0; q < 6; ++q) v[kPersonSlot + q] = kLowProjections[q];  // the same in every word
+  for (int w = 0; w < words; ++w) {
+    for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = knight_word(q, w);
+    for (int i = 0; i < f.size; ++i) {
+      const Node& n = f.nodes[i];
+      v[i] = n.op == Op::Exactly ? exactly_word(n, w) : apply(op_truth(n), v[left_slot(n)], v[right_slot(n)]);
     }
-    for (int w = 0; w < words; ++w) {
-      switch (n.op) {
-        case Op::Knight: t[w] = knight_word(n.person, w); break;
-        case Op::Knave: t[w] = ~knight_word(n.person, w); break;
-        case Op::Not: t[w] = ~l[w]; break;
-        case Op::And: t[w] = l[w] & r[w]; break;
-        case Op::Or: t[w] = l[w] | r[w]; break;
-        case Op::Implies: t[w] = ~l[w] | r[w]; break;
-        case Op::Iff: t[w] = ~(l[w] ^ r[w]); break;
-        case Op::Exactly: break;
-      }
-    }
+    out[w] = f.size > 0 ? v[f.root()] : 0;
   }
-  for (int w = 0; w < words; ++w) out[w] = tables[f.root()][w];
 }
 
 }  // namespace
@@ -211,8 +208,14 @@ class Search {
  public:
   Search(const Puzzle& p, int limit, bool record, SolveResult& out)
       : p_(p), limit_(limit), record_(record), out_(out), all_((1u << p.people) - 1) {
+    mentions_.reserve(p.statements.size());
     for (const Statement& s : p.statements) mentions_.push_back(s.formula.people() | (1u << s.speaker));
     seen_.resize(p.statements.size());
+    if (p.people <= kMaxTablePeople) {
+      words_ = words_for(p.people);
+      tables_.resize(p.statements.size() * static_cast<size_t>(words_));
+      for (size_t i = 0; i < p.statements.size(); ++i) consistency_table(p.statements[i], p.people, &tables_[i * words_]);
+    }
   }
   void run() { dfs(0, 0, Branch{}); }
 
@@ -226,10 +229,41 @@ class Search {
     if (record_) out_.steps.push_back({kind, statement, person, knight, at.depth, at.path, known, knights});
   }
 
-  // Is statement i consistent with a (now complete for its people) assignment?
+  // Is statement i consistent with an assignment that decides everyone it mentions (its speaker
+  // included)? Three-valued evaluation is two-valued there, so its consistency table answers when
+  // there is one: a bit lookup instead of a walk of the formula (this is most of the solver's calls).
   bool fits(int i, uint32_t known, uint32_t knights) const {
+    if (!tables_.empty()) return (tables_[i * words_ + (knights >> 6)] >> (knights & 63)) & 1u;
     const Truth t = eval3(p_.statements[i].formula, known, knights);
     return t != Unknown && (t == True) == is_knight(knights, p_.statements[i].speaker);
+  }
+
+  // Statement i's three-valued truth. Where tables hold the statements, one whose truth still varies
+  // among the completions of the decided people is Unknown without evaluating: three-valued
+  // evaluation is sound, so it could only say Unknown there too. The completions are the words whose
+  // index agrees with the decided people from the seventh on, and within them the bits that agree
+  // with the first six.
+  Truth truth(int i, uint32_t known, uint32_t knights) const {
+    if (words_ > 0) {
+      const uint32_t decided = mentions_[i] & known;
+      uint64_t low = valid_mask(p_.people);
+      for (uint32_t rest = decided & 0x3Fu; rest; rest &= rest - 1) {
+        const int q = std::countr_zero(rest);
+        low &= is_knight(knights, q) ? kLowProjections[q] : ~kLowProjections[q];
+      }
+      const uint32_t high_decided = decided >> 6, high_knights = (knights >> 6) & high_decided;
+      const int speaker = p_.statements[i].speaker;
+      uint64_t seen_true = 0, seen_false = 0;
+      for (int w = 0; w < words_; ++w) {
+        if ((static_cast<uint32_t>(w) & high_decided) != high_knights) continue;
+        // consistency = (speaker is a knight) == (statement true), so truth = speaker's column xnor it
+        const uint64_t true_at = ~(knight_word(speaker, w) ^ tables_[i * words_ + w]);
+        seen_true |= true_at & low;
+        seen_false |= ~true_at & low;
+        if (seen_true != 0 && seen_false != 0) return Unknown;
+      }
+    }
+    return eval3(p_.statements[i].formula, known, knights);
   }
 
   // Applies every forced consequence; false (after recording why) on a contradiction.
@@ -249,7 +283,7 @@ class Search {
           return false;
         }
         const int speaker = p_.statements[i].speaker;
-        const Truth t = eval3(p_.statements[i].formula, known, knights);
+        const Truth t = truth(i, known, knights);
         if (t != Unknown && ((known >> speaker) & 1u) && (t == True) != is_knight(knights, speaker)) {
           step(SolveStep::Kind::Contradiction, i, -1, false, at, known, knights);
           return false;
@@ -305,19 +339,19 @@ class Search {
   const uint32_t all_;
   std::vector<uint32_t> mentions_;
   std::vector<uint32_t> seen_;
+  int words_ = 0;                // per consistency table, when the people fit in tables
+  std::vector<uint64_t> tables_;  // statement i's table at i * words_; empty beyond kMaxTablePeople
 };
 
 }  // namespace
 
 Truth evaluate_partial(const Formula& f, uint32_t known, uint32_t knights) { return eval3(f, known, knights); }
 
-std::string case_name(const SolveStep& step) {
-  std::string out;
+void append_case_name(const SolveStep& step, std::string& out) {
   for (int d = 0; d < step.depth; ++d) {
     if (d) out += '.';
     out += ((step.path >> d) & 1u) ? '2' : '1';
   }
-  return out;
 }
 
 SolveResult solve(const Puzzle& p, int limit, bool record_steps) {
@@ -343,14 +377,19 @@ void print(const Formula& f, int i, const std::vector<std::string>& names, std::
   };
   switch (n.op) {
     case Op::Knight: out += names[n.person]; return;
-    case Op::Knave: out += "~" + names[n.person]; return;
+    case Op::Knave: out += '~'; out += names[n.person]; return;
     case Op::Not: out += '~'; operand(n.left); return;
-    case Op::Exactly: {
-      out += "exactly" + std::to_string(knights_counted(n)) + "(";
+    case Op::Exactly: {  // appended piece by piece: printing is per statement of every task
+      out += std::string_view("exactly");
+      const int k = knights_counted(n);  // at most kMaxPeople
+      if (k >= 10) out += static_cast<char>('0' + k / 10);
+      out += static_cast<char>('0' + k % 10);
+      out += '(';
       bool first = true;
       for (int q = 0; q < kMaxPeople; ++q)
         if ((n.group >> q) & 1u) {
-          out += (first ? "" : ", ") + names[q];
+          if (!first) out += std::string_view(", ");
+          out += names[q];
           first = false;
         }
       out += ')';
@@ -358,7 +397,7 @@ void print(const Formula& f, int i, const std::vector<std::string>& names, std::
     }
     default: break;
   }
-  static const char* kSymbols[] = {"", "", "", " & ", " | ", " -> ", " <-> "};
+  static constexpr std::string_view kSymbols[] = {"", "", "", " & ", " | ", " -> ", " <-> "};
   operand(n.left);
   out += kSymbols[static_cast<int>(n.op)];
   operand(n.right);

@@ -37,8 +37,12 @@ struct Formula {
   std::array<Node, kMaxNodes> nodes;
   int size = 0;
   int root() const { return size - 1; }
-  // Appends a node; returns its index, or -1 when full.
-  int add(const Node& node);
+  // Appends a node; returns its index, or -1 when full. (Inline: statements are drawn node by node.)
+  int add(const Node& node) {
+    if (size >= kMaxNodes) return -1;
+    nodes[size] = node;
+    return size++;
+  }
   uint16_t people() const;  // mask of the people mentioned
   int depth() const;
 };
@@ -55,7 +59,8 @@ struct Puzzle {
 
 inline bool is_knight(uint32_t assignment, int person) { return (assignment >> person) & 1u; }
 
-// Two-valued truth under a complete assignment (a plain tree walk: the simple reference).
+// Two-valued truth under a complete assignment: one pass over the nodes, each operator applied
+// through its truth table (tests check it against a plain tree walk).
 bool evaluate(const Formula& f, uint32_t assignment);
 // Kleene three-valued truth when only the people in `known` are decided.
 enum Truth : int8_t { False = 0, True = 1, Unknown = 2 };
@@ -94,8 +99,8 @@ struct SolveResult {
   std::vector<SolveStep> steps; // only when asked for
 };
 SolveResult solve(const Puzzle& p, int limit, bool record_steps);
-// A step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), "" at the root.
-std::string case_name(const SolveStep& step);
+// Appends a step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), nothing at the root.
+void append_case_name(const SolveStep& step, std::string& out);
 
 // Symbolic syntax: a name means "is a knight", ~name "is a knave"; ~ & | -> <-> with
 // parentheses; exactlyK(n1, n2, ...) means exactly K of those people are knights. The printer

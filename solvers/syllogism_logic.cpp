@@ -43,32 +43,20 @@ bool normalise(const std::vector<Stmt>& premises, const Stmt& conclusion, bool i
   return true;
 }
 
-// Bit r of a word of regions: within word w, region 64 w + r. Category c < 6 is a fixed pattern inside
-// every word; category c >= 6 holds whole words (those whose index has bit c - 6 set).
-constexpr std::array<uint64_t, 6> kInsideCategory = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull,
-                                                     0xF0F0F0F0F0F0F0F0ull, 0xFF00FF00FF00FF00ull,
-                                                     0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull};
-
-uint64_t term_word(Term t, uint64_t word) {
-  const uint64_t inside = t.cat < 6 ? kInsideCategory[t.cat] : (((word >> (t.cat - 6)) & 1u) ? ~0ull : 0ull);
-  return t.neg ? ~inside : inside;
-}
-
 // Satisfiable in a non-empty domain: make every allowed region occupied; that meets every
 // existential that can be met at all and breaks no universal.
 bool satisfiable(const Normalised& s, int n) {
-  const uint64_t words = n <= 6 ? 1 : uint64_t{1} << (n - 6);
-  const uint64_t valid = n >= 6 ? ~0ull : (uint64_t{1} << (1u << n)) - 1;
+  const uint64_t words = static_cast<uint64_t>(region_words(n));
   uint64_t witnessed = 0;  // bit e: existential e has an allowed region
   bool any_allowed = false;
   for (uint64_t w = 0; w < words; ++w) {
-    uint64_t allowed = valid;
+    uint64_t allowed = w == 0 ? region_valid_mask(n) : ~0ull;
     for (size_t u = 0; u < s.universals; ++u)
-      allowed &= ~(term_word(s.universal[u].a, w) & term_word(s.universal[u].b, w));
+      allowed &= ~(term_regions(s.universal[u].a, w) & term_regions(s.universal[u].b, w));
     if (!allowed) continue;
     any_allowed = true;
     for (size_t e = 0; e < s.existentials; ++e)
-      if (allowed & term_word(s.existential[e].a, w) & term_word(s.existential[e].b, w)) witnessed |= uint64_t{1} << e;
+      if (allowed & term_regions(s.existential[e].a, w) & term_regions(s.existential[e].b, w)) witnessed |= uint64_t{1} << e;
   }
   const uint64_t all = s.existentials == 64 ? ~0ull : (uint64_t{1} << s.existentials) - 1;
   return any_allowed && witnessed == all;
@@ -88,6 +76,16 @@ struct Vocabulary {
 };
 
 }  // namespace
+
+// Category c < 6 is a fixed pattern inside every word; category c >= 6 holds whole words (those whose
+// index has bit c - 6 set).
+uint64_t term_regions(Term t, uint64_t word) {
+  static constexpr std::array<uint64_t, 6> kInsideCategory = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull,
+                                                              0xF0F0F0F0F0F0F0F0ull, 0xFF00FF00FF00FF00ull,
+                                                              0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull};
+  const uint64_t inside = t.cat < 6 ? kInsideCategory[t.cat] : (((word >> (t.cat - 6)) & 1u) ? ~0ull : 0ull);
+  return t.neg ? ~inside : inside;
+}
 
 bool venn_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
   Normalised s;

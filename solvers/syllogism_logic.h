@@ -10,6 +10,7 @@
 // bits. Z3 over a first-order encoding is the independent cross-check (tests) and the fallback beyond
 // kMaxVennCategories.
 #pragma once
+#include <cstdint>
 #include <vector>
 
 namespace verity::syllogism {
@@ -28,6 +29,13 @@ struct Stmt {
 inline Term complement(Term t) { return {t.cat, !t.neg}; }
 
 constexpr int kMaxVennCategories = 16;  // 65,536 regions, 8 KiB per region set
+
+// Region sets as 64-bit words: bit r of word w is region 64 w + r. The words a set over n categories
+// takes, the regions of word 0 that exist (fewer than 64 when n < 6), and the regions inside term t
+// within word w.
+inline int region_words(int n) { return n <= 6 ? 1 : 1 << (n - 6); }
+inline uint64_t region_valid_mask(int n) { return n >= 6 ? ~uint64_t{0} : (uint64_t{1} << (1u << n)) - 1; }
+uint64_t term_regions(Term t, uint64_t word);
 
 // True when the premises (with existential import over categories 0..n-1 when `import`) entail the
 // conclusion. Venn regions up to kMaxVennCategories categories, Z3 beyond.

@@ -1,6 +1,7 @@
 #include "tasks/json_writer.h"
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/map.h>
 
 #if defined(__SSE2__)
@@ -191,6 +192,37 @@ void append_string_map(const google::protobuf::Map<std::string, std::string>& ma
   out.push_back('}');
 }
 
+// Trace steps are most of a task's messages (dozens per task for the search families): printed
+// through the generated accessors instead of reflection, field by field as reflection would (all
+// three fields are always printed). Only while TraceStep is exactly {text, cites, rule}, plain strings
+// in that order: a schema change falls back to reflection by itself.
+bool trace_step_is_plain() {
+  static const bool plain = [] {
+    const google::protobuf::Descriptor* d = pb::TraceStep::descriptor();
+    const auto plain_string = [&](int i, const char* name, bool repeated) {
+      const FieldDescriptor* f = d->field(i);
+      return f->name() == name && f->cpp_type() == FieldDescriptor::CPPTYPE_STRING && f->is_repeated() == repeated &&
+             f->containing_oneof() == nullptr && f->options().ctype() == google::protobuf::FieldOptions::STRING;
+    };
+    return d->field_count() == 3 && plain_string(0, "text", false) && plain_string(1, "cites", true) &&
+           plain_string(2, "rule", false);
+  }();
+  return plain;
+}
+
+void append_trace_step(const pb::TraceStep& step, std::string& out) {
+  out += std::string_view("{\"text\":");
+  append_string(step.text(), out);
+  out += std::string_view(",\"cites\":[");
+  for (int i = 0; i < step.cites_size(); ++i) {
+    if (i) out.push_back(',');
+    append_string(step.cites(i), out);
+  }
+  out += std::string_view("],\"rule\":");
+  append_string(step.rule(), out);
+  out.push_back('}');
+}
+
 // What append_json needs of a message type's fields, worked out once per type and thread: the
 // reflection calls that find it (is_map, containing_oneof, escaping the name) cost more than
 // printing the values of a small task.
@@ -198,6 +230,7 @@ struct FieldLayout {
   const FieldDescriptor* field;
   std::string key;  // "name":
   bool presence;    // printed only when set: singular messages and oneof members
+  bool task_trace;  // Task.trace: read through the generated accessor (trace_step_is_plain)
 };
 
 const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* descriptor) {
@@ -213,7 +246,9 @@ const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* de
       std::string key;
       append_string(f->name(), key);
       key.push_back(':');
-      it->second.push_back({f, std::move(key), presence});
+      const bool task_trace = descriptor == pb::Task::descriptor() && f->number() == pb::Task::kTraceFieldNumber &&
+                              f->message_type() == pb::TraceStep::descriptor() && trace_step_is_plain();
+      it->second.push_back({f, std::move(key), presence, task_trace});
     }
   }
   return it->second;
@@ -234,6 +269,15 @@ void append_json(const Message& message, std::string& out) {
     if (f.is_map()) {
       if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
       else append_map(message, r, f, out);
+    } else if (field.task_trace) {
+      out.push_back('[');
+      bool first_step = true;
+      for (const pb::TraceStep& step : static_cast<const pb::Task&>(message).trace()) {
+        if (!first_step) out.push_back(',');
+        first_step = false;
+        append_trace_step(step, out);
+      }
+      out.push_back(']');
     } else if (f.is_repeated()) {
       out.push_back('[');
       const int size = r.FieldSize(message, &f);

@@ -47,6 +47,28 @@ TEST(JsonWriter, MatchesProtobufsJsonMappingForEveryFamily) {
   }
 }
 
+// A task's trace steps are printed through the generated accessors, not reflection: the same bytes,
+// in field order, escapes included, as the reflective path (here for the repeated strings too).
+TEST(JsonWriter, TraceStepsAndRepeatedStringsByteForByte) {
+  pb::Task task;
+  task.set_id("t");
+  auto* step = task.add_trace();
+  step->set_text("a \"quoted\" step\nwith a \\ and a tab\t");
+  step->add_cites("s1");
+  step->add_cites("p\"2");
+  step->set_rule("forced");
+  task.add_trace();  // every field empty
+  task.mutable_knights_knaves()->add_people("Ann");
+  task.mutable_knights_knaves()->add_people("B\\en");
+  const std::string json = to_json_line(task);
+  EXPECT_NE(json.find(R"("trace":[{"text":"a \"quoted\" step\nwith a \\ and a tab\t","cites":["s1","p\"2"],)"
+                      R"("rule":"forced"},{"text":"","cites":[],"rule":""}],)"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("people":["Ann","B\\en"],"statements":[],"roles":[])"), std::string::npos) << json;
+  expect_same_as_protobuf(task);
+}
+
 TEST(JsonWriter, EscapesAndNumbersRoundTrip) {
   pb::Score s;
   s.set_task_id("quote\" backslash\\ newline\n tab\t bell\x07 unicode caf\xc3\xa9");

@@ -33,11 +33,67 @@ std::optional<kk::Puzzle> stored_puzzle(const pb::Task& task, std::string* error
   return p;
 }
 
+// ---- plain reference evaluators, independent of the library's table-driven ones ----
+
+int knights_counted(const kk::Node& n) { return n.counts_knaves ? std::popcount(n.group) - n.count : n.count; }
+
+// Two-valued truth by a recursive tree walk.
+bool tree_truth(const kk::Formula& f, int i, uint32_t a) {
+  const kk::Node& n = f.nodes[i];
+  switch (n.op) {
+    case kk::Op::Knight: return kk::is_knight(a, n.person);
+    case kk::Op::Knave: return !kk::is_knight(a, n.person);
+    case kk::Op::Not: return !tree_truth(f, n.left, a);
+    case kk::Op::And: return tree_truth(f, n.left, a) && tree_truth(f, n.right, a);
+    case kk::Op::Or: return tree_truth(f, n.left, a) || tree_truth(f, n.right, a);
+    case kk::Op::Implies: return !tree_truth(f, n.left, a) || tree_truth(f, n.right, a);
+    case kk::Op::Iff: return tree_truth(f, n.left, a) == tree_truth(f, n.right, a);
+    case kk::Op::Exactly: return std::popcount(a & n.group) == knights_counted(n);
+  }
+  return false;
+}
+bool tree_truth(const kk::Formula& f, uint32_t a) { return f.size > 0 && tree_truth(f, f.root(), a); }
+
+bool tree_consistent(const kk::Puzzle& p, uint32_t a) {
+  for (const auto& s : p.statements)
+    if (tree_truth(s.formula, a) != kk::is_knight(a, s.speaker)) return false;
+  return true;
+}
+
+// Kleene's three-valued truth by a recursive tree walk: a value is decided when every way of
+// deciding the open people gives it by the connectives' rules.
+kk::Truth kleene(const kk::Formula& f, int i, uint32_t known, uint32_t knights) {
+  using kk::Truth;
+  const kk::Node& n = f.nodes[i];
+  const auto of = [](bool b) { return b ? Truth::True : Truth::False; };
+  const auto neg = [](Truth t) { return t == Truth::Unknown ? t : t == Truth::True ? Truth::False : Truth::True; };
+  switch (n.op) {
+    case kk::Op::Knight:
+    case kk::Op::Knave:
+      if (!((known >> n.person) & 1u)) return Truth::Unknown;
+      return of(kk::is_knight(knights, n.person) == (n.op == kk::Op::Knight));
+    case kk::Op::Not: return neg(kleene(f, n.left, known, knights));
+    case kk::Op::Exactly: {
+      const int sure = std::popcount(knights & known & n.group), open = std::popcount(~known & n.group & 0xFFFFu);
+      if (sure > knights_counted(n) || sure + open < knights_counted(n)) return Truth::False;
+      return open == 0 ? Truth::True : Truth::Unknown;
+    }
+    default: break;
+  }
+  Truth l = kleene(f, n.left, known, knights), r = kleene(f, n.right, known, knights);
+  if (n.op == kk::Op::Implies) l = neg(l);
+  if (n.op == kk::Op::Iff) return l == Truth::Unknown || r == Truth::Unknown ? Truth::Unknown : of(l == r);
+  if (n.op == kk::Op::And) return l == Truth::False || r == Truth::False ? Truth::False
+                                 : l == Truth::True && r == Truth::True ? Truth::True : Truth::Unknown;
+  return l == Truth::True || r == Truth::True ? Truth::True  // Or, Implies
+         : l == Truth::False && r == Truth::False ? Truth::False : Truth::Unknown;
+}
+
 // Independent count: every assignment, statement by statement, with the plain tree evaluator.
 std::vector<uint32_t> brute_force(const kk::Puzzle& p) {
   std::vector<uint32_t> found;
   for (uint32_t a = 0; a < (1u << p.people); ++a)
-    if (kk::consistent(p, a)) found.push_back(a);
+    if (tree_consistent(p, a)) found.push_back(a);
   return found;
 }
 
@@ -296,6 +352,187 @@ TEST(KnightsKnaves, UnanswerablePuzzlesHaveNoneOrSeveralSolutions) {
 
 TEST(KnightsKnaves, BeyondTwelvePeopleZ3ProvesUniqueness) {
   check_dataset(0, {{"people", "14"}, {"depth", "2"}, {"operators", "4"}}, 12, 1);
+}
+
+// ---- the fast evaluators and the solver's shortcuts against the plain references ----
+
+// A random formula over `people` (every operator, "exactly k of" with k from 0 to the group size).
+int random_node(Rng& rng, kk::Formula& f, int people, int depth) {
+  kk::Node n;
+  if (depth == 0) {
+    if (people >= 2 && rng.chance(0.2)) {
+      n.op = kk::Op::Exactly;
+      const int size = static_cast<int>(rng.uniform(2, std::min(4, people)));
+      while (std::popcount(n.group) < size) n.group |= static_cast<uint16_t>(1u << rng.index(people));
+      n.count = static_cast<uint8_t>(rng.uniform(0, size));
+      n.counts_knaves = rng.chance(0.5);
+    } else {
+      n.op = rng.chance(0.5) ? kk::Op::Knight : kk::Op::Knave;
+      n.person = static_cast<uint8_t>(rng.index(people));
+    }
+    return f.add(n);
+  }
+  static const kk::Op kBinary[] = {kk::Op::And, kk::Op::Or, kk::Op::Implies, kk::Op::Iff};
+  n.op = kBinary[rng.index(4)];
+  n.left = static_cast<int8_t>(random_node(rng, f, people, static_cast<int>(rng.uniform(0, depth - 1))));
+  n.right = static_cast<int8_t>(random_node(rng, f, people, depth - 1));
+  int root = f.add(n);
+  if (rng.chance(0.2)) {
+    kk::Node neg;
+    neg.op = kk::Op::Not;
+    neg.left = static_cast<int8_t>(root);
+    root = f.add(neg);
+  }
+  return root;
+}
+
+kk::Puzzle random_puzzle(Rng& rng, int people) {
+  kk::Puzzle p;
+  p.people = people;
+  for (int i = 0; i < people; ++i) {
+    kk::Formula f;
+    random_node(rng, f, people, static_cast<int>(rng.uniform(1, 3)));
+    p.statements.push_back({i, f});
+  }
+  return p;
+}
+
+// The backtracking solver as kk::solve's header specifies it, with Kleene's evaluation for every
+// question: kk::solve answers most of them from truth tables instead, and must take the same steps.
+class ReferenceSolver {
+ public:
+  explicit ReferenceSolver(const kk::Puzzle& p) : p_(p) {
+    for (const auto& s : p.statements) mentions_.push_back(s.formula.people() | (1u << s.speaker));
+  }
+  kk::SolveResult run(int limit) {
+    limit_ = limit;
+    dfs(0, 0, 0, 0);
+    return out_;
+  }
+
+ private:
+  using Kind = kk::SolveStep::Kind;
+  kk::Truth truth(int i, uint32_t known, uint32_t knights) const {
+    return kleene(p_.statements[i].formula, p_.statements[i].formula.root(), known, knights);
+  }
+  bool fits(int i, uint32_t known, uint32_t knights) const {
+    const kk::Truth t = truth(i, known, knights);
+    return t != kk::Unknown && (t == kk::True) == kk::is_knight(knights, p_.statements[i].speaker);
+  }
+  void step(Kind kind, int statement, int person, bool knight, int depth, uint32_t path, uint32_t known = 0,
+            uint32_t knights = 0) {
+    out_.steps.push_back({kind, statement, person, knight, depth, path, known, knights});
+  }
+  bool propagate(uint32_t& known, uint32_t& knights, int depth, uint32_t path) {
+    std::vector<uint32_t> seen(p_.statements.size(), ~0u);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (int i = 0; i < static_cast<int>(p_.statements.size()); ++i) {
+        if ((mentions_[i] & known) == seen[i]) continue;
+        seen[i] = mentions_[i] & known;
+        const uint32_t open = mentions_[i] & ~known;
+        const int speaker = p_.statements[i].speaker;
+        const kk::Truth t = truth(i, known, knights);
+        const bool speaker_known = (known >> speaker) & 1u;
+        if ((open == 0 && !fits(i, known, knights)) ||
+            (open != 0 && t != kk::Unknown && speaker_known && (t == kk::True) != kk::is_knight(knights, speaker))) {
+          step(Kind::Contradiction, i, -1, false, depth, path, known, knights);
+          return false;
+        }
+        if (open == 0) continue;
+        if (t != kk::Unknown && !speaker_known) {
+          known |= 1u << speaker;
+          if (t == kk::True) knights |= 1u << speaker;
+          step(Kind::Forced, i, speaker, t == kk::True, depth, path, known, knights);
+          changed = true;
+          continue;
+        }
+        if (std::popcount(open) != 1) continue;
+        const int q = std::countr_zero(open);
+        const uint32_t bit = 1u << q;
+        const bool as_knight = fits(i, known | bit, knights | bit), as_knave = fits(i, known | bit, knights);
+        if (!as_knight && !as_knave) {
+          step(Kind::Contradiction, i, q, false, depth, path, known, knights);
+          return false;
+        }
+        if (as_knight && as_knave) continue;
+        known |= bit;
+        if (as_knight) knights |= bit;
+        step(Kind::Forced, i, q, as_knight, depth, path, known, knights);
+        changed = true;
+      }
+    }
+    return true;
+  }
+  void dfs(uint32_t known, uint32_t knights, int depth, uint32_t path) {
+    if (out_.solutions >= limit_ || !propagate(known, knights, depth, path)) return;
+    const uint32_t all = (1u << p_.people) - 1;
+    if (known == all) {
+      ++out_.solutions;
+      if (out_.found.size() < 2) out_.found.push_back(knights);
+      step(Kind::Solution, -1, -1, false, depth, path, known, knights);
+      return;
+    }
+    const int q = std::countr_zero(~known & all);
+    ++out_.decisions;
+    for (int branch = 0; branch < 2 && out_.solutions < limit_; ++branch) {
+      const uint32_t next_path = path | (branch == 0 ? 0u : 1u << depth);
+      step(Kind::Assume, -1, q, branch == 0, depth + 1, next_path);
+      dfs(known | (1u << q), branch == 0 ? knights | (1u << q) : knights, depth + 1, next_path);
+    }
+  }
+
+  const kk::Puzzle& p_;
+  int limit_ = 2;
+  std::vector<uint32_t> mentions_;
+  kk::SolveResult out_;
+};
+
+std::string describe(const kk::SolveStep& s) {
+  return std::to_string(static_cast<int>(s.kind)) + "/" + std::to_string(s.statement) + "/" + std::to_string(s.person) +
+         "/" + std::to_string(s.knight) + "/" + std::to_string(s.depth) + "/" + std::to_string(s.path) + "/" +
+         std::to_string(s.known) + "/" + std::to_string(s.knights);
+}
+
+TEST(KnightsKnavesLogic, TableDrivenEvaluationAgreesWithTreeWalks) {
+  Rng rng(20261130);
+  std::vector<std::string> names;
+  for (int q = 0; q < kk::kMaxPeople; ++q) names.push_back("P" + std::to_string(q));
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int people = static_cast<int>(rng.uniform(1, 12));
+    const kk::Puzzle p = random_puzzle(rng, people);
+    const kk::Statement& s = p.statements[0];
+    std::vector<uint64_t> table(kk::table_words(people));
+    kk::consistency_table(s, people, table.data());
+    for (uint32_t a = 0; a < (1u << people); ++a) {
+      const bool truth = tree_truth(s.formula, a);
+      ASSERT_EQ(kk::evaluate(s.formula, a), truth) << kk::to_symbolic(s.formula, names) << " at " << a;
+      ASSERT_EQ((table[a / 64] >> (a % 64)) & 1u, truth == kk::is_knight(a, s.speaker)) << trial << " at " << a;
+    }
+    if (people < 6) ASSERT_EQ(table[0] >> (1u << people), 0u) << "bits beyond 2^people are clear";
+    const uint32_t known = static_cast<uint32_t>(rng.next()) & ((1u << people) - 1);
+    const uint32_t knights = static_cast<uint32_t>(rng.next()) & known;
+    ASSERT_EQ(kk::evaluate_partial(s.formula, known, knights), kleene(s.formula, s.formula.root(), known, knights));
+    const int solutions = static_cast<int>(std::min<size_t>(brute_force(p).size(), 2));
+    ASSERT_EQ(kk::count_by_tables(p, 2), solutions) << trial;
+  }
+}
+
+// kk::solve answers complete-assignment checks from consistency tables and skips three-valued
+// evaluation where a one-word table shows the truth still varies (six people or fewer): its case
+// analysis (the gold trace) must be the reference's, step for step, from 2 to 13 people.
+TEST(KnightsKnavesLogic, SolverShortcutsTakeTheReferenceSteps) {
+  Rng rng(77);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int people = static_cast<int>(rng.uniform(2, trial % 50 == 0 ? 13 : 10));
+    const kk::Puzzle p = random_puzzle(rng, people);
+    const kk::SolveResult got = kk::solve(p, 2, true), want = ReferenceSolver(p).run(2);
+    ASSERT_EQ(got.solutions, want.solutions) << trial;
+    ASSERT_EQ(got.found, want.found) << trial;
+    ASSERT_EQ(got.decisions, want.decisions) << trial;
+    ASSERT_EQ(got.steps.size(), want.steps.size()) << trial;
+    for (size_t i = 0; i < got.steps.size(); ++i) ASSERT_EQ(describe(got.steps[i]), describe(want.steps[i])) << trial;
+  }
 }
 
 // Small corners of the knob space (2 people with only "and", 4 levels of nesting, all unanswerable...)
