@@ -20,11 +20,10 @@ for name in pe ct kk zebra; do
   $v baseline --tasks "$out/$name.jsonl" --strategy random -o "$out/$name.random.jsonl"
   $v score --tasks "$out/$name.jsonl" --completions "$out/$name.random.jsonl"
 done
-echo "== train: answer-only SFT of a tiny transformer (145k parameters) on 2-node causal chains, about 1.5 minutes on 2 cores"
-$v train --config configs/demo.json --run-dir "$out/run" --overwrite   # the demo may run again
-echo "== evaluate the checkpoint on fresh tasks with the verifiers"
-$v generate --family causal_transitivity --level 1 --knob chain_length=2 --knob name_max=1 -n 300 --seed 99 \
-  -o "$out/ct_short.jsonl" --no-progress
-$v eval --checkpoint "$out/run/ckpt" --tasks "$out/ct_short.jsonl"
+echo "== train: answer-only SFT of a tiny transformer (186k parameters) on 2-person knights & knaves puzzles"
+$v train --config configs/knights_demo.json --run-dir "$out/run" --overwrite   # the demo may run again
+echo "== evaluate the checkpoint on fresh puzzles with the verifier"
+$v generate --family knights_knaves --level 1 --knob people=2 -n 200 --seed 99 -o "$out/kk_eval.jsonl" --no-progress
+$v eval --checkpoint "$out/run/ckpt" --tasks "$out/kk_eval.jsonl"
 $v curriculum show --db "$out/run/verity.sqlite" --last 3
 echo "== done: files in $out/"

@@ -760,6 +760,20 @@ TEST(Training, SftOnShortChainsRisesWellAboveChance) {
   fs::remove_all(dir);
 }
 
+// The README's main command trains configs/knights_demo.json: answer-only SFT on 2-person knights &
+// knaves puzzles (issue 13's demo bar: >= 0.95 held-out accuracy; 5 of 5 seeds in the README's table).
+// The answer names both islanders, so a right answer needs the names copied and the puzzle solved.
+// The slowest test (a few minutes on one core); not timed.
+TEST(Training, KnightsDemoSolvesTwoPersonPuzzles) {
+  const fs::path dir = temp_dir("knights_demo");
+  const TrainConfig c = quiet_run(config_file("configs/knights_demo.json"), dir);
+  std::ostringstream log;
+  const auto s = run_training(c, log);
+  EXPECT_LT(s.first_eval_accuracy, 0.1);
+  EXPECT_GE(s.last_eval_accuracy, 0.95) << log.str();
+  fs::remove_all(dir);
+}
+
 // The learning test of issue 13: answer-only SFT (loss on the answer tokens alone, no prompt loss) on
 // 2-node causal chains with 1-character names, in the plain-PyTorch reference's setting and step budget
 // (2 layers, width 64, 4 heads, RoPE, AdamW lr 1e-3, 100 warm-up steps, batch 32, 3,000 steps), must
@@ -956,7 +970,7 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
 // directory), rank 0 logs the steps of the global batch, and --resume relaunches both ranks.
 // Every shipped config in configs/ loads and trains: two steps of each (one SFT, one GRPO step where the
 // config has a GRPO phase), as `verity train --config` runs it. What each one reaches is measured in the
-// README (demo.json, grpo_demo.json: by the quality tests above).
+// README (demo.json, knights_demo.json, grpo_demo.json: by the quality tests above).
 // `verity train --help`: every setting of the config table as a flag with its help text, type and default.
 TEST(TrainCli, HelpDescribesEveryFlag) {
   int rc = -1;
