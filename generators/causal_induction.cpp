@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <stdexcept>
 
+#include "generators/canonical_form.h"
 #include "generators/generators.h"
 #include "solvers/blicket.h"
 #include "tasks/answer_extraction.h"
@@ -438,10 +439,11 @@ std::vector<KnobSpec> CausalInductionGenerator::knob_specs() const {
 
 KnobMap CausalInductionGenerator::level_knobs(int level) const {
   struct Row { int objects, trials; const char* rule; };
-  // The explanations before any trial double from each level to the next: 16 at level 1, 8,192 at 10.
-  // (Level 1 once had 3 objects: in set notation, with the objects always A, B and C, it held only
-  // 2,736 distinct questions, too few for a 10,000-task dataset.)
-  static const Row kLadder[] = {{4, 3, "disjunctive"}, {5, 4, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
+  // The explanations before any trial double from each level to the next, 32 at levels 1 and 2 (level
+  // 2 states either rule, level 1 only the disjunctive one), 8,192 at 10. Level 1 has 5 objects and 4
+  // trials: up to renaming the objects and reordering the trials, 4 objects and 3 trials hold only 903
+  // distinct questions (4 and 5: 5,954), 5 and 4 about 50,000, enough for a 10,000-task dataset.
+  static const Row kLadder[] = {{5, 4, "disjunctive"}, {5, 4, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
                                 {7, 5, "unknown"},     {8, 6, "unknown"}, {9, 6, "unknown"}, {10, 7, "unknown"},
                                 {11, 7, "unknown"},    {12, 8, "unknown"}};
   const Row& r = kLadder[level - 1];
@@ -466,17 +468,33 @@ void CausalInductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   (*task.mutable_meta())["hypothesis_space"] = std::to_string(task.causal_induction().hypothesis_space());
 }
 
+// The trials as a set and the query, up to renaming the objects (and whatever the notation: the
+// symbolic A, B, C ask what the named objects ask). A trial is a symbol of its own sort, its outcome
+// one statement and each object on the machine another, so neither the order of the trials nor the
+// order of a trial's objects counts. Objects that no trial or query names count by the header's total.
 std::string CausalInductionGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.causal_induction();
-  std::string key = task.family() + "|" + inst.rule() + "|";
-  for (const auto& o : inst.objects()) key += o + ",";
-  for (const auto& t : inst.trials()) {
-    key += t.on() ? "+" : "-";
-    for (int i : t.objects()) key += std::to_string(i) + ".";
+  thread_local canonical::Question q;
+  q.clear();
+  q.statement();
+  q.text(inst.rule() + " " + std::to_string(inst.objects_size()) + " objects");
+  for (int t = 0; t < inst.trials_size(); ++t) {
+    q.statement();
+    q.text(inst.trials(t).on() ? "on" : "off");
+    q.symbol(t, 't');
+    for (int object : inst.trials(t).objects()) {
+      q.statement();
+      q.text("in");
+      q.symbol(object, 'o');
+      q.symbol(t, 't');
+    }
   }
-  key += "?";
-  for (int i : inst.query()) key += std::to_string(i) + ".";
-  return key;
+  for (int object : inst.query()) {
+    q.statement();
+    q.text("?");
+    q.symbol(object, 'o');
+  }
+  return task.family() + "|" + q.key();
 }
 
 namespace generators {

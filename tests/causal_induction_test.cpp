@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "family_properties.h"
+#include "test_support.h"
 #include "solvers/z3_bridge.h"
 #include "tasks/rng.h"
 
@@ -329,7 +330,10 @@ TEST(CausalInduction, DifficultyRisesWithLevel) {
               << ", budget baseline " << baseline.back() << ", elimination baseline " << elimination / n << "\n";
   }
   for (int l = 1; l < 10; ++l) {
-    EXPECT_LT(space[l - 1], space[l]) << "level " << l;
+    // Levels 1 and 2 both have 5 objects (level 1 holds too few distinct questions with 4); level 2
+    // adds the conjunctive rule.
+    if (l == 1) EXPECT_EQ(space[0], space[1]);
+    else EXPECT_LT(space[l - 1], space[l]) << "level " << l;
     EXPECT_LT(consistent[l - 1], consistent[l] + 0.25) << "level " << l;
     EXPECT_GT(baseline[l - 1] + 0.05, baseline[l]) << "level " << l;
   }
@@ -436,6 +440,115 @@ TEST(CausalInduction, SurfaceFeaturesAreNoShortcut) {
       for (const std::string label : {"on", "off", "undetermined"})
         verity::testing::expect_features_at_chance(tasks, [&](const pb::Task& t) { return t.answer() == label; }, shortcuts,
                                                    "level " + std::to_string(level) + " " + format + " " + label);
+    }
+}
+
+// ---- distinct questions: the key up to renaming the objects and reordering the trials ----
+
+// The test's own canonical form, by brute force: every permutation of the objects, each trial as its
+// outcome and its sorted renamed objects, the trials sorted, the sorted query; the least rendering.
+std::string ci_brute_key(const pb::Task& task) {
+  const auto& inst = task.causal_induction();
+  const int n = inst.objects_size();
+  if (n > 7) return "";
+  std::vector<int> perm(n);
+  for (int i = 0; i < n; ++i) perm[i] = i;
+  auto renamed = [&](const auto& objects) {
+    std::vector<int> out;
+    for (int o : objects) out.push_back(perm[o]);
+    std::sort(out.begin(), out.end());
+    std::string text;
+    for (int o : out) text += std::to_string(o) + ",";
+    return text;
+  };
+  std::string best;
+  do {
+    std::vector<std::string> trials;
+    for (const auto& t : inst.trials()) trials.push_back((t.on() ? "+" : "-") + renamed(t.objects()));
+    std::sort(trials.begin(), trials.end());
+    std::string text = inst.rule() + "|" + std::to_string(n) + "|";
+    for (const auto& t : trials) text += t + ";";
+    text += "?" + renamed(inst.query());
+    if (best.empty() || text < best) best = text;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  return best;
+}
+
+// The same question with the objects listed in another order (and renamed), the trials reordered and
+// each trial's objects shuffled.
+pb::Task ci_renamed(const pb::Task& task, Rng& rng) {
+  pb::Task copy = task;
+  auto* inst = copy.mutable_causal_induction();
+  const int n = inst->objects_size();
+  std::vector<int> perm(n);  // object i becomes object perm[i]
+  for (int i = 0; i < n; ++i) perm[i] = i;
+  rng.shuffle(perm);
+  std::vector<std::string> names(n);
+  for (int i = 0; i < n; ++i) names[perm[i]] = "object" + std::to_string(rng.index(1000)) + "_" + std::to_string(i);
+  inst->clear_objects();
+  for (const auto& name : names) inst->add_objects(name);
+  std::vector<pb::CausalTrial> trials(inst->trials().begin(), inst->trials().end());
+  for (auto& t : trials) {
+    std::vector<int> objects;
+    for (int o : t.objects()) objects.push_back(perm[o]);
+    rng.shuffle(objects);
+    t.clear_objects();
+    for (int o : objects) t.add_objects(o);
+  }
+  rng.shuffle(trials);
+  inst->clear_trials();
+  for (const auto& t : trials) *inst->add_trials() = t;
+  std::vector<int> query;
+  for (int o : inst->query()) query.push_back(perm[o]);
+  rng.shuffle(query);
+  inst->clear_query();
+  for (int o : query) inst->add_query(o);
+  return copy;
+}
+
+// Near misses: one trial's outcome flipped; one object added to or taken from the query. Other
+// questions, unless the copy happens to be isomorphic (the brute-force form decides).
+std::vector<pb::Task> ci_near_misses(const pb::Task& task, Rng& rng) {
+  pb::Task flipped = task, query = task;
+  auto* t = flipped.mutable_causal_induction()->mutable_trials(static_cast<int>(rng.index(task.causal_induction().trials_size())));
+  t->set_on(!t->on());
+  auto* q = query.mutable_causal_induction();
+  std::vector<int> members(q->query().begin(), q->query().end());
+  const int object = static_cast<int>(rng.index(q->objects_size()));
+  const auto at = std::find(members.begin(), members.end(), object);
+  if (at == members.end()) members.push_back(object);
+  else if (members.size() > 1) members.erase(at);
+  q->clear_query();
+  for (int o : members) q->add_query(o);
+  return {flipped, query};
+}
+
+// question_key agrees with the brute-force canonical form on 2,000 tasks per level (levels 1-3, both
+// notations), their renamed and reordered copies and near misses; renamed copies keep the key at
+// every level; levels 1-2 hold 10,000 distinct questions (verity generate through the service).
+TEST(CausalInductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  for (int level = 1; level <= 3; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const size_t distinct = verity::testing::expect_question_key_matches(
+          "causal_induction", level, 2000, ci_brute_key,
+          [](const pb::Task& t, Rng& rng) {
+            std::vector<pb::Task> out = ci_near_misses(t, rng);
+            out.push_back(ci_renamed(t, rng));
+            out.push_back(ci_renamed(t, rng));
+            return out;
+          },
+          {{"format", format}});
+      EXPECT_GT(distinct, 2000u) << "level " << level << " " << format;  // near misses are new questions
+    }
+  for (int level = 1; level <= 10; ++level) verity::testing::expect_key_survives("causal_induction", level, 200, ci_renamed);
+}
+
+TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
+  for (int level = 1; level <= 2; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const auto dir = verity::testing::fresh_temp_dir("verity_ci_distinct", std::to_string(level) + format);
+      EXPECT_EQ(verity::testing::distinct_dataset("causal_induction", level, 10000, dir.string(), {{"format", format}}).size(),
+                10000u);
     }
 }
 
