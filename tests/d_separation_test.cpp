@@ -421,4 +421,10 @@ TEST(DSeparation, SurfaceFeaturesAreNoShortcut) {
                                                "level " + std::to_string(level));
 }
 
+// One question whatever the statements' order or the format; the names are part of it (see
+// solvers/graph.h causal_question_key for why).
+TEST(DSeparation, QuestionKeyIgnoresStatementOrderNotNames) {
+  verity::testing::expect_causal_key_ignores_order_not_names("d_separation");
+}
+
 }  // namespace

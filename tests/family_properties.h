@@ -368,6 +368,43 @@ inline void expect_shortcuts_at_chance(const std::string& family_name, const std
   expect_no_shortcut(family_name, levels, count, knob_overrides, unanswerable, shortcuts, max_accuracy);
 }
 
+// A causal family's question_key (solvers/graph.h causal_question_key) at every level: the statements
+// listed in another order keep it; a node renamed everywhere, or one statement reversed, changes it
+// (the names stay in the key on purpose: see there).
+inline void expect_causal_key_ignores_order_not_names(const std::string& family_name, uint64_t count = 200) {
+  const Generator& f = find_family(family_name).generator;
+  for (int level = 1; level <= f.max_level(); ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    Rng rng(static_cast<uint64_t>(level));
+    for (uint64_t i = 0; i < count; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 13, i);
+      const std::string where = family_name + " level " + std::to_string(level) + " task " + std::to_string(i);
+      pb::Task reordered = task, renamed = task, reversed = task;
+      auto* edges = reordered.mutable_causal_graph()->mutable_edges();
+      for (int k = edges->size() - 1; k > 0; --k) edges->SwapElements(k, static_cast<int>(rng.index(k + 1)));
+      ASSERT_EQ(f.question_key(task), f.question_key(reordered)) << where;
+      auto* g = renamed.mutable_causal_graph();
+      const std::string old_name = g->nodes(static_cast<int>(rng.index(g->nodes_size())));
+      const std::string new_name = old_name + "x";
+      auto swap_name = [&](std::string* name) { if (*name == old_name) *name = new_name; };
+      for (auto& n : *g->mutable_nodes()) swap_name(&n);
+      for (auto& e : *g->mutable_edges()) {
+        swap_name(e.mutable_from());
+        swap_name(e.mutable_to());
+      }
+      swap_name(g->mutable_query_source());
+      swap_name(g->mutable_query_target());
+      for (auto& z : *g->mutable_conditioning()) swap_name(&z);
+      ASSERT_NE(f.question_key(task), f.question_key(renamed)) << where;
+      auto* e = reversed.mutable_causal_graph()->mutable_edges(static_cast<int>(rng.index(task.causal_graph().edges_size())));
+      const std::string from = e->from();
+      e->set_from(e->to());
+      e->set_to(from);
+      ASSERT_NE(f.question_key(task), f.question_key(reversed)) << where;
+    }
+  }
+}
+
 // A `format` knob changes the wording only: task i of (family, level, seed) in `format` has the natural
 // rendering's instance, label, answer, trace and question key (so recipes in either format stay
 // disjoint-checked against each other), its gold answer verifies and a wrong one does not, and
