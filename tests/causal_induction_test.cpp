@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "family_properties.h"
-#include "test_support.h"
 #include "solvers/z3_bridge.h"
 #include "tasks/rng.h"
 
@@ -527,29 +526,11 @@ std::vector<pb::Task> ci_near_misses(const pb::Task& task, Rng& rng) {
 // notations), their renamed and reordered copies and near misses; renamed copies keep the key at
 // every level; levels 1-2 hold 10,000 distinct questions (verity generate through the service).
 TEST(CausalInductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
-  for (int level = 1; level <= 3; ++level)
-    for (const char* format : {"natural", "symbolic"}) {
-      const size_t distinct = verity::testing::expect_question_key_matches(
-          "causal_induction", level, 2000, ci_brute_key,
-          [](const pb::Task& t, Rng& rng) {
-            std::vector<pb::Task> out = ci_near_misses(t, rng);
-            out.push_back(ci_renamed(t, rng));
-            out.push_back(ci_renamed(t, rng));
-            return out;
-          },
-          {{"format", format}});
-      EXPECT_GT(distinct, 2000u) << "level " << level << " " << format;  // near misses are new questions
-    }
-  for (int level = 1; level <= 10; ++level) verity::testing::expect_key_survives("causal_induction", level, 200, ci_renamed);
+  verity::testing::expect_key_is_the_canonical_form("causal_induction", 3, ci_brute_key, ci_renamed, ci_near_misses);
 }
 
 TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
-  for (int level = 1; level <= 2; ++level)
-    for (const char* format : {"natural", "symbolic"}) {
-      const auto dir = verity::testing::fresh_temp_dir("verity_ci_distinct", std::to_string(level) + format);
-      EXPECT_EQ(verity::testing::distinct_dataset("causal_induction", level, 10000, dir.string(), {{"format", format}}).size(),
-                10000u);
-    }
+  verity::testing::expect_low_levels_hold_distinct_questions("causal_induction");
 }
 
 }  // namespace

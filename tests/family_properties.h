@@ -22,6 +22,7 @@
 #include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
+#include "test_support.h"
 
 namespace verity::testing {
 
@@ -225,6 +226,18 @@ inline std::vector<pb::Task> distinct_dataset(const std::string& family_name, in
   return tasks;
 }
 
+// `verity generate` (through the service) writes `count` distinct questions at levels 1..top_level of
+// a family with a natural and a symbolic format, in both.
+inline void expect_low_levels_hold_distinct_questions(const std::string& family_name, int top_level = 2,
+                                                      uint64_t count = 10000) {
+  for (int level = 1; level <= top_level; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const auto dir = fresh_temp_dir("verity_distinct_" + family_name, std::to_string(level) + format);
+      EXPECT_EQ(distinct_dataset(family_name, level, count, dir.string(), {{"format", format}}).size(), count)
+          << family_name << " level " << level << " " << format;
+    }
+}
+
 // question_key ignores names and statement order: `variant` (a renamed, reordered copy) keeps the key.
 inline void expect_key_survives(const std::string& family_name, int level, uint64_t count,
                                 const std::function<pb::Task(const pb::Task&, Rng&)>& variant) {
@@ -237,6 +250,31 @@ inline void expect_key_survives(const std::string& family_name, int level, uint6
         << family_name << " level " << level << " task " << i;
   }
 }
+
+// For a family with a natural and a symbolic format: at levels 1..top_level in both formats,
+// question_key = `brute_key` on 2,000 tasks, two `renamed` copies of each and its `near_misses` (which
+// must add questions: more distinct ones than tasks); `renamed` copies keep the key at every level.
+inline void expect_key_is_the_canonical_form(const std::string& family_name, int top_level,
+                                             const std::function<std::string(const pb::Task&)>& brute_key,
+                                             const std::function<pb::Task(const pb::Task&, Rng&)>& renamed,
+                                             const std::function<std::vector<pb::Task>(const pb::Task&, Rng&)>& near_misses) {
+  for (int level = 1; level <= top_level; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const size_t distinct = expect_question_key_matches(
+          family_name, level, 2000, brute_key,
+          [&](const pb::Task& t, Rng& rng) {
+            std::vector<pb::Task> out = near_misses(t, rng);
+            out.push_back(renamed(t, rng));
+            out.push_back(renamed(t, rng));
+            return out;
+          },
+          {{"format", format}});
+      EXPECT_GT(distinct, 2000u) << family_name << " level " << level << " " << format;
+    }
+  for (int level = 1; level <= find_family(family_name).generator.max_level(); ++level)
+    expect_key_survives(family_name, level, 200, renamed);
+}
+
 
 
 // ---- no shortcuts to "cannot be determined" ----

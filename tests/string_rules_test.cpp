@@ -15,7 +15,6 @@
 #include <sstream>
 
 #include "family_properties.h"
-#include "test_support.h"
 #include "solvers/z3_bridge.h"
 
 namespace {
@@ -582,29 +581,11 @@ std::vector<pb::Task> sr_near_misses(const pb::Task& task, Rng& rng) {
 // formats), renamed and reordered copies and near misses; renamed copies keep the key at every level;
 // levels 1-2 hold 10,000 distinct questions (verity generate through the service).
 TEST(StringRulesQuestions, KeyIsTheCanonicalFormUpToLettersAndOrder) {
-  for (int level = 1; level <= 3; ++level)
-    for (const char* format : {"natural", "symbolic"}) {
-      const size_t distinct = verity::testing::expect_question_key_matches(
-          "string_rules", level, 2000, sr_brute_key,
-          [](const pb::Task& t, Rng& rng) {
-            std::vector<pb::Task> out = sr_near_misses(t, rng);
-            out.push_back(sr_renamed(t, rng));
-            out.push_back(sr_renamed(t, rng));
-            return out;
-          },
-          {{"format", format}});
-      EXPECT_GT(distinct, 2000u) << "level " << level << " " << format;
-    }
-  for (int level = 1; level <= 10; ++level) verity::testing::expect_key_survives("string_rules", level, 200, sr_renamed);
+  verity::testing::expect_key_is_the_canonical_form("string_rules", 3, sr_brute_key, sr_renamed, sr_near_misses);
 }
 
 TEST(StringRulesQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
-  for (int level = 1; level <= 2; ++level)
-    for (const char* format : {"natural", "symbolic"}) {
-      const auto dir = verity::testing::fresh_temp_dir("verity_sr_distinct", std::to_string(level) + format);
-      EXPECT_EQ(verity::testing::distinct_dataset("string_rules", level, 10000, dir.string(), {{"format", format}}).size(),
-                10000u);
-    }
+  verity::testing::expect_low_levels_hold_distinct_questions("string_rules");
 }
 
 }  // namespace
