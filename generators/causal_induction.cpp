@@ -4,13 +4,17 @@
 // are; at the top levels the rule itself is unknown. The question is a new combination of objects:
 // "on" / "off" when every explanation (rule, blicket set) consistent with the trials agrees, else
 // "undetermined". Labels come from enumerating every explanation (solvers/blicket.h; the tests
-// cross-check with Z3). Balanced: the label and the query's size are drawn first, independently, and
-// the trials redrawn until such a query exists, so neither betrays the other.
+// cross-check with Z3). Balanced: the label, the query's size and the trials' sizes are drawn first,
+// independently, and the trials' objects redrawn until such a query exists, so none betrays another.
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <stdexcept>
 
+#include "generators/canonical_form.h"
 #include "generators/generators.h"
 #include "solvers/blicket.h"
 #include "tasks/answer_extraction.h"
@@ -56,16 +60,38 @@ std::vector<Rule> allowed_rules(const std::string& rule_knob, Rule hidden) {
   return {hidden};
 }
 
-// Distinct, non-empty trials of 1..max_size objects (at least 2 where the rule may be conjunctive:
-// one object alone never turns such a machine on, so the trial would only repeat the rule).
-std::vector<Trial> draw_trials(Rng& rng, const Shape& s, const Hypothesis& hidden, bool may_be_conjunctive) {
+// The smallest and largest trial: 1..max_size objects, at least 2 where the rule may be conjunctive
+// (one object alone never turns such a machine on, so the trial would only repeat the rule).
+std::pair<int, int> trial_size_range(const Shape& s, bool may_be_conjunctive) {
   const int lo = may_be_conjunctive ? 2 : 1;
-  const int hi = std::max(lo, (s.objects + 1) / 2 + 1);
+  return {lo, std::min(s.objects, std::max(lo, (s.objects + 1) / 2 + 1))};
+}
+
+// The trials' sizes (objects on the machine in each), drawn before the search for the label and kept
+// while the trials' objects are drawn again: drawn with the objects, the sizes that more easily give
+// the drawn label were kept more often, and the prompt's length told the label (0.60 at level 1). A
+// size is drawn again when its combinations are used up.
+std::vector<int> draw_trial_sizes(Rng& rng, const Shape& s, bool may_be_conjunctive) {
+  const auto [lo, hi] = trial_size_range(s, may_be_conjunctive);
+  std::vector<int> sizes;
+  std::vector<long> room(hi + 1, 0);
+  for (Mask m = 1; m < (Mask{1} << s.objects); ++m)
+    if (std::popcount(m) <= hi) ++room[std::popcount(m)];
+  while (static_cast<int>(sizes.size()) < s.trials) {
+    const int size = static_cast<int>(rng.uniform(lo, hi));
+    if (room[size] == 0) continue;
+    --room[size];
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+// Distinct trials of the given sizes, outcomes by the hidden explanation.
+std::vector<Trial> draw_trials(Rng& rng, const std::vector<int>& sizes, const Shape& s, const Hypothesis& hidden) {
   std::vector<Trial> trials;
-  for (int guard = 0; static_cast<int>(trials.size()) < s.trials && guard < 64 * s.trials; ++guard) {
-    const int size = static_cast<int>(rng.uniform(lo, std::min(hi, s.objects)));
+  for (int guard = 0; trials.size() < sizes.size() && guard < 64 * s.trials; ++guard) {
     Mask m = 0;
-    while (std::popcount(m) < size) m |= Mask{1} << rng.index(s.objects);
+    while (std::popcount(m) < sizes[trials.size()]) m |= Mask{1} << rng.index(s.objects);
     if (std::any_of(trials.begin(), trials.end(), [&](const Trial& t) { return t.objects == m; })) continue;
     trials.push_back({m, blicket::activates(hidden.rule, hidden.blickets, m)});
   }
@@ -89,20 +115,20 @@ struct Instance {
   Outcome answer = Outcome::Undetermined;
 };
 
-// Queries of exactly `size` objects, other than a trial's combination, whose answer is `target`.
-std::vector<Mask> queries_with(const Instance& inst, int objects, int size, Outcome target) {
-  std::vector<Mask> out;
+// The queries of exactly `size` objects, other than a trial's combination, by their answer.
+std::array<std::vector<Mask>, 3> queries_by_answer(const Instance& inst, int objects, int size) {
+  std::array<std::vector<Mask>, 3> out;
   for (Mask q = 1; q < (Mask{1} << objects); ++q) {
     if (std::popcount(q) != size) continue;
     if (std::any_of(inst.trials.begin(), inst.trials.end(), [&](const Trial& t) { return t.objects == q; })) continue;
-    if (blicket::decide(inst.consistent, q) == target) out.push_back(q);
+    out[static_cast<int>(blicket::decide(inst.consistent, q))].push_back(q);
   }
   return out;
 }
 
 // Trials must leave combinations untried for the question: at most half of those a trial may use.
 void check_room(const Shape& s, bool may_be_conjunctive, const Knobs& knobs) {
-  const int lo = may_be_conjunctive ? 2 : 1, hi = std::min(s.objects, std::max(lo, (s.objects + 1) / 2 + 1));
+  const auto [lo, hi] = trial_size_range(s, may_be_conjunctive);
   long room = 0;
   for (Mask m = 1; m < (Mask{1} << s.objects); ++m) room += std::popcount(m) >= lo && std::popcount(m) <= hi;
   if (s.trials > room / 2)
@@ -112,36 +138,109 @@ void check_room(const Shape& s, bool may_be_conjunctive, const Knobs& knobs) {
                                 "): lower trials or raise objects");
 }
 
+constexpr int kCells = 64;              // (query size, trial sizes) cells drawn before giving up
+constexpr int kProbeAttempts = 400;     // instances a cell's probe draws looking for all three labels
+constexpr int kAttemptsPerCell = 2000;  // instances drawn for the task's label in a cell that passed
+
+// A cell: the query's size and the trials' sizes, drawn before the instance.
+struct Cell {
+  int query_size = 1;
+  std::vector<int> trial_sizes;
+};
+
+struct Search {
+  std::array<std::optional<Instance>, 3> found;  // the first instance with each answer
+  bool saw_every_label = false;                   // instances drawn had queries of all three answers
+};
+
+// Draws instances (hidden explanation, trials' objects) of the cell until `wanted` answers all have a
+// query of the cell's size, at most `attempts`.
+Search search_cell(Rng& rng, const Shape& s, Rule hidden_rule, const std::vector<Rule>& rules, const Cell& cell,
+                   const std::array<bool, 3>& wanted, int attempts) {
+  Search search;
+  auto& found = search.found;
+  std::array<bool, 3> seen = {false, false, false};
+  int missing = static_cast<int>(std::count(wanted.begin(), wanted.end(), true));
+  for (int attempt = 0; attempt < attempts && missing > 0; ++attempt) {
+    Instance inst;
+    inst.rules = rules;
+    inst.hidden = draw_hidden(rng, s, hidden_rule);
+    inst.trials = draw_trials(rng, cell.trial_sizes, s, inst.hidden);
+    if (static_cast<int>(inst.trials.size()) < s.trials) continue;
+    inst.consistent = blicket::consistent_hypotheses(s.objects, inst.rules, inst.trials);
+    const auto candidates = queries_by_answer(inst, s.objects, cell.query_size);
+    for (int label = 0; label < 3; ++label) {
+      seen[label] = seen[label] || !candidates[label].empty();
+      if (!wanted[label] || found[label] || candidates[label].empty()) continue;
+      inst.query = candidates[label][rng.index(candidates[label].size())];
+      inst.answer = static_cast<Outcome>(label);
+      found[label] = inst;
+      --missing;
+    }
+  }
+  search.saw_every_label = seen[0] && seen[1] && seen[2];
+  return search;
+}
+
+// Whether instances of a cell give all three answers: some never do (three objects off the machine
+// together, only larger trials: "off" for the three cannot be shown). A probe with its own seed (a
+// hash of the knobs, the rule and the cell, so the same in every process and thread) decides, once
+// per cell: a pure function of those, remembered (asked again for many tasks).
+bool cell_gives_every_label(const Shape& s, Rule hidden_rule, const std::vector<Rule>& rules, const Cell& cell,
+                            const Knobs& knobs) {
+  std::vector<int> sizes = cell.trial_sizes;
+  std::sort(sizes.begin(), sizes.end());
+  std::string key = knobs.canonical() + "|" + blicket::rule_name(hidden_rule) + "|" + std::to_string(cell.query_size) + "|";
+  for (int size : sizes) key += std::to_string(size) + ",";
+  static std::mutex mutex;
+  static std::unordered_map<std::string, bool> known;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (const auto it = known.find(key); it != known.end()) return it->second;
+  }
+  Rng probe(fnv1a64(key));
+  const Cell sorted{cell.query_size, sizes};
+  const bool every = search_cell(probe, s, hidden_rule, rules, sorted, {true, true, true}, kProbeAttempts).saw_every_label;
+  const std::lock_guard<std::mutex> lock(mutex);
+  known.emplace(std::move(key), every);
+  return every;
+}
+
+// The label, the query's size and the trials' sizes are drawn first, independently, and instances
+// drawn until one has a query of that size with that label. Drawn with the instance, the sizes that
+// more easily give the label would be kept more often and tell it (the prompt's length did, 0.60 at
+// level 1). So a cell is kept only when it gives every label (the probe above), whichever label was
+// drawn: which cells are kept does not depend on it (but in corners without such cells, below).
 Instance build_instance(Rng& rng, const Shape& s, const Knobs& knobs) {
   const Outcome target = static_cast<Outcome>(rng.index(3));
   const Rule hidden_rule = s.rule == "conjunctive" ? Rule::Conjunctive
                            : s.rule == "disjunctive" ? Rule::Disjunctive
                                                      : (rng.chance(0.5) ? Rule::Disjunctive : Rule::Conjunctive);
-  Instance inst;
-  inst.rules = allowed_rules(s.rule, hidden_rule);
-  const bool may_be_conjunctive = hidden_rule == Rule::Conjunctive || inst.rules.size() > 1;
+  const std::vector<Rule> rules = allowed_rules(s.rule, hidden_rule);
+  const bool may_be_conjunctive = hidden_rule == Rule::Conjunctive || rules.size() > 1;
   check_room(s, may_be_conjunctive, knobs);
   // One object alone can never turn a conjunctive machine on: a 1-object query would give "off" away.
   const int lo = may_be_conjunctive ? 2 : 1;
-  int size = static_cast<int>(rng.uniform(lo, std::max(lo, std::min(s.objects - 1, 4))));
-  for (int attempt = 0; attempt < 2000; ++attempt) {
-    // Some corners (3 objects, 1 trial) never allow a label at some size: draw the size again. On the
-    // level ladder the first size succeeds (QuerySizeDoesNotGiveTheLabelAway checks that size and label
-    // stay independent there).
-    if (attempt % 100 == 99) size = static_cast<int>(rng.uniform(lo, std::max(lo, std::min(s.objects - 1, 4))));
-    inst.hidden = draw_hidden(rng, s, hidden_rule);
-    inst.trials = draw_trials(rng, s, inst.hidden, may_be_conjunctive);
-    if (static_cast<int>(inst.trials.size()) < s.trials) continue;
-    inst.consistent = blicket::consistent_hypotheses(s.objects, inst.rules, inst.trials);
-    const std::vector<Mask> candidates = queries_with(inst, s.objects, size, target);
-    if (candidates.empty()) continue;
-    inst.query = candidates[rng.index(candidates.size())];
-    inst.answer = target;
-    return inst;
+  std::array<bool, 3> wanted = {false, false, false};
+  wanted[static_cast<int>(target)] = true;
+  for (int draw = 0; draw < kCells; ++draw) {
+    Cell cell;
+    cell.query_size = static_cast<int>(rng.uniform(lo, std::max(lo, std::min(s.objects - 1, 4))));
+    cell.trial_sizes = draw_trial_sizes(rng, s, may_be_conjunctive);
+    if (!cell_gives_every_label(s, hidden_rule, rules, cell, knobs)) continue;
+    Search search = search_cell(rng, s, hidden_rule, rules, cell, wanted, kAttemptsPerCell);
+    if (auto& found = search.found[static_cast<int>(target)]) return std::move(*found);
+  }
+  // Corners where no cell gives every answer (one trial: "on" needs it to hold one object, "off" a
+  // larger one): cells for the drawn label alone, so the sizes lean towards it there.
+  for (int draw = 0; draw < kCells; ++draw) {
+    const Cell cell{static_cast<int>(rng.uniform(lo, std::max(lo, std::min(s.objects - 1, 4)))),
+                    draw_trial_sizes(rng, s, may_be_conjunctive)};
+    Search search = search_cell(rng, s, hidden_rule, rules, cell, wanted, kProbeAttempts / 4);
+    if (auto& found = search.found[static_cast<int>(target)]) return std::move(*found);
   }
   throw std::runtime_error("causal_induction: no instance with a " + std::string(blicket::outcome_word(target)) +
-                           " query for knobs " + knobs.canonical() +
-                           "; change objects or trials");
+                           " query for knobs " + knobs.canonical() + "; change objects or trials");
 }
 
 // ---- names and rendering ----
@@ -200,7 +299,7 @@ std::string natural_prompt(Rng& rng, const Instance& inst, const Shape& s, const
     const Mask m = inst.trials[t].objects;
     p += "Trial " + std::to_string(t + 1) + ": " + list_objects(m, names, true) +
          (std::popcount(m) == 1 ? " alone is" : " are") + rng.pick(kPlaced) +
-         (inst.trials[t].on ? " The machine turns on.\n" : " The machine stays off.\n");
+         (inst.trials[t].on ? " The machine switches on.\n" : " The machine remains off.\n");
   }
   p += "Question: " + list_objects(inst.query, names, true) +
        (std::popcount(inst.query) == 1 ? " alone is" : " are") +
@@ -220,10 +319,10 @@ std::string symbolic_prompt(const Instance& inst, const Shape& s, const std::vec
                   ". S is an unknown set of blickets (any subset of the objects, empty and full included).\n";
   p += s.rule == "unknown" ? "Rule: on(X) <=> |X & S| >= k, where k is 1 or 2 (unknown).\n"
                            : "Rule: on(X) <=> |X & S| >= " + std::to_string(blicket::threshold(inst.hidden.rule)) + ".\n";
-  p += "Observations (X = the objects on the machine, nothing else):\n";
+  p += "Observations (X -> 1: on(X) holds, X -> 0: on(X) fails; X = the objects on the machine, nothing else):\n";
   for (size_t t = 0; t < inst.trials.size(); ++t)
     p.append("T").append(std::to_string(t + 1)).append(": ").append(list_objects(inst.trials[t].objects, names, false))
-        .append(inst.trials[t].on ? " -> on\n" : " -> off\n");
+        .append(inst.trials[t].on ? " -> 1\n" : " -> 0\n");
   p += "Query: " + list_objects(inst.query, names, false) + " -> ?\n";
   p += std::string("An explanation is a value of S") + (s.rule == "unknown" ? " and k" : "") +
        " under which every observation holds. Answer on if on(query) holds under every explanation, off if it "
@@ -340,10 +439,11 @@ std::vector<KnobSpec> CausalInductionGenerator::knob_specs() const {
 
 KnobMap CausalInductionGenerator::level_knobs(int level) const {
   struct Row { int objects, trials; const char* rule; };
-  // The explanations before any trial double from each level to the next: 16 at level 1, 8,192 at 10.
-  // (Level 1 once had 3 objects: in set notation, with the objects always A, B and C, it held only
-  // 2,736 distinct questions, too few for a 10,000-task dataset.)
-  static const Row kLadder[] = {{4, 3, "disjunctive"}, {5, 4, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
+  // The explanations before any trial double from each level to the next, 32 at levels 1 and 2 (level
+  // 2 states either rule, level 1 only the disjunctive one), 8,192 at 10. Level 1 has 5 objects and 4
+  // trials: up to renaming the objects and reordering the trials, 4 objects and 3 trials hold only 903
+  // distinct questions (4 and 5: 5,954), 5 and 4 about 50,000, enough for a 10,000-task dataset.
+  static const Row kLadder[] = {{5, 4, "disjunctive"}, {5, 4, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
                                 {7, 5, "unknown"},     {8, 6, "unknown"}, {9, 6, "unknown"}, {10, 7, "unknown"},
                                 {11, 7, "unknown"},    {12, 8, "unknown"}};
   const Row& r = kLadder[level - 1];
@@ -368,17 +468,33 @@ void CausalInductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   (*task.mutable_meta())["hypothesis_space"] = std::to_string(task.causal_induction().hypothesis_space());
 }
 
+// The trials as a set and the query, up to renaming the objects (and whatever the notation: the
+// symbolic A, B, C ask what the named objects ask). A trial is a symbol of its own sort, its outcome
+// one statement and each object on the machine another, so neither the order of the trials nor the
+// order of a trial's objects counts. Objects that no trial or query names count by the header's total.
 std::string CausalInductionGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.causal_induction();
-  std::string key = task.family() + "|" + inst.rule() + "|";
-  for (const auto& o : inst.objects()) key += o + ",";
-  for (const auto& t : inst.trials()) {
-    key += t.on() ? "+" : "-";
-    for (int i : t.objects()) key += std::to_string(i) + ".";
+  thread_local canonical::Question q;
+  q.clear();
+  q.statement();
+  q.text(inst.rule() + " " + std::to_string(inst.objects_size()) + " objects");
+  for (int t = 0; t < inst.trials_size(); ++t) {
+    q.statement();
+    q.text(inst.trials(t).on() ? "on" : "off");
+    q.symbol(t, 't');
+    for (int object : inst.trials(t).objects()) {
+      q.statement();
+      q.text("in");
+      q.symbol(object, 'o');
+      q.symbol(t, 't');
+    }
   }
-  key += "?";
-  for (int i : inst.query()) key += std::to_string(i) + ".";
-  return key;
+  for (int object : inst.query()) {
+    q.statement();
+    q.text("?");
+    q.symbol(object, 'o');
+  }
+  return task.family() + "|" + q.key();
 }
 
 namespace generators {

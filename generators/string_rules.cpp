@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "generators/canonical_form.h"
 #include "generators/generators.h"
 #include "solvers/string_rules.h"
 #include "tasks/answer_extraction.h"
@@ -361,12 +362,30 @@ void StringRulesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task
   (*task.mutable_meta())["class"] = strrules::kind_name(inst.f.kind);
 }
 
+// The examples as a set and the query, up to renaming the letters (a bijection of the alphabet: the
+// prompt names its letters, any others would do). Each string is written letter by letter as symbols
+// of one sort; the alphabet's size, the class, k and the bound on the rules are the header.
 std::string StringRulesGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.string_rules();
-  std::string key = task.family() + "|" + inst.kind() + "|" + std::to_string(inst.window()) + "|" +
-                    std::to_string(inst.max_rules()) + "|";
-  for (int i = 0; i < inst.example_inputs_size(); ++i) key += inst.example_inputs(i) + ">" + inst.example_outputs(i) + ";";
-  return key + "?" + inst.query();
+  thread_local canonical::Question q;
+  q.clear();
+  auto letters = [&](const std::string& text) {
+    for (char c : text) q.symbol(static_cast<unsigned char>(c), 'l');
+  };
+  q.statement();
+  q.text(inst.kind() + " k=" + std::to_string(inst.window()) + " rules<=" + std::to_string(inst.max_rules()) +
+         " letters=" + std::to_string(inst.letters().size()));
+  for (int i = 0; i < inst.example_inputs_size(); ++i) {
+    q.statement();
+    q.text("e");
+    letters(inst.example_inputs(i));
+    q.text(">");
+    letters(inst.example_outputs(i));
+  }
+  q.statement();
+  q.text("?");
+  letters(inst.query());
+  return task.family() + "|" + q.key();
 }
 
 namespace generators {

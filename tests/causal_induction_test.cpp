@@ -141,11 +141,11 @@ Stated parse_prompt(const std::string& prompt, bool natural) {
   const std::regex objects_re(natural ? "\nThe objects are: ([^\n]*)\\.\n" : "Objects: (\\{[^\n]*\\})\\. S is");
   if (std::regex_search(prompt, m, objects_re)) s.objects = split_list(m[1], natural);
   const std::regex trial_re(natural ? "\nTrial (\\d+): ([^\n]*?) (alone is|are) (placed|put) on the machine\\. The "
-                                      "machine (turns on|stays off)\\."
-                                    : "\nT(\\d+): (\\{[^\n]*\\}) -> (on|off)(?=\n)");
+                                      "machine (switches on|remains off)\\."
+                                    : "\nT(\\d+): (\\{[^\n]*\\}) -> (1|0)(?=\n)");
   for (auto it = std::sregex_iterator(prompt.begin(), prompt.end(), trial_re); it != std::sregex_iterator(); ++it) {
     const std::string outcome = (*it)[natural ? 5 : 3];
-    s.trials.push_back({indices(s.objects, split_list((*it)[2], natural)), outcome == "turns on" || outcome == "on"});
+    s.trials.push_back({indices(s.objects, split_list((*it)[2], natural)), outcome == "switches on" || outcome == "1"});
   }
   const std::regex query_re(natural ? "\nQuestion: ([^\n]*?) (alone is|are) put on the empty machine, with nothing "
                                       "else\\. Does the machine turn on\\?\n"
@@ -167,15 +167,15 @@ std::string strict_lines(const pb::Task& task) {
   static const std::vector<std::regex> kNatural = {
       std::regex(R"((A scientist is testing a machine with some objects\.|You are studying a strange machine and a set of objects\.|A detector machine is tested with a collection of objects\.) Each object either is a blicket or is not, and any number of the objects \(none, some or all\) may be blickets\. (The machine turns on exactly when at least (one blicket is|two blickets are) on it\.|The machine follows one of two rules, and you are not told which\. Rule 1: it turns on exactly when at least one blicket is on it\. Rule 2: it turns on exactly when at least two blickets are on it\.) Objects that are not blickets make no difference\. Every trial starts with an empty machine and puts on it exactly the objects listed\.)"),
       std::regex(R"(The objects are: the [a-z]+ [a-z]+((, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+)?\.)"),
-      std::regex(R"(Trial \d+: the [a-z]+ [a-z]+ alone is (placed|put) on the machine\. The machine (turns on|stays off)\.|Trial \d+: the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are (placed|put) on the machine\. The machine (turns on|stays off)\.)"),
+      std::regex(R"(Trial \d+: the [a-z]+ [a-z]+ alone is (placed|put) on the machine\. The machine (switches on|remains off)\.|Trial \d+: the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are (placed|put) on the machine\. The machine (switches on|remains off)\.)"),
       std::regex(R"(Question: (the [a-z]+ [a-z]+ alone is|the [a-z]+ [a-z]+(, the [a-z]+ [a-z]+)* and the [a-z]+ [a-z]+ are) put on the empty machine, with nothing else\. Does the machine turn on\?)"),
       std::regex(R"(An explanation is a choice of which objects are blickets( together with one of the two rules)?; it fits when it gives every trial the outcome observed\. Answer "on" if every fitting explanation turns the machine on for the question's objects, "off" if every fitting explanation leaves it off, and "undetermined" if at least one fitting explanation turns it on and at least one leaves it off\.)"),
       std::regex(R"(Answer with one word: on, off or undetermined\. .*<answer>off</answer>)")};
   static const std::vector<std::regex> kSymbolic = {
       std::regex(R"(Blicket machine\. Objects: \{[A-Z](, [A-Z])*\}\. S is an unknown set of blickets \(any subset of the objects, empty and full included\)\.)"),
       std::regex(R"(Rule: on\(X\) <=> \|X & S\| >= (1|2|k, where k is 1 or 2 \(unknown\))\.)"),
-      std::regex(R"(Observations \(X = the objects on the machine, nothing else\):)"),
-      std::regex(R"(T\d+: \{[A-Z](, [A-Z])*\} -> (on|off))"),
+      std::regex(R"(Observations \(X -> 1: on\(X\) holds, X -> 0: on\(X\) fails; X = the objects on the machine, nothing else\):)"),
+      std::regex(R"(T\d+: \{[A-Z](, [A-Z])*\} -> (1|0))"),
       std::regex(R"(Query: \{[A-Z](, [A-Z])*\} -> \?)"),
       std::regex(R"(An explanation is a value of S( and k)? under which every observation holds\. Answer on if on\(query\) holds under every explanation, off if it fails under every explanation, undetermined if it holds under some and fails under others\.)"),
       std::regex(R"(Answer with one word: on, off or undetermined\. .*<answer>off</answer>)")};
@@ -329,7 +329,10 @@ TEST(CausalInduction, DifficultyRisesWithLevel) {
               << ", budget baseline " << baseline.back() << ", elimination baseline " << elimination / n << "\n";
   }
   for (int l = 1; l < 10; ++l) {
-    EXPECT_LT(space[l - 1], space[l]) << "level " << l;
+    // Levels 1 and 2 both have 5 objects (level 1 holds too few distinct questions with 4); level 2
+    // adds the conjunctive rule.
+    if (l == 1) EXPECT_EQ(space[0], space[1]);
+    else EXPECT_LT(space[l - 1], space[l]) << "level " << l;
     EXPECT_LT(consistent[l - 1], consistent[l] + 0.25) << "level " << l;
     EXPECT_GT(baseline[l - 1] + 0.05, baseline[l]) << "level " << l;
   }
@@ -405,13 +408,15 @@ TEST(CausalInduction, EveryKnobCornerGenerates) {
       }
 }
 
-// No label shows on the surface: the count of numbers and the query's size tell each label from the
-// other two no better than chance (chance_band), at every level and in both formats, 2,000 tasks each.
-// Measured, not asserted (evidence, not a generator artefact): how many trials turned the machine on
-// (up to 0.81 for "off" at level 1: with every trial off nothing can be shown a blicket, so "on" is
-// impossible, and with every trial on nothing can be shown not to be one, so "off" is) and the prompt's
-// length, which grows with the trials' sizes (up to 0.60 at level 1). Drawing the count of "on" trials
-// first did not remove the dependence at levels 1-2; run with VERITY_SHOW_SHORTCUTS=1 to print them.
+// No label shows on the surface: the count of numbers, the query's size, the prompt's length and the
+// objects listed in the trials tell each label from the other two no better than chance (chance_band),
+// at every level and in both formats, 2,000 tasks each. The prompt's length told the label (0.60 at
+// level 1) while the trials' sizes were drawn with the trials (the sizes that give the label more
+// easily were kept more often) and an "off" trial was one character longer than an "on" one; the
+// sizes are now drawn first, and both outcomes are written at one length. Measured, not asserted
+// (evidence, not a generator artefact): how many trials turned the machine on (up to 0.81 for "off"
+// at level 1: with every trial off nothing can be shown a blicket, so "on" is impossible, and with
+// every trial on nothing can be shown not to be one, so "off" is). VERITY_SHOW_SHORTCUTS=1 prints them.
 TEST(CausalInduction, SurfaceFeaturesAreNoShortcut) {
   using verity::testing::Shortcut;
   const std::vector<Shortcut> shortcuts = {
@@ -421,7 +426,13 @@ TEST(CausalInduction, SurfaceFeaturesAreNoShortcut) {
          for (size_t i = 0; i < p.size(); ++i) n += std::isdigit(static_cast<unsigned char>(p[i])) && (i == 0 || !std::isdigit(static_cast<unsigned char>(p[i - 1])));
          return n;
        }},
-      {"query size", [](const pb::Task& t) { return static_cast<double>(t.causal_induction().query_size()); }}};
+      {"query size", [](const pb::Task& t) { return static_cast<double>(t.causal_induction().query_size()); }},
+      {"prompt length", [](const pb::Task& t) { return static_cast<double>(t.prompt().size()); }},
+      {"objects in the trials", [](const pb::Task& t) {
+         double n = 0;
+         for (const auto& trial : t.causal_induction().trials()) n += trial.objects_size();
+         return n;
+       }}};
   for (int level = 1; level <= 10; ++level)
     for (const char* format : {"natural", "symbolic"}) {
       const auto tasks = verity::testing::sample_tasks("causal_induction", level, {{"format", format}}, 2000);
@@ -429,6 +440,97 @@ TEST(CausalInduction, SurfaceFeaturesAreNoShortcut) {
         verity::testing::expect_features_at_chance(tasks, [&](const pb::Task& t) { return t.answer() == label; }, shortcuts,
                                                    "level " + std::to_string(level) + " " + format + " " + label);
     }
+}
+
+// ---- distinct questions: the key up to renaming the objects and reordering the trials ----
+
+// The test's own canonical form, by brute force: every permutation of the objects, each trial as its
+// outcome and its sorted renamed objects, the trials sorted, the sorted query; the least rendering.
+std::string ci_brute_key(const pb::Task& task) {
+  const auto& inst = task.causal_induction();
+  const int n = inst.objects_size();
+  if (n > 7) return "";
+  std::vector<int> perm(n);
+  for (int i = 0; i < n; ++i) perm[i] = i;
+  auto renamed = [&](const auto& objects) {
+    std::vector<int> out;
+    for (int o : objects) out.push_back(perm[o]);
+    std::sort(out.begin(), out.end());
+    std::string text;
+    for (int o : out) text += std::to_string(o) + ",";
+    return text;
+  };
+  std::string best;
+  do {
+    std::vector<std::string> trials;
+    for (const auto& t : inst.trials()) trials.push_back((t.on() ? "+" : "-") + renamed(t.objects()));
+    std::sort(trials.begin(), trials.end());
+    std::string text = inst.rule() + "|" + std::to_string(n) + "|";
+    for (const auto& t : trials) text += t + ";";
+    text += "?" + renamed(inst.query());
+    if (best.empty() || text < best) best = text;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  return best;
+}
+
+// The same question with the objects listed in another order (and renamed), the trials reordered and
+// each trial's objects shuffled.
+pb::Task ci_renamed(const pb::Task& task, Rng& rng) {
+  pb::Task copy = task;
+  auto* inst = copy.mutable_causal_induction();
+  const int n = inst->objects_size();
+  std::vector<int> perm(n);  // object i becomes object perm[i]
+  for (int i = 0; i < n; ++i) perm[i] = i;
+  rng.shuffle(perm);
+  std::vector<std::string> names(n);
+  for (int i = 0; i < n; ++i) names[perm[i]] = "object" + std::to_string(rng.index(1000)) + "_" + std::to_string(i);
+  inst->clear_objects();
+  for (const auto& name : names) inst->add_objects(name);
+  std::vector<pb::CausalTrial> trials(inst->trials().begin(), inst->trials().end());
+  for (auto& t : trials) {
+    std::vector<int> objects;
+    for (int o : t.objects()) objects.push_back(perm[o]);
+    rng.shuffle(objects);
+    t.clear_objects();
+    for (int o : objects) t.add_objects(o);
+  }
+  rng.shuffle(trials);
+  inst->clear_trials();
+  for (const auto& t : trials) *inst->add_trials() = t;
+  std::vector<int> query;
+  for (int o : inst->query()) query.push_back(perm[o]);
+  rng.shuffle(query);
+  inst->clear_query();
+  for (int o : query) inst->add_query(o);
+  return copy;
+}
+
+// Near misses: one trial's outcome flipped; one object added to or taken from the query. Other
+// questions, unless the copy happens to be isomorphic (the brute-force form decides).
+std::vector<pb::Task> ci_near_misses(const pb::Task& task, Rng& rng) {
+  pb::Task flipped = task, query = task;
+  auto* t = flipped.mutable_causal_induction()->mutable_trials(static_cast<int>(rng.index(task.causal_induction().trials_size())));
+  t->set_on(!t->on());
+  auto* q = query.mutable_causal_induction();
+  std::vector<int> members(q->query().begin(), q->query().end());
+  const int object = static_cast<int>(rng.index(q->objects_size()));
+  const auto at = std::find(members.begin(), members.end(), object);
+  if (at == members.end()) members.push_back(object);
+  else if (members.size() > 1) members.erase(at);
+  q->clear_query();
+  for (int o : members) q->add_query(o);
+  return {flipped, query};
+}
+
+// question_key agrees with the brute-force canonical form on 2,000 tasks per level (levels 1-3, both
+// notations), their renamed and reordered copies and near misses; renamed copies keep the key at
+// every level; levels 1-2 hold 10,000 distinct questions (verity generate through the service).
+TEST(CausalInductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
+  verity::testing::expect_key_is_the_canonical_form("causal_induction", 3, ci_brute_key, ci_renamed, ci_near_misses);
+}
+
+TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
+  verity::testing::expect_low_levels_hold_distinct_questions("causal_induction");
 }
 
 }  // namespace

@@ -355,4 +355,10 @@ TEST(CausalTransitivity, SurfaceFeaturesAreNoShortcut) {
                                                "level " + std::to_string(level));
 }
 
+// One question whatever the statements' order or the format; the names are part of it (see
+// solvers/graph.h causal_question_key for why).
+TEST(CausalTransitivity, QuestionKeyIgnoresStatementOrderNotNames) {
+  verity::testing::expect_causal_key_ignores_order_not_names("causal_transitivity");
+}
+
 }  // namespace

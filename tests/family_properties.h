@@ -22,6 +22,7 @@
 #include "tasks/answer_extraction.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
+#include "test_support.h"
 
 namespace verity::testing {
 
@@ -225,6 +226,18 @@ inline std::vector<pb::Task> distinct_dataset(const std::string& family_name, in
   return tasks;
 }
 
+// `verity generate` (through the service) writes `count` distinct questions at levels 1..top_level of
+// a family with a natural and a symbolic format, in both.
+inline void expect_low_levels_hold_distinct_questions(const std::string& family_name, int top_level = 2,
+                                                      uint64_t count = 10000) {
+  for (int level = 1; level <= top_level; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const auto dir = fresh_temp_dir("verity_distinct_" + family_name, std::to_string(level) + format);
+      EXPECT_EQ(distinct_dataset(family_name, level, count, dir.string(), {{"format", format}}).size(), count)
+          << family_name << " level " << level << " " << format;
+    }
+}
+
 // question_key ignores names and statement order: `variant` (a renamed, reordered copy) keeps the key.
 inline void expect_key_survives(const std::string& family_name, int level, uint64_t count,
                                 const std::function<pb::Task(const pb::Task&, Rng&)>& variant) {
@@ -237,6 +250,31 @@ inline void expect_key_survives(const std::string& family_name, int level, uint6
         << family_name << " level " << level << " task " << i;
   }
 }
+
+// For a family with a natural and a symbolic format: at levels 1..top_level in both formats,
+// question_key = `brute_key` on 2,000 tasks, two `renamed` copies of each and its `near_misses` (which
+// must add questions: more distinct ones than tasks); `renamed` copies keep the key at every level.
+inline void expect_key_is_the_canonical_form(const std::string& family_name, int top_level,
+                                             const std::function<std::string(const pb::Task&)>& brute_key,
+                                             const std::function<pb::Task(const pb::Task&, Rng&)>& renamed,
+                                             const std::function<std::vector<pb::Task>(const pb::Task&, Rng&)>& near_misses) {
+  for (int level = 1; level <= top_level; ++level)
+    for (const char* format : {"natural", "symbolic"}) {
+      const size_t distinct = expect_question_key_matches(
+          family_name, level, 2000, brute_key,
+          [&](const pb::Task& t, Rng& rng) {
+            std::vector<pb::Task> out = near_misses(t, rng);
+            out.push_back(renamed(t, rng));
+            out.push_back(renamed(t, rng));
+            return out;
+          },
+          {{"format", format}});
+      EXPECT_GT(distinct, 2000u) << family_name << " level " << level << " " << format;
+    }
+  for (int level = 1; level <= find_family(family_name).generator.max_level(); ++level)
+    expect_key_survives(family_name, level, 200, renamed);
+}
+
 
 
 // ---- no shortcuts to "cannot be determined" ----
@@ -366,6 +404,43 @@ inline void expect_shortcuts_at_chance(const std::string& family_name, const std
                                        KnobMap knob_overrides = {}) {
   knob_overrides["unanswerable"] = "0.5";
   expect_no_shortcut(family_name, levels, count, knob_overrides, unanswerable, shortcuts, max_accuracy);
+}
+
+// A causal family's question_key (solvers/graph.h causal_question_key) at every level: the statements
+// listed in another order keep it; a node renamed everywhere, or one statement reversed, changes it
+// (the names stay in the key on purpose: see there).
+inline void expect_causal_key_ignores_order_not_names(const std::string& family_name, uint64_t count = 200) {
+  const Generator& f = find_family(family_name).generator;
+  for (int level = 1; level <= f.max_level(); ++level) {
+    const Knobs knobs = resolve_knobs(f, level, {});
+    Rng rng(static_cast<uint64_t>(level));
+    for (uint64_t i = 0; i < count; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 13, i);
+      const std::string where = family_name + " level " + std::to_string(level) + " task " + std::to_string(i);
+      pb::Task reordered = task, renamed = task, reversed = task;
+      auto* edges = reordered.mutable_causal_graph()->mutable_edges();
+      for (int k = edges->size() - 1; k > 0; --k) edges->SwapElements(k, static_cast<int>(rng.index(k + 1)));
+      ASSERT_EQ(f.question_key(task), f.question_key(reordered)) << where;
+      auto* g = renamed.mutable_causal_graph();
+      const std::string old_name = g->nodes(static_cast<int>(rng.index(g->nodes_size())));
+      const std::string new_name = old_name + "x";
+      auto swap_name = [&](std::string* name) { if (*name == old_name) *name = new_name; };
+      for (auto& n : *g->mutable_nodes()) swap_name(&n);
+      for (auto& e : *g->mutable_edges()) {
+        swap_name(e.mutable_from());
+        swap_name(e.mutable_to());
+      }
+      swap_name(g->mutable_query_source());
+      swap_name(g->mutable_query_target());
+      for (auto& z : *g->mutable_conditioning()) swap_name(&z);
+      ASSERT_NE(f.question_key(task), f.question_key(renamed)) << where;
+      auto* e = reversed.mutable_causal_graph()->mutable_edges(static_cast<int>(rng.index(task.causal_graph().edges_size())));
+      const std::string from = e->from();
+      e->set_from(e->to());
+      e->set_to(from);
+      ASSERT_NE(f.question_key(task), f.question_key(reversed)) << where;
+    }
+  }
 }
 
 // A `format` knob changes the wording only: task i of (family, level, seed) in `format` has the natural
