@@ -11,7 +11,15 @@
 #include <iostream>
 #include <string>
 
+#include "tasks/dataset.h"
+
 namespace verity::cli {
+
+// Where a command's own messages go: standard error when its data goes to standard output (-o -),
+// so a pipe receives the data alone.
+inline std::ostream& messages_for(const std::string& output) {
+  return is_standard_output(output) ? std::cerr : std::cout;
+}
 
 // Parses and runs the chosen subcommand; usage errors exit via CLI11, bad input prints "error: ..." -> 2.
 inline int run_app(CLI::App& app, int argc, char** argv) {

@@ -133,8 +133,9 @@ void export_tasks(const ExportOptions& o) {
       throw std::runtime_error("pyarrow failed to write " + o.output + " (exit " + std::to_string(status) +
                                "; its message is above); nothing was written");
   }
-  std::cout << "wrote " << tasks.size() << " rows for " << o.framework << " to " << o.output
-            << (parquet ? " (Parquet)" : "") << "\n";
+  messages_for(o.output) << "wrote " << tasks.size() << " rows for " << o.framework << " to "
+                         << (is_standard_output(o.output) ? "standard output" : o.output) << (parquet ? " (Parquet)" : "")
+                         << "\n";
 }
 
 }  // namespace
@@ -145,7 +146,7 @@ void add_export_command(CLI::App& app) {
   auto o = std::make_shared<ExportOptions>();
   cmd->add_option("--for", o->framework, "verl | trl")->required()->check(CLI::IsMember({"verl", "trl"}));
   cmd->add_option("--tasks,-t", o->tasks, "tasks file written by `verity generate`")->required();
-  cmd->add_option("-o,--output", o->output, "file to write: JSONL, or Parquet when it ends in .parquet")->required();
+  cmd->add_option("-o,--output", o->output, "file to write: JSONL, or Parquet when it ends in .parquet; - writes the JSONL to standard output")->required();
   cmd->add_option("--ability", o->ability, "verl: the 'ability' column");
   cmd->add_flag("--chat", o->chat, "trl: write the prompt as a chat message list (conversational format)");
   cmd->callback([o] { export_tasks(*o); });

@@ -59,8 +59,9 @@ void build_from_recipe(const Options& opt) {
     if (o->count() > 0)
       throw std::invalid_argument(o->get_name() + " does not go with --recipe: the recipe file " + opt.recipe +
                                   " names every part's family, knobs, count and seed");
-  if (opt.output->count() == 0)
-    throw std::invalid_argument("--recipe " + opt.recipe + " needs -o DIR: the folder for the part files and manifests");
+  if (opt.output->count() == 0 || is_standard_output(opt.request.output))
+    throw std::invalid_argument("--recipe " + opt.recipe + " needs -o DIR: the folder for the part files and manifests "
+                                "(a recipe writes several files, so not '-', standard output)");
   const Recipe recipe = load_recipe(opt.recipe);
   RecipeBuildOptions build;
   build.output_dir = opt.request.output;
@@ -75,14 +76,17 @@ void build_from_recipe(const Options& opt) {
 void generate_one(Options& opt) {
   if (opt.family->count() == 0) throw std::invalid_argument("--family is required (or build a recipe: --recipe FILE)");
   if (opt.count->count() == 0) throw std::invalid_argument("-n/--count is required: the number of tasks");
-  if (opt.output->count() == 0) throw std::invalid_argument("-o/--output is required: the output file");
+  if (opt.output->count() == 0)
+    throw std::invalid_argument("-o/--output is required: the output file, or - for standard output");
   GenerateRequest& r = opt.request;
   check_level(r.family, r.level);
   for (const auto& k : opt.knobs) parse_knob_assignment(k, r.knobs);
   std::tie(r.shard_index, r.shard_count) = parse_shard(opt.shard);
   r.progress = !opt.no_progress;
   const auto manifest = generate_dataset(r);
-  std::cout << "wrote " << manifest.count() << " tasks to " << r.output << " (" << manifest.content_hash() << ")\n";
+  messages_for(r.output) << "wrote " << manifest.count() << " tasks to "
+                         << (is_standard_output(r.output) ? "standard output" : r.output) << " ("
+                         << manifest.content_hash() << ")\n";
 }
 
 }  // namespace
@@ -98,7 +102,9 @@ void add_generate_command(CLI::App& app) {
   opt->count = cmd->add_option("-n,--count", r.count, "number of tasks in the whole dataset")
                    ->check(integer_in(1, kMaxCount));
   cmd->add_option("--seed,-s", r.seed, "dataset seed")->check(integer_in(0, UINT64_MAX));
-  opt->output = cmd->add_option("-o,--output", r.output, "output file (.jsonl, or .binpb); with --recipe, a folder");
+  opt->output = cmd->add_option("-o,--output", r.output, "output file (.jsonl, or .binpb; a manifest <output>.manifest.json beside it); - writes the JSONL to "
+                                "standard output, with no manifest and this command's messages on standard error; with "
+                                "--recipe, a folder");
   cmd->add_option("--threads,-j", r.threads, "worker threads (0 = all cores)")->check(integer_in(0, kMaxThreads));
   auto* shard = cmd->add_option("--shard", opt->shard, "write only slice K of N (0-based K, e.g. 3/8)");
   cmd->add_flag("--no-progress", opt->no_progress, "no progress bar");

@@ -22,11 +22,13 @@ void score(const ScoreRequest& request, const std::string& report_path) {
   if (report.duplicates_dropped)
     std::cerr << "note: " << report.duplicates_dropped << " repeated id line(s) dropped (--dedupe " << request.dedupe
               << ")\n";
-  std::cout << format_report(report);
-  if (!request.output.empty()) std::cout << "scores written to " << request.output << "\n";
+  std::ostream& messages = messages_for(request.output);  // -o -: the scores alone on standard output
+  messages << format_report(report);
+  if (!request.output.empty() && !is_standard_output(request.output))
+    messages << "scores written to " << request.output << "\n";
   if (!report_path.empty()) {
     write_report(report, report_path);
-    std::cout << "report written to " << report_path << "\n";
+    messages << "report written to " << report_path << "\n";
   }
 }
 
@@ -57,7 +59,8 @@ void baseline(const BaselineOptions& o) {
     out += nlohmann::json{{"id", t.id()}, {"completion", "<answer>" + answer + "</answer>"}}.dump() + "\n";
   }
   write_file_atomically(o.output, out);
-  std::cout << "wrote " << tasks.size() << " " << o.strategy << " completions to " << o.output << "\n";
+  messages_for(o.output) << "wrote " << tasks.size() << " " << o.strategy << " completions to "
+                         << (is_standard_output(o.output) ? "standard output" : o.output) << "\n";
 }
 
 }  // namespace
@@ -67,7 +70,8 @@ void add_score_commands(CLI::App& app) {
   auto sr = std::make_shared<ScoreRequest>();
   cmd->add_option("--tasks,-t", sr->tasks_path, "tasks file written by `verity generate`")->required();
   cmd->add_option("--completions,-c", sr->completions_path, "JSONL with an id and a completion per line")->required();
-  cmd->add_option("-o,--output", sr->output, "write one Score per completion (JSONL)");
+  cmd->add_option("-o,--output", sr->output, "write one Score per completion (JSONL); - writes them to standard output and the "
+                  "summary to standard error");
   cmd->add_option("--id-field", sr->id_field, "name of the task-id field in the completions file");
   cmd->add_option("--completion-field", sr->completion_field, "name of the completion-text field");
   cmd->add_option("--threads,-j", sr->threads, "worker threads (0 = all cores)")->check(integer_in(0, kMaxThreads));
@@ -93,7 +97,7 @@ void add_score_commands(CLI::App& app) {
       ->check(CLI::IsMember({"gold", "random", "constant"}));
   bl->add_option("--constant", bo->constant, "the answer for --strategy constant");
   bl->add_option("--seed", bo->seed, "seed for --strategy random")->check(integer_in(0, UINT64_MAX));
-  bl->add_option("-o,--output", bo->output, "completions file to write")->required();
+  bl->add_option("-o,--output", bo->output, "completions file to write (- for standard output)")->required();
   bl->callback([bo] { baseline(*bo); });
 }
 

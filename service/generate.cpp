@@ -303,7 +303,9 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   manifest.set_format(format == FileFormat::Jsonl ? "jsonl" : "binpb");
   manifest.set_content_hash(hash.text());
   manifest.set_output(fs::path(request.output).filename().string());
-  write_file_atomically(request.output + ".manifest.json", to_json_line(manifest) + "\n");
+  // Standard output carries the tasks alone: no manifest (its figures are the return value).
+  if (!is_standard_output(request.output))
+    write_file_atomically(request.output + ".manifest.json", to_json_line(manifest) + "\n");
   return manifest;
 }
 

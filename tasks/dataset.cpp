@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "tasks/json_reader.h"
@@ -173,6 +174,12 @@ size_t remove_stale_temporary_files(const std::string& path) {
 }
 
 void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  if (is_standard_output(path)) {
+    write(std::cout);
+    std::cout.flush();
+    if (!std::cout) throw FileError("write to standard output failed (closed pipe or full disk?)");
+    return;
+  }
   remove_stale_temporary_files(path);
   const std::string tmp = temporary_path_for(path);
   const int slot = register_temporary(tmp);  // before the file exists: a signal never leaves it behind

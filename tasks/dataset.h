@@ -52,9 +52,14 @@ class FileError : public std::runtime_error {
 // Reads every task of a JSONL or binary file; throws FileError naming file and line.
 std::vector<pb::Task> read_tasks(const std::string& path);
 
+// "-" as an output path means standard output (`verity generate ... -o - | ...`).
+inline bool is_standard_output(const std::string& path) { return path == "-"; }
+
 // Streams into path through a temporary file (<path>.tmp.<pid>) renamed at the end, so readers never
 // see a half file; on any exception the temporary file is removed and the exception goes on. Before
 // writing, it removes <path>.tmp.<pid> files left by processes that no longer run (killed mid-write).
+// Path "-" streams to standard output as written (a pipe has no name to rename); a failed write
+// (closed pipe, full disk) throws FileError.
 void write_stream_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 // Installs SIGTERM / SIGINT / SIGHUP handlers that remove the temporary files being written, then let
 // the signal end the process as it would have. For programs (the CLI), not libraries; a signal that

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <filesystem>
 #include <fstream>
@@ -467,6 +468,57 @@ TEST_F(CliTest, KilledMidRunLeavesNoTemporaryOrPartialFile) {
       EXPECT_EQ(snapshot(work), earlier);
     }
   }
+}
+
+// `-o -` puts the data, and nothing else, on standard output: the bytes the file would hold, no file
+// named "-" and no manifest, the command's messages on standard error. Every command with -o does
+// so (generate, baseline, score, export); a failed write (full disk) is an error, a recipe refuses it.
+TEST_F(CliTest, DashOutputWritesToStandardOutput) {
+  struct Split { int status; std::string out, err; };
+  const auto run_split = [&](const std::string& args, const std::string& stdout_to = "stdout.txt") {
+    const std::string command = "cd " + dir_.string() + " && " + VERITY_BINARY + " " + args + " >" + stdout_to +
+                                " 2>stderr.txt";
+    const int status = std::system(command.c_str());
+    Split r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(dir_ / "stdout.txt"), read_file(dir_ / "stderr.txt")};
+    fs::remove(dir_ / "stdout.txt");
+    return r;
+  };
+  const std::string generate = "generate -f fol_deduction -l 3 -n 40 --seed 5 --no-progress -o ";
+  ASSERT_EQ(run(generate + path("t.jsonl")).status, 0);
+  const Split tasks = run_split(generate + "-");
+  ASSERT_EQ(tasks.status, 0) << tasks.err;
+  EXPECT_EQ(tasks.out, read_file(path("t.jsonl")));
+  EXPECT_NE(tasks.err.find("wrote 40 tasks to standard output (xxh64:"), std::string::npos) << tasks.err;
+
+  ASSERT_EQ(run("baseline --tasks " + path("t.jsonl") + " --strategy gold -o " + path("g.jsonl")).status, 0);
+  const Split gold = run_split("baseline --tasks t.jsonl --strategy gold -o -");
+  ASSERT_EQ(gold.status, 0) << gold.err;
+  EXPECT_EQ(gold.out, read_file(path("g.jsonl")));
+  EXPECT_NE(gold.err.find("wrote 40 gold completions to standard output"), std::string::npos) << gold.err;
+
+  const Split scores = run_split("score --tasks t.jsonl --completions g.jsonl -o -");
+  ASSERT_EQ(scores.status, 0) << scores.err;
+  std::istringstream lines(scores.out);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) EXPECT_EQ(nlohmann::json::parse(line)["reward"], 1.0);
+  EXPECT_EQ(count, 40);
+  EXPECT_NE(scores.err.find("accuracy 100.00%"), std::string::npos) << scores.err;
+
+  ASSERT_EQ(run("export --for verl --tasks " + path("t.jsonl") + " -o " + path("v.jsonl")).status, 0);
+  const Split verl = run_split("export --for verl --tasks t.jsonl -o -");
+  ASSERT_EQ(verl.status, 0) << verl.err;
+  EXPECT_EQ(verl.out, read_file(path("v.jsonl")));
+
+  EXPECT_FALSE(fs::exists(dir_ / "-"));
+  EXPECT_FALSE(fs::exists(dir_ / "-.manifest.json"));
+  const Split full = run_split(generate + "-", "/dev/full");
+  EXPECT_EQ(full.status, 2);
+  EXPECT_NE(full.err.find("write to standard output failed"), std::string::npos) << full.err;
+  const Split recipe = run_split("generate --recipe " + (fs::path(VERITY_SOURCE_DIR) / "datasets" /
+                                                         "axiomatic_transitivity_train.json").string() + " --scale 0.01 -o -");
+  EXPECT_EQ(recipe.status, 2);
+  EXPECT_NE(recipe.err.find("not '-'"), std::string::npos) << recipe.err;
+  EXPECT_TRUE(recipe.out.empty()) << recipe.out;
 }
 
 // The README's usage block, run in order as a new user would (from a folder holding datasets/): every
