@@ -231,8 +231,10 @@ std::string too_few_questions(const Generator& family, const Knobs& knobs, const
   if (!scarce.empty()) {
     const double share = balance.shares().at(scarce);
     if (static_cast<double>(balance.kept(scarce)) + 0.5 < share * static_cast<double>(distinct))
-      return head + "cannot keep its labels balanced: " + balance.shortage(scarce, count) + drawn_text + ": " +
-             raise + ", or lower -n";
+      return head + "cannot keep its labels balanced: " + balance.shortage(scarce) + drawn_text +
+             ", so a balanced dataset holds about " + std::to_string(balance.most_tasks(scarce)) +
+             " tasks, fewer than the " + std::to_string(count) + " asked for (-n): " + raise +
+             ", or lower -n to at most " + std::to_string(balance.most_tasks(scarce));
   }
   return head + "has only " + std::to_string(distinct) + " distinct questions" + drawn_text + ", fewer than the " +
          std::to_string(count) + " asked for (-n): " + raise + ", or lower -n to at most " + std::to_string(distinct);

@@ -74,13 +74,13 @@ std::string LabelBalance::scarcest() const {
   return scarce;
 }
 
-std::string LabelBalance::shortage(const std::string& scarce, uint64_t count) const {
-  const double share = shares_.at(scarce);
-  const auto most = static_cast<uint64_t>(std::floor(static_cast<double>(kept(scarce)) / share));
-  return "label '" + scarce + "' (" + std::to_string(static_cast<int>(std::lround(100 * share))) +
-         "% of a balanced dataset) has only " + std::to_string(kept(scarce)) + " distinct questions, so a balanced " +
-         "dataset holds about " + std::to_string(most) + " tasks, fewer than the " + std::to_string(count) +
-         " asked for (-n)";
+uint64_t LabelBalance::most_tasks(const std::string& scarce) const {
+  return static_cast<uint64_t>(std::floor(static_cast<double>(kept(scarce)) / shares_.at(scarce)));
+}
+
+std::string LabelBalance::shortage(const std::string& scarce) const {
+  return "label '" + scarce + "' (" + std::to_string(static_cast<int>(std::lround(100 * shares_.at(scarce)))) +
+         "% of a balanced dataset) has only " + std::to_string(kept(scarce)) + " distinct questions";
 }
 
 }  // namespace verity

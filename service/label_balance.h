@@ -29,8 +29,10 @@ class LabelBalance {
   // candidate is kept any more.
   std::string scarcest() const;
   uint64_t kept(const std::string& label) const;
-  // Why the balanced dataset cannot reach `count` tasks when `scarce` ran out of questions.
-  std::string shortage(const std::string& scarce, uint64_t count) const;
+  // When `scarce` ran out of questions: about how many tasks a balanced dataset can hold.
+  uint64_t most_tasks(const std::string& scarce) const;
+  // "label 'X' (N% of a balanced dataset) has only K distinct questions".
+  std::string shortage(const std::string& scarce) const;
 
  private:
   std::map<std::string, double> shares_;

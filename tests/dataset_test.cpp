@@ -121,6 +121,26 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
     EXPECT_NE(message.find("people (now 2"), std::string::npos) << message;
   }
   EXPECT_FALSE(fs::exists(path("many.jsonl")));
+
+  // Half of them unanswerable: the answerable two-person puzzles (265 up to names) run out first, and
+  // balancing the labels stops there with an error that names the scarce label, not in an endless loop.
+  auto unbalanced = small("half.jsonl", 2);
+  unbalanced.knobs["unanswerable"] = "0.5";
+  unbalanced.count = 1000;
+  try {
+    generate_dataset(unbalanced);
+    ADD_FAILURE() << "1000 two-person puzzles, half answerable, do not exist";
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("cannot keep its labels balanced: label 'answerable' (50%"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("lower -n to at most "), std::string::npos) << message;
+    EXPECT_NE(message.find("people (now 2"), std::string::npos) << message;
+  }
+  unbalanced.count = 400;  // within reach: as many answerable puzzles as unanswerable ones
+  const auto manifest = generate_dataset(unbalanced);
+  EXPECT_NEAR(static_cast<double>(manifest.label_counts().at("answerable")), 200, 2);  // slack: one task
+  EXPECT_NEAR(static_cast<double>(manifest.label_counts().at("unanswerable")), 200, 2);
 }
 
 // The shares each categorical family's generator draws its label in (written here from the generators'
