@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "service/label_balance.h"
 #include "tasks/content_hash.h"
 #include "tasks/json_writer.h"
 #include "tasks/registry/registry.h"
@@ -215,14 +216,28 @@ std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
   return out;
 }
 
-std::string too_few_questions(const Generator& family, const Knobs& knobs, uint64_t distinct, uint64_t drawn,
-                              uint64_t count) {
-  const std::string raise = knobs_to_raise(family, knobs);
-  return family.name() + " with knobs " + knobs.canonical() + " has only " + std::to_string(distinct) +
-         " distinct questions (names and statement order ignored; no new one among the last " +
-         std::to_string(drawn) + " drawn), fewer than the " + std::to_string(count) + " asked for (-n): raise " +
-         (raise.empty() ? std::string("the level") : "the level or one of " + raise) + ", or lower -n to at most " +
-         std::to_string(distinct);
+// The error when no new question (of a label still below its share) came among the last `drawn`.
+std::string too_few_questions(const Generator& family, const Knobs& knobs, const LabelBalance& balance,
+                              uint64_t distinct, uint64_t drawn, uint64_t count) {
+  const std::string raise = "raise " + [&] {
+    const std::string knobs_below_max = knobs_to_raise(family, knobs);
+    return knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max;
+  }();
+  const std::string head = family.name() + " with knobs " + knobs.canonical() + " ";
+  const std::string drawn_text = " (names and statement order ignored; no new one among the last " +
+                                 std::to_string(drawn) + " drawn)";
+  // Balancing blocks every label but one that ran out: say which, and how far -n may go.
+  const std::string scarce = balance.scarcest();
+  if (!scarce.empty()) {
+    const double share = balance.shares().at(scarce);
+    if (static_cast<double>(balance.kept(scarce)) + 0.5 < share * static_cast<double>(distinct))
+      return head + "cannot keep its labels balanced: " + balance.shortage(scarce) + drawn_text +
+             ", so a balanced dataset holds about " + std::to_string(balance.most_tasks(scarce)) +
+             " tasks, fewer than the " + std::to_string(count) + " asked for (-n): " + raise +
+             ", or lower -n to at most " + std::to_string(balance.most_tasks(scarce));
+  }
+  return head + "has only " + std::to_string(distinct) + " distinct questions" + drawn_text + ", fewer than the " +
+         std::to_string(count) + " asked for (-n): " + raise + ", or lower -n to at most " + std::to_string(distinct);
 }
 
 }  // namespace
@@ -237,14 +252,16 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   tbb::task_arena arena(threads);
 
   // The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new
-  // (no two tasks are the same question, family.question_key); the shard is positions [begin, end) of
+  // (no two tasks are the same question, family.question_key) and whose label is not above its share
+  // (LabelBalance); the shard is positions [begin, end) of
   // it, so a shard first walks the questions before it (without writing them).
   pb::DatasetManifest manifest;
   ContentHash hash;
   ProgressBar progress(request.progress, end - begin);
   const TaskMaker maker(family, knobs, request.level, request.seed);
   tbb::enumerable_thread_specific<pb::Task> scratch;
-  QuestionSet seen;
+  QuestionSet seen;  // the kept questions
+  LabelBalance balance(family, knobs);
   uint64_t position = 0, next = 0, since_new = 0, rendered_bytes = 0, rendered_tasks = 0;
   // Two blocks: one is written (a task of the arena) while the next one renders, so only the decision
   // of what to keep is serial. Blocks are written in order, one at a time.
@@ -271,11 +288,15 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
             const Chunk& chunk = block.chunks[c];
             for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
               next = block.begin + c * kChunk + j + 1;
-              if (!seen.insert(chunk.questions[j])) {
+              // A repeat, or a label above its share (kept later if it comes again when its label is due).
+              if (seen.contains(chunk.questions[j]) || !balance.admits(chunk.labels[j])) {
                 if (++since_new >= exhausted_after(seen.size()))
-                  throw std::invalid_argument(too_few_questions(family, knobs, seen.size(), since_new, request.count));
+                  throw std::invalid_argument(
+                      too_few_questions(family, knobs, balance, seen.size(), since_new, request.count));
                 continue;
               }
+              seen.insert(chunk.questions[j]);
+              balance.keep(chunk.labels[j]);
               since_new = 0;
               if (position++ >= begin) block.kept.emplace_back(static_cast<uint32_t>(c), static_cast<uint32_t>(j));
             }

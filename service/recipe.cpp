@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "service/label_balance.h"
 #include "tasks/content_hash.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
@@ -197,12 +198,16 @@ PartResult generate_part(const Recipe& recipe, const RecipePart& part, double sc
   const Generator& family = find_family(part.family).generator;
   const Knobs knobs = resolve_knobs(family, part.level, part.knobs);
   const uint64_t wanted = scaled_count(part.count, scale);
+  LabelBalance balance(family, knobs);
   PartResult result;
   while (result.written < wanted) {
     if (result.skipped > wanted * kDuplicateSlack + 1000)
       throw RecipeError(recipe.path + ": part '" + part.name + "': skipped " + std::to_string(result.skipped) +
-                        " duplicate questions; these knobs have too few distinct questions for count " +
-                        std::to_string(wanted));
+                        " duplicate questions" +
+                        (balance.active() ? " (or ones of a label above its share; scarcest label '" +
+                                                balance.scarcest() + "')"
+                                          : std::string()) +
+                        "; these knobs have too few distinct questions for count " + std::to_string(wanted));
     // A little more than still needed, so small parts do not generate a whole block in vain.
     const uint64_t missing = wanted - result.written;
     const uint64_t begin = result.next_index, end = begin + std::min(kMaxBlock, missing + missing / 8 + 8);
@@ -216,10 +221,15 @@ PartResult generate_part(const Recipe& recipe, const RecipePart& part, double sc
     });
     for (uint64_t i = begin; i < end && result.written < wanted; ++i) {
       result.next_index = i + 1;
-      if (!seen.insert(question_key(tasks[i - begin])).second) {
+      // A repeat, or a label above its share of the part (LabelBalance): skipped alike.
+      const pb::Task& task = tasks[i - begin];
+      std::string key = question_key(task);
+      if (seen.count(key) || !balance.admits(task.label())) {
         ++result.skipped;
         continue;
       }
+      seen.insert(std::move(key));
+      balance.keep(task.label());
       ++result.written;
       ++result.label_counts[tasks[i - begin].label()];
       result.hash.update(lines[i - begin]);
