@@ -747,32 +747,27 @@ TEST(Training, PackedAndPaddedRunsLogTheSameLosses) {
   fs::remove_all(b);
 }
 
+// A shipped config's whole run: held-out accuracy starts below `first_below` and ends at `last_at_least`.
+void expect_config_learns(const std::string& config, double first_below, double last_at_least) {
+  const fs::path dir = temp_dir(fs::path(config).stem().string());
+  const TrainConfig c = quiet_run(config_file(config), dir);
+  std::ostringstream log;
+  const auto s = run_training(c, log);
+  EXPECT_LT(s.first_eval_accuracy, first_below) << config;
+  EXPECT_GE(s.last_eval_accuracy, last_at_least) << config << "\n" << log.str();
+  fs::remove_all(dir);
+}
+
 // The quality bar of configs/demo.json (answer-only SFT on 2-node chains, the learning test's setting
 // with seed 3, the run docs/gpu.md and scripts/gpu-check.sh use): leaves chance, reaches >= 0.9 (0.99).
 // About 1.5 minutes on one core; not timed.
-TEST(Training, SftOnShortChainsRisesWellAboveChance) {
-  const fs::path dir = temp_dir("quality");
-  const TrainConfig c = quiet_run(config_file("configs/demo.json"), dir);
-  std::ostringstream log;
-  const auto s = run_training(c, log);
-  EXPECT_LT(s.first_eval_accuracy, 0.6);
-  EXPECT_GE(s.last_eval_accuracy, 0.9) << log.str();
-  fs::remove_all(dir);
-}
+TEST(Training, SftOnShortChainsRisesWellAboveChance) { expect_config_learns("configs/demo.json", 0.6, 0.9); }
 
 // The README's main command trains configs/knights_demo.json: answer-only SFT on 2-person knights &
 // knaves puzzles (issue 13's demo bar: >= 0.95 held-out accuracy; 5 of 5 seeds in the README's table).
 // The answer names both islanders, so a right answer needs the names copied and the puzzle solved.
 // The slowest test (a few minutes on one core); not timed.
-TEST(Training, KnightsDemoSolvesTwoPersonPuzzles) {
-  const fs::path dir = temp_dir("knights_demo");
-  const TrainConfig c = quiet_run(config_file("configs/knights_demo.json"), dir);
-  std::ostringstream log;
-  const auto s = run_training(c, log);
-  EXPECT_LT(s.first_eval_accuracy, 0.1);
-  EXPECT_GE(s.last_eval_accuracy, 0.95) << log.str();
-  fs::remove_all(dir);
-}
+TEST(Training, KnightsDemoSolvesTwoPersonPuzzles) { expect_config_learns("configs/knights_demo.json", 0.1, 0.95); }
 
 // The learning test of issue 13: answer-only SFT (loss on the answer tokens alone, no prompt loss) on
 // 2-node causal chains with 1-character names, in the plain-PyTorch reference's setting and step budget
