@@ -75,8 +75,9 @@ py::dict describe(const std::string& name) {
   return d;
 }
 
-// Task i of (family, knobs, seed) for i in [start, start + n), as JSON lines. Same bytes as
-// `verity generate` writes, for any thread count.
+// Task i of (family, knobs, seed) for i in [start, start + n), as JSON lines, for any thread count: the
+// raw index stream. `verity generate` writes a subsequence of it (it skips repeated questions and
+// candidates whose label is over its share); each task it writes is this stream's task of the same index.
 std::vector<std::string> generate_json(const std::string& family_name, uint64_t n, uint64_t seed, int level,
                                        const KnobMap& overrides, uint64_t start, int threads) {
   const Generator& family = find_family(family_name).generator;

@@ -51,8 +51,10 @@ def generate(family: str, n: int, seed: int, level: int | None = None, *, start:
     """Tasks start..start+n-1 of (family, level and knobs, seed) as dicts.
 
     Knobs override the level ladder (`verity.describe(family)["knobs"]` lists them); without a level
-    they start from their defaults and the tasks carry level 0. The result equals the lines of
-    `verity generate` with the same arguments, for any `threads` (0 = all cores).
+    they start from their defaults and the tasks carry level 0. This is the raw index stream, the same
+    for any `threads` (0 = all cores): `verity generate` writes a subsequence of it (it skips repeated
+    questions and candidates whose label is over its share), each of its tasks equal to this stream's
+    task of the same index. Use the command for a dataset of distinct, label-balanced questions.
     Unknown families raise ValueError, bad knobs raise verity.KnobError (a ValueError).
     """
     if n < 0 or seed < 0 or start < 0:
