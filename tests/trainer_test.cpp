@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -43,9 +44,11 @@ TrainConfig config_file(const std::string& relative) {
   return TrainConfig::from_json(nlohmann::json::parse(in));
 }
 
-// A shipped config run in `dir` without logging, periodic evals or checkpoints (the quality tests).
+// A shipped config run in `dir` without logging, periodic evals or checkpoints (the quality tests), on
+// one torch thread (ctest runs two tests at a time on two cores).
 TrainConfig quiet_run(TrainConfig c, const fs::path& dir) {
   c.run_dir = dir.string();
+  c.threads = 1;
   c.log_every = 0;
   c.eval_every = 0;
   c.checkpoint_every = 0;
@@ -157,6 +160,43 @@ TEST(Tokenizer, WordSchemeRoundTripsTheAxiomaticFormat) {
     ASSERT_EQ(tok.decode(tok.encode(p)), p);
   }
   for (const auto& piece : tok.pieces()) EXPECT_EQ(piece.find("SOC"), std::string::npos) << piece;
+}
+
+// The word scheme trains on "<answer> Elena: knave, ..." so every name of the answer is the token the
+// prompt shows it as (" Elena" after "inhabitants:"): copying a name is copying a token. Without the
+// space the answer's first name is another token ("Elena") and the 2-person knights demo learned about
+// 1,000 steps later. Categorical answers (the task's label: Yes, PROVED) and the char scheme (the
+// axiomatic paper's) keep "<answer>Yes</answer>".
+TEST(Tokenizer, AnswerNamesAreTheTokensThePromptShows) {
+  const Tokenizer tok = Tokenizer::build_for_families({"knights_knaves"});
+  const Generator& f = find_family("knights_knaves").generator;
+  const Knobs knobs = resolve_knobs(f, 1, {{"people", "2"}});
+  for (uint64_t i = 0; i < 200; ++i) {
+    const pb::Task t = make_task(f, knobs, 1, 5, i);
+    const std::vector<int> prompt = tok.encode(t.prompt());
+    const std::string completion = tok.completion(t, false);
+    ASSERT_EQ(completion, "<answer> " + t.answer() + "</answer>");
+    const std::vector<int> answer = tok.encode(completion);
+    std::set<int> answer_names;  // "Name: role": the token before each ":"
+    for (size_t k = 1; k < answer.size(); ++k)
+      if (tok.token_text(answer[k]) == ":") answer_names.insert(answer[k - 1]);
+    ASSERT_EQ(answer_names.size(), 2u) << completion;
+    for (int name : answer_names)
+      EXPECT_NE(std::find(prompt.begin(), prompt.end(), name), prompt.end())
+          << "'" << tok.token_text(name) << "' of " << completion << " is not a token of the prompt";
+  }
+  pb::Task label;  // a categorical answer: written as before
+  label.set_answer("Yes");
+  label.set_label("Yes");
+  label.add_trace()->set_text("step");
+  EXPECT_EQ(tok.completion(label, true), "step\n<answer>Yes</answer>");
+  pb::Task number;  // an answer that starts with no letter keeps its form
+  number.set_answer("[1, 2]");
+  EXPECT_EQ(tok.completion(number, false), "<answer>[1, 2]</answer>");
+  pb::Task names = label;
+  names.set_answer("Ann: knight");
+  EXPECT_EQ(tok.completion(names, false), "<answer> Ann: knight</answer>");
+  EXPECT_EQ(Tokenizer::characters().completion(names, false), "<answer>Ann: knight</answer>");
 }
 
 ModelConfig tiny(const std::string& pos, int vocab = 40) {
@@ -766,7 +806,7 @@ TEST(Training, SftOnShortChainsRisesWellAboveChance) { expect_config_learns("con
 // The README's main command trains configs/knights_demo.json: answer-only SFT on 2-person knights &
 // knaves puzzles (issue 13's demo bar: >= 0.95 held-out accuracy; 5 of 5 seeds in the README's table).
 // The answer names both islanders, so a right answer needs the names copied and the puzzle solved.
-// The slowest test (a few minutes on one core); not timed.
+// The slowest test (about 3 minutes on one core); not timed.
 TEST(Training, KnightsDemoSolvesTwoPersonPuzzles) { expect_config_learns("configs/knights_demo.json", 0.1, 0.95); }
 
 // The learning test of issue 13: answer-only SFT (loss on the answer tokens alone, no prompt loss) on

@@ -80,12 +80,22 @@ Tokenizer Tokenizer::build(const std::vector<std::string>& documents, double min
   return t;
 }
 
-std::string gold_completion(const std::string& answer, const std::vector<std::string>& trace, bool with_trace) {
+std::string gold_completion(const std::string& answer, const std::vector<std::string>& trace, bool with_trace,
+                            bool space_before_word) {
   std::string out;
   if (with_trace)
     for (const auto& s : trace) out += s + "\n";
-  out += "<answer>" + answer + "</answer>";
+  const bool space = space_before_word && !answer.empty() && std::isalpha(static_cast<unsigned char>(answer[0]));
+  out += (space ? "<answer> " : "<answer>") + answer + "</answer>";
   return out;
+}
+
+bool answer_copies_the_prompt(const pb::Task& task) { return task.answer() != task.label(); }
+
+std::string Tokenizer::completion(const pb::Task& task, bool with_trace) const {
+  std::vector<std::string> trace;
+  for (const auto& s : task.trace()) trace.push_back(s.text());
+  return gold_completion(task.answer(), trace, with_trace, scheme_ == "word" && answer_copies_the_prompt(task));
 }
 
 Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families, int per_level, uint64_t seed) {
@@ -111,7 +121,7 @@ Tokenizer Tokenizer::build_for_families(const std::vector<std::string>& families
         std::vector<std::string> trace;
         for (const auto& s : task.trace()) trace.push_back(s.text());
         docs.push_back(task.prompt());
-        docs.push_back(gold_completion(task.answer(), trace, true));
+        docs.push_back(gold_completion(task.answer(), trace, true, answer_copies_the_prompt(task)));
       }
     }
   }

@@ -213,9 +213,7 @@ std::vector<int> prompt_ids(const Tokenizer& tok, const std::string& prompt) {
 }
 
 std::vector<int> gold_ids(const Tokenizer& tok, const pb::Task& task, bool with_trace) {
-  std::vector<std::string> trace;
-  for (const auto& s : task.trace()) trace.push_back(s.text());
-  auto ids = tok.encode(gold_completion(task.answer(), trace, with_trace));
+  auto ids = tok.encode(tok.completion(task, with_trace));
   ids.push_back(Tokenizer::kEos);
   return ids;
 }
