@@ -36,10 +36,11 @@ nlohmann::json family_json(const Family& family) {
           {"process_score", process.empty() ? "none: the reward is the outcome, whatever the process weight" : process}};
 }
 
-nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed) {
+nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed, const KnobMap& overrides) {
   nlohmann::json out = nlohmann::json::object();
   GenerateRequest request;
   request.family = family.name();
+  request.knobs = overrides;
   request.seed = seed;
   request.count = samples;
   for (int level = 1; level <= family.generator.max_level(); ++level) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "tasks/knobs.h"
 #include "tasks/registry/registry.h"
 
 namespace verity {
@@ -15,9 +16,10 @@ namespace verity {
 nlohmann::json family_json(const Family& family);
 // Label balance per level: {"1": {label: count, ...}, ...} over the `samples` tasks `verity generate
 // -n samples --seed seed --level L` writes (repeats skipped, labels kept in their shares: the
-// manifest's label_counts). A level whose knobs hold fewer distinct questions has the error text
-// instead of counts. For `verity describe`; not part of family_json (it generates).
-nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed);
+// manifest's label_counts), with `overrides` on top of each level's ladder (as --knob). A level whose
+// knobs hold fewer distinct questions has generate's error text instead of counts. For `verity
+// describe`; not part of family_json (it generates).
+nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed, const KnobMap& overrides = {});
 // Every registered family, in registry order.
 nlohmann::json families_json();
 
