@@ -42,11 +42,17 @@ void describe(const std::string& name, int level, uint64_t seed) {
   for (int l = 1; l <= info["max_level"].get<int>(); ++l) {
     std::cout << "    " << l << ":";
     const nlohmann::json& counts = balance[std::to_string(l)];
-    if (counts.is_string())  // too few distinct questions
+    if (counts.is_string()) {  // too few distinct questions
       std::cout << " " << counts.get<std::string>();
-    else
-      for (const auto& [label, count] : counts.items())
-        std::cout << " " << label << " " << (100 * count.get<uint64_t>() + kBalanceSamples / 2) / kBalanceSamples << "%";
+    } else if (counts.size() == 1 && counts.contains("")) {
+      std::cout << " free-form answers (no label to balance)";
+    } else {
+      for (const auto& [label, count] : counts.items()) {
+        char percent[32];
+        std::snprintf(percent, sizeof percent, "%.1f%%", 100.0 * count.get<double>() / kBalanceSamples);
+        std::cout << " " << (label.empty() ? "(none)" : label) << " " << percent;
+      }
+    }
     std::cout << "\n";
   }
   const Knobs knobs = resolve_knobs(family.generator, level, {});
