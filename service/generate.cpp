@@ -328,15 +328,15 @@ pb::DatasetManifest stream_dataset(const GenerateRequest& request, uint64_t begi
 }
 
 std::vector<std::string> dataset_json_lines(const GenerateRequest& request, uint64_t begin, uint64_t end) {
-  std::string text;
-  stream_dataset(request, begin, end, FileFormat::Jsonl, [&text](std::string_view records) { text += records; });
   std::vector<std::string> lines;
   lines.reserve(static_cast<size_t>(end - begin));
-  for (size_t at = 0; at < text.size();) {
-    const size_t newline = text.find('\n', at);  // every record ends with one; JSON escapes its own
-    lines.emplace_back(text, at, newline - at);
-    at = newline + 1;
-  }
+  stream_dataset(request, begin, end, FileFormat::Jsonl, [&lines](std::string_view records) {
+    // Whole records, each ending in a newline (JSON escapes its own).
+    for (size_t at = 0, newline; at < records.size(); at = newline + 1) {
+      newline = records.find('\n', at);
+      lines.emplace_back(records.substr(at, newline - at));
+    }
+  });
   return lines;
 }
 

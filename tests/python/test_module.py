@@ -194,3 +194,8 @@ def test_generate_refuses_bad_numbers_with_the_reason():
                             (dict(n=5, seed=0, threads=-3), "threads"), (dict(n=5, seed=0, level=11), "out of range")]:
         with pytest.raises(ValueError, match=message):
             verity.generate("causal_transitivity", **kwargs)
+    for index, seed in [(-1, 0), (0, -1), (2**64, 0)]:
+        with pytest.raises(ValueError, match="index and seed"):
+            verity.task_at("causal_transitivity", index, seed=seed)
+    with pytest.raises(verity.KnobError):
+        verity.task_at("causal_transitivity", 0, seed=0, chain_length=-5)
