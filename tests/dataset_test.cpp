@@ -144,7 +144,7 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
 }
 
 // The shares each categorical family's generator draws its label in (written here from the generators'
-// own comments, independently of service/label_balance.cpp): a written dataset must keep them although
+// own comments, independently of their label_shares()): a written dataset must keep them although
 // skipping repeats removes more tasks of one label than of another.
 std::map<std::string, double> documented_shares(const std::string& family, const Knobs& knobs) {
   if (family == "syllogism" || family == "inference_chains" || family == "d_separation" ||
