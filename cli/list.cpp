@@ -36,12 +36,23 @@ void describe(const std::string& name, int level, uint64_t seed) {
     std::cout << "\n";
   }
   constexpr uint64_t kBalanceSamples = 200;
-  std::cout << "  label balance (tasks 0.." << kBalanceSamples - 1 << " of each level, seed " << seed << "):\n";
+  std::cout << "  label balance (the " << kBalanceSamples << " tasks `verity generate -n " << kBalanceSamples
+            << " --seed " << seed << "` writes at each level):\n";
   const nlohmann::json balance = label_balance(family, kBalanceSamples, seed);
   for (int l = 1; l <= info["max_level"].get<int>(); ++l) {
     std::cout << "    " << l << ":";
-    for (const auto& [label, count] : balance[std::to_string(l)].items())
-      std::cout << " " << label << " " << (100 * count.get<uint64_t>() + kBalanceSamples / 2) / kBalanceSamples << "%";
+    const nlohmann::json& counts = balance[std::to_string(l)];
+    if (counts.is_string()) {  // too few distinct questions
+      std::cout << " " << counts.get<std::string>();
+    } else if (counts.size() == 1 && counts.contains("")) {
+      std::cout << " free-form answers (no label to balance)";
+    } else {
+      for (const auto& [label, count] : counts.items()) {
+        char percent[32];
+        std::snprintf(percent, sizeof percent, "%.1f%%", 100.0 * count.get<double>() / kBalanceSamples);
+        std::cout << " " << (label.empty() ? "(none)" : label) << " " << percent;
+      }
+    }
     std::cout << "\n";
   }
   const Knobs knobs = resolve_knobs(family.generator, level, {});

@@ -33,6 +33,7 @@ class ArithmeticGraphGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "an integer, or \"cannot be determined\""; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -764,6 +765,12 @@ std::string ArithmeticGraphGenerator::question_key(const pb::Task& task) const {
     }
   }
   return task.family() + "|" + q.key();
+}
+
+// generate() draws first whether the asked quantity is withheld: with probability `unanswerable`.
+std::map<std::string, double> ArithmeticGraphGenerator::label_shares(const Knobs& knobs) const {
+  const double u = knobs.get_real("unanswerable");
+  return {{"answerable", 1 - u}, {"unanswerable", u}};
 }
 
 namespace generators {

@@ -39,6 +39,7 @@ class CausalInductionGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "on, off or undetermined"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -495,6 +496,11 @@ std::string CausalInductionGenerator::question_key(const pb::Task& task) const {
     q.symbol(object, 'o');
   }
   return task.family() + "|" + q.key();
+}
+
+// build_instance() draws the answer first, each of the three outcomes with equal odds.
+std::map<std::string, double> CausalInductionGenerator::label_shares(const Knobs& /*knobs*/) const {
+  return {{"on", 1.0 / 3}, {"off", 1.0 / 3}, {"undetermined", 1.0 / 3}};
 }
 
 namespace generators {

@@ -21,6 +21,7 @@ class CausalTransitivityGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
   std::string seed_knobs(const Knobs& knobs) const override { return causal_seed_knobs(knobs); }
 };
@@ -224,6 +225,11 @@ void CausalTransitivityGenerator::generate(Rng& rng, const Knobs& knobs, pb::Tas
   task.set_label(q.causes() ? "Yes" : "No");
   task.set_answer(task.label());
   write_trace(graph, g, q, task);
+}
+
+// pick_query() draws the answer first: a causing pair (Yes) or not (No) with equal odds.
+std::map<std::string, double> CausalTransitivityGenerator::label_shares(const Knobs& /*knobs*/) const {
+  return {{"Yes", 0.5}, {"No", 0.5}};
 }
 
 namespace generators {

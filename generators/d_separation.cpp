@@ -24,6 +24,7 @@ class DSeparationGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override { return causal_question_key(task); }
   std::string seed_knobs(const Knobs& knobs) const override { return causal_seed_knobs(knobs); }
 };
@@ -327,6 +328,11 @@ void DSeparationGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task
   task.set_answer(task.label());
   if (d.separated) write_separated_trace(g, names, d.query, task);
   else write_connected_trace(g, names, d.query, task);
+}
+
+// draw_task() draws the answer first: d-separated (Yes) or not (No) with equal odds.
+std::map<std::string, double> DSeparationGenerator::label_shares(const Knobs& /*knobs*/) const {
+  return {{"Yes", 0.5}, {"No", 0.5}};
 }
 
 namespace generators {

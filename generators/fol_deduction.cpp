@@ -53,6 +53,7 @@ class FolDeductionGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "PROVED, DISPROVED, or UNKNOWN"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -775,6 +776,14 @@ std::string FolDeductionGenerator::question_key(const pb::Task& task) const {
   for (const auto& fact : inst.facts()) statements.push_back(statement("F|", fact));
   statements.push_back(statement("H|", inst.hypothesis()));
   return task.family() + "|" + (inst.closed_world() ? "closed|" : "open|") + canonical::key(statements);
+}
+
+// generate() draws the outcome first: UNKNOWN with probability unknown_ratio, else PROVED / DISPROVED with
+// equal odds. In a closed world what does not follow is false, so the UNKNOWN draws are labelled DISPROVED.
+std::map<std::string, double> FolDeductionGenerator::label_shares(const Knobs& knobs) const {
+  const double u = knobs.get_real("unknown_ratio");
+  if (knobs.get("world") == "closed") return {{kFolProved, (1 - u) / 2}, {kFolDisproved, (1 + u) / 2}};
+  return {{kFolProved, (1 - u) / 2}, {kFolDisproved, (1 - u) / 2}, {kFolUnknown, u}};
 }
 
 namespace generators {

@@ -34,6 +34,7 @@ class InferenceChainsGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -731,6 +732,11 @@ std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   for (const auto& premise : inst.premises()) statements.push_back(statement("P|", premise));
   statements.push_back(statement("C|", inst.conclusion()));
   return task.family() + "|" + inst.logic() + "|" + canonical::key(statements);
+}
+
+// generate() draws the answer first: Yes or No with equal odds.
+std::map<std::string, double> InferenceChainsGenerator::label_shares(const Knobs& /*knobs*/) const {
+  return {{"Yes", 0.5}, {"No", 0.5}};
 }
 
 namespace generators {

@@ -35,6 +35,7 @@ class KnightsKnavesGenerator final : public Generator {
     return "every person's role, e.g. \"Ann: knight, Ben: knave\" (or \"no unique solution\")";
   }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -619,6 +620,12 @@ std::string KnightsKnavesGenerator::question_key(const pb::Task& task) const {
     q.symbolized(st.formula(), inst.people());
   }
   return task.family() + "|" + q.key();
+}
+
+// generate() draws the target first: no unique solution (unanswerable) with probability `unanswerable`.
+std::map<std::string, double> KnightsKnavesGenerator::label_shares(const Knobs& knobs) const {
+  const double u = knobs.get_real("unanswerable");
+  return {{"answerable", 1 - u}, {"unanswerable", u}};
 }
 
 namespace generators {

@@ -33,6 +33,7 @@ class OntologyDeductionGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "True, False, or Unknown"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -563,6 +564,13 @@ std::string OntologyDeductionGenerator::question_key(const pb::Task& task) const
   q.text("Q|");
   literal(inst.query());
   return task.family() + "|" + inst.ontology() + "|" + q.key();
+}
+
+// The label is drawn first (see generate()): Unknown with probability `unanswerable`, else True / False
+// with equal odds.
+std::map<std::string, double> OntologyDeductionGenerator::label_shares(const Knobs& knobs) const {
+  const double u = knobs.get_real("unanswerable");
+  return {{kOntologyTrue, (1 - u) / 2}, {kOntologyFalse, (1 - u) / 2}, {kOntologyUnknown, u}};
 }
 
 namespace generators {

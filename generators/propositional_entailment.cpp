@@ -25,6 +25,7 @@ class PropositionalEntailmentGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "one word: entailed, contradicted or neither"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   // The premises as a set and the conclusion, up to renaming the propositions: their order, names
   // and English wording do not count.
   std::string question_key(const pb::Task& task) const override {
@@ -297,6 +298,11 @@ void PropositionalEntailmentGenerator::generate(Rng& rng, const Knobs& knobs, pb
   task.set_label(z3bridge::to_string(draft.decision.label));
   task.set_answer(task.label());
   write_trace(draft, symbols, total_vars, task);
+}
+
+// generate() draws the target label first, each of the three with equal odds.
+std::map<std::string, double> PropositionalEntailmentGenerator::label_shares(const Knobs& /*knobs*/) const {
+  return {{"entailed", 1.0 / 3}, {"contradicted", 1.0 / 3}, {"neither", 1.0 / 3}};
 }
 
 namespace generators {

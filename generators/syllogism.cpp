@@ -31,6 +31,7 @@ class SyllogismGenerator final : public Generator {
   KnobMap level_knobs(int level) const override;
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
+  std::map<std::string, double> label_shares(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -620,6 +621,11 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   for (const auto& premise : inst.premises()) statement("P|", premise);
   statement("C|", inst.conclusion());
   return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + q.key();
+}
+
+// generate() draws the answer first: Yes or No with equal odds.
+std::map<std::string, double> SyllogismGenerator::label_shares(const Knobs& /*knobs*/) const {
+  return {{"Yes", 0.5}, {"No", 0.5}};
 }
 
 namespace generators {

@@ -14,6 +14,7 @@
 
 #include "service/curriculum_service.h"
 #include "service/family_info.h"
+#include "service/generate.h"
 #include "service/records.h"
 #include "service/scoring.h"
 #include "tasks/answer_extraction.h"
@@ -75,21 +76,32 @@ py::dict describe(const std::string& name) {
   return d;
 }
 
-// Task i of (family, knobs, seed) for i in [start, start + n), as JSON lines, for any thread count: the
-// raw index stream. `verity generate` writes a subsequence of it (it skips repeated questions and
-// candidates whose label is over its share); each task it writes is this stream's task of the same index.
+// Positions [start, start + n) of the dataset `verity generate -n start+n` writes for (family, knobs,
+// seed), as JSON lines: the same tasks in the same order (repeated questions skipped, labels kept in
+// their shares), for any thread count. Too few distinct questions raise ValueError with the CLI's message.
 std::vector<std::string> generate_json(const std::string& family_name, uint64_t n, uint64_t seed, int level,
                                        const KnobMap& overrides, uint64_t start, int threads) {
   const Generator& family = find_family(family_name).generator;
-  const Knobs knobs = resolve_knobs(family, level, overrides);  // throws KnobError before any work
-  std::vector<std::string> out(n);
+  resolve_knobs(family, level, overrides);  // throws KnobError before any work
+  GenerateRequest request;
+  request.family = family_name;
+  request.level = level;
+  request.knobs = overrides;
+  request.seed = seed;
+  request.count = start + n;
+  request.threads = threads;
   py::gil_scoped_release release;
-  in_arena(threads, [&] {
-    tbb::parallel_for(uint64_t{0}, n, [&](uint64_t i) {
-      out[i] = to_json_line(make_task(family, knobs, level, seed, start + i));
-    });
-  });
-  return out;
+  return dataset_json_lines(request, start, start + n);
+}
+
+// Task `index` of the index stream of (family, knobs, seed), as a JSON line: the candidate a written
+// task's `index` field names, and what the curriculum issues.
+std::string task_json(const std::string& family_name, uint64_t index, uint64_t seed, int level,
+                      const KnobMap& overrides) {
+  const Generator& family = find_family(family_name).generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  py::gil_scoped_release release;
+  return to_json_line(make_task(family, knobs, level, seed, index));
 }
 
 // The task is trusted data (a bad record is a pipeline bug: raise); the completion is untrusted
@@ -244,7 +256,10 @@ PYBIND11_MODULE(_verity, m) {
   m.def("task_fields", &task_field_names, "Field names of the Task record (schemas/verity.proto).");
   m.def("generate_json", &generate_json, py::arg("family"), py::arg("n"), py::arg("seed"), py::arg("level") = 0,
         py::arg("knobs") = verity::KnobMap{}, py::arg("start") = 0, py::arg("threads") = 0,
-        "Tasks [start, start+n) of (family, level/knobs, seed) as JSON lines.");
+        "Tasks [start, start+n) of the dataset `verity generate` writes for (family, level/knobs, seed), as JSON "
+        "lines.");
+  m.def("task_json", &task_json, py::arg("family"), py::arg("index"), py::arg("seed"), py::arg("level") = 0,
+        py::arg("knobs") = verity::KnobMap{}, "Task `index` of the index stream of (family, level/knobs, seed).");
   m.def("score_json", &score_one, py::arg("task_json"), py::arg("completion"), py::arg("process_weight") = 0.0,
         "Scores one completion (bytes) against one task (JSON text).");
   m.def("score_batch_json", &score_many, py::arg("task_jsons"), py::arg("completions"), py::arg("threads") = 0,

@@ -1,13 +1,11 @@
 #include "service/family_info.h"
 
-#include <oneapi/tbb/parallel_for.h>
-
 #include <map>
 #include <string>
 #include <vector>
 
+#include "service/generate.h"
 #include "tasks/dataset.h"
-
 #include "verifiers/trace_report.h"
 
 namespace verity {
@@ -38,16 +36,23 @@ nlohmann::json family_json(const Family& family) {
           {"process_score", process.empty() ? "none: the reward is the outcome, whatever the process weight" : process}};
 }
 
-nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed) {
-  const Generator& g = family.generator;
+nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed, const KnobMap& overrides) {
   nlohmann::json out = nlohmann::json::object();
-  for (int level = 1; level <= g.max_level(); ++level) {
-    const Knobs knobs = resolve_knobs(g, level, {});
-    std::vector<std::string> labels(samples);
-    tbb::parallel_for(uint64_t{0}, samples, [&](uint64_t i) { labels[i] = make_task(g, knobs, level, seed, i).label(); });
-    std::map<std::string, uint64_t> counts;
-    for (const auto& label : labels) ++counts[label];
-    out[std::to_string(level)] = counts;
+  GenerateRequest request;
+  request.family = family.name();
+  request.knobs = overrides;
+  request.seed = seed;
+  request.count = samples;
+  for (int level = 1; level <= family.generator.max_level(); ++level) {
+    request.level = level;
+    try {
+      // Binary records: the cheaper serialisation of the two, and none of them is kept.
+      const auto manifest = stream_dataset(request, 0, samples, FileFormat::Binary, [](std::string_view) {});
+      out[std::to_string(level)] = std::map<std::string, uint64_t>(manifest.label_counts().begin(),
+                                                                   manifest.label_counts().end());
+    } catch (const std::invalid_argument& e) {  // too few distinct questions at this level
+      out[std::to_string(level)] = e.what();
+    }
   }
   return out;
 }

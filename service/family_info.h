@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "tasks/knobs.h"
 #include "tasks/registry/registry.h"
 
 namespace verity {
@@ -13,9 +14,12 @@ namespace verity {
 //  "knobs": [{"name", "kind" (int | real | choice), "range", "default", "description"}],
 //  "levels": {"1": {knob: value, ...}, ...}}
 nlohmann::json family_json(const Family& family);
-// Label balance per level: {"1": {label: count, ...}, ...} over tasks 0..samples-1 of each level
-// (seed `seed`, generated in parallel). For `verity describe`; not part of family_json (it generates).
-nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed);
+// Label balance per level: {"1": {label: count, ...}, ...} over the `samples` tasks `verity generate
+// -n samples --seed seed --level L` writes (repeats skipped, labels kept in their shares: the
+// manifest's label_counts), with `overrides` on top of each level's ladder (as --knob). A level whose
+// knobs hold fewer distinct questions has generate's error text instead of counts. For `verity
+// describe`; not part of family_json (it generates).
+nlohmann::json label_balance(const Family& family, uint64_t samples, uint64_t seed, const KnobMap& overrides = {});
 // Every registered family, in registry order.
 nlohmann::json families_json();
 

@@ -176,8 +176,8 @@ struct Block {
       }
     }, tbb::simple_partitioner());
   }
-  // Writes the kept records to `out` (a run of consecutive ones in one write) and hashes them.
-  void write(std::ostream& out, ContentHash& hash, pb::DatasetManifest& manifest) const {
+  // Hands the kept records to `sink` (a run of consecutive ones at a time) and hashes them.
+  void write(const RecordSink& sink, ContentHash& hash, pb::DatasetManifest& manifest) const {
     for (size_t k = 0; k < kept.size();) {
       const auto [c, first] = kept[k];
       const Chunk& chunk = chunks[c];
@@ -186,7 +186,7 @@ struct Block {
       for (uint32_t j = first; j <= last; ++j) ++(*manifest.mutable_label_counts())[chunk.labels[j]];
       const size_t start = first == 0 ? 0 : chunk.ends[first - 1];
       const std::string_view run(chunk.bytes.data() + start, chunk.ends[last] - start);
-      out.write(run.data(), static_cast<std::streamsize>(run.size()));
+      sink(run);
       hash.update(run);
     }
   }
@@ -240,21 +240,17 @@ std::string too_few_questions(const Generator& family, const Knobs& knobs, const
          std::to_string(count) + " asked for (-n): " + raise + ", or lower -n to at most " + std::to_string(distinct);
 }
 
-}  // namespace
-
-pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
-  const Generator& family = find_family(request.family).generator;
-  const Knobs knobs = resolve_knobs(family, request.level, request.knobs);
-  const auto range = shard_range(request.count, request.shard_index, request.shard_count);
-  const uint64_t begin = range.first, end = range.second;  // captured below: no structured binding (clang 14)
-  const FileFormat format = format_for_path(request.output);
+// The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new
+// (no two tasks are the same question, family.question_key) and whose label is not above its share
+// (LabelBalance); positions [begin, end) of it go to `sink`, so a shard first walks the questions before
+// it (without serialising them).
+pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, const GenerateRequest& request,
+                                 uint64_t begin, uint64_t end, FileFormat format, const RecordSink& sink) {
+  if (begin > end || end > request.count)
+    throw std::invalid_argument("positions [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                ") are not within a dataset of " + std::to_string(request.count) + " tasks");
   const int threads = request.threads > 0 ? request.threads : tbb::info::default_concurrency();
   tbb::task_arena arena(threads);
-
-  // The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new
-  // (no two tasks are the same question, family.question_key) and whose label is not above its share
-  // (LabelBalance); the shard is positions [begin, end) of
-  // it, so a shard first walks the questions before it (without writing them).
   pb::DatasetManifest manifest;
   ContentHash hash;
   ProgressBar progress(request.progress, end - begin);
@@ -267,50 +263,48 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   // of what to keep is serial. Blocks are written in order, one at a time.
   Block blocks[2];
   tbb::task_group writing;
-  write_stream_atomically(request.output, [&](std::ostream& out) {
-    arena.execute([&] {
-      try {
-        for (int turn = 0; position < end; turn ^= 1) {
-          Block& block = blocks[turn];
-          // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
-          const uint64_t missing = end - position, repeats = next - seen.size();
-          const uint64_t extra = repeats == 0 ? 0 : missing * repeats / next + 8;
-          block.begin = next;
-          block.end = next + std::min(next_block_size(rendered_bytes, rendered_tasks, threads), missing + extra);
-          block.serialize = position + (block.end - block.begin) > begin;
-          block.render(maker, family, format, seen, scratch);
-          if (block.serialize) rendered_bytes += block.bytes(), rendered_tasks += block.end - block.begin;
-          writing.wait();  // the previous block is written: the progress bar may show it
-          if (position > begin) progress.update(position - begin);
-          // Keep, in index order, each candidate whose question is new; the shard's own are written.
-          block.kept.clear();
-          for (size_t c = 0; c < block.chunk_count() && position < end; ++c) {
-            const Chunk& chunk = block.chunks[c];
-            for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
-              next = block.begin + c * kChunk + j + 1;
-              // A repeat, or a label above its share (kept later if it comes again when its label is due).
-              if (seen.contains(chunk.questions[j]) || !balance.admits(chunk.labels[j])) {
-                if (++since_new >= exhausted_after(seen.size()))
-                  throw std::invalid_argument(
-                      too_few_questions(family, knobs, balance, seen.size(), since_new, request.count));
-                continue;
-              }
-              seen.insert(chunk.questions[j]);
-              balance.keep(chunk.labels[j]);
-              since_new = 0;
-              if (position++ >= begin) block.kept.emplace_back(static_cast<uint32_t>(c), static_cast<uint32_t>(j));
+  arena.execute([&] {
+    try {
+      for (int turn = 0; position < end; turn ^= 1) {
+        Block& block = blocks[turn];
+        // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
+        const uint64_t missing = end - position, repeats = next - seen.size();
+        const uint64_t extra = repeats == 0 ? 0 : missing * repeats / next + 8;
+        block.begin = next;
+        block.end = next + std::min(next_block_size(rendered_bytes, rendered_tasks, threads), missing + extra);
+        block.serialize = position + (block.end - block.begin) > begin;
+        block.render(maker, family, format, seen, scratch);
+        if (block.serialize) rendered_bytes += block.bytes(), rendered_tasks += block.end - block.begin;
+        writing.wait();  // the previous block is written: the progress bar may show it
+        if (position > begin) progress.update(position - begin);
+        // Keep, in index order, each candidate whose question is new; the range's own are written.
+        block.kept.clear();
+        for (size_t c = 0; c < block.chunk_count() && position < end; ++c) {
+          const Chunk& chunk = block.chunks[c];
+          for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
+            next = block.begin + c * kChunk + j + 1;
+            // A repeat, or a label above its share (kept later if it comes again when its label is due).
+            if (seen.contains(chunk.questions[j]) || !balance.admits(chunk.labels[j])) {
+              if (++since_new >= exhausted_after(seen.size()))
+                throw std::invalid_argument(
+                    too_few_questions(family, knobs, balance, seen.size(), since_new, request.count));
+              continue;
             }
+            seen.insert(chunk.questions[j]);
+            balance.keep(chunk.labels[j]);
+            since_new = 0;
+            if (position++ >= begin) block.kept.emplace_back(static_cast<uint32_t>(c), static_cast<uint32_t>(j));
           }
-          if (!block.kept.empty()) writing.run([&] { block.write(out, hash, manifest); });
         }
-        writing.wait();
-      } catch (...) {
-        writing.wait();  // never leave a writer running on buffers about to go
-        throw;
+        if (!block.kept.empty()) writing.run([&] { block.write(sink, hash, manifest); });
       }
-    });
-    if (position > begin) progress.update(position - begin);
+      writing.wait();
+    } catch (...) {
+      writing.wait();  // never leave a writer running on buffers about to go
+      throw;
+    }
   });
+  if (position > begin) progress.update(position - begin);
 
   manifest.set_recipe(request.recipe);
   manifest.set_family(family.name());
@@ -319,10 +313,47 @@ pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
   manifest.set_seed(request.seed);
   manifest.set_count(end - begin);
   manifest.set_total(request.count);
-  manifest.set_shard(std::to_string(request.shard_index) + "/" + std::to_string(request.shard_count));
   manifest.set_version(kVersion);
   manifest.set_format(format == FileFormat::Jsonl ? "jsonl" : "binpb");
   manifest.set_content_hash(hash.text());
+  return manifest;
+}
+
+}  // namespace
+
+pb::DatasetManifest stream_dataset(const GenerateRequest& request, uint64_t begin, uint64_t end, FileFormat format,
+                                   const RecordSink& sink) {
+  const Generator& family = find_family(request.family).generator;
+  return stream_tasks(family, resolve_knobs(family, request.level, request.knobs), request, begin, end, format, sink);
+}
+
+std::vector<std::string> dataset_json_lines(const GenerateRequest& request, uint64_t begin, uint64_t end) {
+  std::vector<std::string> lines;
+  lines.reserve(static_cast<size_t>(end - begin));
+  stream_dataset(request, begin, end, FileFormat::Jsonl, [&lines](std::string_view records) {
+    // Whole records, each ending in a newline (JSON escapes its own).
+    for (size_t at = 0, newline; at < records.size(); at = newline + 1) {
+      newline = records.find('\n', at);
+      lines.emplace_back(records.substr(at, newline - at));
+    }
+  });
+  return lines;
+}
+
+pb::DatasetManifest generate_dataset(const GenerateRequest& request) {
+  // Knobs and shard are checked before the output file is opened.
+  const Generator& family = find_family(request.family).generator;
+  const Knobs knobs = resolve_knobs(family, request.level, request.knobs);
+  const auto range = shard_range(request.count, request.shard_index, request.shard_count);
+  const FileFormat format = format_for_path(request.output);
+  pb::DatasetManifest manifest;
+  write_stream_atomically(request.output, [&](std::ostream& out) {
+    const RecordSink to_file = [&out](std::string_view records) {
+      out.write(records.data(), static_cast<std::streamsize>(records.size()));
+    };
+    manifest = stream_tasks(family, knobs, request, range.first, range.second, format, to_file);
+  });
+  manifest.set_shard(std::to_string(request.shard_index) + "/" + std::to_string(request.shard_count));
   manifest.set_output(fs::path(request.output).filename().string());
   // Standard output carries the tasks alone: no manifest (its figures are the return value).
   if (!is_standard_output(request.output))

@@ -4,43 +4,9 @@
 #include <cmath>
 
 namespace verity {
-namespace {
-
-using Shares = std::map<std::string, double>;
-
-// An "unanswerable"-style share u for one label, the rest split evenly among `others`.
-Shares split(const std::string& rare, double u, std::initializer_list<const char*> others) {
-  Shares shares{{rare, u}};
-  for (const char* label : others) shares[label] += (1 - u) / static_cast<double>(others.size());
-  return shares;
-}
-
-// The shares each generator draws its label in (see its generate()): only families whose label is
-// categorical and drawn first. Free-form answers (zebra, list_functions, long_horizon_sum,
-// string_rules) have no targeted label and are left alone.
-Shares target_shares(const std::string& family, const Knobs& knobs) {
-  if (family == "syllogism" || family == "inference_chains" || family == "d_separation" ||
-      family == "causal_transitivity")
-    return {{"Yes", 0.5}, {"No", 0.5}};
-  if (family == "propositional_entailment")
-    return {{"entailed", 1.0 / 3}, {"contradicted", 1.0 / 3}, {"neither", 1.0 / 3}};
-  if (family == "causal_induction") return {{"on", 1.0 / 3}, {"off", 1.0 / 3}, {"undetermined", 1.0 / 3}};
-  if (family == "fol_deduction") {
-    // Closed world: what does not follow is false, so UNKNOWN draws are labelled DISPROVED.
-    const double u = knobs.get_real("unknown_ratio");
-    if (knobs.get("world") == "closed") return {{"PROVED", (1 - u) / 2}, {"DISPROVED", (1 + u) / 2}};
-    return split("UNKNOWN", u, {"PROVED", "DISPROVED"});
-  }
-  if (family == "ontology_deduction") return split("Unknown", knobs.get_real("unanswerable"), {"True", "False"});
-  if (family == "arithmetic_graph" || family == "knights_knaves")
-    return split("unanswerable", knobs.get_real("unanswerable"), {"answerable"});
-  return {};
-}
-
-}  // namespace
 
 LabelBalance::LabelBalance(const Generator& family, const Knobs& knobs) {
-  for (const auto& [label, share] : target_shares(family.name(), knobs))
+  for (const auto& [label, share] : family.label_shares(knobs))
     if (share > 0) shares_[label] = share;
   // One label and nothing to balance (e.g. unanswerable = 0).
   if (shares_.size() < 2) shares_.clear();

@@ -16,8 +16,8 @@ namespace verity {
 
 class LabelBalance {
  public:
-  // The target shares of the family's label under these knobs; none (every candidate admitted) for a
-  // family whose label is free-form or not drawn by its generator.
+  // The target shares of the family's label under these knobs (Generator::label_shares); none (every
+  // candidate admitted) for a family whose label is free-form or not drawn by its generator.
   LabelBalance(const Generator& family, const Knobs& knobs);
   bool active() const { return !shares_.empty(); }
   const std::map<std::string, double>& shares() const { return shares_; }

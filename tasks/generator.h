@@ -2,6 +2,7 @@
 // self-contained Task (prompt, formal instance, gold answer and trace). Its scoring half is a Verifier
 // (tasks/verifier.h); tasks/registry/ pairs the two by family name.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ class Generator {
   // with a rendering that must state the very instance another rendering states maps it to that one
   // here (the causal families' format=axiomatic seeds as format=natural); the task id still differs.
   virtual std::string seed_knobs(const Knobs& knobs) const { return knobs.canonical(); }
+  // The shares generate() draws its label in under these knobs (label -> probability, summing to 1), for
+  // a family whose label is categorical and drawn first: a written dataset keeps them although skipping
+  // repeated questions removes more tasks of one label than of another (service/label_balance.h). None
+  // (the default) for a free-form label, which is not balanced.
+  virtual std::map<std::string, double> label_shares(const Knobs& /*knobs*/) const { return {}; }
 };
 
 // Resolves the knobs of a request: defaults <- level ladder (when level > 0) <- overrides.

@@ -51,6 +51,28 @@ TEST_F(CliTest, ListAndDescribe) {
   EXPECT_NE(unknown.output.find("known families"), std::string::npos);
 }
 
+// describe's label balance of a level is what generate writes there (its manifest's label_counts):
+// inference_chains level 1 repeats itself, so its first candidates would count otherwise.
+TEST_F(CliTest, DescribeShowsTheLabelBalanceGenerateWrites) {
+  const auto describe = run("describe inference_chains --seed 4");
+  ASSERT_EQ(describe.status, 0) << describe.output;
+  EXPECT_NE(describe.output.find("label balance (the 200 tasks `verity generate -n 200 --seed 4` writes at each level):"),
+            std::string::npos) << describe.output;
+  for (int level : {1, 2}) {
+    const auto gen = run("generate --family inference_chains --level " + std::to_string(level) +
+                         " -n 200 --seed 4 -o " + path("ic.jsonl"));
+    ASSERT_EQ(gen.status, 0) << gen.output;
+    // label_counts are 64-bit: protobuf's JSON mapping writes them as strings
+    const auto counts = nlohmann::json::parse(read_file(path("ic.jsonl.manifest.json")))["label_counts"];
+    char line[64];
+    std::snprintf(line, sizeof line, "\n    %d: No %.1f%% Yes %.1f%%\n", level,
+                  std::stod(counts["No"].get<std::string>()) / 2, std::stod(counts["Yes"].get<std::string>()) / 2);
+    EXPECT_NE(describe.output.find(line), std::string::npos) << line << describe.output;
+  }
+  const auto zebra = run("describe zebra");
+  EXPECT_NE(zebra.output.find("\n    1: free-form answers (no label to balance)\n"), std::string::npos) << zebra.output;
+}
+
 TEST_F(CliTest, GenerateThenScoreGoldAndRandom) {
   auto gen = run("generate --family causal_transitivity --knob chain_length=9 -n 500 --seed 1 -o " + path("ct.jsonl") +
                  " --threads 2");

@@ -144,7 +144,7 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
 }
 
 // The shares each categorical family's generator draws its label in (written here from the generators'
-// own comments, independently of service/label_balance.cpp): a written dataset must keep them although
+// own comments, independently of their label_shares()): a written dataset must keep them although
 // skipping repeats removes more tasks of one label than of another.
 std::map<std::string, double> documented_shares(const std::string& family, const Knobs& knobs) {
   if (family == "syllogism" || family == "inference_chains" || family == "d_separation" ||
@@ -224,28 +224,108 @@ TEST(LabelBalance, SharesSlackAndScarcestLabel) {
   EXPECT_TRUE(balance.admits("unexpected"));  // a label without a share is never held back
 }
 
-// `verity describe` shows the label balance of every level: the counts of its first tasks.
-TEST(FamilyInfo, LabelBalancePerLevel) {
-  const auto balance = label_balance(find_family("propositional_entailment"), 300, 3);
-  ASSERT_EQ(balance.size(), 10u);
-  for (int level = 1; level <= 10; ++level) {
-    const auto& counts = balance[std::to_string(level)];
-    uint64_t total = 0;
-    for (const auto& [label, count] : counts.items()) {
-      total += count.get<uint64_t>();
-      EXPECT_NEAR(count.get<double>() / 300, 1.0 / 3, 0.1) << "level " << level << " " << label;
+// `verity describe` shows the label balance of every level: what `verity generate -n samples` writes
+// there (its manifest's label_counts), not the first candidates of the index stream, which hold repeats.
+TEST_F(DatasetTest, DescribedLabelBalanceIsWhatGenerateWrites) {
+  using Counts = std::map<std::string, uint64_t>;
+  for (const char* name : {"inference_chains", "propositional_entailment", "knights_knaves", "zebra"}) {
+    const Family& family = find_family(name);
+    const auto balance = label_balance(family, 300, 3);
+    ASSERT_EQ(balance.size(), static_cast<size_t>(family.generator.max_level())) << name;
+    for (int level = 1; level <= family.generator.max_level(); ++level) {
+      GenerateRequest r = request(name, "described.jsonl", 2);
+      r.level = level;
+      r.seed = 3;
+      r.count = 300;
+      const auto manifest = generate_dataset(r);
+      const Counts written(manifest.label_counts().begin(), manifest.label_counts().end());
+      EXPECT_EQ(balance[std::to_string(level)].get<Counts>(), written)
+          << name << " level " << level;
     }
-    EXPECT_EQ(total, 300u);
-    EXPECT_EQ(counts.size(), 3u);
   }
-  const Generator& g = find_family("propositional_entailment").generator;
-  EXPECT_EQ(balance["4"]["entailed"].get<uint64_t>(),
-            [&] {
-              uint64_t n = 0;
-              const Knobs knobs = resolve_knobs(g, 4, {});
-              for (uint64_t i = 0; i < 300; ++i) n += make_task(g, knobs, 4, 3, i).label() == "entailed";
-              return n;
-            }());
+  // inference_chains level 1 repeats itself: its first 300 candidates are not what is written, so the
+  // comparison above tells the two counts apart.
+  const Generator& g = find_family("inference_chains").generator;
+  const Knobs knobs = resolve_knobs(g, 1, {});
+  Counts raw;
+  for (uint64_t i = 0; i < 300; ++i) ++raw[make_task(g, knobs, 1, 3, i).label()];
+  EXPECT_NE(label_balance(find_family("inference_chains"), 300, 3)["1"].get<Counts>(), raw);
+}
+
+// A level whose knobs hold fewer distinct balanced questions than the samples shows generate's error:
+// two islanders with one statement each make under 300 distinct answerable puzzles (level 1), more
+// with the deeper statements of later levels.
+TEST(FamilyInfo, LabelBalanceOfATooSmallLevelIsGeneratesError) {
+  const auto balance = label_balance(find_family("knights_knaves"), 300, 3, {{"people", "2"}, {"unanswerable", "0"}});
+  ASSERT_TRUE(balance["1"].is_string()) << balance["1"].dump();
+  EXPECT_NE(balance["1"].get<std::string>().find("distinct questions (names and statement order ignored"), std::string::npos) << balance["1"];
+  EXPECT_EQ(balance["10"], nlohmann::json({{"answerable", 300}}));
+}
+
+// Families whose label is free-form (the answer itself, or none): nothing to balance.
+const std::set<std::string> kFreeFormLabels = {"zebra", "list_functions", "long_horizon_sum", "string_rules"};
+
+// The settings a family's declared label shares are checked under: every level of its ladder, and at
+// level 3 each value of its choice knobs and the label-share knobs (unanswerable, unknown_ratio) at 0,
+// 0.3 and 1.
+std::vector<std::pair<int, KnobMap>> share_settings(const Generator& g) {
+  std::vector<std::pair<int, KnobMap>> settings;
+  for (int level = 1; level <= g.max_level(); ++level) settings.push_back({level, {}});
+  for (const auto& spec : g.knob_specs()) {
+    if (spec.kind == KnobSpec::Kind::Choice)
+      for (const auto& value : spec.choices) settings.push_back({3, {{spec.name, value}}});
+    if (spec.name == "unanswerable" || spec.name == "unknown_ratio")
+      for (const char* value : {"0", "0.3", "1"}) settings.push_back({3, {{spec.name, value}}});
+  }
+  return settings;
+}
+
+// Each generator declares the shares it draws its label in (Generator::label_shares, which the
+// keep/drop step balances). A family with a categorical label must declare them, summing to 1; every
+// label its tasks carry is declared with a share above 0, and the labels of 240 candidates come in the
+// declared shares: within 0.12 under each setting (4 standard deviations), within 0.04 on average over
+// all of a family's settings (about 4,000 candidates; 5 standard deviations), so a share off by 0.1 fails.
+TEST(LabelShares, EveryCategoricalFamilyDeclaresTheLabelsItsTasksCarry) {
+  constexpr uint64_t kSamples = 240;
+  for (const Family& family : all_families()) {
+    const Generator& g = family.generator;
+    const auto settings = share_settings(g);
+    std::map<std::string, double> mean_share, mean_seen;  // over the settings
+    for (const auto& [level, overrides] : settings) {
+      const Knobs knobs = resolve_knobs(g, level, overrides);
+      const auto shares = g.label_shares(knobs);
+      const std::string where = g.name() + " level " + std::to_string(level) + " " + knobs.canonical();
+      if (kFreeFormLabels.count(g.name())) {
+        EXPECT_TRUE(shares.empty()) << where;
+        continue;
+      }
+      ASSERT_FALSE(shares.empty()) << where << ": a categorical label needs label_shares (or list the family "
+                                   << "as free-form here)";
+      double sum = 0;
+      for (const auto& [label, share] : shares) {
+        EXPECT_TRUE(share >= 0 && share <= 1) << where << " " << label << " " << share;
+        sum += share;
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-12) << where;
+      std::vector<std::string> labels(kSamples);
+      tbb::parallel_for(uint64_t{0}, kSamples,
+                        [&](uint64_t i) { labels[i] = make_task(g, knobs, level, 7, i).label(); });
+      std::map<std::string, double> seen;
+      for (const auto& label : labels) seen[label] += 1.0 / kSamples;
+      for (const auto& [label, frequency] : seen) {
+        const auto declared = shares.find(label);
+        EXPECT_TRUE(declared != shares.end() && declared->second > 0)
+            << where << ": label '" << label << "' (" << frequency << " of the tasks) is not declared";
+      }
+      for (const auto& [label, share] : shares) {
+        EXPECT_NEAR(seen[label], share, 0.12) << where << " " << label;
+        mean_share[label] += share / static_cast<double>(settings.size());
+        mean_seen[label] += seen[label] / static_cast<double>(settings.size());
+      }
+    }
+    for (const auto& [label, share] : mean_share)
+      EXPECT_NEAR(mean_seen[label], share, 0.04) << g.name() << " " << label << " over " << settings.size() << " settings";
+  }
 }
 
 TEST_F(DatasetTest, ShardRangeTilesAndRejectsBadShards) {

@@ -30,7 +30,7 @@ KnobError = _verity.KnobError
 MAX_GENERATE = 10_000_000  # tasks one generate() call returns (they are all in memory as dicts)
 
 __all__ = [
-    "families", "describe", "generate", "score", "score_batch",
+    "families", "describe", "generate", "task_at", "score", "score_batch",
     "compute_score", "compute_score_batch", "trl_reward", "make_trl_reward", "KnobError",
     "Curriculum", "RemoteCurriculum", "create_dataset", "score_answer", "get_score_answer_fn",
 ]
@@ -48,27 +48,31 @@ def describe(family: str) -> dict:
 
 def generate(family: str, n: int, seed: int, level: int | None = None, *, start: int = 0,
              threads: int = 0, **knobs: Any) -> list[dict]:
-    """Tasks start..start+n-1 of (family, level and knobs, seed) as dicts.
+    """The tasks `verity generate` writes for (family, level and knobs, seed), as dicts: the same ids in
+    the same order, for any `threads` (0 = all cores).
 
+    That is the dataset of distinct questions with balanced labels: candidates of the index stream
+    0, 1, 2, ... (each task's `index`; `task_at(family, index, ...)` makes one) are kept in order unless
+    their question repeats a kept one (up to renaming and statement order) or their label is already
+    over its share. `generate(f, n, s)` equals the lines of `verity generate --family f -n n --seed s`;
+    with `start`, positions start..start+n-1 of that dataset (the tasks before are walked, not returned).
     Knobs override the level ladder (`verity.describe(family)["knobs"]` lists them); without a level
-    they start from their defaults and the tasks carry level 0. This is the raw index stream, the same
-    for any `threads` (0 = all cores): `verity generate` writes a subsequence of it (it skips repeated
-    questions and candidates whose label is over its share), each of its tasks equal to this stream's
-    task of the same index. Use the command for a dataset of distinct, label-balanced questions.
-    Unknown families raise ValueError, bad knobs raise verity.KnobError (a ValueError).
+    they start from their defaults and the tasks carry level 0. Unknown families raise ValueError, bad
+    knobs raise verity.KnobError (a ValueError); knobs with fewer distinct questions than start + n
+    raise ValueError with the command's message (how many exist, which knob to raise).
     """
-    if n < 0 or seed < 0 or start < 0:
-        raise ValueError(f"n, seed and start must be non-negative (got n={n}, seed={seed}, start={start})")
-    if n > MAX_GENERATE:
-        raise ValueError(f"n={n} is over {MAX_GENERATE:,} tasks held in memory at once; `verity generate` streams "
-                         "larger datasets to a file")
-    if seed >= 2**64 or start + n > 2**64:
-        raise ValueError("seed and start + n must be below 2**64")
-    if threads < 0:
-        raise ValueError(f"threads must be 0 (all cores) or more, not {threads}")
+    return [json.loads(line) for line in _generate_lines(family, n, seed, level, start, threads, knobs)]
+
+
+def task_at(family: str, index: int, seed: int, level: int | None = None, **knobs: Any) -> dict:
+    """Task `index` of the index stream of (family, level and knobs, seed): the candidate a task's
+    `index` field names (a task `generate` returns equals `task_at(family, t["index"], seed, ...)`), and
+    what the curriculum issues. Repeats are not skipped here: use `generate` for a dataset.
+    """
+    if index < 0 or seed < 0 or index >= 2**64 or seed >= 2**64:
+        raise ValueError(f"index and seed must be in [0, 2**64) (got index={index}, seed={seed})")
     knob_text = {name: _knob_text(value) for name, value in knobs.items()}
-    lines = _verity.generate_json(family, n, seed, level or 0, knob_text, start, threads)
-    return [json.loads(line) for line in lines]
+    return json.loads(_verity.task_json(family, index, seed, level or 0, knob_text))
 
 
 def score(task: Mapping | str, completion: Any, process_weight: float = 0.0) -> dict:
@@ -125,6 +129,22 @@ def task_json(task: Mapping | str | bytes) -> str:
     if not isinstance(task, Mapping):
         raise ValueError(f"a task must be a dict or JSON text, not {type(task).__name__}")
     return json.dumps(_drop_none(task), default=_plain)
+
+
+def _generate_lines(family: str, n: int, seed: int, level: int | None, start: int, threads: int,
+                    knobs: Mapping[str, Any]) -> list[str]:
+    """generate()'s tasks as JSON lines (verity.gym keeps them so, parsing an entry when it is read)."""
+    if n < 0 or seed < 0 or start < 0:
+        raise ValueError(f"n, seed and start must be non-negative (got n={n}, seed={seed}, start={start})")
+    if n > MAX_GENERATE:
+        raise ValueError(f"n={n} is over {MAX_GENERATE:,} tasks held in memory at once; `verity generate` streams "
+                         "larger datasets to a file")
+    if seed >= 2**64 or start + n >= 2**64:
+        raise ValueError("seed and start + n must be below 2**64")
+    if threads < 0:
+        raise ValueError(f"threads must be 0 (all cores) or more, not {threads}")
+    knob_text = {name: _knob_text(value) for name, value in knobs.items()}
+    return _verity.generate_json(family, n, seed, level or 0, knob_text, start, threads)
 
 
 def _knob_text(value: Any) -> str:

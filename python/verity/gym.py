@@ -11,8 +11,10 @@ create_dataset(name, size=500, seed=None, level=None, **knobs): `level` picks a 
 ladder (1..10), knobs override single settings (`verity.describe(name)["knobs"]`); with neither, the
 knobs' defaults. Entries are {"question", "answer", "metadata"}; metadata holds "source_dataset",
 "source_index", "difficulty" (the level and every knob) and "task" (the whole Verity record, from
-which score_answer scores, so an entry can be scored in any process). Entry i is task i of
-(family, knobs, seed): the same as `verity generate` writes.
+which score_answer scores, so an entry can be scored in any process). The entries are the `size`
+tasks `verity generate -n size` writes for (family, knobs, seed), in order: distinct questions with
+balanced labels, made when the dataset is created (knobs with fewer distinct questions than `size`
+raise ValueError there, saying how many exist).
 
 create_dataset("composite", size=, seed=, datasets=[{"name", "weight", "config"}, ...]) mixes families
 by weight, as Reasoning Gym's composite dataset does.
@@ -24,13 +26,13 @@ text a model gave (extracted or a whole completion); a bare answer is read as if
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 import verity
 
-_CHUNK = 256  # entries generated per call: one pybind call per chunk, not per entry
 
 
 @dataclass
@@ -81,8 +83,9 @@ class VerityDataset(_SizedDataset):
         self.config = config
         self.size = config.size
         self.seed = config.seed
-        self._chunks: dict[int, list[dict]] = {}
-        self[0]  # bad knobs raise here (verity.KnobError), not at the first access
+        # Which candidates the dataset keeps depends on every one before, so it is made whole, once;
+        # held as JSON lines (a task dict is several times larger) and parsed when read.
+        self._lines = verity._generate_lines(config.family, self.size, self.seed, config.level, 0, 0, config.knobs)
 
     def __getitem__(self, idx: int | slice) -> dict | list[dict]:
         if isinstance(idx, slice):
@@ -94,14 +97,7 @@ class VerityDataset(_SizedDataset):
         return score_answer(answer, entry)
 
     def _task(self, idx: int) -> dict:
-        chunk = idx // _CHUNK
-        if chunk not in self._chunks:
-            if len(self._chunks) >= 8:
-                self._chunks.pop(next(iter(self._chunks)))
-            start = chunk * _CHUNK
-            self._chunks[chunk] = verity.generate(self.config.family, min(_CHUNK, self.size - start), self.seed,
-                                                  self.config.level, start=start, **self.config.knobs)
-        return self._chunks[chunk][idx - chunk * _CHUNK]
+        return json.loads(self._lines[idx])
 
     def _entry(self, task: dict, idx: int) -> dict:
         difficulty = {"level": task.get("level", 0)}

@@ -34,9 +34,9 @@ def test_batches_reports_statistics_history_and_restart(tmp_path):
         tasks = cur.next_batch(24)
         assert len({t["id"] for t in tasks}) == 24
         assert {t["family"] for t in tasks} == set(FAMILIES) and {t["level"] for t in tasks} == {1}
-        # a task is exactly `verity generate`'s item at its index
+        # a task is exactly the index stream's task at its index
         t = tasks[0]
-        assert verity.generate(t["family"], 1, seed=3, level=1, start=int(t["index"]))[0] == t
+        assert verity.task_at(t["family"], int(t["index"]), seed=3, level=1) == t
         result = cur.report([t["id"] for t in tasks], [1.0] * 24)
         assert result["accepted"] == 24 and not result["duplicate"]
         assert {c["to_level"] for c in result["level_changes"]} == {2}
@@ -139,7 +139,7 @@ def test_create_dataset_entries_knobs_and_scores():
     assert len(data) == 300 and data.seed == 5
     tasks = verity.generate("causal_transitivity", 300, seed=5, level=3)
     entries = list(data)
-    assert [e["metadata"]["task"] for e in entries] == tasks  # entry i is task i (chunk boundaries included)
+    assert [e["metadata"]["task"] for e in entries] == tasks  # entry i is the written dataset's task i
     assert data[-1] == entries[-1] and data[3:5] == entries[3:5]
     e = entries[7]
     assert e["question"] == tasks[7]["prompt"] and e["answer"] == tasks[7]["answer"]
@@ -157,6 +157,8 @@ def test_create_dataset_entries_knobs_and_scores():
         verity.create_dataset("leg_counting", size=3)
     with pytest.raises(verity.KnobError):
         verity.create_dataset("causal_transitivity", size=3, chain_length=-4)
+    with pytest.raises(ValueError, match="has only 276 distinct questions"):  # at creation, as `verity generate`
+        verity.create_dataset("knights_knaves", size=1000, seed=5, level=1, people=2, unanswerable=0)
 
 
 def test_every_family_scores_its_gold_answer_given_bare_as_reasoning_gym_does():

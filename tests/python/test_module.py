@@ -1,6 +1,7 @@
 """The Python API over libverity: generate, score, score_batch."""
 
 import json
+import subprocess
 import threading
 import time
 
@@ -24,28 +25,66 @@ def test_families_and_describe():
 def test_generate_returns_self_contained_records():
     tasks = verity.generate("propositional_entailment", 5, seed=7, level=3)
     assert len(tasks) == 5
-    for i, t in enumerate(tasks):
+    for t in tasks:
         assert t["family"] == "propositional_entailment" and t["level"] == 3
-        assert t["index"] == str(i)  # protobuf's JSON mapping writes 64-bit integers as strings
+        assert isinstance(t["index"], str)  # protobuf's JSON mapping writes 64-bit integers as strings
+        assert verity.task_at("propositional_entailment", int(t["index"]), seed=7, level=3) == t
         assert t["prompt"] and t["answer"] and t["knobs"] and "propositional" in t
     assert len({t["id"] for t in tasks}) == 5
 
 
-def test_generate_is_deterministic_and_matches_the_cli(tmp_path, verity_binary):
+def test_generate_is_deterministic_and_starts_anywhere():
     one = verity.generate("causal_transitivity", 40, seed=1, threads=1, chain_length=9)
     two = verity.generate("causal_transitivity", 40, seed=1, threads=2, chain_length=9)
     assert one == two
     assert verity.generate("causal_transitivity", 10, seed=1, start=30, chain_length=9) == one[30:]
-    out = tmp_path / "ct.jsonl"
-    run_cli(verity_binary, "generate", "--family", "causal_transitivity", "--knob", "chain_length=9",
-            "-n", "40", "--seed", "1", "-o", str(out))
-    # The CLI writes the index stream less repeated questions and tasks of a label above its share
-    # (balanced labels): each task it writes is the module's task of the same index.
-    cli = read_jsonl(out)
-    assert len(cli) == 40 and len({t["id"] for t in cli}) == 40
-    stream = verity.generate("causal_transitivity", int(cli[-1]["index"]) + 1, seed=1, chain_length=9)
-    assert cli == [stream[int(t["index"])] for t in cli]
-    assert cli[0] == one[0]  # the first task is never held back
+    assert verity.generate("causal_transitivity", 0, seed=1, start=40, chain_length=9) == []
+
+
+def cli_dataset(binary, tmp_path, family, n, seed, level, knobs) -> list[dict]:
+    out = tmp_path / f"{family}.jsonl"
+    args = ["generate", "--family", family, "-n", str(n), "--seed", str(seed), "--level", str(level), "-o", str(out)]
+    for name, value in knobs.items():
+        args += ["--knob", f"{name}={value}"]
+    run_cli(binary, *args)
+    return read_jsonl(out)
+
+
+# (family, level, n, knobs): repeats skipped at propositional_entailment level 1, a label share of its
+# own (unanswerable) in knights_knaves, the closed world of fol_deduction, a free-form label in zebra.
+CLI_CASES = [("propositional_entailment", 1, 3000, {}), ("knights_knaves", 1, 1500, {}),
+             ("fol_deduction", 2, 400, {"world": "closed"}), ("zebra", 2, 200, {})]
+
+
+@pytest.mark.parametrize("family,level,n,knobs", CLI_CASES)
+def test_generate_returns_exactly_what_the_cli_writes(tmp_path, verity_binary, family, level, n, knobs):
+    cli = cli_dataset(verity_binary, tmp_path, family, n, 5, level, knobs)
+    tasks = verity.generate(family, n, seed=5, level=level, threads=2, **knobs)
+    assert len(cli) == n and tasks == cli  # the same tasks (ids, indexes, every field) in the same order
+    assert verity.generate(family, 50, seed=5, level=level, start=n - 50, **knobs) == cli[-50:]
+    indexes = [int(t["index"]) for t in tasks]
+    assert indexes == sorted(set(indexes))  # candidates kept in stream order, none twice
+    for i in (0, n // 2, n - 1):
+        assert verity.task_at(family, indexes[i], seed=5, level=level, **knobs) == tasks[i]
+    if family == "propositional_entailment":  # the raw stream holds repeats here: some candidates were skipped
+        assert indexes[-1] >= n
+
+
+def test_generate_raises_the_cli_error_when_the_questions_run_out(tmp_path, verity_binary):
+    """276 two-person puzzles of one statement each exist: 1000 cannot be distinct."""
+    knobs = {"people": 2, "unanswerable": 0}
+    args = ["generate", "--family", "knights_knaves", "--level", "1", "-n", "1000", "--seed", "5",
+            "-o", str(tmp_path / "kk.jsonl"), "--knob", "people=2", "--knob", "unanswerable=0"]
+    result = subprocess.run([verity_binary, *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and result.stderr.startswith("error: ")
+    with pytest.raises(ValueError) as raised:
+        verity.generate("knights_knaves", 1000, seed=5, level=1, **knobs)
+    assert str(raised.value) == result.stderr[len("error: "):].strip()
+    assert "has only" in str(raised.value) and "lower -n to at most" in str(raised.value)
+    # start + n counts: the tasks before `start` must exist too
+    with pytest.raises(ValueError, match="has only"):
+        verity.generate("knights_knaves", 10, seed=5, level=1, start=990, **knobs)
+    assert len(verity.generate("knights_knaves", 200, seed=5, level=1, **knobs)) == 200
 
 
 def test_generate_rejects_bad_knobs():
@@ -155,3 +194,8 @@ def test_generate_refuses_bad_numbers_with_the_reason():
                             (dict(n=5, seed=0, threads=-3), "threads"), (dict(n=5, seed=0, level=11), "out of range")]:
         with pytest.raises(ValueError, match=message):
             verity.generate("causal_transitivity", **kwargs)
+    for index, seed in [(-1, 0), (0, -1), (2**64, 0)]:
+        with pytest.raises(ValueError, match="index and seed"):
+            verity.task_at("causal_transitivity", index, seed=seed)
+    with pytest.raises(verity.KnobError):
+        verity.task_at("causal_transitivity", 0, seed=0, chain_length=-5)
