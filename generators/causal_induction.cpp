@@ -67,6 +67,13 @@ std::pair<int, int> trial_size_range(const Shape& s, bool may_be_conjunctive) {
   return {lo, std::min(s.objects, std::max(lo, (s.objects + 1) / 2 + 1))};
 }
 
+// Combinations of `k` of `n` objects.
+long choose(int n, int k) {
+  long out = 1;
+  for (int i = 1; i <= k; ++i) out = out * (n - k + i) / i;
+  return out;
+}
+
 // The trials' sizes (objects on the machine in each), drawn before the search for the label and kept
 // while the trials' objects are drawn again: drawn with the objects, the sizes that more easily give
 // the drawn label were kept more often, and the prompt's length told the label (0.60 at level 1). A
@@ -74,9 +81,8 @@ std::pair<int, int> trial_size_range(const Shape& s, bool may_be_conjunctive) {
 std::vector<int> draw_trial_sizes(Rng& rng, const Shape& s, bool may_be_conjunctive) {
   const auto [lo, hi] = trial_size_range(s, may_be_conjunctive);
   std::vector<int> sizes;
-  std::vector<long> room(hi + 1, 0);
-  for (Mask m = 1; m < (Mask{1} << s.objects); ++m)
-    if (std::popcount(m) <= hi) ++room[std::popcount(m)];
+  std::vector<long> room(hi + 1, 0);  // the combinations of each size
+  for (int size = 1; size <= hi; ++size) room[size] = choose(s.objects, size);
   while (static_cast<int>(sizes.size()) < s.trials) {
     const int size = static_cast<int>(rng.uniform(lo, hi));
     if (room[size] == 0) continue;
@@ -86,24 +92,32 @@ std::vector<int> draw_trial_sizes(Rng& rng, const Shape& s, bool may_be_conjunct
   return sizes;
 }
 
+// `size` distinct objects, drawn one at a time (a repeat drawn again).
+Mask draw_objects(Rng& rng, int objects, int size) {
+  Mask m = 0;
+  for (int held = 0; held < size;) {
+    const Mask object = Mask{1} << rng.index(objects);
+    held += (m & object) ? 0 : 1;
+    m |= object;
+  }
+  return m;
+}
+
 // Distinct trials of the given sizes, outcomes by the hidden explanation.
-std::vector<Trial> draw_trials(Rng& rng, const std::vector<int>& sizes, const Shape& s, const Hypothesis& hidden) {
-  std::vector<Trial> trials;
+void draw_trials(Rng& rng, const std::vector<int>& sizes, const Shape& s, const Hypothesis& hidden,
+                 std::vector<Trial>& trials) {
+  trials.clear();
   for (int guard = 0; trials.size() < sizes.size() && guard < 64 * s.trials; ++guard) {
-    Mask m = 0;
-    while (std::popcount(m) < sizes[trials.size()]) m |= Mask{1} << rng.index(s.objects);
+    const Mask m = draw_objects(rng, s.objects, sizes[trials.size()]);
     if (std::any_of(trials.begin(), trials.end(), [&](const Trial& t) { return t.objects == m; })) continue;
     trials.push_back({m, blicket::activates(hidden.rule, hidden.blickets, m)});
   }
-  return trials;
 }
 
 Hypothesis draw_hidden(Rng& rng, const Shape& s, Rule rule) {
   const int need = blicket::threshold(rule);
   const int count = static_cast<int>(rng.uniform(need, std::min(s.objects, std::max(need + 1, s.objects / 2))));
-  Hypothesis h{rule, 0};
-  while (std::popcount(h.blickets) < count) h.blickets |= Mask{1} << rng.index(s.objects);
-  return h;
+  return {rule, draw_objects(rng, s.objects, count)};
 }
 
 struct Instance {
@@ -115,22 +129,24 @@ struct Instance {
   Outcome answer = Outcome::Undetermined;
 };
 
-// The queries of exactly `size` objects, other than a trial's combination, by their answer.
-std::array<std::vector<Mask>, 3> queries_by_answer(const Instance& inst, int objects, int size) {
-  std::array<std::vector<Mask>, 3> out;
-  for (Mask q = 1; q < (Mask{1} << objects); ++q) {
-    if (std::popcount(q) != size) continue;
-    if (std::any_of(inst.trials.begin(), inst.trials.end(), [&](const Trial& t) { return t.objects == q; })) continue;
-    out[static_cast<int>(blicket::decide(inst.consistent, q))].push_back(q);
+// The queries of exactly `size` objects, other than a trial's combination, by their answer, ascending.
+void queries_by_answer(const std::vector<Trial>& trials, const blicket::Explanations& fitting, int objects, int size,
+                       std::array<std::vector<Mask>, 3>& out) {
+  for (auto& queries : out) queries.clear();
+  // The masks of `size` bits in ascending order (Gosper's hack: the next larger one with as many bits).
+  for (Mask q = (Mask{1} << size) - 1; q < (Mask{1} << objects);) {
+    if (std::none_of(trials.begin(), trials.end(), [&](const Trial& t) { return t.objects == q; }))
+      out[static_cast<int>(fitting.decide(q))].push_back(q);
+    const Mask lowest = q & -q, ripple = q + lowest;
+    q = (((ripple ^ q) >> 2) / lowest) | ripple;
   }
-  return out;
 }
 
 // Trials must leave combinations untried for the question: at most half of those a trial may use.
 void check_room(const Shape& s, bool may_be_conjunctive, const Knobs& knobs) {
   const auto [lo, hi] = trial_size_range(s, may_be_conjunctive);
   long room = 0;
-  for (Mask m = 1; m < (Mask{1} << s.objects); ++m) room += std::popcount(m) >= lo && std::popcount(m) <= hi;
+  for (int size = lo; size <= hi; ++size) room += choose(s.objects, size);
   if (s.trials > room / 2)
     throw std::invalid_argument("causal_induction: trials=" + std::to_string(s.trials) + " needs more distinct "
                                 "combinations than " + std::to_string(s.objects) + " objects allow (at most " +
@@ -161,20 +177,20 @@ Search search_cell(Rng& rng, const Shape& s, Rule hidden_rule, const std::vector
   auto& found = search.found;
   std::array<bool, 3> seen = {false, false, false};
   int missing = static_cast<int>(std::count(wanted.begin(), wanted.end(), true));
+  thread_local blicket::Explanations fitting;
+  thread_local std::vector<Trial> trials;
+  thread_local std::array<std::vector<Mask>, 3> candidates;
   for (int attempt = 0; attempt < attempts && missing > 0; ++attempt) {
-    Instance inst;
-    inst.rules = rules;
-    inst.hidden = draw_hidden(rng, s, hidden_rule);
-    inst.trials = draw_trials(rng, cell.trial_sizes, s, inst.hidden);
-    if (static_cast<int>(inst.trials.size()) < s.trials) continue;
-    inst.consistent = blicket::consistent_hypotheses(s.objects, inst.rules, inst.trials);
-    const auto candidates = queries_by_answer(inst, s.objects, cell.query_size);
+    const Hypothesis hidden = draw_hidden(rng, s, hidden_rule);
+    draw_trials(rng, cell.trial_sizes, s, hidden, trials);
+    if (static_cast<int>(trials.size()) < s.trials) continue;
+    fitting.reset(s.objects, rules, trials);
+    queries_by_answer(trials, fitting, s.objects, cell.query_size, candidates);
     for (int label = 0; label < 3; ++label) {
       seen[label] = seen[label] || !candidates[label].empty();
       if (!wanted[label] || found[label] || candidates[label].empty()) continue;
-      inst.query = candidates[label][rng.index(candidates[label].size())];
-      inst.answer = static_cast<Outcome>(label);
-      found[label] = inst;
+      found[label] = Instance{hidden, rules, trials, fitting.list(), candidates[label][rng.index(candidates[label].size())],
+                              static_cast<Outcome>(label)};
       --missing;
     }
   }
