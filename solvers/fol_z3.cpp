@@ -96,11 +96,11 @@ std::optional<bool> GroundSolver::satisfiable(const std::vector<int>& use, const
 
 std::optional<bool> GroundSolver::entails(const std::vector<int>& use, const FormulaPtr& goal) {
   // The goal's negation behind its own indicator (one per goal), so the assertions stay reusable.
-  auto it = std::find_if(refuters_.begin(), refuters_.end(), [&](const auto& r) { return r.first == goal.get(); });
+  auto it = std::find_if(refuters_.begin(), refuters_.end(), [&](const auto& r) { return r.first == goal; });
   if (it == refuters_.end()) {
     const z3::expr indicator = ctx_.bool_const(("refute" + std::to_string(refuters_.size())).c_str());
     solver_.add(z3::implies(indicator, holds(*goal, false, constants_)));
-    refuters_.emplace_back(goal.get(), indicator);
+    refuters_.emplace_back(goal, indicator);
     it = refuters_.end() - 1;
   }
   const z3::expr indicator = it->second;

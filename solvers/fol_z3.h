@@ -49,7 +49,9 @@ class GroundSolver {
   z3::context& ctx_;
   z3::solver& solver_;
   int predicates_, constants_, domain_, next_witness_;
-  std::vector<std::pair<const Formula*, z3::expr>> refuters_;  // goal -> indicator of its negation
+  // goal -> indicator of its negation; the goal is held, so a later goal never reuses its address (a
+  // goal made for one call, such as neg(hypothesis), would otherwise hand its refuter to another).
+  std::vector<std::pair<FormulaPtr, z3::expr>> refuters_;
   std::vector<z3::expr> guards_;
   std::vector<std::optional<z3::expr>> atoms_;  // created on first use
 };
