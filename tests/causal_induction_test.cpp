@@ -585,4 +585,33 @@ TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
   verity::testing::expect_low_levels_hold_distinct_questions("causal_induction");
 }
 
+// Level 1 keeps about 31,000 questions with balanced labels ("off" runs out first). Asked for 60,000,
+// generation stops as soon as new questions come too slowly to finish (the error says so), not after
+// a whole window without any, which took 40 CPU-s of an ever slower tail; the -n it suggests fits.
+TEST(CausalInductionQuestions, TooLargeRequestStopsOnTheRateAndSuggestsWhatFits) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_exhaustion", "causal_induction");
+  GenerateRequest r;
+  r.family = "causal_induction";
+  r.level = 1;
+  r.seed = 11;
+  r.count = 60000;
+  r.threads = 2;
+  r.output = (dir / "level1.jsonl").string();
+  try {
+    generate_dataset(r);
+    ADD_FAILURE() << "60,000 balanced level-1 questions do not exist";
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("cannot keep its labels balanced: label 'off'"), std::string::npos) << message;
+    EXPECT_NE(message.find("more may exist, but only "), std::string::npos) << message;
+    const size_t at = message.find("lower -n to at most ");
+    ASSERT_NE(at, std::string::npos) << message;
+    r.count = std::stoull(message.substr(at + 20));
+  }
+  EXPECT_GT(r.count, 15000u);
+  EXPECT_LT(r.count, 40000u);
+  generate_dataset(r);
+  EXPECT_EQ(read_tasks(r.output).size(), r.count);
+}
+
 }  // namespace
