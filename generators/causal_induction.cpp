@@ -275,22 +275,23 @@ std::vector<std::string> object_names(Rng& rng, int count, bool natural) {
   return names;
 }
 
-std::vector<int> members(Mask m) {
-  std::vector<int> out;
-  for (int i = 0; m; ++i, m >>= 1)
-    if (m & 1u) out.push_back(i);
-  return out;
+// "the red cube, the blue ball and the green cone" (natural) or "{A, B, C}" (symbolic), appended to
+// `out` (written in place: the prompt and the trace list objects dozens of times per task).
+void append_objects(Mask m, const std::vector<std::string>& names, bool natural, std::string& out) {
+  if (!natural) out += '{';
+  for (bool first = true; m; m &= m - 1, first = false) {
+    const Mask rest = m & (m - 1);
+    if (!first) out += natural && rest == 0 ? " and " : ", ";
+    if (natural) out += "the ";
+    out += names[static_cast<size_t>(std::countr_zero(m))];
+  }
+  if (!natural) out += '}';
 }
 
-// "the red cube, the blue ball and the green cone" (natural) or "{A, B, C}" (symbolic).
 std::string list_objects(Mask m, const std::vector<std::string>& names, bool natural) {
-  const std::vector<int> idx = members(m);
-  std::string out = natural ? "" : "{";
-  for (size_t i = 0; i < idx.size(); ++i) {
-    if (i) out += natural && i + 1 == idx.size() ? " and " : ", ";
-    out += natural ? "the " + names[idx[i]] : names[idx[i]];
-  }
-  return natural ? out : out + "}";
+  std::string out;
+  append_objects(m, names, natural, out);
+  return out;
 }
 
 std::string rule_sentence(const std::string& rule_knob, Rule rule) {
@@ -310,16 +311,20 @@ std::string natural_prompt(Rng& rng, const Instance& inst, const Shape& s, const
                   "(none, some or all) may be blickets. " + rule_sentence(s.rule, inst.hidden.rule) +
                   " Objects that are not blickets make no difference. Every trial starts with an empty machine and "
                   "puts on it exactly the objects listed.\n";
-  p += "The objects are: " + list_objects((Mask{1} << s.objects) - 1, names, true) + ".\n";
+  p += "The objects are: ";
+  append_objects((Mask{1} << s.objects) - 1, names, true, p);
+  p += ".\n";
   for (size_t t = 0; t < inst.trials.size(); ++t) {
     const Mask m = inst.trials[t].objects;
-    p += "Trial " + std::to_string(t + 1) + ": " + list_objects(m, names, true) +
-         (std::popcount(m) == 1 ? " alone is" : " are") + rng.pick(kPlaced) +
-         (inst.trials[t].on ? " The machine switches on.\n" : " The machine remains off.\n");
+    p.append("Trial ").append(std::to_string(t + 1)).append(": ");
+    append_objects(m, names, true, p);
+    p.append(std::popcount(m) == 1 ? " alone is" : " are").append(rng.pick(kPlaced))
+        .append(inst.trials[t].on ? " The machine switches on.\n" : " The machine remains off.\n");
   }
-  p += "Question: " + list_objects(inst.query, names, true) +
-       (std::popcount(inst.query) == 1 ? " alone is" : " are") +
-       " put on the empty machine, with nothing else. Does the machine turn on?\n";
+  p += "Question: ";
+  append_objects(inst.query, names, true, p);
+  p += std::popcount(inst.query) == 1 ? " alone is" : " are";
+  p += " put on the empty machine, with nothing else. Does the machine turn on?\n";
   const std::string choice = s.rule == "unknown" ? "a choice of which objects are blickets together with one of the "
                                                    "two rules"
                                                  : "a choice of which objects are blickets";
@@ -336,10 +341,14 @@ std::string symbolic_prompt(const Instance& inst, const Shape& s, const std::vec
   p += s.rule == "unknown" ? "Rule: on(X) <=> |X & S| >= k, where k is 1 or 2 (unknown).\n"
                            : "Rule: on(X) <=> |X & S| >= " + std::to_string(blicket::threshold(inst.hidden.rule)) + ".\n";
   p += "Observations (X -> 1: on(X) holds, X -> 0: on(X) fails; X = the objects on the machine, nothing else):\n";
-  for (size_t t = 0; t < inst.trials.size(); ++t)
-    p.append("T").append(std::to_string(t + 1)).append(": ").append(list_objects(inst.trials[t].objects, names, false))
-        .append(inst.trials[t].on ? " -> 1\n" : " -> 0\n");
-  p += "Query: " + list_objects(inst.query, names, false) + " -> ?\n";
+  for (size_t t = 0; t < inst.trials.size(); ++t) {
+    p.append("T").append(std::to_string(t + 1)).append(": ");
+    append_objects(inst.trials[t].objects, names, false, p);
+    p.append(inst.trials[t].on ? " -> 1\n" : " -> 0\n");
+  }
+  p += "Query: ";
+  append_objects(inst.query, names, false, p);
+  p += " -> ?\n";
   p += std::string("An explanation is a value of S") + (s.rule == "unknown" ? " and k" : "") +
        " under which every observation holds. Answer on if on(query) holds under every explanation, off if it "
        "fails under every explanation, undetermined if it holds under some and fails under others.\n";
@@ -430,13 +439,13 @@ void fill_instance(const Instance& inst, const Shape& s, const std::vector<std::
   for (const auto& n : names) out.add_objects(n);
   for (const Trial& t : inst.trials) {
     auto* trial = out.add_trials();
-    for (int i : members(t.objects)) trial->add_objects(i);
+    for (Mask m = t.objects; m; m &= m - 1) trial->add_objects(std::countr_zero(m));
     trial->set_on(t.on);
   }
-  for (int i : members(inst.query)) out.add_query(i);
+  for (Mask m = inst.query; m; m &= m - 1) out.add_query(std::countr_zero(m));
   out.set_rule(s.rule == "unknown" ? "unknown" : blicket::rule_name(inst.hidden.rule));
   out.set_hidden_rule(blicket::rule_name(inst.hidden.rule));
-  for (int i : members(inst.hidden.blickets)) out.add_hidden_blickets(i);
+  for (Mask m = inst.hidden.blickets; m; m &= m - 1) out.add_hidden_blickets(std::countr_zero(m));
   out.set_hypothesis_space(int64_t{1} << s.objects << (inst.rules.size() > 1 ? 1 : 0));
   out.set_consistent_hypotheses(static_cast<int64_t>(inst.consistent.size()));
   out.set_format(s.natural ? "natural" : "symbolic");
