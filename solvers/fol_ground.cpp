@@ -190,15 +190,7 @@ std::optional<bool> GroundDecider::entails(const std::vector<int>& use, const Fo
 }
 
 Verdict GroundDecider::decide(const std::vector<int>& use, const FormulaPtr& hypothesis) {
-  if (z3_) return z3_->decide(use, hypothesis);
-  const auto ok = consistent(use);
-  if (!ok) return Verdict::GaveUp;
-  if (!*ok) return Verdict::Inconsistent;
-  const auto proved = entails(use, hypothesis);
-  const auto disproved = entails(use, neg(hypothesis));
-  if (!proved || !disproved) return Verdict::GaveUp;
-  if (*proved) return Verdict::Proved;
-  return *disproved ? Verdict::Disproved : Verdict::Unknown;
+  return decide_by_entailment(*this, use, hypothesis);
 }
 
 }  // namespace verity::fol

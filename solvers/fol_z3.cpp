@@ -112,14 +112,7 @@ std::optional<bool> GroundSolver::entails(const std::vector<int>& use, const For
 std::optional<bool> GroundSolver::consistent(const std::vector<int>& use) { return satisfiable(use, nullptr); }
 
 Verdict GroundSolver::decide(const std::vector<int>& use, const FormulaPtr& hypothesis) {
-  const auto ok = consistent(use);
-  if (!ok) return Verdict::GaveUp;
-  if (!*ok) return Verdict::Inconsistent;
-  const auto proved = entails(use, hypothesis);
-  const auto disproved = entails(use, neg(hypothesis));
-  if (!proved || !disproved) return Verdict::GaveUp;
-  if (*proved) return Verdict::Proved;
-  return *disproved ? Verdict::Disproved : Verdict::Unknown;
+  return decide_by_entailment(*this, use, hypothesis);
 }
 
 std::optional<bool> step_entails(int predicates, int constants, const std::vector<FormulaPtr>& premises,
