@@ -362,23 +362,28 @@ std::string rule_label(Rule r, bool natural) {
   return (natural ? "rule " : "k = ") + std::to_string(blicket::threshold(r));
 }
 
-// What one trial says about the blickets under one rule.
-std::string trial_clause(Rule r, const Trial& t, const std::vector<std::string>& names, bool natural) {
-  const std::string objs = list_objects(t.objects, names, natural);
+// What one trial says about the blickets under one rule, appended to `out`.
+void append_trial_clause(Rule r, const Trial& t, const std::vector<std::string>& names, bool natural,
+                         std::string& out) {
   if (std::popcount(t.objects) == 1) {
-    if (r == Rule::Conjunctive) return objs + " alone can never turn the machine on";
-    return objs + (t.on ? " is a blicket" : " is not a blicket");
+    append_objects(t.objects, names, natural, out);
+    if (r == Rule::Conjunctive) out += " alone can never turn the machine on";
+    else out += t.on ? " is a blicket" : " is not a blicket";
+    return;
   }
-  if (r == Rule::Disjunctive) return (t.on ? "at least one of " : "none of ") + objs + " is a blicket";
-  return t.on ? "at least two of " + objs + " are blickets" : "at most one of " + objs + " is a blicket";
+  if (r == Rule::Disjunctive) out += t.on ? "at least one of " : "none of ";
+  else out += t.on ? "at least two of " : "at most one of ";
+  append_objects(t.objects, names, natural, out);
+  out += r == Rule::Conjunctive && t.on ? " are blickets" : " is a blicket";
 }
 
-std::string trial_reading(const Trial& t, const std::vector<Rule>& rules, const std::vector<std::string>& names,
-                          bool natural) {
-  if (rules.size() == 1) return trial_clause(rules[0], t, names, natural);
-  return "if " + rule_label(Rule::Disjunctive, natural) + " holds, " + trial_clause(Rule::Disjunctive, t, names, natural) +
-         "; if " + rule_label(Rule::Conjunctive, natural) + " holds, " +
-         trial_clause(Rule::Conjunctive, t, names, natural);
+void append_trial_reading(const Trial& t, const std::vector<Rule>& rules, const std::vector<std::string>& names,
+                          bool natural, std::string& out) {
+  if (rules.size() == 1) return append_trial_clause(rules[0], t, names, natural, out);
+  out.append("if ").append(rule_label(Rule::Disjunctive, natural)).append(" holds, ");
+  append_trial_clause(Rule::Disjunctive, t, names, natural, out);
+  out.append("; if ").append(rule_label(Rule::Conjunctive, natural)).append(" holds, ");
+  append_trial_clause(Rule::Conjunctive, t, names, natural, out);
 }
 
 std::string explanation_text(const Hypothesis& h, const std::vector<std::string>& names, bool natural, bool name_rule) {
@@ -398,11 +403,15 @@ void write_trace(const Instance& inst, const Shape& s, const std::vector<std::st
   const bool two_rules = inst.rules.size() > 1;
   std::vector<std::string> all;
   for (size_t t = 0; t < inst.trials.size(); ++t) {
-    const std::string id = "t" + std::to_string(t + 1);
-    all.push_back(id);
-    add_step(task, "Trial " + std::to_string(t + 1) + " was " + (inst.trials[t].on ? "on" : "off") + ", so " +
-                       trial_reading(inst.trials[t], inst.rules, names, s.natural) + ".",
-             "trial", {id});
+    const std::string number = std::to_string(t + 1);
+    all.push_back("t" + number);
+    auto* step = task.add_trace();
+    std::string& text = *step->mutable_text();
+    text.append("Trial ").append(number).append(inst.trials[t].on ? " was on, so " : " was off, so ");
+    append_trial_reading(inst.trials[t], inst.rules, names, s.natural, text);
+    text += '.';
+    step->set_rule("trial");
+    step->add_cites(all.back());
   }
   const int64_t space = int64_t{1} << s.objects << (two_rules ? 1 : 0);
   const blicket::ObjectStatus st = blicket::object_status(inst.consistent, s.objects);
