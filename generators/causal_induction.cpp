@@ -68,6 +68,13 @@ std::pair<int, int> trial_size_range(const Shape& s, bool may_be_conjunctive) {
   return {lo, std::min(s.objects, std::max(lo, (s.objects + 1) / 2 + 1))};
 }
 
+// Combinations of `k` of `n` objects.
+long choose(int n, int k) {
+  long out = 1;
+  for (int i = 1; i <= k; ++i) out = out * (n - k + i) / i;
+  return out;
+}
+
 // The trials' sizes (objects on the machine in each), drawn before the search for the label and kept
 // while the trials' objects are drawn again: drawn with the objects, the sizes that more easily give
 // the drawn label were kept more often, and the prompt's length told the label (0.60 at level 1). A
@@ -75,9 +82,8 @@ std::pair<int, int> trial_size_range(const Shape& s, bool may_be_conjunctive) {
 std::vector<int> draw_trial_sizes(Rng& rng, const Shape& s, bool may_be_conjunctive) {
   const auto [lo, hi] = trial_size_range(s, may_be_conjunctive);
   std::vector<int> sizes;
-  std::vector<long> room(hi + 1, 0);
-  for (Mask m = 1; m < (Mask{1} << s.objects); ++m)
-    if (std::popcount(m) <= hi) ++room[std::popcount(m)];
+  std::vector<long> room(hi + 1, 0);  // the combinations of each size
+  for (int size = 1; size <= hi; ++size) room[size] = choose(s.objects, size);
   while (static_cast<int>(sizes.size()) < s.trials) {
     const int size = static_cast<int>(rng.uniform(lo, hi));
     if (room[size] == 0) continue;
@@ -87,24 +93,32 @@ std::vector<int> draw_trial_sizes(Rng& rng, const Shape& s, bool may_be_conjunct
   return sizes;
 }
 
+// `size` distinct objects, drawn one at a time (a repeat drawn again).
+Mask draw_objects(Rng& rng, int objects, int size) {
+  Mask m = 0;
+  for (int held = 0; held < size;) {
+    const Mask object = Mask{1} << rng.index(objects);
+    held += (m & object) ? 0 : 1;
+    m |= object;
+  }
+  return m;
+}
+
 // Distinct trials of the given sizes, outcomes by the hidden explanation.
-std::vector<Trial> draw_trials(Rng& rng, const std::vector<int>& sizes, const Shape& s, const Hypothesis& hidden) {
-  std::vector<Trial> trials;
+void draw_trials(Rng& rng, const std::vector<int>& sizes, const Shape& s, const Hypothesis& hidden,
+                 std::vector<Trial>& trials) {
+  trials.clear();
   for (int guard = 0; trials.size() < sizes.size() && guard < 64 * s.trials; ++guard) {
-    Mask m = 0;
-    while (std::popcount(m) < sizes[trials.size()]) m |= Mask{1} << rng.index(s.objects);
+    const Mask m = draw_objects(rng, s.objects, sizes[trials.size()]);
     if (std::any_of(trials.begin(), trials.end(), [&](const Trial& t) { return t.objects == m; })) continue;
     trials.push_back({m, blicket::activates(hidden.rule, hidden.blickets, m)});
   }
-  return trials;
 }
 
 Hypothesis draw_hidden(Rng& rng, const Shape& s, Rule rule) {
   const int need = blicket::threshold(rule);
   const int count = static_cast<int>(rng.uniform(need, std::min(s.objects, std::max(need + 1, s.objects / 2))));
-  Hypothesis h{rule, 0};
-  while (std::popcount(h.blickets) < count) h.blickets |= Mask{1} << rng.index(s.objects);
-  return h;
+  return {rule, draw_objects(rng, s.objects, count)};
 }
 
 struct Instance {
@@ -116,22 +130,24 @@ struct Instance {
   Outcome answer = Outcome::Undetermined;
 };
 
-// The queries of exactly `size` objects, other than a trial's combination, by their answer.
-std::array<std::vector<Mask>, 3> queries_by_answer(const Instance& inst, int objects, int size) {
-  std::array<std::vector<Mask>, 3> out;
-  for (Mask q = 1; q < (Mask{1} << objects); ++q) {
-    if (std::popcount(q) != size) continue;
-    if (std::any_of(inst.trials.begin(), inst.trials.end(), [&](const Trial& t) { return t.objects == q; })) continue;
-    out[static_cast<int>(blicket::decide(inst.consistent, q))].push_back(q);
+// The queries of exactly `size` objects, other than a trial's combination, by their answer, ascending.
+void queries_by_answer(const std::vector<Trial>& trials, const blicket::Explanations& fitting, int objects, int size,
+                       std::array<std::vector<Mask>, 3>& out) {
+  for (auto& queries : out) queries.clear();
+  // The masks of `size` bits in ascending order (Gosper's hack: the next larger one with as many bits).
+  for (Mask q = (Mask{1} << size) - 1; q < (Mask{1} << objects);) {
+    if (std::none_of(trials.begin(), trials.end(), [&](const Trial& t) { return t.objects == q; }))
+      out[static_cast<int>(fitting.decide(q))].push_back(q);
+    const Mask lowest = q & -q, ripple = q + lowest;
+    q = (((ripple ^ q) >> 2) / lowest) | ripple;
   }
-  return out;
 }
 
 // Trials must leave combinations untried for the question: at most half of those a trial may use.
 void check_room(const Shape& s, bool may_be_conjunctive, const Knobs& knobs) {
   const auto [lo, hi] = trial_size_range(s, may_be_conjunctive);
   long room = 0;
-  for (Mask m = 1; m < (Mask{1} << s.objects); ++m) room += std::popcount(m) >= lo && std::popcount(m) <= hi;
+  for (int size = lo; size <= hi; ++size) room += choose(s.objects, size);
   if (s.trials > room / 2)
     throw std::invalid_argument("causal_induction: trials=" + std::to_string(s.trials) + " needs more distinct "
                                 "combinations than " + std::to_string(s.objects) + " objects allow (at most " +
@@ -162,20 +178,20 @@ Search search_cell(Rng& rng, const Shape& s, Rule hidden_rule, const std::vector
   auto& found = search.found;
   std::array<bool, 3> seen = {false, false, false};
   int missing = static_cast<int>(std::count(wanted.begin(), wanted.end(), true));
+  thread_local blicket::Explanations fitting;
+  thread_local std::vector<Trial> trials;
+  thread_local std::array<std::vector<Mask>, 3> candidates;
   for (int attempt = 0; attempt < attempts && missing > 0; ++attempt) {
-    Instance inst;
-    inst.rules = rules;
-    inst.hidden = draw_hidden(rng, s, hidden_rule);
-    inst.trials = draw_trials(rng, cell.trial_sizes, s, inst.hidden);
-    if (static_cast<int>(inst.trials.size()) < s.trials) continue;
-    inst.consistent = blicket::consistent_hypotheses(s.objects, inst.rules, inst.trials);
-    const auto candidates = queries_by_answer(inst, s.objects, cell.query_size);
+    const Hypothesis hidden = draw_hidden(rng, s, hidden_rule);
+    draw_trials(rng, cell.trial_sizes, s, hidden, trials);
+    if (static_cast<int>(trials.size()) < s.trials) continue;
+    fitting.reset(s.objects, rules, trials);
+    queries_by_answer(trials, fitting, s.objects, cell.query_size, candidates);
     for (int label = 0; label < 3; ++label) {
       seen[label] = seen[label] || !candidates[label].empty();
       if (!wanted[label] || found[label] || candidates[label].empty()) continue;
-      inst.query = candidates[label][rng.index(candidates[label].size())];
-      inst.answer = static_cast<Outcome>(label);
-      found[label] = inst;
+      found[label] = Instance{hidden, rules, trials, fitting.list(), candidates[label][rng.index(candidates[label].size())],
+                              static_cast<Outcome>(label)};
       --missing;
     }
   }
@@ -260,22 +276,23 @@ std::vector<std::string> object_names(Rng& rng, int count, bool natural) {
   return names;
 }
 
-std::vector<int> members(Mask m) {
-  std::vector<int> out;
-  for (int i = 0; m; ++i, m >>= 1)
-    if (m & 1u) out.push_back(i);
-  return out;
+// "the red cube, the blue ball and the green cone" (natural) or "{A, B, C}" (symbolic), appended to
+// `out` (written in place: the prompt and the trace list objects dozens of times per task).
+void append_objects(Mask m, const std::vector<std::string>& names, bool natural, std::string& out) {
+  if (!natural) out += '{';
+  for (bool first = true; m; m &= m - 1, first = false) {
+    const Mask rest = m & (m - 1);
+    if (!first) out += natural && rest == 0 ? " and " : ", ";
+    if (natural) out += "the ";
+    out += names[static_cast<size_t>(std::countr_zero(m))];
+  }
+  if (!natural) out += '}';
 }
 
-// "the red cube, the blue ball and the green cone" (natural) or "{A, B, C}" (symbolic).
 std::string list_objects(Mask m, const std::vector<std::string>& names, bool natural) {
-  const std::vector<int> idx = members(m);
-  std::string out = natural ? "" : "{";
-  for (size_t i = 0; i < idx.size(); ++i) {
-    if (i) out += natural && i + 1 == idx.size() ? " and " : ", ";
-    out += natural ? "the " + names[idx[i]] : names[idx[i]];
-  }
-  return natural ? out : out + "}";
+  std::string out;
+  append_objects(m, names, natural, out);
+  return out;
 }
 
 std::string rule_sentence(const std::string& rule_knob, Rule rule) {
@@ -295,16 +312,20 @@ std::string natural_prompt(Rng& rng, const Instance& inst, const Shape& s, const
                   "(none, some or all) may be blickets. " + rule_sentence(s.rule, inst.hidden.rule) +
                   " Objects that are not blickets make no difference. Every trial starts with an empty machine and "
                   "puts on it exactly the objects listed.\n";
-  p += "The objects are: " + list_objects((Mask{1} << s.objects) - 1, names, true) + ".\n";
+  p += "The objects are: ";
+  append_objects((Mask{1} << s.objects) - 1, names, true, p);
+  p += ".\n";
   for (size_t t = 0; t < inst.trials.size(); ++t) {
     const Mask m = inst.trials[t].objects;
-    p += "Trial " + std::to_string(t + 1) + ": " + list_objects(m, names, true) +
-         (std::popcount(m) == 1 ? " alone is" : " are") + rng.pick(kPlaced) +
-         (inst.trials[t].on ? " The machine switches on.\n" : " The machine remains off.\n");
+    p.append("Trial ").append(std::to_string(t + 1)).append(": ");
+    append_objects(m, names, true, p);
+    p.append(std::popcount(m) == 1 ? " alone is" : " are").append(rng.pick(kPlaced))
+        .append(inst.trials[t].on ? " The machine switches on.\n" : " The machine remains off.\n");
   }
-  p += "Question: " + list_objects(inst.query, names, true) +
-       (std::popcount(inst.query) == 1 ? " alone is" : " are") +
-       " put on the empty machine, with nothing else. Does the machine turn on?\n";
+  p += "Question: ";
+  append_objects(inst.query, names, true, p);
+  p += std::popcount(inst.query) == 1 ? " alone is" : " are";
+  p += " put on the empty machine, with nothing else. Does the machine turn on?\n";
   const std::string choice = s.rule == "unknown" ? "a choice of which objects are blickets together with one of the "
                                                    "two rules"
                                                  : "a choice of which objects are blickets";
@@ -321,10 +342,14 @@ std::string symbolic_prompt(const Instance& inst, const Shape& s, const std::vec
   p += s.rule == "unknown" ? "Rule: on(X) <=> |X & S| >= k, where k is 1 or 2 (unknown).\n"
                            : "Rule: on(X) <=> |X & S| >= " + std::to_string(blicket::threshold(inst.hidden.rule)) + ".\n";
   p += "Observations (X -> 1: on(X) holds, X -> 0: on(X) fails; X = the objects on the machine, nothing else):\n";
-  for (size_t t = 0; t < inst.trials.size(); ++t)
-    p.append("T").append(std::to_string(t + 1)).append(": ").append(list_objects(inst.trials[t].objects, names, false))
-        .append(inst.trials[t].on ? " -> 1\n" : " -> 0\n");
-  p += "Query: " + list_objects(inst.query, names, false) + " -> ?\n";
+  for (size_t t = 0; t < inst.trials.size(); ++t) {
+    p.append("T").append(std::to_string(t + 1)).append(": ");
+    append_objects(inst.trials[t].objects, names, false, p);
+    p.append(inst.trials[t].on ? " -> 1\n" : " -> 0\n");
+  }
+  p += "Query: ";
+  append_objects(inst.query, names, false, p);
+  p += " -> ?\n";
   p += std::string("An explanation is a value of S") + (s.rule == "unknown" ? " and k" : "") +
        " under which every observation holds. Answer on if on(query) holds under every explanation, off if it "
        "fails under every explanation, undetermined if it holds under some and fails under others.\n";
@@ -338,23 +363,28 @@ std::string rule_label(Rule r, bool natural) {
   return (natural ? "rule " : "k = ") + std::to_string(blicket::threshold(r));
 }
 
-// What one trial says about the blickets under one rule.
-std::string trial_clause(Rule r, const Trial& t, const std::vector<std::string>& names, bool natural) {
-  const std::string objs = list_objects(t.objects, names, natural);
+// What one trial says about the blickets under one rule, appended to `out`.
+void append_trial_clause(Rule r, const Trial& t, const std::vector<std::string>& names, bool natural,
+                         std::string& out) {
   if (std::popcount(t.objects) == 1) {
-    if (r == Rule::Conjunctive) return objs + " alone can never turn the machine on";
-    return objs + (t.on ? " is a blicket" : " is not a blicket");
+    append_objects(t.objects, names, natural, out);
+    if (r == Rule::Conjunctive) out += " alone can never turn the machine on";
+    else out += t.on ? " is a blicket" : " is not a blicket";
+    return;
   }
-  if (r == Rule::Disjunctive) return (t.on ? "at least one of " : "none of ") + objs + " is a blicket";
-  return t.on ? "at least two of " + objs + " are blickets" : "at most one of " + objs + " is a blicket";
+  if (r == Rule::Disjunctive) out += t.on ? "at least one of " : "none of ";
+  else out += t.on ? "at least two of " : "at most one of ";
+  append_objects(t.objects, names, natural, out);
+  out += r == Rule::Conjunctive && t.on ? " are blickets" : " is a blicket";
 }
 
-std::string trial_reading(const Trial& t, const std::vector<Rule>& rules, const std::vector<std::string>& names,
-                          bool natural) {
-  if (rules.size() == 1) return trial_clause(rules[0], t, names, natural);
-  return "if " + rule_label(Rule::Disjunctive, natural) + " holds, " + trial_clause(Rule::Disjunctive, t, names, natural) +
-         "; if " + rule_label(Rule::Conjunctive, natural) + " holds, " +
-         trial_clause(Rule::Conjunctive, t, names, natural);
+void append_trial_reading(const Trial& t, const std::vector<Rule>& rules, const std::vector<std::string>& names,
+                          bool natural, std::string& out) {
+  if (rules.size() == 1) return append_trial_clause(rules[0], t, names, natural, out);
+  out.append("if ").append(rule_label(Rule::Disjunctive, natural)).append(" holds, ");
+  append_trial_clause(Rule::Disjunctive, t, names, natural, out);
+  out.append("; if ").append(rule_label(Rule::Conjunctive, natural)).append(" holds, ");
+  append_trial_clause(Rule::Conjunctive, t, names, natural, out);
 }
 
 std::string explanation_text(const Hypothesis& h, const std::vector<std::string>& names, bool natural, bool name_rule) {
@@ -374,11 +404,15 @@ void write_trace(const Instance& inst, const Shape& s, const std::vector<std::st
   const bool two_rules = inst.rules.size() > 1;
   std::vector<std::string> all;
   for (size_t t = 0; t < inst.trials.size(); ++t) {
-    const std::string id = "t" + std::to_string(t + 1);
-    all.push_back(id);
-    add_step(task, "Trial " + std::to_string(t + 1) + " was " + (inst.trials[t].on ? "on" : "off") + ", so " +
-                       trial_reading(inst.trials[t], inst.rules, names, s.natural) + ".",
-             "trial", {id});
+    const std::string number = std::to_string(t + 1);
+    all.push_back("t" + number);
+    auto* step = task.add_trace();
+    std::string& text = *step->mutable_text();
+    text.append("Trial ").append(number).append(inst.trials[t].on ? " was on, so " : " was off, so ");
+    append_trial_reading(inst.trials[t], inst.rules, names, s.natural, text);
+    text += '.';
+    step->set_rule("trial");
+    step->add_cites(all.back());
   }
   const int64_t space = int64_t{1} << s.objects << (two_rules ? 1 : 0);
   const blicket::ObjectStatus st = blicket::object_status(inst.consistent, s.objects);
@@ -415,13 +449,13 @@ void fill_instance(const Instance& inst, const Shape& s, const std::vector<std::
   for (const auto& n : names) out.add_objects(n);
   for (const Trial& t : inst.trials) {
     auto* trial = out.add_trials();
-    for (int i : members(t.objects)) trial->add_objects(i);
+    for (Mask m = t.objects; m; m &= m - 1) trial->add_objects(std::countr_zero(m));
     trial->set_on(t.on);
   }
-  for (int i : members(inst.query)) out.add_query(i);
+  for (Mask m = inst.query; m; m &= m - 1) out.add_query(std::countr_zero(m));
   out.set_rule(s.rule == "unknown" ? "unknown" : blicket::rule_name(inst.hidden.rule));
   out.set_hidden_rule(blicket::rule_name(inst.hidden.rule));
-  for (int i : members(inst.hidden.blickets)) out.add_hidden_blickets(i);
+  for (Mask m = inst.hidden.blickets; m; m &= m - 1) out.add_hidden_blickets(std::countr_zero(m));
   out.set_hypothesis_space(int64_t{1} << s.objects << (inst.rules.size() > 1 ? 1 : 0));
   out.set_consistent_hypotheses(static_cast<int64_t>(inst.consistent.size()));
   out.set_format(s.natural ? "natural" : "symbolic");

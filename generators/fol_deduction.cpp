@@ -12,9 +12,10 @@
 // derives ("if Y then not-R"), so the hypothesis's literals occur in the facts with both signs whatever
 // the label (else the signs, and the count of negations, gave the label away). Distractors: the leaves
 // of a tree for the opposite statement with one leaf removed, perturbed copies of tree formulas, random
-// rules over the same predicates. Every distractor is kept only when Z3 (solvers/fol_z3.h) confirms
-// afterwards that the facts stay consistent, the label is unchanged and every fact of the gold proof is still necessary
-// (no set of facts without it entails the proved statement: no shortcut through distractors).
+// rules over the same predicates. Every distractor is kept only when the ground decider (truth tables,
+// Z3 beyond them: solvers/fol_ground.h) confirms afterwards that the facts stay consistent, the label is
+// unchanged and every fact of the gold proof is still necessary (no set of facts without it entails the
+// proved statement: no shortcut through distractors).
 //
 // Closed world (`world=closed`): negation as failure on the hypothesis. The prompt states that a
 // hypothesis the facts do not prove counts as false, so it is DISPROVED (there is no UNKNOWN answer);
@@ -35,8 +36,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "solvers/fol_ground.h"
 #include "solvers/fol_logic.h"
-#include "solvers/fol_z3.h"
 #include "tasks/answer_extraction.h"
 
 namespace verity {
@@ -384,7 +385,7 @@ bool prune_distractors(std::vector<int>& use, Draft& d, size_t proof_facts, cons
 
 // Makes every gold-proof fact necessary (without it the facts do not entail the proved statement):
 // distractors that open such a shortcut go.
-bool remove_shortcuts(fol::GroundSolver& solver, std::vector<int>& use, Draft& d, size_t proof_facts) {
+bool remove_shortcuts(fol::GroundDecider& solver, std::vector<int>& use, Draft& d, size_t proof_facts) {
   for (size_t i = 0; i < proof_facts; ++i) {
     const auto shortcut = [&](size_t k) { return solver.entails(prefix(use, proof_facts, k, i), d.nodes[0].f); };
     if (!prune_distractors(use, d, proof_facts, shortcut)) return false;
@@ -465,7 +466,7 @@ bool add_distractors(Rng& rng, Words& words, const Knobs& knobs, Draft& d, Outco
   const auto existential = [](const std::vector<FormulaPtr>& fs) {
     return static_cast<int>(std::count_if(fs.begin(), fs.end(), [](const FormulaPtr& f) { return is_existential(*f); }));
   };
-  fol::GroundSolver solver(kPredicateCapacity, constants, existential(d.facts) + existential(candidates) + 1);
+  fol::GroundDecider solver(kPredicateCapacity, constants, existential(d.facts) + existential(candidates) + 1);
   std::vector<int> use;
   for (const auto& f : d.facts) use.push_back(solver.add(f));
   size_t next = 0;
@@ -570,7 +571,7 @@ bool draft_task(Rng& rng, const Knobs& knobs, Outcome outcome, Words& words, int
   }
   if (d.facts.empty()) return false;
   {
-    fol::GroundSolver solver(kPredicateCapacity, constants, static_cast<int>(d.facts.size()) + 1);
+    fol::GroundDecider solver(kPredicateCapacity, constants, static_cast<int>(d.facts.size()) + 1);
     std::vector<int> use;
     for (const auto& f : d.facts) use.push_back(solver.add(f));
     if (std::find(use.begin(), use.end(), -1) != use.end()) return false;

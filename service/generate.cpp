@@ -205,6 +205,42 @@ uint64_t next_block_size(uint64_t bytes_so_far, uint64_t tasks_so_far, int threa
 // Drawn in a row without a new question, the knobs' questions count as exhausted.
 uint64_t exhausted_after(uint64_t distinct) { return 20000 + distinct; }
 
+// When the knobs' questions count as exhausted: no new one (of a label below its share) among the last
+// exhausted_after(distinct) candidates, or new ones so rare that at the rate of the last window of that
+// many candidates the tasks still missing would need more than kWindows more windows. The tail of
+// the questions comes ever slower (a few dozen new ones per window after hundreds of thousands of
+// candidates, causal_induction level 1): waiting for a whole window without any cost minutes where
+// the rate had long told the answer. A rate that would finish within kWindows windows never stops a
+// run. Decided on the serial keep / skip sequence alone: the same for any thread count, and a shard
+// stops only where the whole dataset does.
+class Exhaustion {
+ public:
+  static constexpr uint64_t kWindows = 10;
+  void keep() { since_new_ = 0; }
+  // One more candidate skipped, `drawn` so far, `kept` of the `end` positions filled: true when the
+  // questions count as exhausted (why() says how).
+  bool skip(uint64_t drawn, uint64_t kept, uint64_t end, uint64_t distinct) {
+    const uint64_t window = exhausted_after(distinct);
+    if (++since_new_ >= window) return true;
+    if (drawn - window_start_ < window) return false;
+    fresh_ = kept - window_kept_, window_ = drawn - window_start_, missing_ = end - kept;
+    if (missing_ > kWindows * fresh_) return slow_ = true;
+    window_start_ = drawn, window_kept_ = kept;
+    return false;
+  }
+  std::string why() const {
+    if (!slow_) return "no new one among the last " + std::to_string(since_new_) + " drawn";
+    return "more may exist, but only " + std::to_string(fresh_) + " new ones came among the last " +
+           std::to_string(window_) + " drawn, at which rate the " + std::to_string(missing_) +
+           " tasks still missing need more than " + std::to_string(kWindows * window_) + " more draws";
+  }
+
+ private:
+  uint64_t since_new_ = 0, window_start_ = 0, window_kept_ = 0;
+  uint64_t fresh_ = 0, window_ = 0, missing_ = 0;  // the last window closed
+  bool slow_ = false;                             // the rate stopped the run
+};
+
 // The integer knobs still below their maximum ("people (now 3, up to 10)"): the ones to raise.
 std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
   std::string out;
@@ -216,16 +252,15 @@ std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
   return out;
 }
 
-// The error when no new question (of a label still below its share) came among the last `drawn`.
+// The error when the new questions (of labels still below their share) ran out (`exhaustion` says how).
 std::string too_few_questions(const Generator& family, const Knobs& knobs, const LabelBalance& balance,
-                              uint64_t distinct, uint64_t drawn, uint64_t count) {
+                              uint64_t distinct, const Exhaustion& exhaustion, uint64_t count) {
   const std::string raise = "raise " + [&] {
     const std::string knobs_below_max = knobs_to_raise(family, knobs);
     return knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max;
   }();
   const std::string head = family.name() + " with knobs " + knobs.canonical() + " ";
-  const std::string drawn_text = " (names and statement order ignored; no new one among the last " +
-                                 std::to_string(drawn) + " drawn)";
+  const std::string drawn_text = " (names and statement order ignored; " + exhaustion.why() + ")";
   // Balancing blocks every label but one that ran out: say which, and how far -n may go.
   const std::string scarce = balance.scarcest();
   if (!scarce.empty()) {
@@ -258,7 +293,8 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
   tbb::enumerable_thread_specific<pb::Task> scratch;
   QuestionSet seen;  // the kept questions
   LabelBalance balance(family, knobs);
-  uint64_t position = 0, next = 0, since_new = 0, rendered_bytes = 0, rendered_tasks = 0;
+  uint64_t position = 0, next = 0, rendered_bytes = 0, rendered_tasks = 0;
+  Exhaustion exhaustion;
   // Two blocks: one is written (a task of the arena) while the next one renders, so only the decision
   // of what to keep is serial. Blocks are written in order, one at a time.
   Block blocks[2];
@@ -285,14 +321,14 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
             next = block.begin + c * kChunk + j + 1;
             // A repeat, or a label above its share (kept later if it comes again when its label is due).
             if (seen.contains(chunk.questions[j]) || !balance.admits(chunk.labels[j])) {
-              if (++since_new >= exhausted_after(seen.size()))
+              if (exhaustion.skip(next, position, end, seen.size()))
                 throw std::invalid_argument(
-                    too_few_questions(family, knobs, balance, seen.size(), since_new, request.count));
+                    too_few_questions(family, knobs, balance, seen.size(), exhaustion, request.count));
               continue;
             }
             seen.insert(chunk.questions[j]);
             balance.keep(chunk.labels[j]);
-            since_new = 0;
+            exhaustion.keep();
             if (position++ >= begin) block.kept.emplace_back(static_cast<uint32_t>(c), static_cast<uint32_t>(j));
           }
         }

@@ -96,11 +96,11 @@ std::optional<bool> GroundSolver::satisfiable(const std::vector<int>& use, const
 
 std::optional<bool> GroundSolver::entails(const std::vector<int>& use, const FormulaPtr& goal) {
   // The goal's negation behind its own indicator (one per goal), so the assertions stay reusable.
-  auto it = std::find_if(refuters_.begin(), refuters_.end(), [&](const auto& r) { return r.first == goal.get(); });
+  auto it = std::find_if(refuters_.begin(), refuters_.end(), [&](const auto& r) { return r.first == goal; });
   if (it == refuters_.end()) {
     const z3::expr indicator = ctx_.bool_const(("refute" + std::to_string(refuters_.size())).c_str());
     solver_.add(z3::implies(indicator, holds(*goal, false, constants_)));
-    refuters_.emplace_back(goal.get(), indicator);
+    refuters_.emplace_back(goal, indicator);
     it = refuters_.end() - 1;
   }
   const z3::expr indicator = it->second;
@@ -112,14 +112,7 @@ std::optional<bool> GroundSolver::entails(const std::vector<int>& use, const For
 std::optional<bool> GroundSolver::consistent(const std::vector<int>& use) { return satisfiable(use, nullptr); }
 
 Verdict GroundSolver::decide(const std::vector<int>& use, const FormulaPtr& hypothesis) {
-  const auto ok = consistent(use);
-  if (!ok) return Verdict::GaveUp;
-  if (!*ok) return Verdict::Inconsistent;
-  const auto proved = entails(use, hypothesis);
-  const auto disproved = entails(use, neg(hypothesis));
-  if (!proved || !disproved) return Verdict::GaveUp;
-  if (*proved) return Verdict::Proved;
-  return *disproved ? Verdict::Disproved : Verdict::Unknown;
+  return decide_by_entailment(*this, use, hypothesis);
 }
 
 std::optional<bool> step_entails(int predicates, int constants, const std::vector<FormulaPtr>& premises,

@@ -49,10 +49,26 @@ class GroundSolver {
   z3::context& ctx_;
   z3::solver& solver_;
   int predicates_, constants_, domain_, next_witness_;
-  std::vector<std::pair<const Formula*, z3::expr>> refuters_;  // goal -> indicator of its negation
+  // goal -> indicator of its negation; the goal is held, so a later goal never reuses its address (a
+  // goal made for one call, such as neg(hypothesis), would otherwise hand its refuter to another).
+  std::vector<std::pair<FormulaPtr, z3::expr>> refuters_;
   std::vector<z3::expr> guards_;
   std::vector<std::optional<z3::expr>> atoms_;  // created on first use
 };
+
+// PROVED / DISPROVED / UNKNOWN of a hypothesis by a decider's consistent() and entails() (GroundSolver's,
+// and GroundDecider's in solvers/fol_ground.h): GaveUp when one of them did.
+template <class Decider>
+Verdict decide_by_entailment(Decider& decider, const std::vector<int>& use, const FormulaPtr& hypothesis) {
+  const auto ok = decider.consistent(use);
+  if (!ok) return Verdict::GaveUp;
+  if (!*ok) return Verdict::Inconsistent;
+  const auto proved = decider.entails(use, hypothesis);
+  const auto disproved = decider.entails(use, neg(hypothesis));
+  if (!proved || !disproved) return Verdict::GaveUp;
+  if (*proved) return Verdict::Proved;
+  return *disproved ? Verdict::Disproved : Verdict::Unknown;
+}
 
 // premises |= conclusion, for the step checker: bounded work (a Z3 resource limit), deterministic.
 // nullopt when a formula is too large or Z3 gave up.

@@ -6,6 +6,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -17,6 +18,9 @@
 #include "reading.h"
 #include "label_shortcuts.h"
 #include "service/generate.h"
+#include "solvers/fol_ground.h"
+#include "solvers/fol_z3.h"
+#include "tasks/rng.h"
 #include "test_support.h"
 #include "verifiers/fol_proof.h"
 
@@ -327,6 +331,76 @@ TEST_P(FolDeductionLevels, GoldVerifiesWrongFailsBalancedAndBruteForceAgrees) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, FolDeductionLevels, ::testing::Range(1, 11));
+
+// The generator's ground decider (truth tables up to GroundDecider::kMaxTableAtoms atoms, Z3 beyond)
+// against Z3 alone (GroundSolver) on 12,000 random sets of premises in the generator's shapes
+// (literals, pairs, conditionals, nested up to size 9, "every P is Q", "some x is P and Q", their
+// negations), over 1-3 individuals: consistency, entailment of random goals from random subsets, and
+// the verdict, for question sizes on both sides of the crossover (both ways of deciding are exercised).
+fol::FormulaPtr random_formula(Rng& rng, int predicates, int constants, bool quantifiers) {
+  const auto literal = [&](int arg) {
+    const FormulaPtr a = fol::atom(static_cast<int>(rng.index(predicates)), arg);
+    return rng.chance(0.4) ? fol::negate(a) : a;
+  };
+  std::function<FormulaPtr(int, int)> body = [&](int arg, int budget) -> FormulaPtr {
+    if (budget < 3 || rng.chance(0.35)) return literal(arg);
+    static const Kind kinds[] = {Kind::And, Kind::Or, Kind::Implies};
+    const FormulaPtr f = fol::binary(kinds[rng.index(3)], body(arg, budget / 2), body(arg, budget / 2));
+    return rng.chance(0.15) ? fol::negate(f) : f;
+  };
+  const int c = static_cast<int>(rng.index(constants));
+  if (quantifiers && rng.chance(0.3)) {
+    const FormulaPtr q = rng.chance(0.5) ? fol::forall(body(fol::kVariable, 7)) : fol::exists(body(fol::kVariable, 7));
+    return rng.chance(0.2) ? fol::negate(q) : q;
+  }
+  return body(c, 9);
+}
+
+TEST(FolDeduction, GroundDeciderAgreesWithZ3) {
+  Rng rng(20261201);
+  long checks = 0, on_tables = 0, on_z3 = 0, proved = 0, unknown = 0, inconsistent = 0;
+  for (int round = 0; round < 12000; ++round) {
+    const int constants = 1 + static_cast<int>(rng.index(3));
+    const int predicates = 2 + static_cast<int>(rng.index(round % 3 == 0 ? 12 : 6));
+    const bool quantifiers = rng.chance(0.5);
+    std::vector<FormulaPtr> premises(3 + rng.index(8));
+    for (auto& f : premises) f = random_formula(rng, predicates, constants, quantifiers);
+    int existential = 0;
+    for (const auto& f : premises) existential += f->kind == Kind::Exists || (f->kind == Kind::Not && f->a->kind == Kind::Forall);
+    // Sometimes less witness room than existential premises: both refuse the same ones.
+    const int witnesses = std::max(0, existential - static_cast<int>(rng.index(2)));
+    // Z3's scope first: the decider's own GroundSolver, when it makes one, nests inside it.
+    fol::GroundSolver z3(predicates + 1, constants, witnesses);
+    fol::GroundDecider fast(predicates + 1, constants, witnesses);
+    for (const auto& f : premises) ASSERT_EQ(fast.add(f), z3.add(f)) << "round " << round;
+    ASSERT_EQ(fast.premises(), z3.premises());
+    for (int query = 0; query < 4; ++query) {
+      std::vector<int> use;
+      for (int i = 0; i < z3.premises(); ++i)
+        if (rng.chance(0.7)) use.push_back(i);
+      const FormulaPtr goal = rng.chance(0.5) && !premises.empty() ? fol::neg(premises[rng.index(premises.size())])
+                                                                  : random_formula(rng, predicates, constants, quantifiers);
+      const auto consistent = z3.consistent(use);
+      ASSERT_TRUE(consistent.has_value());
+      ASSERT_EQ(fast.consistent(use), consistent) << "round " << round;
+      ASSERT_EQ(fast.entails(use, goal), z3.entails(use, goal)) << "round " << round;
+      const fol::Verdict verdict = z3.decide(use, goal);
+      ASSERT_EQ(fast.decide(use, goal), verdict) << "round " << round;
+      proved += verdict == fol::Verdict::Proved || verdict == fol::Verdict::Disproved;
+      unknown += verdict == fol::Verdict::Unknown;
+      inconsistent += verdict == fol::Verdict::Inconsistent;
+      checks += 3;
+    }
+    ++(fast.on_z3() ? on_z3 : on_tables);
+  }
+  std::cout << checks << " checks; " << on_tables << " sets on truth tables, " << on_z3 << " on Z3; verdicts: "
+            << proved << " decided, " << unknown << " unknown, " << inconsistent << " inconsistent\n";
+  EXPECT_GT(on_tables, 6000);
+  EXPECT_GT(on_z3, 500);
+  EXPECT_GT(proved, 2000);
+  EXPECT_GT(unknown, 2000);
+  EXPECT_GT(inconsistent, 2000);
+}
 
 // Every knob alone, at its extremes, keeps the properties.
 TEST(FolDeduction, KnobExtremesCrossCheck) {
