@@ -211,8 +211,9 @@ uint64_t exhausted_after(uint64_t distinct) { return 20000 + distinct; }
 // the questions comes ever slower (a few dozen new ones per window after hundreds of thousands of
 // candidates, causal_induction level 1): waiting for a whole window without any cost minutes where
 // the rate had long told the answer. A rate that would finish within kWindows windows never stops a
-// run. Decided on the serial keep / skip sequence alone: the same for any thread count, and a shard
-// stops only where the whole dataset does.
+// run. Decided on the serial keep / skip sequence alone, so the same for any thread count. The rate is
+// weighed against the shard's own end: a shard can finish where the whole dataset (its last shard)
+// would stop, never the other way round.
 class Exhaustion {
  public:
   static constexpr uint64_t kWindows = 10;
