@@ -6,7 +6,9 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +80,37 @@ TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
   }
 }
 
+// The distinct questions among `draws` candidates of the raw stream (names and order ignored).
+uint64_t distinct_among(const GenerateRequest& r, uint64_t draws) {
+  const Generator& family = find_family(r.family).generator;
+  const Knobs knobs = resolve_knobs(family, r.level, r.knobs);
+  const TaskMaker maker(family, knobs, r.level, r.seed);
+  std::set<std::string> questions;
+  pb::Task task;
+  for (uint64_t i = 0; i < draws; ++i) {
+    maker.make(i, task);
+    questions.insert(family.question_key(task));
+  }
+  return questions.size();
+}
+
+// A too-large request's error states the questions found ("has only K", or "has at least K" when the
+// rate of new ones stopped the run) and then an estimate ("likely more than E"): neither may exceed the
+// questions that 300,000 draws find, and the estimate lies above the count found.
+void expect_counts_within_the_space(const std::string& message, const GenerateRequest& r) {
+  const std::regex counts(R"(has (only|at least) (\d+) distinct questions(, likely more than (\d+))?)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(message, m, counts)) << message;
+  const uint64_t space = distinct_among(r, 300000), found = std::stoull(m[2]);
+  EXPECT_LE(found, space) << message;
+  if (m[1] == "only") return;
+  ASSERT_TRUE(m[3].matched) << "a count found before the questions ran out comes with an estimate: " << message;
+  const uint64_t estimate = std::stoull(m[4]);
+  EXPECT_GT(estimate, found) << message;
+  EXPECT_LE(estimate, space) << message;
+  std::cerr << "found " << found << ", estimate " << estimate << ", in 300,000 draws " << space << "\n";
+}
+
 // Where repeats are common (knights_knaves with two people: a few hundred puzzles up to names and order),
 // the skipped repeats are the same for any thread count and shard split, and too large a request is
 // an error that says how many distinct questions exist and which knobs to raise.
@@ -116,9 +149,9 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
     ADD_FAILURE() << "5000 distinct two-person puzzles do not exist";
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("has only "), std::string::npos) << message;
     EXPECT_NE(message.find("distinct questions"), std::string::npos) << message;
     EXPECT_NE(message.find("people (now 2"), std::string::npos) << message;
+    expect_counts_within_the_space(message, too_many);
   }
   EXPECT_FALSE(fs::exists(path("many.jsonl")));
 
