@@ -19,6 +19,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "tasks/json_reader.h"
 #include "tasks/json_writer.h"
@@ -137,6 +139,62 @@ void sync_to_disk(const std::string& path) {
   ::close(fd);
 }
 
+// The output file of write_stream_atomically: 1 MiB writes, and the disk's writeback of every 8 MiB
+// started as soon as they are written (sync_file_range, which only queues it), so the fsync before the
+// rename waits for the last few MiB instead of the whole file (45 ms of a 0.32 s `verity generate`
+// of 76 MB on two threads, all of it serial). A failed write leaves the stream bad (disk full).
+class WritebackFile : public std::streambuf {
+ public:
+  explicit WritebackFile(int fd) : fd_(fd), buffer_(kBuffer) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  WritebackFile(const WritebackFile&) = delete;
+  WritebackFile& operator=(const WritebackFile&) = delete;
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (!flush_buffer()) return traits_type::eof();
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    *pptr() = traits_type::to_char_type(ch);
+    pbump(1);
+    return ch;
+  }
+  std::streamsize xsputn(const char* data, std::streamsize n) override {
+    const auto size = static_cast<size_t>(n);
+    if (size > static_cast<size_t>(epptr() - pptr())) {
+      if (!flush_buffer()) return 0;
+      if (size >= buffer_.size() / 2) return write_all(data, size) ? n : 0;  // large: no copy
+    }
+    std::memcpy(pptr(), data, size);
+    pbump(static_cast<int>(n));
+    return n;
+  }
+  int sync() override { return flush_buffer() ? 0 : -1; }
+
+ private:
+  static constexpr size_t kBuffer = size_t{1} << 20, kWriteback = size_t{8} << 20;
+  bool flush_buffer() {
+    const bool ok = write_all(pbase(), static_cast<size_t>(pptr() - pbase()));
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return ok;
+  }
+  bool write_all(const char* data, size_t size) {
+    while (size > 0) {
+      const ssize_t n = ::write(fd_, data, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      data += n, size -= static_cast<size_t>(n), written_ += static_cast<uint64_t>(n);
+    }
+    if (written_ - queued_ >= kWriteback) {
+      ::sync_file_range(fd_, static_cast<off64_t>(queued_), static_cast<off64_t>(written_ - queued_),
+                        SYNC_FILE_RANGE_WRITE);  // best effort: the fsync at the end is the guarantee
+      queued_ = written_;
+    }
+    return true;
+  }
+  int fd_;
+  std::vector<char> buffer_;
+  uint64_t written_ = 0, queued_ = 0;
+};
+
 bool process_is_gone(long pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH; }
 
 }  // namespace
@@ -183,22 +241,29 @@ void write_stream_atomically(const std::string& path, const std::function<void(s
   remove_stale_temporary_files(path);
   const std::string tmp = temporary_path_for(path);
   const int slot = register_temporary(tmp);  // before the file exists: a signal never leaves it behind
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
     unregister_temporary(slot);
     throw FileError("cannot write " + path + ": check that the folder exists and is writable");
   }
   try {
-    write(out);
-    out.flush();
-    if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
-    out.close();
-    sync_to_disk(tmp);  // the bytes first, then the name: a crash never leaves a renamed, empty file
+    {
+      WritebackFile file(fd);
+      std::ostream out(&file);
+      write(out);
+      out.flush();
+      if (!out) throw FileError("write to " + tmp + " failed (disk full?)");
+    }
+    // the bytes first, then the name: a crash never leaves a renamed, empty file
+    if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+      throw FileError("write to " + tmp + " failed: fsync: " + std::strerror(errno));
+    const int closed = ::close(std::exchange(fd, -1));  // never closed twice: the number may be reused
+    if (closed != 0) throw FileError("write to " + tmp + " failed: close: " + std::strerror(errno));
     fs::rename(tmp, path);
     const fs::path parent = fs::path(path).parent_path();
     sync_to_disk(parent.empty() ? "." : parent.string());
   } catch (...) {
-    out.close();
+    if (fd >= 0) ::close(fd);
     std::error_code ignored;
     fs::remove(tmp, ignored);
     unregister_temporary(slot);

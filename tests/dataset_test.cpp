@@ -10,7 +10,9 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <filesystem>
@@ -452,6 +454,43 @@ TEST_F(DatasetTest, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
   EXPECT_EQ(read_file(out), "complete\n");
   EXPECT_FALSE(fs::exists(out + ".tmp." + std::to_string(::getpid())));
   EXPECT_THROW(read_tasks(dir_.string()), FileError);  // a folder is not a task file
+}
+
+// A write that fails part way (here the file size limit, as a full disk would) raises FileError naming
+// the file, leaves no temporary file, and keeps what the path held before; a write that fits is whole.
+// In a child process: the size limit is per process.
+TEST_F(DatasetTest, FailedWriteRaisesAndLeavesTheOldFile) {
+  const std::string out = path("big.jsonl");
+  write_file_atomically(out, "old\n");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of a signal
+    const rlimit limit{3 << 20, 3 << 20};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    const std::string line(999, 'x');
+    int status = 0;
+    try {
+      write_stream_atomically(out, [&](std::ostream& stream) {
+        for (int i = 0; i < 2000; ++i) stream << line << '\n';  // 2 MB: fits
+      });
+      status |= read_file(out).size() == 2000000 ? 0 : 1;
+      write_stream_atomically(out, [&](std::ostream& stream) {
+        for (int i = 0; i < 5000; ++i) stream << line << '\n';  // 5 MB: does not
+      });
+      status |= 2;
+    } catch (const FileError& e) {
+      status |= std::string(e.what()).find(out + ".tmp.") == std::string::npos ? 4 : 0;
+    }
+    status |= fs::exists(out + ".tmp." + std::to_string(::getpid())) ? 8 : 0;
+    status |= read_file(out).size() == 2000000 ? 0 : 16;
+    ::_exit(status);
+  }
+  int status = -1;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the 2 MB file is not whole, 2: no error, 4: the error does not name the "
+                                       "file, 8: a temporary file is left, 16: the old file was lost";
 }
 
 TEST(Knobs, ValidationMessagesNameTheFix) {
