@@ -307,13 +307,12 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   write_stream_atomically(path, [&](std::ostream& out) { out << content; });
 }
 
-std::vector<pb::Task> read_tasks(const std::string& path) {
-  if (std::error_code error; fs::is_directory(path, error))
-    throw FileError(path + ": is a folder, not a task file (give the .jsonl / .binpb file written by `verity generate`)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FileError(path + ": cannot open (does the file exist?)");
+namespace {
+
+// The tasks of one stream, `path` naming it in errors.
+std::vector<pb::Task> read_task_stream(std::istream& in, const std::string& path, FileFormat format) {
   std::vector<pb::Task> tasks;
-  if (format_for_path(path) == FileFormat::Binary) {
+  if (format == FileFormat::Binary) {
     google::protobuf::io::IstreamInputStream stream(&in);
     for (;;) {
       pb::Task task;
@@ -348,6 +347,18 @@ std::vector<pb::Task> read_tasks(const std::string& path) {
   for (const auto& error : errors)
     if (!error.empty()) throw FileError(error);
   return tasks;
+}
+
+}  // namespace
+
+std::vector<pb::Task> read_tasks(const std::string& path) {
+  // JSONL on standard input: what `verity generate -o -` writes
+  if (is_standard_input(path)) return read_task_stream(std::cin, kStandardInput, FileFormat::Jsonl);
+  if (std::error_code error; fs::is_directory(path, error))
+    throw FileError(path + ": is a folder, not a task file (give the .jsonl / .binpb file written by `verity generate`)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path + ": cannot open (does the file exist?)");
+  return read_task_stream(in, path, format_for_path(path));
 }
 
 }  // namespace verity
