@@ -8,6 +8,7 @@
 #include <cmath>
 #include <regex>
 #include <sstream>
+#include <unordered_set>
 
 #include "family_properties.h"
 #include "solvers/blicket.h"
@@ -585,14 +586,38 @@ TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
   verity::testing::expect_low_levels_hold_distinct_questions("causal_induction");
 }
 
-// Level 1 keeps about 31,000 questions with balanced labels ("off" runs out first). Asked for 60,000,
-// generation stops as soon as new questions come too slowly to finish (the error says so), not after
-// a whole window without any, which took 40 CPU-s of an ever slower tail; the -n it suggests fits.
+// Every candidate is generated in full before the dedupe sees its question, so a level whose
+// questions repeat pays for each repeat. With 4 trials, 20,000 level-2 tasks took 41,600 candidates
+// (the conjunctive questions ran out); levels 1 and 2 have 5 trials so that most candidates are new.
+TEST(CausalInductionQuestions, LowLevelCandidatesRarelyRepeat) {
+  const Generator& f = find_family("causal_induction").generator;
+  const auto distinct_share = [&](int level, const KnobMap& overrides, uint64_t count) {
+    const Knobs knobs = resolve_knobs(f, level, overrides);
+    std::unordered_set<std::string> keys;
+    for (uint64_t i = 0; i < count; ++i) keys.insert(f.question_key(make_task(f, knobs, level, 1, i)));
+    return static_cast<double>(keys.size()) / static_cast<double>(count);
+  };
+  for (int level : {1, 2}) {
+    const double share = distinct_share(level, {}, 20000);
+    std::cout << "level " << level << ": " << share << " of 20,000 candidates are distinct questions\n";
+    EXPECT_GT(share, 0.8) << "level " << level;
+  }
+  // The test would catch the old ladder: with 4 trials level 2's candidates repeat far more.
+  const double four_trials = distinct_share(2, {{"trials", "4"}}, 20000);
+  std::cout << "level 2 with 4 trials: " << four_trials << "\n";
+  EXPECT_LT(four_trials, 0.75);
+}
+
+// Level 1 with 4 trials (one fewer than its own 5) keeps about 31,000 questions with balanced labels
+// ("off" runs out first). Asked for 60,000, generation stops as soon as new questions come too slowly
+// to finish (the error says so), not after a whole window without any, which took 40 CPU-s of an ever
+// slower tail; the -n it suggests fits.
 TEST(CausalInductionQuestions, TooLargeRequestStopsOnTheRateAndSuggestsWhatFits) {
   const auto dir = verity::testing::fresh_temp_dir("verity_exhaustion", "causal_induction");
   GenerateRequest r;
   r.family = "causal_induction";
   r.level = 1;
+  r.knobs = {{"trials", "4"}};
   r.seed = 11;
   r.count = 60000;
   r.threads = 2;
