@@ -582,6 +582,51 @@ TEST(CausalInductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
   verity::testing::expect_key_is_the_canonical_form("causal_induction", 3, ci_brute_key, ci_renamed, ci_near_misses);
 }
 
+// Up to 6 objects (levels 1-4) question_key is its own exact form (objects ranked by an invariant, every order of
+// the ties tried), not the general canonical::Question. Random questions, not only generated ones:
+// 3-6 objects, 1-6 trials of any objects (empty and repeated combinations too, objects in no trial,
+// all-equal invariants), small enough that many are the same question under another naming. The keys
+// must split them exactly as the brute-force form does, renamed copies keep the key, and an object
+// number out of range still gets a key (the general form's).
+TEST(CausalInductionQuestions, ExactKeySplitsRandomQuestionsAsBruteForce) {
+  const Generator& f = find_family("causal_induction").generator;
+  Rng rng(31);
+  std::map<std::string, std::string> brute_to_key, key_to_brute;
+  for (int i = 0; i < 6000; ++i) {
+    pb::Task task;
+    task.set_family("causal_induction");
+    auto* inst = task.mutable_causal_induction();
+    const int n = static_cast<int>(rng.uniform(3, 6));
+    for (int o = 0; o < n; ++o) inst->add_objects("o" + std::to_string(o));
+    inst->set_rule(rng.chance(0.5) ? "disjunctive" : "unknown");
+    const int trials = static_cast<int>(rng.uniform(1, i % 3 == 0 ? 6 : 2));
+    for (int t = 0; t < trials; ++t) {
+      auto* trial = inst->add_trials();
+      for (int o = 0; o < n; ++o)
+        if (rng.chance(0.4)) trial->add_objects(o);
+      trial->set_on(rng.chance(0.5));
+    }
+    for (int o = 0; o < n; ++o)
+      if (rng.chance(0.3)) inst->add_query(o);
+    const std::string key = f.question_key(task), brute = ci_brute_key(task);
+    ASSERT_EQ(key, f.question_key(ci_renamed(task, rng))) << task.DebugString();
+    const auto [b, new_brute] = brute_to_key.emplace(brute, key);
+    EXPECT_EQ(b->second, key) << "one question, two keys: " << task.DebugString();
+    const auto [k, new_key] = key_to_brute.emplace(key, brute);
+    EXPECT_EQ(k->second, brute) << "two questions, one key: " << task.DebugString();
+  }
+  EXPECT_GT(brute_to_key.size(), 1000u);
+  EXPECT_LT(brute_to_key.size(), 5000u);  // many repeats: the split was put to the test
+  pb::Task odd;
+  odd.set_family("causal_induction");
+  auto* inst = odd.mutable_causal_induction();
+  for (int o = 0; o < 4; ++o) inst->add_objects("o" + std::to_string(o));
+  auto* trial = inst->add_trials();
+  trial->add_objects(0);
+  trial->add_objects(9);
+  EXPECT_FALSE(f.question_key(odd).empty());
+}
+
 TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
   verity::testing::expect_low_levels_hold_distinct_questions("causal_induction");
 }
