@@ -546,7 +546,8 @@ std::string exact_question_key(const pb::Task& task) {
   std::array<int, kExactKeyObjects> order{};  // order[rank]: the object renamed to `rank`
   for (int i = 0; i < n; ++i) order[i] = i;
   const auto by_invariant = [&](int a, int b) { return invariant[a] != invariant[b] ? invariant[a] < invariant[b] : a < b; };
-  std::sort(order.begin(), order.begin() + n, by_invariant);
+  for (int i = 1; i < n; ++i)  // insertion sort (std::sort of so short an array trips GCC 12's -Warray-bounds)
+    for (int j = i; j > 0 && by_invariant(order[j], order[j - 1]); --j) std::swap(order[j], order[j - 1]);
   std::array<std::pair<int, int>, kExactKeyObjects> ties{};  // runs [first, last) of equal invariants
   int tie_count = 0;
   for (int i = 0, j; i < n; i = j) {
