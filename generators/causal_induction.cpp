@@ -480,10 +480,10 @@ KnobMap CausalInductionGenerator::level_knobs(int level) const {
   // 2 states either rule, level 1 only the disjunctive one), 8,192 at 10. Levels 1 and 2 have 5 objects
   // and 5 trials: up to renaming the objects and reordering the trials, 4 objects and 3 trials hold only
   // 903 distinct questions (4 and 5: 5,954); with 5 objects and 4 trials a balanced dataset held about
-  // 31,000 disjunctive and 13,000 conjunctive ones, so a 20,000-task level 2 drew 41,600 candidates
-  // (level 1 at 20,000 about as many). With 5 trials either rule holds more than 90,000 and a 20,000-
-  // task dataset draws few repeats. (A fifth trial at level 2 alone would leave it fewer explanations
-  // than level 1, CausalInduction.DifficultyRisesWithLevel.)
+  // 20,000-31,000 disjunctive and 13,000 conjunctive ones, so a 20,000-task level 2 drew 41,600
+  // candidates. With 5 trials either rule holds more than 90,000, and about 87% of the candidates are
+  // new questions. (A fifth trial at level 2 alone would leave it fewer explanations than level 1:
+  // CausalInduction.DifficultyRisesWithLevel.)
   static const Row kLadder[] = {{5, 5, "disjunctive"}, {5, 5, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
                                 {7, 5, "unknown"},     {8, 6, "unknown"}, {9, 6, "unknown"}, {10, 7, "unknown"},
                                 {11, 7, "unknown"},    {12, 8, "unknown"}};
