@@ -90,6 +90,9 @@ constexpr std::pair<std::string_view, std::string_view> kPhraseTable[] = {
 
 constexpr int kMaxSymbols = 26;
 
+// The labels, in the order the random path draws them and the enumerated space files them.
+constexpr Entailment kLabels[] = {Entailment::Entailed, Entailment::Contradicted, Entailment::Neither};
+
 FormulaPtr random_literal(Rng& rng, int first_var, int var_count) {
   FormulaPtr v = Formula::variable(first_var + static_cast<int>(rng.index(var_count)));
   return rng.chance(0.35) ? Formula::negate(v) : v;
@@ -263,9 +266,11 @@ constexpr Op kPremiseOps[] = {Op::And, Op::Or, Op::Implies, Op::Iff};
 constexpr int kMaxEnumeratedVars = 6, kMaxEnumeratedPremises = 6;
 constexpr int kConclusionBits = 4, kPremiseBits = 10;  // 2 * 6 literals < 16; 6 * 5 * 32 premises < 1024
 // Enumeration work (premise multisets x conclusions x variable permutations) up to which the knobs are
-// enumerated rather than drawn at random. Measured on one core: level 1 (111,000) takes 2 ms, level
-// 2 (7.2 million) 60 ms, about the cost of 6,000 random drafts; 4 variables with 3 premises (1.8
-// billion) would take seconds, more than the random path needs for 100,000 tasks.
+// enumerated rather than drawn at random. Measured (CPU, one core): level 1 (0.7 million) under 1
+// ms; 4 variables, 2 premises (14 million) 1 ms; 2 variables, 4 premises (6 million) 7 ms; level 2
+// (43 million) 14 ms, which a whole `verity generate` at level 2 earns back from about 5,000 tasks on
+// (a task from the list costs 3.8 us, a random one 6.2 us). 3 variables with 4 premises (2 billion)
+// or 5 variables with 2 (250 million) would take seconds: such knobs keep the random path.
 constexpr double kMaxEnumerationWork = 5e7;
 
 struct DepthOnePremise {
@@ -346,39 +351,60 @@ question_space::Space enumerate_questions(int vars, int k) {
   for (int c = 0; c < conclusion_codes; ++c)
     literal_tables[c] = variable_table(c >> 1, vars) ^ ((c & 1) ? all_assignments(vars) : 0);
 
+  // The least code any renaming gives each premise: a least multiset's first (smallest) premise p is
+  // its own least renaming, and every other premise's least renaming is >= p (else a renaming would
+  // put a smaller premise first). The loops below visit only such multisets (a fifth of them at
+  // level 2); the full check over the renamings follows.
+  std::vector<int> least_renaming(premise_codes);
+  for (int c = 0; c < premise_codes; ++c) {
+    least_renaming[c] = c;
+    for (const auto& rename : rename_premise) least_renaming[c] = std::min(least_renaming[c], rename[c]);
+  }
+
   question_space::Space space;
-  static const Entailment kLabels[] = {Entailment::Entailed, Entailment::Contradicted, Entailment::Neither};
   for (Entailment label : kLabels) space.labels.push_back(z3bridge::to_string(label));
   space.questions.resize(3);
-  std::vector<int> premises(k, 0), image(k);
+  std::vector<int> premises(k), image(k), others;
   std::vector<size_t> fixing;  // the renamings that map this premise multiset onto itself
-  for (;;) {
+  const auto add_if_least = [&] {
     uint64_t models = all_assignments(vars);
     for (int c : premises) models &= tables[c];
-    bool least = models != 0;
+    if (models == 0) return;  // the random path redraws premises that cannot all hold
     fixing.clear();
-    for (size_t r = 0; least && r < rename_premise.size(); ++r) {
+    for (size_t r = 0; r < rename_premise.size(); ++r) {
       for (int i = 0; i < k; ++i) image[i] = rename_premise[r][premises[i]];
       std::sort(image.begin(), image.end());
-      if (image < premises) least = false;
-      else if (image == premises) fixing.push_back(r);
+      if (image < premises) return;
+      if (image == premises) fixing.push_back(r);
     }
-    for (int conclusion = 0; least && conclusion < conclusion_codes; ++conclusion) {
+    for (int conclusion = 0; conclusion < conclusion_codes; ++conclusion) {
       bool least_conclusion = true;
       for (size_t r : fixing) least_conclusion = least_conclusion && rename_conclusion[r][conclusion] >= conclusion;
       if (!least_conclusion) continue;
       uint64_t code = static_cast<uint64_t>(conclusion);
       for (int i = 0; i < k; ++i) code |= static_cast<uint64_t>(premises[i]) << (kConclusionBits + i * kPremiseBits);
       const uint64_t table = literal_tables[conclusion];
-      const int slot = (models & ~table) == 0 ? 0 : (models & table) == 0 ? 1 : 2;
+      const int slot = (models & ~table) == 0 ? 0 : (models & table) == 0 ? 1 : 2;  // kLabels' order
       space.questions[slot].push_back(code);
     }
-    // The next multiset: premise codes in non-decreasing order.
-    int i = k - 1;
-    while (i >= 0 && premises[i] == premise_codes - 1) --i;
-    if (i < 0) break;
-    const int next = premises[i] + 1;
-    for (int j = i; j < k; ++j) premises[j] = next;
+  };
+  for (int first = 0; first < premise_codes; ++first) {
+    if (least_renaming[first] != first) continue;
+    others.clear();
+    for (int c = first; c < premise_codes; ++c)
+      if (least_renaming[c] >= first) others.push_back(c);
+    // The other k - 1 premises: a non-decreasing run of indices into `others`.
+    std::vector<size_t> at(k - 1, 0);
+    for (;;) {
+      premises[0] = first;
+      for (int i = 1; i < k; ++i) premises[i] = others[at[i - 1]];
+      add_if_least();
+      int i = k - 2;
+      while (i >= 0 && at[i] + 1 == others.size()) --i;
+      if (i < 0) break;
+      const size_t next = at[i] + 1;
+      for (int j = i; j < k - 1; ++j) at[j] = next;
+    }
   }
   return space;
 }
@@ -432,7 +458,6 @@ void enumerated_draft(const question_space::Space& space, Rng& rng, const Knobs&
 
 // The random path: draws the target label, then drafts until one has it.
 void random_draft(Rng& rng, const Knobs& knobs, Draft& draft) {
-  static const Entailment kLabels[] = {Entailment::Entailed, Entailment::Contradicted, Entailment::Neither};
   const Entailment target = kLabels[rng.index(3)];
   const int core_vars = static_cast<int>(knobs.get_int("variables"));
   const int distractor_vars =
