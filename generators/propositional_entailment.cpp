@@ -326,40 +326,46 @@ double enumeration_work(const Knobs& knobs) {
   return work;
 }
 
+// Each renaming of the variables but the identity, as maps of premise and conclusion codes, and the
+// least code any renaming gives each premise.
+struct Renamings {
+  std::vector<std::vector<int>> premise, conclusion;
+  std::vector<int> least_premise;
+  Renamings(int vars, int premise_codes, int conclusion_codes) : least_premise(premise_codes) {
+    std::vector<int> perm(vars);
+    std::iota(perm.begin(), perm.end(), 0);
+    while (std::next_permutation(perm.begin(), perm.end())) {
+      auto& p = premise.emplace_back(premise_codes);
+      for (int c = 0; c < premise_codes; ++c) {
+        DepthOnePremise d = decode_premise(c, vars);
+        d.left = perm[d.left], d.right = perm[d.right];
+        p[c] = encode_premise(d, vars);
+      }
+      auto& q = conclusion.emplace_back(conclusion_codes);
+      for (int c = 0; c < conclusion_codes; ++c) q[c] = perm[c >> 1] * 2 + (c & 1);
+    }
+    for (int c = 0; c < premise_codes; ++c) {
+      least_premise[c] = c;
+      for (const auto& p : premise) least_premise[c] = std::min(least_premise[c], p[c]);
+    }
+  }
+};
+
 // Every distinct question of depth 1 over `vars` variables with `k` premises whose premises can all
 // hold (the random path redraws the others), by label; one representative per renaming class: the
-// one whose sorted premise codes, then conclusion code, are least over all renamings.
+// one whose sorted premise codes, then conclusion code, are least over all renamings. A least
+// multiset's first (smallest) premise p is its own least renaming, and every other premise's least
+// renaming is >= p (else a renaming would put a smaller premise first): the loops visit only such
+// multisets (a fifth of them at level 2), then check every renaming.
 question_space::Space enumerate_questions(int vars, int k) {
   const int premise_codes = 32 * vars * (vars - 1), conclusion_codes = 2 * vars;
-  std::vector<uint64_t> tables(premise_codes);
+  std::vector<uint64_t> tables(premise_codes), literal_tables(conclusion_codes);
   for (int c = 0; c < premise_codes; ++c) tables[c] = premise_table(decode_premise(c, vars), vars);
-  // Each renaming of the variables (but the identity) as a map of premise codes and conclusion codes.
-  std::vector<std::vector<int>> rename_premise, rename_conclusion;
-  std::vector<int> perm(vars);
-  std::iota(perm.begin(), perm.end(), 0);
-  while (std::next_permutation(perm.begin(), perm.end())) {
-    auto& premise = rename_premise.emplace_back(premise_codes);
-    for (int c = 0; c < premise_codes; ++c) {
-      DepthOnePremise p = decode_premise(c, vars);
-      p.left = perm[p.left], p.right = perm[p.right];
-      premise[c] = encode_premise(p, vars);
-    }
-    auto& conclusion = rename_conclusion.emplace_back(conclusion_codes);
-    for (int c = 0; c < conclusion_codes; ++c) conclusion[c] = perm[c >> 1] * 2 + (c & 1);
-  }
-  std::vector<uint64_t> literal_tables(conclusion_codes);
   for (int c = 0; c < conclusion_codes; ++c)
     literal_tables[c] = variable_table(c >> 1, vars) ^ ((c & 1) ? all_assignments(vars) : 0);
-
-  // The least code any renaming gives each premise: a least multiset's first (smallest) premise p is
-  // its own least renaming, and every other premise's least renaming is >= p (else a renaming would
-  // put a smaller premise first). The loops below visit only such multisets (a fifth of them at
-  // level 2); the full check over the renamings follows.
-  std::vector<int> least_renaming(premise_codes);
-  for (int c = 0; c < premise_codes; ++c) {
-    least_renaming[c] = c;
-    for (const auto& rename : rename_premise) least_renaming[c] = std::min(least_renaming[c], rename[c]);
-  }
+  const Renamings renamings(vars, premise_codes, conclusion_codes);
+  const auto& rename_premise = renamings.premise;
+  const auto& rename_conclusion = renamings.conclusion;
 
   question_space::Space space;
   for (Entailment label : kLabels) space.labels.push_back(z3bridge::to_string(label));
@@ -389,10 +395,10 @@ question_space::Space enumerate_questions(int vars, int k) {
     }
   };
   for (int first = 0; first < premise_codes; ++first) {
-    if (least_renaming[first] != first) continue;
+    if (renamings.least_premise[first] != first) continue;
     others.clear();
     for (int c = first; c < premise_codes; ++c)
-      if (least_renaming[c] >= first) others.push_back(c);
+      if (renamings.least_premise[c] >= first) others.push_back(c);
     // The other k - 1 premises: a non-decreasing run of indices into `others`.
     std::vector<size_t> at(k - 1, 0);
     for (;;) {
