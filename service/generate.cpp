@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <utility>
 
 #include "service/label_balance.h"
@@ -346,6 +347,40 @@ std::string too_few_questions(const Generator& family, const Knobs& knobs, const
          ": " + raise + ", or lower -n to at most " + std::to_string(distinct) + sure;
 }
 
+// For a family that enumerates its questions (Generator::question_counts, by label): true when no
+// later candidate can be kept. A label counts as done when all its questions are kept, or when it is
+// above its share: it comes back below only when another label is kept, and none can be. So the
+// `kept` tasks so far are exactly as many as these knobs hold, balanced.
+bool space_used_up(const std::map<std::string, uint64_t>& counts, const LabelBalance& balance, uint64_t kept) {
+  if (counts.empty()) return false;
+  if (!balance.active()) {
+    uint64_t total = 0;
+    for (const auto& [label, n] : counts) total += n;
+    return kept >= total;
+  }
+  for (const auto& [label, n] : counts)
+    if (balance.kept(label) < n && balance.admits(label)) return false;
+  return true;
+}
+
+// The error when an enumerated space (counts by label) is used up after `kept` tasks: exact figures.
+std::string space_too_small(const Generator& family, const Knobs& knobs, const std::map<std::string, uint64_t>& counts,
+                            bool balanced, uint64_t kept, uint64_t count) {
+  const std::string knobs_below_max = knobs_to_raise(family, knobs);
+  const std::string raise =
+      "raise " + (knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max);
+  uint64_t total = 0;
+  std::string by_label;
+  for (const auto& [label, n] : counts) {
+    total += n;
+    by_label += (by_label.empty() ? "" : ", ") + label + " " + std::to_string(n);
+  }
+  return family.name() + " with knobs " + knobs.canonical() + " has only " + std::to_string(kept) +
+         " distinct questions" + (balanced ? " with balanced labels" : "") + " (names and statement order ignored; all " +
+         std::to_string(total) + " of them enumerated: " + by_label + "), fewer than the " + std::to_string(count) +
+         " asked for (-n): " + raise + ", or lower -n to at most " + std::to_string(kept);
+}
+
 // The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new
 // (no two tasks are the same question, family.question_key) and whose label is not above its share
 // (LabelBalance); positions [begin, end) of it go to `sink`, so a shard first walks the questions before
@@ -364,6 +399,7 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
   tbb::enumerable_thread_specific<pb::Task> scratch;
   QuestionSet seen;  // the kept questions
   LabelBalance balance(family, knobs);
+  const std::map<std::string, uint64_t> enumerated = family.question_counts(knobs);
   uint64_t position = 0, next = 0, rendered_bytes = 0, rendered_tasks = 0;
   Exhaustion exhaustion;
   DrawnQuestions drawn;  // the sample for the estimate in too_few_questions
@@ -394,6 +430,9 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
             drawn.add(chunk.questions[j], balance.active() ? chunk.labels[j] : kOneLabel);
             // A repeat, or a label above its share (kept later if it comes again when its label is due).
             if (seen.contains(chunk.questions[j]) || !balance.admits(chunk.labels[j])) {
+              if (space_used_up(enumerated, balance, position))
+                throw std::invalid_argument(
+                    space_too_small(family, knobs, enumerated, balance.active(), position, request.count));
               if (exhaustion.skip(next, position, end, seen.size()))
                 throw std::invalid_argument(
                     too_few_questions(family, knobs, balance, seen.size(), exhaustion, drawn, request.count));

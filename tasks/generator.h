@@ -2,6 +2,7 @@
 // self-contained Task (prompt, formal instance, gold answer and trace). Its scoring half is a Verifier
 // (tasks/verifier.h); tasks/registry/ pairs the two by family name.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ class Generator {
   // repeated questions removes more tasks of one label than of another (service/label_balance.h). None
   // (the default) for a free-form label, which is not balanced.
   virtual std::map<std::string, double> label_shares(const Knobs& /*knobs*/) const { return {}; }
+  // The number of distinct questions (question_key) of each label under these knobs, for a family that
+  // enumerates its question space there (generators/question_space.h): `verity generate` then stops at
+  // the exact end of it. None (the default) where the space is not enumerated.
+  virtual std::map<std::string, uint64_t> question_counts(const Knobs& /*knobs*/) const { return {}; }
 };
 
 // Resolves the knobs of a request: defaults <- level ladder (when level > 0) <- overrides.

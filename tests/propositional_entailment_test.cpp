@@ -4,11 +4,17 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include <atomic>
+#include <map>
+#include <regex>
+#include <set>
 
 #include "family_properties.h"
 #include "reading.h"
 #include "label_shortcuts.h"
 #include "test_support.h"
+#include "generators/propositional_entailment.h"
+#include "service/generate.h"
+#include "tasks/dataset.h"
 #include "solvers/entailment.h"
 #include "solvers/logic.h"
 #include "solvers/z3_bridge.h"
@@ -302,6 +308,222 @@ TEST(PropositionalEntailmentReadingSelf, TheReaderSeesAmbiguity) {
   EXPECT_EQ(symbolic.read(rd::tokenize("A & B | C")).size(), 2u);
   EXPECT_EQ(symbolic.read(rd::tokenize("~A & (B | C)")), rd::Readings{"and(not(v0),or(v1,v2))"});
   EXPECT_EQ(symbolic.read(rd::tokenize("~(A & B)")), rd::Readings{"not(and(v0,v1))"});
+}
+
+
+// ---- the enumerated question space (depth 1 without distractors: drawn without replacement) ----
+
+// Each question of the space once (its key, label and a task stating it): candidates 0 .. labels x
+// (largest list) - 1 walk every label's whole list (round r gives each label its r-th question).
+struct EnumeratedQuestions {
+  std::map<std::string, std::string> label_by_key;  // pe_brute_key -> label
+  std::set<std::string> question_keys;              // the generator's question_key
+  std::vector<pb::Task> tasks;                      // one per question
+};
+
+EnumeratedQuestions every_enumerated_question(int level, const KnobMap& overrides) {
+  const Generator& family = find_family("propositional_entailment").generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  const auto* space = propositional_entailment::enumerated_space(knobs);
+  EnumeratedQuestions out;
+  if (!space) {
+    ADD_FAILURE() << "knobs " << knobs.canonical() << " are not enumerated";
+    return out;
+  }
+  size_t longest = 0;
+  for (const auto& list : space->questions) longest = std::max(longest, list.size());
+  const uint64_t candidates = space->questions.size() * longest;
+  std::vector<pb::Task> tasks(candidates);
+  std::vector<std::string> keys(candidates);
+  tbb::parallel_for(uint64_t{0}, candidates, [&](uint64_t i) {
+    tasks[i] = make_task(family, knobs, level, 5, i);
+    keys[i] = pe_brute_key(tasks[i]);
+  });
+  for (uint64_t i = 0; i < candidates; ++i) {
+    if (!out.label_by_key.emplace(keys[i], tasks[i].label()).second) continue;
+    out.question_keys.insert(family.question_key(tasks[i]));
+    out.tasks.push_back(std::move(tasks[i]));
+  }
+  return out;
+}
+
+// The enumeration is complete and exact: every question the random path makes at these knobs is in it
+// with the same label (an independent canonical form, pe_brute_key); its questions are pairwise
+// distinct under both keys, as many as question_counts says; and every one's label is the truth
+// table's and Z3's (cross_check).
+void expect_enumeration_complete(int level, const KnobMap& overrides, uint64_t random_draws) {
+  const Generator& family = find_family("propositional_entailment").generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  const EnumeratedQuestions space = every_enumerated_question(level, overrides);
+  uint64_t counted = 0;
+  for (const auto& [label, n] : family.question_counts(knobs)) counted += n;
+  EXPECT_EQ(space.tasks.size(), counted) << knobs.canonical();
+  EXPECT_EQ(space.question_keys.size(), counted) << knobs.canonical();
+  std::atomic<int> failures{0};
+  tbb::parallel_for(size_t{0}, space.tasks.size(), [&](size_t i) {
+    const std::string problem = cross_check(space.tasks[i]);
+    if (!problem.empty() && failures++ < 5) ADD_FAILURE() << knobs.canonical() << " enumerated question: " << problem;
+  });
+  std::vector<std::string> missing(random_draws);
+  tbb::parallel_for(uint64_t{0}, random_draws, [&](uint64_t i) {
+    Rng rng(mix_seed({77, i}));
+    pb::Task task;
+    propositional_entailment::generate_at_random(rng, knobs, task);
+    const auto found = space.label_by_key.find(pe_brute_key(task));
+    if (found == space.label_by_key.end()) missing[i] = "not enumerated: " + task.propositional().DebugString();
+    else if (found->second != task.label()) missing[i] = "enumerated as " + found->second + ", drawn as " + task.label();
+  });
+  int shown = 0;
+  for (const auto& m : missing)
+    if (!m.empty() && shown++ < 5) ADD_FAILURE() << knobs.canonical() << ": " << m;
+}
+
+TEST(PropositionalEntailmentSpace, LevelOneEnumerationIsCompleteAndLabelledRight) {
+  expect_enumeration_complete(1, {}, 200000);
+}
+
+// Other depth-1 knobs the enumeration covers: two variables (with three premises, as level 2 has),
+// one premise, four variables.
+TEST(PropositionalEntailmentSpace, OtherSmallKnobsEnumerationIsComplete) {
+  expect_enumeration_complete(1, {{"variables", "2"}, {"premises", "3"}}, 50000);
+  expect_enumeration_complete(1, {{"premises", "1"}}, 50000);
+  expect_enumeration_complete(1, {{"variables", "4"}, {"premises", "2"}}, 50000);
+}
+
+// Above depth 1, with distractors or too many premises, the knobs keep the random path.
+TEST(PropositionalEntailmentSpace, LargerKnobsAreDrawnAtRandom) {
+  const Generator& family = find_family("propositional_entailment").generator;
+  EXPECT_NE(propositional_entailment::enumerated_space(resolve_knobs(family, 2, {})), nullptr);
+  for (int level = 3; level <= 10; ++level) {
+    EXPECT_EQ(propositional_entailment::enumerated_space(resolve_knobs(family, level, {})), nullptr) << level;
+    EXPECT_TRUE(family.question_counts(resolve_knobs(family, level, {})).empty()) << level;
+  }
+  EXPECT_EQ(propositional_entailment::enumerated_space(resolve_knobs(family, 1, {{"distractors", "1"}})), nullptr);
+  EXPECT_EQ(propositional_entailment::enumerated_space(resolve_knobs(family, 1, {{"variables", "5"}, {"premises", "4"}})),
+            nullptr);
+}
+
+// Drawn without replacement: the first labels x (shortest list) candidates are distinct questions,
+// each run of three holding one of each label.
+TEST(PropositionalEntailmentSpace, CandidatesAreDistinctUntilALabelRunsOut) {
+  const Generator& family = find_family("propositional_entailment").generator;
+  for (int level : {1, 2}) {
+    const Knobs knobs = resolve_knobs(family, level, {});
+    const auto counts = family.question_counts(knobs);
+    ASSERT_EQ(counts.size(), 3u);
+    uint64_t shortest = std::min({counts.at("entailed"), counts.at("contradicted"), counts.at("neither")});
+    shortest = std::min<uint64_t>(shortest, 20000);  // level 2: a prefix
+    std::vector<std::string> keys(3 * shortest), labels(3 * shortest);
+    tbb::parallel_for(uint64_t{0}, 3 * shortest, [&](uint64_t i) {
+      const pb::Task task = make_task(family, knobs, level, 9, i);
+      keys[i] = family.question_key(task);
+      labels[i] = task.label();
+    });
+    EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size()) << "level " << level;
+    for (uint64_t r = 0; r < shortest; ++r)
+      ASSERT_EQ(std::set<std::string>(labels.begin() + 3 * r, labels.begin() + 3 * r + 3).size(), 3u)
+          << "level " << level << " round " << r;
+  }
+}
+
+#ifdef VERITY_BINARY
+// The lines of a JSONL file.
+std::vector<std::string> lines_of(const std::filesystem::path& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(verity::testing::read_file(path));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// `verity generate -n M` succeeds at level 1 where M is the most distinct questions a balanced dataset
+// holds, and -n M+1 fails at once saying exactly M (and the enumerated count), also for a shard.
+TEST(PropositionalEntailmentSpace, GenerateStopsAtTheExactEndOfTheSpace) {
+  const Generator& family = find_family("propositional_entailment").generator;
+  const auto counts = family.question_counts(resolve_knobs(family, 1, {}));
+  uint64_t total = 0;
+  for (const auto& [label, n] : counts) total += n;
+  const auto dir = verity::testing::fresh_temp_dir("verity_pe_space", "exact");
+  const std::string out = (dir / "l1.jsonl").string();
+  const auto generate = [&](uint64_t n, const std::string& extra = "") {
+    return verity::testing::run_verity("generate --family propositional_entailment --level 1 --seed 3 --no-progress -n " +
+                                       std::to_string(n) + " -o " + out + " " + extra);
+  };
+  const auto too_many = generate(1000000);
+  ASSERT_NE(too_many.status, 0);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(too_many.output, m, std::regex("has only ([0-9]+) distinct questions with balanced labels")))
+      << too_many.output;
+  const uint64_t most = std::stoull(m[1]);
+  EXPECT_NE(too_many.output.find("all " + std::to_string(total) + " of them enumerated"), std::string::npos)
+      << too_many.output;
+  const uint64_t scarcest = std::min({counts.at("entailed"), counts.at("contradicted"), counts.at("neither")});
+  EXPECT_GE(most, 3 * scarcest);
+  EXPECT_LE(most, total);
+
+  const auto exact = generate(most, "--threads 2");
+  ASSERT_EQ(exact.status, 0) << exact.output;
+  const auto lines = lines_of(out);
+  ASSERT_EQ(lines.size(), most);
+  std::set<std::string> keys;
+  std::map<std::string, uint64_t> per_label;
+  for (const auto& task : read_tasks(out)) {
+    keys.insert(family.question_key(task));
+    ++per_label[task.label()];
+  }
+  EXPECT_EQ(keys.size(), most);
+  // The scarcest label's questions are all used: none is left to keep the labels balanced further.
+  bool some_label_used_up = false;
+  for (const auto& [label, n] : counts) some_label_used_up = some_label_used_up || per_label[label] == n;
+  EXPECT_TRUE(some_label_used_up);
+
+  for (const std::string extra : {"", "--shard 1/2"}) {
+    const auto one_more = generate(most + 1, extra);
+    EXPECT_NE(one_more.status, 0) << extra;
+    EXPECT_NE(one_more.output.find("has only " + std::to_string(most) + " distinct questions"), std::string::npos)
+        << extra << ": " << one_more.output;
+    EXPECT_NE(one_more.output.find("lower -n to at most " + std::to_string(most)), std::string::npos) << one_more.output;
+  }
+  std::filesystem::remove_all(dir);
+}
+#endif
+
+// The bytes do not depend on the thread count or the shard split, at level 1 (enumerated) for a part
+// of the space and the whole of it, and at level 2.
+TEST(PropositionalEntailmentSpace, SameBytesForAnyThreadsAndShards) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_pe_space", "shards");
+  const auto write = [&](int level, uint64_t count, int threads, uint64_t shard, uint64_t shards) {
+    GenerateRequest r;
+    r.family = "propositional_entailment";
+    r.level = level;
+    r.seed = 21;
+    r.count = count;
+    r.threads = threads;
+    r.shard_index = shard;
+    r.shard_count = shards;
+    r.output = (dir / ("t" + std::to_string(threads) + "_" + std::to_string(shard) + "of" + std::to_string(shards) +
+                       ".jsonl")).string();
+    generate_dataset(r);
+    return verity::testing::read_file(r.output);
+  };
+  // The whole balanced space of level 1, from the exhaustion error of a larger request.
+  uint64_t whole_space = 0;
+  try {
+    write(1, 1000000, 2, 0, 1);
+  } catch (const std::invalid_argument& e) {
+    std::cmatch m;
+    ASSERT_TRUE(std::regex_search(e.what(), m, std::regex("has only ([0-9]+) distinct")));
+    whole_space = std::stoull(m[1]);
+  }
+  ASSERT_GT(whole_space, 10000u);
+  for (const auto& [level, count] : std::vector<std::pair<int, uint64_t>>{{1, 5000}, {1, whole_space}, {2, 3000}}) {
+    const std::string one_thread = write(level, count, 1, 0, 1);
+    EXPECT_EQ(std::count(one_thread.begin(), one_thread.end(), '\n'), static_cast<long>(count));
+    EXPECT_EQ(write(level, count, 2, 0, 1), one_thread) << "level " << level << " -n " << count;
+    std::string shards;
+    for (uint64_t k = 0; k < 3; ++k) shards += write(level, count, 2, k, 3);
+    EXPECT_EQ(shards, one_thread) << "level " << level << " -n " << count;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // ---- no shortcuts, many questions per level ----
