@@ -300,16 +300,20 @@ std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
   return out;
 }
 
+// "raise the level or one of people (now 3, up to 10), ..." ("raise the level" when every knob is at its
+// maximum): the fix an error about too few questions suggests.
+std::string what_to_raise(const Generator& family, const Knobs& knobs) {
+  const std::string knobs_below_max = knobs_to_raise(family, knobs);
+  return "raise " + (knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max);
+}
+
 // The error when the new questions (of labels still below their share) ran out (`exhaustion` says how).
 // Stopped by the rate, the count this run found is only a floor: the repeats among the draws give a
 // (low) estimate of how many exist, and "lower -n to at most" stays the count found, sure to finish.
 std::string too_few_questions(const Generator& family, const Knobs& knobs, const LabelBalance& balance,
                               uint64_t distinct, const Exhaustion& exhaustion, const DrawnQuestions& drawn,
                               uint64_t count) {
-  const std::string raise = "raise " + [&] {
-    const std::string knobs_below_max = knobs_to_raise(family, knobs);
-    return knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max;
-  }();
+  const std::string raise = what_to_raise(family, knobs);
   const std::string head = family.name() + " with knobs " + knobs.canonical() + " ";
   const std::string drawn_text = " (names and statement order ignored; " + exhaustion.why() + ")";
   const std::string asked = std::to_string(count) + " asked for (-n)";
@@ -366,9 +370,7 @@ bool space_used_up(const std::map<std::string, uint64_t>& counts, const LabelBal
 // The error when an enumerated space (counts by label) is used up after `kept` tasks: exact figures.
 std::string space_too_small(const Generator& family, const Knobs& knobs, const std::map<std::string, uint64_t>& counts,
                             bool balanced, uint64_t kept, uint64_t count) {
-  const std::string knobs_below_max = knobs_to_raise(family, knobs);
-  const std::string raise =
-      "raise " + (knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max);
+  const std::string raise = what_to_raise(family, knobs);
   uint64_t total = 0;
   std::string by_label;
   for (const auto& [label, n] : counts) {
