@@ -315,15 +315,17 @@ std::string too_few_questions(const Generator& family, const Knobs& knobs, const
                               uint64_t count) {
   const std::string raise = what_to_raise(family, knobs);
   const std::string head = family.name() + " with knobs " + knobs.canonical() + " ";
-  const std::string drawn_text = " (names and statement order ignored; " + exhaustion.why() + ")";
+  const std::string ignored = " (names and statement order ignored)";
   const std::string asked = std::to_string(count) + " asked for (-n)";
   const bool floor_only = exhaustion.stopped_by_rate();
-  // ", likely more than E (...)" for the questions of `label`; `dataset` becomes E / share
-  auto estimate = [&](const std::string& label, double share, uint64_t& dataset) {
+  // ", likely more than E (how E was found; why the run stopped)" for the questions of `label`, or
+  // " (why the run stopped)" when it did not stop on the rate; `dataset` becomes E / share
+  auto estimate = [&](const std::string& label, double share, uint64_t& dataset) -> std::string {
+    if (!floor_only) return " (" + exhaustion.why() + ")";
     const auto c = drawn.count(label);
     dataset = static_cast<uint64_t>(static_cast<double>(c.estimate) / share);
     return ", likely more than " + std::to_string(c.estimate) + " (a low estimate from the repeats among the " +
-           std::to_string(c.drawn) + " candidates drawn)";
+           std::to_string(c.drawn) + " candidates drawn; " + exhaustion.why() + ")";
   };
   const std::string sure = floor_only ? " (sure to finish; more may, ever more slowly)" : "";
   // Balancing blocks every label but one that ran out: say which, and how far -n may go.
@@ -333,21 +335,19 @@ std::string too_few_questions(const Generator& family, const Knobs& knobs, const
     if (static_cast<double>(balance.kept(scarce)) + 0.5 < share * static_cast<double>(distinct)) {
       const std::string found = std::to_string(balance.most_tasks(scarce));
       std::string most = "about " + found + " tasks, fewer than the " + asked;
-      std::string about;
-      if (floor_only) {
-        uint64_t likely = 0;
-        about = estimate(scarce, share, likely);
+      uint64_t likely = 0;
+      const std::string about = estimate(scarce, share, likely);
+      if (floor_only)
         most = "at least " + found + " tasks, likely more than " + std::to_string(likely) + "; the " + asked +
                " would come too slowly";
-      }
-      return head + "cannot keep its labels balanced: " + balance.shortage(scarce, floor_only) + about + drawn_text +
+      return head + "cannot keep its labels balanced: " + balance.shortage(scarce, floor_only) + ignored + about +
              ", so a balanced dataset holds " + most + ": " + raise + ", or lower -n to at most " + found + sure;
     }
   }
   uint64_t likely = 0;
-  const std::string about = floor_only ? estimate(balance.active() ? scarce : kOneLabel, 1.0, likely) : "";
+  const std::string about = estimate(balance.active() ? scarce : kOneLabel, 1.0, likely);
   return head + "has " + (floor_only ? "at least " : "only ") + std::to_string(distinct) + " distinct questions" +
-         about + drawn_text + (floor_only ? ", so the " + asked + " would come too slowly" : ", fewer than the " + asked) +
+         ignored + about + (floor_only ? ", so the " + asked + " would come too slowly" : ", fewer than the " + asked) +
          ": " + raise + ", or lower -n to at most " + std::to_string(distinct) + sure;
 }
 
