@@ -5,12 +5,18 @@
 // Yes/No, balanced; No tasks are the valid chain broken by a plausible fallacy (affirming the
 // consequent, denying the antecedent, ...) or a missing link. Labels decided by truth tables
 // (propositional, up to entailment::kMaxTableVars atoms) or Z3.
+// At depth 1 with the basic rules (level 1) the Yes questions are few (tens of thousands up to
+// renaming): they are enumerated once and drawn without replacement (generators/question_space.h);
+// No questions, many times more, stay drawn at random.
 #include "generators/generators.h"
+#include "generators/inference_chains.h"
 
 #include "generators/canonical_form.h"
 
 #include <z3++.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -35,6 +41,7 @@ class InferenceChainsGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::map<std::string, double> label_shares(const Knobs& knobs) const override;
+  std::map<std::string, uint64_t> question_counts(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -631,41 +638,9 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
   return decide(d.premises, d.chain.conclusion, d.atoms, first_order) == core;
 }
 
-}  // namespace
 
-std::vector<KnobSpec> InferenceChainsGenerator::knob_specs() const {
-  return {KnobSpec::integer("depth", "rule applications chained from premises to the conclusion", 1, 7, 1),
-          KnobSpec::integer("distractors", "extra premises the conclusion does not depend on", 0, 8, 0),
-          KnobSpec::choice("rules", "basic = MP, MT, HS, DS, contraposition; all = also the dilemmas and De Morgan",
-                           {"basic", "all"}, "basic"),
-          KnobSpec::choice("logic", "propositional, first-order (rules about everyone, facts about people), or mixed",
-                           {"propositional", "first_order", "mixed"}, "propositional"),
-          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
-}
-
-KnobMap InferenceChainsGenerator::level_knobs(int level) const {
-  struct Row { int depth, distractors; const char *rules, *logic; };
-  // Two distractors from level 1 on: a single rule over a few atoms holds only ~100 distinct questions
-  // (up to renaming), one distractor ~5,000; levels must hold at least 10,000.
-  static const Row kLadder[] = {{1, 2, "basic", "propositional"}, {2, 2, "basic", "propositional"},
-                                {2, 2, "all", "mixed"},           {3, 2, "all", "mixed"},
-                                {3, 3, "all", "mixed"},           {4, 3, "all", "mixed"},
-                                {5, 3, "all", "mixed"},           {6, 4, "all", "mixed"},
-                                {7, 5, "all", "mixed"},           {7, 6, "all", "mixed"}};
-  const Row& r = kLadder[level - 1];
-  return {{"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)},
-          {"rules", r.rules}, {"logic", r.logic}};
-}
-
-void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
-  const bool target = rng.chance(0.5);
-  const std::string& logic_knob = knobs.get("logic");
-  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
-  Draft d;
-  bool done = false;
-  for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
-  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
-
+// Fills the task from a draft: vocabulary, shuffled premises, instance, prompt, label and trace.
+void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
   Vocabulary v;
   v.first_order = first_order;
   auto pool = first_order ? kPredicates : kClauses;
@@ -716,6 +691,301 @@ void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   }
 }
 
+// The random path: the label given (or drawn), then drafts until one has it.
+void random_task(Rng& rng, const Knobs& knobs, std::optional<bool> given_target, pb::Task& task) {
+  const bool target = given_target ? *given_target : rng.chance(0.5);
+  const std::string& logic_knob = knobs.get("logic");
+  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
+  Draft d;
+  bool done = false;
+  for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
+  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
+  fill_task(rng, knobs, d, target, first_order, task);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The enumerated Yes questions: depth 1, basic rules, propositional, at most 2 distractors. A Yes
+// question there is one valid link (one of the 30 below, atoms numbered as ChainBuilder numbers them)
+// plus a multiset of distractors from the alphabet distractors() draws from, the whole entailing the
+// conclusion. Distractors whose two literals share an atom are left out: distractors() makes one only
+// after eight equal redraws (about 1 in 10,000 distractors), a degenerate tautology or literal.
+
+constexpr int kMaxEnumeratedDistractors = 2;
+
+// A depth-1 chain as ChainBuilder builds it: `start` given, then `rule` with `second` given (if any).
+Chain one_link(const Prop& start, const std::string& rule, const std::optional<Prop>& second, const Prop& result,
+               int atoms) {
+  Chain c;
+  c.atoms = atoms;
+  c.givens.push_back(start);
+  std::vector<Ref> inputs = {{start, 'p', 0}};
+  if (second) {
+    c.givens.push_back(*second);
+    inputs.push_back({*second, 'p', 1});
+  }
+  c.used_by.assign(c.givens.size(), rule);
+  c.steps.push_back({rule, inputs, result});
+  c.rules.push_back(rule);
+  c.conclusion = result;
+  return c;
+}
+
+// Every valid depth-1 chain of the basic rules. A fact start draws two fresh atoms (atom 1 is left
+// unused), so the link's fresh atom is atom 2.
+const std::vector<Chain>& depth_one_chains() {
+  static const std::vector<Chain> chains = [] {
+    std::vector<Chain> out;
+    for (bool n0 : {false, true}) {
+      for (bool n2 : {false, true}) {
+        const Lit a{0, n0}, m{2, n2};
+        out.push_back(one_link(fact(a), "modus_ponens", implies(a, m), fact(m), 3));
+        if (!n0) continue;  // modus tollens and disjunctive syllogism start from a negated fact
+        out.push_back(one_link(fact(a), "modus_tollens", implies(m, ~a), fact(~m), 3));
+        out.push_back(one_link(fact(a), "disjunctive_syllogism", disjunction(~a, m), fact(m), 3));
+        out.push_back(one_link(fact(a), "disjunctive_syllogism", disjunction(m, ~a), fact(m), 3));
+      }
+    }
+    for (bool n0 : {false, true}) {
+      for (bool n1 : {false, true}) {
+        const Lit a{0, n0}, b{1, n1};
+        const Prop f = implies(a, b);
+        out.push_back(one_link(f, "modus_ponens", fact(a), fact(b), 2));
+        out.push_back(one_link(f, "modus_tollens", fact(~b), fact(~a), 2));
+        out.push_back(one_link(f, "contraposition", std::nullopt, implies(~b, ~a), 2));
+        for (bool n2 : {false, true})
+          out.push_back(one_link(f, "hypothetical_syllogism", implies(b, Lit{2, n2}), implies(a, Lit{2, n2}), 3));
+      }
+    }
+    return out;
+  }();
+  return chains;
+}
+
+// What distractors() can state about `spare` distractor atoms after `chain_atoms` chain atoms: a fact
+// about a distractor atom, or a -> b, a | b, ~(a & b) with b about a distractor atom and a about
+// another atom. Ordered by b's atom first (the enumeration relies on it).
+std::vector<Prop> distractor_alphabet(int chain_atoms, int spare) {
+  std::vector<Prop> out;
+  for (int b = chain_atoms; b < chain_atoms + spare; ++b) {
+    for (bool nb : {false, true}) {
+      const Lit bl{b, nb};
+      out.push_back(fact(bl));
+      for (int a = 0; a < chain_atoms + spare; ++a) {
+        if (a == b) continue;
+        for (bool na : {false, true}) {
+          const Lit al{a, na};
+          out.insert(out.end(), {implies(al, bl), disjunction(al, bl), not_both(al, bl)});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Truth tables over at most 6 atoms as one word (bit x = assignment x).
+uint64_t literal_word(Lit l) {
+  static constexpr uint64_t kAtom[] = {0xaaaaaaaaaaaaaaaaULL, 0xccccccccccccccccULL, 0xf0f0f0f0f0f0f0f0ULL,
+                                       0xff00ff00ff00ff00ULL, 0xffff0000ffff0000ULL, 0xffffffff00000000ULL};
+  return l.neg ? ~kAtom[l.atom] : kAtom[l.atom];
+}
+uint64_t prop_word(const Prop& p) {
+  const uint64_t a = literal_word(p.a), b = p.shape == Shape::Fact ? 0 : literal_word(p.b);
+  switch (p.shape) {
+    case Shape::Fact: return a;
+    case Shape::Implies: return ~a | b;
+    case Shape::Or: return a | b;
+    case Shape::NotBoth: return ~(a & b);
+  }
+  return 0;
+}
+
+// A statement in 10 bits: shape, then each literal as atom (3 bits) and sign.
+uint64_t prop_code(const Prop& p, const std::array<int, 8>& name) {
+  const bool binary = p.shape != Shape::Fact;
+  return static_cast<uint64_t>(p.shape) << 8 | static_cast<uint64_t>(name[p.a.atom]) << 5 |
+         static_cast<uint64_t>(p.a.neg) << 4 | (binary ? static_cast<uint64_t>(name[p.b.atom]) << 1 | p.b.neg : 0);
+}
+
+// The question (premises as a multiset, conclusion) up to renaming its atoms, as one number: atoms are
+// ordered by an invariant of the statements they occur in; the least code over the orders of atoms the
+// invariant cannot tell apart wins. At most 4 premises (5 statements of 11 bits), 8 atoms.
+uint64_t canonical_code(const std::vector<Prop>& premises, const Prop& conclusion) {
+  if (premises.size() > 4) throw std::logic_error("inference_chains: canonical_code takes at most 4 premises");
+  std::array<uint64_t, 8> invariant{};
+  std::array<bool, 8> used{};
+  // An occurrence (role, shape, place, sign) spread over 64 bits; an atom's invariant is their sum.
+  auto spread = [](uint64_t occurrence) {
+    uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+  };
+  auto note = [&](const Prop& p, uint64_t role) {
+    const uint64_t base = role * 64 + static_cast<uint64_t>(p.shape) * 8;
+    invariant[p.a.atom] += spread(base + 2 + p.a.neg), used[p.a.atom] = true;
+    if (p.shape != Shape::Fact) invariant[p.b.atom] += spread(base + 4 + p.b.neg), used[p.b.atom] = true;
+  };
+  for (const auto& p : premises) note(p, 0);
+  note(conclusion, 1);
+  std::array<int, 8> atoms{};
+  int n = 0;
+  for (int x = 0; x < 8; ++x)
+    if (used[x]) atoms[n++] = x;
+  for (int i = 1; i < n; ++i)  // insertion sort by invariant (a handful of atoms)
+    for (int j = i; j > 0 && invariant[atoms[j]] < invariant[atoms[j - 1]]; --j) std::swap(atoms[j], atoms[j - 1]);
+  // Runs of equal invariant, each walked through all its orders (odometer over next_permutation).
+  std::array<std::pair<int, int>, 8> runs;
+  int run_count = 0;
+  for (int i = 0; i < n;) {
+    int j = i + 1;
+    while (j < n && invariant[atoms[j]] == invariant[atoms[i]]) ++j;
+    if (j - i > 1) runs[run_count++] = {i, j};
+    i = j;
+  }
+  uint64_t best = ~uint64_t{0};
+  std::array<int, 8> name{};
+  std::array<uint64_t, 4> codes{};
+  for (;;) {
+    for (int i = 0; i < n; ++i) name[atoms[i]] = i;
+    const size_t k = premises.size();
+    for (size_t i = 0; i < k; ++i) codes[i] = prop_code(premises[i], name) + 1;
+    for (size_t i = 1; i < k; ++i)
+      for (size_t j = i; j > 0 && codes[j] < codes[j - 1]; --j) std::swap(codes[j], codes[j - 1]);
+    uint64_t code = prop_code(conclusion, name) + 1;
+    for (size_t i = 0; i < k; ++i) code = code << 11 | codes[i];
+    best = std::min(best, code);
+    int r = run_count - 1;
+    while (r >= 0 && !std::next_permutation(atoms.begin() + runs[r].first, atoms.begin() + runs[r].second)) --r;
+    if (r < 0) break;
+  }
+  return best;
+}
+
+int spare_atoms(int chain_atoms, int distractors) { return std::min(kMaxAtoms - chain_atoms, distractors + 1); }
+
+// A Yes question of the space: chain index, then each distractor's index in the chain's alphabet + 1.
+uint64_t yes_code(size_t chain, const std::array<size_t, kMaxEnumeratedDistractors>& picked, int count) {
+  uint64_t code = chain;
+  for (int i = 0; i < count; ++i) code |= static_cast<uint64_t>(picked[i] + 1) << (8 + 8 * i);
+  return code;
+}
+
+// Every distinct Yes question with `distractors` distractors, by canonical_code, the first one found of
+// each kept. The distractor atoms are interchangeable, so the first (least) distractor's b atom may be
+// taken to be the first distractor atom: the alphabet is ordered by b's atom.
+question_space::Space enumerate_yes(int distractors) {
+  // Canonical code -> the first yes_code found with it (open addressing; code 0 never occurs).
+  std::vector<std::pair<uint64_t, uint64_t>> table(size_t{1} << 18);
+  size_t distinct = 0;
+  auto add = [&](uint64_t canonical, uint64_t code) {
+    if (2 * (distinct + 1) > table.size()) throw std::logic_error("inference_chains: enumeration table too small");
+    size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> 46);
+    while (table[at].first != 0 && table[at].first != canonical) at = (at + 1) & (table.size() - 1);
+    if (table[at].first == 0) table[at] = {canonical, code}, ++distinct;
+  };
+  const auto& chains = depth_one_chains();
+  std::vector<Prop> premises;
+  for (size_t c = 0; c < chains.size(); ++c) {
+    const Chain& chain = chains[c];
+    const int spare = spare_atoms(chain.atoms, distractors);
+    const auto alphabet = distractor_alphabet(chain.atoms, spare);
+    std::vector<uint64_t> words;
+    for (const auto& p : alphabet) words.push_back(prop_word(p));
+    const size_t first_atom_entries = alphabet.size() / static_cast<size_t>(spare);
+    uint64_t core = ~uint64_t{0};
+    for (const auto& g : chain.givens) core &= prop_word(g);
+    const uint64_t goal = prop_word(chain.conclusion);
+    std::array<size_t, kMaxEnumeratedDistractors> at{};
+    auto visit = [&](int count) {
+      uint64_t models = core;
+      for (int i = 0; i < count; ++i) models &= words[at[i]];
+      if (models == 0 || (models & ~goal) != 0) return;  // distractors must keep it consistent and entailed
+      premises = chain.givens;
+      for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]);
+      add(canonical_code(premises, chain.conclusion), yes_code(c, at, count));
+    };
+    if (distractors == 0) visit(0);
+    for (size_t i = 0; distractors >= 1 && i < first_atom_entries; ++i) {
+      at[0] = i;
+      if (distractors == 1) visit(1);
+      for (size_t j = i; distractors == 2 && j < alphabet.size(); ++j) at[1] = j, visit(2);
+    }
+  }
+  std::vector<std::pair<uint64_t, uint64_t>> found;
+  found.reserve(distinct);
+  for (const auto& entry : table)
+    if (entry.first != 0) found.push_back(entry);
+  std::sort(found.begin(), found.end());  // a fixed order: by canonical code
+  question_space::Space space;
+  space.labels = {"Yes", "No"};
+  space.questions.resize(2);
+  for (const auto& [canonical, code] : found) space.questions[0].push_back(code);
+  space.questions[1] = {0};  // a placeholder: No tasks are drawn at random
+  return space;
+}
+
+// The draft of Yes question `code`, the distractor atoms renamed at random (surface only); its label
+// decided again and checked.
+Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
+  Draft d;
+  d.chain = depth_one_chains().at(code & 0xff);
+  const int chain_atoms = d.chain.atoms, spare = spare_atoms(chain_atoms, distractors);
+  const auto alphabet = distractor_alphabet(chain_atoms, spare);
+  std::array<int, 8> rename{};
+  for (int i = 0; i < spare; ++i) rename[i] = chain_atoms + i;
+  for (int i = spare; i > 1; --i) std::swap(rename[i - 1], rename[rng.index(static_cast<size_t>(i))]);
+  auto renamed = [&](Lit l) { return l.atom >= chain_atoms ? Lit{rename[l.atom - chain_atoms], l.neg} : l; };
+  d.premises = d.chain.givens;
+  for (int i = 0; i < distractors; ++i) {
+    Prop p = alphabet.at(((code >> (8 + 8 * i)) & 0xff) - 1);
+    p.a = renamed(p.a), p.b = renamed(p.b);
+    d.premises.push_back(p);
+  }
+  d.distractors = distractors;
+  d.atoms = chain_atoms + (distractors > 0 ? spare : 0);
+  if (decide(d.premises, d.chain.conclusion, d.atoms, false) != Verdict::Entailed)
+    throw std::logic_error("inference_chains: an enumerated Yes question does not decide as Yes");
+  return d;
+}
+
+}  // namespace
+
+std::vector<KnobSpec> InferenceChainsGenerator::knob_specs() const {
+  return {KnobSpec::integer("depth", "rule applications chained from premises to the conclusion", 1, 7, 1),
+          KnobSpec::integer("distractors", "extra premises the conclusion does not depend on", 0, 8, 0),
+          KnobSpec::choice("rules", "basic = MP, MT, HS, DS, contraposition; all = also the dilemmas and De Morgan",
+                           {"basic", "all"}, "basic"),
+          KnobSpec::choice("logic", "propositional, first-order (rules about everyone, facts about people), or mixed",
+                           {"propositional", "first_order", "mixed"}, "propositional"),
+          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+}
+
+KnobMap InferenceChainsGenerator::level_knobs(int level) const {
+  struct Row { int depth, distractors; const char *rules, *logic; };
+  // Two distractors from level 1 on: a single rule over a few atoms holds only ~100 distinct questions
+  // (up to renaming), one distractor ~5,000; levels must hold at least 10,000.
+  static const Row kLadder[] = {{1, 2, "basic", "propositional"}, {2, 2, "basic", "propositional"},
+                                {2, 2, "all", "mixed"},           {3, 2, "all", "mixed"},
+                                {3, 3, "all", "mixed"},           {4, 3, "all", "mixed"},
+                                {5, 3, "all", "mixed"},           {6, 4, "all", "mixed"},
+                                {7, 5, "all", "mixed"},           {7, 6, "all", "mixed"}};
+  const Row& r = kLadder[level - 1];
+  return {{"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)},
+          {"rules", r.rules}, {"logic", r.logic}};
+}
+
+void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const auto* space = inference_chains::enumerated_space(knobs);
+  if (!space) return random_task(rng, knobs, std::nullopt, task);
+  const auto pick = question_space::pick(*space, mix_seed({task.seed(), fnv1a64(knobs.canonical())}), task.index());
+  if (space->labels[pick.slot] != "Yes") return random_task(rng, knobs, false, task);
+  fill_task(rng, knobs, yes_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), rng), true, false, task);
+}
+
+std::map<std::string, uint64_t> InferenceChainsGenerator::question_counts(const Knobs& knobs) const {
+  const auto* space = inference_chains::enumerated_space(knobs);
+  if (!space) return {};
+  return {{"Yes", space->questions[0].size()}};  // No questions are drawn at random: not counted
+}
+
 // The premises as a set and the conclusion, up to renaming the atoms and the named individuals.
 std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.inference_chains();
@@ -738,6 +1008,21 @@ std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
 std::map<std::string, double> InferenceChainsGenerator::label_shares(const Knobs& /*knobs*/) const {
   return {{"Yes", 0.5}, {"No", 0.5}};
 }
+
+namespace inference_chains {
+
+const question_space::Space* enumerated_space(const Knobs& knobs) {
+  const int64_t distractors = knobs.get_int("distractors");
+  if (knobs.get_int("depth") != 1 || knobs.get("rules") != "basic" || knobs.get("logic") != "propositional" ||
+      distractors > kMaxEnumeratedDistractors)
+    return nullptr;
+  return &question_space::cached(mix_seed({fnv1a64("inference_chains"), static_cast<uint64_t>(distractors)}),
+                                 [&] { return enumerate_yes(static_cast<int>(distractors)); });
+}
+
+void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) { random_task(rng, knobs, std::nullopt, task); }
+
+}  // namespace inference_chains
 
 namespace generators {
 const Generator& inference_chains() {

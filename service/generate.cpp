@@ -288,8 +288,12 @@ bool space_used_up(const std::map<std::string, uint64_t>& counts, const LabelBal
     for (const auto& [label, n] : counts) total += n;
     return kept >= total;
   }
-  for (const auto& [label, n] : counts)
-    if (balance.kept(label) < n && balance.admits(label)) return false;
+  // A label without a count is drawn at random (inference_chains' No): never used up, done only above
+  // its share.
+  for (const auto& [label, share] : balance.shares()) {
+    const auto n = counts.find(label);
+    if ((n == counts.end() || balance.kept(label) < n->second) && balance.admits(label)) return false;
+  }
   return true;
 }
 
