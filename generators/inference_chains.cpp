@@ -18,7 +18,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -730,6 +732,31 @@ Chain one_link(const Prop& start, const std::string& rule, const std::optional<P
   return c;
 }
 
+// The odds of drawing a literal's sign (fresh(): negated one time in four).
+double sign_odds(Lit l) { return l.neg ? 0.25 : 0.75; }
+
+// The odds that ChainBuilder draws this depth-1 chain (start, rule, signs): the enumeration orders
+// its questions by them so a dataset's Yes tasks look like the random path's (and its No tasks').
+double chain_odds(const Chain& c) {
+  const Prop& start = c.givens[0];
+  const std::string& rule = c.rules[0];
+  if (start.shape == Shape::Fact) {  // then atom 2's literal: the conclusion's, negated by modus tollens
+    const Lit fresh = rule == "modus_tollens" ? ~c.conclusion.a : c.conclusion.a;
+    return 0.3 * sign_odds(start.a) * (start.a.neg ? 1.0 / 3 : 1.0) * sign_odds(fresh) *
+           (rule == "disjunctive_syllogism" ? 0.5 : 1.0);
+  }
+  return 0.7 * sign_odds(start.a) * sign_odds(start.b) * 0.25 *
+         (rule == "hypothetical_syllogism" ? sign_odds(c.conclusion.b) : 1.0);
+}
+
+// The odds that distractors() draws `p` (one distractor) with these atom counts.
+double distractor_odds(const Prop& p, int chain_atoms, int spare) {
+  const double b = 0.25 / spare * sign_odds(p.shape == Shape::Fact ? p.a : p.b);
+  if (p.shape == Shape::Fact) return b;
+  const double a = p.a.atom < chain_atoms ? 0.3 / chain_atoms : 0.7 / (spare - 1);
+  return b * a * sign_odds(p.a);
+}
+
 // Every valid depth-1 chain of the basic rules. A fact start draws two fresh atoms (atom 1 is left
 // unused), so the link's fresh atom is atom 2.
 const std::vector<Chain>& depth_one_chains() {
@@ -868,18 +895,30 @@ uint64_t yes_code(size_t chain, const std::array<size_t, kMaxEnumeratedDistracto
   return code;
 }
 
+// The Yes questions of some knobs (as question_space files them) and each one's odds under the random
+// path (summed over the ways it is drawn, up to a factor the same for all).
+struct YesSpace {
+  question_space::Space space;
+  std::vector<double> odds;  // per question of space.questions[0]
+};
+
 // Every distinct Yes question with `distractors` distractors, by canonical_code, the first one found of
 // each kept. The distractor atoms are interchangeable, so the first (least) distractor's b atom may be
-// taken to be the first distractor atom: the alphabet is ordered by b's atom.
-question_space::Space enumerate_yes(int distractors) {
-  // Canonical code -> the first yes_code found with it (open addressing; code 0 never occurs).
-  std::vector<std::pair<uint64_t, uint64_t>> table(size_t{1} << 18);
+// taken to be the first distractor atom: the alphabet is ordered by b's atom (a multiset whose
+// distractors name k different b atoms is visited for k of the 3 atoms: its odds are divided by k).
+YesSpace enumerate_yes(int distractors) {
+  struct Entry {
+    uint64_t canonical = 0, code = 0;  // canonical 0: free (it never occurs)
+    double odds = 0;
+  };
+  std::vector<Entry> table(size_t{1} << 18);  // open addressing by canonical code
   size_t distinct = 0;
-  auto add = [&](uint64_t canonical, uint64_t code) {
+  auto add = [&](uint64_t canonical, uint64_t code, double odds) {
     if (2 * (distinct + 1) > table.size()) throw std::logic_error("inference_chains: enumeration table too small");
     size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> 46);
-    while (table[at].first != 0 && table[at].first != canonical) at = (at + 1) & (table.size() - 1);
-    if (table[at].first == 0) table[at] = {canonical, code}, ++distinct;
+    while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table.size() - 1);
+    if (table[at].canonical == 0) table[at] = {canonical, code, 0.0}, ++distinct;
+    table[at].odds += odds;
   };
   const auto& chains = depth_one_chains();
   std::vector<Prop> premises;
@@ -888,19 +927,27 @@ question_space::Space enumerate_yes(int distractors) {
     const int spare = spare_atoms(chain.atoms, distractors);
     const auto alphabet = distractor_alphabet(chain.atoms, spare);
     std::vector<uint64_t> words;
-    for (const auto& p : alphabet) words.push_back(prop_word(p));
+    std::vector<double> odds;
+    for (const auto& p : alphabet) {
+      words.push_back(prop_word(p));
+      odds.push_back(distractor_odds(p, chain.atoms, spare));
+    }
     const size_t first_atom_entries = alphabet.size() / static_cast<size_t>(spare);
     uint64_t core = ~uint64_t{0};
     for (const auto& g : chain.givens) core &= prop_word(g);
     const uint64_t goal = prop_word(chain.conclusion);
+    const double base = chain_odds(chain);
     std::array<size_t, kMaxEnumeratedDistractors> at{};
     auto visit = [&](int count) {
       uint64_t models = core;
       for (int i = 0; i < count; ++i) models &= words[at[i]];
       if (models == 0 || (models & ~goal) != 0) return;  // distractors must keep it consistent and entailed
       premises = chain.givens;
-      for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]);
-      add(canonical_code(premises, chain.conclusion), yes_code(c, at, count));
+      double weight = base;
+      for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]), weight *= odds[at[i]];
+      if (count == 2 && at[0] != at[1]) weight *= 2;  // drawn in either order
+      if (count == 2 && at[1] >= first_atom_entries) weight /= 2;  // two b atoms: visited for 2 of 3
+      add(canonical_code(premises, chain.conclusion), yes_code(c, at, count), weight);
     };
     if (distractors == 0) visit(0);
     for (size_t i = 0; distractors >= 1 && i < first_atom_entries; ++i) {
@@ -909,17 +956,48 @@ question_space::Space enumerate_yes(int distractors) {
       for (size_t j = i; distractors == 2 && j < alphabet.size(); ++j) at[1] = j, visit(2);
     }
   }
-  std::vector<std::pair<uint64_t, uint64_t>> found;
+  std::vector<Entry> found;
   found.reserve(distinct);
   for (const auto& entry : table)
-    if (entry.first != 0) found.push_back(entry);
-  std::sort(found.begin(), found.end());  // a fixed order: by canonical code
-  question_space::Space space;
-  space.labels = {"Yes", "No"};
-  space.questions.resize(2);
-  for (const auto& [canonical, code] : found) space.questions[0].push_back(code);
-  space.questions[1] = {0};  // a placeholder: No tasks are drawn at random
-  return space;
+    if (entry.canonical != 0) found.push_back(entry);
+  std::sort(found.begin(), found.end(), [](const Entry& x, const Entry& y) { return x.canonical < y.canonical; });
+  YesSpace out;
+  out.space.labels = {"Yes", "No"};
+  out.space.questions.resize(2);
+  for (const auto& e : found) out.space.questions[0].push_back(e.code), out.odds.push_back(e.odds);
+  out.space.questions[1] = {0};  // a placeholder: No tasks are drawn at random
+  return out;
+}
+
+const YesSpace& yes_space(int distractors) {
+  static std::array<std::once_flag, kMaxEnumeratedDistractors + 1> once;
+  static std::array<YesSpace, kMaxEnumeratedDistractors + 1> spaces;
+  std::call_once(once[distractors], [&] { spaces[distractors] = enumerate_yes(distractors); });
+  return spaces[distractors];
+}
+
+// The order in which the stream keyed by `key` takes the Yes questions: a weighted shuffle
+// (Efraimidis-Spirakis: question i first by the largest u_i^(1 / odds_i)), so the Yes tasks of a
+// dataset of any size follow the random path's mix (signs, statement shapes) and no surface feature
+// tells them from the No tasks, drawn at random; every question still comes once before any repeats.
+// Built once per key and process (a few ms for 60,000 questions).
+const std::vector<uint64_t>& yes_order(int distractors, uint64_t key) {
+  const auto& built = question_space::cached(mix_seed({fnv1a64("inference_chains order"), key,
+                                                       static_cast<uint64_t>(distractors)}), [&] {
+    const YesSpace& yes = yes_space(distractors);
+    const auto& codes = yes.space.questions[0];
+    std::vector<std::pair<double, uint64_t>> ranked(codes.size());
+    for (size_t i = 0; i < codes.size(); ++i) {
+      const double u = (static_cast<double>(mix_seed({key, i}) >> 11) + 0.5) * 0x1.0p-53;
+      ranked[i] = {std::log(u) / yes.odds[i], codes[i]};  // log of u^(1 / odds)
+    }
+    std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    question_space::Space order;
+    order.questions.resize(1);
+    for (const auto& [rank, code] : ranked) order.questions[0].push_back(code);
+    return order;
+  });
+  return built.questions[0];
 }
 
 // The draft of Yes question `code`, the distractor atoms renamed at random (surface only); its label
@@ -975,9 +1053,14 @@ KnobMap InferenceChainsGenerator::level_knobs(int level) const {
 void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
   const auto* space = inference_chains::enumerated_space(knobs);
   if (!space) return random_task(rng, knobs, std::nullopt, task);
-  const auto pick = question_space::pick(*space, mix_seed({task.seed(), fnv1a64(knobs.canonical())}), task.index());
+  // The label from question_space's turns; the Yes question from the weighted order (round r: its r-th).
+  const uint64_t key = mix_seed({task.seed(), fnv1a64(knobs.canonical())});
+  const auto pick = question_space::pick(*space, key, task.index());
   if (space->labels[pick.slot] != "Yes") return random_task(rng, knobs, false, task);
-  fill_task(rng, knobs, yes_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), rng), true, false, task);
+  const int distractors = static_cast<int>(knobs.get_int("distractors"));
+  const auto& order = yes_order(distractors, key);
+  const uint64_t round = task.index() / space->labels.size();
+  fill_task(rng, knobs, yes_draft(order[round % order.size()], distractors, rng), true, false, task);
 }
 
 std::map<std::string, uint64_t> InferenceChainsGenerator::question_counts(const Knobs& knobs) const {
@@ -1016,8 +1099,7 @@ const question_space::Space* enumerated_space(const Knobs& knobs) {
   if (knobs.get_int("depth") != 1 || knobs.get("rules") != "basic" || knobs.get("logic") != "propositional" ||
       distractors > kMaxEnumeratedDistractors)
     return nullptr;
-  return &question_space::cached(mix_seed({fnv1a64("inference_chains"), static_cast<uint64_t>(distractors)}),
-                                 [&] { return enumerate_yes(static_cast<int>(distractors)); });
+  return &yes_space(static_cast<int>(distractors)).space;
 }
 
 void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) { random_task(rng, knobs, std::nullopt, task); }
