@@ -21,6 +21,7 @@
 #include <cmath>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 
@@ -645,11 +646,15 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
 void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
   Vocabulary v;
   v.first_order = first_order;
-  auto pool = first_order ? kPredicates : kClauses;
-  rng.shuffle(pool);
+  // Phrases drawn without replacement: Rng::shuffle's draws on indices (no copy of the table per task).
+  const auto& table = first_order ? kPredicates : kClauses;
+  std::array<uint8_t, 24> pool;
+  if (table.size() != pool.size()) throw std::logic_error("inference_chains: phrase tables hold 24 entries");
+  std::iota(pool.begin(), pool.end(), uint8_t{0});
+  for (size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[rng.index(i)]);
   for (int i = 0; i < d.atoms; ++i) {
     v.symbols.push_back(std::string(1, static_cast<char>('A' + i)));
-    v.phrases.push_back(pool[i]);
+    v.phrases.push_back(table[pool[i]]);
   }
   if (first_order) {
     auto people = kPeople;
@@ -791,7 +796,7 @@ const std::vector<Chain>& depth_one_chains() {
 // What distractors() can state about `spare` distractor atoms after `chain_atoms` chain atoms: a fact
 // about a distractor atom, or a -> b, a | b, ~(a & b) with b about a distractor atom and a about
 // another atom. Ordered by b's atom first (the enumeration relies on it).
-std::vector<Prop> distractor_alphabet(int chain_atoms, int spare) {
+std::vector<Prop> build_distractor_alphabet(int chain_atoms, int spare) {
   std::vector<Prop> out;
   for (int b = chain_atoms; b < chain_atoms + spare; ++b) {
     for (bool nb : {false, true}) {
@@ -807,6 +812,17 @@ std::vector<Prop> distractor_alphabet(int chain_atoms, int spare) {
     }
   }
   return out;
+}
+
+// The alphabet for the chain atoms (2 or 3) and spare atoms (1 to 3) of the enumerated knobs, built once.
+const std::vector<Prop>& distractor_alphabet(int chain_atoms, int spare) {
+  static const auto alphabets = [] {
+    std::array<std::array<std::vector<Prop>, kMaxEnumeratedDistractors + 2>, 4> out;
+    for (int c = 2; c <= 3; ++c)
+      for (int s = 1; s <= kMaxEnumeratedDistractors + 1; ++s) out[c][s] = build_distractor_alphabet(c, s);
+    return out;
+  }();
+  return alphabets.at(chain_atoms).at(spare);
 }
 
 // Truth tables over at most 6 atoms as one word (bit x = assignment x).
@@ -925,7 +941,7 @@ YesSpace enumerate_yes(int distractors) {
   for (size_t c = 0; c < chains.size(); ++c) {
     const Chain& chain = chains[c];
     const int spare = spare_atoms(chain.atoms, distractors);
-    const auto alphabet = distractor_alphabet(chain.atoms, spare);
+    const auto& alphabet = distractor_alphabet(chain.atoms, spare);
     std::vector<uint64_t> words;
     std::vector<double> odds;
     for (const auto& p : alphabet) {
@@ -1006,7 +1022,7 @@ Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
   Draft d;
   d.chain = depth_one_chains().at(code & 0xff);
   const int chain_atoms = d.chain.atoms, spare = spare_atoms(chain_atoms, distractors);
-  const auto alphabet = distractor_alphabet(chain_atoms, spare);
+  const auto& alphabet = distractor_alphabet(chain_atoms, spare);
   std::array<int, 8> rename{};
   for (int i = 0; i < spare; ++i) rename[i] = chain_atoms + i;
   for (int i = spare; i > 1; --i) std::swap(rename[i - 1], rename[rng.index(static_cast<size_t>(i))]);
@@ -1019,7 +1035,9 @@ Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
   }
   d.distractors = distractors;
   d.atoms = chain_atoms + (distractors > 0 ? spare : 0);
-  if (decide(d.premises, d.chain.conclusion, d.atoms, false) != Verdict::Entailed)
+  uint64_t models = ~uint64_t{0};  // the label again, by one-word truth tables (the tests use their own)
+  for (const auto& p : d.premises) models &= prop_word(p);
+  if (models == 0 || (models & ~prop_word(d.chain.conclusion)) != 0)
     throw std::logic_error("inference_chains: an enumerated Yes question does not decide as Yes");
   return d;
 }
