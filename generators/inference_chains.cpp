@@ -5,8 +5,9 @@
 // Yes/No, balanced; No tasks are the valid chain broken by a plausible fallacy (affirming the
 // consequent, denying the antecedent, ...) or a missing link. Labels decided by truth tables
 // (propositional, up to entailment::kMaxTableVars atoms) or Z3.
-// At depth 1 with the basic rules (level 1) the Yes questions are few (tens of thousands up to
-// renaming): they are enumerated once and drawn without replacement (generators/question_space.h);
+// At depth 1 with the basic rules, propositional, up to 2 distractors (level 1) the Yes questions are
+// few (60,126 up to renaming at level 1): they are enumerated once (about 35 ms) and drawn without
+// replacement (generators/question_space.h), in a shuffle weighted by their odds under the random path;
 // No questions, many times more, stay drawn at random.
 #include "generators/generators.h"
 #include "generators/inference_chains.h"
@@ -1126,7 +1127,8 @@ std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   return task.family() + "|" + inst.logic() + "|" + canonical::key(statements);
 }
 
-// generate() draws the answer first: Yes or No with equal odds.
+// generate() draws the answer first: Yes or No with equal odds (enumerated knobs: in turns, one of each
+// per two candidates).
 std::map<std::string, double> InferenceChainsGenerator::label_shares(const Knobs& /*knobs*/) const {
   return {{"Yes", 0.5}, {"No", 0.5}};
 }
