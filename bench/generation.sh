@@ -5,6 +5,7 @@
 # of its dedupe key (question_key: `verity generate` computes one per candidate task).
 #   bash bench/generation.sh [seconds per whole-command run, default 2] [levels, default "1 5 10"] [families, default all]
 #   REPEATS=3 bash bench/generation.sh ...   # best of 3 runs per figure (for a noisy, shared machine)
+#   MAX_TASKS=100000 bash bench/generation.sh ...   # the most tasks a timed run makes (default 50,000)
 # Each whole-command run first times a small batch, then sizes the measured run to about the seconds
 # asked, so slow and fast families get comparable figures. "per CPU-s" is tasks per second of CPU the
 # one-thread command used (user + system): on a loaded machine it is what an idle core would give,
@@ -17,6 +18,10 @@ seconds="${1:-2}"
 levels="${2:-1 5 10}"
 families="${3:-$($v list | grep -E '^[a-z_]+$')}"
 repeats="${REPEATS:-1}"
+# A timed run makes at most this many tasks: a dataset size users ask for, and small enough that a
+# level's question space is not near exhaustion (syllogism 5 keeps 40,000 of 71,000 candidates, but
+# 150,000 tasks cost 12 CPU-s, the rare last questions of its space); MAX_TASKS=... to change it.
+max_tasks="${MAX_TASKS:-50000}"
 cores="$(nproc)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -71,13 +76,18 @@ printf '%-26s %5s %12s %12s %13s %8s %14s %14s %13s\n' family level "1 thread/s"
   "in-process/s" "per CPU-s" "keys/CPU-s"
 for f in $families; do
   for l in $levels; do
-    # sized by the CPU rate (the second figure), not the wall one: on a loaded machine the wall rate
-    # would size a run too small for process start not to weigh on it
-    read -r probe distinct < <(run "$f" "$l" 200 1 1)
-    if [ "$probe" != distinct ]; then
-      n=$(python3 -c "print(max(200, int($distinct * $seconds)))")
+    # Sized by the CPU rate (the second figure), not the wall one: on a loaded machine the wall rate
+    # would size a run too small for process start not to weigh on it. Two probes: the rate of 200
+    # tasks is mostly process start (a run sized from it alone took a fifth of the seconds asked, and
+    # the fixed costs, start and the final fsync, then weighed on the thread speed-up), so a second
+    # probe of about a tenth of the seconds sizes the timed runs.
+    n=200
+    for fraction in 0.1 1; do
       read -r probe distinct < <(run "$f" "$l" "$n" 1 1)
-    fi
+      [ "$probe" = distinct ] && break
+      n=$(python3 -c "print(max(200, min($max_tasks, int($distinct * $seconds * $fraction))))")
+    done
+    [ "$probe" != distinct ] && read -r probe distinct < <(run "$f" "$l" "$n" 1 1)
     # Knobs with fewer distinct questions than a timed run needs: time half of them (the last few of all
     # of them take many draws to find), unless that is too few to time.
     if [ "$probe" = distinct ] && [ "$distinct" -ge 1000 ]; then

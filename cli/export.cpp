@@ -145,7 +145,7 @@ void add_export_command(CLI::App& app) {
                                            "for a .parquet name when pyarrow is importable)");
   auto o = std::make_shared<ExportOptions>();
   cmd->add_option("--for", o->framework, "verl | trl")->required()->check(CLI::IsMember({"verl", "trl"}));
-  cmd->add_option("--tasks,-t", o->tasks, "tasks file written by `verity generate`")->required();
+  cmd->add_option("--tasks,-t", o->tasks, "tasks file written by `verity generate` (- reads JSONL from standard input)")->required();
   cmd->add_option("-o,--output", o->output, "file to write: JSONL, or Parquet when it ends in .parquet; - writes the JSONL to standard output")->required();
   cmd->add_option("--ability", o->ability, "verl: the 'ability' column");
   cmd->add_flag("--chat", o->chat, "trl: write the prompt as a chat message list (conversational format)");

@@ -68,8 +68,8 @@ void baseline(const BaselineOptions& o) {
 void add_score_commands(CLI::App& app) {
   auto* cmd = app.add_subcommand("score", "score completions against their tasks");
   auto sr = std::make_shared<ScoreRequest>();
-  cmd->add_option("--tasks,-t", sr->tasks_path, "tasks file written by `verity generate`")->required();
-  cmd->add_option("--completions,-c", sr->completions_path, "JSONL with an id and a completion per line")->required();
+  cmd->add_option("--tasks,-t", sr->tasks_path, "tasks file written by `verity generate` (- reads JSONL from standard input)")->required();
+  cmd->add_option("--completions,-c", sr->completions_path, "JSONL with an id and a completion per line (- for standard input)")->required();
   cmd->add_option("-o,--output", sr->output, "write one Score per completion (JSONL); - writes them to standard output and the "
                   "summary to standard error");
   cmd->add_option("--id-field", sr->id_field, "name of the task-id field in the completions file");
@@ -92,7 +92,7 @@ void add_score_commands(CLI::App& app) {
 
   auto* bl = app.add_subcommand("baseline", "write baseline completions (gold, random label, constant)");
   auto bo = std::make_shared<BaselineOptions>();
-  bl->add_option("--tasks,-t", bo->tasks, "tasks file")->required();
+  bl->add_option("--tasks,-t", bo->tasks, "tasks file (- reads JSONL from standard input)")->required();
   bl->add_option("--strategy", bo->strategy, "gold | random | constant")
       ->check(CLI::IsMember({"gold", "random", "constant"}));
   bl->add_option("--constant", bo->constant, "the answer for --strategy constant");

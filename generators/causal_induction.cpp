@@ -43,6 +43,8 @@ class CausalInductionGenerator final : public Generator {
   std::string question_key(const pb::Task& task) const override;
 };
 
+constexpr int kMaxTrials = 24;  // the trials knob's maximum
+
 constexpr std::array<std::string_view, blicket::kMaxObjects> kColors = {
     "red",  "blue",  "green", "yellow", "purple", "orange", "pink",   "brown",
     "black", "white", "gray", "silver", "gold",   "teal",   "violet", "cyan"};
@@ -465,7 +467,7 @@ void fill_instance(const Instance& inst, const Shape& s, const std::vector<std::
 
 std::vector<KnobSpec> CausalInductionGenerator::knob_specs() const {
   return {KnobSpec::integer("objects", "objects that may be blickets", 3, blicket::kMaxObjects, 4),
-          KnobSpec::integer("trials", "observed trials (distinct combinations)", 1, 24, 4),
+          KnobSpec::integer("trials", "observed trials (distinct combinations)", 1, kMaxTrials, 4),
           KnobSpec::choice("rule", "activation rule: disjunctive (>= 1 blicket), conjunctive (>= 2), either (one of "
                                    "the two per task, stated), unknown (not stated: explanations may use either)",
                            {"disjunctive", "conjunctive", "either", "unknown"}, "disjunctive"),
@@ -475,10 +477,14 @@ std::vector<KnobSpec> CausalInductionGenerator::knob_specs() const {
 KnobMap CausalInductionGenerator::level_knobs(int level) const {
   struct Row { int objects, trials; const char* rule; };
   // The explanations before any trial double from each level to the next, 32 at levels 1 and 2 (level
-  // 2 states either rule, level 1 only the disjunctive one), 8,192 at 10. Level 1 has 5 objects and 4
-  // trials: up to renaming the objects and reordering the trials, 4 objects and 3 trials hold only 903
-  // distinct questions (4 and 5: 5,954), 5 and 4 about 50,000, enough for a 10,000-task dataset.
-  static const Row kLadder[] = {{5, 4, "disjunctive"}, {5, 4, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
+  // 2 states either rule, level 1 only the disjunctive one), 8,192 at 10. Levels 1 and 2 have 5 objects
+  // and 5 trials: up to renaming the objects and reordering the trials, 4 objects and 3 trials hold only
+  // 903 distinct questions (4 and 5: 5,954); with 5 objects and 4 trials a balanced dataset held about
+  // 20,000-31,000 disjunctive and 13,000 conjunctive ones, so a 20,000-task level 2 drew 41,600
+  // candidates. With 5 trials either rule holds more than 90,000, and about 87% of the candidates are
+  // new questions. (A fifth trial at level 2 alone would leave it fewer explanations than level 1:
+  // CausalInduction.DifficultyRisesWithLevel.)
+  static const Row kLadder[] = {{5, 5, "disjunctive"}, {5, 5, "either"},  {6, 4, "either"},  {6, 5, "unknown"},
                                 {7, 5, "unknown"},     {8, 6, "unknown"}, {9, 6, "unknown"}, {10, 7, "unknown"},
                                 {11, 7, "unknown"},    {12, 8, "unknown"}};
   const Row& r = kLadder[level - 1];
@@ -503,12 +509,81 @@ void CausalInductionGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   (*task.mutable_meta())["hypothesis_space"] = std::to_string(task.causal_induction().hypothesis_space());
 }
 
+namespace {
+
+// Up to this many objects (levels 1-4) question_key is an exact canonical form computed here, in
+// about a sixth of the general canonical::Question's time (which was a sixth of a level-2 command).
+constexpr int kExactKeyObjects = 6;
+
+// The exact form: each object gets an invariant (whether the query holds it, and a sum over the trials
+// holding it of a hash of their outcome and size: the same under any renaming and trial order); the
+// objects are ranked by it, and every order within runs of equal invariants tried. An order renders
+// the question as each trial's code (its renamed objects as a mask, then its outcome bit) sorted, then
+// the renamed query; the smallest rendering is the key. Two questions get the same key exactly when
+// one is the other with objects renamed and trials reordered. One byte per trial with <= 6 objects.
+// Empty for a task it does not fit (more objects or trials, or an object number out of range).
+std::string exact_question_key(const pb::Task& task) {
+  const auto& inst = task.causal_induction();
+  const int n = inst.objects_size();
+  const int trial_count = inst.trials_size();
+  if (n > kExactKeyObjects || trial_count > kMaxTrials) return {};
+  const auto in_range = [n](const auto& objects) {
+    return std::all_of(objects.begin(), objects.end(), [n](int object) { return object >= 0 && object < n; });
+  };
+  std::array<uint64_t, kExactKeyObjects> invariant{};
+  std::array<Mask, kMaxTrials> trials{};
+  std::array<bool, kMaxTrials> on{};
+  Mask query = 0;
+  if (!in_range(inst.query())) return {};
+  for (int object : inst.query()) query |= Mask{1} << object, invariant[object] = 1;
+  for (int t = 0; t < trial_count; ++t) {
+    on[t] = inst.trials(t).on();
+    if (!in_range(inst.trials(t).objects())) return {};
+    for (int object : inst.trials(t).objects()) trials[t] |= Mask{1} << object;
+    const uint64_t weight = mix_seed({static_cast<uint64_t>(on[t]), static_cast<uint64_t>(std::popcount(trials[t]))});
+    for (Mask m = trials[t]; m; m &= m - 1) invariant[std::countr_zero(m)] += weight;
+  }
+  std::array<int, kExactKeyObjects> order{};  // order[rank]: the object renamed to `rank`
+  for (int i = 0; i < n; ++i) order[i] = i;
+  const auto by_invariant = [&](int a, int b) { return invariant[a] != invariant[b] ? invariant[a] < invariant[b] : a < b; };
+  for (int i = 1; i < n; ++i)  // insertion sort (std::sort of so short an array trips GCC 12's -Warray-bounds)
+    for (int j = i; j > 0 && by_invariant(order[j], order[j - 1]); --j) std::swap(order[j], order[j - 1]);
+  std::array<std::pair<int, int>, kExactKeyObjects> ties{};  // runs [first, last) of equal invariants
+  int tie_count = 0;
+  for (int i = 0, j; i < n; i = j) {
+    for (j = i + 1; j < n && invariant[order[j]] == invariant[order[i]];) ++j;
+    if (j - i > 1) ties[tie_count++] = {i, j};
+  }
+  std::string best, now(static_cast<size_t>(trial_count) + 1, '\0');
+  std::array<Mask, kExactKeyObjects> renamed{};  // renamed[object]: its bit after renaming
+  const auto rename = [&](Mask m) {
+    Mask out = 0;
+    for (; m; m &= m - 1) out |= renamed[std::countr_zero(m)];
+    return out;
+  };
+  // Every combination of orders of the tie runs (an odometer over std::next_permutation).
+  for (bool first = true;; first = false) {
+    for (int rank = 0; rank < n; ++rank) renamed[order[rank]] = Mask{1} << rank;
+    for (int t = 0; t < trial_count; ++t) now[t] = static_cast<char>(rename(trials[t]) << 1 | (on[t] ? 1 : 0));
+    std::sort(now.begin(), now.begin() + trial_count);
+    now[trial_count] = static_cast<char>(rename(query));
+    if (first || now < best) best = now;
+    int t = 0;
+    while (t < tie_count && !std::next_permutation(order.begin() + ties[t].first, order.begin() + ties[t].second)) ++t;
+    if (t == tie_count) break;
+  }
+  return task.family() + "|" + inst.rule() + "|" + std::to_string(n) + "|" + best;
+}
+
+}  // namespace
+
 // The trials as a set and the query, up to renaming the objects (and whatever the notation: the
 // symbolic A, B, C ask what the named objects ask). A trial is a symbol of its own sort, its outcome
 // one statement and each object on the machine another, so neither the order of the trials nor the
 // order of a trial's objects counts. Objects that no trial or query names count by the header's total.
 std::string CausalInductionGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.causal_induction();
+  if (std::string exact = exact_question_key(task); !exact.empty()) return exact;
   thread_local canonical::Question q;
   q.clear();
   q.statement();

@@ -52,10 +52,11 @@ using syllogism::Term;
 
 // Deletion-minimal set of premises (indices) that still entail the conclusion.
 std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
-  std::vector<int> kept;
-  for (size_t i = 0; i < premises.size(); ++i) kept.push_back(static_cast<int>(i));
+  std::vector<int> kept(premises.size());
+  for (size_t i = 0; i < premises.size(); ++i) kept[i] = static_cast<int>(i);
+  thread_local std::vector<Stmt> rest;  // reused: one vector per thread, not one per premise dropped
   for (size_t k = 0; k < kept.size();) {
-    std::vector<Stmt> rest;
+    rest.clear();
     for (size_t j = 0; j < kept.size(); ++j)
       if (j != k) rest.push_back(premises[kept[j]]);
     if (entails(rest, conclusion, import, n)) {

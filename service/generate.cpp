@@ -230,6 +230,7 @@ class Exhaustion {
     window_start_ = drawn, window_kept_ = kept;
     return false;
   }
+  bool stopped_by_rate() const { return slow_; }
   std::string why() const {
     if (!slow_) return "no new one among the last " + std::to_string(since_new_) + " drawn";
     return "more may exist, but only " + std::to_string(fresh_) + " new ones came among the last " +
@@ -243,6 +244,51 @@ class Exhaustion {
   bool slow_ = false;                             // the rate stopped the run
 };
 
+// Every candidate's question, by label, to estimate how many distinct questions the knobs hold when
+// the rate rule stops a run before the questions ran out: Chao1, S_obs + f1 (f1 - 1) / (2 (f2 + 1))
+// with f1 and f2 the questions drawn once and twice, which errs low when questions have unequal odds
+// but is far closer than the count seen so far (syllogism 5 stopped with 17,036 'Yes' questions seen,
+// where -n 150,000 succeeds). The first kCap candidates are the sample; unbalanced families count all
+// labels as one (their labels are answers, as many as the tasks).
+const std::string kOneLabel;  // DrawnQuestions' bucket for a family without label shares
+
+class DrawnQuestions {
+ public:
+  static constexpr uint64_t kCap = uint64_t{8} << 20;
+  void add(uint64_t question, const std::string& label) {
+    if (total_ == kCap) return;
+    ++total_;
+    size_t at = 0;
+    while (at < labels_.size() && labels_[at] != label) ++at;
+    if (at == labels_.size()) labels_.push_back(label), questions_.emplace_back();
+    questions_[at].push_back(question);
+  }
+  struct Count {
+    uint64_t drawn = 0, seen = 0, estimate = 0;
+  };
+  Count count(const std::string& label) const {
+    Count out;
+    const auto it = std::find(labels_.begin(), labels_.end(), label);
+    if (it == labels_.end()) return out;
+    std::vector<uint64_t> sorted = questions_[static_cast<size_t>(it - labels_.begin())];
+    std::sort(sorted.begin(), sorted.end());
+    uint64_t once = 0, twice = 0;
+    for (size_t i = 0, j; i < sorted.size(); i = j) {
+      for (j = i + 1; j < sorted.size() && sorted[j] == sorted[i];) ++j;
+      ++out.seen;
+      once += j - i == 1, twice += j - i == 2;
+    }
+    out.drawn = sorted.size();
+    out.estimate = out.seen + once * (once == 0 ? 0 : once - 1) / (2 * (twice + 1));
+    return out;
+  }
+
+ private:
+  uint64_t total_ = 0;
+  std::vector<std::string> labels_;
+  std::vector<std::vector<uint64_t>> questions_;
+};
+
 // The integer knobs still below their maximum ("people (now 3, up to 10)"): the ones to raise.
 std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
   std::string out;
@@ -254,27 +300,55 @@ std::string knobs_to_raise(const Generator& family, const Knobs& knobs) {
   return out;
 }
 
+// "raise the level or one of people (now 3, up to 10), ..." ("raise the level" when every knob is at its
+// maximum): the fix an error about too few questions suggests.
+std::string what_to_raise(const Generator& family, const Knobs& knobs) {
+  const std::string knobs_below_max = knobs_to_raise(family, knobs);
+  return "raise " + (knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max);
+}
+
 // The error when the new questions (of labels still below their share) ran out (`exhaustion` says how).
+// Stopped by the rate, the count this run found is only a floor: the repeats among the draws give a
+// (low) estimate of how many exist, and "lower -n to at most" stays the count found, sure to finish.
 std::string too_few_questions(const Generator& family, const Knobs& knobs, const LabelBalance& balance,
-                              uint64_t distinct, const Exhaustion& exhaustion, uint64_t count) {
-  const std::string raise = "raise " + [&] {
-    const std::string knobs_below_max = knobs_to_raise(family, knobs);
-    return knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max;
-  }();
+                              uint64_t distinct, const Exhaustion& exhaustion, const DrawnQuestions& drawn,
+                              uint64_t count) {
+  const std::string raise = what_to_raise(family, knobs);
   const std::string head = family.name() + " with knobs " + knobs.canonical() + " ";
   const std::string drawn_text = " (names and statement order ignored; " + exhaustion.why() + ")";
+  const std::string asked = std::to_string(count) + " asked for (-n)";
+  const bool floor_only = exhaustion.stopped_by_rate();
+  // ", likely more than E (...)" for the questions of `label`; `dataset` becomes E / share
+  auto estimate = [&](const std::string& label, double share, uint64_t& dataset) {
+    const auto c = drawn.count(label);
+    dataset = static_cast<uint64_t>(static_cast<double>(c.estimate) / share);
+    return ", likely more than " + std::to_string(c.estimate) + " (a low estimate from the repeats among the " +
+           std::to_string(c.drawn) + " candidates drawn)";
+  };
+  const std::string sure = floor_only ? " (sure to finish; more may, ever more slowly)" : "";
   // Balancing blocks every label but one that ran out: say which, and how far -n may go.
   const std::string scarce = balance.scarcest();
   if (!scarce.empty()) {
     const double share = balance.shares().at(scarce);
-    if (static_cast<double>(balance.kept(scarce)) + 0.5 < share * static_cast<double>(distinct))
-      return head + "cannot keep its labels balanced: " + balance.shortage(scarce) + drawn_text +
-             ", so a balanced dataset holds about " + std::to_string(balance.most_tasks(scarce)) +
-             " tasks, fewer than the " + std::to_string(count) + " asked for (-n): " + raise +
-             ", or lower -n to at most " + std::to_string(balance.most_tasks(scarce));
+    if (static_cast<double>(balance.kept(scarce)) + 0.5 < share * static_cast<double>(distinct)) {
+      const std::string found = std::to_string(balance.most_tasks(scarce));
+      std::string most = "about " + found + " tasks, fewer than the " + asked;
+      std::string about;
+      if (floor_only) {
+        uint64_t likely = 0;
+        about = estimate(scarce, share, likely);
+        most = "at least " + found + " tasks, likely more than " + std::to_string(likely) + "; the " + asked +
+               " would come too slowly";
+      }
+      return head + "cannot keep its labels balanced: " + balance.shortage(scarce, floor_only) + about + drawn_text +
+             ", so a balanced dataset holds " + most + ": " + raise + ", or lower -n to at most " + found + sure;
+    }
   }
-  return head + "has only " + std::to_string(distinct) + " distinct questions" + drawn_text + ", fewer than the " +
-         std::to_string(count) + " asked for (-n): " + raise + ", or lower -n to at most " + std::to_string(distinct);
+  uint64_t likely = 0;
+  const std::string about = floor_only ? estimate(balance.active() ? scarce : kOneLabel, 1.0, likely) : "";
+  return head + "has " + (floor_only ? "at least " : "only ") + std::to_string(distinct) + " distinct questions" +
+         about + drawn_text + (floor_only ? ", so the " + asked + " would come too slowly" : ", fewer than the " + asked) +
+         ": " + raise + ", or lower -n to at most " + std::to_string(distinct) + sure;
 }
 
 // For a family that enumerates its questions (Generator::question_counts, by label): true when no
@@ -300,9 +374,7 @@ bool space_used_up(const std::map<std::string, uint64_t>& counts, const LabelBal
 // The error when an enumerated space (counts by label) is used up after `kept` tasks: exact figures.
 std::string space_too_small(const Generator& family, const Knobs& knobs, const std::map<std::string, uint64_t>& counts,
                             bool balanced, uint64_t kept, uint64_t count) {
-  const std::string knobs_below_max = knobs_to_raise(family, knobs);
-  const std::string raise =
-      "raise " + (knobs_below_max.empty() ? std::string("the level") : "the level or one of " + knobs_below_max);
+  const std::string raise = what_to_raise(family, knobs);
   uint64_t total = 0;
   std::string by_label;
   for (const auto& [label, n] : counts) {
@@ -341,6 +413,7 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
   const std::map<std::string, uint64_t> enumerated = family.question_counts(knobs);
   uint64_t position = 0, next = 0, rendered_bytes = 0, rendered_tasks = 0;
   Exhaustion exhaustion;
+  DrawnQuestions drawn;  // the sample for the estimate in too_few_questions
   // Two blocks: one is written (a task of the arena) while the next one renders, so only the decision
   // of what to keep is serial. Blocks are written in order, one at a time.
   Block blocks[2];
@@ -365,6 +438,7 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
           const Chunk& chunk = block.chunks[c];
           for (size_t j = 0; j < chunk.questions.size() && position < end; ++j) {
             next = block.begin + c * kChunk + j + 1;
+            drawn.add(chunk.questions[j], balance.active() ? chunk.labels[j] : kOneLabel);
             // A repeat, or a label above its share (kept later if it comes again when its label is due).
             if (seen.contains(chunk.questions[j]) || !balance.admits(chunk.labels[j])) {
               if (space_used_up(enumerated, balance, position))
@@ -372,7 +446,7 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
                     space_too_small(family, knobs, enumerated, balance.active(), position, request.count));
               if (exhaustion.skip(next, position, end, seen.size()))
                 throw std::invalid_argument(
-                    too_few_questions(family, knobs, balance, seen.size(), exhaustion, request.count));
+                    too_few_questions(family, knobs, balance, seen.size(), exhaustion, drawn, request.count));
               continue;
             }
             seen.insert(chunk.questions[j]);

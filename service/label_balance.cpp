@@ -44,9 +44,10 @@ uint64_t LabelBalance::most_tasks(const std::string& scarce) const {
   return static_cast<uint64_t>(std::floor(static_cast<double>(kept(scarce)) / shares_.at(scarce)));
 }
 
-std::string LabelBalance::shortage(const std::string& scarce) const {
+std::string LabelBalance::shortage(const std::string& scarce, bool floor_only) const {
   return "label '" + scarce + "' (" + std::to_string(static_cast<int>(std::lround(100 * shares_.at(scarce)))) +
-         "% of a balanced dataset) has only " + std::to_string(kept(scarce)) + " distinct questions";
+         "% of a balanced dataset) has " + (floor_only ? "at least " : "only ") + std::to_string(kept(scarce)) +
+         " distinct questions";
 }
 
 }  // namespace verity

@@ -31,8 +31,9 @@ class LabelBalance {
   uint64_t kept(const std::string& label) const;
   // When `scarce` ran out of questions: about how many tasks a balanced dataset can hold.
   uint64_t most_tasks(const std::string& scarce) const;
-  // "label 'X' (N% of a balanced dataset) has only K distinct questions".
-  std::string shortage(const std::string& scarce) const;
+  // "label 'X' (N% of a balanced dataset) has only K distinct questions" ("has at least K" when K is
+  // only a floor: the run stopped on the rate of new questions, not on their end).
+  std::string shortage(const std::string& scarce, bool floor_only = false) const;
 
  private:
   std::map<std::string, double> shares_;

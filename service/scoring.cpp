@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -133,13 +134,28 @@ void judge_lines(const ScoreRequest& request, const LineCounts& c, const pb::Tas
 
 }  // namespace
 
-ScoreReport score_files(const ScoreRequest& request) {
-  if (!request.dedupe.empty() && request.dedupe != "first" && request.dedupe != "last")
-    throw std::invalid_argument("--dedupe " + request.dedupe + ": use first or last");
-  require_file(request.tasks_path, "--tasks");
-  require_file(request.completions_path, "--completions");
+ScoreReport score_files(const ScoreRequest& given) {
+  if (!given.dedupe.empty() && given.dedupe != "first" && given.dedupe != "last")
+    throw std::invalid_argument("--dedupe " + given.dedupe + ": use first or last");
+  if (is_standard_input(given.tasks_path) && is_standard_input(given.completions_path))
+    throw std::invalid_argument("--tasks - and --completions -: only one of the two can be standard input");
+  require_file(given.tasks_path, "--tasks");
+  require_file(given.completions_path, "--completions");
   ScoreReport report;
-  const std::vector<pb::Task> tasks = read_tasks(request.tasks_path);
+  const std::vector<pb::Task> tasks = read_tasks(given.tasks_path);
+  std::ifstream file;
+  if (!is_standard_input(given.completions_path)) {
+    file.open(given.completions_path, std::ios::binary);
+    if (!file) throw FileError(given.completions_path + ": cannot open (does the file exist?)");
+  }
+  std::istream& in = is_standard_input(given.completions_path) ? std::cin : file;
+  // From here on the paths only name the inputs in messages.
+  const ScoreRequest request = [&] {
+    ScoreRequest named = given;
+    for (std::string* path : {&named.tasks_path, &named.completions_path})
+      if (is_standard_input(*path)) *path = kStandardInput;
+    return named;
+  }();
   if (tasks.empty())
     throw FileError(request.tasks_path + ": holds no tasks (the file is empty); write one with `verity generate`");
   std::unordered_map<std::string, const pb::Task*> by_id;
@@ -149,8 +165,6 @@ ScoreReport score_files(const ScoreRequest& request) {
     by_id.emplace(t.id(), &t);
   }
 
-  std::ifstream in(request.completions_path, std::ios::binary);
-  if (!in) throw FileError(request.completions_path + ": cannot open (does the file exist?)");
   std::vector<PendingScore> pending;
   std::unordered_map<std::string, size_t> pending_of_id;
   LineCounts counts;

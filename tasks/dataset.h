@@ -49,11 +49,15 @@ class FileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Reads every task of a JSONL or binary file; throws FileError naming file and line.
+// Reads every task of a JSONL or binary file ("-": JSONL on standard input); throws FileError naming
+// file and line.
 std::vector<pb::Task> read_tasks(const std::string& path);
 
-// "-" as an output path means standard output (`verity generate ... -o - | ...`).
+// "-" as an output path means standard output (`verity generate ... -o - | ...`), as an input path
+// standard input (`... | verity score --tasks - ...`), named kStandardInput in errors.
 inline bool is_standard_output(const std::string& path) { return path == "-"; }
+inline bool is_standard_input(const std::string& path) { return path == "-"; }
+inline const std::string kStandardInput = "standard input";
 
 // Streams into path through a temporary file (<path>.tmp.<pid>) renamed at the end, so readers never
 // see a half file; on any exception the temporary file is removed and the exception goes on. Before

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <regex>
 #include <sstream>
+#include <unordered_set>
 
 #include "family_properties.h"
 #include "solvers/blicket.h"
@@ -581,18 +582,87 @@ TEST(CausalInductionQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
   verity::testing::expect_key_is_the_canonical_form("causal_induction", 3, ci_brute_key, ci_renamed, ci_near_misses);
 }
 
+// Up to 6 objects (levels 1-4) question_key is its own exact form (objects ranked by an invariant, every order of
+// the ties tried), not the general canonical::Question. Random questions, not only generated ones:
+// 3-6 objects, 1-6 trials of any objects (empty and repeated combinations too, objects in no trial,
+// all-equal invariants), small enough that many are the same question under another naming. The keys
+// must split them exactly as the brute-force form does, renamed copies keep the key, and an object
+// number out of range still gets a key (the general form's).
+TEST(CausalInductionQuestions, ExactKeySplitsRandomQuestionsAsBruteForce) {
+  const Generator& f = find_family("causal_induction").generator;
+  Rng rng(31);
+  std::map<std::string, std::string> brute_to_key, key_to_brute;
+  for (int i = 0; i < 6000; ++i) {
+    pb::Task task;
+    task.set_family("causal_induction");
+    auto* inst = task.mutable_causal_induction();
+    const int n = static_cast<int>(rng.uniform(3, 6));
+    for (int o = 0; o < n; ++o) inst->add_objects("o" + std::to_string(o));
+    inst->set_rule(rng.chance(0.5) ? "disjunctive" : "unknown");
+    const int trials = static_cast<int>(rng.uniform(1, i % 3 == 0 ? 6 : 2));
+    for (int t = 0; t < trials; ++t) {
+      auto* trial = inst->add_trials();
+      for (int o = 0; o < n; ++o)
+        if (rng.chance(0.4)) trial->add_objects(o);
+      trial->set_on(rng.chance(0.5));
+    }
+    for (int o = 0; o < n; ++o)
+      if (rng.chance(0.3)) inst->add_query(o);
+    const std::string key = f.question_key(task), brute = ci_brute_key(task);
+    ASSERT_EQ(key, f.question_key(ci_renamed(task, rng))) << task.DebugString();
+    const auto [b, new_brute] = brute_to_key.emplace(brute, key);
+    EXPECT_EQ(b->second, key) << "one question, two keys: " << task.DebugString();
+    const auto [k, new_key] = key_to_brute.emplace(key, brute);
+    EXPECT_EQ(k->second, brute) << "two questions, one key: " << task.DebugString();
+  }
+  EXPECT_GT(brute_to_key.size(), 1000u);
+  EXPECT_LT(brute_to_key.size(), 5000u);  // many repeats: the split was put to the test
+  pb::Task odd;
+  odd.set_family("causal_induction");
+  auto* inst = odd.mutable_causal_induction();
+  for (int o = 0; o < 4; ++o) inst->add_objects("o" + std::to_string(o));
+  auto* trial = inst->add_trials();
+  trial->add_objects(0);
+  trial->add_objects(9);
+  EXPECT_FALSE(f.question_key(odd).empty());
+}
+
 TEST(CausalInductionQuestions, LowLevelsHoldTenThousandDistinctQuestions) {
   verity::testing::expect_low_levels_hold_distinct_questions("causal_induction");
 }
 
-// Level 1 keeps about 31,000 questions with balanced labels ("off" runs out first). Asked for 60,000,
-// generation stops as soon as new questions come too slowly to finish (the error says so), not after
-// a whole window without any, which took 40 CPU-s of an ever slower tail; the -n it suggests fits.
+// Every candidate is generated in full before the dedupe sees its question, so a level whose
+// questions repeat pays for each repeat. With 4 trials, 20,000 level-2 tasks took 41,600 candidates
+// (the conjunctive questions ran out); levels 1 and 2 have 5 trials so that most candidates are new.
+TEST(CausalInductionQuestions, LowLevelCandidatesRarelyRepeat) {
+  const Generator& f = find_family("causal_induction").generator;
+  const auto distinct_share = [&](int level, const KnobMap& overrides, uint64_t count) {
+    const Knobs knobs = resolve_knobs(f, level, overrides);
+    std::unordered_set<std::string> keys;
+    for (uint64_t i = 0; i < count; ++i) keys.insert(f.question_key(make_task(f, knobs, level, 1, i)));
+    return static_cast<double>(keys.size()) / static_cast<double>(count);
+  };
+  for (int level : {1, 2}) {
+    const double share = distinct_share(level, {}, 20000);
+    std::cout << "level " << level << ": " << share << " of 20,000 candidates are distinct questions\n";
+    EXPECT_GT(share, 0.8) << "level " << level;
+  }
+  // The test would catch the old ladder: with 4 trials level 2's candidates repeat far more.
+  const double four_trials = distinct_share(2, {{"trials", "4"}}, 20000);
+  std::cout << "level 2 with 4 trials: " << four_trials << "\n";
+  EXPECT_LT(four_trials, 0.75);
+}
+
+// Level 1 with 4 trials (one fewer than its own 5) keeps about 31,000 questions with balanced labels
+// ("off" runs out first). Asked for 60,000, generation stops as soon as new questions come too slowly
+// to finish (the error says so), not after a whole window without any, which took 40 CPU-s of an ever
+// slower tail; the -n it suggests fits.
 TEST(CausalInductionQuestions, TooLargeRequestStopsOnTheRateAndSuggestsWhatFits) {
   const auto dir = verity::testing::fresh_temp_dir("verity_exhaustion", "causal_induction");
   GenerateRequest r;
   r.family = "causal_induction";
   r.level = 1;
+  r.knobs = {{"trials", "4"}};
   r.seed = 11;
   r.count = 60000;
   r.threads = 2;

@@ -526,6 +526,21 @@ TEST_F(CliTest, DashOutputWritesToStandardOutput) {
   EXPECT_EQ(count, 40);
   EXPECT_NE(scores.err.find("accuracy 100.00%"), std::string::npos) << scores.err;
 
+  // "-" as an input: the tasks or the completions on standard input, as from a pipe
+  const Split piped = run_split(generate + "- | " + VERITY_BINARY + " score --tasks - --completions g.jsonl");
+  ASSERT_EQ(piped.status, 0) << piped.err;
+  EXPECT_NE(piped.out.find("accuracy 100.00%"), std::string::npos) << piped.out << piped.err;
+  const Split piped_gold = run_split("baseline --tasks - --strategy gold -o - < t.jsonl | " + std::string(VERITY_BINARY) +
+                                     " score --tasks t.jsonl --completions - -o -");
+  ASSERT_EQ(piped_gold.status, 0) << piped_gold.err;
+  EXPECT_EQ(piped_gold.out, scores.out);
+  const Split both = run_split("score --tasks - --completions - < t.jsonl");
+  EXPECT_EQ(both.status, 2);
+  EXPECT_NE(both.err.find("only one of the two can be standard input"), std::string::npos) << both.err;
+  const Split bad = run_split("score --tasks - --completions g.jsonl < g.jsonl");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("standard input:1: not a Task record"), std::string::npos) << bad.err;
+
   ASSERT_EQ(run("export --for verl --tasks " + path("t.jsonl") + " -o " + path("v.jsonl")).status, 0);
   const Split verl = run_split("export --for verl --tasks t.jsonl -o -");
   ASSERT_EQ(verl.status, 0) << verl.err;

@@ -6,9 +6,13 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
+#include <regex>
 #include <set>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <filesystem>
@@ -78,6 +82,37 @@ TEST_F(DatasetTest, ShardsConcatenateToTheWhole) {
   }
 }
 
+// The distinct questions among `draws` candidates of the raw stream (names and order ignored).
+uint64_t distinct_among(const GenerateRequest& r, uint64_t draws) {
+  const Generator& family = find_family(r.family).generator;
+  const Knobs knobs = resolve_knobs(family, r.level, r.knobs);
+  const TaskMaker maker(family, knobs, r.level, r.seed);
+  std::set<std::string> questions;
+  pb::Task task;
+  for (uint64_t i = 0; i < draws; ++i) {
+    maker.make(i, task);
+    questions.insert(family.question_key(task));
+  }
+  return questions.size();
+}
+
+// A too-large request's error states the questions found ("has only K", or "has at least K" when the
+// rate of new ones stopped the run) and then an estimate ("likely more than E"): neither may exceed the
+// questions that 300,000 draws find, and the estimate lies above the count found.
+void expect_counts_within_the_space(const std::string& message, const GenerateRequest& r) {
+  const std::regex counts(R"(has (only|at least) (\d+) distinct questions(, likely more than (\d+))?)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(message, m, counts)) << message;
+  const uint64_t space = distinct_among(r, 300000), found = std::stoull(m[2]);
+  EXPECT_LE(found, space) << message;
+  if (m[1] == "only") return;
+  ASSERT_TRUE(m[3].matched) << "a count found before the questions ran out comes with an estimate: " << message;
+  const uint64_t estimate = std::stoull(m[4]);
+  EXPECT_GT(estimate, found) << message;
+  EXPECT_LE(estimate, space) << message;
+  std::cerr << "found " << found << ", estimate " << estimate << ", in 300,000 draws " << space << "\n";
+}
+
 // Where repeats are common (knights_knaves with two people: a few hundred puzzles up to names and order),
 // the skipped repeats are the same for any thread count and shard split, and too large a request is
 // an error that says how many distinct questions exist and which knobs to raise.
@@ -116,9 +151,9 @@ TEST_F(DatasetTest, RepeatsSkippedTheSameForAnyThreadsAndShards) {
     ADD_FAILURE() << "5000 distinct two-person puzzles do not exist";
   } catch (const std::invalid_argument& e) {
     const std::string message = e.what();
-    EXPECT_NE(message.find("has only "), std::string::npos) << message;
     EXPECT_NE(message.find("distinct questions"), std::string::npos) << message;
     EXPECT_NE(message.find("people (now 2"), std::string::npos) << message;
+    expect_counts_within_the_space(message, too_many);
   }
   EXPECT_FALSE(fs::exists(path("many.jsonl")));
 
@@ -419,6 +454,43 @@ TEST_F(DatasetTest, StaleTemporaryFilesOfDeadProcessesAreRemoved) {
   EXPECT_EQ(read_file(out), "complete\n");
   EXPECT_FALSE(fs::exists(out + ".tmp." + std::to_string(::getpid())));
   EXPECT_THROW(read_tasks(dir_.string()), FileError);  // a folder is not a task file
+}
+
+// A write that fails part way (here the file size limit, as a full disk would) raises FileError naming
+// the file, leaves no temporary file, and keeps what the path held before; a write that fits is whole.
+// In a child process: the size limit is per process.
+TEST_F(DatasetTest, FailedWriteRaisesAndLeavesTheOldFile) {
+  const std::string out = path("big.jsonl");
+  write_file_atomically(out, "old\n");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of a signal
+    const rlimit limit{3 << 20, 3 << 20};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    const std::string line(999, 'x');
+    int status = 0;
+    try {
+      write_stream_atomically(out, [&](std::ostream& stream) {
+        for (int i = 0; i < 2000; ++i) stream << line << '\n';  // 2 MB: fits
+      });
+      status |= read_file(out).size() == 2000000 ? 0 : 1;
+      write_stream_atomically(out, [&](std::ostream& stream) {
+        for (int i = 0; i < 5000; ++i) stream << line << '\n';  // 5 MB: does not
+      });
+      status |= 2;
+    } catch (const FileError& e) {
+      status |= std::string(e.what()).find(out + ".tmp.") == std::string::npos ? 4 : 0;
+    }
+    status |= fs::exists(out + ".tmp." + std::to_string(::getpid())) ? 8 : 0;
+    status |= read_file(out).size() == 2000000 ? 0 : 16;
+    ::_exit(status);
+  }
+  int status = -1;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the 2 MB file is not whole, 2: no error, 4: the error does not name the "
+                                       "file, 8: a temporary file is left, 16: the old file was lost";
 }
 
 TEST(Knobs, ValidationMessagesNameTheFix) {
