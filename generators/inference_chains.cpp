@@ -5,14 +5,24 @@
 // Yes/No, balanced; No tasks are the valid chain broken by a plausible fallacy (affirming the
 // consequent, denying the antecedent, ...) or a missing link. Labels decided by truth tables
 // (propositional, up to entailment::kMaxTableVars atoms) or Z3.
+// At depth 1 with the basic rules, propositional, up to 2 distractors (level 1) the Yes questions are
+// few (60,126 up to renaming at level 1): they are enumerated once (about 35 ms) and drawn without
+// replacement (generators/question_space.h), in a shuffle weighted by their odds under the random path;
+// No questions, many times more, stay drawn at random.
 #include "generators/generators.h"
+#include "generators/inference_chains.h"
 
 #include "generators/canonical_form.h"
 
 #include <z3++.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
+#include <cmath>
 #include <memory>
+#include <mutex>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 
@@ -35,6 +45,7 @@ class InferenceChainsGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::map<std::string, double> label_shares(const Knobs& knobs) const override;
+  std::map<std::string, uint64_t> question_counts(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -631,48 +642,20 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
   return decide(d.premises, d.chain.conclusion, d.atoms, first_order) == core;
 }
 
-}  // namespace
 
-std::vector<KnobSpec> InferenceChainsGenerator::knob_specs() const {
-  return {KnobSpec::integer("depth", "rule applications chained from premises to the conclusion", 1, 7, 1),
-          KnobSpec::integer("distractors", "extra premises the conclusion does not depend on", 0, 8, 0),
-          KnobSpec::choice("rules", "basic = MP, MT, HS, DS, contraposition; all = also the dilemmas and De Morgan",
-                           {"basic", "all"}, "basic"),
-          KnobSpec::choice("logic", "propositional, first-order (rules about everyone, facts about people), or mixed",
-                           {"propositional", "first_order", "mixed"}, "propositional"),
-          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
-}
-
-KnobMap InferenceChainsGenerator::level_knobs(int level) const {
-  struct Row { int depth, distractors; const char *rules, *logic; };
-  // Two distractors from level 1 on: a single rule over a few atoms holds only ~100 distinct questions
-  // (up to renaming), one distractor ~5,000; levels must hold at least 10,000.
-  static const Row kLadder[] = {{1, 2, "basic", "propositional"}, {2, 2, "basic", "propositional"},
-                                {2, 2, "all", "mixed"},           {3, 2, "all", "mixed"},
-                                {3, 3, "all", "mixed"},           {4, 3, "all", "mixed"},
-                                {5, 3, "all", "mixed"},           {6, 4, "all", "mixed"},
-                                {7, 5, "all", "mixed"},           {7, 6, "all", "mixed"}};
-  const Row& r = kLadder[level - 1];
-  return {{"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)},
-          {"rules", r.rules}, {"logic", r.logic}};
-}
-
-void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
-  const bool target = rng.chance(0.5);
-  const std::string& logic_knob = knobs.get("logic");
-  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
-  Draft d;
-  bool done = false;
-  for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
-  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
-
+// Fills the task from a draft: vocabulary, shuffled premises, instance, prompt, label and trace.
+void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
   Vocabulary v;
   v.first_order = first_order;
-  auto pool = first_order ? kPredicates : kClauses;
-  rng.shuffle(pool);
+  // Phrases drawn without replacement: Rng::shuffle's draws on indices (no copy of the table per task).
+  const auto& table = first_order ? kPredicates : kClauses;
+  std::array<uint8_t, 24> pool;
+  if (table.size() != pool.size()) throw std::logic_error("inference_chains: phrase tables hold 24 entries");
+  std::iota(pool.begin(), pool.end(), uint8_t{0});
+  for (size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[rng.index(i)]);
   for (int i = 0; i < d.atoms; ++i) {
     v.symbols.push_back(std::string(1, static_cast<char>('A' + i)));
-    v.phrases.push_back(pool[i]);
+    v.phrases.push_back(table[pool[i]]);
   }
   if (first_order) {
     auto people = kPeople;
@@ -716,6 +699,416 @@ void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   }
 }
 
+// The random path: the label given (or drawn), then drafts until one has it.
+void random_task(Rng& rng, const Knobs& knobs, std::optional<bool> given_target, pb::Task& task) {
+  const bool target = given_target ? *given_target : rng.chance(0.5);
+  const std::string& logic_knob = knobs.get("logic");
+  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
+  Draft d;
+  bool done = false;
+  for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
+  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
+  fill_task(rng, knobs, d, target, first_order, task);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The enumerated Yes questions: depth 1, basic rules, propositional, at most 2 distractors. A Yes
+// question there is one valid link (one of the 30 below, atoms numbered as ChainBuilder numbers them)
+// plus a multiset of distractors from the alphabet distractors() draws from, the whole entailing the
+// conclusion. Distractors whose two literals share an atom are left out: distractors() makes one only
+// after eight equal redraws (about 1 in 10,000 distractors), a degenerate tautology or literal.
+
+constexpr int kMaxEnumeratedDistractors = 2;
+
+// A depth-1 chain as ChainBuilder builds it: `start` given, then `rule` with `second` given (if any).
+Chain one_link(const Prop& start, const std::string& rule, const std::optional<Prop>& second, const Prop& result,
+               int atoms) {
+  Chain c;
+  c.atoms = atoms;
+  c.givens.push_back(start);
+  std::vector<Ref> inputs = {{start, 'p', 0}};
+  if (second) {
+    c.givens.push_back(*second);
+    inputs.push_back({*second, 'p', 1});
+  }
+  c.used_by.assign(c.givens.size(), rule);
+  c.steps.push_back({rule, inputs, result});
+  c.rules.push_back(rule);
+  c.conclusion = result;
+  return c;
+}
+
+// The odds of drawing a literal's sign (fresh(): negated one time in four).
+double sign_odds(Lit l) { return l.neg ? 0.25 : 0.75; }
+
+// The odds that ChainBuilder draws this depth-1 chain (start, rule, signs): the enumeration orders
+// its questions by them so a dataset's Yes tasks look like the random path's (and its No tasks').
+double chain_odds(const Chain& c) {
+  const Prop& start = c.givens[0];
+  const std::string& rule = c.rules[0];
+  if (start.shape == Shape::Fact) {  // then atom 2's literal: the conclusion's, negated by modus tollens
+    const Lit fresh = rule == "modus_tollens" ? ~c.conclusion.a : c.conclusion.a;
+    return 0.3 * sign_odds(start.a) * (start.a.neg ? 1.0 / 3 : 1.0) * sign_odds(fresh) *
+           (rule == "disjunctive_syllogism" ? 0.5 : 1.0);
+  }
+  return 0.7 * sign_odds(start.a) * sign_odds(start.b) * 0.25 *
+         (rule == "hypothetical_syllogism" ? sign_odds(c.conclusion.b) : 1.0);
+}
+
+// The odds that distractors() draws `p` (one distractor) with these atom counts.
+double distractor_odds(const Prop& p, int chain_atoms, int spare) {
+  const double b = 0.25 / spare * sign_odds(p.shape == Shape::Fact ? p.a : p.b);
+  if (p.shape == Shape::Fact) return b;
+  const double a = p.a.atom < chain_atoms ? 0.3 / chain_atoms : 0.7 / (spare - 1);
+  return b * a * sign_odds(p.a);
+}
+
+// Every valid depth-1 chain of the basic rules. A fact start draws two fresh atoms (atom 1 is left
+// unused), so the link's fresh atom is atom 2.
+const std::vector<Chain>& depth_one_chains() {
+  static const std::vector<Chain> chains = [] {
+    std::vector<Chain> out;
+    for (bool n0 : {false, true}) {
+      for (bool n2 : {false, true}) {
+        const Lit a{0, n0}, m{2, n2};
+        out.push_back(one_link(fact(a), "modus_ponens", implies(a, m), fact(m), 3));
+        if (!n0) continue;  // modus tollens and disjunctive syllogism start from a negated fact
+        out.push_back(one_link(fact(a), "modus_tollens", implies(m, ~a), fact(~m), 3));
+        out.push_back(one_link(fact(a), "disjunctive_syllogism", disjunction(~a, m), fact(m), 3));
+        out.push_back(one_link(fact(a), "disjunctive_syllogism", disjunction(m, ~a), fact(m), 3));
+      }
+    }
+    for (bool n0 : {false, true}) {
+      for (bool n1 : {false, true}) {
+        const Lit a{0, n0}, b{1, n1};
+        const Prop f = implies(a, b);
+        out.push_back(one_link(f, "modus_ponens", fact(a), fact(b), 2));
+        out.push_back(one_link(f, "modus_tollens", fact(~b), fact(~a), 2));
+        out.push_back(one_link(f, "contraposition", std::nullopt, implies(~b, ~a), 2));
+        for (bool n2 : {false, true})
+          out.push_back(one_link(f, "hypothetical_syllogism", implies(b, Lit{2, n2}), implies(a, Lit{2, n2}), 3));
+      }
+    }
+    return out;
+  }();
+  return chains;
+}
+
+// What distractors() can state about `spare` distractor atoms after `chain_atoms` chain atoms: a fact
+// about a distractor atom, or a -> b, a | b, ~(a & b) with b about a distractor atom and a about
+// another atom. Ordered by b's atom first (the enumeration relies on it).
+std::vector<Prop> build_distractor_alphabet(int chain_atoms, int spare) {
+  std::vector<Prop> out;
+  for (int b = chain_atoms; b < chain_atoms + spare; ++b) {
+    for (bool nb : {false, true}) {
+      const Lit bl{b, nb};
+      out.push_back(fact(bl));
+      for (int a = 0; a < chain_atoms + spare; ++a) {
+        if (a == b) continue;
+        for (bool na : {false, true}) {
+          const Lit al{a, na};
+          out.insert(out.end(), {implies(al, bl), disjunction(al, bl), not_both(al, bl)});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// The alphabet for the chain atoms (2 or 3) and spare atoms (1 to 3) of the enumerated knobs, built once.
+const std::vector<Prop>& distractor_alphabet(int chain_atoms, int spare) {
+  static const auto alphabets = [] {
+    std::array<std::array<std::vector<Prop>, kMaxEnumeratedDistractors + 2>, 4> out;
+    for (int c = 2; c <= 3; ++c)
+      for (int s = 1; s <= kMaxEnumeratedDistractors + 1; ++s) out[c][s] = build_distractor_alphabet(c, s);
+    return out;
+  }();
+  return alphabets.at(chain_atoms).at(spare);
+}
+
+// Truth tables over at most 6 atoms as one word (bit x = assignment x).
+uint64_t literal_word(Lit l) {
+  static constexpr uint64_t kAtom[] = {0xaaaaaaaaaaaaaaaaULL, 0xccccccccccccccccULL, 0xf0f0f0f0f0f0f0f0ULL,
+                                       0xff00ff00ff00ff00ULL, 0xffff0000ffff0000ULL, 0xffffffff00000000ULL};
+  return l.neg ? ~kAtom[l.atom] : kAtom[l.atom];
+}
+uint64_t prop_word(const Prop& p) {
+  const uint64_t a = literal_word(p.a), b = p.shape == Shape::Fact ? 0 : literal_word(p.b);
+  switch (p.shape) {
+    case Shape::Fact: return a;
+    case Shape::Implies: return ~a | b;
+    case Shape::Or: return a | b;
+    case Shape::NotBoth: return ~(a & b);
+  }
+  return 0;
+}
+
+// A statement in 10 bits: shape, then each literal as atom (3 bits) and sign.
+uint64_t prop_code(const Prop& p, const std::array<int, 8>& name) {
+  const bool binary = p.shape != Shape::Fact;
+  return static_cast<uint64_t>(p.shape) << 8 | static_cast<uint64_t>(name[p.a.atom]) << 5 |
+         static_cast<uint64_t>(p.a.neg) << 4 | (binary ? static_cast<uint64_t>(name[p.b.atom]) << 1 | p.b.neg : 0);
+}
+
+// The question (premises as a multiset, conclusion) up to renaming its atoms, as one number: atoms are
+// ordered by an invariant of the statements they occur in; the least code over the orders of atoms the
+// invariant cannot tell apart wins. At most 4 premises (5 statements of 11 bits), 8 atoms.
+uint64_t canonical_code(const std::vector<Prop>& premises, const Prop& conclusion) {
+  if (premises.size() > 4) throw std::logic_error("inference_chains: canonical_code takes at most 4 premises");
+  std::array<uint64_t, 8> invariant{};
+  std::array<bool, 8> used{};
+  // An occurrence (role, shape, place, sign) spread over 64 bits; an atom's invariant is their sum.
+  auto spread = [](uint64_t occurrence) {
+    uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+  };
+  auto note = [&](const Prop& p, uint64_t role) {
+    const uint64_t base = role * 64 + static_cast<uint64_t>(p.shape) * 8;
+    invariant[p.a.atom] += spread(base + 2 + p.a.neg), used[p.a.atom] = true;
+    if (p.shape != Shape::Fact) invariant[p.b.atom] += spread(base + 4 + p.b.neg), used[p.b.atom] = true;
+  };
+  for (const auto& p : premises) note(p, 0);
+  note(conclusion, 1);
+  std::array<int, 8> atoms{};
+  int n = 0;
+  for (int x = 0; x < 8; ++x)
+    if (used[x]) atoms[n++] = x;
+  for (int i = 1; i < n; ++i)  // insertion sort by invariant (a handful of atoms)
+    for (int j = i; j > 0 && invariant[atoms[j]] < invariant[atoms[j - 1]]; --j) std::swap(atoms[j], atoms[j - 1]);
+  // Runs of equal invariant, each walked through all its orders (odometer over next_permutation).
+  std::array<std::pair<int, int>, 8> runs;
+  int run_count = 0;
+  for (int i = 0; i < n;) {
+    int j = i + 1;
+    while (j < n && invariant[atoms[j]] == invariant[atoms[i]]) ++j;
+    if (j - i > 1) runs[run_count++] = {i, j};
+    i = j;
+  }
+  uint64_t best = ~uint64_t{0};
+  std::array<int, 8> name{};
+  std::array<uint64_t, 4> codes{};
+  for (;;) {
+    for (int i = 0; i < n; ++i) name[atoms[i]] = i;
+    const size_t k = premises.size();
+    for (size_t i = 0; i < k; ++i) codes[i] = prop_code(premises[i], name) + 1;
+    for (size_t i = 1; i < k; ++i)
+      for (size_t j = i; j > 0 && codes[j] < codes[j - 1]; --j) std::swap(codes[j], codes[j - 1]);
+    uint64_t code = prop_code(conclusion, name) + 1;
+    for (size_t i = 0; i < k; ++i) code = code << 11 | codes[i];
+    best = std::min(best, code);
+    int r = run_count - 1;
+    while (r >= 0 && !std::next_permutation(atoms.begin() + runs[r].first, atoms.begin() + runs[r].second)) --r;
+    if (r < 0) break;
+  }
+  return best;
+}
+
+int spare_atoms(int chain_atoms, int distractors) { return std::min(kMaxAtoms - chain_atoms, distractors + 1); }
+
+// A Yes question of the space: chain index, then each distractor's index in the chain's alphabet + 1.
+uint64_t yes_code(size_t chain, const std::array<size_t, kMaxEnumeratedDistractors>& picked, int count) {
+  uint64_t code = chain;
+  for (int i = 0; i < count; ++i) code |= static_cast<uint64_t>(picked[i] + 1) << (8 + 8 * i);
+  return code;
+}
+
+// The Yes questions of some knobs (as question_space files them) and each one's odds under the random
+// path (summed over the ways it is drawn, up to a factor the same for all).
+struct YesSpace {
+  question_space::Space space;
+  std::vector<double> odds;  // per question of space.questions[0]
+};
+
+// Every distinct Yes question with `distractors` distractors, by canonical_code, the first one found of
+// each kept. The distractor atoms are interchangeable, so the first (least) distractor's b atom may be
+// taken to be the first distractor atom: the alphabet is ordered by b's atom (a multiset whose
+// distractors name k different b atoms is visited for k of the 3 atoms: its odds are divided by k).
+YesSpace enumerate_yes(int distractors) {
+  struct Entry {
+    uint64_t canonical = 0, code = 0;  // canonical 0: free (it never occurs)
+    double odds = 0;
+  };
+  std::vector<Entry> table(size_t{1} << 18);  // open addressing by canonical code
+  size_t distinct = 0;
+  auto add = [&](uint64_t canonical, uint64_t code, double odds) {
+    if (2 * (distinct + 1) > table.size()) throw std::logic_error("inference_chains: enumeration table too small");
+    size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> 46);
+    while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table.size() - 1);
+    if (table[at].canonical == 0) table[at] = {canonical, code, 0.0}, ++distinct;
+    table[at].odds += odds;
+  };
+  const auto& chains = depth_one_chains();
+  std::vector<Prop> premises;
+  for (size_t c = 0; c < chains.size(); ++c) {
+    const Chain& chain = chains[c];
+    const int spare = spare_atoms(chain.atoms, distractors);
+    const auto& alphabet = distractor_alphabet(chain.atoms, spare);
+    std::vector<uint64_t> words;
+    std::vector<double> odds;
+    for (const auto& p : alphabet) {
+      words.push_back(prop_word(p));
+      odds.push_back(distractor_odds(p, chain.atoms, spare));
+    }
+    const size_t first_atom_entries = alphabet.size() / static_cast<size_t>(spare);
+    uint64_t core = ~uint64_t{0};
+    for (const auto& g : chain.givens) core &= prop_word(g);
+    const uint64_t goal = prop_word(chain.conclusion);
+    const double base = chain_odds(chain);
+    std::array<size_t, kMaxEnumeratedDistractors> at{};
+    auto visit = [&](int count) {
+      uint64_t models = core;
+      for (int i = 0; i < count; ++i) models &= words[at[i]];
+      if (models == 0 || (models & ~goal) != 0) return;  // distractors must keep it consistent and entailed
+      premises = chain.givens;
+      double weight = base;
+      for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]), weight *= odds[at[i]];
+      if (count == 2 && at[0] != at[1]) weight *= 2;  // drawn in either order
+      if (count == 2 && at[1] >= first_atom_entries) weight /= 2;  // two b atoms: visited for 2 of 3
+      add(canonical_code(premises, chain.conclusion), yes_code(c, at, count), weight);
+    };
+    if (distractors == 0) visit(0);
+    for (size_t i = 0; distractors >= 1 && i < first_atom_entries; ++i) {
+      at[0] = i;
+      if (distractors == 1) visit(1);
+      for (size_t j = i; distractors == 2 && j < alphabet.size(); ++j) at[1] = j, visit(2);
+    }
+  }
+  std::vector<Entry> found;
+  found.reserve(distinct);
+  for (const auto& entry : table)
+    if (entry.canonical != 0) found.push_back(entry);
+  std::sort(found.begin(), found.end(), [](const Entry& x, const Entry& y) { return x.canonical < y.canonical; });
+  YesSpace out;
+  out.space.labels = {"Yes", "No"};
+  out.space.questions.resize(2);
+  for (const auto& e : found) out.space.questions[0].push_back(e.code), out.odds.push_back(e.odds);
+  out.space.questions[1] = {0};  // a placeholder: No tasks are drawn at random
+  return out;
+}
+
+const YesSpace& yes_space(int distractors) {
+  static std::array<std::once_flag, kMaxEnumeratedDistractors + 1> once;
+  static std::array<YesSpace, kMaxEnumeratedDistractors + 1> spaces;
+  std::call_once(once[distractors], [&] { spaces[distractors] = enumerate_yes(distractors); });
+  return spaces[distractors];
+}
+
+// The order in which the stream keyed by `key` takes the Yes questions: a weighted shuffle
+// (Efraimidis-Spirakis: question i first by the largest u_i^(1 / odds_i)), so the Yes tasks of a
+// dataset of any size follow the random path's mix (signs, statement shapes) and no surface feature
+// tells them from the No tasks, drawn at random; every question still comes once before any repeats.
+std::vector<uint64_t> weighted_order(const YesSpace& yes, uint64_t key) {
+  const auto& codes = yes.space.questions[0];
+  std::vector<std::pair<double, uint64_t>> ranked(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const double u = (static_cast<double>(mix_seed({key, i}) >> 11) + 0.5) * 0x1.0p-53;
+    ranked[i] = {std::log(u) / yes.odds[i], codes[i]};  // log of u^(1 / odds)
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::vector<uint64_t> order;
+  order.reserve(ranked.size());
+  for (const auto& [rank, code] : ranked) order.push_back(code);
+  return order;
+}
+
+// weighted_order of the stream, built once per key (a few ms for 60,000 questions) and kept for the
+// last few keys only (a long-lived process, e.g. the HTTP service, sees many seeds). The reference
+// holds until this thread's next call with another key.
+const std::vector<uint64_t>& yes_order(int distractors, uint64_t key) {
+  using Order = std::shared_ptr<const std::vector<uint64_t>>;
+  const uint64_t id = mix_seed({key, static_cast<uint64_t>(distractors)});
+  thread_local uint64_t last_id = 0;
+  thread_local Order last;
+  if (last && last_id == id) return *last;
+  constexpr size_t kKept = 16;
+  static std::mutex mutex;
+  static std::vector<std::pair<uint64_t, Order>> recent;  // most recent last
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& [kept_id, order] : recent)
+      if (kept_id == id) last_id = id, last = order;
+  }
+  if (!last || last_id != id) {  // two threads may both build it: the same order, one kept
+    last = std::make_shared<const std::vector<uint64_t>>(weighted_order(yes_space(distractors), key));
+    last_id = id;
+    const std::lock_guard<std::mutex> lock(mutex);
+    recent.emplace_back(id, last);
+    if (recent.size() > kKept) recent.erase(recent.begin());
+  }
+  return *last;
+}
+
+// The draft of Yes question `code`, the distractor atoms renamed at random (surface only); its label
+// decided again and checked.
+Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
+  Draft d;
+  d.chain = depth_one_chains().at(code & 0xff);
+  const int chain_atoms = d.chain.atoms, spare = spare_atoms(chain_atoms, distractors);
+  const auto& alphabet = distractor_alphabet(chain_atoms, spare);
+  std::array<int, 8> rename{};
+  for (int i = 0; i < spare; ++i) rename[i] = chain_atoms + i;
+  for (int i = spare; i > 1; --i) std::swap(rename[i - 1], rename[rng.index(static_cast<size_t>(i))]);
+  auto renamed = [&](Lit l) { return l.atom >= chain_atoms ? Lit{rename[l.atom - chain_atoms], l.neg} : l; };
+  d.premises = d.chain.givens;
+  for (int i = 0; i < distractors; ++i) {
+    Prop p = alphabet.at(((code >> (8 + 8 * i)) & 0xff) - 1);
+    p.a = renamed(p.a), p.b = renamed(p.b);
+    d.premises.push_back(p);
+  }
+  d.distractors = distractors;
+  d.atoms = chain_atoms + (distractors > 0 ? spare : 0);
+  uint64_t models = ~uint64_t{0};  // the label again, by one-word truth tables (the tests use their own)
+  for (const auto& p : d.premises) models &= prop_word(p);
+  if (models == 0 || (models & ~prop_word(d.chain.conclusion)) != 0)
+    throw std::logic_error("inference_chains: an enumerated Yes question does not decide as Yes");
+  return d;
+}
+
+}  // namespace
+
+std::vector<KnobSpec> InferenceChainsGenerator::knob_specs() const {
+  return {KnobSpec::integer("depth", "rule applications chained from premises to the conclusion", 1, 7, 1),
+          KnobSpec::integer("distractors", "extra premises the conclusion does not depend on", 0, 8, 0),
+          KnobSpec::choice("rules", "basic = MP, MT, HS, DS, contraposition; all = also the dilemmas and De Morgan",
+                           {"basic", "all"}, "basic"),
+          KnobSpec::choice("logic", "propositional, first-order (rules about everyone, facts about people), or mixed",
+                           {"propositional", "first_order", "mixed"}, "propositional"),
+          KnobSpec::choice("format", "rendering of the statements", {"natural", "symbolic"}, "natural")};
+}
+
+KnobMap InferenceChainsGenerator::level_knobs(int level) const {
+  struct Row { int depth, distractors; const char *rules, *logic; };
+  // Two distractors from level 1 on: a single rule over a few atoms holds only ~100 distinct questions
+  // (up to renaming), one distractor ~5,000; levels must hold at least 10,000.
+  static const Row kLadder[] = {{1, 2, "basic", "propositional"}, {2, 2, "basic", "propositional"},
+                                {2, 2, "all", "mixed"},           {3, 2, "all", "mixed"},
+                                {3, 3, "all", "mixed"},           {4, 3, "all", "mixed"},
+                                {5, 3, "all", "mixed"},           {6, 4, "all", "mixed"},
+                                {7, 5, "all", "mixed"},           {7, 6, "all", "mixed"}};
+  const Row& r = kLadder[level - 1];
+  return {{"depth", std::to_string(r.depth)}, {"distractors", std::to_string(r.distractors)},
+          {"rules", r.rules}, {"logic", r.logic}};
+}
+
+void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const auto* space = inference_chains::enumerated_space(knobs);
+  if (!space) return random_task(rng, knobs, std::nullopt, task);
+  // The label from question_space's turns; the Yes question from the weighted order (round r: its r-th).
+  const uint64_t key = mix_seed({task.seed(), fnv1a64(knobs.canonical())});
+  const auto pick = question_space::pick(*space, key, task.index());
+  if (space->labels[pick.slot] != "Yes") return random_task(rng, knobs, false, task);
+  const int distractors = static_cast<int>(knobs.get_int("distractors"));
+  const auto& order = yes_order(distractors, key);
+  const uint64_t round = task.index() / space->labels.size();
+  fill_task(rng, knobs, yes_draft(order[round % order.size()], distractors, rng), true, false, task);
+}
+
+std::map<std::string, uint64_t> InferenceChainsGenerator::question_counts(const Knobs& knobs) const {
+  const auto* space = inference_chains::enumerated_space(knobs);
+  if (!space) return {};
+  return {{"Yes", space->questions[0].size()}};  // No questions are drawn at random: not counted
+}
+
 // The premises as a set and the conclusion, up to renaming the atoms and the named individuals.
 std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.inference_chains();
@@ -734,10 +1127,25 @@ std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   return task.family() + "|" + inst.logic() + "|" + canonical::key(statements);
 }
 
-// generate() draws the answer first: Yes or No with equal odds.
+// generate() draws the answer first: Yes or No with equal odds (enumerated knobs: in turns, one of each
+// per two candidates).
 std::map<std::string, double> InferenceChainsGenerator::label_shares(const Knobs& /*knobs*/) const {
   return {{"Yes", 0.5}, {"No", 0.5}};
 }
+
+namespace inference_chains {
+
+const question_space::Space* enumerated_space(const Knobs& knobs) {
+  const int64_t distractors = knobs.get_int("distractors");
+  if (knobs.get_int("depth") != 1 || knobs.get("rules") != "basic" || knobs.get("logic") != "propositional" ||
+      distractors > kMaxEnumeratedDistractors)
+    return nullptr;
+  return &yes_space(static_cast<int>(distractors)).space;
+}
+
+void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) { random_task(rng, knobs, std::nullopt, task); }
+
+}  // namespace inference_chains
 
 namespace generators {
 const Generator& inference_chains() {

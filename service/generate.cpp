@@ -362,8 +362,12 @@ bool space_used_up(const std::map<std::string, uint64_t>& counts, const LabelBal
     for (const auto& [label, n] : counts) total += n;
     return kept >= total;
   }
-  for (const auto& [label, n] : counts)
-    if (balance.kept(label) < n && balance.admits(label)) return false;
+  // A label without a count is drawn at random (inference_chains' No): never used up, done only above
+  // its share.
+  for (const auto& [label, share] : balance.shares()) {
+    const auto n = counts.find(label);
+    if ((n == counts.end() || balance.kept(label) < n->second) && balance.admits(label)) return false;
+  }
   return true;
 }
 
@@ -377,10 +381,15 @@ std::string space_too_small(const Generator& family, const Knobs& knobs, const s
     total += n;
     by_label += (by_label.empty() ? "" : ", ") + label + " " + std::to_string(n);
   }
+  std::string random;  // labels without a count: drawn at random, never used up
+  for (const auto& [label, share] : family.label_shares(knobs))
+    if (!counts.count(label)) random += (random.empty() ? "" : ", ") + label;
+  const std::string how = random.empty() ? "all " + std::to_string(total) + " of them enumerated: " + by_label
+                                         : "enumerated, all of them: " + by_label + "; drawn at random: " + random;
   return family.name() + " with knobs " + knobs.canonical() + " has only " + std::to_string(kept) +
-         " distinct questions" + (balanced ? " with balanced labels" : "") + " (names and statement order ignored; all " +
-         std::to_string(total) + " of them enumerated: " + by_label + "), fewer than the " + std::to_string(count) +
-         " asked for (-n): " + raise + ", or lower -n to at most " + std::to_string(kept);
+         " distinct questions" + (balanced ? " with balanced labels" : "") + " (names and statement order ignored; " +
+         how + "), fewer than the " + std::to_string(count) + " asked for (-n): " + raise + ", or lower -n to at most " +
+         std::to_string(kept);
 }
 
 // The dataset is the first `count` candidates of the index stream 0, 1, 2, ... whose question is new

@@ -43,7 +43,8 @@ class Generator {
   virtual std::map<std::string, double> label_shares(const Knobs& /*knobs*/) const { return {}; }
   // The number of distinct questions (question_key) of each label under these knobs, for a family that
   // enumerates its question space there (generators/question_space.h): `verity generate` then stops at
-  // the exact end of it. None (the default) where the space is not enumerated.
+  // the exact end of it. None (the default) where the space is not enumerated; a label left out is drawn
+  // at random there (never used up: inference_chains' No).
   virtual std::map<std::string, uint64_t> question_counts(const Knobs& /*knobs*/) const { return {}; }
 };
 

@@ -4,12 +4,15 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "family_properties.h"
 #include "reading.h"
 #include "label_shortcuts.h"
 #include "test_support.h"
+#include "generators/inference_chains.h"
+#include "service/generate.h"
 #include "solvers/logic.h"
 #include "solvers/z3_bridge.h"
 #include "tasks/dataset.h"
@@ -356,6 +359,192 @@ TEST(InferenceChainsQuestions, DatasetsHoldDistinctQuestions) {
       for (const auto& t : tasks) brute.insert(ic_brute_key(t));
       EXPECT_EQ(brute.size(), tasks.size()) << "level " << level;
     }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+
+// ---- the enumerated Yes questions (depth 1, basic rules, propositional, <= 2 distractors) ----
+
+// Each enumerated Yes question once, as a task: candidates 0 .. 2 x (Yes list) - 1 hold every Yes
+// question (round r gives Yes its r-th question; No, drawn at random, takes the other turn).
+std::vector<pb::Task> every_enumerated_yes(const Knobs& knobs, int level) {
+  const Generator& family = find_family("inference_chains").generator;
+  const auto* space = inference_chains::enumerated_space(knobs);
+  if (!space) {
+    ADD_FAILURE() << "knobs " << knobs.canonical() << " are not enumerated";
+    return {};
+  }
+  const uint64_t candidates = 2 * space->questions[0].size();
+  std::vector<pb::Task> tasks(candidates);
+  tbb::parallel_for(uint64_t{0}, candidates, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 5, i); });
+  std::vector<pb::Task> yes;
+  for (auto& t : tasks)
+    if (t.label() == "Yes") yes.push_back(std::move(t));
+  return yes;
+}
+
+// A statement of the random path whose two literals share an atom ("D -> ~D"): distractors() makes
+// one only after eight equal redraws; the enumeration leaves these degenerate statements out.
+bool has_one_atom_connective(const pb::Task& task) {
+  for (const auto& p : task.inference_chains().premises()) {
+    const std::regex two_literals("~?\\(?([A-Z]) [-|&>]+ ~?([A-Z])\\)?");
+    std::smatch m;
+    if (std::regex_search(p.formula(), m, two_literals) && m[1] == m[2]) return true;
+  }
+  return false;
+}
+
+// The enumeration is complete and exact: its Yes questions are pairwise distinct (question_key), as
+// many as question_counts says, each labelled Yes by the test's own truth tables with a sound trace
+// (cross_check); every Yes question the random path makes at these knobs is among them; No is not
+// enumerated (drawn at random).
+void expect_yes_enumeration_complete(const KnobMap& overrides, uint64_t random_draws) {
+  const Generator& family = find_family("inference_chains").generator;
+  const Knobs knobs = resolve_knobs(family, 1, overrides);
+  const auto yes = every_enumerated_yes(knobs, 1);
+  const auto counts = family.question_counts(knobs);
+  ASSERT_EQ(counts.size(), 1u) << knobs.canonical();
+  EXPECT_EQ(counts.at("Yes"), yes.size()) << knobs.canonical();
+  std::vector<std::string> keys(yes.size());
+  std::atomic<int> failures{0};
+  tbb::parallel_for(size_t{0}, yes.size(), [&](size_t i) {
+    keys[i] = family.question_key(yes[i]);
+    const std::string problem = cross_check(yes[i]);
+    if (!problem.empty() && failures++ < 5) ADD_FAILURE() << knobs.canonical() << " enumerated question: " << problem;
+    if (has_one_atom_connective(yes[i]) && failures++ < 5) ADD_FAILURE() << "degenerate statement enumerated";
+  });
+  const std::set<std::string> enumerated(keys.begin(), keys.end());
+  EXPECT_EQ(enumerated.size(), yes.size()) << knobs.canonical();
+
+  std::vector<std::string> missing(random_draws);
+  std::atomic<uint64_t> drawn_yes{0}, degenerate{0};
+  tbb::parallel_for(uint64_t{0}, random_draws, [&](uint64_t i) {
+    Rng rng(mix_seed({77, i}));
+    pb::Task task;
+    task.set_family("inference_chains");  // question_key names the family
+    inference_chains::generate_at_random(rng, knobs, task);
+    if (task.label() != "Yes") return;
+    ++drawn_yes;
+    if (has_one_atom_connective(task)) return void(++degenerate);
+    if (!enumerated.count(family.question_key(task))) missing[i] = task.inference_chains().DebugString();
+  });
+  int shown = 0;
+  for (const auto& m : missing)
+    if (!m.empty() && shown++ < 5) ADD_FAILURE() << knobs.canonical() << " not enumerated: " << m;
+  EXPECT_GT(drawn_yes, random_draws / 3);
+  EXPECT_LT(degenerate, drawn_yes / 200 + 1) << "degenerate distractors are not rare";
+}
+
+TEST(InferenceChainsSpace, LevelOneYesEnumerationIsCompleteAndLabelledRight) {
+  expect_yes_enumeration_complete({}, 200000);
+}
+
+TEST(InferenceChainsSpace, FewerDistractorsEnumerationIsComplete) {
+  expect_yes_enumeration_complete({{"distractors", "0"}}, 20000);
+  expect_yes_enumeration_complete({{"distractors", "1"}}, 50000);
+}
+
+// Only depth 1 with the basic rules, propositional, at most two distractors is enumerated.
+TEST(InferenceChainsSpace, OtherKnobsAreDrawnAtRandom) {
+  const Generator& family = find_family("inference_chains").generator;
+  EXPECT_NE(inference_chains::enumerated_space(resolve_knobs(family, 1, {})), nullptr);
+  for (int level = 2; level <= 10; ++level) {
+    EXPECT_EQ(inference_chains::enumerated_space(resolve_knobs(family, level, {})), nullptr) << level;
+    EXPECT_TRUE(family.question_counts(resolve_knobs(family, level, {})).empty()) << level;
+  }
+  for (const KnobMap& k : std::vector<KnobMap>{{{"distractors", "3"}}, {{"rules", "all"}}, {{"logic", "mixed"}},
+                                               {{"logic", "first_order"}}, {{"depth", "2"}}})
+    EXPECT_EQ(inference_chains::enumerated_space(resolve_knobs(family, 1, k)), nullptr) << k.begin()->first;
+}
+
+// Drawn without replacement: the Yes questions of the first 20,000 candidates are distinct, and each
+// run of two candidates holds one of each label.
+TEST(InferenceChainsSpace, YesCandidatesAreDistinctAndLabelsAlternate) {
+  const Generator& family = find_family("inference_chains").generator;
+  const Knobs knobs = resolve_knobs(family, 1, {});
+  constexpr uint64_t kCandidates = 20000;
+  std::vector<std::string> keys(kCandidates), labels(kCandidates);
+  tbb::parallel_for(uint64_t{0}, kCandidates, [&](uint64_t i) {
+    const pb::Task task = make_task(family, knobs, 1, 9, i);
+    keys[i] = family.question_key(task);
+    labels[i] = task.label();
+  });
+  std::set<std::string> yes;
+  for (uint64_t i = 0; i < kCandidates; ++i)
+    if (labels[i] == "Yes") EXPECT_TRUE(yes.insert(keys[i]).second) << "candidate " << i << " repeats a Yes question";
+  EXPECT_EQ(yes.size(), kCandidates / 2);
+  for (uint64_t r = 0; r < kCandidates / 2; ++r) ASSERT_NE(labels[2 * r], labels[2 * r + 1]) << "round " << r;
+}
+
+#ifdef VERITY_BINARY
+// `verity generate -n M` succeeds at level 1 where M is the most tasks a balanced dataset holds (every
+// enumerated Yes question, as many No), and -n M+1 fails saying exactly M, also for a shard.
+TEST(InferenceChainsSpace, GenerateStopsAtTheExactEndOfTheSpace) {
+  const Generator& family = find_family("inference_chains").generator;
+  const uint64_t yes = family.question_counts(resolve_knobs(family, 1, {})).at("Yes");
+  const auto dir = verity::testing::fresh_temp_dir("verity_ic_space", "exact");
+  const std::string out = (dir / "l1.jsonl").string();
+  const auto generate = [&](uint64_t n, const std::string& extra = "") {
+    return verity::testing::run_verity("generate --family inference_chains --level 1 --seed 3 --no-progress -n " +
+                                       std::to_string(n) + " -o " + out + " " + extra);
+  };
+  const auto too_many = generate(2 * yes + 50000, "--threads 2");
+  ASSERT_NE(too_many.status, 0);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(too_many.output, m, std::regex("has only ([0-9]+) distinct questions with balanced labels")))
+      << too_many.output;
+  const uint64_t most = std::stoull(m[1]);
+  EXPECT_NE(too_many.output.find("enumerated, all of them: Yes " + std::to_string(yes) + "; drawn at random: No"),
+            std::string::npos)
+      << too_many.output;
+  EXPECT_GE(most, 2 * yes);
+  EXPECT_LE(most, 2 * yes + 2 * yes / 50);  // No above its share by the balance's slack (1%) at most
+
+  const auto exact = generate(most, "--threads 2");
+  ASSERT_EQ(exact.status, 0) << exact.output;
+  std::istringstream lines(verity::testing::read_file(out));
+  uint64_t count = 0, yes_tasks = 0;
+  for (std::string line; std::getline(lines, line); ++count) yes_tasks += line.find("\"label\":\"Yes\"") != std::string::npos;
+  EXPECT_EQ(count, most);
+  EXPECT_EQ(yes_tasks, yes);  // every enumerated Yes question is used
+
+  for (const std::string extra : {"--threads 2", "--threads 2 --shard 1/2"}) {
+    const auto one_more = generate(most + 1, extra);
+    EXPECT_NE(one_more.status, 0) << extra;
+    EXPECT_NE(one_more.output.find("has only " + std::to_string(most) + " distinct questions"), std::string::npos)
+        << extra << ": " << one_more.output;
+    EXPECT_NE(one_more.output.find("lower -n to at most " + std::to_string(most)), std::string::npos) << one_more.output;
+  }
+  std::filesystem::remove_all(dir);
+}
+#endif
+
+// The bytes do not depend on the thread count or the shard split at level 1 (enumerated Yes, random
+// No), nor at level 2 (random).
+TEST(InferenceChainsSpace, SameBytesForAnyThreadsAndShards) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_ic_space", "shards");
+  const auto write = [&](int level, uint64_t count, int threads, uint64_t shard, uint64_t shards) {
+    GenerateRequest r;
+    r.family = "inference_chains";
+    r.level = level;
+    r.seed = 21;
+    r.count = count;
+    r.threads = threads;
+    r.shard_index = shard;
+    r.shard_count = shards;
+    r.output = (dir / ("t" + std::to_string(threads) + "_" + std::to_string(shard) + "of" + std::to_string(shards) +
+                       ".jsonl")).string();
+    generate_dataset(r);
+    return verity::testing::read_file(r.output);
+  };
+  for (const auto& [level, count] : std::vector<std::pair<int, uint64_t>>{{1, 5000}, {1, 30000}, {2, 3000}}) {
+    const std::string one_thread = write(level, count, 1, 0, 1);
+    EXPECT_EQ(std::count(one_thread.begin(), one_thread.end(), '\n'), static_cast<long>(count));
+    EXPECT_EQ(write(level, count, 2, 0, 1), one_thread) << "level " << level << " -n " << count;
+    std::string shards;
+    for (uint64_t k = 0; k < 3; ++k) shards += write(level, count, 2, k, 3);
+    EXPECT_EQ(shards, one_thread) << "level " << level << " -n " << count;
   }
   std::filesystem::remove_all(dir);
 }
