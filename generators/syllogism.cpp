@@ -4,9 +4,12 @@
 // enumeration (solvers/syllogism_logic.h; existential import = every named category is non-empty),
 // cross-checked in the tests by Z3 over a monadic first-order encoding.
 #include "generators/generators.h"
+#include "generators/syllogism.h"
 
 #include "generators/canonical_form.h"
+#include "generators/question_space.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cctype>
@@ -32,6 +35,7 @@ class SyllogismGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::map<std::string, double> label_shares(const Knobs& knobs) const override;
+  std::map<std::string, uint64_t> question_counts(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -384,6 +388,175 @@ bool add_distractors(Rng& rng, int count, bool import, Draft& d) {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The enumerated question space: three terms, fictional names, no negated terms, at most two
+// distractors (levels 1 and 2). Such knobs hold few questions (up to renaming and premise order), so
+// random drafts repeat each other long before a dataset is complete; instead every distinct question
+// is listed once per process, with both labels, and drawn without replacement (generators/
+// question_space.h) in a shuffle weighted by its odds under the random path (so a dataset of any size
+// has the random path's mix of forms and distractors).
+
+constexpr int kMaxEnumeratedDistractors = 2;
+
+// Distractor i (category 3 + i) as add_distractors draws it: `choice` in [0, 8 (3 + i)) is the
+// quantifier, the earlier category and whether the fresh one is the predicate.
+Stmt distractor_of(int i, int choice) {
+  const int earlier_categories = 3 + i;
+  Stmt st{static_cast<Quant>(choice % 4), {3 + i}, {(choice / 4) % earlier_categories}};
+  if (choice / (4 * earlier_categories)) std::swap(st.s, st.p);
+  return st;
+}
+int distractor_choices(int i) { return 8 * (3 + i); }
+
+// A question of the space: the form's index (8 bits), then each distractor's choice (5 bits).
+uint64_t question_code(int form, const std::array<int, kMaxEnumeratedDistractors>& choice, int distractors) {
+  uint64_t code = static_cast<uint64_t>(form);
+  for (int i = 0; i < distractors; ++i) code |= static_cast<uint64_t>(choice[i]) << (8 + 5 * i);
+  return code;
+}
+
+void decode_question(uint64_t code, int distractors, std::vector<Stmt>& premises, Stmt& conclusion) {
+  build_form(form_of(static_cast<int>(code & 0xff)), premises, conclusion);
+  for (int i = 0; i < distractors; ++i) premises.push_back(distractor_of(i, static_cast<int>((code >> (8 + 5 * i)) & 31)));
+}
+
+// Entailment over at most 5 categories (32 regions, one word) without a heap: the premises and the
+// negated conclusion are satisfiable iff the regions no universal empties are not all empty and meet
+// every existential (and, with import, every category). The same decision as syllogism::entails,
+// which the generator still asks of every task it makes.
+bool small_entails(const Stmt* premises, int count, const Stmt& conclusion, bool import, int n) {
+  uint64_t allowed = syllogism::region_valid_mask(n);
+  std::array<uint64_t, 8> existential;
+  int existentials = 0;
+  auto add = [&](const Stmt& st, bool negated) {
+    const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+    const bool with_p = st.q == Quant::No || st.q == Quant::Some;
+    const uint64_t pair = syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+    if (universal) allowed &= ~pair;
+    else existential[existentials++] = pair;
+  };
+  for (int i = 0; i < count; ++i) add(premises[i], false);
+  add(conclusion, true);
+  if (allowed == 0) return true;
+  for (int k = 0; k < existentials; ++k)
+    if ((existential[k] & allowed) == 0) return true;
+  for (int c = 0; import && c < n; ++c)
+    if ((syllogism::term_regions({c, false}, 0) & allowed) == 0) return true;
+  return false;
+}
+
+// The question (premises as a multiset, conclusion) up to renaming its categories, as one number (what
+// question_key tells apart at these knobs): the conclusion's subject and predicate are named 0 and 1,
+// the other categories (at most 3) take the least code over their orders. A statement is 8 bits
+// (quantifier, subject, predicate) + 1; premises sorted, after the conclusion's quantifier.
+uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
+  std::array<int, 5> others{};
+  int k = 0;
+  for (int c = 0; c < n; ++c)
+    if (c != conclusion.s.cat && c != conclusion.p.cat) others[k++] = c;
+  std::array<int, 5> name{};
+  name[conclusion.s.cat] = 0, name[conclusion.p.cat] = 1;
+  uint64_t best = ~uint64_t{0};
+  std::array<uint64_t, 4> codes{};
+  do {
+    for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
+    for (int i = 0; i < count; ++i)
+      codes[i] = (static_cast<uint64_t>(premises[i].q) << 6 | static_cast<uint64_t>(name[premises[i].s.cat]) << 3 |
+                  static_cast<uint64_t>(name[premises[i].p.cat])) + 1;
+    for (int i = 1; i < count; ++i)
+      for (int j = i; j > 0 && codes[j] < codes[j - 1]; --j) std::swap(codes[j], codes[j - 1]);
+    uint64_t code = static_cast<uint64_t>(conclusion.q);
+    for (int i = 0; i < count; ++i) code = code << 9 | codes[i];
+    best = std::min(best, code);
+  } while (std::next_permutation(others.begin(), others.begin() + k));
+  return best;
+}
+
+// Every distinct question with `distractors` distractors, both labels, each with its odds under the
+// random path: a Yes form uniform over the valid forms; a No form a valid one, then one of its
+// invalid_alike forms; each distractor uniform over its choices; a draft whose distractors change the
+// label is redrawn whole, so an accepted (form, distractors) has odds proportional to the product
+// (per label). A question reached several ways sums them; the first way found represents it.
+question_space::Space enumerate_questions(int distractors, bool import) {
+  if (distractors < 0 || distractors > kMaxEnumeratedDistractors)
+    throw std::logic_error("syllogism: at most 2 distractors are enumerated");
+  const FormChoices& choices = form_choices(import);
+  const auto& validity = form_validity(import);
+  std::array<double, 256> form_odds{};
+  const double per_valid = 1.0 / static_cast<double>(choices.valid.size());
+  for (int v : choices.valid) {
+    form_odds[v] += per_valid;
+    for (int f : choices.invalid_alike[v])
+      form_odds[f] += per_valid / static_cast<double>(choices.invalid_alike[v].size());
+  }
+  int combos = 1;
+  for (int i = 0; i < distractors; ++i) combos *= distractor_choices(i);
+  const double per_combo = 1.0 / combos;
+  const int n = 3 + distractors;
+
+  struct Entry {
+    uint64_t canonical = 0, code = 0;  // canonical 0: free (it never occurs)
+    double odds = 0;
+    bool valid = false;
+  };
+  size_t table_size = 1024;
+  while (table_size < 4 * 256 * static_cast<size_t>(combos)) table_size *= 2;
+  std::vector<Entry> table(table_size);
+  const int shift = 64 - std::countr_zero(table_size);
+  std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
+  Stmt conclusion;
+  std::vector<Stmt> form_premises;
+  std::array<int, kMaxEnumeratedDistractors> choice{};
+  for (int form = 0; form < 256; ++form) {
+    if (form_odds[form] == 0) continue;
+    build_form(form_of(form), form_premises, conclusion);
+    premises[0] = form_premises[0], premises[1] = form_premises[1];
+    const bool valid = validity[form];
+    for (int combo = 0; combo < combos; ++combo) {
+      for (int i = 0, rest = combo; i < distractors; ++i) {
+        choice[i] = rest % distractor_choices(i);
+        rest /= distractor_choices(i);
+        premises[2 + i] = distractor_of(i, choice[i]);
+      }
+      if (distractors > 0 && small_entails(premises.data(), 2 + distractors, conclusion, import, n) != valid) continue;
+      const uint64_t canonical = canonical_code(premises.data(), 2 + distractors, conclusion, n);
+      size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
+      while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
+      if (table[at].canonical == 0) table[at] = {canonical, question_code(form, choice, distractors), 0.0, valid};
+      if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
+      table[at].odds += form_odds[form] * per_combo;
+    }
+  }
+  std::vector<Entry> found;
+  for (const auto& entry : table)
+    if (entry.canonical != 0) found.push_back(entry);
+  std::sort(found.begin(), found.end(), [](const Entry& x, const Entry& y) { return x.canonical < y.canonical; });
+  question_space::Space space;
+  space.labels = {"Yes", "No"};
+  space.questions.resize(2);
+  space.weights.resize(2);
+  for (const auto& e : found) {
+    const size_t slot = e.valid ? 0 : 1;
+    space.questions[slot].push_back(e.code);
+    space.weights[slot].push_back(e.odds);
+  }
+  return space;
+}
+
+// The draft of enumerated question `code`; its label decided again (syllogism::entails) and checked.
+void enumerated_draft(uint64_t code, int distractors, bool import, bool target, Draft& d) {
+  decode_question(code, distractors, d.premises, d.conclusion);
+  d.form_index = static_cast<int>(code & 0xff);
+  d.form = form_of(d.form_index).code();
+  d.categories = 3 + distractors;
+  d.distractors = distractors;
+  d.valid = entails(d.premises, d.conclusion, import, d.categories);
+  if (d.valid != target)
+    throw std::logic_error("syllogism: an enumerated question filed as " + std::string(target ? "Yes" : "No") +
+                           " decides otherwise");
+}
+
+
 std::string term_text(Term t, const std::vector<std::string>& names) {
   return (t.neg ? "non-" : "") + names[t.cat];
 }
@@ -544,15 +717,42 @@ KnobMap SyllogismGenerator::level_knobs(int level) const {
           {"belief_conflict", r.conflict},      {"negation", r.negation}};
 }
 
-void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+namespace {
+
+// The random path: the label drawn first, then drafts until one has it.
+bool random_draft(Rng& rng, const Knobs& knobs, bool import, Draft& d) {
   const bool target = rng.chance(0.5);
-  const bool import = knobs.get("existential_import") == "on";
   const int distractors = static_cast<int>(knobs.get_int("distractors"));
-  Draft d;
   bool done = false;
   for (int attempt = 0; attempt < 200 && !done; ++attempt)
     done = draft_core(rng, knobs, target, import, d) && (distractors == 0 || add_distractors(rng, distractors, import, d));
   if (!done) throw std::runtime_error("syllogism: no instance found for knobs " + knobs.canonical());
+  return target;
+}
+
+void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d, pb::Task& task);
+
+}  // namespace
+
+void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const bool import = knobs.get("existential_import") == "on";
+  Draft d;
+  if (const auto* space = syllogism::enumerated_space(knobs)) {
+    // The label from question_space's turns, the question from that label's weighted order.
+    const auto pick =
+        question_space::pick(*space, mix_seed({task.seed(), question_space::knobs_hash(knobs)}), task.index());
+    const bool target = pick.slot == 0;
+    enumerated_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), import, target, d);
+    return finish_task(rng, knobs, target, import, d, task);
+  }
+  const bool target = random_draft(rng, knobs, import, d);
+  finish_task(rng, knobs, target, import, d, task);
+}
+
+namespace {
+
+// Everything after the draft: negated terms, premise order, names, prompt, trace.
+void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d, pb::Task& task) {
 
   // Restating with negated terms keeps the meaning exactly; the final text is decided again anyway.
   const double negation = knobs.get_real("negation");
@@ -592,6 +792,13 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
   write_trace(d, import, names, task);
 }
 
+}  // namespace
+
+std::map<std::string, uint64_t> SyllogismGenerator::question_counts(const Knobs& knobs) const {
+  const auto* space = syllogism::enumerated_space(knobs);
+  return space ? space->counts() : std::map<std::string, uint64_t>{};
+}
+
 // The premises as a set and the conclusion, up to renaming the categories. Real category names stay
 // as they are: renaming them would change what the argument's belief bias is.
 std::string SyllogismGenerator::question_key(const pb::Task& task) const {
@@ -624,10 +831,33 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + q.key();
 }
 
-// generate() draws the answer first: Yes or No with equal odds.
+// generate() draws the answer first: Yes or No with equal odds (enumerated knobs: in turns, one of each
+// per two candidates).
 std::map<std::string, double> SyllogismGenerator::label_shares(const Knobs& /*knobs*/) const {
   return {{"Yes", 0.5}, {"No", 0.5}};
 }
+
+namespace syllogism {
+
+const question_space::Space* enumerated_space(const Knobs& knobs) {
+  const int64_t distractors = knobs.get_int("distractors");
+  if (knobs.get_int("terms") != 3 || knobs.get("names") != "fictional" || knobs.get_real("negation") != 0 ||
+      distractors > kMaxEnumeratedDistractors)
+    return nullptr;
+  const bool import = knobs.get("existential_import") == "on";
+  return &question_space::cached(
+      mix_seed({fnv1a64("syllogism"), static_cast<uint64_t>(distractors), static_cast<uint64_t>(import)}),
+      [&] { return enumerate_questions(static_cast<int>(distractors), import); });
+}
+
+void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) {
+  const bool import = knobs.get("existential_import") == "on";
+  Draft d;
+  const bool target = random_draft(rng, knobs, import, d);
+  finish_task(rng, knobs, target, import, d, task);
+}
+
+}  // namespace syllogism
 
 namespace generators {
 const Generator& syllogism() {
