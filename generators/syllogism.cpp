@@ -13,6 +13,7 @@
 #include <array>
 #include <bit>
 #include <cctype>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -172,14 +173,14 @@ const std::array<bool, 256>& form_validity(bool import) {
 }
 
 // The traditional names of the 24 valid forms (the 9 marked weakened need existential import).
-std::string classical_name(const std::string& code) {
-  static const std::vector<std::pair<std::string, std::string>> kNames = {
+std::string_view classical_name(std::string_view code) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 24> kNames = {{
       {"1-AAA", "Barbara"},   {"1-EAE", "Celarent"},  {"1-AII", "Darii"},     {"1-EIO", "Ferio"},
       {"1-AAI", "Barbari"},   {"1-EAO", "Celaront"},  {"2-EAE", "Cesare"},    {"2-AEE", "Camestres"},
       {"2-EIO", "Festino"},   {"2-AOO", "Baroco"},    {"2-EAO", "Cesaro"},    {"2-AEO", "Camestros"},
       {"3-AAI", "Darapti"},   {"3-IAI", "Disamis"},   {"3-AII", "Datisi"},    {"3-EAO", "Felapton"},
       {"3-OAO", "Bocardo"},   {"3-EIO", "Ferison"},   {"4-AAI", "Bramantip"}, {"4-AEE", "Camenes"},
-      {"4-IAI", "Dimaris"},   {"4-EAO", "Fesapo"},    {"4-EIO", "Fresison"},  {"4-AEO", "Camenos"}};
+      {"4-IAI", "Dimaris"},   {"4-EAO", "Fesapo"},    {"4-EIO", "Fresison"},  {"4-AEO", "Camenos"}}};
   for (const auto& [c, name] : kNames)
     if (c == code) return name;
   return "";
@@ -495,12 +496,15 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   const int n = 3 + distractors;
 
   struct Entry {
-    uint64_t canonical = 0, code = 0;  // canonical 0: free (it never occurs)
+    uint64_t canonical = 0;  // 0: free (it never occurs)
     double odds = 0;
+    uint32_t code = 0;
     bool valid = false;
   };
-  size_t table_size = 1024;
-  while (table_size < 4 * 256 * static_cast<size_t>(combos)) table_size *= 2;
+  size_t forms = 0;
+  for (double odds : form_odds) forms += odds > 0;
+  size_t table_size = 1024;  // open addressing by canonical code, at most half full
+  while (table_size < 2 * forms * static_cast<size_t>(combos)) table_size *= 2;
   std::vector<Entry> table(table_size);
   const int shift = 64 - std::countr_zero(table_size);
   std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
@@ -522,7 +526,8 @@ question_space::Space enumerate_questions(int distractors, bool import) {
       const uint64_t canonical = canonical_code(premises.data(), 2 + distractors, conclusion, n);
       size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
       while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
-      if (table[at].canonical == 0) table[at] = {canonical, question_code(form, choice, distractors), 0.0, valid};
+      if (table[at].canonical == 0)
+        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, choice, distractors)), valid};
       if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
       table[at].odds += form_odds[form] * per_combo;
     }
@@ -557,106 +562,173 @@ void enumerated_draft(uint64_t code, int distractors, bool import, bool target, 
 }
 
 
-std::string term_text(Term t, const std::vector<std::string>& names) {
-  return (t.neg ? "non-" : "") + names[t.cat];
+// The prompt and the trace are written straight into the task's strings (kept from task to task by
+// the caller's scratch Task): no temporary strings per sentence.
+
+void append_term(std::string& out, Term t, const std::vector<std::string>& names) {
+  if (t.neg) out.append("non-", 4);
+  out += names[t.cat];
 }
 
-std::string sentence(const Stmt& st, const std::vector<std::string>& names, int variant) {
-  const std::string s = term_text(st.s, names), p = term_text(st.p, names);
-  static const std::array<std::array<const char*, 3>, 4> kTemplates = {{
-      {"All %s are %p", "Every one of the %s is one of the %p", "Without exception, %s are %p"},
-      {"No %s are %p", "None of the %s are %p", "Not a single one of the %s is one of the %p"},
-      {"Some %s are %p", "There are %s that are %p", "At least one of the %s is one of the %p"},
-      {"Some %s are not %p", "Not all %s are %p", "There are %s that are not %p"}}};
-  std::string out = kTemplates[static_cast<int>(st.q)][variant % 3];
-  const size_t at_s = out.find("%s");
-  out.replace(at_s, 2, s);
-  out.replace(out.find("%p"), 2, p);
-  return out;
+// The English sentence of `st` in template `variant` (0..2), its first letter lower-cased if asked.
+void append_sentence(std::string& out, const Stmt& st, const std::vector<std::string>& names, int variant,
+                     bool lower_first = false) {
+  struct Template {
+    std::string_view before_s, before_p;  // "%s" and "%p" in that order; nothing after "%p"
+  };
+  static constexpr std::array<std::array<Template, 3>, 4> kTemplates = {{
+      {{{"All ", " are "}, {"Every one of the ", " is one of the "}, {"Without exception, ", " are "}}},
+      {{{"No ", " are "}, {"None of the ", " are "}, {"Not a single one of the ", " is one of the "}}},
+      {{{"Some ", " are "}, {"There are ", " that are "}, {"At least one of the ", " is one of the "}}},
+      {{{"Some ", " are not "}, {"Not all ", " are "}, {"There are ", " that are not "}}}}};
+  const Template& t = kTemplates[static_cast<int>(st.q)][variant % 3];
+  const size_t first = out.size();
+  out += t.before_s;
+  append_term(out, st.s, names);
+  out += t.before_p;
+  append_term(out, st.p, names);
+  if (lower_first) out[first] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[first])));
 }
 
-std::string symbolic(const Stmt& st, const std::vector<std::string>& names) {
-  auto atom = [&](Term t) { return (t.neg ? "~" : "") + names[t.cat] + "(x)"; };
-  switch (st.q) {
-    case Quant::All: return "forall x: " + atom(st.s) + " -> " + atom(st.p);
-    case Quant::No: return "forall x: " + atom(st.s) + " -> ~" + atom(st.p);
-    case Quant::Some: return "exists x: " + atom(st.s) + " & " + atom(st.p);
-    case Quant::SomeNot: return "exists x: " + atom(st.s) + " & ~" + atom(st.p);
-  }
-  return "";
+void append_symbolic(std::string& out, const Stmt& st, const std::vector<std::string>& names) {
+  auto atom = [&](Term t) {
+    if (t.neg) out.push_back('~');
+    out += names[t.cat];
+    out.append("(x)", 3);
+  };
+  const bool universal = st.q == Quant::All || st.q == Quant::No;
+  out += universal ? std::string_view("forall x: ") : std::string_view("exists x: ");
+  atom(st.s);
+  out += universal ? std::string_view(" -> ") : std::string_view(" & ");
+  if (st.q == Quant::No || st.q == Quant::SomeNot) out.push_back('~');
+  atom(st.p);
 }
 
-std::string render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& names, bool natural,
-                          bool import, bool real_names) {
+void append_number(std::string& out, size_t n) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  out.append(buf, end);
+}
+
+void render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& names, bool natural, bool import,
+                   bool real_names, std::string& prompt) {
   static const std::vector<std::string> kIntros = {"Consider the following statements.",
                                                    "Assume all of the following are true.",
                                                    "Here are some premises.", "Suppose we are told:"};
   static const std::vector<std::string> kQuestions = {"Does it follow that", "Can we validly conclude that",
                                                       "Given only these premises, must it be true that"};
-  std::string prompt = natural ? rng.pick(kIntros) + "\n"
-                               : "Premises (first-order logic; x ranges over all individuals):\n";
-  for (size_t i = 0; i < d.premises.size(); ++i)
-    prompt += std::to_string(i + 1) + ". " +
-              (natural ? sentence(d.premises[i], names, static_cast<int>(rng.index(3))) + "."
-                       : symbolic(d.premises[i], names)) + "\n";
+  static const std::string kInstruction = answer_instruction("Yes or No", "Yes");
+  prompt.clear();
+  if (natural) prompt.append(rng.pick(kIntros)).push_back('\n');
+  else prompt.append("Premises (first-order logic; x ranges over all individuals):\n");
+  for (size_t i = 0; i < d.premises.size(); ++i) {
+    append_number(prompt, i + 1);
+    prompt.append(". ", 2);
+    if (natural) {
+      append_sentence(prompt, d.premises[i], names, static_cast<int>(rng.index(3)));
+      prompt.push_back('.');
+    } else {
+      append_symbolic(prompt, d.premises[i], names);
+    }
+    prompt.push_back('\n');
+  }
   if (natural) {
-    prompt += import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"
-                     : "Do not assume that any kind of thing mentioned actually has members.\n";
+    prompt.append(import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"
+                         : "Do not assume that any kind of thing mentioned actually has members.\n");
     if (real_names)
-      prompt += "Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n";
-    std::string c = sentence(d.conclusion, names, 0);
-    c[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(c[0])));
-    prompt += rng.pick(kQuestions) + " " + c + "?\n";
+      prompt.append("Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n");
+    prompt.append(rng.pick(kQuestions)).push_back(' ');
+    append_sentence(prompt, d.conclusion, names, 0, true);
+    prompt.append("?\n", 2);
   } else {
-    prompt += import ? "Existential import: every predicate above holds of at least one individual.\n"
-                     : "No existential import: a predicate may hold of no individual.\n";
-    prompt += "Conclusion: " + symbolic(d.conclusion, names) + "\nDoes the conclusion follow from the premises?\n";
+    prompt.append(import ? "Existential import: every predicate above holds of at least one individual.\n"
+                         : "No existential import: a predicate may hold of no individual.\n");
+    prompt.append("Conclusion: ");
+    append_symbolic(prompt, d.conclusion, names);
+    prompt.append("\nDoes the conclusion follow from the premises?\n");
   }
-  prompt += answer_instruction("Yes or No", "Yes");
-  return prompt;
+  prompt += kInstruction;
 }
 
-std::string describe_region(uint32_t region, const std::vector<std::string>& names) {
-  std::string in, out;
-  for (size_t c = 0; c < names.size(); ++c) {
-    std::string& list = ((region >> c) & 1u) ? in : out;
-    list += (list.empty() ? "" : ", ") + names[c];
+// Region r (bit c: inside category c) in words.
+void append_region(std::string& out, uint32_t region, const std::vector<std::string>& names) {
+  auto list = [&](bool inside) {
+    bool first = true;
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (((region >> c) & 1u) != inside) continue;
+      if (!first) out.append(", ", 2);
+      out += names[c];
+      first = false;
+    }
+  };
+  const uint32_t all = names.size() >= 32 ? ~uint32_t{0} : (uint32_t{1} << names.size()) - 1;
+  if ((region & all) == 0) {
+    out.append("something that is none of the ");
+    list(false);
+    return;
   }
-  if (in.empty()) return "something that is none of the " + out;
-  return "something that is among the " + in + (out.empty() ? "" : " and not among the " + out);
+  out.append("something that is among the ");
+  list(true);
+  if ((region & all) != all) {
+    out.append(" and not among the ");
+    list(false);
+  }
 }
 
-void add_step(pb::Task& task, const std::string& text, const std::vector<int>& cites, const std::string& rule) {
+// A step whose text the caller then writes into the returned string (cleared).
+std::string& add_step(pb::Task& task, const std::vector<int>& cites, std::string_view rule) {
+  static const std::array<std::string, 16> kCites = [] {
+    std::array<std::string, 16> out;
+    for (size_t i = 0; i < out.size(); ++i) out[i] = "p" + std::to_string(i + 1);
+    return out;
+  }();
   auto* step = task.add_trace();
-  step->set_text(text);
-  for (int c : cites) step->add_cites("p" + std::to_string(c + 1));
-  step->set_rule(rule);
+  for (int c : cites) {
+    if (static_cast<size_t>(c) < kCites.size()) step->add_cites(kCites[c]);
+    else step->add_cites("p" + std::to_string(c + 1));
+  }
+  step->set_rule(std::string(rule));
+  std::string& text = *step->mutable_text();
+  text.clear();
+  return text;
 }
 
 void write_trace(const Draft& d, bool import, const std::vector<std::string>& names, pb::Task& task) {
   if (d.form != "sorites") {
-    const std::string name = classical_name(d.form);
-    add_step(task, "The underlying argument has figure " + d.form.substr(0, 1) + " and mood " + d.form.substr(2) +
-                       (d.valid ? " (" + name + "), a valid form" + (form_validity(false)[d.form_index] ? "" : " given existential import")
-                                : name.empty() ? ", which is not a valid form"
-                                               : " (" + name + "), valid only with existential import, which is not assumed here") +
-                       ".",
-             {}, "form");
+    const std::string_view name = classical_name(d.form);
+    std::string& text = add_step(task, {}, "form");
+    text.append("The underlying argument has figure ").append(d.form, 0, 1).append(" and mood ").append(d.form, 2);
+    if (d.valid) {
+      text.append(" (").append(name).append("), a valid form");
+      if (!form_validity(false)[d.form_index]) text.append(" given existential import");
+    } else if (name.empty()) {
+      text.append(", which is not a valid form");
+    } else {
+      text.append(" (").append(name).append("), valid only with existential import, which is not assumed here");
+    }
+    text.push_back('.');
   }
   if (d.valid) {
     const std::vector<int> core = minimal_core(d.premises, d.conclusion, import, d.categories);
-    std::string cited;
-    for (int c : core) cited += (cited.empty() ? "p" : ", p") + std::to_string(c + 1);
-    add_step(task, "Suppose the conclusion were false. Together with premises " + cited +
-                       (import ? " and the existence of each kind" : "") + " that is impossible, so the conclusion follows.",
-             core, "refutation");
+    std::string& text = add_step(task, core, "refutation");
+    text.append("Suppose the conclusion were false. Together with premises ");
+    for (size_t i = 0; i < core.size(); ++i) {
+      text.append(i ? ", p" : "p", i ? 3 : 1);
+      append_number(text, static_cast<size_t>(core[i]) + 1);
+    }
+    if (import) text.append(" and the existence of each kind");
+    text.append(" that is impossible, so the conclusion follows.");
     return;
   }
   const auto model = countermodel(d.premises, d.conclusion, import, d.categories);
   if (!model) throw std::logic_error("syllogism: decided invalid but no Venn countermodel exists");
-  std::string text = "Counterexample: suppose the only things there are are ";
-  for (size_t i = 0; i < model->size(); ++i) text += (i ? "; " : "") + describe_region((*model)[i], names);
-  add_step(task, text + ". Every premise holds, but the conclusion fails, so it does not follow.", {}, "countermodel");
+  std::string& text = add_step(task, {}, "countermodel");
+  text.append("Counterexample: suppose the only things there are are ");
+  for (size_t i = 0; i < model->size(); ++i) {
+    if (i) text.append("; ", 2);
+    append_region(text, (*model)[i], names);
+  }
+  text.append(". Every premise holds, but the conclusion fails, so it does not follow.");
   for (uint32_t r : *model) task.mutable_syllogism()->add_countermodel(r);
 }
 
@@ -764,16 +836,21 @@ void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& 
     throw std::logic_error("syllogism: an equivalent restatement changed the label");
 
   const bool real_names = knobs.get("names") == "real";
-  std::vector<std::string> names;
+  thread_local std::vector<std::string> names;  // reused: no allocation per task once grown
+  names.clear();
   bool believable = false;
   if (real_names) {
     const bool conflict = rng.chance(knobs.get_real("belief_conflict"));
     believable = choose_real_names(rng, d, target != conflict, names);
     (*task.mutable_meta())["belief"] = believable == target ? "congruent" : "conflict";
   } else {
-    auto pool = kFictional;
-    rng.shuffle(pool);
-    names.assign(pool.begin(), pool.begin() + d.categories);
+    // The shuffle of kFictional that Rng::shuffle would make, done on indices (no copies of the names).
+    std::array<uint8_t, 32> pool;
+    const size_t size = kFictional.size();
+    if (size > pool.size()) throw std::logic_error("syllogism: more fictional names than the shuffle holds");
+    for (size_t i = 0; i < size; ++i) pool[i] = static_cast<uint8_t>(i);
+    for (size_t i = size; i > 1; --i) std::swap(pool[i - 1], pool[rng.index(i)]);
+    for (int i = 0; i < d.categories; ++i) names.push_back(kFictional[pool[i]]);
   }
 
   auto* inst = task.mutable_syllogism();
@@ -786,7 +863,7 @@ void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& 
   inst->set_real_names(real_names);
   inst->set_believable(believable);
 
-  task.set_prompt(render_prompt(rng, d, names, knobs.get("format") == "natural", import, real_names));
+  render_prompt(rng, d, names, knobs.get("format") == "natural", import, real_names, *task.mutable_prompt());
   task.set_label(target ? "Yes" : "No");
   task.set_answer(task.label());
   write_trace(d, import, names, task);
