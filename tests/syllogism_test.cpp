@@ -9,6 +9,7 @@
 #include <regex>
 #include <optional>
 #include <mutex>
+#include <numeric>
 #include <set>
 
 #include "family_properties.h"
@@ -827,4 +828,45 @@ TEST(SyllogismSpace, SameBytesForAnyThreadsAndShards) {
     EXPECT_EQ(shards, one_thread) << "level " << level << " -n " << count;
   }
   std::filesystem::remove_all(dir);
+}
+
+// Small questions (at most 5 categories and 4 premises, no negated subject) take question_key's fast
+// way; with negated terms about, a question and its obverted or renamed restatements must still share
+// one key, and questions that differ must not, whichever way each takes.
+TEST(SyllogismQuestions, FastKeyAgreesWithTheCanonicalFormUnderNegation) {
+  auto variants = [](const pb::Task& task, Rng& rng) {
+    std::vector<pb::Task> out;
+    // A premise obverted: "All S are P" as "No S are non-P" (the same question).
+    pb::Task obverted = task;
+    auto* st = obverted.mutable_syllogism()->mutable_premises(static_cast<int>(rng.index(task.syllogism().premises_size())));
+    static const std::map<std::string, std::string> kObverse = {
+        {"all", "no"}, {"no", "all"}, {"some", "some_not"}, {"some_not", "some"}};
+    st->set_quantifier(kObverse.at(st->quantifier()));
+    st->set_predicate_negated(!st->predicate_negated());
+    out.push_back(obverted);
+    // The categories renamed and the premises reversed (the same question).
+    pb::Task renamed = task;
+    auto* inst = renamed.mutable_syllogism();
+    std::vector<int> perm(inst->terms_size());
+    std::iota(perm.begin(), perm.end(), 0);
+    rng.shuffle(perm);
+    auto rename = [&](pb::CategoricalStatement* s) {
+      s->set_subject(perm[s->subject()]);
+      s->set_predicate(perm[s->predicate()]);
+    };
+    for (auto& p : *inst->mutable_premises()) rename(&p);
+    rename(inst->mutable_conclusion());
+    std::reverse(inst->mutable_premises()->begin(), inst->mutable_premises()->end());
+    out.push_back(renamed);
+    // A near miss: the conclusion's subject negated (another question).
+    pb::Task miss = task;
+    miss.mutable_syllogism()->mutable_conclusion()->set_subject_negated(!task.syllogism().conclusion().subject_negated());
+    out.push_back(miss);
+    return out;
+  };
+  for (const KnobMap& k : std::vector<KnobMap>{{{"distractors", "1"}, {"negation", "0.5"}},
+                                               {{"terms", "4"}, {"distractors", "0"}, {"negation", "0.5"}},
+                                               {{"terms", "4"}, {"distractors", "1"}, {"negation", "0.3"}},
+                                               {{"distractors", "2"}}})
+    verity::testing::expect_question_key_matches("syllogism", 1, 2000, syl_brute_key, variants, k);
 }
