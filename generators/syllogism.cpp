@@ -83,7 +83,9 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
 // existential are visited one by one (any other is dropped by the pruning without changing a count).
 std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion,
                                                   bool import, int n) {
-  std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
+  // Scratch reused per thread (one call per No task): no allocation once grown.
+  thread_local std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
+  empty.clear(), witnessed.clear();
   auto add = [&](const Stmt& st, bool negated) {
     const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
     const bool with_p = (st.q == Quant::No || st.q == Quant::Some);  // the pair is (s, p) vs (s, ~p)
@@ -96,9 +98,11 @@ std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premi
 
   using syllogism::term_regions;
   const int words = syllogism::region_words(n);
-  std::vector<uint64_t> witness_regions(witnessed.size() * words);  // existential k's occupied regions at k * words
-  std::vector<int> witnesses(witnessed.size(), 0);
-  std::vector<uint64_t> candidates(words, 0);  // occupied regions in some existential's pair
+  thread_local std::vector<uint64_t> witness_regions, candidates;
+  thread_local std::vector<int> witnesses;
+  witness_regions.assign(witnessed.size() * words, 0);  // existential k's occupied regions at k * words
+  witnesses.assign(witnessed.size(), 0);
+  candidates.assign(words, 0);  // occupied regions in some existential's pair
   for (int w = 0; w < words; ++w) {
     uint64_t occupied = w == 0 ? syllogism::region_valid_mask(n) : ~uint64_t{0};
     for (const auto& [a, b] : empty) occupied &= ~(term_regions(a, w) & term_regions(b, w));
@@ -548,17 +552,15 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   return space;
 }
 
-// The draft of enumerated question `code`; its label decided again (syllogism::entails) and checked.
-void enumerated_draft(uint64_t code, int distractors, bool import, bool target, Draft& d) {
+// The draft of enumerated question `code`, filed under label `target` (finish_task decides it again
+// with syllogism::entails and throws if that disagrees).
+void enumerated_draft(uint64_t code, int distractors, bool target, Draft& d) {
   decode_question(code, distractors, d.premises, d.conclusion);
   d.form_index = static_cast<int>(code & 0xff);
   d.form = form_of(d.form_index).code();
   d.categories = 3 + distractors;
   d.distractors = distractors;
-  d.valid = entails(d.premises, d.conclusion, import, d.categories);
-  if (d.valid != target)
-    throw std::logic_error("syllogism: an enumerated question filed as " + std::string(target ? "Yes" : "No") +
-                           " decides otherwise");
+  d.valid = target;
 }
 
 
@@ -687,7 +689,7 @@ std::string& add_step(pb::Task& task, const std::vector<int>& cites, std::string
     if (static_cast<size_t>(c) < kCites.size()) step->add_cites(kCites[c]);
     else step->add_cites("p" + std::to_string(c + 1));
   }
-  step->set_rule(std::string(rule));
+  step->mutable_rule()->assign(rule.data(), rule.size());
   std::string& text = *step->mutable_text();
   text.clear();
   return text;
@@ -814,7 +816,7 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
     const auto pick =
         question_space::pick(*space, mix_seed({task.seed(), question_space::knobs_hash(knobs)}), task.index());
     const bool target = pick.slot == 0;
-    enumerated_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), import, target, d);
+    enumerated_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), target, d);
     return finish_task(rng, knobs, target, import, d, task);
   }
   const bool target = random_draft(rng, knobs, import, d);
@@ -832,8 +834,9 @@ void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& 
     if (rng.chance(negation)) st = with_negated_term(rng, st);
   if (rng.chance(negation / 2)) d.conclusion = with_negated_term(rng, d.conclusion);
   rng.shuffle(d.premises);
-  if (entails(d.premises, d.conclusion, import, d.categories) != target)
-    throw std::logic_error("syllogism: an equivalent restatement changed the label");
+  if (entails(d.premises, d.conclusion, import, d.categories) != target)  // the label decided again
+    throw std::logic_error("syllogism: the question does not decide as its label " + std::string(target ? "Yes" : "No") +
+                           " (an enumerated question misfiled, or a restatement that changed it)");
 
   const bool real_names = knobs.get("names") == "real";
   thread_local std::vector<std::string> names;  // reused: no allocation per task once grown
