@@ -3,6 +3,11 @@
 // names. Question: does the conclusion follow? Yes/No, balanced. Validity is decided exactly by Venn-region
 // enumeration (solvers/syllogism_logic.h; existential import = every named category is non-empty),
 // cross-checked in the tests by Z3 over a monadic first-order encoding.
+// Three terms with fictional names, no negated terms and at most 2 distractors (levels 1 and 2) hold few
+// questions up to renaming: level 1 23,616 (Yes 11,808, No 11,808), level 2 17,712 (Yes 7,380, No 10,332;
+// a balanced dataset at most 14,909). They are enumerated once per process (about 10 ms) and drawn
+// without replacement (generators/question_space.h), each label in a shuffle weighted by the random
+// path's odds; every other knob setting stays drawn at random.
 #include "generators/generators.h"
 #include "generators/syllogism.h"
 
