@@ -48,9 +48,10 @@ constexpr size_t kMaxLabels = 16;
 Pick pick(const Space& space, uint64_t key, uint64_t index);
 
 // A weighted shuffle of `questions` keyed by `key` (Efraimidis-Spirakis: question i comes before j when
-// u_i^(1 / weights[i]) > u_j^(1 / weights[j]), u_i uniform from mix_seed({key, i})): a prefix of any
-// length follows the weights' mix, as draws with replacement would, yet every question comes once.
-// O(m log m): a few ms for 100,000 questions.
+// u_i^(1 / weights[i]) > u_j^(1 / weights[j]), u_i uniform from mix_seed({key, i})): a prefix short
+// beside the list follows the weights' mix, as draws with replacement would, yet every question comes
+// once (so as a prefix nears the whole list, its mix nears the list's own). O(m log m): a few ms for
+// 100,000 questions.
 std::vector<uint64_t> weighted_order(const std::vector<uint64_t>& questions, const std::vector<double>& weights,
                                      uint64_t key);
 // weighted_order, built once per (list, key) and kept for the last few keys only (a long-lived process,

@@ -14,6 +14,7 @@
 
 #include "family_properties.h"
 #include "test_support.h"
+#include "generators/question_space.h"
 #include "generators/syllogism.h"
 #include "service/generate.h"
 #include "solvers/syllogism_logic.h"
@@ -869,4 +870,35 @@ TEST(SyllogismQuestions, FastKeyAgreesWithTheCanonicalFormUnderNegation) {
                                                {{"terms", "4"}, {"distractors", "1"}, {"negation", "0.3"}},
                                                {{"distractors", "2"}}})
     verity::testing::expect_question_key_matches("syllogism", 1, 2000, syl_brute_key, variants, k);
+}
+
+// question_space's weighted order (syllogism levels 1-2 and inference_chains level 1 draw by it): a
+// permutation fixed by its key, heavy questions early, the same through the cache and through pick.
+TEST(QuestionSpace, WeightedOrderIsASeededPermutationFavouringHeavyQuestions) {
+  std::vector<uint64_t> questions(1000);
+  std::vector<double> weights(1000);
+  for (uint64_t i = 0; i < questions.size(); ++i) questions[i] = 7 * i + 3, weights[i] = i < 100 ? 10.0 : 1.0;
+  const auto order = question_space::weighted_order(questions, weights, 42);
+  std::vector<uint64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, questions);  // every question once
+  EXPECT_EQ(question_space::weighted_order(questions, weights, 42), order);
+  EXPECT_NE(question_space::weighted_order(questions, weights, 43), order);
+  int heavy = 0;
+  for (size_t i = 0; i < 100; ++i) heavy += order[i] < 7 * 100;
+  EXPECT_GT(heavy, 35);  // about half expected (a tenth without the weights)
+  EXPECT_EQ(question_space::cached_weighted_order(questions, weights, 42), order);
+  EXPECT_EQ(question_space::cached_weighted_order(questions, weights, 42), order);
+
+  question_space::Space space;
+  space.labels = {"a", "b"};
+  space.questions = {questions, {1, 2, 3}};
+  space.weights = {weights, {}};
+  const auto by_key = question_space::weighted_order(questions, weights, mix_seed({99, 0}));
+  for (uint64_t index = 0; index < 200; ++index) {
+    const auto pick = question_space::pick(space, 99, index);
+    if (pick.slot == 0) EXPECT_EQ(pick.question, by_key[index / 2]) << index;
+    else EXPECT_TRUE(pick.question >= 1 && pick.question <= 3);
+  }
+  EXPECT_THROW(question_space::weighted_order(questions, {1.0}, 1), std::logic_error);
 }
