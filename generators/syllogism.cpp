@@ -457,9 +457,19 @@ bool small_entails(const Stmt* premises, int count, const Stmt& conclusion, bool
 
 // The question (premises as a multiset, conclusion) up to renaming its categories, as one number (what
 // question_key tells apart at these knobs): the conclusion's subject and predicate are named 0 and 1,
-// the other categories (at most 3) take the least code over their orders. A statement is 8 bits
-// (quantifier, subject, predicate) + 1; premises sorted, after the conclusion's quantifier.
+// the other categories (at most 3) 2, 3, 4 in the order of an invariant of the statements they occur
+// in, and the least code over the orders that the invariant cannot tell apart wins. A statement is 8
+// bits (quantifier, subject, predicate) + 1; premises sorted, after the conclusion's quantifier.
 uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
+  std::array<uint64_t, 5> invariant{};
+  auto spread = [](uint64_t occurrence) {  // an occurrence (quantifier, place) spread over 64 bits
+    const uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+  };
+  for (int i = 0; i < count; ++i) {
+    invariant[premises[i].s.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2);
+    invariant[premises[i].p.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2 + 1);
+  }
   std::array<int, 5> others{};
   int k = 0;
   for (int c = 0; c < n; ++c)
@@ -468,7 +478,10 @@ uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion,
   name[conclusion.s.cat] = 0, name[conclusion.p.cat] = 1;
   uint64_t best = ~uint64_t{0};
   std::array<uint64_t, 4> codes{};
-  do {
+  do {  // every order of the others (ascending ids first), those out of invariant order skipped
+    bool ordered = true;
+    for (int i = 1; i < k && ordered; ++i) ordered = invariant[others[i - 1]] <= invariant[others[i]];
+    if (!ordered) continue;
     for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
     for (int i = 0; i < count; ++i)
       codes[i] = (static_cast<uint64_t>(premises[i].q) << 6 | static_cast<uint64_t>(name[premises[i].s.cat]) << 3 |
