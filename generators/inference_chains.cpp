@@ -993,51 +993,6 @@ const YesSpace& yes_space(int distractors) {
   return spaces[distractors];
 }
 
-// The order in which the stream keyed by `key` takes the Yes questions: a weighted shuffle
-// (Efraimidis-Spirakis: question i first by the largest u_i^(1 / odds_i)), so the Yes tasks of a
-// dataset of any size follow the random path's mix (signs, statement shapes) and no surface feature
-// tells them from the No tasks, drawn at random; every question still comes once before any repeats.
-std::vector<uint64_t> weighted_order(const YesSpace& yes, uint64_t key) {
-  const auto& codes = yes.space.questions[0];
-  std::vector<std::pair<double, uint64_t>> ranked(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i) {
-    const double u = (static_cast<double>(mix_seed({key, i}) >> 11) + 0.5) * 0x1.0p-53;
-    ranked[i] = {std::log(u) / yes.odds[i], codes[i]};  // log of u^(1 / odds)
-  }
-  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-  std::vector<uint64_t> order;
-  order.reserve(ranked.size());
-  for (const auto& [rank, code] : ranked) order.push_back(code);
-  return order;
-}
-
-// weighted_order of the stream, built once per key (a few ms for 60,000 questions) and kept for the
-// last few keys only (a long-lived process, e.g. the HTTP service, sees many seeds). The reference
-// holds until this thread's next call with another key.
-const std::vector<uint64_t>& yes_order(int distractors, uint64_t key) {
-  using Order = std::shared_ptr<const std::vector<uint64_t>>;
-  const uint64_t id = mix_seed({key, static_cast<uint64_t>(distractors)});
-  thread_local uint64_t last_id = 0;
-  thread_local Order last;
-  if (last && last_id == id) return *last;
-  constexpr size_t kKept = 16;
-  static std::mutex mutex;
-  static std::vector<std::pair<uint64_t, Order>> recent;  // most recent last
-  {
-    const std::lock_guard<std::mutex> lock(mutex);
-    for (const auto& [kept_id, order] : recent)
-      if (kept_id == id) last_id = id, last = order;
-  }
-  if (!last || last_id != id) {  // two threads may both build it: the same order, one kept
-    last = std::make_shared<const std::vector<uint64_t>>(weighted_order(yes_space(distractors), key));
-    last_id = id;
-    const std::lock_guard<std::mutex> lock(mutex);
-    recent.emplace_back(id, last);
-    if (recent.size() > kKept) recent.erase(recent.begin());
-  }
-  return *last;
-}
-
 // The draft of Yes question `code`, the distractor atoms renamed at random (surface only); its label
 // decided again and checked.
 Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
@@ -1098,7 +1053,12 @@ void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   const auto pick = question_space::pick(*space, key, task.index());
   if (space->labels[pick.slot] != "Yes") return random_task(rng, knobs, false, task);
   const int distractors = static_cast<int>(knobs.get_int("distractors"));
-  const auto& order = yes_order(distractors, key);
+  // The Yes questions in a weighted shuffle (question_space::weighted_order, by their odds under the
+  // random path), so the Yes tasks of a dataset of any size follow the random path's mix (signs,
+  // statement shapes) and no surface feature tells them from the No tasks, drawn at random; every
+  // question still comes once before any repeats.
+  const YesSpace& yes = yes_space(distractors);
+  const auto& order = question_space::cached_weighted_order(yes.space.questions[0], yes.odds, key);
   const uint64_t round = task.index() / space->labels.size();
   fill_task(rng, knobs, yes_draft(order[round % order.size()], distractors, rng), true, false, task);
 }

@@ -1,6 +1,8 @@
 #include "generators/question_space.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -55,7 +57,61 @@ Pick pick(const Space& space, uint64_t key, uint64_t index) {
   const auto& list = space.questions[slot];
   if (list.empty()) throw std::logic_error("question_space::pick: an empty space");
   const uint64_t m = list.size();
+  if (slot < space.weights.size() && !space.weights[slot].empty())
+    return {slot, cached_weighted_order(list, space.weights[slot], mix_seed({key, slot}))[round % m]};
   return {slot, list[permute(round % m, m, mix_seed({key, slot}))]};
+}
+
+std::vector<uint64_t> weighted_order(const std::vector<uint64_t>& questions, const std::vector<double>& weights,
+                                     uint64_t key) {
+  if (weights.size() != questions.size()) throw std::logic_error("question_space::weighted_order: one weight a question");
+  std::vector<std::pair<double, uint64_t>> ranked(questions.size());
+  for (size_t i = 0; i < questions.size(); ++i) {
+    const double u = (static_cast<double>(mix_seed({key, i}) >> 11) + 0.5) * 0x1.0p-53;
+    ranked[i] = {std::log(u) / weights[i], questions[i]};  // log of u^(1 / weight)
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::vector<uint64_t> order;
+  order.reserve(ranked.size());
+  for (const auto& [rank, question] : ranked) order.push_back(question);
+  return order;
+}
+
+const std::vector<uint64_t>& cached_weighted_order(const std::vector<uint64_t>& questions,
+                                                   const std::vector<double>& weights, uint64_t key) {
+  using Order = std::shared_ptr<const std::vector<uint64_t>>;
+  const uint64_t id = mix_seed({key, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&questions))});
+  // This thread's last few orders (a stream alternates between its labels' orders): no lock for most calls.
+  constexpr size_t kLocal = 8;
+  thread_local std::array<std::pair<uint64_t, Order>, kLocal> local;
+  thread_local size_t next_local = 0;
+  for (const auto& [local_id, order] : local)
+    if (order && local_id == id) return *order;
+  constexpr size_t kKept = 16;
+  static std::mutex mutex;
+  static std::vector<std::pair<uint64_t, Order>> recent;  // most recent last
+  Order found;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& [kept_id, order] : recent)
+      if (kept_id == id) found = order;
+  }
+  if (!found) {  // two threads may both build it: the same order, one kept
+    found = std::make_shared<const std::vector<uint64_t>>(weighted_order(questions, weights, key));
+    const std::lock_guard<std::mutex> lock(mutex);
+    recent.emplace_back(id, found);
+    if (recent.size() > kKept) recent.erase(recent.begin());
+  }
+  local[next_local] = {id, found};
+  next_local = (next_local + 1) % kLocal;
+  return *found;
+}
+
+uint64_t knobs_hash(const Knobs& knobs) {
+  uint64_t hash = kFnvOffset;
+  for (const auto& [name, value] : knobs.values())
+    hash = fnv1a64(";", fnv1a64(value, fnv1a64("=", fnv1a64(name, hash))));
+  return hash;
 }
 
 namespace {

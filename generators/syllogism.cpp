@@ -3,13 +3,22 @@
 // names. Question: does the conclusion follow? Yes/No, balanced. Validity is decided exactly by Venn-region
 // enumeration (solvers/syllogism_logic.h; existential import = every named category is non-empty),
 // cross-checked in the tests by Z3 over a monadic first-order encoding.
+// Three terms with fictional names, no negated terms and at most 2 distractors (levels 1 and 2) hold few
+// questions up to renaming: level 1 23,616 (Yes 11,808, No 11,808), level 2 17,712 (Yes 7,380, No 10,332;
+// a balanced dataset at most 14,909). They are enumerated once per process (about 10 ms) and drawn
+// without replacement (generators/question_space.h), each label in a shuffle weighted by the random
+// path's odds; every other knob setting stays drawn at random.
 #include "generators/generators.h"
+#include "generators/syllogism.h"
 
 #include "generators/canonical_form.h"
+#include "generators/question_space.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cctype>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -32,6 +41,7 @@ class SyllogismGenerator final : public Generator {
   std::string answer_format() const override { return "Yes or No"; }
   void generate(Rng& rng, const Knobs& knobs, pb::Task& task) const override;
   std::map<std::string, double> label_shares(const Knobs& knobs) const override;
+  std::map<std::string, uint64_t> question_counts(const Knobs& knobs) const override;
   std::string question_key(const pb::Task& task) const override;
 };
 
@@ -78,7 +88,9 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
 // existential are visited one by one (any other is dropped by the pruning without changing a count).
 std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion,
                                                   bool import, int n) {
-  std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
+  // Scratch reused per thread (one call per No task): no allocation once grown.
+  thread_local std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
+  empty.clear(), witnessed.clear();
   auto add = [&](const Stmt& st, bool negated) {
     const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
     const bool with_p = (st.q == Quant::No || st.q == Quant::Some);  // the pair is (s, p) vs (s, ~p)
@@ -91,9 +103,11 @@ std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premi
 
   using syllogism::term_regions;
   const int words = syllogism::region_words(n);
-  std::vector<uint64_t> witness_regions(witnessed.size() * words);  // existential k's occupied regions at k * words
-  std::vector<int> witnesses(witnessed.size(), 0);
-  std::vector<uint64_t> candidates(words, 0);  // occupied regions in some existential's pair
+  thread_local std::vector<uint64_t> witness_regions, candidates;
+  thread_local std::vector<int> witnesses;
+  witness_regions.assign(witnessed.size() * words, 0);  // existential k's occupied regions at k * words
+  witnesses.assign(witnessed.size(), 0);
+  candidates.assign(words, 0);  // occupied regions in some existential's pair
   for (int w = 0; w < words; ++w) {
     uint64_t occupied = w == 0 ? syllogism::region_valid_mask(n) : ~uint64_t{0};
     for (const auto& [a, b] : empty) occupied &= ~(term_regions(a, w) & term_regions(b, w));
@@ -168,14 +182,14 @@ const std::array<bool, 256>& form_validity(bool import) {
 }
 
 // The traditional names of the 24 valid forms (the 9 marked weakened need existential import).
-std::string classical_name(const std::string& code) {
-  static const std::vector<std::pair<std::string, std::string>> kNames = {
+std::string_view classical_name(std::string_view code) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 24> kNames = {{
       {"1-AAA", "Barbara"},   {"1-EAE", "Celarent"},  {"1-AII", "Darii"},     {"1-EIO", "Ferio"},
       {"1-AAI", "Barbari"},   {"1-EAO", "Celaront"},  {"2-EAE", "Cesare"},    {"2-AEE", "Camestres"},
       {"2-EIO", "Festino"},   {"2-AOO", "Baroco"},    {"2-EAO", "Cesaro"},    {"2-AEO", "Camestros"},
       {"3-AAI", "Darapti"},   {"3-IAI", "Disamis"},   {"3-AII", "Datisi"},    {"3-EAO", "Felapton"},
       {"3-OAO", "Bocardo"},   {"3-EIO", "Ferison"},   {"4-AAI", "Bramantip"}, {"4-AEE", "Camenes"},
-      {"4-IAI", "Dimaris"},   {"4-EAO", "Fesapo"},    {"4-EIO", "Fresison"},  {"4-AEO", "Camenos"}};
+      {"4-IAI", "Dimaris"},   {"4-EAO", "Fesapo"},    {"4-EIO", "Fresison"},  {"4-AEO", "Camenos"}}};
   for (const auto& [c, name] : kNames)
     if (c == code) return name;
   return "";
@@ -384,106 +398,357 @@ bool add_distractors(Rng& rng, int count, bool import, Draft& d) {
   return true;
 }
 
-std::string term_text(Term t, const std::vector<std::string>& names) {
-  return (t.neg ? "non-" : "") + names[t.cat];
+// ---------------------------------------------------------------------------------------------
+// The enumerated question space: three terms, fictional names, no negated terms, at most two
+// distractors (levels 1 and 2). Such knobs hold few questions (up to renaming and premise order), so
+// random drafts repeat each other long before a dataset is complete; instead every distinct question
+// is listed once per process, with both labels, and drawn without replacement (generators/
+// question_space.h) in a shuffle weighted by its odds under the random path (so a dataset of any size
+// has the random path's mix of forms and distractors).
+
+constexpr int kMaxEnumeratedDistractors = 2;
+
+// Distractor i (category 3 + i) as add_distractors draws it: `choice` in [0, 8 (3 + i)) is the
+// quantifier, the earlier category and whether the fresh one is the predicate.
+Stmt distractor_of(int i, int choice) {
+  const int earlier_categories = 3 + i;
+  Stmt st{static_cast<Quant>(choice % 4), {3 + i}, {(choice / 4) % earlier_categories}};
+  if (choice / (4 * earlier_categories)) std::swap(st.s, st.p);
+  return st;
+}
+int distractor_choices(int i) { return 8 * (3 + i); }
+
+// A question of the space: the form's index (8 bits), then each distractor's choice (5 bits).
+uint64_t question_code(int form, const std::array<int, kMaxEnumeratedDistractors>& choice, int distractors) {
+  uint64_t code = static_cast<uint64_t>(form);
+  for (int i = 0; i < distractors; ++i) code |= static_cast<uint64_t>(choice[i]) << (8 + 5 * i);
+  return code;
 }
 
-std::string sentence(const Stmt& st, const std::vector<std::string>& names, int variant) {
-  const std::string s = term_text(st.s, names), p = term_text(st.p, names);
-  static const std::array<std::array<const char*, 3>, 4> kTemplates = {{
-      {"All %s are %p", "Every one of the %s is one of the %p", "Without exception, %s are %p"},
-      {"No %s are %p", "None of the %s are %p", "Not a single one of the %s is one of the %p"},
-      {"Some %s are %p", "There are %s that are %p", "At least one of the %s is one of the %p"},
-      {"Some %s are not %p", "Not all %s are %p", "There are %s that are not %p"}}};
-  std::string out = kTemplates[static_cast<int>(st.q)][variant % 3];
-  const size_t at_s = out.find("%s");
-  out.replace(at_s, 2, s);
-  out.replace(out.find("%p"), 2, p);
-  return out;
+void decode_question(uint64_t code, int distractors, std::vector<Stmt>& premises, Stmt& conclusion) {
+  build_form(form_of(static_cast<int>(code & 0xff)), premises, conclusion);
+  for (int i = 0; i < distractors; ++i) premises.push_back(distractor_of(i, static_cast<int>((code >> (8 + 5 * i)) & 31)));
 }
 
-std::string symbolic(const Stmt& st, const std::vector<std::string>& names) {
-  auto atom = [&](Term t) { return (t.neg ? "~" : "") + names[t.cat] + "(x)"; };
-  switch (st.q) {
-    case Quant::All: return "forall x: " + atom(st.s) + " -> " + atom(st.p);
-    case Quant::No: return "forall x: " + atom(st.s) + " -> ~" + atom(st.p);
-    case Quant::Some: return "exists x: " + atom(st.s) + " & " + atom(st.p);
-    case Quant::SomeNot: return "exists x: " + atom(st.s) + " & ~" + atom(st.p);
+// Entailment over at most 5 categories (32 regions, one word) without a heap: the premises and the
+// negated conclusion are satisfiable iff the regions no universal empties are not all empty and meet
+// every existential (and, with import, every category). The same decision as syllogism::entails,
+// which the generator still asks of every task it makes.
+bool small_entails(const Stmt* premises, int count, const Stmt& conclusion, bool import, int n) {
+  uint64_t allowed = syllogism::region_valid_mask(n);
+  std::array<uint64_t, 8> existential;
+  int existentials = 0;
+  auto add = [&](const Stmt& st, bool negated) {
+    const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+    const bool with_p = st.q == Quant::No || st.q == Quant::Some;
+    const uint64_t pair = syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+    if (universal) allowed &= ~pair;
+    else existential[existentials++] = pair;
+  };
+  for (int i = 0; i < count; ++i) add(premises[i], false);
+  add(conclusion, true);
+  if (allowed == 0) return true;
+  for (int k = 0; k < existentials; ++k)
+    if ((existential[k] & allowed) == 0) return true;
+  for (int c = 0; import && c < n; ++c)
+    if ((syllogism::term_regions({c, false}, 0) & allowed) == 0) return true;
+  return false;
+}
+
+// The question (premises as a multiset, conclusion) up to renaming its categories, as one number (what
+// question_key tells apart at these knobs): the conclusion's subject and predicate are named 0 and 1,
+// the other categories (at most 3) 2, 3, 4 in the order of an invariant of the statements they occur
+// in, and the least code over the orders that the invariant cannot tell apart wins. A statement is 8
+// bits (quantifier, subject, predicate) + 1; premises sorted, after the conclusion's quantifier.
+uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
+  std::array<uint64_t, 5> invariant{};
+  auto spread = [](uint64_t occurrence) {  // an occurrence (quantifier, place) spread over 64 bits
+    const uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+  };
+  for (int i = 0; i < count; ++i) {
+    invariant[premises[i].s.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2);
+    invariant[premises[i].p.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2 + 1);
   }
-  return "";
+  std::array<int, 5> others{};
+  int k = 0;
+  for (int c = 0; c < n; ++c)
+    if (c != conclusion.s.cat && c != conclusion.p.cat) others[k++] = c;
+  std::array<int, 5> name{};
+  name[conclusion.s.cat] = 0, name[conclusion.p.cat] = 1;
+  uint64_t best = ~uint64_t{0};
+  std::array<uint64_t, 4> codes{};
+  do {  // every order of the others (ascending ids first), those out of invariant order skipped
+    bool ordered = true;
+    for (int i = 1; i < k && ordered; ++i) ordered = invariant[others[i - 1]] <= invariant[others[i]];
+    if (!ordered) continue;
+    for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
+    for (int i = 0; i < count; ++i)
+      codes[i] = (static_cast<uint64_t>(premises[i].q) << 6 | static_cast<uint64_t>(name[premises[i].s.cat]) << 3 |
+                  static_cast<uint64_t>(name[premises[i].p.cat])) + 1;
+    for (int i = 1; i < count; ++i)
+      for (int j = i; j > 0 && codes[j] < codes[j - 1]; --j) std::swap(codes[j], codes[j - 1]);
+    uint64_t code = static_cast<uint64_t>(conclusion.q);
+    for (int i = 0; i < count; ++i) code = code << 9 | codes[i];
+    best = std::min(best, code);
+  } while (std::next_permutation(others.begin(), others.begin() + k));
+  return best;
 }
 
-std::string render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& names, bool natural,
-                          bool import, bool real_names) {
+// Every distinct question with `distractors` distractors, both labels, each with its odds under the
+// random path: a Yes form uniform over the valid forms; a No form a valid one, then one of its
+// invalid_alike forms; each distractor uniform over its choices; a draft whose distractors change the
+// label is redrawn whole, so an accepted (form, distractors) has odds proportional to the product
+// (per label). A question reached several ways sums them; the first way found represents it.
+question_space::Space enumerate_questions(int distractors, bool import) {
+  if (distractors < 0 || distractors > kMaxEnumeratedDistractors)
+    throw std::logic_error("syllogism: at most 2 distractors are enumerated");
+  const FormChoices& choices = form_choices(import);
+  const auto& validity = form_validity(import);
+  std::array<double, 256> form_odds{};
+  const double per_valid = 1.0 / static_cast<double>(choices.valid.size());
+  for (int v : choices.valid) {
+    form_odds[v] += per_valid;
+    for (int f : choices.invalid_alike[v])
+      form_odds[f] += per_valid / static_cast<double>(choices.invalid_alike[v].size());
+  }
+  int combos = 1;
+  for (int i = 0; i < distractors; ++i) combos *= distractor_choices(i);
+  const double per_combo = 1.0 / combos;
+  const int n = 3 + distractors;
+
+  struct Entry {
+    uint64_t canonical = 0;  // 0: free (it never occurs)
+    double odds = 0;
+    uint32_t code = 0;
+    bool valid = false;
+  };
+  size_t forms = 0;
+  for (double odds : form_odds) forms += odds > 0;
+  size_t table_size = 1024;  // open addressing by canonical code, at most half full
+  while (table_size < 2 * forms * static_cast<size_t>(combos)) table_size *= 2;
+  std::vector<Entry> table(table_size);
+  const int shift = 64 - std::countr_zero(table_size);
+  std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
+  Stmt conclusion;
+  std::vector<Stmt> form_premises;
+  std::array<int, kMaxEnumeratedDistractors> choice{};
+  for (int form = 0; form < 256; ++form) {
+    if (form_odds[form] == 0) continue;
+    build_form(form_of(form), form_premises, conclusion);
+    premises[0] = form_premises[0], premises[1] = form_premises[1];
+    const bool valid = validity[form];
+    for (int combo = 0; combo < combos; ++combo) {
+      for (int i = 0, rest = combo; i < distractors; ++i) {
+        choice[i] = rest % distractor_choices(i);
+        rest /= distractor_choices(i);
+        premises[2 + i] = distractor_of(i, choice[i]);
+      }
+      if (distractors > 0 && small_entails(premises.data(), 2 + distractors, conclusion, import, n) != valid) continue;
+      const uint64_t canonical = canonical_code(premises.data(), 2 + distractors, conclusion, n);
+      size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
+      while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
+      if (table[at].canonical == 0)
+        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, choice, distractors)), valid};
+      if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
+      table[at].odds += form_odds[form] * per_combo;
+    }
+  }
+  std::vector<Entry> found;
+  for (const auto& entry : table)
+    if (entry.canonical != 0) found.push_back(entry);
+  std::sort(found.begin(), found.end(), [](const Entry& x, const Entry& y) { return x.canonical < y.canonical; });
+  question_space::Space space;
+  space.labels = {"Yes", "No"};
+  space.questions.resize(2);
+  space.weights.resize(2);
+  for (const auto& e : found) {
+    const size_t slot = e.valid ? 0 : 1;
+    space.questions[slot].push_back(e.code);
+    space.weights[slot].push_back(e.odds);
+  }
+  return space;
+}
+
+// The draft of enumerated question `code`, filed under label `target` (finish_task decides it again
+// with syllogism::entails and throws if that disagrees).
+void enumerated_draft(uint64_t code, int distractors, bool target, Draft& d) {
+  decode_question(code, distractors, d.premises, d.conclusion);
+  d.form_index = static_cast<int>(code & 0xff);
+  d.form = form_of(d.form_index).code();
+  d.categories = 3 + distractors;
+  d.distractors = distractors;
+  d.valid = target;
+}
+
+
+// The prompt and the trace are written straight into the task's strings (kept from task to task by
+// the caller's scratch Task): no temporary strings per sentence.
+
+void append_term(std::string& out, Term t, const std::vector<std::string>& names) {
+  if (t.neg) out.append("non-", 4);
+  out += names[t.cat];
+}
+
+// The English sentence of `st` in template `variant` (0..2), its first letter lower-cased if asked.
+void append_sentence(std::string& out, const Stmt& st, const std::vector<std::string>& names, int variant,
+                     bool lower_first = false) {
+  struct Template {
+    std::string_view before_s, before_p;  // "%s" and "%p" in that order; nothing after "%p"
+  };
+  static constexpr std::array<std::array<Template, 3>, 4> kTemplates = {{
+      {{{"All ", " are "}, {"Every one of the ", " is one of the "}, {"Without exception, ", " are "}}},
+      {{{"No ", " are "}, {"None of the ", " are "}, {"Not a single one of the ", " is one of the "}}},
+      {{{"Some ", " are "}, {"There are ", " that are "}, {"At least one of the ", " is one of the "}}},
+      {{{"Some ", " are not "}, {"Not all ", " are "}, {"There are ", " that are not "}}}}};
+  const Template& t = kTemplates[static_cast<int>(st.q)][variant % 3];
+  const size_t first = out.size();
+  out += t.before_s;
+  append_term(out, st.s, names);
+  out += t.before_p;
+  append_term(out, st.p, names);
+  if (lower_first) out[first] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[first])));
+}
+
+void append_symbolic(std::string& out, const Stmt& st, const std::vector<std::string>& names) {
+  auto atom = [&](Term t) {
+    if (t.neg) out.push_back('~');
+    out += names[t.cat];
+    out.append("(x)", 3);
+  };
+  const bool universal = st.q == Quant::All || st.q == Quant::No;
+  out += universal ? std::string_view("forall x: ") : std::string_view("exists x: ");
+  atom(st.s);
+  out += universal ? std::string_view(" -> ") : std::string_view(" & ");
+  if (st.q == Quant::No || st.q == Quant::SomeNot) out.push_back('~');
+  atom(st.p);
+}
+
+void append_number(std::string& out, size_t n) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  out.append(buf, end);
+}
+
+void render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& names, bool natural, bool import,
+                   bool real_names, std::string& prompt) {
   static const std::vector<std::string> kIntros = {"Consider the following statements.",
                                                    "Assume all of the following are true.",
                                                    "Here are some premises.", "Suppose we are told:"};
   static const std::vector<std::string> kQuestions = {"Does it follow that", "Can we validly conclude that",
                                                       "Given only these premises, must it be true that"};
-  std::string prompt = natural ? rng.pick(kIntros) + "\n"
-                               : "Premises (first-order logic; x ranges over all individuals):\n";
-  for (size_t i = 0; i < d.premises.size(); ++i)
-    prompt += std::to_string(i + 1) + ". " +
-              (natural ? sentence(d.premises[i], names, static_cast<int>(rng.index(3))) + "."
-                       : symbolic(d.premises[i], names)) + "\n";
+  static const std::string kInstruction = answer_instruction("Yes or No", "Yes");
+  prompt.clear();
+  if (natural) prompt.append(rng.pick(kIntros)).push_back('\n');
+  else prompt.append("Premises (first-order logic; x ranges over all individuals):\n");
+  for (size_t i = 0; i < d.premises.size(); ++i) {
+    append_number(prompt, i + 1);
+    prompt.append(". ", 2);
+    if (natural) {
+      append_sentence(prompt, d.premises[i], names, static_cast<int>(rng.index(3)));
+      prompt.push_back('.');
+    } else {
+      append_symbolic(prompt, d.premises[i], names);
+    }
+    prompt.push_back('\n');
+  }
   if (natural) {
-    prompt += import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"
-                     : "Do not assume that any kind of thing mentioned actually has members.\n";
+    prompt.append(import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"
+                         : "Do not assume that any kind of thing mentioned actually has members.\n");
     if (real_names)
-      prompt += "Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n";
-    std::string c = sentence(d.conclusion, names, 0);
-    c[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(c[0])));
-    prompt += rng.pick(kQuestions) + " " + c + "?\n";
+      prompt.append("Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n");
+    prompt.append(rng.pick(kQuestions)).push_back(' ');
+    append_sentence(prompt, d.conclusion, names, 0, true);
+    prompt.append("?\n", 2);
   } else {
-    prompt += import ? "Existential import: every predicate above holds of at least one individual.\n"
-                     : "No existential import: a predicate may hold of no individual.\n";
-    prompt += "Conclusion: " + symbolic(d.conclusion, names) + "\nDoes the conclusion follow from the premises?\n";
+    prompt.append(import ? "Existential import: every predicate above holds of at least one individual.\n"
+                         : "No existential import: a predicate may hold of no individual.\n");
+    prompt.append("Conclusion: ");
+    append_symbolic(prompt, d.conclusion, names);
+    prompt.append("\nDoes the conclusion follow from the premises?\n");
   }
-  prompt += answer_instruction("Yes or No", "Yes");
-  return prompt;
+  prompt += kInstruction;
 }
 
-std::string describe_region(uint32_t region, const std::vector<std::string>& names) {
-  std::string in, out;
-  for (size_t c = 0; c < names.size(); ++c) {
-    std::string& list = ((region >> c) & 1u) ? in : out;
-    list += (list.empty() ? "" : ", ") + names[c];
+// Region r (bit c: inside category c) in words.
+void append_region(std::string& out, uint32_t region, const std::vector<std::string>& names) {
+  auto list = [&](bool inside) {
+    bool first = true;
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (((region >> c) & 1u) != inside) continue;
+      if (!first) out.append(", ", 2);
+      out += names[c];
+      first = false;
+    }
+  };
+  const uint32_t all = names.size() >= 32 ? ~uint32_t{0} : (uint32_t{1} << names.size()) - 1;
+  if ((region & all) == 0) {
+    out.append("something that is none of the ");
+    list(false);
+    return;
   }
-  if (in.empty()) return "something that is none of the " + out;
-  return "something that is among the " + in + (out.empty() ? "" : " and not among the " + out);
+  out.append("something that is among the ");
+  list(true);
+  if ((region & all) != all) {
+    out.append(" and not among the ");
+    list(false);
+  }
 }
 
-void add_step(pb::Task& task, const std::string& text, const std::vector<int>& cites, const std::string& rule) {
+// A step whose text the caller then writes into the returned string (cleared).
+std::string& add_step(pb::Task& task, const std::vector<int>& cites, std::string_view rule) {
+  static const std::array<std::string, 16> kCites = [] {
+    std::array<std::string, 16> out;
+    for (size_t i = 0; i < out.size(); ++i) out[i] = "p" + std::to_string(i + 1);
+    return out;
+  }();
   auto* step = task.add_trace();
-  step->set_text(text);
-  for (int c : cites) step->add_cites("p" + std::to_string(c + 1));
-  step->set_rule(rule);
+  for (int c : cites) {
+    if (static_cast<size_t>(c) < kCites.size()) step->add_cites(kCites[c]);
+    else step->add_cites("p" + std::to_string(c + 1));
+  }
+  step->mutable_rule()->assign(rule.data(), rule.size());
+  std::string& text = *step->mutable_text();
+  text.clear();
+  return text;
 }
 
 void write_trace(const Draft& d, bool import, const std::vector<std::string>& names, pb::Task& task) {
   if (d.form != "sorites") {
-    const std::string name = classical_name(d.form);
-    add_step(task, "The underlying argument has figure " + d.form.substr(0, 1) + " and mood " + d.form.substr(2) +
-                       (d.valid ? " (" + name + "), a valid form" + (form_validity(false)[d.form_index] ? "" : " given existential import")
-                                : name.empty() ? ", which is not a valid form"
-                                               : " (" + name + "), valid only with existential import, which is not assumed here") +
-                       ".",
-             {}, "form");
+    const std::string_view name = classical_name(d.form);
+    std::string& text = add_step(task, {}, "form");
+    text.append("The underlying argument has figure ").append(d.form, 0, 1).append(" and mood ").append(d.form, 2);
+    if (d.valid) {
+      text.append(" (").append(name).append("), a valid form");
+      if (!form_validity(false)[d.form_index]) text.append(" given existential import");
+    } else if (name.empty()) {
+      text.append(", which is not a valid form");
+    } else {
+      text.append(" (").append(name).append("), valid only with existential import, which is not assumed here");
+    }
+    text.push_back('.');
   }
   if (d.valid) {
     const std::vector<int> core = minimal_core(d.premises, d.conclusion, import, d.categories);
-    std::string cited;
-    for (int c : core) cited += (cited.empty() ? "p" : ", p") + std::to_string(c + 1);
-    add_step(task, "Suppose the conclusion were false. Together with premises " + cited +
-                       (import ? " and the existence of each kind" : "") + " that is impossible, so the conclusion follows.",
-             core, "refutation");
+    std::string& text = add_step(task, core, "refutation");
+    text.append("Suppose the conclusion were false. Together with premises ");
+    for (size_t i = 0; i < core.size(); ++i) {
+      text.append(i ? ", p" : "p", i ? 3 : 1);
+      append_number(text, static_cast<size_t>(core[i]) + 1);
+    }
+    if (import) text.append(" and the existence of each kind");
+    text.append(" that is impossible, so the conclusion follows.");
     return;
   }
   const auto model = countermodel(d.premises, d.conclusion, import, d.categories);
   if (!model) throw std::logic_error("syllogism: decided invalid but no Venn countermodel exists");
-  std::string text = "Counterexample: suppose the only things there are are ";
-  for (size_t i = 0; i < model->size(); ++i) text += (i ? "; " : "") + describe_region((*model)[i], names);
-  add_step(task, text + ". Every premise holds, but the conclusion fails, so it does not follow.", {}, "countermodel");
+  std::string& text = add_step(task, {}, "countermodel");
+  text.append("Counterexample: suppose the only things there are are ");
+  for (size_t i = 0; i < model->size(); ++i) {
+    if (i) text.append("; ", 2);
+    append_region(text, (*model)[i], names);
+  }
+  text.append(". Every premise holds, but the conclusion fails, so it does not follow.");
   for (uint32_t r : *model) task.mutable_syllogism()->add_countermodel(r);
 }
 
@@ -544,15 +809,42 @@ KnobMap SyllogismGenerator::level_knobs(int level) const {
           {"belief_conflict", r.conflict},      {"negation", r.negation}};
 }
 
-void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+namespace {
+
+// The random path: the label drawn first, then drafts until one has it.
+bool random_draft(Rng& rng, const Knobs& knobs, bool import, Draft& d) {
   const bool target = rng.chance(0.5);
-  const bool import = knobs.get("existential_import") == "on";
   const int distractors = static_cast<int>(knobs.get_int("distractors"));
-  Draft d;
   bool done = false;
   for (int attempt = 0; attempt < 200 && !done; ++attempt)
     done = draft_core(rng, knobs, target, import, d) && (distractors == 0 || add_distractors(rng, distractors, import, d));
   if (!done) throw std::runtime_error("syllogism: no instance found for knobs " + knobs.canonical());
+  return target;
+}
+
+void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d, pb::Task& task);
+
+}  // namespace
+
+void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const bool import = knobs.get("existential_import") == "on";
+  Draft d;
+  if (const auto* space = syllogism::enumerated_space(knobs)) {
+    // The label from question_space's turns, the question from that label's weighted order.
+    const auto pick =
+        question_space::pick(*space, mix_seed({task.seed(), question_space::knobs_hash(knobs)}), task.index());
+    const bool target = pick.slot == 0;
+    enumerated_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), target, d);
+    return finish_task(rng, knobs, target, import, d, task);
+  }
+  const bool target = random_draft(rng, knobs, import, d);
+  finish_task(rng, knobs, target, import, d, task);
+}
+
+namespace {
+
+// Everything after the draft: negated terms, premise order, names, prompt, trace.
+void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d, pb::Task& task) {
 
   // Restating with negated terms keeps the meaning exactly; the final text is decided again anyway.
   const double negation = knobs.get_real("negation");
@@ -560,20 +852,26 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
     if (rng.chance(negation)) st = with_negated_term(rng, st);
   if (rng.chance(negation / 2)) d.conclusion = with_negated_term(rng, d.conclusion);
   rng.shuffle(d.premises);
-  if (entails(d.premises, d.conclusion, import, d.categories) != target)
-    throw std::logic_error("syllogism: an equivalent restatement changed the label");
+  if (entails(d.premises, d.conclusion, import, d.categories) != target)  // the label decided again
+    throw std::logic_error("syllogism: the question does not decide as its label " + std::string(target ? "Yes" : "No") +
+                           " (an enumerated question misfiled, or a restatement that changed it)");
 
   const bool real_names = knobs.get("names") == "real";
-  std::vector<std::string> names;
+  thread_local std::vector<std::string> names;  // reused: no allocation per task once grown
+  names.clear();
   bool believable = false;
   if (real_names) {
     const bool conflict = rng.chance(knobs.get_real("belief_conflict"));
     believable = choose_real_names(rng, d, target != conflict, names);
     (*task.mutable_meta())["belief"] = believable == target ? "congruent" : "conflict";
   } else {
-    auto pool = kFictional;
-    rng.shuffle(pool);
-    names.assign(pool.begin(), pool.begin() + d.categories);
+    // The shuffle of kFictional that Rng::shuffle would make, done on indices (no copies of the names).
+    std::array<uint8_t, 32> pool;
+    const size_t size = kFictional.size();
+    if (size > pool.size()) throw std::logic_error("syllogism: more fictional names than the shuffle holds");
+    for (size_t i = 0; i < size; ++i) pool[i] = static_cast<uint8_t>(i);
+    for (size_t i = size; i > 1; --i) std::swap(pool[i - 1], pool[rng.index(i)]);
+    for (int i = 0; i < d.categories; ++i) names.push_back(kFictional[pool[i]]);
   }
 
   auto* inst = task.mutable_syllogism();
@@ -586,16 +884,58 @@ void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) 
   inst->set_real_names(real_names);
   inst->set_believable(believable);
 
-  task.set_prompt(render_prompt(rng, d, names, knobs.get("format") == "natural", import, real_names));
+  render_prompt(rng, d, names, knobs.get("format") == "natural", import, real_names, *task.mutable_prompt());
   task.set_label(target ? "Yes" : "No");
   task.set_answer(task.label());
   write_trace(d, import, names, task);
+}
+
+}  // namespace
+
+std::map<std::string, uint64_t> SyllogismGenerator::question_counts(const Knobs& knobs) const {
+  const auto* space = syllogism::enumerated_space(knobs);
+  return space ? space->counts() : std::map<std::string, uint64_t>{};
 }
 
 // The premises as a set and the conclusion, up to renaming the categories. Real category names stay
 // as they are: renaming them would change what the argument's belief bias is.
 std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.syllogism();
+  // Fictional names, no negated subject, at most 5 categories and 4 premises (levels 1 and 2): the
+  // enumeration's canonical_code (a negated predicate obverted first, as below), exact for these
+  // questions and about ten times cheaper than the general form below. Whether a question takes this
+  // way depends on the question alone (up to renaming, order and obversion), and the two ways' keys
+  // differ in their prefix, so neither merges questions the other tells apart.
+  if (!inst.real_names() && inst.terms_size() <= 5 && inst.premises_size() <= 4) {
+    std::array<Stmt, 4> premises;
+    Stmt conclusion;
+    auto read = [&](const pb::CategoricalStatement& st, Stmt& out) {
+      const std::string& q = st.quantifier();
+      if (st.subject_negated() || st.subject() < 0 || st.predicate() < 0 || st.subject() >= inst.terms_size() ||
+          st.predicate() >= inst.terms_size())
+        return false;
+      Quant quant;
+      if (q == "all") quant = Quant::All;
+      else if (q == "no") quant = Quant::No;
+      else if (q == "some") quant = Quant::Some;
+      else if (q == "some_not") quant = Quant::SomeNot;
+      else return false;
+      if (st.predicate_negated())  // obverse: All <-> No, Some <-> Some-not
+        quant = static_cast<Quant>(static_cast<int>(quant) ^ 1);
+      out = {quant, {st.subject()}, {st.predicate()}};
+      return true;
+    };
+    bool plain = read(inst.conclusion(), conclusion) && conclusion.s.cat != conclusion.p.cat;
+    for (int i = 0; plain && i < inst.premises_size(); ++i) plain = read(inst.premises(i), premises[i]);
+    if (plain) {
+      const uint64_t code = canonical_code(premises.data(), inst.premises_size(), conclusion, inst.terms_size());
+      std::string key = task.family();
+      key.append(inst.existential_import() ? "#import#" : "##");
+      key.append(std::to_string(inst.premises_size())).push_back('#');
+      key.append(std::to_string(code));
+      return key;
+    }
+  }
   thread_local canonical::Question q;  // reused: no allocation per key
   q.clear();
   auto term = [&](int index, bool negated) {
@@ -624,10 +964,33 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
   return task.family() + "|" + (inst.existential_import() ? "import|" : "|") + q.key();
 }
 
-// generate() draws the answer first: Yes or No with equal odds.
+// generate() draws the answer first: Yes or No with equal odds (enumerated knobs: in turns, one of each
+// per two candidates).
 std::map<std::string, double> SyllogismGenerator::label_shares(const Knobs& /*knobs*/) const {
   return {{"Yes", 0.5}, {"No", 0.5}};
 }
+
+namespace syllogism {
+
+const question_space::Space* enumerated_space(const Knobs& knobs) {
+  const int64_t distractors = knobs.get_int("distractors");
+  if (knobs.get_int("terms") != 3 || knobs.get("names") != "fictional" || knobs.get_real("negation") != 0 ||
+      distractors > kMaxEnumeratedDistractors)
+    return nullptr;
+  const bool import = knobs.get("existential_import") == "on";
+  return &question_space::cached(
+      mix_seed({fnv1a64("syllogism"), static_cast<uint64_t>(distractors), static_cast<uint64_t>(import)}),
+      [&] { return enumerate_questions(static_cast<int>(distractors), import); });
+}
+
+void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) {
+  const bool import = knobs.get("existential_import") == "on";
+  Draft d;
+  const bool target = random_draft(rng, knobs, import, d);
+  finish_task(rng, knobs, target, import, d, task);
+}
+
+}  // namespace syllogism
 
 namespace generators {
 const Generator& syllogism() {

@@ -104,6 +104,41 @@ void append_double(double v, std::string& out) {
 
 void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, std::string& out);
 
+// syllogism's statements (four to eleven per task, five scalar fields each) through the generated
+// accessors, printed as reflection would print them; only while CategoricalStatement is exactly
+// {quantifier, subject, subject_negated, predicate, predicate_negated} of these types in this order
+// (a schema change falls back to reflection by itself), and only for the generated class.
+bool is_plain_categorical(const Message& m) {
+  static const bool plain = [] {
+    const google::protobuf::Descriptor* d = pb::CategoricalStatement::descriptor();
+    const auto field = [&](int i, const char* name, FieldDescriptor::CppType type) {
+      const FieldDescriptor* f = d->field(i);
+      return f->name() == name && f->cpp_type() == type && !f->is_repeated() && f->containing_oneof() == nullptr &&
+             (type != FieldDescriptor::CPPTYPE_STRING || f->options().ctype() == google::protobuf::FieldOptions::STRING);
+    };
+    return d->field_count() == 5 && field(0, "quantifier", FieldDescriptor::CPPTYPE_STRING) &&
+           field(1, "subject", FieldDescriptor::CPPTYPE_INT32) && field(2, "subject_negated", FieldDescriptor::CPPTYPE_BOOL) &&
+           field(3, "predicate", FieldDescriptor::CPPTYPE_INT32) &&
+           field(4, "predicate_negated", FieldDescriptor::CPPTYPE_BOOL);
+  }();
+  return m.GetReflection() == pb::CategoricalStatement::default_instance().GetReflection() && plain;
+}
+
+void append_categorical(const pb::CategoricalStatement& st, std::string& out) {
+  const auto append_bool = [&](bool b) { out += b ? std::string_view("true") : std::string_view("false"); };
+  out += std::string_view("{\"quantifier\":");
+  append_string(st.quantifier(), out);
+  out += std::string_view(",\"subject\":");
+  append_integer(st.subject(), false, out);
+  out += std::string_view(",\"subject_negated\":");
+  append_bool(st.subject_negated());
+  out += std::string_view(",\"predicate\":");
+  append_integer(st.predicate(), false, out);
+  out += std::string_view(",\"predicate_negated\":");
+  append_bool(st.predicate_negated());
+  out.push_back('}');
+}
+
 // One scalar or message value; index < 0 means a singular field.
 void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, std::string& out) {
   const bool rep = index >= 0;
@@ -126,9 +161,12 @@ void append_value(const Message& m, const Reflection& r, const FieldDescriptor& 
       append_string(s, out);
       break;
     }
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      append_json(rep ? r.GetRepeatedMessage(m, &f, index) : r.GetMessage(m, &f), out);
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      const Message& value = rep ? r.GetRepeatedMessage(m, &f, index) : r.GetMessage(m, &f);
+      if (is_plain_categorical(value)) append_categorical(static_cast<const pb::CategoricalStatement&>(value), out);
+      else append_json(value, out);
       break;
+    }
   }
 }
 

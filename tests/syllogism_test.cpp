@@ -9,10 +9,14 @@
 #include <regex>
 #include <optional>
 #include <mutex>
+#include <numeric>
 #include <set>
 
 #include "family_properties.h"
 #include "test_support.h"
+#include "generators/question_space.h"
+#include "generators/syllogism.h"
+#include "service/generate.h"
 #include "solvers/syllogism_logic.h"
 
 namespace {
@@ -600,4 +604,301 @@ std::string syl_brute_key(const pb::Task& task) {
 TEST(SyllogismQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
   for (int level = 1; level <= 6; ++level)
     verity::testing::expect_question_key_matches("syllogism", level, 2000, syl_brute_key);
+}
+
+// ---- the enumerated questions (three terms, fictional names, no negation, <= 2 distractors) ----
+namespace {
+
+// Each enumerated question once, as a task: the candidates 0 .. 2 x (longer list) - 1 hold every
+// question of both labels (round r gives each label its r-th question, wrapping around the shorter list).
+std::vector<pb::Task> every_enumerated(const Knobs& knobs, int level) {
+  const Generator& family = find_family("syllogism").generator;
+  const auto* space = syllogism::enumerated_space(knobs);
+  if (!space) {
+    ADD_FAILURE() << "knobs " << knobs.canonical() << " are not enumerated";
+    return {};
+  }
+  const uint64_t candidates = 2 * std::max(space->questions[0].size(), space->questions[1].size());
+  std::vector<pb::Task> tasks(candidates);
+  tbb::parallel_for(uint64_t{0}, candidates, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 5, i); });
+  return tasks;
+}
+
+// A few surface features of a task, and the label: what the weighted order must spread as the random
+// path does.
+std::vector<std::string> features(const pb::Task& t) {
+  const auto& inst = t.syllogism();
+  int particular_premises = 0, negative_premises = 0;
+  for (const auto& st : inst.premises()) particular_premises += particular(st), negative_premises += negative(st);
+  return {t.label() + " conclusion " + inst.conclusion().quantifier(),
+          t.label() + " particular premises " + std::to_string(particular_premises),
+          t.label() + " negative premises " + std::to_string(negative_premises),
+          t.label() + " figure " + inst.form().substr(0, 1)};
+}
+
+// The enumeration is complete and exact: its questions are pairwise distinct (question_key), as many
+// per label as question_counts says, each labelled right by the test's own Venn decision (all of them)
+// and by Z3 with a sound countermodel (cross_check, a sample); every question the random path makes
+// at these knobs is among them, under the same label.
+void expect_enumeration_complete(int level, const KnobMap& overrides, uint64_t random_draws) {
+  const Generator& family = find_family("syllogism").generator;
+  const Knobs knobs = resolve_knobs(family, level, overrides);
+  const auto tasks = every_enumerated(knobs, level);
+  const auto counts = family.question_counts(knobs);
+  ASSERT_EQ(counts.size(), 2u) << knobs.canonical();
+  std::vector<std::string> keys(tasks.size());
+  std::atomic<int> failures{0};
+  tbb::parallel_for(size_t{0}, tasks.size(), [&](size_t i) {
+    keys[i] = family.question_key(tasks[i]);
+    const Argument a = argument_of(tasks[i]);
+    if (valid_independently(a) != (tasks[i].label() == "Yes") && failures++ < 5)
+      ADD_FAILURE() << knobs.canonical() << " enumerated question labelled " << tasks[i].label()
+                    << " against the Venn regions: " << tasks[i].prompt();
+    if (i % 29 == 0) {
+      const std::string problem = cross_check(tasks[i]);
+      if (!problem.empty() && failures++ < 5) ADD_FAILURE() << knobs.canonical() << " enumerated question: " << problem;
+    }
+  });
+  std::map<std::string, std::string> label_of;  // key -> label
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const auto [at, added] = label_of.emplace(keys[i], tasks[i].label());
+    if (!added) EXPECT_EQ(at->second, tasks[i].label()) << "one question with both labels";
+  }
+  std::map<std::string, uint64_t> distinct;
+  for (const auto& [key, label] : label_of) ++distinct[label];
+  EXPECT_EQ(distinct, counts) << knobs.canonical();
+
+  std::vector<std::string> missing(random_draws);
+  std::vector<std::string> random_keys(random_draws);
+  tbb::parallel_for(uint64_t{0}, random_draws, [&](uint64_t i) {
+    Rng rng(mix_seed({77, i}));
+    pb::Task task;
+    task.set_family("syllogism");  // question_key names the family
+    syllogism::generate_at_random(rng, knobs, task);
+    random_keys[i] = family.question_key(task);
+    const auto found = label_of.find(random_keys[i]);
+    if (found == label_of.end()) missing[i] = "not enumerated: " + task.syllogism().DebugString();
+    else if (found->second != task.label()) missing[i] = "enumerated as " + found->second + ": " + task.syllogism().DebugString();
+  });
+  int shown = 0;
+  for (const auto& m : missing)
+    if (!m.empty() && shown++ < 5) ADD_FAILURE() << knobs.canonical() << " " << m;
+  // The random path reaches most of the space (its rarest questions have odds far below the mean).
+  const std::set<std::string> reached(random_keys.begin(), random_keys.end());
+  EXPECT_GT(reached.size(), label_of.size() / 2) << knobs.canonical();
+}
+
+TEST(SyllogismSpace, LevelOneEnumerationIsCompleteAndLabelledRight) { expect_enumeration_complete(1, {}, 200000); }
+TEST(SyllogismSpace, LevelTwoEnumerationIsCompleteAndLabelledRight) { expect_enumeration_complete(2, {}, 200000); }
+TEST(SyllogismSpace, FewerDistractorsEnumerationIsComplete) {
+  for (const char* import : {"on", "off"}) {
+    expect_enumeration_complete(1, {{"distractors", "0"}, {"existential_import", import}}, 20000);
+    expect_enumeration_complete(1, {{"distractors", "1"}, {"existential_import", import}}, 50000);
+  }
+}
+
+// Only three terms with fictional names, no negation and at most two distractors are enumerated (any
+// import, any format).
+TEST(SyllogismSpace, OtherKnobsAreDrawnAtRandom) {
+  const Generator& family = find_family("syllogism").generator;
+  for (int level = 1; level <= 2; ++level) {
+    EXPECT_NE(syllogism::enumerated_space(resolve_knobs(family, level, {})), nullptr) << level;
+    EXPECT_NE(syllogism::enumerated_space(resolve_knobs(family, level, {{"format", "symbolic"}})), nullptr) << level;
+    EXPECT_EQ(family.question_counts(resolve_knobs(family, level, {})).size(), 2u) << level;
+  }
+  for (int level = 3; level <= 10; ++level) {
+    EXPECT_EQ(syllogism::enumerated_space(resolve_knobs(family, level, {})), nullptr) << level;
+    EXPECT_TRUE(family.question_counts(resolve_knobs(family, level, {})).empty()) << level;
+  }
+  for (const KnobMap& k : std::vector<KnobMap>{{{"distractors", "3"}}, {{"names", "real"}}, {{"negation", "0.1"}},
+                                               {{"terms", "4"}}})
+    EXPECT_EQ(syllogism::enumerated_space(resolve_knobs(family, 1, k)), nullptr) << k.begin()->first;
+}
+
+// Drawn without replacement: the questions of the first 20,000 candidates (or up to the end of the
+// shorter label's list) are distinct and each run of two candidates holds one of each label; the first 4,000 (a sixth of the space or less) spread surface
+// features (conclusion quantifier, particular and negative premises, figure; per label) as 40,000
+// random-path tasks do. (Further on, each label's mix drifts towards its whole list's, which differs
+// from the random path's: see GenerateStopsAtTheExactEndOfTheSpace.)
+TEST(SyllogismSpace, CandidatesAreDistinctLabelsAlternateAndFeaturesFollowTheRandomPath) {
+  const Generator& family = find_family("syllogism").generator;
+  for (int level = 1; level <= 2; ++level) {
+    const Knobs knobs = resolve_knobs(family, level, {});
+    const auto counts = family.question_counts(knobs);
+    const uint64_t kCandidates = std::min<uint64_t>(20000, 2 * std::min(counts.at("Yes"), counts.at("No")));
+    constexpr uint64_t kPrefix = 4000, kRandom = 40000;
+    std::vector<pb::Task> tasks(kCandidates), random(kRandom);
+    tbb::parallel_for(uint64_t{0}, kCandidates, [&](uint64_t i) { tasks[i] = make_task(family, knobs, level, 9, i); });
+    tbb::parallel_for(uint64_t{0}, kRandom, [&](uint64_t i) {
+      Rng rng(mix_seed({78, i}));
+      random[i].set_family("syllogism");
+      syllogism::generate_at_random(rng, knobs, random[i]);
+    });
+    std::set<std::string> keys;
+    for (uint64_t i = 0; i < kCandidates; ++i)
+      EXPECT_TRUE(keys.insert(family.question_key(tasks[i])).second) << "candidate " << i << " repeats a question";
+    for (uint64_t r = 0; r < kCandidates / 2; ++r)
+      ASSERT_NE(tasks[2 * r].label(), tasks[2 * r + 1].label()) << "round " << r;
+    std::map<std::string, double> enumerated_share, random_share;
+    for (uint64_t i = 0; i < kPrefix; ++i)
+      for (const auto& f : features(tasks[i])) enumerated_share[f] += 1.0 / kPrefix;
+    for (uint64_t i = 0; i < kRandom; ++i)
+      for (const auto& f : features(random[i])) random_share[f] += 1.0 / kRandom;
+    for (const auto& [feature, share] : random_share)  // about 5 standard errors (share 0.25) at most
+      EXPECT_NEAR(enumerated_share[feature], share, 0.035) << "level " << level << ": " << feature;
+    for (const auto& [feature, share] : enumerated_share)
+      EXPECT_TRUE(random_share.count(feature)) << "level " << level << ": " << feature;
+  }
+}
+
+}  // namespace
+
+#ifdef VERITY_BINARY
+// `verity generate -n M` succeeds at levels 1 and 2 where M is the most tasks a balanced dataset holds
+// (every question of the scarcer label, the other label up to the balance's slack), and -n M+1 fails
+// saying exactly M, also for a shard.
+TEST(SyllogismSpace, GenerateStopsAtTheExactEndOfTheSpace) {
+  const Generator& family = find_family("syllogism").generator;
+  for (int level = 1; level <= 2; ++level) {
+    const auto counts = family.question_counts(resolve_knobs(family, level, {}));
+    const uint64_t scarce = std::min(counts.at("Yes"), counts.at("No"));
+    const auto dir = verity::testing::fresh_temp_dir("verity_syllogism_space", "exact");
+    const std::string out = (dir / "l.jsonl").string();
+    const auto generate = [&](uint64_t n, const std::string& extra = "") {
+      return verity::testing::run_verity("generate --family syllogism --level " + std::to_string(level) +
+                                         " --seed 3 --no-progress -n " + std::to_string(n) + " -o " + out + " " + extra);
+    };
+    const auto too_many = generate(counts.at("Yes") + counts.at("No") + 1, "--threads 2");
+    ASSERT_NE(too_many.status, 0);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(too_many.output, m, std::regex("has only ([0-9]+) distinct questions with balanced labels")))
+        << too_many.output;
+    const uint64_t most = std::stoull(m[1]);
+    EXPECT_NE(too_many.output.find("all " + std::to_string(counts.at("Yes") + counts.at("No")) +
+                                   " of them enumerated: No " + std::to_string(counts.at("No")) + ", Yes " +
+                                   std::to_string(counts.at("Yes"))),
+              std::string::npos)
+        << too_many.output;
+    EXPECT_GE(most, 2 * scarce);
+    EXPECT_LE(most, 2 * scarce + 2 * scarce / 50);  // the other label above its share by the slack at most
+
+    const auto exact = generate(most, "--threads 2");
+    ASSERT_EQ(exact.status, 0) << exact.output;
+    std::istringstream lines(verity::testing::read_file(out));
+    uint64_t count = 0, yes_tasks = 0;
+    for (std::string line; std::getline(lines, line); ++count) yes_tasks += line.find("\"label\":\"Yes\"") != std::string::npos;
+    EXPECT_EQ(count, most);
+    EXPECT_EQ(std::min(yes_tasks, count - yes_tasks), scarce);  // every question of the scarcer label is used
+
+    for (const std::string extra : {"--threads 2", "--threads 2 --shard 1/2"}) {
+      const auto one_more = generate(most + 1, extra);
+      EXPECT_NE(one_more.status, 0) << extra;
+      EXPECT_NE(one_more.output.find("has only " + std::to_string(most) + " distinct questions"), std::string::npos)
+          << extra << ": " << one_more.output;
+      EXPECT_NE(one_more.output.find("lower -n to at most " + std::to_string(most)), std::string::npos) << one_more.output;
+    }
+    std::filesystem::remove_all(dir);
+  }
+}
+#endif
+
+// The bytes do not depend on the thread count or the shard split at levels 1 and 2 (enumerated) nor
+// at level 3 (random).
+TEST(SyllogismSpace, SameBytesForAnyThreadsAndShards) {
+  const auto dir = verity::testing::fresh_temp_dir("verity_syllogism_space", "shards");
+  const auto write = [&](int level, uint64_t count, int threads, uint64_t shard, uint64_t shards) {
+    GenerateRequest r;
+    r.family = "syllogism";
+    r.level = level;
+    r.seed = 21;
+    r.count = count;
+    r.threads = threads;
+    r.shard_index = shard;
+    r.shard_count = shards;
+    r.output = (dir / ("t" + std::to_string(threads) + "_" + std::to_string(shard) + "of" + std::to_string(shards) +
+                       ".jsonl")).string();
+    generate_dataset(r);
+    return verity::testing::read_file(r.output);
+  };
+  for (const auto& [level, count] : std::vector<std::pair<int, uint64_t>>{{1, 5000}, {1, 20000}, {2, 12000}, {3, 3000}}) {
+    const std::string one_thread = write(level, count, 1, 0, 1);
+    EXPECT_EQ(std::count(one_thread.begin(), one_thread.end(), '\n'), static_cast<long>(count));
+    EXPECT_EQ(write(level, count, 2, 0, 1), one_thread) << "level " << level << " -n " << count;
+    std::string shards;
+    for (uint64_t k = 0; k < 3; ++k) shards += write(level, count, 2, k, 3);
+    EXPECT_EQ(shards, one_thread) << "level " << level << " -n " << count;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Small questions (at most 5 categories and 4 premises, no negated subject) take question_key's fast
+// way; with negated terms about, a question and its obverted or renamed restatements must still share
+// one key, and questions that differ must not, whichever way each takes.
+TEST(SyllogismQuestions, FastKeyAgreesWithTheCanonicalFormUnderNegation) {
+  auto variants = [](const pb::Task& task, Rng& rng) {
+    std::vector<pb::Task> out;
+    // A premise obverted: "All S are P" as "No S are non-P" (the same question).
+    pb::Task obverted = task;
+    auto* st = obverted.mutable_syllogism()->mutable_premises(static_cast<int>(rng.index(task.syllogism().premises_size())));
+    static const std::map<std::string, std::string> kObverse = {
+        {"all", "no"}, {"no", "all"}, {"some", "some_not"}, {"some_not", "some"}};
+    st->set_quantifier(kObverse.at(st->quantifier()));
+    st->set_predicate_negated(!st->predicate_negated());
+    out.push_back(obverted);
+    // The categories renamed and the premises reversed (the same question).
+    pb::Task renamed = task;
+    auto* inst = renamed.mutable_syllogism();
+    std::vector<int> perm(inst->terms_size());
+    std::iota(perm.begin(), perm.end(), 0);
+    rng.shuffle(perm);
+    auto rename = [&](pb::CategoricalStatement* s) {
+      s->set_subject(perm[s->subject()]);
+      s->set_predicate(perm[s->predicate()]);
+    };
+    for (auto& p : *inst->mutable_premises()) rename(&p);
+    rename(inst->mutable_conclusion());
+    std::reverse(inst->mutable_premises()->begin(), inst->mutable_premises()->end());
+    out.push_back(renamed);
+    // A near miss: the conclusion's subject negated (another question).
+    pb::Task miss = task;
+    miss.mutable_syllogism()->mutable_conclusion()->set_subject_negated(!task.syllogism().conclusion().subject_negated());
+    out.push_back(miss);
+    return out;
+  };
+  for (const KnobMap& k : std::vector<KnobMap>{{{"distractors", "1"}, {"negation", "0.5"}},
+                                               {{"terms", "4"}, {"distractors", "0"}, {"negation", "0.5"}},
+                                               {{"terms", "4"}, {"distractors", "1"}, {"negation", "0.3"}},
+                                               {{"distractors", "2"}}})
+    verity::testing::expect_question_key_matches("syllogism", 1, 2000, syl_brute_key, variants, k);
+}
+
+// question_space's weighted order (syllogism levels 1-2 and inference_chains level 1 draw by it): a
+// permutation fixed by its key, heavy questions early, the same through the cache and through pick.
+TEST(QuestionSpace, WeightedOrderIsASeededPermutationFavouringHeavyQuestions) {
+  std::vector<uint64_t> questions(1000);
+  std::vector<double> weights(1000);
+  for (uint64_t i = 0; i < questions.size(); ++i) questions[i] = 7 * i + 3, weights[i] = i < 100 ? 10.0 : 1.0;
+  const auto order = question_space::weighted_order(questions, weights, 42);
+  std::vector<uint64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, questions);  // every question once
+  EXPECT_EQ(question_space::weighted_order(questions, weights, 42), order);
+  EXPECT_NE(question_space::weighted_order(questions, weights, 43), order);
+  int heavy = 0;
+  for (size_t i = 0; i < 100; ++i) heavy += order[i] < 7 * 100;
+  EXPECT_GT(heavy, 35);  // about half expected (a tenth without the weights)
+  EXPECT_EQ(question_space::cached_weighted_order(questions, weights, 42), order);
+  EXPECT_EQ(question_space::cached_weighted_order(questions, weights, 42), order);
+
+  question_space::Space space;
+  space.labels = {"a", "b"};
+  space.questions = {questions, {1, 2, 3}};
+  space.weights = {weights, {}};
+  const auto by_key = question_space::weighted_order(questions, weights, mix_seed({99, 0}));
+  for (uint64_t index = 0; index < 200; ++index) {
+    const auto pick = question_space::pick(space, 99, index);
+    if (pick.slot == 0) EXPECT_EQ(pick.question, by_key[index / 2]) << index;
+    else EXPECT_TRUE(pick.question >= 1 && pick.question <= 3);
+  }
+  EXPECT_THROW(question_space::weighted_order(questions, {1.0}, 1), std::logic_error);
 }
