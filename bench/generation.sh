@@ -9,8 +9,12 @@
 # Each whole-command run first times a small batch, then sizes the measured run to about the seconds
 # asked, so slow and fast families get comparable figures. "per CPU-s" is tasks per second of CPU the
 # one-thread command used (user + system): on a loaded machine it is what an idle core would give,
-# while the wall-clock columns also count the time other processes held the cores. The load average
-# is printed before and after: quote it with the table.
+# while the wall-clock columns also count the time other processes held the cores. "N procs/s" is N
+# one-thread commands run at once (seeds 1..N), all their tasks per second of wall time, and "ceiling" its
+# ratio to one thread: what N cores give independent work here. Where that is well under N (cores that
+# share a physical core or its caches; on the development VM two lone processes each ran 10-30% slower
+# than one alone), the thread speed-up cannot reach N either, and "speedup" is judged against it.
+# The load average is printed before and after: quote it with the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 v=./build/verity
@@ -26,33 +30,40 @@ cores="$(nproc)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# "<tasks/s wall> <tasks per CPU-second>" of one whole command with n tasks: the best of $repeats runs
-run() {  # family level n threads [runs, default $repeats]
-  python3 - "$v" "$1" "$2" "$3" "$4" "$tmp/out.jsonl" "${5:-$repeats}" <<'PY'
-import os, resource, subprocess, sys, time
-v, family, level, n, threads, out, repeats = sys.argv[1:]
+# "<tasks/s wall> <tasks per CPU-second>" of one whole command with n tasks: the best of $repeats runs.
+# With procs > 1, that many one-thread commands (seeds 1, 2, ...) run at once and the figures are for
+# all their tasks together: what the cores give to independent work, the ceiling for --threads.
+run() {  # family level n threads [runs, default $repeats] [procs, default 1]
+  python3 - "$v" "$1" "$2" "$3" "$4" "$tmp/out" "${5:-$repeats}" "${6:-1}" <<'PY'
+import os, re, resource, subprocess, sys, time
+v, family, level, n, threads, out, repeats, procs = sys.argv[1:]
+procs = int(procs)
 best_wall = best_cpu = 0.0
 for _ in range(int(repeats)):
-    # The previous run's file goes first, outside the timing: replacing it would charge the command
+    # The previous run's files go first, outside the timing: replacing them would charge the command
     # the kernel's freeing of its pages (up to a second of system time for a 500 MB file).
-    for stale in (out, out + ".manifest.json"):
-        if os.path.exists(stale):
-            os.remove(stale)
+    for k in range(procs):
+        for stale in (f"{out}{k}.jsonl", f"{out}{k}.jsonl.manifest.json"):
+            if os.path.exists(stale):
+                os.remove(stale)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    r = subprocess.run([v, "generate", "--family", family, "--level", level, "-n", n, "--seed", "1", "-o", out,
-                        "--threads", threads, "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:  # fewer distinct questions than -n at these knobs: nothing to time
-        import re
-        m = re.search(r"has only (\d+) distinct", r.stderr)
-        if not m:
-            sys.exit(f"verity generate --family {family} --level {level} failed: {r.stderr}")
-        print(f"distinct {m[1]}")
-        sys.exit(0)
+    running = [subprocess.Popen([v, "generate", "--family", family, "--level", level, "-n", n, "--seed", str(k + 1),
+                                 "-o", f"{out}{k}.jsonl", "--threads", threads, "--no-progress"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for k in range(procs)]
+    results = [(p.wait(), p.stderr.read()) for p in running]
     wall = time.perf_counter() - t0
+    for code, err in results:
+        if code != 0:  # fewer distinct questions than -n at these knobs: nothing to time
+            m = re.search(r"has (?:only|at least) (\d+) distinct", err)
+            if not m:
+                sys.exit(f"verity generate --family {family} --level {level} failed: {err}")
+            print(f"distinct {m[1]}")
+            sys.exit(0)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    best_wall, best_cpu = max(best_wall, int(n) / wall), max(best_cpu, int(n) / max(cpu, 1e-9))
+    tasks = procs * int(n)
+    best_wall, best_cpu = max(best_wall, tasks / wall), max(best_cpu, tasks / max(cpu, 1e-9))
 print(f"{best_wall:.0f} {best_cpu:.0f}")
 PY
 }
@@ -72,8 +83,8 @@ print("%.0f %.0f %.0f" % (max(b["items_per_second"] for b in make), max(map(cpu,
 }
 
 echo "(machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start)"
-printf '%-26s %5s %12s %12s %13s %8s %14s %14s %13s\n' family level "1 thread/s" "per CPU-s" "$cores threads/s" speedup \
-  "in-process/s" "per CPU-s" "keys/CPU-s"
+printf '%-26s %5s %12s %12s %13s %8s %11s %8s %14s %14s %13s\n' family level "1 thread/s" "per CPU-s" "$cores threads/s" speedup \
+  "$cores procs/s" ceiling "in-process/s" "per CPU-s" "keys/CPU-s"
 for f in $families; do
   for l in $levels; do
     # Sized by the CPU rate (the second figure), not the wall one: on a loaded machine the wall rate
@@ -103,9 +114,10 @@ for f in $families; do
     fi
     read -r one one_cpu < <(run "$f" "$l" "$n" 1)
     read -r all _ < <(run "$f" "$l" "$n" "$cores")
+    read -r procs _ < <(run "$f" "$l" "$n" 1 "$repeats" "$cores")
     read -r in_wall in_cpu keys < <(inprocess "$f" "$l")
-    printf '%-26s %5s %12s %12s %13s %7.2fx %14s %14s %13s\n' "$f" "$label" "$one" "$one_cpu" "$all" \
-      "$(python3 -c "print($all / $one)")" "$in_wall" "$in_cpu" "$keys"
+    printf '%-26s %5s %12s %12s %13s %7.2fx %11s %7.2fx %14s %14s %13s\n' "$f" "$label" "$one" "$one_cpu" "$all" \
+      "$(python3 -c "print($all / $one)")" "$procs" "$(python3 -c "print($procs / $one)")" "$in_wall" "$in_cpu" "$keys"
   done
 done
 echo "(machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
