@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <oneapi/tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -107,6 +109,53 @@ inline void expect_distinct_dataset_of(const std::string& family_name, int level
   EXPECT_EQ(tasks.size(), count);
   EXPECT_EQ(keys.size(), count) << family_name << " level " << level;
   std::filesystem::remove_all(dir);
+}
+
+// The file `verity generate` (the service, seed 21) writes into `dir` for these settings, read back.
+inline std::string generated_bytes(const std::filesystem::path& dir, const std::string& family_name, int level,
+                                   uint64_t count, int threads, uint64_t shard = 0, uint64_t shards = 1) {
+  GenerateRequest r;
+  r.family = family_name;
+  r.level = level;
+  r.seed = 21;
+  r.count = count;
+  r.threads = threads;
+  r.shard_index = shard;
+  r.shard_count = shards;
+  r.output = (dir / ("t" + std::to_string(threads) + "_" + std::to_string(shard) + "of" + std::to_string(shards) +
+                     ".jsonl")).string();
+  generate_dataset(r);
+  return read_file(r.output);
+}
+
+// For each (level, -n): one thread, two threads and three shards (two threads each) concatenated
+// write the same bytes, `count` lines.
+inline void expect_same_bytes_for_threads_and_shards(const std::string& family_name,
+                                                     const std::vector<std::pair<int, uint64_t>>& cases) {
+  const auto dir = fresh_temp_dir("verity_bytes_" + family_name, "shards");
+  for (const auto& [level, count] : cases) {
+    const std::string where = family_name + " level " + std::to_string(level) + " -n " + std::to_string(count);
+    const std::string one_thread = generated_bytes(dir, family_name, level, count, 1);
+    EXPECT_EQ(std::count(one_thread.begin(), one_thread.end(), '\n'), static_cast<long>(count)) << where;
+    EXPECT_EQ(generated_bytes(dir, family_name, level, count, 2), one_thread) << where;
+    std::string shards;
+    for (uint64_t k = 0; k < 3; ++k) shards += generated_bytes(dir, family_name, level, count, 2, k, 3);
+    EXPECT_EQ(shards, one_thread) << where;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A request one task above an enumerated space's `most` fails, naming the count and the -n that fits;
+// `generate(n, extra)` runs `verity generate -n n` with the extra flags and returns its {status, output}.
+template <class Generate>
+void expect_one_more_fails(const Generate& generate, uint64_t most, const std::vector<std::string>& extras) {
+  for (const std::string& extra : extras) {
+    const auto one_more = generate(most + 1, extra);
+    EXPECT_NE(one_more.status, 0) << extra;
+    EXPECT_NE(one_more.output.find("has only " + std::to_string(most) + " distinct questions"), std::string::npos)
+        << extra << ": " << one_more.output;
+    EXPECT_NE(one_more.output.find("lower -n to at most " + std::to_string(most)), std::string::npos) << one_more.output;
+  }
 }
 
 }  // namespace verity::testing

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "family_properties.h"
+#include "label_shortcuts.h"
 #include "test_support.h"
 #include "generators/question_space.h"
 #include "generators/syllogism.h"
@@ -790,13 +791,7 @@ TEST(SyllogismSpace, GenerateStopsAtTheExactEndOfTheSpace) {
     EXPECT_EQ(count, most);
     EXPECT_EQ(std::min(yes_tasks, count - yes_tasks), scarce);  // every question of the scarcer label is used
 
-    for (const std::string extra : {"--threads 2", "--threads 2 --shard 1/2"}) {
-      const auto one_more = generate(most + 1, extra);
-      EXPECT_NE(one_more.status, 0) << extra;
-      EXPECT_NE(one_more.output.find("has only " + std::to_string(most) + " distinct questions"), std::string::npos)
-          << extra << ": " << one_more.output;
-      EXPECT_NE(one_more.output.find("lower -n to at most " + std::to_string(most)), std::string::npos) << one_more.output;
-    }
+    verity::testing::expect_one_more_fails(generate, most, {"--threads 2", "--threads 2 --shard 1/2"});
     std::filesystem::remove_all(dir);
   }
 }
@@ -805,30 +800,7 @@ TEST(SyllogismSpace, GenerateStopsAtTheExactEndOfTheSpace) {
 // The bytes do not depend on the thread count or the shard split at levels 1 and 2 (enumerated) nor
 // at level 3 (random).
 TEST(SyllogismSpace, SameBytesForAnyThreadsAndShards) {
-  const auto dir = verity::testing::fresh_temp_dir("verity_syllogism_space", "shards");
-  const auto write = [&](int level, uint64_t count, int threads, uint64_t shard, uint64_t shards) {
-    GenerateRequest r;
-    r.family = "syllogism";
-    r.level = level;
-    r.seed = 21;
-    r.count = count;
-    r.threads = threads;
-    r.shard_index = shard;
-    r.shard_count = shards;
-    r.output = (dir / ("t" + std::to_string(threads) + "_" + std::to_string(shard) + "of" + std::to_string(shards) +
-                       ".jsonl")).string();
-    generate_dataset(r);
-    return verity::testing::read_file(r.output);
-  };
-  for (const auto& [level, count] : std::vector<std::pair<int, uint64_t>>{{1, 5000}, {1, 20000}, {2, 12000}, {3, 3000}}) {
-    const std::string one_thread = write(level, count, 1, 0, 1);
-    EXPECT_EQ(std::count(one_thread.begin(), one_thread.end(), '\n'), static_cast<long>(count));
-    EXPECT_EQ(write(level, count, 2, 0, 1), one_thread) << "level " << level << " -n " << count;
-    std::string shards;
-    for (uint64_t k = 0; k < 3; ++k) shards += write(level, count, 2, k, 3);
-    EXPECT_EQ(shards, one_thread) << "level " << level << " -n " << count;
-  }
-  std::filesystem::remove_all(dir);
+  verity::testing::expect_same_bytes_for_threads_and_shards("syllogism", {{1, 5000}, {1, 20000}, {2, 12000}, {3, 3000}});
 }
 
 // Small questions (at most 5 categories and 4 premises, no negated subject) take question_key's fast
