@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cmath>
 #include <memory>
 #include <mutex>
 #include <numeric>
