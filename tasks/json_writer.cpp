@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -25,69 +26,128 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+// Where a record is written: `text` holds at least what is written so far (grown in steps of kStep
+// or more, zero-filled only then), `end_` is where the record ends, and ~Out trims `text` to it.
+// Writers ask room() for the most they may write, then write through a plain pointer: no capacity
+// check per byte or per piece.
+class Out {
+ public:
+  explicit Out(std::string& text) : text_(text), end_(text.size()) {}
+  ~Out() { text_.resize(end_); }
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
+
+  char* room(size_t n) {
+    if (text_.size() - end_ < n) text_.resize(end_ + std::max(n, kStep));
+    return text_.data() + end_;
+  }
+  void done(const char* p) { end_ = static_cast<size_t>(p - text_.data()); }
+  void put(char c) { *room(1) = c, ++end_; }
+  void put(std::string_view s) {
+    std::memcpy(room(s.size()), s.data(), s.size());
+    end_ += s.size();
+  }
+
+ private:
+  static constexpr size_t kStep = 4096;
+  std::string& text_;
+  size_t end_;
+};
+
 // Bytes that JSON strings must escape: '"', '\\' and the control characters.
 constexpr bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-void append_escaped(unsigned char c, std::string& out) {
-  switch (c) {  // append(text, 2): no strlen per escape (a prompt has one per line)
-    case '"': out.append("\\\"", 2); break;
-    case '\\': out.append("\\\\", 2); break;
-    case '\n': out.append("\\n", 2); break;
-    case '\r': out.append("\\r", 2); break;
-    case '\t': out.append("\\t", 2); break;
-    case '\b': out.append("\\b", 2); break;
-    case '\f': out.append("\\f", 2); break;
+char* write_escape(unsigned char c, char* p) {
+  const auto two = [&](char second) {
+    p[0] = '\\', p[1] = second;
+    return p + 2;
+  };
+  switch (c) {
+    case '"': return two('"');
+    case '\\': return two('\\');
+    case '\n': return two('n');
+    case '\r': return two('r');
+    case '\t': return two('t');
+    case '\b': return two('b');
+    case '\f': return two('f');
     default: {
       static constexpr char kHex[] = "0123456789abcdef";
       const char code[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-      out.append(code, sizeof code);
+      std::memcpy(p, code, sizeof code);
+      return p + sizeof code;
     }
   }
 }
 
-// Position of the first byte in [p, end) that needs an escape, or end. Sixteen bytes per step where
-// SSE2 is there (every x86-64): prompts are long and almost never need one.
-const char* find_escape(const char* p, const char* end) {
+// The most write_escaped writes for n bytes: each one escaped as \u00XX, and the 16 a vector store may
+// write past the end.
+constexpr size_t escaped_room(size_t n) { return 6 * n + 16; }
+
+// [in, end) escaped into p; returns the end of what it wrote. Sixteen bytes per step where SSE2 is
+// there (every x86-64): each block is stored whole, then the write position advances to its first
+// byte that needs an escape (prompts are long and almost never have one). The last partial block is
+// read from a copy padded with spaces, so nothing past `end` is read.
+char* write_escaped(const char* in, const char* end, char* p) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1f);
-  for (; end - p >= 16; p += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  while (in != end) {
+    const size_t left = static_cast<size_t>(end - in);
+    __m128i v;
+    unsigned valid = 0xffff;
+    if (left >= 16) {
+      v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+    } else {
+      alignas(16) char tail[16];
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, in, left);
+      v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+      valid = (1u << left) - 1;
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
     const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control);  // v <= 0x1f
     const __m128i hit = _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    if (const int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    const unsigned hits = static_cast<unsigned>(_mm_movemask_epi8(hit)) & valid;
+    if (hits == 0) {
+      const size_t taken = std::min<size_t>(left, 16);
+      in += taken, p += taken;
+      continue;
+    }
+    const unsigned clean = static_cast<unsigned>(__builtin_ctz(hits));
+    in += clean, p += clean;
+    p = write_escape(static_cast<unsigned char>(*in++), p);
   }
-#endif
-  while (p != end && !needs_escape(static_cast<unsigned char>(*p))) ++p;
   return p;
+#else
+  for (; in != end; ++in) {
+    const auto c = static_cast<unsigned char>(*in);
+    if (needs_escape(c)) p = write_escape(c, p);
+    else *p++ = static_cast<char>(c);
+  }
+  return p;
+#endif
 }
 
-// Runs of bytes that need no escape (nearly all of a prompt) are copied in one append.
-void append_string(std::string_view s, std::string& out) {
-  out.push_back('"');
-  const char* const end = s.data() + s.size();
-  for (const char* run = s.data();;) {
-    const char* p = find_escape(run, end);
-    out.append(run, p);
-    if (p == end) break;
-    append_escaped(static_cast<unsigned char>(*p), out);
-    run = p + 1;
-  }
-  out.push_back('"');
+void append_string(std::string_view s, Out& out) {
+  char* p = out.room(escaped_room(s.size()) + 2);
+  *p++ = '"';
+  p = write_escaped(s.data(), s.data() + s.size(), p);
+  *p++ = '"';
+  out.done(p);
 }
 
 // Integers without a temporary string; 64-bit ones quoted, as the proto3 JSON mapping asks.
 template <class Int>
-void append_integer(Int value, bool quoted, std::string& out) {
-  char buf[24];
-  const auto result = std::to_chars(buf, buf + sizeof buf, value);
-  if (quoted) out.push_back('"');
-  out.append(buf, result.ptr);
-  if (quoted) out.push_back('"');
+void append_integer(Int value, bool quoted, Out& out) {
+  char* p = out.room(24);
+  if (quoted) *p++ = '"';
+  p = std::to_chars(p, p + 21, value).ptr;
+  if (quoted) *p++ = '"';
+  out.done(p);
 }
 
-void append_double(double v, std::string& out) {
-  if (std::isnan(v)) { out += "\"NaN\""; return; }
-  if (std::isinf(v)) { out += v > 0 ? "\"Infinity\"" : "\"-Infinity\""; return; }
+void append_double(double v, Out& out) {
+  if (std::isnan(v)) { out.put("\"NaN\""); return; }
+  if (std::isinf(v)) { out.put(v > 0 ? "\"Infinity\"" : "\"-Infinity\""); return; }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   // Shortest representation that reads back exactly.
@@ -95,14 +155,15 @@ void append_double(double v, std::string& out) {
     char trial[32];
     std::snprintf(trial, sizeof trial, "%.*g", precision, v);
     if (std::strtod(trial, nullptr) == v) {
-      out += trial;
+      out.put(trial);
       return;
     }
   }
-  out += buf;
+  out.put(buf);
 }
 
-void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, std::string& out);
+void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, Out& out);
+void append_message(const Message& message, Out& out);
 
 // syllogism's statements (four to eleven per task, five scalar fields each) through the generated
 // accessors, printed as reflection would print them; only while CategoricalStatement is exactly
@@ -124,23 +185,23 @@ bool is_plain_categorical(const Message& m) {
   return m.GetReflection() == pb::CategoricalStatement::default_instance().GetReflection() && plain;
 }
 
-void append_categorical(const pb::CategoricalStatement& st, std::string& out) {
-  const auto append_bool = [&](bool b) { out += b ? std::string_view("true") : std::string_view("false"); };
-  out += std::string_view("{\"quantifier\":");
+void append_categorical(const pb::CategoricalStatement& st, Out& out) {
+  const auto append_bool = [&](bool b) { out.put(b ? std::string_view("true") : std::string_view("false")); };
+  out.put(std::string_view("{\"quantifier\":"));
   append_string(st.quantifier(), out);
-  out += std::string_view(",\"subject\":");
+  out.put(std::string_view(",\"subject\":"));
   append_integer(st.subject(), false, out);
-  out += std::string_view(",\"subject_negated\":");
+  out.put(std::string_view(",\"subject_negated\":"));
   append_bool(st.subject_negated());
-  out += std::string_view(",\"predicate\":");
+  out.put(std::string_view(",\"predicate\":"));
   append_integer(st.predicate(), false, out);
-  out += std::string_view(",\"predicate_negated\":");
+  out.put(std::string_view(",\"predicate_negated\":"));
   append_bool(st.predicate_negated());
-  out.push_back('}');
+  out.put('}');
 }
 
 // One scalar or message value; index < 0 means a singular field.
-void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, std::string& out) {
+void append_value(const Message& m, const Reflection& r, const FieldDescriptor& f, int index, Out& out) {
   const bool rep = index >= 0;
   switch (f.cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32: append_integer(rep ? r.GetRepeatedInt32(m, &f, index) : r.GetInt32(m, &f), false, out); break;
@@ -149,7 +210,7 @@ void append_value(const Message& m, const Reflection& r, const FieldDescriptor& 
     case FieldDescriptor::CPPTYPE_UINT64: append_integer(rep ? r.GetRepeatedUInt64(m, &f, index) : r.GetUInt64(m, &f), true, out); break;
     case FieldDescriptor::CPPTYPE_DOUBLE: append_double(rep ? r.GetRepeatedDouble(m, &f, index) : r.GetDouble(m, &f), out); break;
     case FieldDescriptor::CPPTYPE_FLOAT: append_double(rep ? r.GetRepeatedFloat(m, &f, index) : r.GetFloat(m, &f), out); break;
-    case FieldDescriptor::CPPTYPE_BOOL: out += (rep ? r.GetRepeatedBool(m, &f, index) : r.GetBool(m, &f)) ? "true" : "false"; break;
+    case FieldDescriptor::CPPTYPE_BOOL: out.put((rep ? r.GetRepeatedBool(m, &f, index) : r.GetBool(m, &f)) ? "true" : "false"); break;
     case FieldDescriptor::CPPTYPE_ENUM: {
       const auto* value = rep ? r.GetRepeatedEnum(m, &f, index) : r.GetEnum(m, &f);
       append_string(value->name(), out);
@@ -164,14 +225,14 @@ void append_value(const Message& m, const Reflection& r, const FieldDescriptor& 
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Message& value = rep ? r.GetRepeatedMessage(m, &f, index) : r.GetMessage(m, &f);
       if (is_plain_categorical(value)) append_categorical(static_cast<const pb::CategoricalStatement&>(value), out);
-      else append_json(value, out);
+      else append_message(value, out);
       break;
     }
   }
 }
 
 // Maps are repeated entry messages; JSON wants an object with keys in a stable (sorted) order.
-void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f, std::string& out) {
+void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f, Out& out) {
   const auto* key_field = f.message_type()->map_key();
   const auto* value_field = f.message_type()->map_value();
   const int size = r.FieldSize(m, &f);
@@ -189,20 +250,23 @@ void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f,
       entries.emplace_back(&key == &scratch ? std::string_view(number_keys.back()) : std::string_view(key), &entry);
     } else {
       std::string number;
-      append_value(entry, er, *key_field, -1, number);
+      {
+        Out number_out(number);
+        append_value(entry, er, *key_field, -1, number_out);
+      }
       number_keys.push_back(number.front() == '"' ? number.substr(1, number.size() - 2) : number);
       entries.emplace_back(number_keys.back(), &entry);
     }
   }
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  out.push_back('{');
+  out.put('{');
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (i) out.push_back(',');
+    if (i) out.put(',');
     append_string(entries[i].first, out);
-    out.push_back(':');
+    out.put(':');
     append_value(*entries[i].second, *entries[i].second->GetReflection(), *value_field, -1, out);
   }
-  out.push_back('}');
+  out.put('}');
 }
 
 // A Task's string maps (knobs, meta) read through the generated Map: reflection would first copy the
@@ -215,19 +279,19 @@ const google::protobuf::Map<std::string, std::string>* task_string_map(const Mes
   return nullptr;
 }
 
-void append_string_map(const google::protobuf::Map<std::string, std::string>& map, std::string& out) {
+void append_string_map(const google::protobuf::Map<std::string, std::string>& map, Out& out) {
   thread_local std::vector<std::pair<const std::string*, const std::string*>> entries;
   entries.clear();
   for (const auto& [key, value] : map) entries.emplace_back(&key, &value);
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  out.push_back('{');
+  out.put('{');
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (i) out.push_back(',');
+    if (i) out.put(',');
     append_string(*entries[i].first, out);
-    out.push_back(':');
+    out.put(':');
     append_string(*entries[i].second, out);
   }
-  out.push_back('}');
+  out.put('}');
 }
 
 // Trace steps are most of a task's messages (dozens per task for the search families): printed
@@ -248,17 +312,17 @@ bool trace_step_is_plain() {
   return plain;
 }
 
-void append_trace_step(const pb::TraceStep& step, std::string& out) {
-  out += std::string_view("{\"text\":");
+void append_trace_step(const pb::TraceStep& step, Out& out) {
+  out.put(std::string_view("{\"text\":"));
   append_string(step.text(), out);
-  out += std::string_view(",\"cites\":[");
+  out.put(std::string_view(",\"cites\":["));
   for (int i = 0; i < step.cites_size(); ++i) {
-    if (i) out.push_back(',');
+    if (i) out.put(',');
     append_string(step.cites(i), out);
   }
-  out += std::string_view("],\"rule\":");
+  out.put(std::string_view("],\"rule\":"));
   append_string(step.rule(), out);
-  out.push_back('}');
+  out.put('}');
 }
 
 // What append_json needs of a message type's fields, worked out once per type and thread: the
@@ -282,8 +346,11 @@ const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* de
       const bool presence =
           f->containing_oneof() != nullptr || (!f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE);
       std::string key;
-      append_string(f->name(), key);
-      key.push_back(':');
+      {
+        Out key_out(key);
+        append_string(f->name(), key_out);
+        key_out.put(':');
+      }
       const bool task_trace = descriptor == pb::Task::descriptor() && f->number() == pb::Task::kTraceFieldNumber &&
                               f->message_type() == pb::TraceStep::descriptor() && trace_step_is_plain();
       it->second.push_back({f, std::move(key), presence, task_trace});
@@ -292,43 +359,48 @@ const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* de
   return it->second;
 }
 
-}  // namespace
-
-void append_json(const Message& message, std::string& out) {
+void append_message(const Message& message, Out& out) {
   const Reflection& r = *message.GetReflection();
-  out.push_back('{');
+  out.put('{');
   bool first = true;
   for (const FieldLayout& field : layout_of(message.GetDescriptor())) {
     const FieldDescriptor& f = *field.field;
     if (field.presence && !r.HasField(message, &f)) continue;
-    if (!first) out.push_back(',');
+    if (!first) out.put(',');
     first = false;
-    out += field.key;
+    out.put(field.key);
     if (f.is_map()) {
       if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
       else append_map(message, r, f, out);
     } else if (field.task_trace) {
-      out.push_back('[');
+      out.put('[');
       bool first_step = true;
       for (const pb::TraceStep& step : static_cast<const pb::Task&>(message).trace()) {
-        if (!first_step) out.push_back(',');
+        if (!first_step) out.put(',');
         first_step = false;
         append_trace_step(step, out);
       }
-      out.push_back(']');
+      out.put(']');
     } else if (f.is_repeated()) {
-      out.push_back('[');
+      out.put('[');
       const int size = r.FieldSize(message, &f);
       for (int k = 0; k < size; ++k) {
-        if (k) out.push_back(',');
+        if (k) out.put(',');
         append_value(message, r, f, k, out);
       }
-      out.push_back(']');
+      out.put(']');
     } else {
       append_value(message, r, f, -1, out);
     }
   }
-  out.push_back('}');
+  out.put('}');
+}
+
+}  // namespace
+
+void append_json(const Message& message, std::string& text) {
+  Out out(text);
+  append_message(message, out);
 }
 
 }  // namespace verity
