@@ -37,13 +37,20 @@ class PropositionalEntailmentGenerator final : public Generator {
   std::map<std::string, uint64_t> question_counts(const Knobs& knobs) const override;
   // The premises as a set and the conclusion, up to renaming the propositions: their order, names
   // and English wording do not count.
+  // Spelled in place (canonical::Question): no statement strings per candidate.
   std::string question_key(const pb::Task& task) const override {
     const auto& p = task.propositional();
-    const std::vector<std::string> vars(p.variables().begin(), p.variables().end());
-    std::vector<std::string> statements;
-    for (const auto& premise : p.premises()) statements.push_back("P|" + canonical::symbolized(premise, vars));
-    statements.push_back("C|" + canonical::symbolized(p.conclusion(), vars));
-    return task.family() + "|" + canonical::key(statements);
+    thread_local canonical::Question q;
+    q.clear();
+    for (const auto& premise : p.premises()) {
+      q.statement();
+      q.text("P|");
+      q.symbolized(premise, p.variables());
+    }
+    q.statement();
+    q.text("C|");
+    q.symbolized(p.conclusion(), p.variables());
+    return task.family() + "|" + q.key();
   }
 };
 
@@ -229,31 +236,34 @@ void write_trace(const Draft& d, const std::vector<std::string>& symbols, int to
   }
 }
 
-std::string render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& symbols,
-                          const logic::Phrases& phrases, bool natural) {
+// Written into `prompt` (a reused buffer: one task's prompt is a few hundred bytes).
+void render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& symbols, const logic::Phrases& phrases,
+                   bool natural, std::string& prompt) {
   static const std::vector<std::string> kIntros = {
       "Consider the following statements.", "Assume all of the following are true.",
       "Here are some facts.", "Suppose we know the following."};
   static const std::vector<std::string> kQuestions = {
       "Does it follow that", "Can we conclude that", "Given only these statements, must it be that"};
-  std::string prompt = natural ? rng.pick(kIntros) + "\n" + kInclusiveOr : "Premises (~ not, & and, | or, -> implies, <-> iff):";
-  prompt += "\n";
+  static const std::string kClosing =
+      "Say \"entailed\" if the conclusion must be true, \"contradicted\" if it must be false, and "
+      "\"neither\" if the premises do not settle it. " +
+      answer_instruction("one word: entailed, contradicted or neither", "neither");
+  prompt.clear();
+  if (natural) prompt.append(rng.pick(kIntros)).append("\n").append(kInclusiveOr);
+  else prompt.append("Premises (~ not, & and, | or, -> implies, <-> iff):");
+  prompt += '\n';
   for (size_t i = 0; i < d.premises.size(); ++i) {
     std::string text = natural ? logic::to_english(*d.premises[i], phrases) : logic::to_symbolic(*d.premises[i], symbols);
     if (natural) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-    prompt += std::to_string(i + 1) + ". " + text + (natural ? "." : "") + "\n";
+    prompt.append(std::to_string(i + 1)).append(". ").append(text).append(natural ? "." : "").append("\n");
   }
   if (natural) {
-    prompt += rng.pick(kQuestions) + " " + logic::to_english(*d.conclusion, phrases) + "?\n";
+    prompt.append(rng.pick(kQuestions)).append(" ").append(logic::to_english(*d.conclusion, phrases)).append("?\n");
   } else {
-    prompt += "Conclusion: " + logic::to_symbolic(*d.conclusion, symbols) + "\n";
+    prompt.append("Conclusion: ").append(logic::to_symbolic(*d.conclusion, symbols)).append("\n");
   }
-  prompt += "Say \"entailed\" if the conclusion must be true, \"contradicted\" if it must be false, and "
-            "\"neither\" if the premises do not settle it. ";
-  prompt += answer_instruction("one word: entailed, contradicted or neither", "neither");
-  return prompt;
+  prompt += kClosing;
 }
-
 
 // ---- The enumerated question space: depth 1 without distractors (levels 1 and 2) ----
 // There a premise is [~](l1 op l2), literals l1, l2 over two different variables (random_premise at
@@ -483,23 +493,28 @@ void fill_task(Rng& rng, const Knobs& knobs, const Draft& draft, pb::Task& task)
   std::array<uint8_t, std::size(kPhraseTable)> order;
   std::iota(order.begin(), order.end(), uint8_t{0});
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.index(i)]);
-  std::vector<std::string> symbols, phrases, negated_phrases;
+  // Reused from task to task: assigning into them keeps their strings' capacity.
+  thread_local std::vector<std::string> symbols;
+  thread_local logic::Phrases phrases;
+  symbols.resize(static_cast<size_t>(total_vars));
+  phrases.positive.resize(static_cast<size_t>(total_vars));
+  phrases.negative.resize(static_cast<size_t>(total_vars));
   for (int i = 0; i < total_vars; ++i) {
-    phrases.emplace_back(kPhraseTable[order[i]].first);
-    negated_phrases.emplace_back(kPhraseTable[order[i]].second);
+    phrases.positive[i] = kPhraseTable[order[i]].first;
+    phrases.negative[i] = kPhraseTable[order[i]].second;
+    symbols[i].assign(1, static_cast<char>('A' + i));
   }
-  for (int i = 0; i < total_vars; ++i) symbols.push_back(std::string(1, static_cast<char>('A' + i)));
 
   auto* instance = task.mutable_propositional();
   for (int i = 0; i < total_vars; ++i) {
     instance->add_variables(symbols[i]);
-    instance->add_variable_phrases(phrases[i]);
+    instance->add_variable_phrases(phrases.positive[i]);
   }
   for (const auto& p : draft.premises) instance->add_premises(logic::to_symbolic(*p, symbols));
   instance->set_conclusion(logic::to_symbolic(*draft.conclusion, symbols));
   instance->set_distractor_premises(draft.distractors);
 
-  task.set_prompt(render_prompt(rng, draft, symbols, {phrases, negated_phrases}, knobs.get("format") == "natural"));
+  render_prompt(rng, draft, symbols, phrases, knobs.get("format") == "natural", *task.mutable_prompt());
   task.set_label(z3bridge::to_string(draft.decision.label));
   task.set_answer(task.label());
   write_trace(draft, symbols, total_vars, task);

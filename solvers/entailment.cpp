@@ -7,23 +7,17 @@ namespace {
 
 using logic::TruthTable;
 
-// The premises in `use` (indices), conjoined with `extra`.
-TruthTable conjunction(const std::vector<TruthTable>& premises, const std::vector<int>& use, const TruthTable& extra) {
-  TruthTable t = extra;
-  for (int i : use) t &= premises[i];
-  return t;
-}
-
 // Deletion-based minimisation, in the order Z3's decide_entailment uses: drop each premise whose
 // removal keeps `extra` + the rest unsatisfiable.
 std::vector<int> minimal_core(const std::vector<TruthTable>& premises, const TruthTable& extra) {
-  std::vector<int> kept;
-  for (size_t i = 0; i < premises.size(); ++i) kept.push_back(static_cast<int>(i));
+  std::vector<int> kept(premises.size());
+  for (size_t i = 0; i < premises.size(); ++i) kept[i] = static_cast<int>(i);
+  TruthTable without;  // extra and every kept premise but kept[k]
   for (size_t k = 0; k < kept.size();) {
-    std::vector<int> rest;
+    without = extra;
     for (size_t j = 0; j < kept.size(); ++j)
-      if (j != k) rest.push_back(kept[j]);
-    if (conjunction(premises, rest, extra).none()) {
+      if (j != k) without &= premises[kept[j]];
+    if (without.none()) {
       kept.erase(kept.begin() + static_cast<long>(k));
     } else {
       ++k;
@@ -36,7 +30,7 @@ std::vector<int> minimal_core(const std::vector<TruthTable>& premises, const Tru
 uint64_t least_model(TruthTable models, int num_vars) {
   uint64_t bits = 0;
   for (int v = 0; v < num_vars; ++v) {
-    const TruthTable is_true = logic::truth_table(*logic::Formula::variable(v), num_vars);
+    const TruthTable is_true = logic::variable_table(v, num_vars);
     if ((~is_true).intersects(models)) {
       models &= ~is_true;
     } else {
@@ -56,10 +50,9 @@ EntailmentResult by_truth_tables(const std::vector<logic::FormulaPtr>& premises,
   std::vector<TruthTable> tables;
   tables.reserve(premises.size());
   for (const auto& p : premises) tables.push_back(logic::truth_table(*p, num_vars));
-  std::vector<int> all;
-  for (size_t i = 0; i < premises.size(); ++i) all.push_back(static_cast<int>(i));
   const TruthTable holds = logic::truth_table(*conclusion, num_vars), fails = ~holds;
-  const TruthTable with = conjunction(tables, all, holds), without = conjunction(tables, all, fails);
+  TruthTable with = holds, without = fails;
+  for (const TruthTable& premise : tables) with &= premise, without &= premise;
   EntailmentResult result;
   if (with.none() && without.none()) {
     result.label = Entailment::Inconsistent;

@@ -243,23 +243,6 @@ TruthTable empty_table(int num_vars) {
   return t;
 }
 
-// Bit pattern of variable v: assignment a has bit v set.
-TruthTable variable_table(int v, int num_vars) {
-  TruthTable t = empty_table(num_vars);
-  for (size_t w = 0; w < t.words.size(); ++w) {
-    if (v >= 6) {
-      t.words[w] = ((w >> (v - 6)) & 1u) ? ~uint64_t{0} : 0;
-    } else {
-      uint64_t pattern = 0;
-      for (int b = 0; b < 64; ++b)
-        if ((b >> v) & 1) pattern |= uint64_t{1} << b;
-      t.words[w] = pattern;
-    }
-  }
-  t.words.back() &= used_mask(num_vars);
-  return t;
-}
-
 template <class Fn>
 TruthTable combine(const TruthTable& a, const TruthTable& b, Fn fn) {
   TruthTable t = empty_table(a.num_vars);
@@ -297,6 +280,17 @@ bool TruthTable::intersects(const TruthTable& o) const {
 }
 
 TruthTable all_true(int num_vars) { return ~empty_table(num_vars); }
+
+TruthTable variable_table(int v, int num_vars) {
+  // Bit b of kPattern[v] is bit v of b: the variables that vary within one word.
+  static constexpr uint64_t kPattern[6] = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull, 0xF0F0F0F0F0F0F0F0ull,
+                                           0xFF00FF00FF00FF00ull, 0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull};
+  TruthTable t = empty_table(num_vars);
+  for (size_t w = 0; w < t.words.size(); ++w)
+    t.words[w] = v >= 6 ? (((w >> (v - 6)) & 1u) ? ~uint64_t{0} : 0) : kPattern[v];
+  t.words.back() &= used_mask(num_vars);
+  return t;
+}
 
 TruthTable truth_table(const Formula& f, int num_vars) {
   switch (f.op) {

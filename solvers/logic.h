@@ -4,6 +4,13 @@
 //   ~x   x & y   x | y   x -> y   x <-> y   ( ... )
 // Precedence, tightest first: ~, &, |, ->, <->; -> is right-associative.
 #pragma once
+// GCC 12 reports a false -Wstringop-overread in small_vector's inline-buffer move (the bound it
+// sees is the heap case's); the warning is located in the header, so silenced there alone.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#include <boost/container/small_vector.hpp>
+#pragma GCC diagnostic pop
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -47,9 +54,11 @@ std::string to_english(const Formula& f, const Phrases& phrases);
 
 // The truth table of a formula over variables 0..num_vars-1 (num_vars <= 20), one bit per
 // assignment, computed with word-wide bit operations: the fast path for search and brute force.
+// Up to 8 variables (4 words) the words are held inline: the generators build several tables per
+// task, and a heap block each cost more than the bit operations.
 struct TruthTable {
   int num_vars = 0;
-  std::vector<uint64_t> words;
+  boost::container::small_vector<uint64_t, 4> words;
   bool bit(uint64_t assignment) const { return (words[assignment >> 6] >> (assignment & 63)) & 1u; }
   bool none() const;   // unsatisfiable
   bool all() const;    // valid
@@ -59,6 +68,8 @@ struct TruthTable {
 };
 TruthTable truth_table(const Formula& f, int num_vars);
 TruthTable all_true(int num_vars);
+// The table of variable v alone: bit a set when assignment a makes v true.
+TruthTable variable_table(int v, int num_vars);
 
 struct ParseResult {
   FormulaPtr formula;        // null on error
