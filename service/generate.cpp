@@ -65,8 +65,9 @@ constexpr uint64_t kChunk = 32;
 
 // A chunk's tasks: their records back to back (when serialised), where each ends, and each one's
 // question (a hash of the family's question_key) and label. The vectors keep their capacity from
-// block to block: no per-task heap churn.
-struct Chunk {
+// block to block: no per-task heap churn. A cache line each: threads fill neighbouring chunks at
+// once, and a shared line would bounce between them on every write to a string's or vector's size.
+struct alignas(64) Chunk {
   std::string bytes;
   std::vector<size_t> ends;
   std::vector<uint64_t> questions;
