@@ -449,20 +449,12 @@ void decode_question(uint64_t code, int vars, int k, Rng& rng, Draft& draft) {
   rng.shuffle(draft.premises);
 }
 
-// fnv1a64(knobs.canonical()) without building the string (one call per candidate task).
-uint64_t knobs_hash(const Knobs& knobs) {
-  uint64_t hash = kFnvOffset;
-  for (const auto& [name, value] : knobs.values())
-    hash = fnv1a64(";", fnv1a64(value, fnv1a64("=", fnv1a64(name, hash))));
-  return hash;
-}
-
 // The draft of candidate task.index() from the enumerated space; the label is the one the space
 // files it under, decided again (with core and models for the trace) and checked.
 void enumerated_draft(const question_space::Space& space, Rng& rng, const Knobs& knobs, const pb::Task& task,
                       Draft& draft) {
   const int vars = static_cast<int>(knobs.get_int("variables")), k = static_cast<int>(knobs.get_int("premises"));
-  const auto pick = question_space::pick(space, mix_seed({task.seed(), knobs_hash(knobs)}), task.index());
+  const auto pick = question_space::pick(space, mix_seed({task.seed(), question_space::knobs_hash(knobs)}), task.index());
   decode_question(pick.question, vars, k, rng, draft);
   draft.total_vars = vars;
   draft.distractors = 0;

@@ -107,12 +107,7 @@ const std::vector<uint64_t>& cached_weighted_order(const std::vector<uint64_t>& 
   return *found;
 }
 
-uint64_t knobs_hash(const Knobs& knobs) {
-  uint64_t hash = kFnvOffset;
-  for (const auto& [name, value] : knobs.values())
-    hash = fnv1a64(";", fnv1a64(value, fnv1a64("=", fnv1a64(name, hash))));
-  return hash;
-}
+uint64_t knobs_hash(const Knobs& knobs) { return knobs.hash(); }
 
 namespace {
 struct Entry {

@@ -64,8 +64,8 @@ const std::vector<uint64_t>& cached_weighted_order(const std::vector<uint64_t>& 
 // (concurrent callers wait for the first to finish building). Never freed.
 const Space& cached(uint64_t id, const std::function<Space()>& build);
 
-// fnv1a64(knobs.canonical()) without building the string (one call per candidate task): with the seed,
-// the `key` of a family's stream.
+// fnv1a64(knobs.canonical()) (Knobs::hash, worked out once per Knobs): with the seed, the `key` of a
+// family's stream.
 uint64_t knobs_hash(const Knobs& knobs);
 
 }  // namespace verity::question_space

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "tasks/rng.h"
+
 namespace verity {
 namespace {
 
@@ -85,6 +87,7 @@ Knobs::Knobs(const std::vector<KnobSpec>& specs, const KnobMap& values) {
     }
     values_[spec.name] = value;
   }
+  hash_ = fnv1a64(canonical());
 }
 
 const std::string& Knobs::get(const std::string& name) const {

@@ -43,9 +43,13 @@ class Knobs {
   const std::string& get(const std::string& name) const;
   const KnobMap& values() const { return values_; }
   std::string canonical() const;  // "a=1;b=x" in name order: part of the item seed
+  // fnv1a64(canonical()), worked out once (the values never change after construction): generators
+  // key their per-knobs caches and streams with it on every task.
+  uint64_t hash() const { return hash_; }
 
  private:
   KnobMap values_;
+  uint64_t hash_ = 14695981039346656037ull;  // fnv1a64 of the empty canonical()
 };
 
 // Parses "name=value" (from --knob) into the map; throws KnobError with the fix on bad syntax.
