@@ -460,15 +460,22 @@ bool small_entails(const Stmt* premises, int count, const Stmt& conclusion, bool
 // the other categories (at most 3) 2, 3, 4 in the order of an invariant of the statements they occur
 // in, and the least code over the orders that the invariant cannot tell apart wins. A statement is 8
 // bits (quantifier, subject, predicate) + 1; premises sorted, after the conclusion's quantifier.
+// At most 4 premises over at most 5 categories.
+constexpr std::array<uint64_t, 8> kOccurrenceSpread = [] {  // an occurrence (quantifier, place) spread over 64 bits
+  std::array<uint64_t, 8> out{};
+  for (uint64_t occurrence = 0; occurrence < 8; ++occurrence) {
+    const uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
+    out[occurrence] = h ^ (h >> 29);
+  }
+  return out;
+}();
+
 uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
   std::array<uint64_t, 5> invariant{};
-  auto spread = [](uint64_t occurrence) {  // an occurrence (quantifier, place) spread over 64 bits
-    const uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-  };
   for (int i = 0; i < count; ++i) {
-    invariant[premises[i].s.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2);
-    invariant[premises[i].p.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2 + 1);
+    const int q = static_cast<int>(premises[i].q) * 2;
+    invariant[premises[i].s.cat] += kOccurrenceSpread[q];
+    invariant[premises[i].p.cat] += kOccurrenceSpread[q + 1];
   }
   std::array<int, 5> others{};
   int k = 0;
@@ -476,21 +483,36 @@ uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion,
     if (c != conclusion.s.cat && c != conclusion.p.cat) others[k++] = c;
   std::array<int, 5> name{};
   name[conclusion.s.cat] = 0, name[conclusion.p.cat] = 1;
-  uint64_t best = ~uint64_t{0};
-  std::array<uint64_t, 4> codes{};
-  do {  // every order of the others (ascending ids first), those out of invariant order skipped
-    bool ordered = true;
-    for (int i = 1; i < k && ordered; ++i) ordered = invariant[others[i - 1]] <= invariant[others[i]];
-    if (!ordered) continue;
-    for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
+  const uint64_t head = static_cast<uint64_t>(conclusion.q);
+  auto code_of_names = [&] {
+    std::array<uint64_t, 4> codes;
     for (int i = 0; i < count; ++i)
       codes[i] = (static_cast<uint64_t>(premises[i].q) << 6 | static_cast<uint64_t>(name[premises[i].s.cat]) << 3 |
                   static_cast<uint64_t>(name[premises[i].p.cat])) + 1;
     for (int i = 1; i < count; ++i)
       for (int j = i; j > 0 && codes[j] < codes[j - 1]; --j) std::swap(codes[j], codes[j - 1]);
-    uint64_t code = static_cast<uint64_t>(conclusion.q);
+    uint64_t code = head;
     for (int i = 0; i < count; ++i) code = code << 9 | codes[i];
-    best = std::min(best, code);
+    return code;
+  };
+  // The others in invariant order (ties by id): when no two invariants tie, that is the only order
+  // the invariant allows.
+  std::array<int, 5> sorted = others;
+  bool tie = false;
+  for (int i = 1; i < k; ++i)
+    for (int j = i; j > 0 && invariant[sorted[j]] < invariant[sorted[j - 1]]; --j) std::swap(sorted[j], sorted[j - 1]);
+  for (int i = 1; i < k && !tie; ++i) tie = invariant[sorted[i - 1]] == invariant[sorted[i]];
+  if (!tie) {
+    for (int i = 0; i < k; ++i) name[sorted[i]] = 2 + i;
+    return code_of_names();
+  }
+  uint64_t best = ~uint64_t{0};
+  do {  // every order of the others (ascending ids first), those out of invariant order skipped
+    bool ordered = true;
+    for (int i = 1; i < k && ordered; ++i) ordered = invariant[others[i - 1]] <= invariant[others[i]];
+    if (!ordered) continue;
+    for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
+    best = std::min(best, code_of_names());
   } while (std::next_permutation(others.begin(), others.begin() + k));
   return best;
 }
@@ -529,27 +551,65 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   while (table_size < 2 * forms * static_cast<size_t>(combos)) table_size *= 2;
   std::vector<Entry> table(table_size);
   const int shift = 64 - std::countr_zero(table_size);
+  // small_entails split into the form's part and the distractors' part, each decided once: regions a
+  // universal empties, and the regions each existential needs one of.
+  struct Part {
+    uint64_t cleared = 0;
+    std::array<uint64_t, 3> existential{};
+    int existentials = 0;
+    void add(const Stmt& st, bool negated) {
+      const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+      const bool with_p = st.q == Quant::No || st.q == Quant::Some;
+      const uint64_t pair = syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+      if (universal) cleared |= pair;
+      else existential[existentials++] = pair;
+    }
+  };
+  struct Combo {
+    Part part;
+    std::array<Stmt, kMaxEnumeratedDistractors> premises;
+    std::array<int, kMaxEnumeratedDistractors> choice{};
+  };
+  std::vector<Combo> combo_of(static_cast<size_t>(combos));
+  for (int combo = 0; combo < combos; ++combo) {
+    Combo& c = combo_of[combo];
+    for (int i = 0, rest = combo; i < distractors; ++i) {
+      c.choice[i] = rest % distractor_choices(i);
+      rest /= distractor_choices(i);
+      c.premises[i] = distractor_of(i, c.choice[i]);
+      c.part.add(c.premises[i], false);
+    }
+  }
+  std::array<uint64_t, 5> category_regions{};
+  for (int c = 0; c < n; ++c) category_regions[c] = syllogism::term_regions({c, false}, 0);
+  const uint64_t valid_regions = syllogism::region_valid_mask(n);
+
   std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
   Stmt conclusion;
   std::vector<Stmt> form_premises;
-  std::array<int, kMaxEnumeratedDistractors> choice{};
   for (int form = 0; form < 256; ++form) {
     if (form_odds[form] == 0) continue;
     build_form(form_of(form), form_premises, conclusion);
     premises[0] = form_premises[0], premises[1] = form_premises[1];
+    Part form_part;
+    form_part.add(premises[0], false), form_part.add(premises[1], false), form_part.add(conclusion, true);
     const bool valid = validity[form];
     for (int combo = 0; combo < combos; ++combo) {
-      for (int i = 0, rest = combo; i < distractors; ++i) {
-        choice[i] = rest % distractor_choices(i);
-        rest /= distractor_choices(i);
-        premises[2 + i] = distractor_of(i, choice[i]);
+      const Combo& c = combo_of[combo];
+      for (int i = 0; i < distractors; ++i) premises[2 + i] = c.premises[i];
+      if (distractors > 0) {  // small_entails(premises, conclusion) != valid: the draft is redrawn
+        const uint64_t allowed = valid_regions & ~form_part.cleared & ~c.part.cleared;
+        bool satisfiable = allowed != 0;
+        for (int k = 0; k < form_part.existentials && satisfiable; ++k) satisfiable = (form_part.existential[k] & allowed) != 0;
+        for (int k = 0; k < c.part.existentials && satisfiable; ++k) satisfiable = (c.part.existential[k] & allowed) != 0;
+        for (int k = 0; import && k < n && satisfiable; ++k) satisfiable = (category_regions[k] & allowed) != 0;
+        if (satisfiable == valid) continue;
       }
-      if (distractors > 0 && small_entails(premises.data(), 2 + distractors, conclusion, import, n) != valid) continue;
       const uint64_t canonical = canonical_code(premises.data(), 2 + distractors, conclusion, n);
       size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
       while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
       if (table[at].canonical == 0)
-        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, choice, distractors)), valid};
+        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, c.choice, distractors)), valid};
       if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
       table[at].odds += form_odds[form] * per_combo;
     }
