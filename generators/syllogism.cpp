@@ -23,6 +23,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
 
 #include "solvers/syllogism_logic.h"
 #include "tasks/answer_extraction.h"
@@ -67,6 +68,43 @@ using syllogism::Term;
 void minimal_core(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n, std::vector<int>& kept) {
   kept.resize(premises.size());
   for (size_t i = 0; i < premises.size(); ++i) kept[i] = static_cast<int>(i);
+  if (n >= 1 && n <= 6 && premises.size() + 1 + static_cast<size_t>(n) <= 64) {
+    // One word of regions: each statement's pair decided once, then entails(kept minus k) as in
+    // syllogism::entails: refuted iff no region is left, or some existential (or, with import, some
+    // category) has none of those left.
+    std::array<uint64_t, 64> pair;
+    uint64_t universals = 0;  // bit i: premise i is universal
+    auto regions = [](const Stmt& st, bool negated, bool& universal) {
+      universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+      const bool with_p = st.q == Quant::No || st.q == Quant::Some;
+      return syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+    };
+    for (size_t i = 0; i < premises.size(); ++i) {
+      bool universal = false;
+      pair[i] = regions(premises[i], false, universal);
+      if (universal) universals |= uint64_t{1} << i;
+    }
+    bool conclusion_universal = false;
+    const uint64_t negated_conclusion = regions(conclusion, true, conclusion_universal);
+    auto entailed_without = [&](size_t k) {
+      uint64_t allowed = syllogism::region_valid_mask(n);
+      if (conclusion_universal) allowed &= ~negated_conclusion;
+      for (size_t j = 0; j < kept.size(); ++j)
+        if (j != k && ((universals >> kept[j]) & 1u)) allowed &= ~pair[kept[j]];
+      if (allowed == 0) return true;
+      if (!conclusion_universal && (negated_conclusion & allowed) == 0) return true;
+      for (size_t j = 0; j < kept.size(); ++j)
+        if (j != k && !((universals >> kept[j]) & 1u) && (pair[kept[j]] & allowed) == 0) return true;
+      for (int c = 0; import && c < n; ++c)
+        if ((syllogism::term_regions({c, false}, 0) & allowed) == 0) return true;
+      return false;
+    };
+    for (size_t k = 0; k < kept.size();) {
+      if (entailed_without(k)) kept.erase(kept.begin() + static_cast<long>(k));
+      else ++k;
+    }
+    return;
+  }
   thread_local std::vector<Stmt> rest;  // reused: one vector per thread, not one per premise dropped
   for (size_t k = 0; k < kept.size();) {
     rest.clear();
@@ -110,23 +148,23 @@ bool countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion, boo
     add(conclusion, true);
     if (import)
       for (int c = 0; c < n; ++c) in_pair[pairs++] = syllogism::term_regions({c, false}, 0);
-    uint64_t candidates = 0;
+    uint64_t candidates = 0, needed = 0;  // needed: the regions of pairs with one witness left
     for (size_t k = 0; k < pairs; ++k) {
       in_pair[k] &= occupied;
       witnesses[k] = std::popcount(in_pair[k]);
+      if (witnesses[k] == 0) return false;
+      if (witnesses[k] == 1) needed |= in_pair[k];
       candidates |= in_pair[k];
     }
-    for (size_t k = 0; k < pairs; ++k)
-      if (witnesses[k] == 0) return false;
     for (uint64_t rest = candidates; rest; rest &= rest - 1) {
       const int bit = std::countr_zero(rest);
-      bool needed = false;
-      for (size_t k = 0; k < pairs && !needed; ++k) needed = ((in_pair[k] >> bit) & 1u) && witnesses[k] == 1;
-      if (needed) {
+      if ((needed >> bit) & 1u) {
         kept.push_back(static_cast<uint32_t>(bit));
         continue;
       }
-      for (size_t k = 0; k < pairs; ++k) witnesses[k] -= static_cast<int>((in_pair[k] >> bit) & 1u);
+      // Dropped: every pair holding it has another witness left (so none reaches 0).
+      for (size_t k = 0; k < pairs; ++k)
+        if (((in_pair[k] >> bit) & 1u) && --witnesses[k] == 1) needed |= in_pair[k];
     }
     return true;
   }
@@ -504,7 +542,10 @@ constexpr std::array<uint64_t, 8> kOccurrenceSpread = [] {  // an occurrence (qu
   return out;
 }();
 
-uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
+// Count and N are int, or std::integral_constant where the caller knows them (the enumeration: loops
+// unrolled).
+template <typename Count, typename N>
+uint64_t canonical_code_of(const Stmt* premises, Count count, const Stmt& conclusion, N n) {
   std::array<uint64_t, 5> invariant{};
   for (int i = 0; i < count; ++i) {
     const int q = static_cast<int>(premises[i].q) * 2;
@@ -549,6 +590,10 @@ uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion,
     best = std::min(best, code_of_names());
   } while (std::next_permutation(others.begin(), others.begin() + k));
   return best;
+}
+
+uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
+  return canonical_code_of(premises, count, conclusion, n);
 }
 
 // Every distinct question with `distractors` distractors, both labels, each with its odds under the
@@ -639,7 +684,12 @@ question_space::Space enumerate_questions(int distractors, bool import) {
         for (int k = 0; import && k < n && satisfiable; ++k) satisfiable = (category_regions[k] & allowed) != 0;
         if (satisfiable == valid) continue;
       }
-      const uint64_t canonical = canonical_code(premises.data(), 2 + distractors, conclusion, n);
+      uint64_t canonical;  // canonical_code, its loops unrolled for each count
+      switch (distractors) {
+        case 0: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 2>{}, conclusion, std::integral_constant<int, 3>{}); break;
+        case 1: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 3>{}, conclusion, std::integral_constant<int, 4>{}); break;
+        default: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 4>{}, conclusion, std::integral_constant<int, 5>{}); break;
+      }
       size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
       while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
       if (table[at].canonical == 0)
