@@ -23,12 +23,16 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "solvers/syllogism_logic.h"
 #include "tasks/answer_extraction.h"
 
 namespace verity {
 namespace {
+
+using namespace std::string_view_literals;
 
 class SyllogismGenerator final : public Generator {
  public:
@@ -48,7 +52,7 @@ class SyllogismGenerator final : public Generator {
 // ---------------------------------------------------------------------------------------------
 // Abstract statements: categories are indices 0..n-1, a term is a category or its complement.
 
-const char* kQuantNames[] = {"all", "no", "some", "some_not"};
+constexpr std::string_view kQuantNames[] = {"all", "no", "some", "some_not"};
 const char kMoodLetters[] = {'A', 'E', 'I', 'O'};
 
 // ---------------------------------------------------------------------------------------------
@@ -61,9 +65,47 @@ using syllogism::Stmt;
 using syllogism::Term;
 
 // Deletion-minimal set of premises (indices) that still entail the conclusion.
-std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
-  std::vector<int> kept(premises.size());
+// Written into `kept`.
+void minimal_core(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n, std::vector<int>& kept) {
+  kept.resize(premises.size());
   for (size_t i = 0; i < premises.size(); ++i) kept[i] = static_cast<int>(i);
+  if (n >= 1 && n <= 6 && premises.size() + 1 + static_cast<size_t>(n) <= 64) {
+    // One word of regions: each statement's pair decided once, then entails(kept minus k) as in
+    // syllogism::entails: refuted iff no region is left, or some existential (or, with import, some
+    // category) has none of those left.
+    std::array<uint64_t, 64> pair;
+    uint64_t universals = 0;  // bit i: premise i is universal
+    auto regions = [](const Stmt& st, bool negated, bool& universal) {
+      universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+      const bool with_p = st.q == Quant::No || st.q == Quant::Some;
+      return syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+    };
+    for (size_t i = 0; i < premises.size(); ++i) {
+      bool universal = false;
+      pair[i] = regions(premises[i], false, universal);
+      if (universal) universals |= uint64_t{1} << i;
+    }
+    bool conclusion_universal = false;
+    const uint64_t negated_conclusion = regions(conclusion, true, conclusion_universal);
+    auto entailed_without = [&](size_t k) {
+      uint64_t allowed = syllogism::region_valid_mask(n);
+      if (conclusion_universal) allowed &= ~negated_conclusion;
+      for (size_t j = 0; j < kept.size(); ++j)
+        if (j != k && ((universals >> kept[j]) & 1u)) allowed &= ~pair[kept[j]];
+      if (allowed == 0) return true;
+      if (!conclusion_universal && (negated_conclusion & allowed) == 0) return true;
+      for (size_t j = 0; j < kept.size(); ++j)
+        if (j != k && !((universals >> kept[j]) & 1u) && (pair[kept[j]] & allowed) == 0) return true;
+      for (int c = 0; import && c < n; ++c)
+        if ((syllogism::term_regions({c, false}, 0) & allowed) == 0) return true;
+      return false;
+    };
+    for (size_t k = 0; k < kept.size();) {
+      if (entailed_without(k)) kept.erase(kept.begin() + static_cast<long>(k));
+      else ++k;
+    }
+    return;
+  }
   thread_local std::vector<Stmt> rest;  // reused: one vector per thread, not one per premise dropped
   for (size_t k = 0; k < kept.size();) {
     rest.clear();
@@ -75,7 +117,6 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
       ++k;
     }
   }
-  return kept;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,8 +127,48 @@ std::vector<int> minimal_core(const std::vector<Stmt>& premises, const Stmt& con
 // greedily (in region order) while every existential statement keeps a witness. nullopt = none exists.
 // Region sets are words of 64 regions (syllogism::term_regions): only the regions that witness some
 // existential are visited one by one (any other is dropped by the pruning without changing a count).
-std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion,
-                                                  bool import, int n) {
+// Written into `kept` (cleared); false when none exists.
+bool countermodel(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n,
+                  std::vector<uint32_t>& kept) {
+  kept.clear();
+  if (n <= 6 && premises.size() + 1 + static_cast<size_t>(n) <= 64) {
+    // One word of regions: the same pruning over fixed arrays (the witnessed pairs' order does not
+    // change which regions are kept: a region is kept iff some pair it witnesses has no other left).
+    uint64_t occupied = syllogism::region_valid_mask(n);
+    std::array<uint64_t, 64> in_pair;  // per existential: its pair's regions, then only the occupied ones
+    std::array<int, 64> witnesses;
+    size_t pairs = 0;
+    auto add = [&](const Stmt& st, bool negated) {
+      const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+      const bool with_p = (st.q == Quant::No || st.q == Quant::Some);
+      const uint64_t both = syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+      if (universal) occupied &= ~both;
+      else in_pair[pairs++] = both;
+    };
+    for (const auto& st : premises) add(st, false);
+    add(conclusion, true);
+    if (import)
+      for (int c = 0; c < n; ++c) in_pair[pairs++] = syllogism::term_regions({c, false}, 0);
+    uint64_t candidates = 0, needed = 0;  // needed: the regions of pairs with one witness left
+    for (size_t k = 0; k < pairs; ++k) {
+      in_pair[k] &= occupied;
+      witnesses[k] = std::popcount(in_pair[k]);
+      if (witnesses[k] == 0) return false;
+      if (witnesses[k] == 1) needed |= in_pair[k];
+      candidates |= in_pair[k];
+    }
+    for (uint64_t rest = candidates; rest; rest &= rest - 1) {
+      const int bit = std::countr_zero(rest);
+      if ((needed >> bit) & 1u) {
+        kept.push_back(static_cast<uint32_t>(bit));
+        continue;
+      }
+      // Dropped: every pair holding it has another witness left (so none reaches 0).
+      for (size_t k = 0; k < pairs; ++k)
+        if (((in_pair[k] >> bit) & 1u) && --witnesses[k] == 1) needed |= in_pair[k];
+    }
+    return true;
+  }
   // Scratch reused per thread (one call per No task): no allocation once grown.
   thread_local std::vector<std::pair<Term, Term>> empty, witnessed;  // "no region in a and b" / "some region in a and b"
   empty.clear(), witnessed.clear();
@@ -119,8 +200,7 @@ std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premi
     }
   }
   for (int count : witnesses)
-    if (count == 0) return std::nullopt;
-  std::vector<uint32_t> kept;
+    if (count == 0) return false;
   for (int w = 0; w < words; ++w) {
     for (uint64_t rest = candidates[w]; rest; rest &= rest - 1) {
       const int bit = std::countr_zero(rest);
@@ -134,7 +214,7 @@ std::optional<std::vector<uint32_t>> countermodel(const std::vector<Stmt>& premi
       for (size_t k = 0; k < witnessed.size(); ++k) witnesses[k] -= static_cast<int>(in_pair(k));
     }
   }
-  return kept;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,6 +234,17 @@ struct Form {
 Form form_of(int index) {
   return {index / 64 + 1, static_cast<Quant>((index / 16) % 4), static_cast<Quant>((index / 4) % 4),
           static_cast<Quant>(index % 4)};
+}
+
+// form_of(index).code() ("1-AAA" ...) without building a string.
+std::string_view form_code(int index) {
+  static constexpr auto kCodes = [] {
+    std::array<std::array<char, 5>, 256> out{};
+    for (int i = 0; i < 256; ++i)
+      out[i] = {static_cast<char>('1' + i / 64), '-', kMoodLetters[(i / 16) % 4], kMoodLetters[(i / 4) % 4], kMoodLetters[i % 4]};
+    return out;
+  }();
+  return {kCodes[index].data(), 5};
 }
 
 // Major premise relates M and P, minor relates S and M; the figure fixes which term is the subject.
@@ -342,25 +433,33 @@ struct Draft {
   Stmt conclusion;
   int categories = 0;
   int distractors = 0;
-  std::string form = "sorites";
+  std::string_view form = "sorites";  // form_code() or "sorites"
   int form_index = -1;  // two-premise forms: index into form_validity()
   bool valid = false;
+  void reset() {  // a fresh draft, premises' capacity kept
+    premises.clear();
+    conclusion = {};
+    categories = distractors = 0;
+    form = "sorites";
+    form_index = -1;
+    valid = false;
+  }
 };
 
 // Core premises + conclusion with the target validity.
-bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d) {
-  const int terms = static_cast<int>(knobs.get_int("terms"));
+bool draft_core(Rng& rng, int terms, bool target, bool import, Draft& d) {
   d.premises.clear();
   if (terms == 3) {
     d.form_index = draw_form(rng, target, import);
     const Form f = form_of(d.form_index);
     build_form(f, d.premises, d.conclusion);
-    d.form = f.code();
+    d.form = form_code(d.form_index);
   } else {
     valid_chain(rng, terms - 1, import, d.premises, d.conclusion);
     // Mistakes are tried on this chain until one breaks it: redrawing the chain instead would favour
     // chains that break easily (their conclusions' quantifiers would then hint at invalidity).
-    const std::vector<Stmt> chain = d.premises;
+    thread_local std::vector<Stmt> chain;  // reused: no allocation per draft once grown
+    chain = d.premises;
     const Stmt valid_conclusion = d.conclusion;
     for (int mistake = 0; !target && mistake < 16; ++mistake) {
       d.premises = chain;
@@ -382,17 +481,16 @@ bool draft_core(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d
 // the label (e.g. "Some X are S" supplying the existence an argument lacked) is redrawn.
 bool add_distractors(Rng& rng, int count, bool import, Draft& d) {
   const int base = d.categories;
-  std::vector<Stmt> extra;
+  thread_local std::vector<Stmt> all;  // the premises then the distractors; reused per draft
+  all = d.premises;
   for (int i = 0; i < count; ++i) {
     const int fresh = base + i;
     Stmt st{static_cast<Quant>(rng.index(4)), {fresh}, {static_cast<int>(rng.index(base + i))}};
     if (rng.chance(0.5)) std::swap(st.s, st.p);
-    extra.push_back(st);
+    all.push_back(st);
   }
-  std::vector<Stmt> all = d.premises;
-  all.insert(all.end(), extra.begin(), extra.end());
   if (entails(all, d.conclusion, import, base + count) != d.valid) return false;
-  d.premises = all;
+  d.premises.swap(all);
   d.categories = base + count;
   d.distractors = count;
   return true;
@@ -430,45 +528,30 @@ void decode_question(uint64_t code, int distractors, std::vector<Stmt>& premises
   for (int i = 0; i < distractors; ++i) premises.push_back(distractor_of(i, static_cast<int>((code >> (8 + 5 * i)) & 31)));
 }
 
-// Entailment over at most 5 categories (32 regions, one word) without a heap: the premises and the
-// negated conclusion are satisfiable iff the regions no universal empties are not all empty and meet
-// every existential (and, with import, every category). The same decision as syllogism::entails,
-// which the generator still asks of every task it makes.
-bool small_entails(const Stmt* premises, int count, const Stmt& conclusion, bool import, int n) {
-  uint64_t allowed = syllogism::region_valid_mask(n);
-  std::array<uint64_t, 8> existential;
-  int existentials = 0;
-  auto add = [&](const Stmt& st, bool negated) {
-    const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
-    const bool with_p = st.q == Quant::No || st.q == Quant::Some;
-    const uint64_t pair = syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
-    if (universal) allowed &= ~pair;
-    else existential[existentials++] = pair;
-  };
-  for (int i = 0; i < count; ++i) add(premises[i], false);
-  add(conclusion, true);
-  if (allowed == 0) return true;
-  for (int k = 0; k < existentials; ++k)
-    if ((existential[k] & allowed) == 0) return true;
-  for (int c = 0; import && c < n; ++c)
-    if ((syllogism::term_regions({c, false}, 0) & allowed) == 0) return true;
-  return false;
-}
-
 // The question (premises as a multiset, conclusion) up to renaming its categories, as one number (what
 // question_key tells apart at these knobs): the conclusion's subject and predicate are named 0 and 1,
 // the other categories (at most 3) 2, 3, 4 in the order of an invariant of the statements they occur
 // in, and the least code over the orders that the invariant cannot tell apart wins. A statement is 8
 // bits (quantifier, subject, predicate) + 1; premises sorted, after the conclusion's quantifier.
-uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
-  std::array<uint64_t, 5> invariant{};
-  auto spread = [](uint64_t occurrence) {  // an occurrence (quantifier, place) spread over 64 bits
+// At most 4 premises over at most 5 categories.
+constexpr std::array<uint64_t, 8> kOccurrenceSpread = [] {  // an occurrence (quantifier, place) spread over 64 bits
+  std::array<uint64_t, 8> out{};
+  for (uint64_t occurrence = 0; occurrence < 8; ++occurrence) {
     const uint64_t h = (occurrence + 1) * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 29);
-  };
+    out[occurrence] = h ^ (h >> 29);
+  }
+  return out;
+}();
+
+// Count and N are int, or std::integral_constant where the caller knows them (the enumeration: loops
+// unrolled).
+template <typename Count, typename N>
+uint64_t canonical_code_of(const Stmt* premises, Count count, const Stmt& conclusion, N n) {
+  std::array<uint64_t, 5> invariant{};
   for (int i = 0; i < count; ++i) {
-    invariant[premises[i].s.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2);
-    invariant[premises[i].p.cat] += spread(static_cast<uint64_t>(premises[i].q) * 2 + 1);
+    const int q = static_cast<int>(premises[i].q) * 2;
+    invariant[premises[i].s.cat] += kOccurrenceSpread[q];
+    invariant[premises[i].p.cat] += kOccurrenceSpread[q + 1];
   }
   std::array<int, 5> others{};
   int k = 0;
@@ -476,23 +559,42 @@ uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion,
     if (c != conclusion.s.cat && c != conclusion.p.cat) others[k++] = c;
   std::array<int, 5> name{};
   name[conclusion.s.cat] = 0, name[conclusion.p.cat] = 1;
-  uint64_t best = ~uint64_t{0};
-  std::array<uint64_t, 4> codes{};
-  do {  // every order of the others (ascending ids first), those out of invariant order skipped
-    bool ordered = true;
-    for (int i = 1; i < k && ordered; ++i) ordered = invariant[others[i - 1]] <= invariant[others[i]];
-    if (!ordered) continue;
-    for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
+  const uint64_t head = static_cast<uint64_t>(conclusion.q);
+  auto code_of_names = [&] {
+    std::array<uint64_t, 4> codes;
     for (int i = 0; i < count; ++i)
       codes[i] = (static_cast<uint64_t>(premises[i].q) << 6 | static_cast<uint64_t>(name[premises[i].s.cat]) << 3 |
                   static_cast<uint64_t>(name[premises[i].p.cat])) + 1;
     for (int i = 1; i < count; ++i)
       for (int j = i; j > 0 && codes[j] < codes[j - 1]; --j) std::swap(codes[j], codes[j - 1]);
-    uint64_t code = static_cast<uint64_t>(conclusion.q);
+    uint64_t code = head;
     for (int i = 0; i < count; ++i) code = code << 9 | codes[i];
-    best = std::min(best, code);
+    return code;
+  };
+  // The others in invariant order (ties by id): when no two invariants tie, that is the only order
+  // the invariant allows.
+  std::array<int, 5> sorted = others;
+  bool tie = false;
+  for (int i = 1; i < k; ++i)
+    for (int j = i; j > 0 && invariant[sorted[j]] < invariant[sorted[j - 1]]; --j) std::swap(sorted[j], sorted[j - 1]);
+  for (int i = 1; i < k && !tie; ++i) tie = invariant[sorted[i - 1]] == invariant[sorted[i]];
+  if (!tie) {
+    for (int i = 0; i < k; ++i) name[sorted[i]] = 2 + i;
+    return code_of_names();
+  }
+  uint64_t best = ~uint64_t{0};
+  do {  // every order of the others (ascending ids first), those out of invariant order skipped
+    bool ordered = true;
+    for (int i = 1; i < k && ordered; ++i) ordered = invariant[others[i - 1]] <= invariant[others[i]];
+    if (!ordered) continue;
+    for (int i = 0; i < k; ++i) name[others[i]] = 2 + i;
+    best = std::min(best, code_of_names());
   } while (std::next_permutation(others.begin(), others.begin() + k));
   return best;
+}
+
+uint64_t canonical_code(const Stmt* premises, int count, const Stmt& conclusion, int n) {
+  return canonical_code_of(premises, count, conclusion, n);
 }
 
 // Every distinct question with `distractors` distractors, both labels, each with its odds under the
@@ -529,35 +631,91 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   while (table_size < 2 * forms * static_cast<size_t>(combos)) table_size *= 2;
   std::vector<Entry> table(table_size);
   const int shift = 64 - std::countr_zero(table_size);
+  // The Venn decision (as syllogism::entails) split into the form's part and the distractors' part,
+  // each decided once: the regions universals empty, and the regions each existential needs one of.
+  struct Part {
+    uint64_t cleared = 0;
+    std::array<uint64_t, 3> existential{};
+    int existentials = 0;
+    void add(const Stmt& st, bool negated) {
+      const bool universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+      const bool with_p = st.q == Quant::No || st.q == Quant::Some;
+      const uint64_t pair = syllogism::term_regions(st.s, 0) & syllogism::term_regions(with_p ? st.p : complement(st.p), 0);
+      if (universal) cleared |= pair;
+      else existential[existentials++] = pair;
+    }
+  };
+  struct Combo {
+    Part part;
+    std::array<Stmt, kMaxEnumeratedDistractors> premises;
+    std::array<int, kMaxEnumeratedDistractors> choice{};
+  };
+  std::vector<Combo> combo_of(static_cast<size_t>(combos));
+  for (int combo = 0; combo < combos; ++combo) {
+    Combo& c = combo_of[combo];
+    for (int i = 0, rest = combo; i < distractors; ++i) {
+      c.choice[i] = rest % distractor_choices(i);
+      rest /= distractor_choices(i);
+      c.premises[i] = distractor_of(i, c.choice[i]);
+      c.part.add(c.premises[i], false);
+    }
+  }
+  std::array<uint64_t, 5> category_regions{};
+  for (int c = 0; c < n; ++c) category_regions[c] = syllogism::term_regions({c, false}, 0);
+  const uint64_t valid_regions = syllogism::region_valid_mask(n);
+
   std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
   Stmt conclusion;
   std::vector<Stmt> form_premises;
-  std::array<int, kMaxEnumeratedDistractors> choice{};
   for (int form = 0; form < 256; ++form) {
     if (form_odds[form] == 0) continue;
     build_form(form_of(form), form_premises, conclusion);
     premises[0] = form_premises[0], premises[1] = form_premises[1];
+    Part form_part;
+    form_part.add(premises[0], false), form_part.add(premises[1], false), form_part.add(conclusion, true);
     const bool valid = validity[form];
     for (int combo = 0; combo < combos; ++combo) {
-      for (int i = 0, rest = combo; i < distractors; ++i) {
-        choice[i] = rest % distractor_choices(i);
-        rest /= distractor_choices(i);
-        premises[2 + i] = distractor_of(i, choice[i]);
+      const Combo& c = combo_of[combo];
+      for (int i = 0; i < distractors; ++i) premises[2 + i] = c.premises[i];
+      if (distractors > 0) {  // entails(premises, conclusion) != valid: the draft is redrawn
+        const uint64_t allowed = valid_regions & ~form_part.cleared & ~c.part.cleared;
+        bool satisfiable = allowed != 0;
+        for (int k = 0; k < form_part.existentials && satisfiable; ++k) satisfiable = (form_part.existential[k] & allowed) != 0;
+        for (int k = 0; k < c.part.existentials && satisfiable; ++k) satisfiable = (c.part.existential[k] & allowed) != 0;
+        for (int k = 0; import && k < n && satisfiable; ++k) satisfiable = (category_regions[k] & allowed) != 0;
+        if (satisfiable == valid) continue;
       }
-      if (distractors > 0 && small_entails(premises.data(), 2 + distractors, conclusion, import, n) != valid) continue;
-      const uint64_t canonical = canonical_code(premises.data(), 2 + distractors, conclusion, n);
+      uint64_t canonical;  // canonical_code, its loops unrolled for each count
+      switch (distractors) {
+        case 0: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 2>{}, conclusion, std::integral_constant<int, 3>{}); break;
+        case 1: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 3>{}, conclusion, std::integral_constant<int, 4>{}); break;
+        default: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 4>{}, conclusion, std::integral_constant<int, 5>{}); break;
+      }
       size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
       while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
       if (table[at].canonical == 0)
-        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, choice, distractors)), valid};
+        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, c.choice, distractors)), valid};
       if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
       table[at].odds += form_odds[form] * per_combo;
     }
   }
-  std::vector<Entry> found;
+  std::vector<Entry> found, scratch;
+  uint64_t largest = 0;
   for (const auto& entry : table)
-    if (entry.canonical != 0) found.push_back(entry);
-  std::sort(found.begin(), found.end(), [](const Entry& x, const Entry& y) { return x.canonical < y.canonical; });
+    if (entry.canonical != 0) found.push_back(entry), largest = std::max(largest, entry.canonical);
+  // In canonical order (the codes are distinct): a radix sort, 13 bits a pass (three passes for 38 bits).
+  constexpr int kRadixBits = 13;
+  scratch.resize(found.size());
+  std::vector<uint32_t> starts(size_t{1} << kRadixBits);
+  for (int shift_by = 0; shift_by < std::bit_width(largest); shift_by += kRadixBits) {
+    std::fill(starts.begin(), starts.end(), 0u);
+    const uint64_t digit_mask = (uint64_t{1} << kRadixBits) - 1;
+    for (const auto& e : found) ++starts[(e.canonical >> shift_by) & digit_mask];
+    uint32_t sum = 0;
+    for (auto& start : starts) sum += std::exchange(start, sum);
+    for (const auto& e : found) scratch[starts[(e.canonical >> shift_by) & digit_mask]++] = e;
+    found.swap(scratch);
+  }
   question_space::Space space;
   space.labels = {"Yes", "No"};
   space.questions.resize(2);
@@ -575,7 +733,7 @@ question_space::Space enumerate_questions(int distractors, bool import) {
 void enumerated_draft(uint64_t code, int distractors, bool target, Draft& d) {
   decode_question(code, distractors, d.premises, d.conclusion);
   d.form_index = static_cast<int>(code & 0xff);
-  d.form = form_of(d.form_index).code();
+  d.form = form_code(d.form_index);
   d.categories = 3 + distractors;
   d.distractors = distractors;
   d.valid = target;
@@ -640,7 +798,7 @@ void render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& nam
   static const std::string kInstruction = answer_instruction("Yes or No", "Yes");
   prompt.clear();
   if (natural) prompt.append(rng.pick(kIntros)).push_back('\n');
-  else prompt.append("Premises (first-order logic; x ranges over all individuals):\n");
+  else prompt.append("Premises (first-order logic; x ranges over all individuals):\n"sv);
   for (size_t i = 0; i < d.premises.size(); ++i) {
     append_number(prompt, i + 1);
     prompt.append(". ", 2);
@@ -653,19 +811,19 @@ void render_prompt(Rng& rng, const Draft& d, const std::vector<std::string>& nam
     prompt.push_back('\n');
   }
   if (natural) {
-    prompt.append(import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"
-                         : "Do not assume that any kind of thing mentioned actually has members.\n");
+    prompt.append(import ? "Assume that each kind of thing mentioned exists: there is at least one of each.\n"sv
+                         : "Do not assume that any kind of thing mentioned actually has members.\n"sv);
     if (real_names)
-      prompt.append("Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n");
+      prompt.append("Judge only whether the conclusion follows logically, even where a statement is false in the real world.\n"sv);
     prompt.append(rng.pick(kQuestions)).push_back(' ');
     append_sentence(prompt, d.conclusion, names, 0, true);
     prompt.append("?\n", 2);
   } else {
-    prompt.append(import ? "Existential import: every predicate above holds of at least one individual.\n"
-                         : "No existential import: a predicate may hold of no individual.\n");
-    prompt.append("Conclusion: ");
+    prompt.append(import ? "Existential import: every predicate above holds of at least one individual.\n"sv
+                         : "No existential import: a predicate may hold of no individual.\n"sv);
+    prompt.append("Conclusion: "sv);
     append_symbolic(prompt, d.conclusion, names);
-    prompt.append("\nDoes the conclusion follow from the premises?\n");
+    prompt.append("\nDoes the conclusion follow from the premises?\n"sv);
   }
   prompt += kInstruction;
 }
@@ -683,14 +841,14 @@ void append_region(std::string& out, uint32_t region, const std::vector<std::str
   };
   const uint32_t all = names.size() >= 32 ? ~uint32_t{0} : (uint32_t{1} << names.size()) - 1;
   if ((region & all) == 0) {
-    out.append("something that is none of the ");
+    out.append("something that is none of the "sv);
     list(false);
     return;
   }
-  out.append("something that is among the ");
+  out.append("something that is among the "sv);
   list(true);
   if ((region & all) != all) {
-    out.append(" and not among the ");
+    out.append(" and not among the "sv);
     list(false);
   }
 }
@@ -714,42 +872,50 @@ std::string& add_step(pb::Task& task, const std::vector<int>& cites, std::string
 }
 
 void write_trace(const Draft& d, bool import, const std::vector<std::string>& names, pb::Task& task) {
-  if (d.form != "sorites") {
-    const std::string_view name = classical_name(d.form);
+  if (d.form_index >= 0) {  // a two-premise form (else "sorites")
+    static const std::array<std::string_view, 256> kClassicalNames = [] {
+      std::array<std::string_view, 256> out;
+      for (int i = 0; i < 256; ++i) out[i] = classical_name(form_code(i));
+      return out;
+    }();
+    const std::string_view name = kClassicalNames[d.form_index];
     std::string& text = add_step(task, {}, "form");
-    text.append("The underlying argument has figure ").append(d.form, 0, 1).append(" and mood ").append(d.form, 2);
+    text.append("The underlying argument has figure "sv).append(d.form, 0, 1).append(" and mood "sv).append(d.form, 2);
     if (d.valid) {
-      text.append(" (").append(name).append("), a valid form");
-      if (!form_validity(false)[d.form_index]) text.append(" given existential import");
+      text.append(" ("sv).append(name).append("), a valid form"sv);
+      if (!form_validity(false)[d.form_index]) text.append(" given existential import"sv);
     } else if (name.empty()) {
-      text.append(", which is not a valid form");
+      text.append(", which is not a valid form"sv);
     } else {
-      text.append(" (").append(name).append("), valid only with existential import, which is not assumed here");
+      text.append(" ("sv).append(name).append("), valid only with existential import, which is not assumed here"sv);
     }
     text.push_back('.');
   }
   if (d.valid) {
-    const std::vector<int> core = minimal_core(d.premises, d.conclusion, import, d.categories);
+    thread_local std::vector<int> core;  // reused: no allocation per task once grown
+    minimal_core(d.premises, d.conclusion, import, d.categories, core);
     std::string& text = add_step(task, core, "refutation");
-    text.append("Suppose the conclusion were false. Together with premises ");
+    text.append("Suppose the conclusion were false. Together with premises "sv);
     for (size_t i = 0; i < core.size(); ++i) {
       text.append(i ? ", p" : "p", i ? 3 : 1);
       append_number(text, static_cast<size_t>(core[i]) + 1);
     }
-    if (import) text.append(" and the existence of each kind");
-    text.append(" that is impossible, so the conclusion follows.");
+    if (import) text.append(" and the existence of each kind"sv);
+    text.append(" that is impossible, so the conclusion follows."sv);
     return;
   }
-  const auto model = countermodel(d.premises, d.conclusion, import, d.categories);
-  if (!model) throw std::logic_error("syllogism: decided invalid but no Venn countermodel exists");
+  thread_local std::vector<uint32_t> model;  // reused: no allocation per task once grown
+  if (!countermodel(d.premises, d.conclusion, import, d.categories, model)) throw std::logic_error("syllogism: decided invalid but no Venn countermodel exists");
   std::string& text = add_step(task, {}, "countermodel");
-  text.append("Counterexample: suppose the only things there are are ");
-  for (size_t i = 0; i < model->size(); ++i) {
+  text.append("Counterexample: suppose the only things there are are "sv);
+  for (size_t i = 0; i < model.size(); ++i) {
     if (i) text.append("; ", 2);
-    append_region(text, (*model)[i], names);
+    append_region(text, model[i], names);
   }
-  text.append(". Every premise holds, but the conclusion fails, so it does not follow.");
-  for (uint32_t r : *model) task.mutable_syllogism()->add_countermodel(r);
+  text.append(". Every premise holds, but the conclusion fails, so it does not follow."sv);
+  auto* regions = task.mutable_syllogism()->mutable_countermodel();
+  regions->Reserve(static_cast<int>(model.size()));
+  for (uint32_t r : model) regions->AddAlreadyReserved(r);
 }
 
 // Real category names for the categories; with belief bias, chosen so that the conclusion is
@@ -769,7 +935,7 @@ bool choose_real_names(Rng& rng, const Draft& d, bool want_believable, std::vect
 }
 
 void fill_statement(const Stmt& st, pb::CategoricalStatement* out) {
-  out->set_quantifier(kQuantNames[static_cast<int>(st.q)]);
+  out->mutable_quantifier()->assign(kQuantNames[static_cast<int>(st.q)]);
   out->set_subject(st.s.cat);
   out->set_subject_negated(st.s.neg);
   out->set_predicate(st.p.cat);
@@ -811,43 +977,76 @@ KnobMap SyllogismGenerator::level_knobs(int level) const {
 
 namespace {
 
+// The knobs generate() reads, parsed once per knobs (not looked up by name per task): the last knobs
+// seen on this thread, recognised by their values.
+struct Settings {
+  bool import = false, real_names = false, natural = true;
+  double negation = 0, belief_conflict = 0;
+  int terms = 3, distractors = 0;
+  const question_space::Space* space = nullptr;  // enumerated_space(knobs)
+  uint64_t knobs_hash = 0;                       // question_space::knobs_hash(knobs), when space
+};
+
+const Settings& settings_of(const Knobs& knobs) {
+  thread_local KnobMap values;
+  thread_local Settings settings;
+  thread_local bool filled = false;
+  if (filled && knobs.values() == values) return settings;
+  filled = false;
+  Settings s;
+  s.import = knobs.get("existential_import") == "on";
+  s.distractors = static_cast<int>(knobs.get_int("distractors"));
+  s.terms = static_cast<int>(knobs.get_int("terms"));
+  s.space = syllogism::enumerated_space(knobs);
+  if (s.space) s.knobs_hash = question_space::knobs_hash(knobs);
+  s.negation = knobs.get_real("negation");
+  s.real_names = knobs.get("names") == "real";
+  if (s.real_names) s.belief_conflict = knobs.get_real("belief_conflict");
+  s.natural = knobs.get("format") == "natural";
+  settings = s;
+  values = knobs.values();
+  filled = true;
+  return settings;
+}
+
 // The random path: the label drawn first, then drafts until one has it.
-bool random_draft(Rng& rng, const Knobs& knobs, bool import, Draft& d) {
+bool random_draft(Rng& rng, const Knobs& knobs, const Settings& settings, Draft& d) {
   const bool target = rng.chance(0.5);
-  const int distractors = static_cast<int>(knobs.get_int("distractors"));
+  const int distractors = settings.distractors;
+  const bool import = settings.import;
   bool done = false;
   for (int attempt = 0; attempt < 200 && !done; ++attempt)
-    done = draft_core(rng, knobs, target, import, d) && (distractors == 0 || add_distractors(rng, distractors, import, d));
+    done = draft_core(rng, settings.terms, target, import, d) && (distractors == 0 || add_distractors(rng, distractors, import, d));
   if (!done) throw std::runtime_error("syllogism: no instance found for knobs " + knobs.canonical());
   return target;
 }
 
-void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d, pb::Task& task);
+void finish_task(Rng& rng, const Settings& settings, bool target, Draft& d, pb::Task& task);
 
 }  // namespace
 
 void SyllogismGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
-  const bool import = knobs.get("existential_import") == "on";
-  Draft d;
-  if (const auto* space = syllogism::enumerated_space(knobs)) {
+  const Settings& settings = settings_of(knobs);
+  thread_local Draft d;  // reused: its premises keep their capacity from task to task
+  d.reset();
+  if (settings.space) {
     // The label from question_space's turns, the question from that label's weighted order.
-    const auto pick =
-        question_space::pick(*space, mix_seed({task.seed(), question_space::knobs_hash(knobs)}), task.index());
+    const auto pick = question_space::pick(*settings.space, mix_seed({task.seed(), settings.knobs_hash}), task.index());
     const bool target = pick.slot == 0;
-    enumerated_draft(pick.question, static_cast<int>(knobs.get_int("distractors")), target, d);
-    return finish_task(rng, knobs, target, import, d, task);
+    enumerated_draft(pick.question, settings.distractors, target, d);
+    return finish_task(rng, settings, target, d, task);
   }
-  const bool target = random_draft(rng, knobs, import, d);
-  finish_task(rng, knobs, target, import, d, task);
+  const bool target = random_draft(rng, knobs, settings, d);
+  finish_task(rng, settings, target, d, task);
 }
 
 namespace {
 
 // Everything after the draft: negated terms, premise order, names, prompt, trace.
-void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& d, pb::Task& task) {
-
+void finish_task(Rng& rng, const Settings& settings, bool target, Draft& d, pb::Task& task) {
+  const bool import = settings.import;
   // Restating with negated terms keeps the meaning exactly; the final text is decided again anyway.
-  const double negation = knobs.get_real("negation");
+  const double negation = settings.negation;
   for (auto& st : d.premises)
     if (rng.chance(negation)) st = with_negated_term(rng, st);
   if (rng.chance(negation / 2)) d.conclusion = with_negated_term(rng, d.conclusion);
@@ -856,12 +1055,12 @@ void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& 
     throw std::logic_error("syllogism: the question does not decide as its label " + std::string(target ? "Yes" : "No") +
                            " (an enumerated question misfiled, or a restatement that changed it)");
 
-  const bool real_names = knobs.get("names") == "real";
+  const bool real_names = settings.real_names;
   thread_local std::vector<std::string> names;  // reused: no allocation per task once grown
   names.clear();
   bool believable = false;
   if (real_names) {
-    const bool conflict = rng.chance(knobs.get_real("belief_conflict"));
+    const bool conflict = rng.chance(settings.belief_conflict);
     believable = choose_real_names(rng, d, target != conflict, names);
     (*task.mutable_meta())["belief"] = believable == target ? "congruent" : "conflict";
   } else {
@@ -879,12 +1078,12 @@ void finish_task(Rng& rng, const Knobs& knobs, bool target, bool import, Draft& 
   for (const auto& st : d.premises) fill_statement(st, inst->add_premises());
   fill_statement(d.conclusion, inst->mutable_conclusion());
   inst->set_existential_import(import);
-  inst->set_form(d.form);
+  inst->mutable_form()->assign(d.form);
   inst->set_distractor_premises(d.distractors);
   inst->set_real_names(real_names);
   inst->set_believable(believable);
 
-  render_prompt(rng, d, names, knobs.get("format") == "natural", import, real_names, *task.mutable_prompt());
+  render_prompt(rng, d, names, settings.natural, import, real_names, *task.mutable_prompt());
   task.set_label(target ? "Yes" : "No");
   task.set_answer(task.label());
   write_trace(d, import, names, task);
@@ -915,11 +1114,14 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
           st.predicate() >= inst.terms_size())
         return false;
       Quant quant;
-      if (q == "all") quant = Quant::All;
-      else if (q == "no") quant = Quant::No;
-      else if (q == "some") quant = Quant::Some;
-      else if (q == "some_not") quant = Quant::SomeNot;
-      else return false;
+      switch (q.size()) {  // the quantifier by its length, then checked whole
+        case 3: quant = Quant::All; break;
+        case 2: quant = Quant::No; break;
+        case 4: quant = Quant::Some; break;
+        case 8: quant = Quant::SomeNot; break;
+        default: return false;
+      }
+      if (std::string_view(q) != kQuantNames[static_cast<int>(quant)]) return false;
       if (st.predicate_negated())  // obverse: All <-> No, Some <-> Some-not
         quant = static_cast<Quant>(static_cast<int>(quant) ^ 1);
       out = {quant, {st.subject()}, {st.predicate()}};
@@ -929,10 +1131,13 @@ std::string SyllogismGenerator::question_key(const pb::Task& task) const {
     for (int i = 0; plain && i < inst.premises_size(); ++i) plain = read(inst.premises(i), premises[i]);
     if (plain) {
       const uint64_t code = canonical_code(premises.data(), inst.premises_size(), conclusion, inst.terms_size());
-      std::string key = task.family();
-      key.append(inst.existential_import() ? "#import#" : "##");
-      key.append(std::to_string(inst.premises_size())).push_back('#');
-      key.append(std::to_string(code));
+      std::string key;
+      key.reserve(task.family().size() + 32);
+      key.append(task.family());
+      key.append(inst.existential_import() ? std::string_view("#import#") : std::string_view("##"));
+      append_number(key, static_cast<size_t>(inst.premises_size()));
+      key.push_back('#');
+      append_number(key, code);
       return key;
     }
   }
@@ -984,10 +1189,10 @@ const question_space::Space* enumerated_space(const Knobs& knobs) {
 }
 
 void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) {
-  const bool import = knobs.get("existential_import") == "on";
+  const Settings& settings = settings_of(knobs);
   Draft d;
-  const bool target = random_draft(rng, knobs, import, d);
-  finish_task(rng, knobs, target, import, d, task);
+  const bool target = random_draft(rng, knobs, settings, d);
+  finish_task(rng, settings, target, d, task);
 }
 
 }  // namespace syllogism

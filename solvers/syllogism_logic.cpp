@@ -77,16 +77,6 @@ struct Vocabulary {
 
 }  // namespace
 
-// Category c < 6 is a fixed pattern inside every word; category c >= 6 holds whole words (those whose
-// index has bit c - 6 set).
-uint64_t term_regions(Term t, uint64_t word) {
-  static constexpr std::array<uint64_t, 6> kInsideCategory = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull,
-                                                              0xF0F0F0F0F0F0F0F0ull, 0xFF00FF00FF00FF00ull,
-                                                              0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull};
-  const uint64_t inside = t.cat < 6 ? kInsideCategory[t.cat] : (((word >> (t.cat - 6)) & 1u) ? ~0ull : 0ull);
-  return t.neg ? ~inside : inside;
-}
-
 bool venn_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
   Normalised s;
   if (n < 1 || n > kMaxVennCategories || !normalise(premises, conclusion, import, n, s))
@@ -95,6 +85,33 @@ bool venn_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, boo
 }
 
 bool entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool import, int n) {
+  // One word of regions (at most 6 categories): the same decision as satisfiable() below, in two passes
+  // over the statements (universals first, then every existential against the regions left) and no copy.
+  if (n >= 1 && n <= 6 && premises.size() + 1 + (import ? n : 0) <= kMaxPairs) {
+    auto pair = [](const Stmt& st, bool negated, bool& universal) {
+      universal = (st.q == Quant::All || st.q == Quant::No) != negated;
+      const bool with_p = st.q == Quant::No || st.q == Quant::Some;  // the pair is (s, p), else (s, ~p)
+      return term_regions(st.s, 0) & term_regions(with_p ? st.p : complement(st.p), 0);
+    };
+    bool universal = false;
+    uint64_t allowed = region_valid_mask(n);
+    for (const auto& st : premises) {
+      const uint64_t regions = pair(st, false, universal);
+      if (universal) allowed &= ~regions;
+    }
+    const uint64_t negated_conclusion = pair(conclusion, true, universal);
+    const bool conclusion_universal = universal;
+    if (conclusion_universal) allowed &= ~negated_conclusion;
+    if (allowed == 0) return true;
+    if (!conclusion_universal && (negated_conclusion & allowed) == 0) return true;
+    for (const auto& st : premises) {
+      const uint64_t regions = pair(st, false, universal);
+      if (!universal && (regions & allowed) == 0) return true;
+    }
+    for (int c = 0; import && c < n; ++c)
+      if ((term_regions({c, false}, 0) & allowed) == 0) return true;
+    return false;
+  }
   Normalised s;
   if (n >= 1 && n <= kMaxVennCategories && normalise(premises, conclusion, import, n, s)) return !satisfiable(s, n);
   return z3_entails(premises, conclusion, import, n);

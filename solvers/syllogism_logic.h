@@ -35,7 +35,14 @@ constexpr int kMaxVennCategories = 16;  // 65,536 regions, 8 KiB per region set
 // within word w.
 inline int region_words(int n) { return n <= 6 ? 1 : 1 << (n - 6); }
 inline uint64_t region_valid_mask(int n) { return n >= 6 ? ~uint64_t{0} : (uint64_t{1} << (1u << n)) - 1; }
-uint64_t term_regions(Term t, uint64_t word);
+// Category c < 6 is a fixed pattern inside every word; category c >= 6 holds whole words (those whose
+// index has bit c - 6 set).
+inline uint64_t term_regions(Term t, uint64_t word) {
+  constexpr uint64_t kInsideCategory[6] = {0xAAAAAAAAAAAAAAAAull, 0xCCCCCCCCCCCCCCCCull, 0xF0F0F0F0F0F0F0F0ull,
+                                           0xFF00FF00FF00FF00ull, 0xFFFF0000FFFF0000ull, 0xFFFFFFFF00000000ull};
+  const uint64_t inside = t.cat < 6 ? kInsideCategory[t.cat] : (((word >> (t.cat - 6)) & 1u) ? ~0ull : 0ull);
+  return t.neg ? ~inside : inside;
+}
 
 // True when the premises (with existential import over categories 0..n-1 when `import`) entail the
 // conclusion. Venn regions up to kMaxVennCategories categories, Z3 beyond.
