@@ -11,6 +11,7 @@
 #include <array>
 #include <bit>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 
@@ -57,8 +58,6 @@ constexpr std::array<std::string_view, 100> kNames = {
     "Vince", "Willa", "Xavier", "Yvonne", "Zane", "Anouk", "Basil", "Cosima", "Dante", "Edith",
     "Florian", "Gemma", "Hector", "Ilse", "Joaquin", "Katya", "Lucian", "Mira", "Nestor", "Odette",
     "Piet", "Renata", "Stellan", "Thea", "Ulrich", "Valeria", "Wolfgang", "Yasmin", "Zelda", "Ada"};
-
-std::string role_word(bool knight) { return knight ? "knight" : "knave"; }
 
 // ---- drawing statements ----
 
@@ -303,7 +302,7 @@ Puzzle build_unanswerable(Rng& rng, const Shape& s, Target target, const Knobs& 
 // The first two names are an injective function of the task index (for index < 100 x 99), so names
 // vary from task to task. (That alone does not make puzzles distinct: at level 1 a few hundred exist up
 // to names, and question_key is what keeps a dataset free of repeats.)
-std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs) {
+void pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs, std::vector<std::string>& names) {
   const uint64_t m = kNames.size(), pairs = m * (m - 1);
   const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;
   const uint64_t t = (7919 * (task.index() % pairs) + offset) % pairs;  // 7919 is prime to 9900
@@ -316,79 +315,158 @@ std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, c
   const auto at = std::find(order.begin() + 1, order.end(), second);
   std::iter_swap(order.begin() + 1, at);
   for (int i = 2; i < count; ++i) std::swap(order[i], order[i + rng.index(m - i)]);
-  std::vector<std::string> names;
+  names.clear();
   for (int i = 0; i < count; ++i) names.emplace_back(kNames[order[i]]);
-  return names;
 }
+
+// ---- writing text ----
+
+// Text is written through a cursor into a buffer sized for the worst case (see each buffer), then
+// appended to its string in one piece: literal pieces become constant-size moves and a name one
+// 16-byte move, with no capacity check per piece (the text is most of what generation writes).
+constexpr bool names_fit() {
+  for (std::string_view n : kNames)
+    if (n.size() > 15) return false;
+  return true;
+}
+static_assert(names_fit(), "a name must fit a Name's 16 bytes");
+
+struct Name {
+  char text[16] = {};  // zero-padded
+  size_t size = 0;
+};
+
+// The task's names, padded for the cursor.
+struct NameTable {
+  std::array<Name, kk::kMaxPeople> at;
+  void set(const std::vector<std::string>& names) {
+    for (size_t q = 0; q < names.size(); ++q) {
+      at[q] = Name{};
+      std::memcpy(at[q].text, names[q].data(), names[q].size());
+      at[q].size = names[q].size();
+    }
+  }
+};
+
+class Cursor {
+ public:
+  explicit Cursor(char* at) : p_(at) {}
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  void put(char c) { *p_++ = c; }
+  void text(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void name(const Name& n) {
+    std::memcpy(p_, n.text, sizeof n.text);
+    p_ += n.size;
+  }
+  char* at() const { return p_; }
+
+ private:
+  char* p_;
+};
+
+// The longest piece one node of a statement adds to its English or to a trace step is well under this
+// (an "exactly" of four people: 8 + 4 + 4 + 4 names and 3 separators + 12 < 100 bytes), plus the
+// 16-byte move of a name.
+constexpr size_t kNodeText = 128;
 
 // ---- English ----
 
-const char* number_word(int k) {
-  static const char* kWords[] = {"zero", "one", "two", "three", "four"};
+std::string_view number_word(int k) {
+  static constexpr std::string_view kWords[] = {"zero", "one", "two", "three", "four"};
   return k >= 0 && k <= 4 ? kWords[k] : "many";
 }
 
-std::string list_people(uint16_t group, int speaker, const std::vector<std::string>& names) {
-  std::vector<std::string> items;
-  for (int q = 0; q < static_cast<int>(names.size()); ++q)
-    if (((group >> q) & 1u) && q != speaker) items.push_back(names[q]);
-  if ((group >> speaker) & 1u) items.push_back("I");
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
-  return out;
+void list_people(uint16_t group, int speaker, int people, const NameTable& names, Cursor& out) {
+  const bool me = (group >> speaker) & 1u;
+  const int items = std::popcount(group);
+  int i = 0;
+  for (int q = 0; q < people; ++q) {
+    if (!((group >> q) & 1u) || q == speaker) continue;
+    if (i > 0) i + 1 == items ? out.lit(" and ") : out.lit(", ");
+    out.name(names.at[q]);
+    ++i;
+  }
+  if (me) {
+    if (i > 0) out.lit(" and ");
+    out.put('I');
+  }
 }
 
-// Appends the statement in English (compound operands in parentheses); appending, not returning
-// strings, keeps this allocation-light: rendering is a large share of generation time.
-void english(const Formula& f, int i, int speaker, const std::vector<std::string>& names, std::string& out) {
+// Writes the statement in English (compound operands in parentheses).
+void english(const Formula& f, int i, int speaker, int people, const NameTable& names, Cursor& out) {
   const Node& n = f.nodes[i];
   // Compound operands go in parentheses. So does a negation with more of the sentence after it:
   // "it is not the case that (A) and (B)" would also read as not-(A and B).
   auto operand = [&](int child, bool followed = false) {
     const Op op = f.nodes[child].op;
     const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff || (op == Op::Not && followed);
-    if (wrap) out += '(';
-    english(f, child, speaker, names, out);
-    if (wrap) out += ')';
+    if (wrap) out.put('(');
+    english(f, child, speaker, people, names, out);
+    if (wrap) out.put(')');
   };
   switch (n.op) {
     case Op::Knight:
     case Op::Knave:
       if (n.person == speaker) {
-        out += "I am a "sv;
+        out.lit("I am a ");
       } else {
-        out += names[n.person];
-        out += " is a "sv;
+        out.name(names.at[n.person]);
+        out.lit(" is a ");
       }
-      out += n.op == Op::Knight ? "knight"sv : "knave"sv;
+      n.op == Op::Knight ? out.lit("knight") : out.lit("knave");
       return;
-    case Op::Not: out += "it is not the case that "sv; operand(n.left); return;
-    case Op::And: operand(n.left, true); out += " and "sv; operand(n.right); return;
-    case Op::Or: operand(n.left, true); out += " or "sv; operand(n.right); return;
-    case Op::Implies: out += "if "sv; operand(n.left); out += ", then "sv; operand(n.right); return;
-    case Op::Iff: operand(n.left, true); out += " if and only if "sv; operand(n.right); return;
-    case Op::Exactly:
-      out += "exactly "sv;
-      out += number_word(n.count);
-      out += " of "sv;
-      out += list_people(n.group, speaker, names);
-      out += n.count == 1 ? " is a "sv : " are "sv;
-      out += n.counts_knaves ? "knave"sv : "knight"sv;
-      if (n.count != 1) out += 's';
+    case Op::Not: out.lit("it is not the case that "); operand(n.left); return;
+    case Op::And: operand(n.left, true); out.lit(" and "); operand(n.right); return;
+    case Op::Or: operand(n.left, true); out.lit(" or "); operand(n.right); return;
+    case Op::Implies: out.lit("if "); operand(n.left); out.lit(", then "); operand(n.right); return;
+    case Op::Iff: operand(n.left, true); out.lit(" if and only if "); operand(n.right); return;
+    case Op::Exactly: {
+      out.lit("exactly ");
+      out.text(number_word(n.count));
+      out.lit(" of ");
+      list_people(n.group, speaker, people, names, out);
+      n.count == 1 ? out.lit(" is a ") : out.lit(" are ");
+      n.counts_knaves ? out.lit("knave") : out.lit("knight");
+      if (n.count != 1) out.put('s');
       return;
+    }
   }
 }
 
-std::string list_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
-  return out;
+void append_names(const std::vector<std::string>& names, std::string& out) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and "sv : ", "sv;
+    out += names[i];
+  }
 }
 
-std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::string>& names, const Shape& s,
-                          bool natural, bool may_abstain) {
+// The closing instruction, the same for every task with the same `may_abstain`.
+const std::string& closing(bool may_abstain) {
+  static const std::array<std::string, 2> kClosing = [] {
+    std::array<std::string, 2> out;
+    for (int abstain = 0; abstain < 2; ++abstain) {
+      std::string& c = out[abstain];
+      if (abstain)
+        c += "If the statements allow no consistent assignment of roles, or more than one, answer \"" +
+             std::string(kNoUniqueSolution) + "\". ";
+      std::string what = "every person's role, as \"Name: knight\" or \"Name: knave\" separated by commas";
+      if (abstain) what += ", or \"" + std::string(kNoUniqueSolution) + "\"";
+      c += answer_instruction(what, "Ann: knight, Ben: knave");
+    }
+    return out;
+  }();
+  return kClosing[may_abstain];
+}
+
+void render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::string>& names, const NameTable& table,
+                   const Shape& s, bool natural, bool may_abstain, std::string& prompt) {
   static const std::vector<std::string> kIntros = {
       "On an island, every inhabitant is either a knight, who always tells the truth, or a knave, who always lies.",
       "Each person on this island is a knight or a knave. Knights only make true statements; knaves only make "
@@ -398,11 +476,15 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
   static const std::vector<std::string> kQuestions = {
       "Who is a knight and who is a knave?", "Determine the role of every person.",
       "Which of them are knights and which are knaves?"};
-  std::string prompt;
+  prompt.clear();
   prompt.reserve(512 + 160 * p.people);
   prompt += rng.pick(kIntros);
   prompt += '\n';
-  prompt += "You meet " + std::to_string(p.people) + " inhabitants: " + list_names(names) + ".\n";
+  prompt += "You meet "sv;
+  prompt += std::to_string(p.people);
+  prompt += " inhabitants: "sv;
+  append_names(names, prompt);
+  prompt += ".\n"sv;
   if (!natural)
     prompt += "Their statements are written as formulas: a name alone means that person is a knight, ~Name "
               "that they are a knave; & is and, | is or, -> is if-then, <-> is if and only if";
@@ -414,97 +496,104 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
     prompt += speaker;
     if (natural) {
       prompt += rng.pick(kSays);
-      prompt += '"';
-      const size_t start = prompt.size();
-      english(st.formula, st.formula.root(), st.speaker, names, prompt);
-      prompt[start] = static_cast<char>(std::toupper(static_cast<unsigned char>(prompt[start])));
-      prompt += ".\"\n"sv;
+      // At most kMaxNodes nodes of at most kNodeText bytes each.
+      char buffer[kk::kMaxNodes * kNodeText + 8];
+      buffer[0] = '"';
+      Cursor out(buffer + 1);
+      english(st.formula, st.formula.root(), st.speaker, p.people, table, out);
+      buffer[1] = static_cast<char>(std::toupper(static_cast<unsigned char>(buffer[1])));
+      out.lit(".\"\n");
+      prompt.append(buffer, out.at());
     } else {
       prompt += " says: "sv;
-      prompt += kk::to_symbolic(st.formula, names);
+      kk::append_symbolic(st.formula, names, prompt);
       prompt += '\n';
     }
   }
-  prompt += rng.pick(kQuestions) + "\n";
-  if (may_abstain)
-    prompt += "If the statements allow no consistent assignment of roles, or more than one, answer \"" +
-              std::string(kNoUniqueSolution) + "\". ";
-  std::string what = "every person's role, as \"Name: knight\" or \"Name: knave\" separated by commas";
-  if (may_abstain) what += ", or \"" + std::string(kNoUniqueSolution) + "\"";
-  return prompt + answer_instruction(what, "Ann: knight, Ben: knave");
+  prompt += rng.pick(kQuestions);
+  prompt += '\n';
+  prompt += closing(may_abstain);
 }
 
 // ---- gold trace ----
 
-void append_roles(uint32_t knights, const std::vector<std::string>& names, std::string& out) {
-  for (size_t q = 0; q < names.size(); ++q) {
-    if (q) out += ", "sv;
-    out += names[q];
-    out += kk::is_knight(knights, static_cast<int>(q)) ? ": knight"sv : ": knave"sv;
+void write_roles(uint32_t knights, int people, const NameTable& names, Cursor& out) {
+  for (int q = 0; q < people; ++q) {
+    if (q) out.lit(", ");
+    out.name(names.at[q]);
+    kk::is_knight(knights, q) ? out.lit(": knight") : out.lit(": knave");
   }
 }
 
-std::string roles_text(uint32_t knights, const std::vector<std::string>& names) {
-  std::string out;
-  append_roles(knights, names, out);
-  return out;
+// The roles of `people` people take at most this many bytes: a name's 16-byte move plus ", " and ": knight".
+constexpr size_t roles_bytes(int people) { return people * (16 + 2 + 8); }
+
+void append_roles(uint32_t knights, int people, const NameTable& names, std::string& out) {
+  char buffer[roles_bytes(kk::kMaxPeople)];
+  Cursor c(buffer);
+  write_roles(knights, people, names, c);
+  out.append(buffer, c.at());
 }
 
-// Appends "<name> is a <role>".
-void append_role(const std::string& name, bool knight, std::string& out) {
-  out += name;
-  out += knight ? " is a knight"sv : " is a knave"sv;
+// Writes "<name> is a <role>".
+void write_role(const Name& name, bool knight, Cursor& out) {
+  out.name(name);
+  knight ? out.lit(" is a knight") : out.lit(" is a knave");
 }
 
 // Writes a step's text into `out` (a reused trace step's string: no allocation once it has grown).
-void step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names, std::string& out) {
+void step_text(const kk::SolveStep& st, const Puzzle& p, const NameTable& names, std::string& out) {
   using Kind = kk::SolveStep::Kind;
-  out.clear();
+  // The longest step: a case name of kMaxPeople choices, two role phrases, a consistent assignment's roles.
+  char buffer[2 * kk::kMaxPeople + 4 * kNodeText + roles_bytes(kk::kMaxPeople)];
+  Cursor c(buffer);
   if (st.depth == 0) {
-    out += "Before any case split: "sv;
+    c.lit("Before any case split: ");
   } else {
-    out += "Case "sv;
-    kk::append_case_name(st, out);
-    out += ": "sv;
+    c.lit("Case ");
+    for (int d = 0; d < st.depth; ++d) {  // as kk::append_case_name
+      if (d) c.put('.');
+      c.put(((st.path >> d) & 1u) ? '2' : '1');
+    }
+    c.lit(": ");
   }
   if (st.kind == Kind::Assume) {
-    out += "suppose "sv;
-    append_role(names[st.person], st.knight, out);
-    out += '.';
-    return;
+    c.lit("suppose ");
+    write_role(names.at[st.person], st.knight, c);
+    c.put('.');
+  } else if (st.kind == Kind::Solution) {
+    c.lit("everyone is decided and every statement agrees with its speaker's role (");
+    write_roles(st.knights, p.people, names, c);
+    c.lit("). This assignment is consistent.");
+  } else {
+    const auto& statement = p.statements[st.statement];
+    const Name& speaker = names.at[statement.speaker];
+    if (st.kind == Kind::Forced) {
+      c.lit("only if ");
+      write_role(names.at[st.person], st.knight, c);
+      c.lit(" does ");
+      c.name(speaker);
+      c.lit("'s statement agree with its speaker's role, so ");
+      write_role(names.at[st.person], st.knight, c);
+      c.put('.');
+    } else {
+      c.name(speaker);
+      if (st.person >= 0) {
+        c.lit("'s statement contradicts its speaker's role whether ");
+        c.name(names.at[st.person]);
+        c.lit(" is a knight or a knave: contradiction.");
+      } else {
+        const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
+        truth ? c.lit("'s statement is true here, but ") : c.lit("'s statement is false here, but ");
+        write_role(speaker, kk::is_knight(st.knights, statement.speaker), c);
+        c.lit(": contradiction.");
+      }
+    }
   }
-  if (st.kind == Kind::Solution) {
-    out += "everyone is decided and every statement agrees with its speaker's role ("sv;
-    append_roles(st.knights, names, out);
-    out += "). This assignment is consistent."sv;
-    return;
-  }
-  const auto& statement = p.statements[st.statement];
-  const std::string& speaker = names[statement.speaker];
-  if (st.kind == Kind::Forced) {
-    out += "only if "sv;
-    append_role(names[st.person], st.knight, out);
-    out += " does "sv;
-    out += speaker;
-    out += "'s statement agree with its speaker's role, so "sv;
-    append_role(names[st.person], st.knight, out);
-    out += '.';
-    return;
-  }
-  out += speaker;
-  if (st.person >= 0) {
-    out += "'s statement contradicts its speaker's role whether "sv;
-    out += names[st.person];
-    out += " is a knight or a knave: contradiction."sv;
-    return;
-  }
-  const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
-  out += truth ? "'s statement is true here, but "sv : "'s statement is false here, but "sv;
-  append_role(speaker, kk::is_knight(st.knights, statement.speaker), out);
-  out += ": contradiction."sv;
+  out.assign(buffer, c.at());
 }
 
-const char* step_rule(kk::SolveStep::Kind kind) {
+std::string_view step_rule(kk::SolveStep::Kind kind) {
   switch (kind) {
     case kk::SolveStep::Kind::Assume: return "assume";
     case kk::SolveStep::Kind::Forced: return "forced";
@@ -520,24 +609,34 @@ const std::array<std::string, kk::kMaxPeople> kCites = [] {
   return cites;
 }();
 
-void write_trace(const kk::SolveResult& r, const Puzzle& p, const std::vector<std::string>& names, pb::Task& task) {
+void write_trace(const kk::SolveResult& r, const Puzzle& p, const NameTable& names, pb::Task& task) {
   for (const auto& st : r.steps) {
     auto* step = task.add_trace();
     step_text(st, p, names, *step->mutable_text());
     if (st.statement >= 0) step->add_cites(kCites[st.statement]);
-    step->set_rule(step_rule(st.kind));
+    step->mutable_rule()->assign(step_rule(st.kind));
   }
   auto* last = task.add_trace();
-  last->set_rule("conclusion");
-  if (r.solutions == 1)
-    last->set_text("Every case has been examined and exactly one assignment is consistent: " +
-                   roles_text(r.found[0], names) + ".");
-  else if (r.solutions == 0)
-    last->set_text("Every case ends in a contradiction: no assignment of roles is consistent, so there is " +
-                   std::string(kNoUniqueSolution) + ".");
-  else
-    last->set_text("At least two assignments are consistent (" + roles_text(r.found[0], names) + "; and " +
-                   roles_text(r.found[1], names) + "), so there is " + std::string(kNoUniqueSolution) + ".");
+  last->mutable_rule()->assign("conclusion"sv);
+  std::string& text = *last->mutable_text();
+  text.clear();
+  if (r.solutions == 1) {
+    text += "Every case has been examined and exactly one assignment is consistent: "sv;
+    append_roles(r.found[0], p.people, names, text);
+    text += '.';
+  } else if (r.solutions == 0) {
+    text += "Every case ends in a contradiction: no assignment of roles is consistent, so there is "sv;
+    text += kNoUniqueSolution;
+    text += '.';
+  } else {
+    text += "At least two assignments are consistent ("sv;
+    append_roles(r.found[0], p.people, names, text);
+    text += "; and "sv;
+    append_roles(r.found[1], p.people, names, text);
+    text += "), so there is "sv;
+    text += kNoUniqueSolution;
+    text += '.';
+  }
 }
 
 void fill_instance(const Puzzle& p, const std::vector<std::string>& names, int solutions, uint32_t answer,
@@ -546,10 +645,12 @@ void fill_instance(const Puzzle& p, const std::vector<std::string>& names, int s
   for (const auto& st : p.statements) {
     auto* s = inst.add_statements();
     s->set_speaker(names[st.speaker]);
-    s->set_formula(kk::to_symbolic(st.formula, names));
+    std::string& formula = *s->mutable_formula();
+    formula.clear();
+    kk::append_symbolic(st.formula, names, formula);
   }
   if (solutions == 1)
-    for (int q = 0; q < p.people; ++q) inst.add_roles(role_word(kk::is_knight(answer, q)));
+    for (int q = 0; q < p.people; ++q) inst.add_roles()->assign(kk::is_knight(answer, q) ? "knight"sv : "knave"sv);
   inst.set_solutions(std::min(solutions, 2));
   inst.set_search_decisions(static_cast<int32_t>(decisions));
 }
@@ -599,13 +700,20 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   if (shape.people > kk::kMaxTablePeople && !reached(target, kk::count_with_z3(puzzle, 2)))
     throw std::runtime_error("knights_knaves: Z3 could not confirm the solution count for knobs " + knobs.canonical());
 
-  const std::vector<std::string> names = pick_names(rng, shape.people, task, knobs);
+  thread_local std::vector<std::string> names;  // reused: their strings are short, the vector kept
+  thread_local NameTable table;
+  pick_names(rng, shape.people, task, knobs, names);
+  table.set(names);
   const uint32_t answer = solved.found.empty() ? 0 : solved.found[0];
   fill_instance(puzzle, names, solved.solutions, answer, solved.decisions, *task.mutable_knights_knaves());
-  task.set_prompt(render_prompt(rng, puzzle, names, shape, knobs.get("format") == "natural", unanswerable > 0));
-  task.set_label(solved.solutions == 1 ? "answerable" : "unanswerable");
-  task.set_answer(solved.solutions == 1 ? roles_text(answer, names) : kNoUniqueSolution);
-  write_trace(solved, puzzle, names, task);
+  render_prompt(rng, puzzle, names, table, shape, knobs.get("format") == "natural", unanswerable > 0,
+                *task.mutable_prompt());
+  task.mutable_label()->assign(solved.solutions == 1 ? "answerable"sv : "unanswerable"sv);
+  std::string& answer_text = *task.mutable_answer();
+  answer_text.clear();
+  if (solved.solutions == 1) append_roles(answer, puzzle.people, table, answer_text);
+  else answer_text += kNoUniqueSolution;
+  write_trace(solved, puzzle, table, task);
 }
 
 // The puzzle up to the islanders' names and the order they speak in.

@@ -545,8 +545,12 @@ class Parser {
 
 std::string to_symbolic(const Formula& f, const std::vector<std::string>& names) {
   std::string out;
-  if (f.size > 0) print(f, f.root(), names, out);
+  append_symbolic(f, names, out);
   return out;
+}
+
+void append_symbolic(const Formula& f, const std::vector<std::string>& names, std::string& out) {
+  if (f.size > 0) print(f, f.root(), names, out);
 }
 
 std::optional<Formula> parse_symbolic(std::string_view text, const std::vector<std::string>& names,

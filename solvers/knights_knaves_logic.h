@@ -106,6 +106,8 @@ void append_case_name(const SolveStep& step, std::string& out);
 // parentheses; exactlyK(n1, n2, ...) means exactly K of those people are knights. The printer
 // parenthesises every compound operand, so reading back never depends on precedence.
 std::string to_symbolic(const Formula& f, const std::vector<std::string>& names);
+// The same, appended to `out` (a reused string: no allocation once it has grown).
+void append_symbolic(const Formula& f, const std::vector<std::string>& names, std::string& out);
 // Parses the syntax above (with the usual precedence ~ & | -> <->; -> right-associative).
 // Bounded: over 2048 bytes, deeper than 32 or more than kMaxNodes nodes is an error.
 std::optional<Formula> parse_symbolic(std::string_view text, const std::vector<std::string>& names,
