@@ -185,6 +185,9 @@ class Counter {
   void refresh(int i) {
     if (tables_) kk::consistency_table(p_->statements[i], p_->people, cache_[i].data());
   }
+  // The statements' consistency tables, as kk::solve takes them (null beyond kMaxTablePeople). They are
+  // those of the puzzle build_puzzle returned last on this thread: try_puzzle leaves them matching it.
+  const uint64_t* const* tables() const { return tables_ ? rows_.data() : nullptr; }
   int count() const {
     if (!tables_) return kk::count_solutions(*p_, 2);
     return kk::count_in_tables(rows_.data(), p_->people, p_->people, 1 << p_->people);
@@ -197,6 +200,11 @@ class Counter {
   std::array<Table, kk::kMaxTablePeople> cache_;
   std::array<const uint64_t*, kk::kMaxTablePeople> rows_{};
 };
+
+Counter& thread_counter() {
+  static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
+  return counter;
+}
 
 // Redraws one statement at a time, keeping a change unless it moves away from the target count.
 // A hidden assignment of roles; for a puzzle meant to have one solution, a mix of knights and knaves,
@@ -220,7 +228,7 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) 
     p.statements[i].speaker = i;
     draw_statement(rng, s, i, hint(), p.statements[i].formula);
   }
-  static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
+  Counter& counter = thread_counter();
   counter.reset(p);
   int count = counter.count();
   Formula old;
@@ -694,7 +702,8 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   // the trace), and beyond the table limit Z3 has the last word.
   // Limit 2: a unique or contradictory puzzle is searched to the end; an ambiguous one stops at the
   // second consistent assignment, which is all its trace needs to show.
-  const kk::SolveResult solved = kk::solve(puzzle, 2, /*record_steps=*/true);
+  thread_local kk::SolveResult solved;  // reused: its vectors keep their capacity
+  kk::solve(puzzle, 2, /*record_steps=*/true, solved, thread_counter().tables());
   if (!reached(target, solved.solutions))
     throw std::logic_error("knights_knaves: the backtracking solver disagrees with the truth tables");
   if (shape.people > kk::kMaxTablePeople && !reached(target, kk::count_with_z3(puzzle, 2)))

@@ -204,17 +204,34 @@ Truth eval3(const Formula& f, uint32_t known, uint32_t knights) {
   return f.size ? v[f.root()] : Unknown;
 }
 
+// The solver's working vectors, kept per thread: a search then allocates nothing once they have grown.
+struct Scratch {
+  std::vector<uint32_t> mentions, seen;
+  std::vector<uint64_t> tables;
+  std::vector<const uint64_t*> rows;
+};
+
 class Search {
  public:
-  Search(const Puzzle& p, int limit, bool record, SolveResult& out)
-      : p_(p), limit_(limit), record_(record), out_(out), all_((1u << p.people) - 1) {
-    mentions_.reserve(p.statements.size());
+  Search(const Puzzle& p, int limit, bool record, SolveResult& out, const uint64_t* const* tables, Scratch& scratch)
+      : p_(p), limit_(limit), record_(record), out_(out), all_((1u << p.people) - 1), mentions_(scratch.mentions),
+        seen_(scratch.seen), rows_(scratch.rows) {
+    const size_t n = p.statements.size();
+    mentions_.clear();
     for (const Statement& s : p.statements) mentions_.push_back(s.formula.people() | (1u << s.speaker));
-    seen_.resize(p.statements.size());
+    seen_.resize(n);
+    rows_.clear();
     if (p.people <= kMaxTablePeople) {
       words_ = words_for(p.people);
-      tables_.resize(p.statements.size() * static_cast<size_t>(words_));
-      for (size_t i = 0; i < p.statements.size(); ++i) consistency_table(p.statements[i], p.people, &tables_[i * words_]);
+      if (tables) {
+        rows_.assign(tables, tables + n);
+      } else {
+        scratch.tables.resize(n * static_cast<size_t>(words_));
+        for (size_t i = 0; i < n; ++i) {
+          consistency_table(p.statements[i], p.people, &scratch.tables[i * words_]);
+          rows_.push_back(&scratch.tables[i * words_]);
+        }
+      }
     }
   }
   void run() { dfs(0, 0, Branch{}); }
@@ -233,7 +250,7 @@ class Search {
   // included)? Three-valued evaluation is two-valued there, so its consistency table answers when
   // there is one: a bit lookup instead of a walk of the formula (this is most of the solver's calls).
   bool fits(int i, uint32_t known, uint32_t knights) const {
-    if (!tables_.empty()) return (tables_[i * words_ + (knights >> 6)] >> (knights & 63)) & 1u;
+    if (words_ > 0) return (rows_[i][knights >> 6] >> (knights & 63)) & 1u;
     const Truth t = eval3(p_.statements[i].formula, known, knights);
     return t != Unknown && (t == True) == is_knight(knights, p_.statements[i].speaker);
   }
@@ -257,7 +274,7 @@ class Search {
       for (int w = 0; w < words_; ++w) {
         if ((static_cast<uint32_t>(w) & high_decided) != high_knights) continue;
         // consistency = (speaker is a knight) == (statement true), so truth = speaker's column xnor it
-        const uint64_t true_at = ~(knight_word(speaker, w) ^ tables_[i * words_ + w]);
+        const uint64_t true_at = ~(knight_word(speaker, w) ^ rows_[i][w]);
         seen_true |= true_at & low;
         seen_false |= ~true_at & low;
         if (seen_true != 0 && seen_false != 0) return Unknown;
@@ -337,10 +354,10 @@ class Search {
   const bool record_;
   SolveResult& out_;
   const uint32_t all_;
-  std::vector<uint32_t> mentions_;
-  std::vector<uint32_t> seen_;
-  int words_ = 0;                // per consistency table, when the people fit in tables
-  std::vector<uint64_t> tables_;  // statement i's table at i * words_; empty beyond kMaxTablePeople
+  std::vector<uint32_t>& mentions_;
+  std::vector<uint32_t>& seen_;
+  int words_ = 0;                      // per consistency table, when the people fit in tables
+  std::vector<const uint64_t*>& rows_;  // statement i's table; empty beyond kMaxTablePeople
 };
 
 }  // namespace
@@ -356,9 +373,18 @@ void append_case_name(const SolveStep& step, std::string& out) {
 
 SolveResult solve(const Puzzle& p, int limit, bool record_steps) {
   SolveResult result;
-  if (record_steps) result.steps.reserve(64);
-  Search(p, limit, record_steps, result).run();
+  solve(p, limit, record_steps, result);
   return result;
+}
+
+void solve(const Puzzle& p, int limit, bool record_steps, SolveResult& out, const uint64_t* const* tables) {
+  thread_local Scratch scratch;
+  out.solutions = 0;
+  out.found.clear();
+  out.decisions = 0;
+  out.steps.clear();
+  if (record_steps) out.steps.reserve(64);
+  Search(p, limit, record_steps, out, tables, scratch).run();
 }
 
 // ---- symbolic syntax ----

@@ -99,6 +99,10 @@ struct SolveResult {
   std::vector<SolveStep> steps; // only when asked for
 };
 SolveResult solve(const Puzzle& p, int limit, bool record_steps);
+// The same into `out` (cleared first; a reused result keeps its vectors' capacity). `tables`, when
+// given (people <= kMaxTablePeople), holds statement i's consistency_table at tables[i], which the
+// solver would otherwise compute.
+void solve(const Puzzle& p, int limit, bool record_steps, SolveResult& out, const uint64_t* const* tables = nullptr);
 // Appends a step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), nothing at the root.
 void append_case_name(const SolveStep& step, std::string& out);
 
