@@ -67,27 +67,58 @@ struct Shape {
   int operators = 1;  // 1 and, 2 + or/not, 3 + if-then/iff, 4 + "exactly k of"
 };
 
-int add_atom(Rng& rng, Formula& f, int people) {
+// A statement being drawn, with each node's truth under one assignment worked out as the node is added
+// (in post-order its operands' truths are known by then): checking a drawn statement against the hidden
+// roles then costs no evaluation (as kk::evaluate; the tests hold drawn statements to it).
+struct Draft {
+  Formula& f;
+  uint32_t assignment = 0;
+  std::array<uint8_t, kk::kMaxNodes> truth;
+
+  int add(const Node& n) {
+    const int i = f.add(n);
+    if (i >= 0) truth[i] = value(n);
+    return i;
+  }
+  uint8_t value(const Node& n) const {
+    switch (n.op) {
+      case Op::Knight: return (assignment >> n.person) & 1u;
+      case Op::Knave: return !((assignment >> n.person) & 1u);
+      case Op::Not: return !truth[n.left];
+      case Op::And: return truth[n.left] & truth[n.right];
+      case Op::Or: return truth[n.left] | truth[n.right];
+      case Op::Implies: return !truth[n.left] | truth[n.right];
+      case Op::Iff: return truth[n.left] == truth[n.right];
+      case Op::Exactly: {
+        const int knights = n.counts_knaves ? std::popcount(n.group) - n.count : n.count;
+        return std::popcount(assignment & n.group) == knights;
+      }
+    }
+    return 0;
+  }
+};
+
+int add_atom(Rng& rng, Draft& d, int people) {
   Node n;
   n.op = rng.chance(0.5) ? Op::Knight : Op::Knave;
   n.person = static_cast<uint8_t>(rng.index(people));
-  return f.add(n);
+  return d.add(n);
 }
 
 // "Exactly k of <2..4 people> are knights (or knaves)", 0 < k < group size: all / none read oddly.
-int add_exactly(Rng& rng, Formula& f, int people) {
+int add_exactly(Rng& rng, Draft& d, int people) {
   const int size = static_cast<int>(rng.uniform(2, std::min(4, people)));
   Node n;
   n.op = Op::Exactly;
   while (std::popcount(n.group) < size) n.group |= static_cast<uint16_t>(1u << rng.index(people));
   n.count = static_cast<uint8_t>(rng.uniform(1, size - 1));
   n.counts_knaves = rng.chance(0.5);
-  return f.add(n);
+  return d.add(n);
 }
 
-int add_leaf(Rng& rng, Formula& f, const Shape& s) {
-  if (s.operators >= 4 && s.people >= 3 && rng.chance(0.3)) return add_exactly(rng, f, s.people);
-  return add_atom(rng, f, s.people);
+int add_leaf(Rng& rng, Draft& d, const Shape& s) {
+  if (s.operators >= 4 && s.people >= 3 && rng.chance(0.3)) return add_exactly(rng, d, s.people);
+  return add_atom(rng, d, s.people);
 }
 
 int atom_person(const Formula& f, int i) {
@@ -96,30 +127,31 @@ int atom_person(const Formula& f, int i) {
 }
 
 // A formula of exactly `depth` levels of connectives (one operand as deep, the other maybe shallower).
-int add_formula(Rng& rng, Formula& f, const Shape& s, int depth) {
-  if (depth <= 0) return add_leaf(rng, f, s);
+int add_formula(Rng& rng, Draft& d, const Shape& s, int depth) {
+  if (depth <= 0) return add_leaf(rng, d, s);
   static const Op kOps[] = {Op::And, Op::Or, Op::Implies, Op::Iff};
   const Op op = kOps[rng.index(s.operators >= 3 ? 4 : s.operators)];
   const int other_depth = rng.chance(0.5) ? depth - 1 : static_cast<int>(rng.uniform(0, depth - 1));
   const bool deep_left = rng.chance(0.5);
-  const int left = add_formula(rng, f, s, deep_left ? depth - 1 : other_depth);
-  int right = add_formula(rng, f, s, deep_left ? other_depth : depth - 1);
+  const int left = add_formula(rng, d, s, deep_left ? depth - 1 : other_depth);
+  int right = add_formula(rng, d, s, deep_left ? other_depth : depth - 1);
   // "X is a knight and X is a knave" and the like say nothing about two people: redraw.
+  Formula& f = d.f;
   for (int guard = 0; guard < 8 && atom_person(f, left) >= 0 && atom_person(f, left) == atom_person(f, right);
        ++guard) {
     f.size = right;  // the right operand is a leaf: drop it and draw another
-    right = add_atom(rng, f, s.people);
+    right = add_atom(rng, d, s.people);
   }
   Node n;
   n.op = op;
   n.left = static_cast<int8_t>(left);
   n.right = static_cast<int8_t>(right);
-  int root = f.add(n);
+  int root = d.add(n);
   if (s.operators >= 2 && rng.chance(0.1)) {
     Node neg;
     neg.op = Op::Not;
     neg.left = static_cast<int8_t>(root);
-    root = f.add(neg);
+    root = d.add(neg);
   }
   return root;
 }
@@ -144,10 +176,11 @@ void negate(Formula& f) {
 // draws dozens per task); when `hidden` is given it is true exactly when the speaker is a knight
 // there, so the hidden assignment stays consistent.
 void draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint32_t> hidden, Formula& f) {
+  Draft d{f, hidden.value_or(0u)};
   for (int attempt = 0; attempt < 32; ++attempt) {
     f.size = 0;
-    add_formula(rng, f, s, s.depth);
-    if (!hidden || kk::evaluate(f, *hidden) == kk::is_knight(*hidden, speaker)) return;
+    add_formula(rng, d, s, s.depth);
+    if (!hidden || (f.size > 0 && d.truth[f.root()] == kk::is_knight(*hidden, speaker))) return;
   }
   // Rare: negate, where "not" is among the operators. (Otherwise the statement is kept as drawn: the
   // solution count, not the hidden assignment, decides whether the puzzle is kept.)
@@ -185,6 +218,20 @@ class Counter {
   void refresh(int i) {
     if (tables_) kk::consistency_table(p_->statements[i], p_->people, cache_[i].data());
   }
+  // Keeps statement i's table aside, and puts it back when its redraw is undone (no recomputing).
+  void save(int i) {
+    if (tables_) std::copy_n(cache_[i].begin(), kk::table_words(p_->people), saved_.begin());
+  }
+  void restore(int i) {
+    if (tables_) std::copy_n(saved_.begin(), kk::table_words(p_->people), cache_[i].begin());
+  }
+  // kk::consistent(puzzle, assignment), read off the tables where there are tables.
+  bool consistent(uint32_t assignment) const {
+    if (!tables_) return kk::consistent(*p_, assignment);
+    for (int i = 0; i < p_->people; ++i)
+      if (!((rows_[i][assignment >> 6] >> (assignment & 63)) & 1u)) return false;
+    return true;
+  }
   // The statements' consistency tables, as kk::solve takes them (null beyond kMaxTablePeople). They are
   // those of the puzzle build_puzzle returned last on this thread: try_puzzle leaves them matching it.
   const uint64_t* const* tables() const { return tables_ ? rows_.data() : nullptr; }
@@ -198,6 +245,7 @@ class Counter {
   const Puzzle* p_ = nullptr;
   bool tables_ = false;
   std::array<Table, kk::kMaxTablePeople> cache_;
+  Table saved_;
   std::array<const uint64_t*, kk::kMaxTablePeople> rows_{};
 };
 
@@ -235,6 +283,7 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) 
   for (int round = 0; round < 12 * s.people && !reached(target, count); ++round) {
     const int who = static_cast<int>(rng.index(s.people));
     copy_formula(p.statements[who].formula, old);
+    counter.save(who);
     draw_statement(rng, s, who, hint(), p.statements[who].formula);
     counter.refresh(who);
     const int now = counter.count();
@@ -243,12 +292,12 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) 
       count = now;
     } else {
       copy_formula(old, p.statements[who].formula);
-      counter.refresh(who);
+      counter.restore(who);
     }
   }
   // A unique puzzle's solution is the hidden (mixed) assignment, unless a statement had to be kept
   // inconsistent with it: then it is redrawn.
-  return reached(target, count) && (!mixed || kk::consistent(p, hidden));
+  return reached(target, count) && (!mixed || counter.consistent(hidden));
 }
 
 Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {

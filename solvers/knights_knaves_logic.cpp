@@ -116,8 +116,10 @@ void formula_table(const Formula& f, int words, uint64_t* out) {
   std::array<uint64_t, kSlots> v;
   v[kZeroSlot] = 0;
   for (int q = 0; q < 6; ++q) v[kPersonSlot + q] = kLowProjections[q];  // the same in every word
+  for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = 0;          // word 0: all knaves
   for (int w = 0; w < words; ++w) {
-    for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = knight_word(q, w);
+    if (w > 0)
+      for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = knight_word(q, w);
     for (int i = 0; i < f.size; ++i) {
       const Node& n = f.nodes[i];
       v[i] = n.op == Op::Exactly ? exactly_word(n, w) : apply(op_truth(n), v[left_slot(n)], v[right_slot(n)]);
