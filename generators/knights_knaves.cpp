@@ -774,18 +774,74 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   write_trace(solved, puzzle, table, task);
 }
 
+namespace {
+
+const std::array<bool, 256> kIdentifierChar = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = canonical::identifier_char(static_cast<char>(c));
+  return table;
+}();
+
+// q.symbolized(text, names): the same key, with the literal text between names handed over in one
+// piece (a Question hashes its literal text as one string whatever the pieces) and a byte table for
+// identifier characters.
+struct NameViews {
+  std::array<std::string_view, kk::kMaxPeople> at;
+  int size = 0;
+};
+
+void symbolize(std::string_view text, const NameViews& names, canonical::Question& q) {
+  size_t piece = 0;  // the start of the literal text not yet handed over
+  for (size_t i = 0; i < text.size();) {
+    if (!kIdentifierChar[static_cast<unsigned char>(text[i])]) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < text.size() && kIdentifierChar[static_cast<unsigned char>(text[j])]) ++j;
+    const std::string_view word = text.substr(i, j - i);
+    for (int k = 0; k < names.size; ++k) {
+      const std::string_view name = names.at[k];
+      if (name.size() != word.size() || name[0] != word[0] || name != word) continue;
+      if (i > piece) q.text(text.substr(piece, i - piece));
+      q.symbol(k);
+      piece = j;
+      break;
+    }
+    i = j;
+  }
+  if (text.size() > piece) q.text(text.substr(piece));
+}
+
+}  // namespace
+
 // The puzzle up to the islanders' names and the order they speak in.
 std::string KnightsKnavesGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.knights_knaves();
   thread_local canonical::Question q;  // reused: no allocation per key
   q.clear();
-  for (const auto& st : inst.statements()) {
-    q.statement();
-    q.symbolized(st.speaker(), inst.people());
-    q.text(": ");
-    q.symbolized(st.formula(), inst.people());
+  NameViews names;
+  // Past kMaxPeople names (no generated task has them) a name is matched as q.symbolized would.
+  if (inst.people_size() > kk::kMaxPeople) {
+    for (const auto& st : inst.statements()) {
+      q.statement();
+      q.symbolized(st.speaker(), inst.people());
+      q.text(": ");
+      q.symbolized(st.formula(), inst.people());
+    }
+  } else {
+    for (const auto& name : inst.people()) names.at[names.size++] = name;
+    for (const auto& st : inst.statements()) {
+      q.statement();
+      symbolize(st.speaker(), names, q);
+      q.text(": ");
+      symbolize(st.formula(), names, q);
+    }
   }
-  return task.family() + "|" + q.key();
+  std::string key = task.family();
+  key += '|';
+  key += q.key();
+  return key;
 }
 
 // generate() draws the target first: no unique solution (unanswerable) with probability `unanswerable`.
