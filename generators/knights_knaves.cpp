@@ -359,9 +359,10 @@ Puzzle build_unanswerable(Rng& rng, const Shape& s, Target target, const Knobs& 
 // The first two names are an injective function of the task index (for index < 100 x 99), so names
 // vary from task to task. (That alone does not make puzzles distinct: at level 1 a few hundred exist up
 // to names, and question_key is what keeps a dataset free of repeats.)
-void pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs, std::vector<std::string>& names) {
+// `knobs_hash` is fnv1a64(knobs.canonical()).
+void pick_names(Rng& rng, int count, const pb::Task& task, uint64_t knobs_hash, std::vector<std::string>& names) {
   const uint64_t m = kNames.size(), pairs = m * (m - 1);
-  const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;
+  const uint64_t offset = mix_seed({task.seed(), knobs_hash}) % pairs;
   const uint64_t t = (7919 * (task.index() % pairs) + offset) % pairs;  // 7919 is prime to 9900
   std::array<uint8_t, kNames.size()> order;
   for (uint64_t i = 0; i < m; ++i) order[i] = static_cast<uint8_t>(i);
@@ -497,6 +498,52 @@ void english(const Formula& f, int i, int speaker, int people, const NameTable& 
   }
 }
 
+// kk::append_symbolic through a cursor: the same text (the tests read every stored formula back).
+void symbolic(const Formula& f, int i, const NameTable& names, Cursor& out) {
+  const Node& n = f.nodes[i];
+  auto operand = [&](int child) {
+    const Op op = f.nodes[child].op;
+    const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff;
+    if (wrap) out.put('(');
+    symbolic(f, child, names, out);
+    if (wrap) out.put(')');
+  };
+  switch (n.op) {
+    case Op::Knight: out.name(names.at[n.person]); return;
+    case Op::Knave: out.put('~'); out.name(names.at[n.person]); return;
+    case Op::Not: out.put('~'); operand(n.left); return;
+    case Op::Exactly: {
+      out.lit("exactly");
+      const int k = n.counts_knaves ? std::popcount(n.group) - n.count : n.count;
+      if (k >= 10) out.put(static_cast<char>('0' + k / 10));
+      out.put(static_cast<char>('0' + k % 10));
+      out.put('(');
+      bool first = true;
+      for (int q = 0; q < kk::kMaxPeople; ++q)
+        if ((n.group >> q) & 1u) {
+          if (!first) out.lit(", ");
+          out.name(names.at[q]);
+          first = false;
+        }
+      out.put(')');
+      return;
+    }
+    case Op::And: operand(n.left); out.lit(" & "); operand(n.right); return;
+    case Op::Or: operand(n.left); out.lit(" | "); operand(n.right); return;
+    case Op::Implies: operand(n.left); out.lit(" -> "); operand(n.right); return;
+    case Op::Iff: operand(n.left); out.lit(" <-> "); operand(n.right); return;
+  }
+}
+
+// Appends the formula in symbolic syntax to `out`.
+void append_symbolic(const Formula& f, const NameTable& names, std::string& out) {
+  if (f.size == 0) return;
+  char buffer[kk::kMaxNodes * kNodeText];  // at most kMaxNodes nodes of at most kNodeText bytes
+  Cursor c(buffer);
+  symbolic(f, f.root(), names, c);
+  out.append(buffer, static_cast<size_t>(c.at() - buffer));
+}
+
 void append_names(const std::vector<std::string>& names, std::string& out) {
   for (size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += i + 1 == names.size() ? " and "sv : ", "sv;
@@ -560,10 +607,10 @@ void render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::string>& na
       english(st.formula, st.formula.root(), st.speaker, p.people, table, out);
       buffer[1] = static_cast<char>(std::toupper(static_cast<unsigned char>(buffer[1])));
       out.lit(".\"\n");
-      prompt.append(buffer, out.at());
+      prompt.append(buffer, static_cast<size_t>(out.at() - buffer));
     } else {
       prompt += " says: "sv;
-      kk::append_symbolic(st.formula, names, prompt);
+      append_symbolic(st.formula, table, prompt);
       prompt += '\n';
     }
   }
@@ -589,7 +636,7 @@ void append_roles(uint32_t knights, int people, const NameTable& names, std::str
   char buffer[roles_bytes(kk::kMaxPeople)];
   Cursor c(buffer);
   write_roles(knights, people, names, c);
-  out.append(buffer, c.at());
+  out.append(buffer, static_cast<size_t>(c.at() - buffer));
 }
 
 // Writes "<name> is a <role>".
@@ -647,7 +694,8 @@ void step_text(const kk::SolveStep& st, const Puzzle& p, const NameTable& names,
       }
     }
   }
-  out.assign(buffer, c.at());
+  out.clear();
+  out.append(buffer, static_cast<size_t>(c.at() - buffer));
 }
 
 std::string_view step_rule(kk::SolveStep::Kind kind) {
@@ -696,15 +744,15 @@ void write_trace(const kk::SolveResult& r, const Puzzle& p, const NameTable& nam
   }
 }
 
-void fill_instance(const Puzzle& p, const std::vector<std::string>& names, int solutions, uint32_t answer,
-                   long decisions, pb::KnightsKnavesInstance& inst) {
+void fill_instance(const Puzzle& p, const std::vector<std::string>& names, const NameTable& table, int solutions,
+                   uint32_t answer, long decisions, pb::KnightsKnavesInstance& inst) {
   for (const auto& n : names) inst.add_people(n);
   for (const auto& st : p.statements) {
     auto* s = inst.add_statements();
     s->set_speaker(names[st.speaker]);
     std::string& formula = *s->mutable_formula();
     formula.clear();
-    kk::append_symbolic(st.formula, names, formula);
+    append_symbolic(st.formula, table, formula);
   }
   if (solutions == 1)
     for (int q = 0; q < p.people; ++q) inst.add_roles()->assign(kk::is_knight(answer, q) ? "knight"sv : "knave"sv);
@@ -737,12 +785,40 @@ KnobMap KnightsKnavesGenerator::level_knobs(int level) const {
           {"operators", std::to_string(r.operators)}};
 }
 
-void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+namespace {
+
+// What generate() reads off its knobs, kept per thread for the knob values of the last call: a dataset
+// has the same knobs for every task, and comparing the values is cheaper than reading them again.
+struct KnobReading {
+  bool valid = false;
+  KnobMap values;
   Shape shape;
-  shape.people = static_cast<int>(knobs.get_int("people"));
-  shape.depth = static_cast<int>(knobs.get_int("depth"));
-  shape.operators = static_cast<int>(knobs.get_int("operators"));
-  const double unanswerable = knobs.get_real("unanswerable");
+  double unanswerable = 0;
+  bool natural = true;
+  uint64_t hash = 0;  // fnv1a64(knobs.canonical())
+};
+
+const KnobReading& read_knobs(const Knobs& knobs) {
+  thread_local KnobReading r;
+  if (r.valid && r.values == knobs.values()) return r;
+  r.valid = false;
+  r.shape.people = static_cast<int>(knobs.get_int("people"));
+  r.shape.depth = static_cast<int>(knobs.get_int("depth"));
+  r.shape.operators = static_cast<int>(knobs.get_int("operators"));
+  r.unanswerable = knobs.get_real("unanswerable");
+  r.natural = knobs.get("format") == "natural";
+  r.hash = fnv1a64(knobs.canonical());
+  r.values = knobs.values();
+  r.valid = true;
+  return r;
+}
+
+}  // namespace
+
+void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const KnobReading& reading = read_knobs(knobs);
+  const Shape shape = reading.shape;
+  const double unanswerable = reading.unanswerable;
   const Target target = !rng.chance(unanswerable) ? Target::Unique : rng.chance(0.5) ? Target::None : Target::Several;
 
   const Puzzle puzzle = target == Target::Unique ? build_puzzle(rng, shape, target, knobs)
@@ -760,11 +836,11 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
 
   thread_local std::vector<std::string> names;  // reused: their strings are short, the vector kept
   thread_local NameTable table;
-  pick_names(rng, shape.people, task, knobs, names);
+  pick_names(rng, shape.people, task, reading.hash, names);
   table.set(names);
   const uint32_t answer = solved.found.empty() ? 0 : solved.found[0];
-  fill_instance(puzzle, names, solved.solutions, answer, solved.decisions, *task.mutable_knights_knaves());
-  render_prompt(rng, puzzle, names, table, shape, knobs.get("format") == "natural", unanswerable > 0,
+  fill_instance(puzzle, names, table, solved.solutions, answer, solved.decisions, *task.mutable_knights_knaves());
+  render_prompt(rng, puzzle, names, table, shape, reading.natural, unanswerable > 0,
                 *task.mutable_prompt());
   task.mutable_label()->assign(solved.solutions == 1 ? "answerable"sv : "unanswerable"sv);
   std::string& answer_text = *task.mutable_answer();
