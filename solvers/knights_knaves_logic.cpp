@@ -105,10 +105,23 @@ uint64_t exactly_word(const Node& n, int w) {
   return equal;
 }
 
-// An operator's truth table (kOpTruth) applied to 64 assignments at once: the union of its minterms.
-uint64_t apply(uint8_t truth, uint64_t l, uint64_t r) {
-  const auto term = [truth](int bit) { return uint64_t{0} - ((truth >> bit) & 1u); };
-  return (term(3) & l & r) | (term(2) & l & ~r) | (term(1) & ~l & r) | (term(0) & ~l & ~r);
+// Each operator's truth table (kOpTruth) in algebraic normal form, as word masks: f(l, r) =
+// c[0] ^ (c[1] & l) ^ (c[2] & r) ^ (c[3] & l & r), so a node costs a few word operations.
+struct Anf {
+  uint64_t c[4];
+};
+constexpr Anf anf(uint8_t truth) {
+  const auto f = [truth](int l, int r) { return (truth >> (2 * l + r)) & 1u; };
+  const auto mask = [](unsigned bit) { return bit ? ~uint64_t{0} : uint64_t{0}; };
+  return {{mask(f(0, 0)), mask(f(1, 0) ^ f(0, 0)), mask(f(0, 1) ^ f(0, 0)), mask(f(0, 0) ^ f(0, 1) ^ f(1, 0) ^ f(1, 1))}};
+}
+constexpr Anf kOpAnf[] = {anf(kOpTruth[0]), anf(kOpTruth[1]), anf(kOpTruth[2]), anf(kOpTruth[3]),
+                          anf(kOpTruth[4]), anf(kOpTruth[5]), anf(kOpTruth[6]), anf(kOpTruth[7])};
+
+// An operator's truth table applied to 64 assignments at once.
+uint64_t apply(Op op, uint64_t l, uint64_t r) {
+  const Anf& a = kOpAnf[static_cast<int>(op)];
+  return a.c[0] ^ (a.c[1] & l) ^ (a.c[2] & r) ^ (a.c[3] & l & r);
 }
 
 // The formula's truth table, 64 assignments (one word) at a time, node by node in post-order.
@@ -122,7 +135,7 @@ void formula_table(const Formula& f, int words, uint64_t* out) {
       for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = knight_word(q, w);
     for (int i = 0; i < f.size; ++i) {
       const Node& n = f.nodes[i];
-      v[i] = n.op == Op::Exactly ? exactly_word(n, w) : apply(op_truth(n), v[left_slot(n)], v[right_slot(n)]);
+      v[i] = n.op == Op::Exactly ? exactly_word(n, w) : apply(n.op, v[left_slot(n)], v[right_slot(n)]);
     }
     out[w] = f.size > 0 ? v[f.root()] : 0;
   }
