@@ -11,6 +11,7 @@
 #include <array>
 #include <bit>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 
@@ -58,8 +59,6 @@ constexpr std::array<std::string_view, 100> kNames = {
     "Florian", "Gemma", "Hector", "Ilse", "Joaquin", "Katya", "Lucian", "Mira", "Nestor", "Odette",
     "Piet", "Renata", "Stellan", "Thea", "Ulrich", "Valeria", "Wolfgang", "Yasmin", "Zelda", "Ada"};
 
-std::string role_word(bool knight) { return knight ? "knight" : "knave"; }
-
 // ---- drawing statements ----
 
 struct Shape {
@@ -68,27 +67,58 @@ struct Shape {
   int operators = 1;  // 1 and, 2 + or/not, 3 + if-then/iff, 4 + "exactly k of"
 };
 
-int add_atom(Rng& rng, Formula& f, int people) {
+// A statement being drawn, with each node's truth under one assignment worked out as the node is added
+// (in post-order its operands' truths are known by then): checking a drawn statement against the hidden
+// roles then costs no evaluation (as kk::evaluate; the tests hold drawn statements to it).
+struct Draft {
+  Formula& f;
+  uint32_t assignment = 0;
+  std::array<uint8_t, kk::kMaxNodes> truth;
+
+  int add(const Node& n) {
+    const int i = f.add(n);
+    if (i >= 0) truth[i] = value(n);
+    return i;
+  }
+  uint8_t value(const Node& n) const {
+    switch (n.op) {
+      case Op::Knight: return (assignment >> n.person) & 1u;
+      case Op::Knave: return !((assignment >> n.person) & 1u);
+      case Op::Not: return !truth[n.left];
+      case Op::And: return truth[n.left] & truth[n.right];
+      case Op::Or: return truth[n.left] | truth[n.right];
+      case Op::Implies: return !truth[n.left] | truth[n.right];
+      case Op::Iff: return truth[n.left] == truth[n.right];
+      case Op::Exactly: {
+        const int knights = n.counts_knaves ? std::popcount(n.group) - n.count : n.count;
+        return std::popcount(assignment & n.group) == knights;
+      }
+    }
+    return 0;
+  }
+};
+
+int add_atom(Rng& rng, Draft& d, int people) {
   Node n;
   n.op = rng.chance(0.5) ? Op::Knight : Op::Knave;
   n.person = static_cast<uint8_t>(rng.index(people));
-  return f.add(n);
+  return d.add(n);
 }
 
 // "Exactly k of <2..4 people> are knights (or knaves)", 0 < k < group size: all / none read oddly.
-int add_exactly(Rng& rng, Formula& f, int people) {
+int add_exactly(Rng& rng, Draft& d, int people) {
   const int size = static_cast<int>(rng.uniform(2, std::min(4, people)));
   Node n;
   n.op = Op::Exactly;
   while (std::popcount(n.group) < size) n.group |= static_cast<uint16_t>(1u << rng.index(people));
   n.count = static_cast<uint8_t>(rng.uniform(1, size - 1));
   n.counts_knaves = rng.chance(0.5);
-  return f.add(n);
+  return d.add(n);
 }
 
-int add_leaf(Rng& rng, Formula& f, const Shape& s) {
-  if (s.operators >= 4 && s.people >= 3 && rng.chance(0.3)) return add_exactly(rng, f, s.people);
-  return add_atom(rng, f, s.people);
+int add_leaf(Rng& rng, Draft& d, const Shape& s) {
+  if (s.operators >= 4 && s.people >= 3 && rng.chance(0.3)) return add_exactly(rng, d, s.people);
+  return add_atom(rng, d, s.people);
 }
 
 int atom_person(const Formula& f, int i) {
@@ -97,30 +127,31 @@ int atom_person(const Formula& f, int i) {
 }
 
 // A formula of exactly `depth` levels of connectives (one operand as deep, the other maybe shallower).
-int add_formula(Rng& rng, Formula& f, const Shape& s, int depth) {
-  if (depth <= 0) return add_leaf(rng, f, s);
+int add_formula(Rng& rng, Draft& d, const Shape& s, int depth) {
+  if (depth <= 0) return add_leaf(rng, d, s);
   static const Op kOps[] = {Op::And, Op::Or, Op::Implies, Op::Iff};
   const Op op = kOps[rng.index(s.operators >= 3 ? 4 : s.operators)];
   const int other_depth = rng.chance(0.5) ? depth - 1 : static_cast<int>(rng.uniform(0, depth - 1));
   const bool deep_left = rng.chance(0.5);
-  const int left = add_formula(rng, f, s, deep_left ? depth - 1 : other_depth);
-  int right = add_formula(rng, f, s, deep_left ? other_depth : depth - 1);
+  const int left = add_formula(rng, d, s, deep_left ? depth - 1 : other_depth);
+  int right = add_formula(rng, d, s, deep_left ? other_depth : depth - 1);
   // "X is a knight and X is a knave" and the like say nothing about two people: redraw.
+  Formula& f = d.f;
   for (int guard = 0; guard < 8 && atom_person(f, left) >= 0 && atom_person(f, left) == atom_person(f, right);
        ++guard) {
     f.size = right;  // the right operand is a leaf: drop it and draw another
-    right = add_atom(rng, f, s.people);
+    right = add_atom(rng, d, s.people);
   }
   Node n;
   n.op = op;
   n.left = static_cast<int8_t>(left);
   n.right = static_cast<int8_t>(right);
-  int root = f.add(n);
+  int root = d.add(n);
   if (s.operators >= 2 && rng.chance(0.1)) {
     Node neg;
     neg.op = Op::Not;
     neg.left = static_cast<int8_t>(root);
-    root = f.add(neg);
+    root = d.add(neg);
   }
   return root;
 }
@@ -145,10 +176,11 @@ void negate(Formula& f) {
 // draws dozens per task); when `hidden` is given it is true exactly when the speaker is a knight
 // there, so the hidden assignment stays consistent.
 void draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint32_t> hidden, Formula& f) {
+  Draft d{f, hidden.value_or(0u)};
   for (int attempt = 0; attempt < 32; ++attempt) {
     f.size = 0;
-    add_formula(rng, f, s, s.depth);
-    if (!hidden || kk::evaluate(f, *hidden) == kk::is_knight(*hidden, speaker)) return;
+    add_formula(rng, d, s, s.depth);
+    if (!hidden || (f.size > 0 && d.truth[f.root()] == kk::is_knight(*hidden, speaker))) return;
   }
   // Rare: negate, where "not" is among the operators. (Otherwise the statement is kept as drawn: the
   // solution count, not the hidden assignment, decides whether the puzzle is kept.)
@@ -186,6 +218,23 @@ class Counter {
   void refresh(int i) {
     if (tables_) kk::consistency_table(p_->statements[i], p_->people, cache_[i].data());
   }
+  // Keeps statement i's table aside, and puts it back when its redraw is undone (no recomputing).
+  void save(int i) {
+    if (tables_) std::copy_n(cache_[i].begin(), kk::table_words(p_->people), saved_.begin());
+  }
+  void restore(int i) {
+    if (tables_) std::copy_n(saved_.begin(), kk::table_words(p_->people), cache_[i].begin());
+  }
+  // kk::consistent(puzzle, assignment), read off the tables where there are tables.
+  bool consistent(uint32_t assignment) const {
+    if (!tables_) return kk::consistent(*p_, assignment);
+    for (int i = 0; i < p_->people; ++i)
+      if (!((rows_[i][assignment >> 6] >> (assignment & 63)) & 1u)) return false;
+    return true;
+  }
+  // The statements' consistency tables, as kk::solve takes them (null beyond kMaxTablePeople). They are
+  // those of the puzzle build_puzzle returned last on this thread: try_puzzle leaves them matching it.
+  const uint64_t* const* tables() const { return tables_ ? rows_.data() : nullptr; }
   int count() const {
     if (!tables_) return kk::count_solutions(*p_, 2);
     return kk::count_in_tables(rows_.data(), p_->people, p_->people, 1 << p_->people);
@@ -196,8 +245,14 @@ class Counter {
   const Puzzle* p_ = nullptr;
   bool tables_ = false;
   std::array<Table, kk::kMaxTablePeople> cache_;
+  Table saved_;
   std::array<const uint64_t*, kk::kMaxTablePeople> rows_{};
 };
+
+Counter& thread_counter() {
+  static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
+  return counter;
+}
 
 // Redraws one statement at a time, keeping a change unless it moves away from the target count.
 // A hidden assignment of roles; for a puzzle meant to have one solution, a mix of knights and knaves,
@@ -221,13 +276,14 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) 
     p.statements[i].speaker = i;
     draw_statement(rng, s, i, hint(), p.statements[i].formula);
   }
-  static thread_local Counter counter;  // 48 KiB of tables: kept per thread, not on the stack
+  Counter& counter = thread_counter();
   counter.reset(p);
   int count = counter.count();
   Formula old;
   for (int round = 0; round < 12 * s.people && !reached(target, count); ++round) {
     const int who = static_cast<int>(rng.index(s.people));
     copy_formula(p.statements[who].formula, old);
+    counter.save(who);
     draw_statement(rng, s, who, hint(), p.statements[who].formula);
     counter.refresh(who);
     const int now = counter.count();
@@ -236,12 +292,12 @@ bool try_puzzle(Rng& rng, const Shape& s, Target target, bool mixed, Puzzle& p) 
       count = now;
     } else {
       copy_formula(old, p.statements[who].formula);
-      counter.refresh(who);
+      counter.restore(who);
     }
   }
   // A unique puzzle's solution is the hidden (mixed) assignment, unless a statement had to be kept
   // inconsistent with it: then it is redrawn.
-  return reached(target, count) && (!mixed || kk::consistent(p, hidden));
+  return reached(target, count) && (!mixed || counter.consistent(hidden));
 }
 
 Puzzle build_puzzle(Rng& rng, const Shape& s, Target target, const Knobs& knobs) {
@@ -303,9 +359,10 @@ Puzzle build_unanswerable(Rng& rng, const Shape& s, Target target, const Knobs& 
 // The first two names are an injective function of the task index (for index < 100 x 99), so names
 // vary from task to task. (That alone does not make puzzles distinct: at level 1 a few hundred exist up
 // to names, and question_key is what keeps a dataset free of repeats.)
-std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, const Knobs& knobs) {
+// `knobs_hash` is fnv1a64(knobs.canonical()).
+void pick_names(Rng& rng, int count, const pb::Task& task, uint64_t knobs_hash, std::vector<std::string>& names) {
   const uint64_t m = kNames.size(), pairs = m * (m - 1);
-  const uint64_t offset = mix_seed({task.seed(), fnv1a64(knobs.canonical())}) % pairs;
+  const uint64_t offset = mix_seed({task.seed(), knobs_hash}) % pairs;
   const uint64_t t = (7919 * (task.index() % pairs) + offset) % pairs;  // 7919 is prime to 9900
   std::array<uint8_t, kNames.size()> order;
   for (uint64_t i = 0; i < m; ++i) order[i] = static_cast<uint8_t>(i);
@@ -316,79 +373,204 @@ std::vector<std::string> pick_names(Rng& rng, int count, const pb::Task& task, c
   const auto at = std::find(order.begin() + 1, order.end(), second);
   std::iter_swap(order.begin() + 1, at);
   for (int i = 2; i < count; ++i) std::swap(order[i], order[i + rng.index(m - i)]);
-  std::vector<std::string> names;
+  names.clear();
   for (int i = 0; i < count; ++i) names.emplace_back(kNames[order[i]]);
-  return names;
 }
+
+// ---- writing text ----
+
+// Text is written through a cursor into a buffer sized for the worst case (see each buffer), then
+// appended to its string in one piece: literal pieces become constant-size moves and a name one
+// 16-byte move, with no capacity check per piece (the text is most of what generation writes).
+constexpr bool names_fit() {
+  for (std::string_view n : kNames)
+    if (n.size() > 15) return false;
+  return true;
+}
+static_assert(names_fit(), "a name must fit a Name's 16 bytes");
+
+struct Name {
+  char text[16] = {};  // zero-padded
+  size_t size = 0;
+};
+
+// The task's names, padded for the cursor.
+struct NameTable {
+  std::array<Name, kk::kMaxPeople> at;
+  void set(const std::vector<std::string>& names) {
+    for (size_t q = 0; q < names.size(); ++q) {
+      at[q] = Name{};
+      std::memcpy(at[q].text, names[q].data(), names[q].size());
+      at[q].size = names[q].size();
+    }
+  }
+};
+
+class Cursor {
+ public:
+  explicit Cursor(char* at) : p_(at) {}
+  template <size_t N>
+  void lit(const char (&s)[N]) {
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  void put(char c) { *p_++ = c; }
+  void text(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void name(const Name& n) {
+    std::memcpy(p_, n.text, sizeof n.text);
+    p_ += n.size;
+  }
+  char* at() const { return p_; }
+
+ private:
+  char* p_;
+};
+
+// The longest piece one node of a statement adds to its English or to a trace step is well under this
+// (an "exactly" of four people: 8 + 4 + 4 + 4 names and 3 separators + 12 < 100 bytes), plus the
+// 16-byte move of a name.
+constexpr size_t kNodeText = 128;
 
 // ---- English ----
 
-const char* number_word(int k) {
-  static const char* kWords[] = {"zero", "one", "two", "three", "four"};
+std::string_view number_word(int k) {
+  static constexpr std::string_view kWords[] = {"zero", "one", "two", "three", "four"};
   return k >= 0 && k <= 4 ? kWords[k] : "many";
 }
 
-std::string list_people(uint16_t group, int speaker, const std::vector<std::string>& names) {
-  std::vector<std::string> items;
-  for (int q = 0; q < static_cast<int>(names.size()); ++q)
-    if (((group >> q) & 1u) && q != speaker) items.push_back(names[q]);
-  if ((group >> speaker) & 1u) items.push_back("I");
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
-  return out;
+void list_people(uint16_t group, int speaker, int people, const NameTable& names, Cursor& out) {
+  const bool me = (group >> speaker) & 1u;
+  const int items = std::popcount(group);
+  int i = 0;
+  for (int q = 0; q < people; ++q) {
+    if (!((group >> q) & 1u) || q == speaker) continue;
+    if (i > 0) i + 1 == items ? out.lit(" and ") : out.lit(", ");
+    out.name(names.at[q]);
+    ++i;
+  }
+  if (me) {
+    if (i > 0) out.lit(" and ");
+    out.put('I');
+  }
 }
 
-// Appends the statement in English (compound operands in parentheses); appending, not returning
-// strings, keeps this allocation-light: rendering is a large share of generation time.
-void english(const Formula& f, int i, int speaker, const std::vector<std::string>& names, std::string& out) {
+// Writes the statement in English (compound operands in parentheses).
+void english(const Formula& f, int i, int speaker, int people, const NameTable& names, Cursor& out) {
   const Node& n = f.nodes[i];
   // Compound operands go in parentheses. So does a negation with more of the sentence after it:
   // "it is not the case that (A) and (B)" would also read as not-(A and B).
   auto operand = [&](int child, bool followed = false) {
     const Op op = f.nodes[child].op;
     const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff || (op == Op::Not && followed);
-    if (wrap) out += '(';
-    english(f, child, speaker, names, out);
-    if (wrap) out += ')';
+    if (wrap) out.put('(');
+    english(f, child, speaker, people, names, out);
+    if (wrap) out.put(')');
   };
   switch (n.op) {
     case Op::Knight:
     case Op::Knave:
       if (n.person == speaker) {
-        out += "I am a "sv;
+        out.lit("I am a ");
       } else {
-        out += names[n.person];
-        out += " is a "sv;
+        out.name(names.at[n.person]);
+        out.lit(" is a ");
       }
-      out += n.op == Op::Knight ? "knight"sv : "knave"sv;
+      n.op == Op::Knight ? out.lit("knight") : out.lit("knave");
       return;
-    case Op::Not: out += "it is not the case that "sv; operand(n.left); return;
-    case Op::And: operand(n.left, true); out += " and "sv; operand(n.right); return;
-    case Op::Or: operand(n.left, true); out += " or "sv; operand(n.right); return;
-    case Op::Implies: out += "if "sv; operand(n.left); out += ", then "sv; operand(n.right); return;
-    case Op::Iff: operand(n.left, true); out += " if and only if "sv; operand(n.right); return;
-    case Op::Exactly:
-      out += "exactly "sv;
-      out += number_word(n.count);
-      out += " of "sv;
-      out += list_people(n.group, speaker, names);
-      out += n.count == 1 ? " is a "sv : " are "sv;
-      out += n.counts_knaves ? "knave"sv : "knight"sv;
-      if (n.count != 1) out += 's';
+    case Op::Not: out.lit("it is not the case that "); operand(n.left); return;
+    case Op::And: operand(n.left, true); out.lit(" and "); operand(n.right); return;
+    case Op::Or: operand(n.left, true); out.lit(" or "); operand(n.right); return;
+    case Op::Implies: out.lit("if "); operand(n.left); out.lit(", then "); operand(n.right); return;
+    case Op::Iff: operand(n.left, true); out.lit(" if and only if "); operand(n.right); return;
+    case Op::Exactly: {
+      out.lit("exactly ");
+      out.text(number_word(n.count));
+      out.lit(" of ");
+      list_people(n.group, speaker, people, names, out);
+      n.count == 1 ? out.lit(" is a ") : out.lit(" are ");
+      n.counts_knaves ? out.lit("knave") : out.lit("knight");
+      if (n.count != 1) out.put('s');
       return;
+    }
   }
 }
 
-std::string list_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
-  return out;
+// kk::append_symbolic through a cursor: the same text (the tests read every stored formula back).
+void symbolic(const Formula& f, int i, const NameTable& names, Cursor& out) {
+  const Node& n = f.nodes[i];
+  auto operand = [&](int child) {
+    const Op op = f.nodes[child].op;
+    const bool wrap = op == Op::And || op == Op::Or || op == Op::Implies || op == Op::Iff;
+    if (wrap) out.put('(');
+    symbolic(f, child, names, out);
+    if (wrap) out.put(')');
+  };
+  switch (n.op) {
+    case Op::Knight: out.name(names.at[n.person]); return;
+    case Op::Knave: out.put('~'); out.name(names.at[n.person]); return;
+    case Op::Not: out.put('~'); operand(n.left); return;
+    case Op::Exactly: {
+      out.lit("exactly");
+      const int k = n.counts_knaves ? std::popcount(n.group) - n.count : n.count;
+      if (k >= 10) out.put(static_cast<char>('0' + k / 10));
+      out.put(static_cast<char>('0' + k % 10));
+      out.put('(');
+      bool first = true;
+      for (int q = 0; q < kk::kMaxPeople; ++q)
+        if ((n.group >> q) & 1u) {
+          if (!first) out.lit(", ");
+          out.name(names.at[q]);
+          first = false;
+        }
+      out.put(')');
+      return;
+    }
+    case Op::And: operand(n.left); out.lit(" & "); operand(n.right); return;
+    case Op::Or: operand(n.left); out.lit(" | "); operand(n.right); return;
+    case Op::Implies: operand(n.left); out.lit(" -> "); operand(n.right); return;
+    case Op::Iff: operand(n.left); out.lit(" <-> "); operand(n.right); return;
+  }
 }
 
-std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::string>& names, const Shape& s,
-                          bool natural, bool may_abstain) {
+// Appends the formula in symbolic syntax to `out`.
+void append_symbolic(const Formula& f, const NameTable& names, std::string& out) {
+  if (f.size == 0) return;
+  char buffer[kk::kMaxNodes * kNodeText];  // at most kMaxNodes nodes of at most kNodeText bytes
+  Cursor c(buffer);
+  symbolic(f, f.root(), names, c);
+  out.append(buffer, static_cast<size_t>(c.at() - buffer));
+}
+
+void append_names(const std::vector<std::string>& names, std::string& out) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and "sv : ", "sv;
+    out += names[i];
+  }
+}
+
+// The closing instruction, the same for every task with the same `may_abstain`.
+const std::string& closing(bool may_abstain) {
+  static const std::array<std::string, 2> kClosing = [] {
+    std::array<std::string, 2> out;
+    for (int abstain = 0; abstain < 2; ++abstain) {
+      std::string& c = out[abstain];
+      if (abstain)
+        c += "If the statements allow no consistent assignment of roles, or more than one, answer \"" +
+             std::string(kNoUniqueSolution) + "\". ";
+      std::string what = "every person's role, as \"Name: knight\" or \"Name: knave\" separated by commas";
+      if (abstain) what += ", or \"" + std::string(kNoUniqueSolution) + "\"";
+      c += answer_instruction(what, "Ann: knight, Ben: knave");
+    }
+    return out;
+  }();
+  return kClosing[may_abstain];
+}
+
+void render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::string>& names, const NameTable& table,
+                   const Shape& s, bool natural, bool may_abstain, std::string& prompt) {
   static const std::vector<std::string> kIntros = {
       "On an island, every inhabitant is either a knight, who always tells the truth, or a knave, who always lies.",
       "Each person on this island is a knight or a knave. Knights only make true statements; knaves only make "
@@ -398,11 +580,15 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
   static const std::vector<std::string> kQuestions = {
       "Who is a knight and who is a knave?", "Determine the role of every person.",
       "Which of them are knights and which are knaves?"};
-  std::string prompt;
+  prompt.clear();
   prompt.reserve(512 + 160 * p.people);
   prompt += rng.pick(kIntros);
   prompt += '\n';
-  prompt += "You meet " + std::to_string(p.people) + " inhabitants: " + list_names(names) + ".\n";
+  prompt += "You meet "sv;
+  prompt += std::to_string(p.people);
+  prompt += " inhabitants: "sv;
+  append_names(names, prompt);
+  prompt += ".\n"sv;
   if (!natural)
     prompt += "Their statements are written as formulas: a name alone means that person is a knight, ~Name "
               "that they are a knave; & is and, | is or, -> is if-then, <-> is if and only if";
@@ -414,97 +600,105 @@ std::string render_prompt(Rng& rng, const Puzzle& p, const std::vector<std::stri
     prompt += speaker;
     if (natural) {
       prompt += rng.pick(kSays);
-      prompt += '"';
-      const size_t start = prompt.size();
-      english(st.formula, st.formula.root(), st.speaker, names, prompt);
-      prompt[start] = static_cast<char>(std::toupper(static_cast<unsigned char>(prompt[start])));
-      prompt += ".\"\n"sv;
+      // At most kMaxNodes nodes of at most kNodeText bytes each.
+      char buffer[kk::kMaxNodes * kNodeText + 8];
+      buffer[0] = '"';
+      Cursor out(buffer + 1);
+      english(st.formula, st.formula.root(), st.speaker, p.people, table, out);
+      buffer[1] = static_cast<char>(std::toupper(static_cast<unsigned char>(buffer[1])));
+      out.lit(".\"\n");
+      prompt.append(buffer, static_cast<size_t>(out.at() - buffer));
     } else {
       prompt += " says: "sv;
-      prompt += kk::to_symbolic(st.formula, names);
+      append_symbolic(st.formula, table, prompt);
       prompt += '\n';
     }
   }
-  prompt += rng.pick(kQuestions) + "\n";
-  if (may_abstain)
-    prompt += "If the statements allow no consistent assignment of roles, or more than one, answer \"" +
-              std::string(kNoUniqueSolution) + "\". ";
-  std::string what = "every person's role, as \"Name: knight\" or \"Name: knave\" separated by commas";
-  if (may_abstain) what += ", or \"" + std::string(kNoUniqueSolution) + "\"";
-  return prompt + answer_instruction(what, "Ann: knight, Ben: knave");
+  prompt += rng.pick(kQuestions);
+  prompt += '\n';
+  prompt += closing(may_abstain);
 }
 
 // ---- gold trace ----
 
-void append_roles(uint32_t knights, const std::vector<std::string>& names, std::string& out) {
-  for (size_t q = 0; q < names.size(); ++q) {
-    if (q) out += ", "sv;
-    out += names[q];
-    out += kk::is_knight(knights, static_cast<int>(q)) ? ": knight"sv : ": knave"sv;
+void write_roles(uint32_t knights, int people, const NameTable& names, Cursor& out) {
+  for (int q = 0; q < people; ++q) {
+    if (q) out.lit(", ");
+    out.name(names.at[q]);
+    kk::is_knight(knights, q) ? out.lit(": knight") : out.lit(": knave");
   }
 }
 
-std::string roles_text(uint32_t knights, const std::vector<std::string>& names) {
-  std::string out;
-  append_roles(knights, names, out);
-  return out;
+// The roles of `people` people take at most this many bytes: a name's 16-byte move plus ", " and ": knight".
+constexpr size_t roles_bytes(int people) { return people * (16 + 2 + 8); }
+
+void append_roles(uint32_t knights, int people, const NameTable& names, std::string& out) {
+  char buffer[roles_bytes(kk::kMaxPeople)];
+  Cursor c(buffer);
+  write_roles(knights, people, names, c);
+  out.append(buffer, static_cast<size_t>(c.at() - buffer));
 }
 
-// Appends "<name> is a <role>".
-void append_role(const std::string& name, bool knight, std::string& out) {
-  out += name;
-  out += knight ? " is a knight"sv : " is a knave"sv;
+// Writes "<name> is a <role>".
+void write_role(const Name& name, bool knight, Cursor& out) {
+  out.name(name);
+  knight ? out.lit(" is a knight") : out.lit(" is a knave");
 }
 
 // Writes a step's text into `out` (a reused trace step's string: no allocation once it has grown).
-void step_text(const kk::SolveStep& st, const Puzzle& p, const std::vector<std::string>& names, std::string& out) {
+void step_text(const kk::SolveStep& st, const Puzzle& p, const NameTable& names, std::string& out) {
   using Kind = kk::SolveStep::Kind;
-  out.clear();
+  // The longest step: a case name of kMaxPeople choices, two role phrases, a consistent assignment's roles.
+  char buffer[2 * kk::kMaxPeople + 4 * kNodeText + roles_bytes(kk::kMaxPeople)];
+  Cursor c(buffer);
   if (st.depth == 0) {
-    out += "Before any case split: "sv;
+    c.lit("Before any case split: ");
   } else {
-    out += "Case "sv;
-    kk::append_case_name(st, out);
-    out += ": "sv;
+    c.lit("Case ");
+    for (int d = 0; d < st.depth; ++d) {  // as kk::append_case_name
+      if (d) c.put('.');
+      c.put(((st.path >> d) & 1u) ? '2' : '1');
+    }
+    c.lit(": ");
   }
   if (st.kind == Kind::Assume) {
-    out += "suppose "sv;
-    append_role(names[st.person], st.knight, out);
-    out += '.';
-    return;
+    c.lit("suppose ");
+    write_role(names.at[st.person], st.knight, c);
+    c.put('.');
+  } else if (st.kind == Kind::Solution) {
+    c.lit("everyone is decided and every statement agrees with its speaker's role (");
+    write_roles(st.knights, p.people, names, c);
+    c.lit("). This assignment is consistent.");
+  } else {
+    const auto& statement = p.statements[st.statement];
+    const Name& speaker = names.at[statement.speaker];
+    if (st.kind == Kind::Forced) {
+      c.lit("only if ");
+      write_role(names.at[st.person], st.knight, c);
+      c.lit(" does ");
+      c.name(speaker);
+      c.lit("'s statement agree with its speaker's role, so ");
+      write_role(names.at[st.person], st.knight, c);
+      c.put('.');
+    } else {
+      c.name(speaker);
+      if (st.person >= 0) {
+        c.lit("'s statement contradicts its speaker's role whether ");
+        c.name(names.at[st.person]);
+        c.lit(" is a knight or a knave: contradiction.");
+      } else {
+        const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
+        truth ? c.lit("'s statement is true here, but ") : c.lit("'s statement is false here, but ");
+        write_role(speaker, kk::is_knight(st.knights, statement.speaker), c);
+        c.lit(": contradiction.");
+      }
+    }
   }
-  if (st.kind == Kind::Solution) {
-    out += "everyone is decided and every statement agrees with its speaker's role ("sv;
-    append_roles(st.knights, names, out);
-    out += "). This assignment is consistent."sv;
-    return;
-  }
-  const auto& statement = p.statements[st.statement];
-  const std::string& speaker = names[statement.speaker];
-  if (st.kind == Kind::Forced) {
-    out += "only if "sv;
-    append_role(names[st.person], st.knight, out);
-    out += " does "sv;
-    out += speaker;
-    out += "'s statement agree with its speaker's role, so "sv;
-    append_role(names[st.person], st.knight, out);
-    out += '.';
-    return;
-  }
-  out += speaker;
-  if (st.person >= 0) {
-    out += "'s statement contradicts its speaker's role whether "sv;
-    out += names[st.person];
-    out += " is a knight or a knave: contradiction."sv;
-    return;
-  }
-  const bool truth = kk::evaluate_partial(statement.formula, st.known, st.knights) == kk::True;
-  out += truth ? "'s statement is true here, but "sv : "'s statement is false here, but "sv;
-  append_role(speaker, kk::is_knight(st.knights, statement.speaker), out);
-  out += ": contradiction."sv;
+  out.clear();
+  out.append(buffer, static_cast<size_t>(c.at() - buffer));
 }
 
-const char* step_rule(kk::SolveStep::Kind kind) {
+std::string_view step_rule(kk::SolveStep::Kind kind) {
   switch (kind) {
     case kk::SolveStep::Kind::Assume: return "assume";
     case kk::SolveStep::Kind::Forced: return "forced";
@@ -520,36 +714,48 @@ const std::array<std::string, kk::kMaxPeople> kCites = [] {
   return cites;
 }();
 
-void write_trace(const kk::SolveResult& r, const Puzzle& p, const std::vector<std::string>& names, pb::Task& task) {
+void write_trace(const kk::SolveResult& r, const Puzzle& p, const NameTable& names, pb::Task& task) {
   for (const auto& st : r.steps) {
     auto* step = task.add_trace();
     step_text(st, p, names, *step->mutable_text());
     if (st.statement >= 0) step->add_cites(kCites[st.statement]);
-    step->set_rule(step_rule(st.kind));
+    step->mutable_rule()->assign(step_rule(st.kind));
   }
   auto* last = task.add_trace();
-  last->set_rule("conclusion");
-  if (r.solutions == 1)
-    last->set_text("Every case has been examined and exactly one assignment is consistent: " +
-                   roles_text(r.found[0], names) + ".");
-  else if (r.solutions == 0)
-    last->set_text("Every case ends in a contradiction: no assignment of roles is consistent, so there is " +
-                   std::string(kNoUniqueSolution) + ".");
-  else
-    last->set_text("At least two assignments are consistent (" + roles_text(r.found[0], names) + "; and " +
-                   roles_text(r.found[1], names) + "), so there is " + std::string(kNoUniqueSolution) + ".");
+  last->mutable_rule()->assign("conclusion"sv);
+  std::string& text = *last->mutable_text();
+  text.clear();
+  if (r.solutions == 1) {
+    text += "Every case has been examined and exactly one assignment is consistent: "sv;
+    append_roles(r.found[0], p.people, names, text);
+    text += '.';
+  } else if (r.solutions == 0) {
+    text += "Every case ends in a contradiction: no assignment of roles is consistent, so there is "sv;
+    text += kNoUniqueSolution;
+    text += '.';
+  } else {
+    text += "At least two assignments are consistent ("sv;
+    append_roles(r.found[0], p.people, names, text);
+    text += "; and "sv;
+    append_roles(r.found[1], p.people, names, text);
+    text += "), so there is "sv;
+    text += kNoUniqueSolution;
+    text += '.';
+  }
 }
 
-void fill_instance(const Puzzle& p, const std::vector<std::string>& names, int solutions, uint32_t answer,
-                   long decisions, pb::KnightsKnavesInstance& inst) {
+void fill_instance(const Puzzle& p, const std::vector<std::string>& names, const NameTable& table, int solutions,
+                   uint32_t answer, long decisions, pb::KnightsKnavesInstance& inst) {
   for (const auto& n : names) inst.add_people(n);
   for (const auto& st : p.statements) {
     auto* s = inst.add_statements();
     s->set_speaker(names[st.speaker]);
-    s->set_formula(kk::to_symbolic(st.formula, names));
+    std::string& formula = *s->mutable_formula();
+    formula.clear();
+    append_symbolic(st.formula, table, formula);
   }
   if (solutions == 1)
-    for (int q = 0; q < p.people; ++q) inst.add_roles(role_word(kk::is_knight(answer, q)));
+    for (int q = 0; q < p.people; ++q) inst.add_roles()->assign(kk::is_knight(answer, q) ? "knight"sv : "knave"sv);
   inst.set_solutions(std::min(solutions, 2));
   inst.set_search_decisions(static_cast<int32_t>(decisions));
 }
@@ -579,12 +785,40 @@ KnobMap KnightsKnavesGenerator::level_knobs(int level) const {
           {"operators", std::to_string(r.operators)}};
 }
 
-void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+namespace {
+
+// What generate() reads off its knobs, kept per thread for the knob values of the last call: a dataset
+// has the same knobs for every task, and comparing the values is cheaper than reading them again.
+struct KnobReading {
+  bool valid = false;
+  KnobMap values;
   Shape shape;
-  shape.people = static_cast<int>(knobs.get_int("people"));
-  shape.depth = static_cast<int>(knobs.get_int("depth"));
-  shape.operators = static_cast<int>(knobs.get_int("operators"));
-  const double unanswerable = knobs.get_real("unanswerable");
+  double unanswerable = 0;
+  bool natural = true;
+  uint64_t hash = 0;  // fnv1a64(knobs.canonical())
+};
+
+const KnobReading& read_knobs(const Knobs& knobs) {
+  thread_local KnobReading r;
+  if (r.valid && r.values == knobs.values()) return r;
+  r.valid = false;
+  r.shape.people = static_cast<int>(knobs.get_int("people"));
+  r.shape.depth = static_cast<int>(knobs.get_int("depth"));
+  r.shape.operators = static_cast<int>(knobs.get_int("operators"));
+  r.unanswerable = knobs.get_real("unanswerable");
+  r.natural = knobs.get("format") == "natural";
+  r.hash = fnv1a64(knobs.canonical());
+  r.values = knobs.values();
+  r.valid = true;
+  return r;
+}
+
+}  // namespace
+
+void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
+  const KnobReading& reading = read_knobs(knobs);
+  const Shape shape = reading.shape;
+  const double unanswerable = reading.unanswerable;
   const Target target = !rng.chance(unanswerable) ? Target::Unique : rng.chance(0.5) ? Target::None : Target::Several;
 
   const Puzzle puzzle = target == Target::Unique ? build_puzzle(rng, shape, target, knobs)
@@ -593,33 +827,97 @@ void KnightsKnavesGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& ta
   // the trace), and beyond the table limit Z3 has the last word.
   // Limit 2: a unique or contradictory puzzle is searched to the end; an ambiguous one stops at the
   // second consistent assignment, which is all its trace needs to show.
-  const kk::SolveResult solved = kk::solve(puzzle, 2, /*record_steps=*/true);
+  thread_local kk::SolveResult solved;  // reused: its vectors keep their capacity
+  kk::solve(puzzle, 2, /*record_steps=*/true, solved, thread_counter().tables());
   if (!reached(target, solved.solutions))
     throw std::logic_error("knights_knaves: the backtracking solver disagrees with the truth tables");
   if (shape.people > kk::kMaxTablePeople && !reached(target, kk::count_with_z3(puzzle, 2)))
     throw std::runtime_error("knights_knaves: Z3 could not confirm the solution count for knobs " + knobs.canonical());
 
-  const std::vector<std::string> names = pick_names(rng, shape.people, task, knobs);
+  thread_local std::vector<std::string> names;  // reused: their strings are short, the vector kept
+  thread_local NameTable table;
+  pick_names(rng, shape.people, task, reading.hash, names);
+  table.set(names);
   const uint32_t answer = solved.found.empty() ? 0 : solved.found[0];
-  fill_instance(puzzle, names, solved.solutions, answer, solved.decisions, *task.mutable_knights_knaves());
-  task.set_prompt(render_prompt(rng, puzzle, names, shape, knobs.get("format") == "natural", unanswerable > 0));
-  task.set_label(solved.solutions == 1 ? "answerable" : "unanswerable");
-  task.set_answer(solved.solutions == 1 ? roles_text(answer, names) : kNoUniqueSolution);
-  write_trace(solved, puzzle, names, task);
+  fill_instance(puzzle, names, table, solved.solutions, answer, solved.decisions, *task.mutable_knights_knaves());
+  render_prompt(rng, puzzle, names, table, shape, reading.natural, unanswerable > 0,
+                *task.mutable_prompt());
+  task.mutable_label()->assign(solved.solutions == 1 ? "answerable"sv : "unanswerable"sv);
+  std::string& answer_text = *task.mutable_answer();
+  answer_text.clear();
+  if (solved.solutions == 1) append_roles(answer, puzzle.people, table, answer_text);
+  else answer_text += kNoUniqueSolution;
+  write_trace(solved, puzzle, table, task);
 }
+
+namespace {
+
+const std::array<bool, 256> kIdentifierChar = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = canonical::identifier_char(static_cast<char>(c));
+  return table;
+}();
+
+// q.symbolized(text, names): the same key, with the literal text between names handed over in one
+// piece (a Question hashes its literal text as one string whatever the pieces) and a byte table for
+// identifier characters.
+struct NameViews {
+  std::array<std::string_view, kk::kMaxPeople> at;
+  int size = 0;
+};
+
+void symbolize(std::string_view text, const NameViews& names, canonical::Question& q) {
+  size_t piece = 0;  // the start of the literal text not yet handed over
+  for (size_t i = 0; i < text.size();) {
+    if (!kIdentifierChar[static_cast<unsigned char>(text[i])]) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < text.size() && kIdentifierChar[static_cast<unsigned char>(text[j])]) ++j;
+    const std::string_view word = text.substr(i, j - i);
+    for (int k = 0; k < names.size; ++k) {
+      const std::string_view name = names.at[k];
+      if (name.size() != word.size() || name[0] != word[0] || name != word) continue;
+      if (i > piece) q.text(text.substr(piece, i - piece));
+      q.symbol(k);
+      piece = j;
+      break;
+    }
+    i = j;
+  }
+  if (text.size() > piece) q.text(text.substr(piece));
+}
+
+}  // namespace
 
 // The puzzle up to the islanders' names and the order they speak in.
 std::string KnightsKnavesGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.knights_knaves();
   thread_local canonical::Question q;  // reused: no allocation per key
   q.clear();
-  for (const auto& st : inst.statements()) {
-    q.statement();
-    q.symbolized(st.speaker(), inst.people());
-    q.text(": ");
-    q.symbolized(st.formula(), inst.people());
+  NameViews names;
+  // Past kMaxPeople names (no generated task has them) a name is matched as q.symbolized would.
+  if (inst.people_size() > kk::kMaxPeople) {
+    for (const auto& st : inst.statements()) {
+      q.statement();
+      q.symbolized(st.speaker(), inst.people());
+      q.text(": ");
+      q.symbolized(st.formula(), inst.people());
+    }
+  } else {
+    for (const auto& name : inst.people()) names.at[names.size++] = name;
+    for (const auto& st : inst.statements()) {
+      q.statement();
+      symbolize(st.speaker(), names, q);
+      q.text(": ");
+      symbolize(st.formula(), names, q);
+    }
   }
-  return task.family() + "|" + q.key();
+  std::string key = task.family();
+  key += '|';
+  key += q.key();
+  return key;
 }
 
 // generate() draws the target first: no unique solution (unanswerable) with probability `unanswerable`.

@@ -105,10 +105,23 @@ uint64_t exactly_word(const Node& n, int w) {
   return equal;
 }
 
-// An operator's truth table (kOpTruth) applied to 64 assignments at once: the union of its minterms.
-uint64_t apply(uint8_t truth, uint64_t l, uint64_t r) {
-  const auto term = [truth](int bit) { return uint64_t{0} - ((truth >> bit) & 1u); };
-  return (term(3) & l & r) | (term(2) & l & ~r) | (term(1) & ~l & r) | (term(0) & ~l & ~r);
+// Each operator's truth table (kOpTruth) in algebraic normal form, as word masks: f(l, r) =
+// c[0] ^ (c[1] & l) ^ (c[2] & r) ^ (c[3] & l & r), so a node costs a few word operations.
+struct Anf {
+  uint64_t c[4];
+};
+constexpr Anf anf(uint8_t truth) {
+  const auto f = [truth](int l, int r) { return (truth >> (2 * l + r)) & 1u; };
+  const auto mask = [](unsigned bit) { return bit ? ~uint64_t{0} : uint64_t{0}; };
+  return {{mask(f(0, 0)), mask(f(1, 0) ^ f(0, 0)), mask(f(0, 1) ^ f(0, 0)), mask(f(0, 0) ^ f(0, 1) ^ f(1, 0) ^ f(1, 1))}};
+}
+constexpr Anf kOpAnf[] = {anf(kOpTruth[0]), anf(kOpTruth[1]), anf(kOpTruth[2]), anf(kOpTruth[3]),
+                          anf(kOpTruth[4]), anf(kOpTruth[5]), anf(kOpTruth[6]), anf(kOpTruth[7])};
+
+// An operator's truth table applied to 64 assignments at once.
+uint64_t apply(Op op, uint64_t l, uint64_t r) {
+  const Anf& a = kOpAnf[static_cast<int>(op)];
+  return a.c[0] ^ (a.c[1] & l) ^ (a.c[2] & r) ^ (a.c[3] & l & r);
 }
 
 // The formula's truth table, 64 assignments (one word) at a time, node by node in post-order.
@@ -116,11 +129,13 @@ void formula_table(const Formula& f, int words, uint64_t* out) {
   std::array<uint64_t, kSlots> v;
   v[kZeroSlot] = 0;
   for (int q = 0; q < 6; ++q) v[kPersonSlot + q] = kLowProjections[q];  // the same in every word
+  for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = 0;          // word 0: all knaves
   for (int w = 0; w < words; ++w) {
-    for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = knight_word(q, w);
+    if (w > 0)
+      for (int q = 6; q < kMaxPeople; ++q) v[kPersonSlot + q] = knight_word(q, w);
     for (int i = 0; i < f.size; ++i) {
       const Node& n = f.nodes[i];
-      v[i] = n.op == Op::Exactly ? exactly_word(n, w) : apply(op_truth(n), v[left_slot(n)], v[right_slot(n)]);
+      v[i] = n.op == Op::Exactly ? exactly_word(n, w) : apply(n.op, v[left_slot(n)], v[right_slot(n)]);
     }
     out[w] = f.size > 0 ? v[f.root()] : 0;
   }
@@ -204,17 +219,34 @@ Truth eval3(const Formula& f, uint32_t known, uint32_t knights) {
   return f.size ? v[f.root()] : Unknown;
 }
 
+// The solver's working vectors, kept per thread: a search then allocates nothing once they have grown.
+struct Scratch {
+  std::vector<uint32_t> mentions, seen;
+  std::vector<uint64_t> tables;
+  std::vector<const uint64_t*> rows;
+};
+
 class Search {
  public:
-  Search(const Puzzle& p, int limit, bool record, SolveResult& out)
-      : p_(p), limit_(limit), record_(record), out_(out), all_((1u << p.people) - 1) {
-    mentions_.reserve(p.statements.size());
+  Search(const Puzzle& p, int limit, bool record, SolveResult& out, const uint64_t* const* tables, Scratch& scratch)
+      : p_(p), limit_(limit), record_(record), out_(out), all_((1u << p.people) - 1), mentions_(scratch.mentions),
+        seen_(scratch.seen), rows_(scratch.rows) {
+    const size_t n = p.statements.size();
+    mentions_.clear();
     for (const Statement& s : p.statements) mentions_.push_back(s.formula.people() | (1u << s.speaker));
-    seen_.resize(p.statements.size());
+    seen_.resize(n);
+    rows_.clear();
     if (p.people <= kMaxTablePeople) {
       words_ = words_for(p.people);
-      tables_.resize(p.statements.size() * static_cast<size_t>(words_));
-      for (size_t i = 0; i < p.statements.size(); ++i) consistency_table(p.statements[i], p.people, &tables_[i * words_]);
+      if (tables) {
+        rows_.assign(tables, tables + n);
+      } else {
+        scratch.tables.resize(n * static_cast<size_t>(words_));
+        for (size_t i = 0; i < n; ++i) {
+          consistency_table(p.statements[i], p.people, &scratch.tables[i * words_]);
+          rows_.push_back(&scratch.tables[i * words_]);
+        }
+      }
     }
   }
   void run() { dfs(0, 0, Branch{}); }
@@ -233,7 +265,7 @@ class Search {
   // included)? Three-valued evaluation is two-valued there, so its consistency table answers when
   // there is one: a bit lookup instead of a walk of the formula (this is most of the solver's calls).
   bool fits(int i, uint32_t known, uint32_t knights) const {
-    if (!tables_.empty()) return (tables_[i * words_ + (knights >> 6)] >> (knights & 63)) & 1u;
+    if (words_ > 0) return (rows_[i][knights >> 6] >> (knights & 63)) & 1u;
     const Truth t = eval3(p_.statements[i].formula, known, knights);
     return t != Unknown && (t == True) == is_knight(knights, p_.statements[i].speaker);
   }
@@ -257,7 +289,7 @@ class Search {
       for (int w = 0; w < words_; ++w) {
         if ((static_cast<uint32_t>(w) & high_decided) != high_knights) continue;
         // consistency = (speaker is a knight) == (statement true), so truth = speaker's column xnor it
-        const uint64_t true_at = ~(knight_word(speaker, w) ^ tables_[i * words_ + w]);
+        const uint64_t true_at = ~(knight_word(speaker, w) ^ rows_[i][w]);
         seen_true |= true_at & low;
         seen_false |= ~true_at & low;
         if (seen_true != 0 && seen_false != 0) return Unknown;
@@ -337,10 +369,10 @@ class Search {
   const bool record_;
   SolveResult& out_;
   const uint32_t all_;
-  std::vector<uint32_t> mentions_;
-  std::vector<uint32_t> seen_;
-  int words_ = 0;                // per consistency table, when the people fit in tables
-  std::vector<uint64_t> tables_;  // statement i's table at i * words_; empty beyond kMaxTablePeople
+  std::vector<uint32_t>& mentions_;
+  std::vector<uint32_t>& seen_;
+  int words_ = 0;                      // per consistency table, when the people fit in tables
+  std::vector<const uint64_t*>& rows_;  // statement i's table; empty beyond kMaxTablePeople
 };
 
 }  // namespace
@@ -356,9 +388,18 @@ void append_case_name(const SolveStep& step, std::string& out) {
 
 SolveResult solve(const Puzzle& p, int limit, bool record_steps) {
   SolveResult result;
-  if (record_steps) result.steps.reserve(64);
-  Search(p, limit, record_steps, result).run();
+  solve(p, limit, record_steps, result);
   return result;
+}
+
+void solve(const Puzzle& p, int limit, bool record_steps, SolveResult& out, const uint64_t* const* tables) {
+  thread_local Scratch scratch;
+  out.solutions = 0;
+  out.found.clear();
+  out.decisions = 0;
+  out.steps.clear();
+  if (record_steps) out.steps.reserve(64);
+  Search(p, limit, record_steps, out, tables, scratch).run();
 }
 
 // ---- symbolic syntax ----
@@ -545,8 +586,12 @@ class Parser {
 
 std::string to_symbolic(const Formula& f, const std::vector<std::string>& names) {
   std::string out;
-  if (f.size > 0) print(f, f.root(), names, out);
+  append_symbolic(f, names, out);
   return out;
+}
+
+void append_symbolic(const Formula& f, const std::vector<std::string>& names, std::string& out) {
+  if (f.size > 0) print(f, f.root(), names, out);
 }
 
 std::optional<Formula> parse_symbolic(std::string_view text, const std::vector<std::string>& names,

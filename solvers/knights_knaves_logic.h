@@ -99,6 +99,10 @@ struct SolveResult {
   std::vector<SolveStep> steps; // only when asked for
 };
 SolveResult solve(const Puzzle& p, int limit, bool record_steps);
+// The same into `out` (cleared first; a reused result keeps its vectors' capacity). `tables`, when
+// given (people <= kMaxTablePeople), holds statement i's consistency_table at tables[i], which the
+// solver would otherwise compute.
+void solve(const Puzzle& p, int limit, bool record_steps, SolveResult& out, const uint64_t* const* tables = nullptr);
 // Appends a step's branch as "1.2.1" (1 = knight, 2 = knave at each choice), nothing at the root.
 void append_case_name(const SolveStep& step, std::string& out);
 
@@ -106,6 +110,8 @@ void append_case_name(const SolveStep& step, std::string& out);
 // parentheses; exactlyK(n1, n2, ...) means exactly K of those people are knights. The printer
 // parenthesises every compound operand, so reading back never depends on precedence.
 std::string to_symbolic(const Formula& f, const std::vector<std::string>& names);
+// The same, appended to `out` (a reused string: no allocation once it has grown).
+void append_symbolic(const Formula& f, const std::vector<std::string>& names, std::string& out);
 // Parses the syntax above (with the usual precedence ~ & | -> <->; -> right-associative).
 // Bounded: over 2048 bytes, deeper than 32 or more than kMaxNodes nodes is an error.
 std::optional<Formula> parse_symbolic(std::string_view text, const std::vector<std::string>& names,

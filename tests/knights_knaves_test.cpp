@@ -9,6 +9,7 @@
 #include <set>
 
 #include "family_properties.h"
+#include "generators/canonical_form.h"
 #include "solvers/knights_knaves_logic.h"
 #include "solvers/knights_knaves_z3.h"
 #include "tasks/rng.h"
@@ -315,6 +316,27 @@ TEST(KnightsKnavesQuestions, KeyIsTheCanonicalFormUpToNamesAndOrder) {
     verity::testing::expect_key_survives("knights_knaves", level, 300, kk_renamed);
 }
 
+// question_key hands the canonical form its literal text in merged pieces, with a name table: the key
+// must be byte for byte that of the plain Question::symbolized spelling of the same statements.
+TEST(KnightsKnavesQuestions, KeyIsThatOfTheSymbolizedStatements) {
+  const Generator& f = find_family("knights_knaves").generator;
+  for (int level = 1; level <= 10; ++level) {
+    const Knobs knobs(f.knob_specs(), f.level_knobs(level));
+    for (int i = 0; i < 200; ++i) {
+      const pb::Task task = make_task(f, knobs, level, 3, i);
+      const auto& inst = task.knights_knaves();
+      canonical::Question q;
+      for (const auto& st : inst.statements()) {
+        q.statement();
+        q.symbolized(st.speaker(), inst.people());
+        q.text(": ");
+        q.symbolized(st.formula(), inst.people());
+      }
+      ASSERT_EQ(f.question_key(task), task.family() + "|" + q.key()) << "level " << level << " task " << i;
+    }
+  }
+}
+
 TEST(KnightsKnavesQuestions, DatasetsHoldDistinctQuestionsAtEveryLevel) {
   const auto dir = verity::testing::fresh_temp_dir("verity_kk_distinct", "datasets");
   for (int level = 1; level <= 10; ++level) {
@@ -532,6 +554,31 @@ TEST(KnightsKnavesLogic, SolverShortcutsTakeTheReferenceSteps) {
     ASSERT_EQ(got.decisions, want.decisions) << trial;
     ASSERT_EQ(got.steps.size(), want.steps.size()) << trial;
     for (size_t i = 0; i < got.steps.size(); ++i) ASSERT_EQ(describe(got.steps[i]), describe(want.steps[i])) << trial;
+  }
+}
+
+// The generator's solve: a reused result and the consistency tables handed in give the plain solve's
+// answer and steps.
+TEST(KnightsKnavesLogic, SolveWithGivenTablesIntoAReusedResultAgrees) {
+  Rng rng(78);
+  kk::SolveResult reused;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int people = static_cast<int>(rng.uniform(2, kk::kMaxTablePeople));
+    const kk::Puzzle p = random_puzzle(rng, people);
+    std::vector<std::vector<uint64_t>> tables(p.statements.size(), std::vector<uint64_t>(kk::table_words(people)));
+    std::vector<const uint64_t*> rows;
+    for (size_t i = 0; i < p.statements.size(); ++i) {
+      kk::consistency_table(p.statements[i], people, tables[i].data());
+      rows.push_back(tables[i].data());
+    }
+    const bool record = trial % 2 == 0;
+    const kk::SolveResult want = kk::solve(p, 2, record);
+    kk::solve(p, 2, record, reused, trial % 3 == 0 ? nullptr : rows.data());
+    ASSERT_EQ(reused.solutions, want.solutions) << trial;
+    ASSERT_EQ(reused.found, want.found) << trial;
+    ASSERT_EQ(reused.decisions, want.decisions) << trial;
+    ASSERT_EQ(reused.steps.size(), want.steps.size()) << trial;
+    for (size_t i = 0; i < want.steps.size(); ++i) ASSERT_EQ(describe(reused.steps[i]), describe(want.steps[i])) << trial;
   }
 }
 
