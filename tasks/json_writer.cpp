@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
@@ -182,7 +183,8 @@ bool is_plain_categorical(const Message& m) {
            field(3, "predicate", FieldDescriptor::CPPTYPE_INT32) &&
            field(4, "predicate_negated", FieldDescriptor::CPPTYPE_BOOL);
   }();
-  return m.GetReflection() == pb::CategoricalStatement::default_instance().GetReflection() && plain;
+  // typeid, not GetReflection(): that goes through protobuf's once-only descriptor set-up on every call.
+  return typeid(m) == typeid(pb::CategoricalStatement) && plain;
 }
 
 void append_categorical(const pb::CategoricalStatement& st, Out& out) {
@@ -269,9 +271,11 @@ void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f,
   out.put('}');
 }
 
+using StringMap = google::protobuf::Map<std::string, std::string>;
+
 // A Task's string maps (knobs, meta) read through the generated Map: reflection would first copy the
 // map into a repeated field of entry messages, on every task. Null for every other map.
-const google::protobuf::Map<std::string, std::string>* task_string_map(const Message& m, const FieldDescriptor& f) {
+const StringMap* task_string_map(const Message& m, const FieldDescriptor& f) {
   if (m.GetDescriptor() != pb::Task::descriptor()) return nullptr;
   const auto& task = static_cast<const pb::Task&>(m);
   if (f.number() == pb::Task::kKnobsFieldNumber) return &task.knobs();
@@ -279,19 +283,39 @@ const google::protobuf::Map<std::string, std::string>* task_string_map(const Mes
   return nullptr;
 }
 
-void append_string_map(const google::protobuf::Map<std::string, std::string>& map, Out& out) {
-  thread_local std::vector<std::pair<const std::string*, const std::string*>> entries;
-  entries.clear();
-  for (const auto& [key, value] : map) entries.emplace_back(&key, &value);
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  out.put('{');
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (i) out.put(',');
-    append_string(*entries[i].first, out);
-    out.put(':');
-    append_string(*entries[i].second, out);
+// A string map as printed last time, with its JSON: a dataset's tasks all carry the same knobs, so
+// most calls find the map unchanged and copy the text instead of sorting and escaping it again.
+struct PrintedMap {
+  std::vector<std::pair<std::string, std::string>> entries;  // sorted by key
+  std::string json = "{}";                                   // that of no entries, to begin with
+};
+
+// True when `map` holds exactly printed's entries: as many, and each of them with its value.
+bool same_map(const StringMap& map, const PrintedMap& printed) {
+  if (static_cast<size_t>(map.size()) != printed.entries.size()) return false;
+  for (const auto& [key, value] : printed.entries) {
+    const auto it = map.find(key);
+    if (it == map.end() || it->second != value) return false;
   }
-  out.put('}');
+  return true;
+}
+
+void append_string_map(const StringMap& map, PrintedMap& printed, Out& out) {
+  if (!same_map(map, printed)) {
+    printed.entries.assign(map.begin(), map.end());
+    std::sort(printed.entries.begin(), printed.entries.end());  // keys are distinct: sorted by key
+    printed.json.clear();
+    Out json(printed.json);
+    json.put('{');
+    for (size_t i = 0; i < printed.entries.size(); ++i) {
+      if (i) json.put(',');
+      append_string(printed.entries[i].first, json);
+      json.put(':');
+      append_string(printed.entries[i].second, json);
+    }
+    json.put('}');
+  }
+  out.put(printed.json);
 }
 
 // Trace steps are most of a task's messages (dozens per task for the search families): printed
@@ -370,7 +394,9 @@ void append_message(const Message& message, Out& out) {
     first = false;
     out.put(field.key);
     if (f.is_map()) {
-      if (const auto* map = task_string_map(message, f)) append_string_map(*map, out);
+      thread_local PrintedMap printed_knobs, printed_meta;  // one each: they alternate on every task
+      if (const auto* map = task_string_map(message, f))
+        append_string_map(*map, f.number() == pb::Task::kKnobsFieldNumber ? printed_knobs : printed_meta, out);
       else append_map(message, r, f, out);
     } else if (field.task_trace) {
       out.put('[');

@@ -86,3 +86,36 @@ TEST(JsonWriter, EscapesAndNumbersRoundTrip) {
 }
 
 }  // namespace
+
+namespace {
+
+// The writer keeps the last knobs and meta it printed (per thread) and copies their text while a map is
+// unchanged: a map that changes, shrinks to nothing, grows back or returns must still print as itself.
+TEST(JsonWriter, ChangedMapsAreNotServedFromTheLastPrintedText) {
+  pb::Task task;
+  const auto expect_maps = [&](const std::string& knobs, const std::string& meta) {
+    const std::string json = to_json_line(task);
+    EXPECT_NE(json.find("\"knobs\":" + knobs + ","), std::string::npos) << json;
+    EXPECT_NE(json.find("\"meta\":" + meta + "}"), std::string::npos) << json;
+  };
+  expect_maps("{}", "{}");
+  (*task.mutable_knobs())["b"] = "2";
+  (*task.mutable_knobs())["a"] = "1";
+  expect_maps(R"({"a":"1","b":"2"})", "{}");
+  (*task.mutable_knobs())["a"] = "3";  // same keys, a value changed
+  expect_maps(R"({"a":"3","b":"2"})", "{}");
+  (*task.mutable_meta())["a"] = "3";  // meta as knobs were: its own text, not the knobs'
+  (*task.mutable_meta())["b"] = "2";
+  expect_maps(R"({"a":"3","b":"2"})", R"({"a":"3","b":"2"})");
+  task.mutable_knobs()->erase("b");
+  (*task.mutable_knobs())["c"] = "2";  // same size, another key
+  expect_maps(R"({"a":"3","c":"2"})", R"({"a":"3","b":"2"})");
+  task.clear_knobs();
+  task.clear_meta();
+  expect_maps("{}", "{}");
+  (*task.mutable_knobs())["q\"uote"] = "x";
+  expect_maps(R"({"q\"uote":"x"})", "{}");
+  expect_same_as_protobuf(task);
+}
+
+}  // namespace
