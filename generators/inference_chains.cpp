@@ -750,9 +750,39 @@ struct Draft {
   const char* corruption = "";  // a string literal
 };
 
-bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draft& d) {
-  const int depth = static_cast<int>(knobs.get_int("depth"));
-  ChainBuilder builder(rng, first_order, knobs.get("rules") == "all");
+// The knobs as the hot path reads them, parsed once per distinct knob values and thread: Knobs::get is
+// a map lookup and Knobs::canonical() builds a string, several times per task otherwise.
+struct Settings {
+  const Knobs* knobs = nullptr;  // the knobs of the current call (error messages)
+  int depth = 1, distractors = 0;
+  bool all_rules = false, natural = true, first_order = false, mixed = false;
+  uint64_t knobs_hash = 0;  // fnv1a64(knobs.canonical()): part of the question_space key
+};
+
+const Settings& settings(const Knobs& knobs) {
+  thread_local KnobMap values;
+  thread_local Settings s;
+  thread_local bool ready = false;
+  if (!ready || knobs.values() != values) {
+    ready = false;
+    s.depth = static_cast<int>(knobs.get_int("depth"));
+    s.distractors = static_cast<int>(knobs.get_int("distractors"));
+    s.all_rules = knobs.get("rules") == "all";
+    s.natural = knobs.get("format") == "natural";
+    const std::string& logic_knob = knobs.get("logic");
+    s.first_order = logic_knob == "first_order";
+    s.mixed = logic_knob == "mixed";
+    s.knobs_hash = fnv1a64(knobs.canonical());
+    values = knobs.values();
+    ready = true;
+  }
+  s.knobs = &knobs;
+  return s;
+}
+
+bool try_draft(Rng& rng, const Settings& knobs, bool target, bool first_order, Draft& d) {
+  const int depth = knobs.depth;
+  ChainBuilder builder(rng, first_order, knobs.all_rules);
   builder.build(depth, d.chain);
   d.corruption = "";
   if (!target) d.corruption = corrupt(rng, d.chain);
@@ -762,8 +792,8 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
   // A missing link leaves one premise fewer: a filler distractor keeps the premise count from telling No
   // tasks apart.
   d.distractors =
-      static_cast<int>(knobs.get_int("distractors")) + (std::string_view(d.corruption) == "missing_link" ? 1 : 0);
-  const int spare = std::min(kMaxAtoms - d.chain.atoms, static_cast<int>(knobs.get_int("distractors")) + 1);
+      knobs.distractors + (std::string_view(d.corruption) == "missing_link" ? 1 : 0);
+  const int spare = std::min(kMaxAtoms - d.chain.atoms, knobs.distractors + 1);
   d.premises.assign(d.chain.givens.begin(), d.chain.givens.end());
   d.atoms = d.chain.atoms;
   if (d.distractors == 0) return true;
@@ -776,7 +806,7 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
 
 
 // Fills the task from a draft: vocabulary, shuffled premises, instance, prompt, label and trace.
-void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
+void fill_task(Rng& rng, const Settings& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
   Vocabulary v;
   v.first_order = first_order;
   // Phrases drawn without replacement: Rng::shuffle's draws on indices (no copy of the table per task).
@@ -823,7 +853,7 @@ void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool f
   inst->set_distractor_premises(d.distractors);
   inst->set_corruption(d.corruption);
 
-  render_prompt(rng, shown, d.chain.conclusion, v, knobs.get("format") == "natural", *task.mutable_prompt());
+  render_prompt(rng, shown, d.chain.conclusion, v, knobs.natural, *task.mutable_prompt());
   task.set_label(target ? "Yes" : "No");
   task.set_answer(task.label());
   if (target) {
@@ -835,14 +865,13 @@ void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool f
 }
 
 // The random path: the label given (or drawn), then drafts until one has it.
-void random_task(Rng& rng, const Knobs& knobs, std::optional<bool> given_target, pb::Task& task) {
+void random_task(Rng& rng, const Settings& knobs, std::optional<bool> given_target, pb::Task& task) {
   const bool target = given_target ? *given_target : rng.chance(0.5);
-  const std::string& logic_knob = knobs.get("logic");
-  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
+  const bool first_order = knobs.first_order || (knobs.mixed && rng.chance(0.5));
   thread_local Draft d;  // reused: its vectors keep their buffers
   bool done = false;
   for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
-  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
+  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.knobs->canonical());
   fill_task(rng, knobs, d, target, first_order, task);
 }
 
@@ -1107,6 +1136,14 @@ const YesSpace& yes_space(int distractors) {
   return spaces[distractors];
 }
 
+// inference_chains::enumerated_space from the parsed knobs.
+const question_space::Space* enumerated_space(const Settings& knobs) {
+  if (knobs.depth != 1 || knobs.all_rules || knobs.first_order || knobs.mixed ||
+      knobs.distractors > kMaxEnumeratedDistractors)
+    return nullptr;
+  return &yes_space(knobs.distractors).space;
+}
+
 // The draft of Yes question `code`, the distractor atoms renamed at random (surface only); its label
 // decided again and checked.
 void yes_draft(uint64_t code, int distractors, Rng& rng, Draft& d) {
@@ -1158,14 +1195,15 @@ KnobMap InferenceChainsGenerator::level_knobs(int level) const {
           {"rules", r.rules}, {"logic", r.logic}};
 }
 
-void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
-  const auto* space = inference_chains::enumerated_space(knobs);
+void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knob_values, pb::Task& task) const {
+  const Settings& knobs = settings(knob_values);
+  const auto* space = enumerated_space(knobs);
   if (!space) return random_task(rng, knobs, std::nullopt, task);
   // The label from question_space's turns; the Yes question from the weighted order (round r: its r-th).
-  const uint64_t key = mix_seed({task.seed(), fnv1a64(knobs.canonical())});
+  const uint64_t key = mix_seed({task.seed(), knobs.knobs_hash});
   const auto pick = question_space::pick(*space, key, task.index());
   if (space->labels[pick.slot] != "Yes") return random_task(rng, knobs, false, task);
-  const int distractors = static_cast<int>(knobs.get_int("distractors"));
+  const int distractors = knobs.distractors;
   // The Yes questions in a weighted shuffle (question_space::weighted_order, by their odds under the
   // random path), so the Yes tasks of a dataset of any size follow the random path's mix (signs,
   // statement shapes) and no surface feature tells them from the No tasks, drawn at random; every
@@ -1189,12 +1227,38 @@ std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.inference_chains();
   thread_local canonical::Question q;  // reused: no allocation per key; the key of the statement strings
   q.clear();
+  // Atoms named A, B, ... in order (as fill_task names them): a formula's one-letter words are found
+  // without a name search (the same calls into q as Question::symbolized makes).
+  bool lettered = inst.atoms_size() <= 26;
+  for (int i = 0; lettered && i < inst.atoms_size(); ++i)
+    lettered = inst.atoms(i).size() == 1 && inst.atoms(i)[0] == static_cast<char>('A' + i);
+  const int atom_count = inst.atoms_size();
+  auto formula = [&](std::string_view text) {
+    if (!lettered) return q.symbolized(text, inst.atoms(), 'a');
+    size_t literal = 0;
+    for (size_t i = 0; i < text.size();) {
+      if (!canonical::identifier_char(text[i])) {
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < text.size() && canonical::identifier_char(text[j])) ++j;
+      const int atom = text[i] - 'A';
+      if (j == i + 1 && atom >= 0 && atom < atom_count) {
+        q.text(text.substr(literal, i - literal));
+        q.symbol(atom, 'a');
+        literal = j;
+      }
+      i = j;
+    }
+    q.text(text.substr(literal));
+  };
   auto statement = [&](const char* role, const pb::ChainFormula& f) {
     q.statement();
     q.text(role);
     q.symbolized(f.scope(), inst.constants(), 'c');
     q.text('|');
-    q.symbolized(f.formula(), inst.atoms(), 'a');
+    formula(f.formula());
   };
   for (const auto& premise : inst.premises()) statement("P|", premise);
   statement("C|", inst.conclusion());
@@ -1222,7 +1286,9 @@ const question_space::Space* enumerated_space(const Knobs& knobs) {
   return &yes_space(static_cast<int>(distractors)).space;
 }
 
-void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) { random_task(rng, knobs, std::nullopt, task); }
+void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) {
+  random_task(rng, settings(knobs), std::nullopt, task);
+}
 
 }  // namespace inference_chains
 
