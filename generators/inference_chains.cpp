@@ -18,12 +18,17 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
+#include <charconv>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <span>
 #include <stdexcept>
+#include <string_view>
 
 #include "solvers/entailment.h"
 #include "solvers/logic.h"
@@ -93,6 +98,23 @@ FormulaPtr to_formula(const Prop& p) {
   return nullptr;
 }
 
+// Truth tables over at most 6 atoms as one word (bit x = assignment x).
+uint64_t literal_word(Lit l) {
+  static constexpr uint64_t kAtom[] = {0xaaaaaaaaaaaaaaaaULL, 0xccccccccccccccccULL, 0xf0f0f0f0f0f0f0f0ULL,
+                                       0xff00ff00ff00ff00ULL, 0xffff0000ffff0000ULL, 0xffffffff00000000ULL};
+  return l.neg ? ~kAtom[l.atom] : kAtom[l.atom];
+}
+uint64_t prop_word(const Prop& p) {
+  const uint64_t a = literal_word(p.a), b = p.shape == Shape::Fact ? 0 : literal_word(p.b);
+  switch (p.shape) {
+    case Shape::Fact: return a;
+    case Shape::Implies: return ~a | b;
+    case Shape::Or: return a | b;
+    case Shape::NotBoth: return ~(a & b);
+  }
+  return 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Z3 decides the labels truth tables do not (first-order, or too many atoms). Propositional: atoms are Booleans. First-order: an uninterpreted sort of
 // individuals, one constant per named individual, one unary predicate per atom, quantifiers.
@@ -159,6 +181,11 @@ Verdict decide(const std::vector<Prop>& premises, const Prop& conclusion, int at
   if (first_order) {
     consistent = fol_check(premises, nullptr, atoms);
     counter = fol_check(premises, &conclusion, atoms);
+  } else if (atoms <= 6) {  // one-word truth tables (prop_word): the same verdicts, no formula trees
+    uint64_t models = ~uint64_t{0};
+    for (const auto& p : premises) models &= prop_word(p);
+    if (models == 0) return Verdict::Inconsistent;
+    return (models & ~prop_word(conclusion)) == 0 ? Verdict::Entailed : Verdict::NotEntailed;
   } else if (atoms <= entailment::kMaxTableVars) {  // exact and much faster; Z3 cross-checks it in the tests
     std::vector<FormulaPtr> formulas;
     for (const auto& p : premises) formulas.push_back(to_formula(p));
@@ -189,50 +216,75 @@ struct Ref {
   int index = 0;
 };
 
+// Rule names are string literals (views of static storage): a Chain holds no strings, so copying one
+// into a reused Draft allocates nothing.
+using Rule = std::string_view;
+
 struct Step {
-  std::string rule;
-  std::vector<Ref> inputs;
+  Rule rule;
+  std::array<Ref, 3> in{};  // a rule takes at most 3 inputs
+  int inputs_count = 0;
   Prop result;
+  const Ref* begin() const { return in.data(); }
+  const Ref* end() const { return in.data() + inputs_count; }
 };
 
 struct Chain {
   std::vector<Prop> givens;
-  std::vector<Step> steps;           // rule applications and the instantiations they need
-  std::vector<std::string> rules;    // the rule of each chain link (instantiations excluded)
-  std::vector<std::string> used_by;  // per given: the rule of the link that consumes it
+  std::vector<Step> steps;     // rule applications and the instantiations they need
+  std::vector<Rule> rules;     // the rule of each chain link (instantiations excluded)
+  std::vector<Rule> used_by;   // per given: the rule of the link that consumes it
   Prop conclusion;
   int atoms = 0;
+  void clear() {
+    givens.clear(), steps.clear(), rules.clear(), used_by.clear();
+    conclusion = {}, atoms = 0;
+  }
 };
 
-const std::vector<std::string> kBasicRules = {"modus_ponens", "modus_tollens", "hypothetical_syllogism",
-                                              "disjunctive_syllogism", "contraposition"};
-const std::vector<std::string> kDilemmaRules = {"constructive_dilemma", "destructive_dilemma", "bidirectional_dilemma",
-                                                "de_morgan"};
+Step make_step(Rule rule, std::initializer_list<Ref> inputs, const Prop& result) {
+  Step s;
+  s.rule = rule;
+  for (const Ref& r : inputs) s.in[s.inputs_count++] = r;
+  s.result = result;
+  return s;
+}
 
 class ChainBuilder {
  public:
   ChainBuilder(Rng& rng, bool first_order, bool all_rules) : rng_(rng), fol_(first_order), all_(all_rules) {}
 
-  Chain build(int depth) {
+  // Builds into `out` (cleared first; its buffers are reused).
+  void build(int depth, Chain& out) {
+    chain_ = &out;
+    out.clear();
     Ref current = start();
-    std::string previous;
+    Rule previous;
     for (int i = 0; i < depth; ++i) {
-      const auto options = candidates(current, previous, i == depth - 1);
-      previous = rng_.pick(options);
+      Options options;
+      candidates(current, previous, i == depth - 1, options);
+      previous = options.items[rng_.index(options.count)];  // Rng::pick's draw
       current = apply(previous, current);
     }
-    chain_.conclusion = current.prop;
-    return chain_;
+    out.conclusion = current.prop;
   }
 
  private:
-  Lit fresh() { return {chain_.atoms++, rng_.chance(0.25)}; }
+  struct Options {
+    std::array<Rule, 5> items;
+    size_t count = 0;
+    void add(std::initializer_list<Rule> rules) {
+      for (Rule r : rules) items[count++] = r;
+    }
+  };
+
+  Lit fresh() { return {chain_->atoms++, rng_.chance(0.25)}; }
 
   Ref give(Prop p) {
     if (fol_) p.scope = p.shape == Shape::Fact ? Scope::Const : Scope::Forall;
-    chain_.givens.push_back(p);
-    chain_.used_by.push_back("");
-    return {p, 'p', static_cast<int>(chain_.givens.size()) - 1};
+    chain_->givens.push_back(p);
+    chain_->used_by.push_back("");
+    return {p, 'p', static_cast<int>(chain_->givens.size()) - 1};
   }
 
   Ref start() {
@@ -243,33 +295,33 @@ class ChainBuilder {
     return give(u < 0.85 ? disjunction(a, b) : not_both(a, b));
   }
 
-  std::vector<std::string> candidates(const Ref& f, const std::string& previous, bool last) const {
-    std::vector<std::string> out;
+  void candidates(const Ref& f, Rule previous, bool last, Options& out) const {
     switch (f.prop.shape) {
       case Shape::Fact:
-        out = {"modus_ponens"};
-        if (f.prop.a.neg) out.insert(out.end(), {"modus_tollens", "disjunctive_syllogism"});
-        if (fol_ && last && f.prop.scope == Scope::Const) out.push_back("existential_generalisation");
+        out.add({"modus_ponens"});
+        if (f.prop.a.neg) out.add({"modus_tollens", "disjunctive_syllogism"});
+        if (fol_ && last && f.prop.scope == Scope::Const) out.add({"existential_generalisation"});
         break;
       case Shape::Implies:
-        out = {"modus_ponens", "modus_tollens", "hypothetical_syllogism"};
-        if (previous != "contraposition") out.push_back("contraposition");  // twice is the identity
-        if (all_) out.push_back("constructive_dilemma");
+        out.add({"modus_ponens", "modus_tollens", "hypothetical_syllogism"});
+        if (previous != "contraposition") out.add({"contraposition"});  // twice is the identity
+        if (all_) out.add({"constructive_dilemma"});
         break;
       case Shape::Or:
-        out = {"disjunctive_syllogism"};
-        if (all_) out.insert(out.end(), {"constructive_dilemma", "destructive_dilemma", "bidirectional_dilemma"});
+        out.add({"disjunctive_syllogism"});
+        if (all_) out.add({"constructive_dilemma", "destructive_dilemma", "bidirectional_dilemma"});
         break;
-      case Shape::NotBoth: out = {"de_morgan"}; break;
+      case Shape::NotBoth: out.add({"de_morgan"}); break;
     }
-    return out;
   }
 
   // Records the link: first-order premises about everyone are instantiated at the individual when
   // another input is about that individual (universal instantiation steps).
-  Ref derive(const std::string& rule, std::vector<Ref> inputs, Prop result) {
+  Ref derive(Rule rule, std::initializer_list<Ref> input_list, Prop result) {
+    Step step = make_step(rule, input_list, result);
+    const std::span<Ref> inputs(step.in.data(), static_cast<size_t>(step.inputs_count));
     for (const Ref& in : inputs)
-      if (in.kind == 'p') chain_.used_by[in.index] = rule;
+      if (in.kind == 'p') chain_->used_by[in.index] = rule;
     if (fol_) {
       bool about_individual = false;
       for (const Ref& in : inputs) about_individual = about_individual || in.prop.scope == Scope::Const;
@@ -278,18 +330,19 @@ class ChainBuilder {
           if (in.prop.scope != Scope::Forall) continue;
           Prop instance = in.prop;
           instance.scope = Scope::Const;
-          chain_.steps.push_back({"universal_instantiation", {in}, instance});
-          in = {instance, 's', static_cast<int>(chain_.steps.size()) - 1};
+          chain_->steps.push_back(make_step("universal_instantiation", {in}, instance));
+          in = {instance, 's', static_cast<int>(chain_->steps.size()) - 1};
         }
       }
       if (result.scope != Scope::Exists) result.scope = about_individual ? Scope::Const : Scope::Forall;
     }
-    chain_.steps.push_back({rule, inputs, result});
-    chain_.rules.push_back(rule);
-    return {result, 's', static_cast<int>(chain_.steps.size()) - 1};
+    step.result = result;
+    chain_->steps.push_back(step);
+    chain_->rules.push_back(rule);
+    return {result, 's', static_cast<int>(chain_->steps.size()) - 1};
   }
 
-  Ref apply(const std::string& rule, const Ref& f) {
+  Ref apply(Rule rule, const Ref& f) {
     const Prop& p = f.prop;
     if (rule == "modus_ponens") {
       if (p.shape == Shape::Fact) {
@@ -338,19 +391,20 @@ class ChainBuilder {
       some.scope = Scope::Exists;
       return derive(rule, {f}, some);
     }
-    throw std::logic_error("inference_chains: unknown rule " + rule);
+    throw std::logic_error("inference_chains: unknown rule " + std::string(rule));
   }
 
   Rng& rng_;
   bool fol_, all_;
-  Chain chain_;
+  Chain* chain_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------------
 // No tasks: the valid chain with one plausible break, named after the fallacy it invites.
 
-std::string corrupt(Rng& rng, Chain& c) {
-  std::vector<int> implications, facts;
+const char* corrupt(Rng& rng, Chain& c) {
+  thread_local std::vector<int> implications, facts;
+  implications.clear(), facts.clear();
   for (size_t i = 0; i < c.givens.size(); ++i) {
     if (c.givens[i].shape == Shape::Implies) implications.push_back(static_cast<int>(i));
     if (c.givens[i].shape == Shape::Fact) facts.push_back(static_cast<int>(i));
@@ -386,9 +440,8 @@ std::string corrupt(Rng& rng, Chain& c) {
 }
 
 // Distractors: premises about fresh atoms (sometimes hanging off a chain atom, a dead-end branch);
-// first-order facts about a second individual.
-std::vector<Prop> distractors(Rng& rng, int count, int chain_atoms, int distractor_atoms, bool first_order) {
-  std::vector<Prop> out;
+// first-order facts about a second individual. Appended to `out`.
+void distractors(Rng& rng, int count, int chain_atoms, int distractor_atoms, bool first_order, std::vector<Prop>& out) {
   auto fresh = [&] { return Lit{chain_atoms + static_cast<int>(rng.index(distractor_atoms)), rng.chance(0.25)}; };
   for (int i = 0; i < count; ++i) {
     Lit a = fresh(), b = fresh();
@@ -407,7 +460,6 @@ std::vector<Prop> distractors(Rng& rng, int count, int chain_atoms, int distract
     }
     out.push_back(p);
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,72 +495,117 @@ const std::vector<std::pair<std::string, std::string>> kPredicates = {
 
 const std::vector<std::string> kPeople = {"Alice", "Bob", "Carol", "David", "Erin", "Frank", "Grace", "Hugo"};
 
+constexpr int kMaxAtoms = 20;  // keeps truth-table cross-checks exact
+
+// The names of the people as symbolic formulas write them (first letter lower case).
+const std::string& person_argument(int k) {
+  static const std::vector<std::string> lower = [] {
+    std::vector<std::string> out = kPeople;
+    for (auto& name : out) name[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
+    return out;
+  }();
+  return lower.at(static_cast<size_t>(k));
+}
+
+// The atoms' symbols: A, B, ...
+const std::string& atom_symbol(int atom) {
+  static const std::array<std::string, 26> symbols = [] {
+    std::array<std::string, 26> out;
+    for (int i = 0; i < 26; ++i) out[static_cast<size_t>(i)] = std::string(1, static_cast<char>('A' + i));
+    return out;
+  }();
+  return symbols.at(static_cast<size_t>(atom));
+}
+
+// What a task names: phrases of the tables and people of kPeople, by pointer and index (no copies).
 struct Vocabulary {
-  std::vector<std::string> symbols;       // A, B, ...
-  std::vector<std::pair<std::string, std::string>> phrases;  // per atom: positive, negative
-  std::vector<std::string> people;        // first-order individuals
+  std::array<const std::pair<std::string, std::string>*, kMaxAtoms> phrases{};  // per atom: positive, negative
+  std::array<int, kIndividuals> people{};  // first-order individuals: indices into kPeople
   bool first_order = false;
 };
 
-std::string capitalise(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-  return s;
+void cat(std::string& out, std::initializer_list<std::string_view> parts) {
+  for (const std::string_view part : parts) out += part;
 }
 
-std::string phrase(const Vocabulary& v, Lit l) { return l.neg ? v.phrases[l.atom].second : v.phrases[l.atom].first; }
-
-// Clause for a literal at a concrete subject (propositional: the clause itself).
-std::string clause(const Vocabulary& v, Lit l, const Prop& p) {
-  if (!v.first_order) return phrase(v, l);
-  return v.people[p.constant] + " " + phrase(v, l);
+void upper_at(std::string& s, size_t pos) {
+  if (pos < s.size()) s[pos] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[pos])));
 }
 
-std::string natural(const Vocabulary& v, const Prop& p, size_t variant) {
+const std::string& phrase(const Vocabulary& v, Lit l) {
+  return l.neg ? v.phrases[l.atom]->second : v.phrases[l.atom]->first;
+}
+
+// The statement in English, appended to `out`.
+void append_natural(std::string& out, const Vocabulary& v, const Prop& p, size_t variant) {
   if (p.scope == Scope::Forall) {
-    const std::string a = phrase(v, p.a), b = phrase(v, p.b);
+    const std::string &a = phrase(v, p.a), &b = phrase(v, p.b);
     switch (p.shape) {
-      case Shape::Fact: return "Everyone " + a;
-      case Shape::Implies: {
-        const std::string forms[] = {"If a person " + a + ", then that person " + b, "Anyone who " + a + " " + b,
-                                     "Every person who " + a + " " + b};
-        return forms[variant % 3];
-      }
-      case Shape::Or: return variant % 2 ? "Each person " + a + " or " + b : "Every person either " + a + " or " + b;
+      case Shape::Fact: return cat(out, {"Everyone ", a});
+      case Shape::Implies:
+        switch (variant % 3) {
+          case 0: return cat(out, {"If a person ", a, ", then that person ", b});
+          case 1: return cat(out, {"Anyone who ", a, " ", b});
+          default: return cat(out, {"Every person who ", a, " ", b});
+        }
+      case Shape::Or:
+        return variant % 2 ? cat(out, {"Each person ", a, " or ", b}) : cat(out, {"Every person either ", a, " or ", b});
       case Shape::NotBoth:
-        return variant % 2 ? "Nobody " + a + " and " + b + " at the same time"
-                           : "It is never the case that a person " + a + " and " + b;
+        return variant % 2 ? cat(out, {"Nobody ", a, " and ", b, " at the same time"})
+                           : cat(out, {"It is never the case that a person ", a, " and ", b});
     }
   }
-  if (p.scope == Scope::Exists) return "Someone " + phrase(v, p.a);
-  const std::string a = clause(v, p.a, p), b = p.shape == Shape::Fact ? "" : clause(v, p.b, p);
+  if (p.scope == Scope::Exists) return cat(out, {"Someone ", phrase(v, p.a)});
+  // A literal's clause at the statement's subject (propositional: the clause itself).
+  auto clause = [&](Lit l) {
+    if (v.first_order) cat(out, {kPeople[static_cast<size_t>(v.people[p.constant])], " "});
+    out += phrase(v, l);
+  };
+  const size_t start = out.size();
   switch (p.shape) {
-    case Shape::Fact: return capitalise(a);
-    case Shape::Implies: {
-      const std::string forms[] = {"If " + a + ", then " + b, "Whenever " + a + ", " + b, capitalise(b) + " if " + a};
-      return forms[variant % 3];
-    }
-    case Shape::Or: {
-      const std::string forms[] = {"Either " + a + " or " + b, capitalise(a) + ", or " + b + " (or both)",
-                                   "At least one of these holds: " + a + "; " + b};
-      return forms[variant % 3];
-    }
+    case Shape::Fact: clause(p.a), upper_at(out, start); return;
+    case Shape::Implies:
+      switch (variant % 3) {
+        case 0: out += "If ", clause(p.a), out += ", then ", clause(p.b); return;
+        case 1: out += "Whenever ", clause(p.a), out += ", ", clause(p.b); return;
+        default: clause(p.b), upper_at(out, start), out += " if ", clause(p.a); return;
+      }
+    case Shape::Or:
+      switch (variant % 3) {
+        case 0: out += "Either ", clause(p.a), out += " or ", clause(p.b); return;
+        case 1: clause(p.a), upper_at(out, start), out += ", or ", clause(p.b), out += " (or both)"; return;
+        default: out += "At least one of these holds: ", clause(p.a), out += "; ", clause(p.b); return;
+      }
     case Shape::NotBoth:
-      return variant % 2 ? "It cannot be that " + a + " and " + b + " at the same time"
-                         : "It is not the case that both " + a + " and " + b;
+      if (variant % 2) out += "It cannot be that ", clause(p.a), out += " and ", clause(p.b), out += " at the same time";
+      else out += "It is not the case that both ", clause(p.a), out += " and ", clause(p.b);
+      return;
   }
-  return "";
 }
 
-std::string symbolic(const Vocabulary& v, const Prop& p) {
-  if (!v.first_order) return logic::to_symbolic(*to_formula(p), v.symbols);
-  std::string arg = p.scope == Scope::Const ? v.people[p.constant] : "x";
-  arg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(arg[0])));
-  std::vector<std::string> atoms;
-  for (const auto& s : v.symbols) atoms.push_back(s + "(" + arg + ")");
-  const std::string body = logic::to_symbolic(*to_formula(p), atoms);
-  if (p.scope == Scope::Forall) return "forall x: (" + body + ")";
-  if (p.scope == Scope::Exists) return "exists x: (" + body + ")";
-  return body;
+// logic::to_symbolic of the statement's formula (a literal, or two joined as -> | or ~(&)), each atom
+// written as its symbol, followed by "(argument)" when `argument` is not empty; appended to `out`.
+void append_formula(std::string& out, const Prop& p, std::string_view argument = {}) {
+  auto literal = [&](Lit l) {
+    if (l.neg) out += '~';
+    out += atom_symbol(l.atom);
+    if (!argument.empty()) cat(out, {"(", argument, ")"});
+  };
+  switch (p.shape) {
+    case Shape::Fact: literal(p.a); return;
+    case Shape::Implies: literal(p.a), out += " -> ", literal(p.b); return;
+    case Shape::Or: literal(p.a), out += " | ", literal(p.b); return;
+    case Shape::NotBoth: out += "~(", literal(p.a), out += " & ", literal(p.b), out += ')'; return;
+  }
+}
+
+void append_symbolic(std::string& out, const Vocabulary& v, const Prop& p) {
+  if (!v.first_order) return append_formula(out, p);
+  const std::string_view arg = p.scope == Scope::Const ? std::string_view(person_argument(v.people[p.constant])) : "x";
+  if (p.scope == Scope::Forall) out += "forall x: (";
+  if (p.scope == Scope::Exists) out += "exists x: (";
+  append_formula(out, p, arg);
+  if (p.scope == Scope::Forall || p.scope == Scope::Exists) out += ')';
 }
 
 std::string scope_name(const Vocabulary& v, const Prop& p) {
@@ -516,62 +613,83 @@ std::string scope_name(const Vocabulary& v, const Prop& p) {
     case Scope::None: return "";
     case Scope::Forall: return "forall";
     case Scope::Exists: return "exists";
-    case Scope::Const: return v.people[p.constant];
+    case Scope::Const: return kPeople[static_cast<size_t>(v.people[p.constant])];
   }
   return "";
 }
 
-std::string render_prompt(Rng& rng, const std::vector<Prop>& premises, const Prop& conclusion, const Vocabulary& v,
-                          bool as_text) {
+void append_number(std::string& out, size_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
+// The prompt, written into `prompt` (its buffer reused).
+void render_prompt(Rng& rng, const std::vector<Prop>& premises, const Prop& conclusion, const Vocabulary& v,
+                   bool as_text, std::string& prompt) {
   static const std::vector<std::string> kIntros = {"Consider the following statements.",
                                                    "Assume all of the following are true.", "Here are some facts.",
                                                    "Suppose we know the following."};
   static const std::vector<std::string> kQuestions = {"Does it follow that", "Can we conclude that",
                                                       "Given only these statements, must it be that"};
-  std::string prompt;
+  static const std::string kInstruction = answer_instruction("Yes or No", "Yes");
+  prompt.clear();
   if (as_text) {
-    prompt = rng.pick(kIntros) + "\n" + kInclusiveOr + "\n";
+    cat(prompt, {rng.pick(kIntros), "\n", kInclusiveOr, "\n"});
   } else {
-    prompt = v.first_order ? "Premises (first-order logic; ~ not, & and, | or, -> implies):\n"
-                           : "Premises (~ not, & and, | or, -> implies):\n";
+    prompt += v.first_order ? "Premises (first-order logic; ~ not, & and, | or, -> implies):\n"
+                            : "Premises (~ not, & and, | or, -> implies):\n";
   }
-  for (size_t i = 0; i < premises.size(); ++i)
-    prompt += std::to_string(i + 1) + ". " +
-              (as_text ? natural(v, premises[i], rng.index(3)) + "." : symbolic(v, premises[i])) + "\n";
+  for (size_t i = 0; i < premises.size(); ++i) {
+    append_number(prompt, i + 1);
+    prompt += ". ";
+    if (as_text) append_natural(prompt, v, premises[i], rng.index(3)), prompt += '.';
+    else append_symbolic(prompt, v, premises[i]);
+    prompt += '\n';
+  }
   if (as_text) {
-    std::string c = natural(v, conclusion, 0);
+    cat(prompt, {rng.pick(kQuestions), " "});
+    const size_t start = prompt.size();
+    append_natural(prompt, v, conclusion, 0);
     const bool starts_with_name = v.first_order && conclusion.scope == Scope::Const && conclusion.shape == Shape::Fact;
-    if (!starts_with_name) c[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(c[0])));
-    prompt += rng.pick(kQuestions) + " " + c + "?\n";
+    if (!starts_with_name) prompt[start] = static_cast<char>(std::tolower(static_cast<unsigned char>(prompt[start])));
+    prompt += "?\n";
   } else {
-    prompt += "Conclusion: " + symbolic(v, conclusion) + "\nDoes the conclusion follow from the premises?\n";
+    prompt += "Conclusion: ";
+    append_symbolic(prompt, v, conclusion);
+    prompt += "\nDoes the conclusion follow from the premises?\n";
   }
-  return prompt + answer_instruction("Yes or No", "Yes");
-}
-
-std::string display_rule(std::string rule) {
-  for (char& ch : rule)
-    if (ch == '_') ch = ' ';
-  return rule;
+  prompt += kInstruction;
 }
 
 // Yes: one step per rule application, citing premises (p) and earlier steps (s).
 void write_valid_trace(const Chain& c, const std::vector<int>& position, const Vocabulary& v, pb::Task& task) {
+  thread_local std::string text, cite;
   for (const Step& s : c.steps) {
     auto* step = task.add_trace();
-    std::string from;
-    for (const Ref& in : s.inputs) {
-      const std::string cite = in.kind == 'p' ? "p" + std::to_string(position[in.index] + 1) : "s" + std::to_string(in.index + 1);
+    text.clear();
+    append_symbolic(text, v, s.result);
+    text += "  (";
+    for (const char ch : s.rule) text += ch == '_' ? ' ' : ch;  // the rule's name in words
+    text += " from ";
+    bool first = true;
+    for (const Ref& in : s) {
+      cite.clear();
+      cite += in.kind == 'p' ? 'p' : 's';
+      append_number(cite, static_cast<size_t>(in.kind == 'p' ? position[in.index] + 1 : in.index + 1));
       step->add_cites(cite);
-      from += (from.empty() ? "" : ", ") + cite;
+      if (!first) text += ", ";
+      text += cite;
+      first = false;
     }
-    step->set_rule(s.rule);
-    step->set_text(symbolic(v, s.result) + "  (" + display_rule(s.rule) + " from " + from + ")");
+    text += ')';
+    step->set_rule(s.rule.data(), s.rule.size());
+    step->set_text(text);
   }
 }
 
 // No: name the break; for propositional tasks add the least countermodel found by truth table.
-void write_invalid_trace(const std::string& corruption, const std::vector<Prop>& premises, const Prop& conclusion,
+void write_invalid_trace(std::string_view corruption, const std::vector<Prop>& premises, const Prop& conclusion,
                          const Vocabulary& v, int atoms, pb::Task& task) {
   static const std::vector<std::pair<std::string, std::string>> kWhy = {
       {"affirming_the_consequent", "The premises only give the consequent of a conditional; concluding its "
@@ -586,56 +704,101 @@ void write_invalid_trace(const std::string& corruption, const std::vector<Prop>&
   auto* why = task.add_trace();
   for (const auto& [kind, text] : kWhy)
     if (kind == corruption) why->set_text(text);
-  why->set_rule(corruption);
+  why->set_rule(corruption.data(), corruption.size());
   if (v.first_order || atoms > 20) return;
+  auto countermodel = [&](uint64_t a) {
+    thread_local std::string text;
+    text = "All premises hold and the conclusion fails when ";
+    for (int i = 0; i < atoms; ++i) {
+      if (i) text += ", ";
+      cat(text, {atom_symbol(i), "=", ((a >> i) & 1u) ? "true" : "false"});
+    }
+    text += '.';
+    auto* step = task.add_trace();
+    step->set_text(text);
+    step->set_rule("countermodel");
+  };
+  if (atoms <= 6) {  // one-word truth tables (prop_word): the least model is the lowest bit set
+    uint64_t models = ~prop_word(conclusion);
+    for (const auto& p : premises) models &= prop_word(p);
+    if (models != 0) countermodel(static_cast<uint64_t>(std::countr_zero(models)));
+    return;
+  }
   logic::TruthTable models = logic::all_true(atoms);
   for (const auto& p : premises) models &= logic::truth_table(*to_formula(p), atoms);
   models &= ~logic::truth_table(*to_formula(conclusion), atoms);
   for (uint64_t a = 0; a < (uint64_t{1} << atoms); ++a) {
     if (!models.bit(a)) continue;
-    std::string text;
-    for (int i = 0; i < atoms; ++i) text += (i ? ", " : "") + v.symbols[i] + "=" + (((a >> i) & 1u) ? "true" : "false");
-    auto* step = task.add_trace();
-    step->set_text("All premises hold and the conclusion fails when " + text + ".");
-    step->set_rule("countermodel");
+    countermodel(a);
     return;
   }
 }
 
 void fill_formula(const Vocabulary& v, const Prop& p, pb::ChainFormula* out) {
-  out->set_formula(logic::to_symbolic(*to_formula(p), v.symbols));
+  thread_local std::string text;
+  text.clear();
+  append_formula(text, p);
+  out->set_formula(text);
   out->set_scope(scope_name(v, p));
 }
-
-constexpr int kMaxAtoms = 20;  // keeps truth-table cross-checks exact
 
 struct Draft {
   Chain chain;
   std::vector<Prop> premises;  // chain premises then distractors (before shuffling)
   int distractors = 0;
   int atoms = 0;
-  std::string corruption;
+  const char* corruption = "";  // a string literal
 };
 
-bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draft& d) {
-  const int depth = static_cast<int>(knobs.get_int("depth"));
-  ChainBuilder builder(rng, first_order, knobs.get("rules") == "all");
-  d.chain = builder.build(depth);
-  d.corruption.clear();
+// The knobs as the hot path reads them, parsed once per distinct knob values and thread: Knobs::get is
+// a map lookup and Knobs::canonical() builds a string, several times per task otherwise.
+struct Settings {
+  const Knobs* knobs = nullptr;  // the knobs of the current call (error messages)
+  int depth = 1, distractors = 0;
+  bool all_rules = false, natural = true, first_order = false, mixed = false;
+  uint64_t knobs_hash = 0;  // fnv1a64(knobs.canonical()): part of the question_space key
+};
+
+const Settings& settings(const Knobs& knobs) {
+  thread_local KnobMap values;
+  thread_local Settings s;
+  thread_local bool ready = false;
+  if (!ready || knobs.values() != values) {
+    ready = false;
+    s.depth = static_cast<int>(knobs.get_int("depth"));
+    s.distractors = static_cast<int>(knobs.get_int("distractors"));
+    s.all_rules = knobs.get("rules") == "all";
+    s.natural = knobs.get("format") == "natural";
+    const std::string& logic_knob = knobs.get("logic");
+    s.first_order = logic_knob == "first_order";
+    s.mixed = logic_knob == "mixed";
+    s.knobs_hash = fnv1a64(knobs.canonical());
+    values = knobs.values();
+    ready = true;
+  }
+  s.knobs = &knobs;
+  return s;
+}
+
+bool try_draft(Rng& rng, const Settings& knobs, bool target, bool first_order, Draft& d) {
+  const int depth = knobs.depth;
+  ChainBuilder builder(rng, first_order, knobs.all_rules);
+  builder.build(depth, d.chain);
+  d.corruption = "";
   if (!target) d.corruption = corrupt(rng, d.chain);
   const Verdict core = decide(d.chain.givens, d.chain.conclusion, d.chain.atoms, first_order);
   if (core != (target ? Verdict::Entailed : Verdict::NotEntailed)) return false;
 
   // A missing link leaves one premise fewer: a filler distractor keeps the premise count from telling No
   // tasks apart.
-  d.distractors = static_cast<int>(knobs.get_int("distractors")) + (d.corruption == "missing_link" ? 1 : 0);
-  const int spare = std::min(kMaxAtoms - d.chain.atoms, static_cast<int>(knobs.get_int("distractors")) + 1);
-  d.premises = d.chain.givens;
+  d.distractors =
+      knobs.distractors + (std::string_view(d.corruption) == "missing_link" ? 1 : 0);
+  const int spare = std::min(kMaxAtoms - d.chain.atoms, knobs.distractors + 1);
+  d.premises.assign(d.chain.givens.begin(), d.chain.givens.end());
   d.atoms = d.chain.atoms;
   if (d.distractors == 0) return true;
   if (spare < 1) return false;
-  const auto extra = distractors(rng, d.distractors, d.chain.atoms, spare, first_order);
-  d.premises.insert(d.premises.end(), extra.begin(), extra.end());
+  distractors(rng, d.distractors, d.chain.atoms, spare, first_order, d.premises);
   d.atoms += spare;
   // Distractors must leave the premises consistent and the answer unchanged.
   return decide(d.premises, d.chain.conclusion, d.atoms, first_order) == core;
@@ -643,31 +806,33 @@ bool try_draft(Rng& rng, const Knobs& knobs, bool target, bool first_order, Draf
 
 
 // Fills the task from a draft: vocabulary, shuffled premises, instance, prompt, label and trace.
-void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
+void fill_task(Rng& rng, const Settings& knobs, const Draft& d, bool target, bool first_order, pb::Task& task) {
   Vocabulary v;
   v.first_order = first_order;
   // Phrases drawn without replacement: Rng::shuffle's draws on indices (no copy of the table per task).
   const auto& table = first_order ? kPredicates : kClauses;
   std::array<uint8_t, 24> pool;
   if (table.size() != pool.size()) throw std::logic_error("inference_chains: phrase tables hold 24 entries");
+  if (d.atoms > kMaxAtoms) throw std::logic_error("inference_chains: more atoms than phrases");
   std::iota(pool.begin(), pool.end(), uint8_t{0});
   for (size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[rng.index(i)]);
-  for (int i = 0; i < d.atoms; ++i) {
-    v.symbols.push_back(std::string(1, static_cast<char>('A' + i)));
-    v.phrases.push_back(table[pool[i]]);
-  }
-  if (first_order) {
-    auto people = kPeople;
-    rng.shuffle(people);
+  for (int i = 0; i < d.atoms; ++i) v.phrases[i] = &table[pool[i]];
+  if (first_order) {  // Rng::shuffle's draws on kPeople's indices
+    std::array<int, 8> people;
+    if (kPeople.size() != people.size()) throw std::logic_error("inference_chains: kPeople holds 8 names");
+    std::iota(people.begin(), people.end(), 0);
+    for (size_t i = people.size(); i > 1; --i) std::swap(people[i - 1], people[rng.index(i)]);
     v.people = {people[0], people[1]};
   }
 
   // Shuffle the premises; position[i] is where premise i (chain order) lands in the prompt.
-  std::vector<int> order(d.premises.size());
+  thread_local std::vector<int> order, position;
+  thread_local std::vector<Prop> shown;
+  order.resize(d.premises.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   rng.shuffle(order);
-  std::vector<int> position(order.size());
-  std::vector<Prop> shown;
+  position.resize(order.size());
+  shown.clear();
   for (size_t k = 0; k < order.size(); ++k) {
     position[order[k]] = static_cast<int>(k);
     shown.push_back(d.premises[order[k]]);
@@ -675,19 +840,20 @@ void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool f
 
   auto* inst = task.mutable_inference_chains();
   for (int i = 0; i < d.atoms; ++i) {
-    inst->add_atoms(v.symbols[i]);
-    inst->add_atom_phrases(v.phrases[i].first);
+    inst->add_atoms(atom_symbol(i));
+    inst->add_atom_phrases(v.phrases[i]->first);
   }
-  for (const auto& person : v.people) inst->add_constants(person);
+  if (first_order)
+    for (const int person : v.people) inst->add_constants(kPeople[static_cast<size_t>(person)]);
   for (const auto& p : shown) fill_formula(v, p, inst->add_premises());
   fill_formula(v, d.chain.conclusion, inst->mutable_conclusion());
   inst->set_logic(first_order ? "first_order" : "propositional");
   inst->set_depth(static_cast<int>(d.chain.rules.size()));
-  for (const auto& r : d.chain.rules) inst->add_rules(r);
+  for (const auto& r : d.chain.rules) inst->add_rules(r.data(), r.size());
   inst->set_distractor_premises(d.distractors);
   inst->set_corruption(d.corruption);
 
-  task.set_prompt(render_prompt(rng, shown, d.chain.conclusion, v, knobs.get("format") == "natural"));
+  render_prompt(rng, shown, d.chain.conclusion, v, knobs.natural, *task.mutable_prompt());
   task.set_label(target ? "Yes" : "No");
   task.set_answer(task.label());
   if (target) {
@@ -699,14 +865,13 @@ void fill_task(Rng& rng, const Knobs& knobs, const Draft& d, bool target, bool f
 }
 
 // The random path: the label given (or drawn), then drafts until one has it.
-void random_task(Rng& rng, const Knobs& knobs, std::optional<bool> given_target, pb::Task& task) {
+void random_task(Rng& rng, const Settings& knobs, std::optional<bool> given_target, pb::Task& task) {
   const bool target = given_target ? *given_target : rng.chance(0.5);
-  const std::string& logic_knob = knobs.get("logic");
-  const bool first_order = logic_knob == "first_order" || (logic_knob == "mixed" && rng.chance(0.5));
-  Draft d;
+  const bool first_order = knobs.first_order || (knobs.mixed && rng.chance(0.5));
+  thread_local Draft d;  // reused: its vectors keep their buffers
   bool done = false;
   for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
-  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical());
+  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.knobs->canonical());
   fill_task(rng, knobs, d, target, first_order, task);
 }
 
@@ -720,18 +885,14 @@ void random_task(Rng& rng, const Knobs& knobs, std::optional<bool> given_target,
 constexpr int kMaxEnumeratedDistractors = 2;
 
 // A depth-1 chain as ChainBuilder builds it: `start` given, then `rule` with `second` given (if any).
-Chain one_link(const Prop& start, const std::string& rule, const std::optional<Prop>& second, const Prop& result,
-               int atoms) {
+Chain one_link(const Prop& start, Rule rule, const std::optional<Prop>& second, const Prop& result, int atoms) {
   Chain c;
   c.atoms = atoms;
   c.givens.push_back(start);
-  std::vector<Ref> inputs = {{start, 'p', 0}};
-  if (second) {
-    c.givens.push_back(*second);
-    inputs.push_back({*second, 'p', 1});
-  }
+  if (second) c.givens.push_back(*second);
   c.used_by.assign(c.givens.size(), rule);
-  c.steps.push_back({rule, inputs, result});
+  c.steps.push_back(second ? make_step(rule, {{start, 'p', 0}, {*second, 'p', 1}}, result)
+                           : make_step(rule, {{start, 'p', 0}}, result));
   c.rules.push_back(rule);
   c.conclusion = result;
   return c;
@@ -744,7 +905,7 @@ double sign_odds(Lit l) { return l.neg ? 0.25 : 0.75; }
 // its questions by them so a dataset's Yes tasks look like the random path's (and its No tasks').
 double chain_odds(const Chain& c) {
   const Prop& start = c.givens[0];
-  const std::string& rule = c.rules[0];
+  const Rule rule = c.rules[0];
   if (start.shape == Shape::Fact) {  // then atom 2's literal: the conclusion's, negated by modus tollens
     const Lit fresh = rule == "modus_tollens" ? ~c.conclusion.a : c.conclusion.a;
     return 0.3 * sign_odds(start.a) * (start.a.neg ? 1.0 / 3 : 1.0) * sign_odds(fresh) *
@@ -823,23 +984,6 @@ const std::vector<Prop>& distractor_alphabet(int chain_atoms, int spare) {
     return out;
   }();
   return alphabets.at(chain_atoms).at(spare);
-}
-
-// Truth tables over at most 6 atoms as one word (bit x = assignment x).
-uint64_t literal_word(Lit l) {
-  static constexpr uint64_t kAtom[] = {0xaaaaaaaaaaaaaaaaULL, 0xccccccccccccccccULL, 0xf0f0f0f0f0f0f0f0ULL,
-                                       0xff00ff00ff00ff00ULL, 0xffff0000ffff0000ULL, 0xffffffff00000000ULL};
-  return l.neg ? ~kAtom[l.atom] : kAtom[l.atom];
-}
-uint64_t prop_word(const Prop& p) {
-  const uint64_t a = literal_word(p.a), b = p.shape == Shape::Fact ? 0 : literal_word(p.b);
-  switch (p.shape) {
-    case Shape::Fact: return a;
-    case Shape::Implies: return ~a | b;
-    case Shape::Or: return a | b;
-    case Shape::NotBoth: return ~(a & b);
-  }
-  return 0;
 }
 
 // A statement in 10 bits: shape, then each literal as atom (3 bits) and sign.
@@ -992,18 +1136,26 @@ const YesSpace& yes_space(int distractors) {
   return spaces[distractors];
 }
 
+// inference_chains::enumerated_space from the parsed knobs.
+const question_space::Space* enumerated_space(const Settings& knobs) {
+  if (knobs.depth != 1 || knobs.all_rules || knobs.first_order || knobs.mixed ||
+      knobs.distractors > kMaxEnumeratedDistractors)
+    return nullptr;
+  return &yes_space(knobs.distractors).space;
+}
+
 // The draft of Yes question `code`, the distractor atoms renamed at random (surface only); its label
 // decided again and checked.
-Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
-  Draft d;
+void yes_draft(uint64_t code, int distractors, Rng& rng, Draft& d) {
   d.chain = depth_one_chains().at(code & 0xff);
+  d.corruption = "";
   const int chain_atoms = d.chain.atoms, spare = spare_atoms(chain_atoms, distractors);
   const auto& alphabet = distractor_alphabet(chain_atoms, spare);
   std::array<int, 8> rename{};
   for (int i = 0; i < spare; ++i) rename[i] = chain_atoms + i;
   for (int i = spare; i > 1; --i) std::swap(rename[i - 1], rename[rng.index(static_cast<size_t>(i))]);
   auto renamed = [&](Lit l) { return l.atom >= chain_atoms ? Lit{rename[l.atom - chain_atoms], l.neg} : l; };
-  d.premises = d.chain.givens;
+  d.premises.assign(d.chain.givens.begin(), d.chain.givens.end());
   for (int i = 0; i < distractors; ++i) {
     Prop p = alphabet.at(((code >> (8 + 8 * i)) & 0xff) - 1);
     p.a = renamed(p.a), p.b = renamed(p.b);
@@ -1015,7 +1167,6 @@ Draft yes_draft(uint64_t code, int distractors, Rng& rng) {
   for (const auto& p : d.premises) models &= prop_word(p);
   if (models == 0 || (models & ~prop_word(d.chain.conclusion)) != 0)
     throw std::logic_error("inference_chains: an enumerated Yes question does not decide as Yes");
-  return d;
 }
 
 }  // namespace
@@ -1044,14 +1195,15 @@ KnobMap InferenceChainsGenerator::level_knobs(int level) const {
           {"rules", r.rules}, {"logic", r.logic}};
 }
 
-void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& task) const {
-  const auto* space = inference_chains::enumerated_space(knobs);
+void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knob_values, pb::Task& task) const {
+  const Settings& knobs = settings(knob_values);
+  const auto* space = enumerated_space(knobs);
   if (!space) return random_task(rng, knobs, std::nullopt, task);
   // The label from question_space's turns; the Yes question from the weighted order (round r: its r-th).
-  const uint64_t key = mix_seed({task.seed(), fnv1a64(knobs.canonical())});
+  const uint64_t key = mix_seed({task.seed(), knobs.knobs_hash});
   const auto pick = question_space::pick(*space, key, task.index());
   if (space->labels[pick.slot] != "Yes") return random_task(rng, knobs, false, task);
-  const int distractors = static_cast<int>(knobs.get_int("distractors"));
+  const int distractors = knobs.distractors;
   // The Yes questions in a weighted shuffle (question_space::weighted_order, by their odds under the
   // random path), so the Yes tasks of a dataset of any size follow the random path's mix (signs,
   // statement shapes) and no surface feature tells them from the No tasks, drawn at random; every
@@ -1059,7 +1211,9 @@ void InferenceChainsGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& 
   const YesSpace& yes = yes_space(distractors);
   const auto& order = question_space::cached_weighted_order(yes.space.questions[0], yes.odds, key);
   const uint64_t round = task.index() / space->labels.size();
-  fill_task(rng, knobs, yes_draft(order[round % order.size()], distractors, rng), true, false, task);
+  thread_local Draft d;  // reused: its vectors keep their buffers
+  yes_draft(order[round % order.size()], distractors, rng, d);
+  fill_task(rng, knobs, d, true, false, task);
 }
 
 std::map<std::string, uint64_t> InferenceChainsGenerator::question_counts(const Knobs& knobs) const {
@@ -1071,19 +1225,49 @@ std::map<std::string, uint64_t> InferenceChainsGenerator::question_counts(const 
 // The premises as a set and the conclusion, up to renaming the atoms and the named individuals.
 std::string InferenceChainsGenerator::question_key(const pb::Task& task) const {
   const auto& inst = task.inference_chains();
-  const std::vector<std::string> atoms(inst.atoms().begin(), inst.atoms().end());
-  const std::vector<std::string> constants(inst.constants().begin(), inst.constants().end());
-  auto statement = [&](const char* role, const pb::ChainFormula& f) {
-    std::string line = role;
-    canonical::append_symbolized(f.scope(), constants, 'c', line);
-    line += '|';
-    canonical::append_symbolized(f.formula(), atoms, 'a', line);
-    return line;
+  thread_local canonical::Question q;  // reused: no allocation per key; the key of the statement strings
+  q.clear();
+  // Atoms named A, B, ... in order (as fill_task names them): a formula's one-letter words are found
+  // without a name search (the same calls into q as Question::symbolized makes).
+  bool lettered = inst.atoms_size() <= 26;
+  for (int i = 0; lettered && i < inst.atoms_size(); ++i)
+    lettered = inst.atoms(i).size() == 1 && inst.atoms(i)[0] == static_cast<char>('A' + i);
+  const int atom_count = inst.atoms_size();
+  auto formula = [&](std::string_view text) {
+    if (!lettered) return q.symbolized(text, inst.atoms(), 'a');
+    size_t literal = 0;
+    for (size_t i = 0; i < text.size();) {
+      if (!canonical::identifier_char(text[i])) {
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < text.size() && canonical::identifier_char(text[j])) ++j;
+      const int atom = text[i] - 'A';
+      if (j == i + 1 && atom >= 0 && atom < atom_count) {
+        q.text(text.substr(literal, i - literal));
+        q.symbol(atom, 'a');
+        literal = j;
+      }
+      i = j;
+    }
+    q.text(text.substr(literal));
   };
-  std::vector<std::string> statements;
-  for (const auto& premise : inst.premises()) statements.push_back(statement("P|", premise));
-  statements.push_back(statement("C|", inst.conclusion()));
-  return task.family() + "|" + inst.logic() + "|" + canonical::key(statements);
+  auto statement = [&](const char* role, const pb::ChainFormula& f) {
+    q.statement();
+    q.text(role);
+    q.symbolized(f.scope(), inst.constants(), 'c');
+    q.text('|');
+    formula(f.formula());
+  };
+  for (const auto& premise : inst.premises()) statement("P|", premise);
+  statement("C|", inst.conclusion());
+  std::string key = task.family();
+  key += '|';
+  key += inst.logic();
+  key += '|';
+  key += q.key();
+  return key;
 }
 
 // generate() draws the answer first: Yes or No with equal odds (enumerated knobs: in turns, one of each
@@ -1102,7 +1286,9 @@ const question_space::Space* enumerated_space(const Knobs& knobs) {
   return &yes_space(static_cast<int>(distractors)).space;
 }
 
-void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) { random_task(rng, knobs, std::nullopt, task); }
+void generate_at_random(Rng& rng, const Knobs& knobs, pb::Task& task) {
+  random_task(rng, settings(knobs), std::nullopt, task);
+}
 
 }  // namespace inference_chains
 
