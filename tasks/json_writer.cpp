@@ -273,29 +273,24 @@ void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f,
 
 using StringMap = google::protobuf::Map<std::string, std::string>;
 
-// A Task's string maps (knobs, meta) read through the generated Map: reflection would first copy the
-// map into a repeated field of entry messages, on every task. Null for every other map.
-const StringMap* task_string_map(const Message& m, const FieldDescriptor& f) {
-  if (m.GetDescriptor() != pb::Task::descriptor()) return nullptr;
-  const auto& task = static_cast<const pb::Task&>(m);
-  if (f.number() == pb::Task::kKnobsFieldNumber) return &task.knobs();
-  if (f.number() == pb::Task::kMetaFieldNumber) return &task.meta();
-  return nullptr;
-}
+using StringMap = google::protobuf::Map<std::string, std::string>;
 
 // A string map as printed last time, with its JSON: a dataset's tasks all carry the same knobs, so
 // most calls find the map unchanged and copy the text instead of sorting and escaping it again.
 struct PrintedMap {
-  std::vector<std::pair<std::string, std::string>> entries;  // sorted by key
+  std::vector<std::pair<std::string, std::string>> entries;  // in the map's iteration order
   std::string json = "{}";                                   // that of no entries, to begin with
 };
 
-// True when `map` holds exactly printed's entries: as many, and each of them with its value.
+// True when iterating `map` gives exactly printed's entries, in order: then it holds just those. (The
+// same entries in another order only cost a fresh print.) No hashing: a task's map is the same
+// object, unchanged, from task to task.
 bool same_map(const StringMap& map, const PrintedMap& printed) {
   if (static_cast<size_t>(map.size()) != printed.entries.size()) return false;
-  for (const auto& [key, value] : printed.entries) {
-    const auto it = map.find(key);
-    if (it == map.end() || it->second != value) return false;
+  auto entry = printed.entries.begin();
+  for (const auto& [key, value] : map) {
+    if (key != entry->first || value != entry->second) return false;
+    ++entry;
   }
   return true;
 }
@@ -303,15 +298,16 @@ bool same_map(const StringMap& map, const PrintedMap& printed) {
 void append_string_map(const StringMap& map, PrintedMap& printed, Out& out) {
   if (!same_map(map, printed)) {
     printed.entries.assign(map.begin(), map.end());
-    std::sort(printed.entries.begin(), printed.entries.end());  // keys are distinct: sorted by key
+    auto sorted = printed.entries;
+    std::sort(sorted.begin(), sorted.end());  // keys are distinct: sorted by key
     printed.json.clear();
     Out json(printed.json);
     json.put('{');
-    for (size_t i = 0; i < printed.entries.size(); ++i) {
+    for (size_t i = 0; i < sorted.size(); ++i) {
       if (i) json.put(',');
-      append_string(printed.entries[i].first, json);
+      append_string(sorted[i].first, json);
       json.put(':');
-      append_string(printed.entries[i].second, json);
+      append_string(sorted[i].second, json);
     }
     json.put('}');
   }
@@ -356,7 +352,6 @@ struct FieldLayout {
   const FieldDescriptor* field;
   std::string key;  // "name":
   bool presence;    // printed only when set: singular messages and oneof members
-  bool task_trace;  // Task.trace: read through the generated accessor (trace_step_is_plain)
 };
 
 const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* descriptor) {
@@ -375,15 +370,98 @@ const std::vector<FieldLayout>& layout_of(const google::protobuf::Descriptor* de
         append_string(f->name(), key_out);
         key_out.put(':');
       }
-      const bool task_trace = descriptor == pb::Task::descriptor() && f->number() == pb::Task::kTraceFieldNumber &&
-                              f->message_type() == pb::TraceStep::descriptor() && trace_step_is_plain();
-      it->second.push_back({f, std::move(key), presence, task_trace});
+      it->second.push_back({f, std::move(key), presence});
     }
   }
   return it->second;
 }
 
+// A Task (one per record) through the generated accessors, field by field as the reflective loop
+// below prints it: its own fields cost a reflection call each otherwise, its maps a copy into entry
+// messages, and its thirteen instance fields a presence check each. Only while Task is exactly the
+// shape task_is_plain checks: a schema change falls back to reflection by itself.
+bool task_is_plain() {
+  static const bool plain = [] {
+    const google::protobuf::Descriptor* d = pb::Task::descriptor();
+    struct Expected {
+      const char* name;
+      FieldDescriptor::CppType type;
+      bool repeated;
+    };
+    using T = FieldDescriptor;
+    static constexpr Expected kBefore[] = {{"id", T::CPPTYPE_STRING, false},    {"family", T::CPPTYPE_STRING, false},
+                                           {"level", T::CPPTYPE_INT32, false},  {"knobs", T::CPPTYPE_MESSAGE, true},
+                                           {"seed", T::CPPTYPE_UINT64, false},  {"index", T::CPPTYPE_UINT64, false},
+                                           {"prompt", T::CPPTYPE_STRING, false}};
+    static constexpr Expected kAfter[] = {{"answer", T::CPPTYPE_STRING, false}, {"trace", T::CPPTYPE_MESSAGE, true},
+                                          {"label", T::CPPTYPE_STRING, false},  {"meta", T::CPPTYPE_MESSAGE, true}};
+    const auto is = [](const FieldDescriptor* f, const Expected& e) {
+      return f->name() == e.name && f->cpp_type() == e.type && f->is_repeated() == e.repeated &&
+             f->containing_oneof() == nullptr &&
+             (e.type != T::CPPTYPE_STRING || f->options().ctype() == google::protobuf::FieldOptions::STRING);
+    };
+    const int before = static_cast<int>(std::size(kBefore)), after = static_cast<int>(std::size(kAfter));
+    if (d->oneof_decl_count() != 1 || d->field_count() != before + d->oneof_decl(0)->field_count() + after) return false;
+    const int members = d->oneof_decl(0)->field_count();
+    for (int i = 0; i < before; ++i)
+      if (!is(d->field(i), kBefore[i])) return false;
+    for (int i = before; i < before + members; ++i)
+      if (d->field(i)->containing_oneof() != d->oneof_decl(0) || d->field(i)->cpp_type() != T::CPPTYPE_MESSAGE) return false;
+    for (int i = 0; i < after; ++i)
+      if (!is(d->field(before + members + i), kAfter[i])) return false;
+    const auto string_map = [](const FieldDescriptor* f) {
+      return f->is_map() && f->message_type()->map_key()->cpp_type() == T::CPPTYPE_STRING &&
+             f->message_type()->map_value()->cpp_type() == T::CPPTYPE_STRING;
+    };
+    return string_map(d->FindFieldByName("knobs")) && string_map(d->FindFieldByName("meta")) &&
+           d->FindFieldByName("trace")->message_type() == pb::TraceStep::descriptor() && trace_step_is_plain();
+  }();
+  return plain;
+}
+
+void append_task(const pb::Task& task, Out& out) {
+  thread_local PrintedMap printed_knobs, printed_meta;  // one each: they alternate on every task
+  out.put(std::string_view("{\"id\":"));
+  append_string(task.id(), out);
+  out.put(std::string_view(",\"family\":"));
+  append_string(task.family(), out);
+  out.put(std::string_view(",\"level\":"));
+  append_integer(task.level(), false, out);
+  out.put(std::string_view(",\"knobs\":"));
+  append_string_map(task.knobs(), printed_knobs, out);
+  out.put(std::string_view(",\"seed\":"));
+  append_integer(task.seed(), true, out);
+  out.put(std::string_view(",\"index\":"));
+  append_integer(task.index(), true, out);
+  out.put(std::string_view(",\"prompt\":"));
+  append_string(task.prompt(), out);
+  if (task.instance_case() != pb::Task::INSTANCE_NOT_SET) {
+    const Reflection& r = *task.GetReflection();
+    const FieldDescriptor* instance = r.GetOneofFieldDescriptor(task, pb::Task::descriptor()->oneof_decl(0));
+    out.put(',');
+    append_string(instance->name(), out);
+    out.put(':');
+    append_message(r.GetMessage(task, instance), out);
+  }
+  out.put(std::string_view(",\"answer\":"));
+  append_string(task.answer(), out);
+  out.put(std::string_view(",\"trace\":["));
+  for (int i = 0; i < task.trace_size(); ++i) {
+    if (i) out.put(',');
+    append_trace_step(task.trace(i), out);
+  }
+  out.put(std::string_view("],\"label\":"));
+  append_string(task.label(), out);
+  out.put(std::string_view(",\"meta\":"));
+  append_string_map(task.meta(), printed_meta, out);
+  out.put('}');
+}
+
 void append_message(const Message& message, Out& out) {
+  if (typeid(message) == typeid(pb::Task) && task_is_plain()) {
+    append_task(static_cast<const pb::Task&>(message), out);
+    return;
+  }
   const Reflection& r = *message.GetReflection();
   out.put('{');
   bool first = true;
@@ -394,19 +472,7 @@ void append_message(const Message& message, Out& out) {
     first = false;
     out.put(field.key);
     if (f.is_map()) {
-      thread_local PrintedMap printed_knobs, printed_meta;  // one each: they alternate on every task
-      if (const auto* map = task_string_map(message, f))
-        append_string_map(*map, f.number() == pb::Task::kKnobsFieldNumber ? printed_knobs : printed_meta, out);
-      else append_map(message, r, f, out);
-    } else if (field.task_trace) {
-      out.put('[');
-      bool first_step = true;
-      for (const pb::TraceStep& step : static_cast<const pb::Task&>(message).trace()) {
-        if (!first_step) out.put(',');
-        first_step = false;
-        append_trace_step(step, out);
-      }
-      out.put(']');
+      append_map(message, r, f, out);
     } else if (f.is_repeated()) {
       out.put('[');
       const int size = r.FieldSize(message, &f);
