@@ -14,6 +14,7 @@
 
 #include "generators/canonical_form.h"
 
+#include <tbb/parallel_for.h>
 #include <z3++.h>
 
 #include <algorithm>
@@ -1071,18 +1072,18 @@ YesSpace enumerate_yes(int distractors) {
     uint64_t canonical = 0, code = 0;  // canonical 0: free (it never occurs)
     double odds = 0;
   };
-  std::vector<Entry> table(size_t{1} << 18);  // open addressing by canonical code
-  size_t distinct = 0;
-  auto add = [&](uint64_t canonical, uint64_t code, double odds) {
-    if (2 * (distinct + 1) > table.size()) throw std::logic_error("inference_chains: enumeration table too small");
-    size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> 46);
-    while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table.size() - 1);
-    if (table[at].canonical == 0) table[at] = {canonical, code, 0.0}, ++distinct;
-    table[at].odds += odds;
+  // One visit of a chain: its question's canonical code, its own code and its odds.
+  struct Visit {
+    uint64_t canonical, code;
+    double odds;
   };
   const auto& chains = depth_one_chains();
-  std::vector<Prop> premises;
-  for (size_t c = 0; c < chains.size(); ++c) {
+  // The chains' visits are worked out in parallel (canonical_code is most of the listing's cost, and
+  // the listing runs before any task: on one thread it bounded the thread speed-up of a whole run),
+  // inside the caller's arena (`verity generate --threads`), then merged below in chain order, so
+  // the odds are summed in the same order, and the same list comes out, for any thread count.
+  std::vector<std::vector<Visit>> visits(chains.size());
+  tbb::parallel_for(size_t{0}, chains.size(), [&](size_t c) {
     const Chain& chain = chains[c];
     const int spare = spare_atoms(chain.atoms, distractors);
     const auto& alphabet = distractor_alphabet(chain.atoms, spare);
@@ -1098,6 +1099,7 @@ YesSpace enumerate_yes(int distractors) {
     const uint64_t goal = prop_word(chain.conclusion);
     const double base = chain_odds(chain);
     std::array<size_t, kMaxEnumeratedDistractors> at{};
+    std::vector<Prop> premises;
     auto visit = [&](int count) {
       uint64_t models = core;
       for (int i = 0; i < count; ++i) models &= words[at[i]];
@@ -1107,13 +1109,24 @@ YesSpace enumerate_yes(int distractors) {
       for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]), weight *= odds[at[i]];
       if (count == 2 && at[0] != at[1]) weight *= 2;  // drawn in either order
       if (count == 2 && at[1] >= first_atom_entries) weight /= 2;  // two b atoms: visited for 2 of 3
-      add(canonical_code(premises, chain.conclusion), yes_code(c, at, count), weight);
+      visits[c].push_back({canonical_code(premises, chain.conclusion), yes_code(c, at, count), weight});
     };
     if (distractors == 0) visit(0);
     for (size_t i = 0; distractors >= 1 && i < first_atom_entries; ++i) {
       at[0] = i;
       if (distractors == 1) visit(1);
       for (size_t j = i; distractors == 2 && j < alphabet.size(); ++j) at[1] = j, visit(2);
+    }
+  });
+  std::vector<Entry> table(size_t{1} << 18);  // open addressing by canonical code
+  size_t distinct = 0;
+  for (const auto& chain_visits : visits) {
+    for (const Visit& v : chain_visits) {
+      if (2 * (distinct + 1) > table.size()) throw std::logic_error("inference_chains: enumeration table too small");
+      size_t at = static_cast<size_t>((v.canonical * 0x9e3779b97f4a7c15ULL) >> 46);
+      while (table[at].canonical != 0 && table[at].canonical != v.canonical) at = (at + 1) & (table.size() - 1);
+      if (table[at].canonical == 0) table[at] = {v.canonical, v.code, 0.0}, ++distinct;
+      table[at].odds += v.odds;
     }
   }
   std::vector<Entry> found;

@@ -14,6 +14,8 @@
 #include "generators/canonical_form.h"
 #include "generators/question_space.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -664,11 +666,20 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   for (int c = 0; c < n; ++c) category_regions[c] = syllogism::term_regions({c, false}, 0);
   const uint64_t valid_regions = syllogism::region_valid_mask(n);
 
-  std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
-  Stmt conclusion;
-  std::vector<Stmt> form_premises;
-  for (int form = 0; form < 256; ++form) {
-    if (form_odds[form] == 0) continue;
+  // Each form's questions are worked out in parallel (canonical codes are most of the listing, which
+  // runs before any task and so bounded the thread speed-up of a whole run), inside the caller's arena
+  // (`verity generate --threads`), then merged in form order: the odds are summed in the same order,
+  // and the same list comes out, for any thread count.
+  struct Visit {
+    uint64_t canonical;
+    uint32_t code;
+  };
+  std::vector<std::vector<Visit>> visits(256);
+  tbb::parallel_for(0, 256, [&](int form) {
+    if (form_odds[form] == 0) return;
+    std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
+    Stmt conclusion;
+    std::vector<Stmt> form_premises;
     build_form(form_of(form), form_premises, conclusion);
     premises[0] = form_premises[0], premises[1] = form_premises[1];
     Part form_part;
@@ -691,10 +702,15 @@ question_space::Space enumerate_questions(int distractors, bool import) {
         case 1: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 3>{}, conclusion, std::integral_constant<int, 4>{}); break;
         default: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 4>{}, conclusion, std::integral_constant<int, 5>{}); break;
       }
-      size_t at = static_cast<size_t>((canonical * 0x9e3779b97f4a7c15ULL) >> shift);
-      while (table[at].canonical != 0 && table[at].canonical != canonical) at = (at + 1) & (table_size - 1);
-      if (table[at].canonical == 0)
-        table[at] = {canonical, 0.0, static_cast<uint32_t>(question_code(form, c.choice, distractors)), valid};
+      visits[form].push_back({canonical, static_cast<uint32_t>(question_code(form, c.choice, distractors))});
+    }
+  });
+  for (int form = 0; form < 256; ++form) {
+    const bool valid = validity[form];
+    for (const Visit& v : visits[form]) {
+      size_t at = static_cast<size_t>((v.canonical * 0x9e3779b97f4a7c15ULL) >> shift);
+      while (table[at].canonical != 0 && table[at].canonical != v.canonical) at = (at + 1) & (table_size - 1);
+      if (table[at].canonical == 0) table[at] = {v.canonical, 0.0, v.code, valid};
       if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
       table[at].odds += form_odds[form] * per_combo;
     }
@@ -707,7 +723,7 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   constexpr int kRadixBits = 13;
   scratch.resize(found.size());
   std::vector<uint32_t> starts(size_t{1} << kRadixBits);
-  for (int shift_by = 0; shift_by < std::bit_width(largest); shift_by += kRadixBits) {
+  for (int shift_by = 0; shift_by < static_cast<int>(std::bit_width(largest)); shift_by += kRadixBits) {
     std::fill(starts.begin(), starts.end(), 0u);
     const uint64_t digit_mask = (uint64_t{1} << kRadixBits) - 1;
     for (const auto& e : found) ++starts[(e.canonical >> shift_by) & digit_mask];

@@ -411,7 +411,7 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
   tbb::enumerable_thread_specific<pb::Task> scratch;
   QuestionSet seen;  // the kept questions
   LabelBalance balance(family, knobs);
-  const std::map<std::string, uint64_t> enumerated = family.question_counts(knobs);
+  std::map<std::string, uint64_t> enumerated;  // listed inside the arena: a family may list in parallel
   uint64_t position = 0, next = 0, rendered_bytes = 0, rendered_tasks = 0;
   Exhaustion exhaustion;
   DrawnQuestions drawn;  // the sample for the estimate in too_few_questions
@@ -421,6 +421,7 @@ pb::DatasetManifest stream_tasks(const Generator& family, const Knobs& knobs, co
   tbb::task_group writing;
   arena.execute([&] {
     try {
+      enumerated = family.question_counts(knobs);
       for (int turn = 0; position < end; turn ^= 1) {
         Block& block = blocks[turn];
         // What is still missing, plus the share of repeats seen so far (none: no candidate made in vain).
