@@ -15,6 +15,7 @@
 #include "generators/canonical_form.h"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 #include <z3++.h>
 
 #include <algorithm>
@@ -1083,40 +1084,44 @@ YesSpace enumerate_yes(int distractors) {
   // inside the caller's arena (`verity generate --threads`), then merged below in chain order, so
   // the odds are summed in the same order, and the same list comes out, for any thread count.
   std::vector<std::vector<Visit>> visits(chains.size());
-  tbb::parallel_for(size_t{0}, chains.size(), [&](size_t c) {
-    const Chain& chain = chains[c];
-    const int spare = spare_atoms(chain.atoms, distractors);
-    const auto& alphabet = distractor_alphabet(chain.atoms, spare);
-    std::vector<uint64_t> words;
-    std::vector<double> odds;
-    for (const auto& p : alphabet) {
-      words.push_back(prop_word(p));
-      odds.push_back(distractor_odds(p, chain.atoms, spare));
-    }
-    const size_t first_atom_entries = alphabet.size() / static_cast<size_t>(spare);
-    uint64_t core = ~uint64_t{0};
-    for (const auto& g : chain.givens) core &= prop_word(g);
-    const uint64_t goal = prop_word(chain.conclusion);
-    const double base = chain_odds(chain);
-    std::array<size_t, kMaxEnumeratedDistractors> at{};
-    std::vector<Prop> premises;
-    auto visit = [&](int count) {
-      uint64_t models = core;
-      for (int i = 0; i < count; ++i) models &= words[at[i]];
-      if (models == 0 || (models & ~goal) != 0) return;  // distractors must keep it consistent and entailed
-      premises = chain.givens;
-      double weight = base;
-      for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]), weight *= odds[at[i]];
-      if (count == 2 && at[0] != at[1]) weight *= 2;  // drawn in either order
-      if (count == 2 && at[1] >= first_atom_entries) weight /= 2;  // two b atoms: visited for 2 of 3
-      visits[c].push_back({canonical_code(premises, chain.conclusion), yes_code(c, at, count), weight});
-    };
-    if (distractors == 0) visit(0);
-    for (size_t i = 0; distractors >= 1 && i < first_atom_entries; ++i) {
-      at[0] = i;
-      if (distractors == 1) visit(1);
-      for (size_t j = i; distractors == 2 && j < alphabet.size(); ++j) at[1] = j, visit(2);
-    }
+  // Isolated: while it waits for its chunks, this thread must not take up other tasks of the caller's
+  // loop, one of which could ask for this very list and wait on the once-flag this thread holds.
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(size_t{0}, chains.size(), [&](size_t c) {
+      const Chain& chain = chains[c];
+      const int spare = spare_atoms(chain.atoms, distractors);
+      const auto& alphabet = distractor_alphabet(chain.atoms, spare);
+      std::vector<uint64_t> words;
+      std::vector<double> odds;
+      for (const auto& p : alphabet) {
+        words.push_back(prop_word(p));
+        odds.push_back(distractor_odds(p, chain.atoms, spare));
+      }
+      const size_t first_atom_entries = alphabet.size() / static_cast<size_t>(spare);
+      uint64_t core = ~uint64_t{0};
+      for (const auto& g : chain.givens) core &= prop_word(g);
+      const uint64_t goal = prop_word(chain.conclusion);
+      const double base = chain_odds(chain);
+      std::array<size_t, kMaxEnumeratedDistractors> at{};
+      std::vector<Prop> premises;
+      auto visit = [&](int count) {
+        uint64_t models = core;
+        for (int i = 0; i < count; ++i) models &= words[at[i]];
+        if (models == 0 || (models & ~goal) != 0) return;  // distractors must keep it consistent and entailed
+        premises = chain.givens;
+        double weight = base;
+        for (int i = 0; i < count; ++i) premises.push_back(alphabet[at[i]]), weight *= odds[at[i]];
+        if (count == 2 && at[0] != at[1]) weight *= 2;  // drawn in either order
+        if (count == 2 && at[1] >= first_atom_entries) weight /= 2;  // two b atoms: visited for 2 of 3
+        visits[c].push_back({canonical_code(premises, chain.conclusion), yes_code(c, at, count), weight});
+      };
+      if (distractors == 0) visit(0);
+      for (size_t i = 0; distractors >= 1 && i < first_atom_entries; ++i) {
+        at[0] = i;
+        if (distractors == 1) visit(1);
+        for (size_t j = i; distractors == 2 && j < alphabet.size(); ++j) at[1] = j, visit(2);
+      }
+    });
   });
   std::vector<Entry> table(size_t{1} << 18);  // open addressing by canonical code
   size_t distinct = 0;

@@ -15,6 +15,7 @@
 #include "generators/question_space.h"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <array>
@@ -675,35 +676,39 @@ question_space::Space enumerate_questions(int distractors, bool import) {
     uint32_t code;
   };
   std::vector<std::vector<Visit>> visits(256);
-  tbb::parallel_for(0, 256, [&](int form) {
-    if (form_odds[form] == 0) return;
-    std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
-    Stmt conclusion;
-    std::vector<Stmt> form_premises;
-    build_form(form_of(form), form_premises, conclusion);
-    premises[0] = form_premises[0], premises[1] = form_premises[1];
-    Part form_part;
-    form_part.add(premises[0], false), form_part.add(premises[1], false), form_part.add(conclusion, true);
-    const bool valid = validity[form];
-    for (int combo = 0; combo < combos; ++combo) {
-      const Combo& c = combo_of[combo];
-      for (int i = 0; i < distractors; ++i) premises[2 + i] = c.premises[i];
-      if (distractors > 0) {  // entails(premises, conclusion) != valid: the draft is redrawn
-        const uint64_t allowed = valid_regions & ~form_part.cleared & ~c.part.cleared;
-        bool satisfiable = allowed != 0;
-        for (int k = 0; k < form_part.existentials && satisfiable; ++k) satisfiable = (form_part.existential[k] & allowed) != 0;
-        for (int k = 0; k < c.part.existentials && satisfiable; ++k) satisfiable = (c.part.existential[k] & allowed) != 0;
-        for (int k = 0; import && k < n && satisfiable; ++k) satisfiable = (category_regions[k] & allowed) != 0;
-        if (satisfiable == valid) continue;
+  // Isolated: while it waits for its chunks, this thread must not take up other tasks of the caller's
+  // loop, one of which could ask for this very list and wait on the once-flag this thread holds.
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(0, 256, [&](int form) {
+      if (form_odds[form] == 0) return;
+      std::array<Stmt, 2 + kMaxEnumeratedDistractors> premises;
+      Stmt conclusion;
+      std::vector<Stmt> form_premises;
+      build_form(form_of(form), form_premises, conclusion);
+      premises[0] = form_premises[0], premises[1] = form_premises[1];
+      Part form_part;
+      form_part.add(premises[0], false), form_part.add(premises[1], false), form_part.add(conclusion, true);
+      const bool valid = validity[form];
+      for (int combo = 0; combo < combos; ++combo) {
+        const Combo& c = combo_of[combo];
+        for (int i = 0; i < distractors; ++i) premises[2 + i] = c.premises[i];
+        if (distractors > 0) {  // entails(premises, conclusion) != valid: the draft is redrawn
+          const uint64_t allowed = valid_regions & ~form_part.cleared & ~c.part.cleared;
+          bool satisfiable = allowed != 0;
+          for (int k = 0; k < form_part.existentials && satisfiable; ++k) satisfiable = (form_part.existential[k] & allowed) != 0;
+          for (int k = 0; k < c.part.existentials && satisfiable; ++k) satisfiable = (c.part.existential[k] & allowed) != 0;
+          for (int k = 0; import && k < n && satisfiable; ++k) satisfiable = (category_regions[k] & allowed) != 0;
+          if (satisfiable == valid) continue;
+        }
+        uint64_t canonical;  // canonical_code, its loops unrolled for each count
+        switch (distractors) {
+          case 0: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 2>{}, conclusion, std::integral_constant<int, 3>{}); break;
+          case 1: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 3>{}, conclusion, std::integral_constant<int, 4>{}); break;
+          default: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 4>{}, conclusion, std::integral_constant<int, 5>{}); break;
+        }
+        visits[form].push_back({canonical, static_cast<uint32_t>(question_code(form, c.choice, distractors))});
       }
-      uint64_t canonical;  // canonical_code, its loops unrolled for each count
-      switch (distractors) {
-        case 0: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 2>{}, conclusion, std::integral_constant<int, 3>{}); break;
-        case 1: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 3>{}, conclusion, std::integral_constant<int, 4>{}); break;
-        default: canonical = canonical_code_of(premises.data(), std::integral_constant<int, 4>{}, conclusion, std::integral_constant<int, 5>{}); break;
-      }
-      visits[form].push_back({canonical, static_cast<uint32_t>(question_code(form, c.choice, distractors))});
-    }
+    });
   });
   for (int form = 0; form < 256; ++form) {
     const bool valid = validity[form];
