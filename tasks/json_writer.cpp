@@ -273,8 +273,6 @@ void append_map(const Message& m, const Reflection& r, const FieldDescriptor& f,
 
 using StringMap = google::protobuf::Map<std::string, std::string>;
 
-using StringMap = google::protobuf::Map<std::string, std::string>;
-
 // A string map as printed last time, with its JSON: a dataset's tasks all carry the same knobs, so
 // most calls find the map unchanged and copy the text instead of sorting and escaping it again.
 struct PrintedMap {
@@ -296,20 +294,24 @@ bool same_map(const StringMap& map, const PrintedMap& printed) {
 }
 
 void append_string_map(const StringMap& map, PrintedMap& printed, Out& out) {
-  if (!same_map(map, printed)) {
-    printed.entries.assign(map.begin(), map.end());
-    auto sorted = printed.entries;
+  if (!same_map(map, printed)) {  // printed anew, then kept: a throw on the way leaves the old pair whole
+    std::vector<std::pair<std::string, std::string>> entries(map.begin(), map.end());
+    auto sorted = entries;
     std::sort(sorted.begin(), sorted.end());  // keys are distinct: sorted by key
-    printed.json.clear();
-    Out json(printed.json);
-    json.put('{');
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      if (i) json.put(',');
-      append_string(sorted[i].first, json);
-      json.put(':');
-      append_string(sorted[i].second, json);
+    std::string text;
+    {
+      Out json(text);
+      json.put('{');
+      for (size_t i = 0; i < sorted.size(); ++i) {
+        if (i) json.put(',');
+        append_string(sorted[i].first, json);
+        json.put(':');
+        append_string(sorted[i].second, json);
+      }
+      json.put('}');
     }
-    json.put('}');
+    printed.json = std::move(text);
+    printed.entries = std::move(entries);
   }
   out.put(printed.json);
 }
