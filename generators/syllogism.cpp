@@ -56,7 +56,7 @@ class SyllogismGenerator final : public Generator {
 // Abstract statements: categories are indices 0..n-1, a term is a category or its complement.
 
 constexpr std::string_view kQuantNames[] = {"all", "no", "some", "some_not"};
-const char kMoodLetters[] = {'A', 'E', 'I', 'O'};
+constexpr char kMoodLetters[] = {'A', 'E', 'I', 'O'};
 
 // ---------------------------------------------------------------------------------------------
 // The label: solvers/syllogism_logic.h decides entailment exactly (Venn regions; Z3 in the tests).

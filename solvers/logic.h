@@ -6,10 +6,14 @@
 #pragma once
 // GCC 12 reports a false -Wstringop-overread in small_vector's inline-buffer move (the bound it
 // sees is the heap case's); the warning is located in the header, so silenced there alone.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
 #include <boost/container/small_vector.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include <cstdint>
 #include <memory>
