@@ -53,6 +53,7 @@ double best_seconds(int repeats, F&& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  verity::trainer::use_fitting_blas_kernels(argv);
   std::map<std::string, std::string> a = {{"layers", "2"},  {"width", "64"},        {"heads", "4"},  {"vocab", "320"},
                                           {"pos", "rope"},  {"batch", "32"},        {"seq", "64"},   {"train-steps", "20"},
                                           {"prompt", "48"}, {"new", "32"},          {"threads", "1"}, {"repeats", "3"}};

@@ -4,8 +4,10 @@
 
 #include "cli/commands.h"
 #include "tasks/dataset.h"
+#include "trainer/trainer.h"
 
 int main(int argc, char** argv) {
+  verity::trainer::use_fitting_blas_kernels(argv);
   CLI::App app{"verity trainer: train, evaluate and inspect small reasoners", "verity"};  // usage: verity train ...
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("verity ") + verity::kVersion);

@@ -28,6 +28,10 @@ std::string runtime_summary();
 // Sets the BLAS pool to 1 thread (OpenBLAS fights OpenMP: measured, see bench/trainer_compare.sh) and torch's intra-op pool
 // to `threads` (0 = keep torch's default). Called by every entry point; cheap to call again.
 void configure_threads(int threads);
+// First thing in main() of a program that trains: when OpenBLAS did not know this CPU and fell back to its
+// slowest kernels, runs the program again (same arguments) with OPENBLAS_CORETYPE naming kernels the CPU can
+// run. Does nothing when OpenBLAS knew the CPU, when OPENBLAS_CORETYPE is set, or with another BLAS.
+void use_fitting_blas_kernels(char** argv);
 
 struct ModelConfig {
   int vocab = 0;
