@@ -27,6 +27,10 @@ bench=./build/bench/verity_trainer_bench
 [ -x "$bench" ] || { echo "missing $bench: cmake --build build --target verity_trainer_bench" >&2; exit 2; }
 args=(--threads "$threads" "$@")
 cpp="$("$bench" "${args[@]}")"
+# The same BLAS kernels on both sides: verity_trainer_bench replaces OpenBLAS's fallback kernels on a CPU
+# newer than it (use_fitting_blas_kernels); the Python reference is given the kernels the C++ side ran on.
+core="$(sed -n 's/.*DYNAMIC_ARCH.* \([A-Za-z0-9]*\) MAX_THREADS.*/\1/p' <<<"$cpp")"
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -n "$core" ]; then export OPENBLAS_CORETYPE="$core"; fi
 py="$("$python" bench/trainer_reference.py "${args[@]}")"
 "$python" - "$cpp" "$py" <<'PY'
 import json, sys
