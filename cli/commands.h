@@ -77,11 +77,12 @@ void add_list_commands(CLI::App& app);      // list, describe        (cli/list.c
 void add_generate_command(CLI::App& app);   // generate              (cli/generate.cpp)
 void add_score_commands(CLI::App& app);     // score, baseline       (cli/score.cpp)
 void add_export_command(CLI::App& app);     // export --for verl|trl (cli/export.cpp)
-void add_serve_command(CLI::App& app);      // serve (HTTP scoring)  (cli/serve.cpp)
+void add_serve_command(CLI::App& app);      // serve (HTTP scoring)  (cli/serve.cpp, built into verity-serve)
 // train, eval, curriculum, runtime: built into verity-train (cli/train*.cpp, torch-free headers only).
 void add_train_commands(CLI::App& app);
 void add_experiment_command(CLI::App& app);  // experiment axiomatic (cli/train_experiment.cpp)
-// Lists them in `verity --help`; running one hands over to verity-train (cli/dispatch.cpp).
-void add_trainer_placeholders(CLI::App& app);
+// Lists them and serve in `verity --help`; running one hands over to verity-train or verity-serve
+// (cli/dispatch.cpp).
+void add_sibling_placeholders(CLI::App& app);
 
 }  // namespace verity::cli

@@ -6,9 +6,9 @@
 #include "tasks/dataset.h"
 
 int main(int argc, char** argv) {
-  if (argc > 1 && verity::cli::is_trainer_command(argv[1])) return verity::cli::exec_trainer(argc, argv);
+  if (argc > 1)
+    if (const char* sibling = verity::cli::sibling_binary(argv[1])) return verity::cli::exec_sibling(sibling, argc, argv);
   // Ctrl-C / SIGTERM during generate, export, score -o ... remove the temporary file being written
-  // (`verity serve` takes SIGTERM / SIGINT itself, to stop gracefully).
   verity::remove_temporary_files_on_signals();
   CLI::App app{"verity: verifiable synthetic reasoning data - generate, score, train"};
   app.require_subcommand(1);
@@ -17,8 +17,7 @@ int main(int argc, char** argv) {
   verity::cli::add_generate_command(app);
   verity::cli::add_score_commands(app);
   verity::cli::add_export_command(app);
-  verity::cli::add_serve_command(app);
-  verity::cli::add_trainer_placeholders(app);
+  verity::cli::add_sibling_placeholders(app);
   if (argc > 1 && argv[1][0] != '-') {
     try {
       app.get_subcommand(argv[1]);

@@ -53,6 +53,28 @@ TEST_F(CliTest, ListAndDescribe) {
 
 // describe's label balance of a level is what generate writes there (its manifest's label_counts):
 // inference_chains level 1 repeats itself, so its first candidates would count otherwise.
+// `verity` starts in ~3 ms because the heavy libraries live in sibling binaries: libtorch in
+// verity-train, cpp-httplib with OpenSSL in verity-serve (their binding and set-up were 40% of every
+// command's start-up). A command that pulls one back into `verity` fails here; `verity serve` and
+// `verity runtime` still work (they hand over).
+TEST(CliBinary, VerityLoadsNeitherTorchNorHttpNorTls) {
+  std::string libraries;
+  {
+    FILE* pipe = ::popen(("ldd " + std::string(VERITY_BINARY) + " 2>&1").c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) libraries.append(buf.data(), n);
+    ASSERT_EQ(::pclose(pipe), 0) << libraries;
+  }
+  ASSERT_NE(libraries.find("libprotobuf"), std::string::npos) << libraries;  // ldd listed the libraries
+  for (const char* heavy : {"libtorch", "httplib", "libssl", "libcrypto"})
+    EXPECT_EQ(libraries.find(heavy), std::string::npos) << heavy << " in\n" << libraries;
+  const auto serve = verity::testing::run_verity("serve --help");
+  EXPECT_EQ(serve.status, 0) << serve.output;
+  EXPECT_NE(serve.output.find("--max-body"), std::string::npos) << serve.output;
+}
+
 TEST_F(CliTest, DescribeShowsTheLabelBalanceGenerateWrites) {
   const auto describe = run("describe inference_chains --seed 4");
   ASSERT_EQ(describe.status, 0) << describe.output;
