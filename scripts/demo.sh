@@ -21,7 +21,7 @@ for name in pe ct kk zebra; do
   $v score --tasks "$out/$name.jsonl" --completions "$out/$name.random.jsonl"
 done
 echo "== train: answer-only SFT of a tiny transformer (186k parameters) on 2-person knights & knaves puzzles"
-$v train --config configs/knights_demo.json --run-dir "$out/run" --overwrite   # the demo may run again (about 2.5 minutes)
+$v train --config configs/knights_demo.json --run-dir "$out/run" --overwrite   # the demo may run again (2.5-4.5 minutes)
 echo "== evaluate the checkpoint on fresh puzzles with the verifier"
 $v generate --family knights_knaves --level 1 --knob people=2 -n 200 --seed 99 -o "$out/kk_eval.jsonl" --no-progress
 $v eval --checkpoint "$out/run/ckpt" --tasks "$out/kk_eval.jsonl"
