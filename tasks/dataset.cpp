@@ -6,6 +6,7 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -19,7 +20,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -241,21 +244,23 @@ void remove_temporary_files_on_signals() {
   }
 }
 
+// readdir, not fs::directory_iterator: that built a path object per entry (about 7k instructions), so
+// scanning /tmp with 400 entries was a seventh of a small `generate` run.
 size_t remove_stale_temporary_files(const std::string& path) {
   size_t removed = 0;
   try {
     const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(".");
     const std::string prefix = target.filename().string() + ".tmp.";
-    std::error_code error;
-    for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
-      const std::string name = it->path().filename().string();
-      if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
-      const std::string pid = name.substr(prefix.size());
-      if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      if (!process_is_gone(std::stol(pid))) continue;
-      std::error_code remove_error;
-      if (fs::remove(it->path(), remove_error)) ++removed;
+    const std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(dir.c_str()), ::closedir);
+    if (!listing) return 0;
+    while (const dirent* entry = ::readdir(listing.get())) {
+      const std::string_view name(entry->d_name);
+      if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) continue;
+      const std::string_view pid = name.substr(prefix.size());
+      if (pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string_view::npos) continue;
+      if (!process_is_gone(std::stol(std::string(pid)))) continue;
+      if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
     }
   } catch (...) {
   }
