@@ -1,8 +1,8 @@
 // Commands that run in a sibling binary: `verity train|eval|curriculum|runtime|experiment` in
 // `verity-train`, the only one that links libtorch (Debian's libtorch pulls in ~280 shared libraries
 // and costs seconds at start-up), and `verity serve` in `verity-serve`, the only one that links
-// cpp-httplib (with OpenSSL it was 40% of every other command's 8 ms start-up). Keeping them out of
-// `verity` keeps generate/score/list instant.
+// cpp-httplib (with OpenSSL and, for the curriculum, SQLite, it was 55% of the instructions of every
+// other command's start-up). Keeping them out of `verity` keeps generate/score/list instant.
 #pragma once
 
 namespace verity::cli {
