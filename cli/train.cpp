@@ -236,7 +236,9 @@ void add_train_commands(CLI::App& app) {
   ev->add_option("--batch", eo->batch, "prompts decoded together")->capture_default_str();
   ev->add_option("--max-new-tokens", eo->max_new, "0 = from the gold completions' length")->capture_default_str();
   ev->add_option("--completions", eo->completions, "write the completions as JSONL (id, completion; split with --recipe)");
-  ev->add_option("--report", eo->report, "write the report to this file too (Markdown with --recipe)");
+  ev->add_option("--report", eo->report,
+                 "write the report to this file too (Markdown with --recipe; - for standard output, the summary then "
+                 "going to standard error)");
   ev->add_option("--device", eo->device, "cpu | cuda | auto (cuda when this libtorch has CUDA and sees a GPU)")
       ->capture_default_str()
       ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
@@ -246,6 +248,7 @@ void add_train_commands(CLI::App& app) {
     std::unique_ptr<std::ofstream> out;
     if (!eo->completions.empty()) out = std::make_unique<std::ofstream>(eo->completions);
     std::string report;
+    std::ostream& summary = messages_for(eo->report);  // --report -: standard output carries the report alone
     if (!eo->recipe.empty()) {
       trainer::RecipeEvalOptions o;
       o.batch = eo->batch;
@@ -255,13 +258,13 @@ void add_train_commands(CLI::App& app) {
       o.device = eo->device;
       o.completions_jsonl = out.get();
       const auto r = trainer::evaluate_recipe(eo->checkpoint, eo->recipe, o);
-      std::cout << trainer::format_recipe_eval(r);
+      summary << trainer::format_recipe_eval(r);
       report = trainer::recipe_eval_markdown(r);
     } else {
       const auto r = trainer::evaluate_checkpoint(eo->checkpoint, eo->tasks, eo->batch, eo->max_new, out.get(),
                                                   eo->device);
       report = trainer::format_eval(r);
-      std::cout << report;
+      summary << report;
     }
     if (!eo->report.empty()) verity::write_file_atomically(eo->report, report);
   });

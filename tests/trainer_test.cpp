@@ -997,6 +997,9 @@ TEST(TrainCli, TrainResumeEvalAndCurriculumShow) {
   {
     const std::string md = verity::testing::read_file(dir / "r.md");
     EXPECT_NE(md.find("| len2 | causal_transitivity |"), std::string::npos) << md;
+    // --report -: the same report on standard output, alone (the summary goes to standard error)
+    out = run_cli("eval --checkpoint " + run + "/ckpt --recipe " + recipe + " --report - 2>/dev/null | cat");
+    EXPECT_EQ(out, md);
   }
   out = run_cli("eval --checkpoint " + run + "/ckpt", &rc);
   EXPECT_EQ(rc, 2) << out;
