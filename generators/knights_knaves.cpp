@@ -87,7 +87,7 @@ struct Draft {
       case Op::Not: return !truth[n.left];
       case Op::And: return truth[n.left] & truth[n.right];
       case Op::Or: return truth[n.left] | truth[n.right];
-      case Op::Implies: return !truth[n.left] | truth[n.right];
+      case Op::Implies: return (!truth[n.left]) | truth[n.right];
       case Op::Iff: return truth[n.left] == truth[n.right];
       case Op::Exactly: {
         const int knights = n.counts_knaves ? std::popcount(n.group) - n.count : n.count;
@@ -176,7 +176,7 @@ void negate(Formula& f) {
 // draws dozens per task); when `hidden` is given it is true exactly when the speaker is a knight
 // there, so the hidden assignment stays consistent.
 void draw_statement(Rng& rng, const Shape& s, int speaker, std::optional<uint32_t> hidden, Formula& f) {
-  Draft d{f, hidden.value_or(0u)};
+  Draft d{f, hidden.value_or(0u), {}};
   for (int attempt = 0; attempt < 32; ++attempt) {
     f.size = 0;
     add_formula(rng, d, s, s.depth);
