@@ -41,8 +41,9 @@ void configure_threads(int threads) {
 }
 
 // OpenBLAS chooses its kernels by CPU model when it loads. Debian 12's 0.3.21 does not know the CPUs
-// released after it (Emerald Rapids, model 207, is this project's CI machine) and falls back to its
-// Prescott (SSE3) kernels: measured, the knights demo trained at 8.5k tokens/s on them, 20k on SkylakeX's.
+// released after it (Emerald Rapids, family 6 model 207, the VMs this project ran on in December 2026)
+// and falls back to its Prescott (SSE3) kernels: measured, the knights demo trained on one thread at
+// 8.6k tokens/s on them and 22.3k on SkylakeX's.
 // The library reads OPENBLAS_CORETYPE only as it loads, so the fix is to run the program again with it set.
 static const char* fitting_blas_core() {
   if (!openblas_get_corename || std::getenv("OPENBLAS_CORETYPE")) return nullptr;
