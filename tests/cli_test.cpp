@@ -51,12 +51,10 @@ TEST_F(CliTest, ListAndDescribe) {
   EXPECT_NE(unknown.output.find("known families"), std::string::npos);
 }
 
-// describe's label balance of a level is what generate writes there (its manifest's label_counts):
-// inference_chains level 1 repeats itself, so its first candidates would count otherwise.
-// `verity` starts in ~3 ms because the heavy libraries live in sibling binaries: libtorch in
-// verity-train, cpp-httplib with OpenSSL and SQLite in verity-serve (their binding and set-up were 55%
-// of the instructions of every command's start-up). A command that pulls one back into `verity` fails here; `verity serve` and
-// `verity runtime` still work (they hand over).
+// `verity` starts fast because the heavy libraries live in sibling binaries: libtorch in verity-train,
+// cpp-httplib with OpenSSL and SQLite in verity-serve (`verity --version`: 20.4M instructions with
+// them, 9.1M without). A change that pulls one back into `verity` fails here; `verity serve` still
+// works (it hands over).
 TEST(CliBinary, VerityLoadsNeitherTorchNorHttpNorTls) {
   std::string libraries;
   {
@@ -75,6 +73,8 @@ TEST(CliBinary, VerityLoadsNeitherTorchNorHttpNorTls) {
   EXPECT_NE(serve.output.find("--max-body"), std::string::npos) << serve.output;
 }
 
+// describe's label balance of a level is what generate writes there (its manifest's label_counts):
+// inference_chains level 1 repeats itself, so its first candidates would count otherwise.
 TEST_F(CliTest, DescribeShowsTheLabelBalanceGenerateWrites) {
   const auto describe = run("describe inference_chains --seed 4");
   ASSERT_EQ(describe.status, 0) << describe.output;

@@ -932,7 +932,7 @@ std::string run_cli(const std::string& args, int* rc = nullptr) {
 }
 
 // OpenBLAS 0.3.21 (Debian 12) falls back to its SSE3 (Prescott) kernels on CPUs newer than it, such as
-// CI's Emerald Rapids, where the knights demo trained 2.3x slower; verity-train then runs itself again
+// CI's Emerald Rapids, where the knights demo trained 2.6x slower; verity-train then runs itself again
 // with kernels the CPU can run. A user's own OPENBLAS_CORETYPE stands.
 TEST(TrainCli, BlasKernelsFitTheCpu) {
   const char* before = std::getenv("OPENBLAS_CORETYPE");  // this binary's main may have set it
