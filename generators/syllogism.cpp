@@ -622,18 +622,6 @@ question_space::Space enumerate_questions(int distractors, bool import) {
   const double per_combo = 1.0 / combos;
   const int n = 3 + distractors;
 
-  struct Entry {
-    uint64_t canonical = 0;  // 0: free (it never occurs)
-    double odds = 0;
-    uint32_t code = 0;
-    bool valid = false;
-  };
-  size_t forms = 0;
-  for (double odds : form_odds) forms += odds > 0;
-  size_t table_size = 1024;  // open addressing by canonical code, at most half full
-  while (table_size < 2 * forms * static_cast<size_t>(combos)) table_size *= 2;
-  std::vector<Entry> table(table_size);
-  const int shift = 64 - std::countr_zero(table_size);
   // The Venn decision (as syllogism::entails) split into the form's part and the distractors' part,
   // each decided once: the regions universals empty, and the regions each existential needs one of.
   struct Part {
@@ -689,6 +677,7 @@ question_space::Space enumerate_questions(int distractors, bool import) {
       Part form_part;
       form_part.add(premises[0], false), form_part.add(premises[1], false), form_part.add(conclusion, true);
       const bool valid = validity[form];
+      visits[form].reserve(static_cast<size_t>(combos));
       for (int combo = 0; combo < combos; ++combo) {
         const Combo& c = combo_of[combo];
         for (int i = 0; i < distractors; ++i) premises[2 + i] = c.premises[i];
@@ -710,41 +699,57 @@ question_space::Space enumerate_questions(int distractors, bool import) {
       }
     });
   });
-  for (int form = 0; form < 256; ++form) {
-    const bool valid = validity[form];
-    for (const Visit& v : visits[form]) {
-      size_t at = static_cast<size_t>((v.canonical * 0x9e3779b97f4a7c15ULL) >> shift);
-      while (table[at].canonical != 0 && table[at].canonical != v.canonical) at = (at + 1) & (table_size - 1);
-      if (table[at].canonical == 0) table[at] = {v.canonical, 0.0, v.code, valid};
-      if (table[at].valid != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
-      table[at].odds += form_odds[form] * per_combo;
-    }
-  }
-  std::vector<Entry> found, scratch;
+  // Merged by canonical code: a stable radix sort, 13 bits a pass (three passes for 38 bits), that
+  // reads the forms' lists in form order, so a question's visits stay in the order they were found.
+  // (A hash table by code, sized for every combination, touched three times the memory: its fresh
+  // pages cost more than the sort.)
+  size_t total = 0;
   uint64_t largest = 0;
-  for (const auto& entry : table)
-    if (entry.canonical != 0) found.push_back(entry), largest = std::max(largest, entry.canonical);
-  // In canonical order (the codes are distinct): a radix sort, 13 bits a pass (three passes for 38 bits).
+  for (const auto& list : visits) {
+    total += list.size();
+    for (const Visit& v : list) largest = std::max(largest, v.canonical);
+  }
   constexpr int kRadixBits = 13;
-  scratch.resize(found.size());
+  constexpr uint64_t kDigitMask = (uint64_t{1} << kRadixBits) - 1;
+  std::vector<Visit> sorted(total), scratch(total);
   std::vector<uint32_t> starts(size_t{1} << kRadixBits);
-  for (int shift_by = 0; shift_by < static_cast<int>(std::bit_width(largest)); shift_by += kRadixBits) {
+  for (int shift = 0; shift < std::max(1, static_cast<int>(std::bit_width(largest))); shift += kRadixBits) {
+    const auto digit = [&](const Visit& v) { return static_cast<size_t>((v.canonical >> shift) & kDigitMask); };
     std::fill(starts.begin(), starts.end(), 0u);
-    const uint64_t digit_mask = (uint64_t{1} << kRadixBits) - 1;
-    for (const auto& e : found) ++starts[(e.canonical >> shift_by) & digit_mask];
+    const auto scatter = [&](const std::vector<Visit>& from) {
+      for (const Visit& v : from) scratch[starts[digit(v)]++] = v;
+    };
+    if (shift == 0) {
+      for (const auto& list : visits)
+        for (const Visit& v : list) ++starts[digit(v)];
+    } else {
+      for (const Visit& v : sorted) ++starts[digit(v)];
+    }
     uint32_t sum = 0;
     for (auto& start : starts) sum += std::exchange(start, sum);
-    for (const auto& e : found) scratch[starts[(e.canonical >> shift_by) & digit_mask]++] = e;
-    found.swap(scratch);
+    if (shift == 0) {
+      for (const auto& list : visits) scatter(list);
+    } else {
+      scatter(sorted);
+    }
+    sorted.swap(scratch);
   }
+  // A question reached several ways: the first way represents it, its odds summed in form order.
   question_space::Space space;
   space.labels = {"Yes", "No"};
   space.questions.resize(2);
   space.weights.resize(2);
-  for (const auto& e : found) {
-    const size_t slot = e.valid ? 0 : 1;
-    space.questions[slot].push_back(e.code);
-    space.weights[slot].push_back(e.odds);
+  for (size_t i = 0; i < sorted.size();) {
+    const Visit& first = sorted[i];
+    const bool valid = validity[first.code & 0xff];
+    double odds = 0;
+    for (; i < sorted.size() && sorted[i].canonical == first.canonical; ++i) {
+      if (validity[sorted[i].code & 0xff] != valid) throw std::logic_error("syllogism: one question enumerated with both labels");
+      odds += form_odds[sorted[i].code & 0xff] * per_combo;
+    }
+    const size_t slot = valid ? 0 : 1;
+    space.questions[slot].push_back(first.code);
+    space.weights[slot].push_back(odds);
   }
   return space;
 }

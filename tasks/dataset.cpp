@@ -179,7 +179,9 @@ void sync_to_disk(const std::string& path) {
 // of 76 MB on two threads, all of it serial). A failed write leaves the stream bad (disk full).
 class WritebackFile : public std::streambuf {
  public:
-  explicit WritebackFile(int fd) : fd_(fd), buffer_(kBuffer) { setp(buffer_.data(), buffer_.data() + buffer_.size()); }
+  explicit WritebackFile(int fd) : fd_(fd), buffer_(std::make_unique_for_overwrite<char[]>(kBuffer)) {
+    setp(buffer_.get(), buffer_.get() + kBuffer);
+  }
   WritebackFile(const WritebackFile&) = delete;
   WritebackFile& operator=(const WritebackFile&) = delete;
 
@@ -195,7 +197,7 @@ class WritebackFile : public std::streambuf {
     const auto size = static_cast<size_t>(n);
     if (size > static_cast<size_t>(epptr() - pptr())) {
       if (!flush_buffer()) return 0;
-      if (size >= buffer_.size() / 2) return write_all(data, size) ? n : 0;  // large: no copy
+      if (size >= kBuffer / 2) return write_all(data, size) ? n : 0;  // large: no copy
     }
     std::memcpy(pptr(), data, size);
     pbump(static_cast<int>(n));
@@ -207,7 +209,7 @@ class WritebackFile : public std::streambuf {
   static constexpr size_t kBuffer = size_t{1} << 20, kWriteback = size_t{8} << 20;
   bool flush_buffer() {
     const bool ok = write_all(pbase(), static_cast<size_t>(pptr() - pbase()));
-    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    setp(buffer_.get(), buffer_.get() + kBuffer);
     return ok;
   }
   bool write_all(const char* data, size_t size) {
@@ -225,7 +227,7 @@ class WritebackFile : public std::streambuf {
     return true;
   }
   int fd_;
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;  // not zero-filled: a small output touches only the pages it fills
   uint64_t written_ = 0, queued_ = 0;
 };
 
