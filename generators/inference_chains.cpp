@@ -755,18 +755,16 @@ struct Draft {
 // The knobs as the hot path reads them, parsed once per distinct knob values and thread: Knobs::get is
 // a map lookup and Knobs::canonical() builds a string, several times per task otherwise.
 struct Settings {
-  const Knobs* knobs = nullptr;  // the knobs of the current call (error messages)
+  std::string canonical;  // the knobs as error messages name them
   int depth = 1, distractors = 0;
   bool all_rules = false, natural = true, first_order = false, mixed = false;
-  uint64_t knobs_hash = 0;  // fnv1a64(knobs.canonical()): part of the question_space key
+  uint64_t knobs_hash = 0;  // Knobs::hash: part of the question_space key
 };
 
 const Settings& settings(const Knobs& knobs) {
-  thread_local KnobMap values;
-  thread_local Settings s;
-  thread_local bool ready = false;
-  if (!ready || knobs.values() != values) {
-    ready = false;
+  return read_once_per_knobs<Settings>(knobs, [](const Knobs& knobs) {
+    Settings s;
+    s.canonical = knobs.canonical();
     s.depth = static_cast<int>(knobs.get_int("depth"));
     s.distractors = static_cast<int>(knobs.get_int("distractors"));
     s.all_rules = knobs.get("rules") == "all";
@@ -774,12 +772,9 @@ const Settings& settings(const Knobs& knobs) {
     const std::string& logic_knob = knobs.get("logic");
     s.first_order = logic_knob == "first_order";
     s.mixed = logic_knob == "mixed";
-    s.knobs_hash = fnv1a64(knobs.canonical());
-    values = knobs.values();
-    ready = true;
-  }
-  s.knobs = &knobs;
-  return s;
+    s.knobs_hash = knobs.hash();
+    return s;
+  });
 }
 
 bool try_draft(Rng& rng, const Settings& knobs, bool target, bool first_order, Draft& d) {
@@ -873,7 +868,7 @@ void random_task(Rng& rng, const Settings& knobs, std::optional<bool> given_targ
   thread_local Draft d;  // reused: its vectors keep their buffers
   bool done = false;
   for (int attempt = 0; attempt < 200 && !done; ++attempt) done = try_draft(rng, knobs, target, first_order, d);
-  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.knobs->canonical());
+  if (!done) throw std::runtime_error("inference_chains: no instance found for knobs " + knobs.canonical);
   fill_task(rng, knobs, d, target, first_order, task);
 }
 

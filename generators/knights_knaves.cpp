@@ -787,30 +787,25 @@ KnobMap KnightsKnavesGenerator::level_knobs(int level) const {
 
 namespace {
 
-// What generate() reads off its knobs, kept per thread for the knob values of the last call: a dataset
-// has the same knobs for every task, and comparing the values is cheaper than reading them again.
+// What generate() reads off its knobs, once per distinct Knobs and thread.
 struct KnobReading {
-  bool valid = false;
-  KnobMap values;
   Shape shape;
   double unanswerable = 0;
   bool natural = true;
-  uint64_t hash = 0;  // fnv1a64(knobs.canonical())
+  uint64_t hash = 0;  // Knobs::hash
 };
 
 const KnobReading& read_knobs(const Knobs& knobs) {
-  thread_local KnobReading r;
-  if (r.valid && r.values == knobs.values()) return r;
-  r.valid = false;
-  r.shape.people = static_cast<int>(knobs.get_int("people"));
-  r.shape.depth = static_cast<int>(knobs.get_int("depth"));
-  r.shape.operators = static_cast<int>(knobs.get_int("operators"));
-  r.unanswerable = knobs.get_real("unanswerable");
-  r.natural = knobs.get("format") == "natural";
-  r.hash = fnv1a64(knobs.canonical());
-  r.values = knobs.values();
-  r.valid = true;
-  return r;
+  return read_once_per_knobs<KnobReading>(knobs, [](const Knobs& knobs) {
+    KnobReading r;
+    r.shape.people = static_cast<int>(knobs.get_int("people"));
+    r.shape.depth = static_cast<int>(knobs.get_int("depth"));
+    r.shape.operators = static_cast<int>(knobs.get_int("operators"));
+    r.unanswerable = knobs.get_real("unanswerable");
+    r.natural = knobs.get("format") == "natural";
+    r.hash = knobs.hash();
+    return r;
+  });
 }
 
 }  // namespace

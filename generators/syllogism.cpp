@@ -1003,8 +1003,7 @@ KnobMap SyllogismGenerator::level_knobs(int level) const {
 
 namespace {
 
-// The knobs generate() reads, parsed once per knobs (not looked up by name per task): the last knobs
-// seen on this thread, recognised by their values.
+// The knobs generate() reads, parsed once per distinct Knobs and thread (not looked up by name per task).
 struct Settings {
   bool import = false, real_names = false, natural = true;
   double negation = 0, belief_conflict = 0;
@@ -1014,25 +1013,19 @@ struct Settings {
 };
 
 const Settings& settings_of(const Knobs& knobs) {
-  thread_local KnobMap values;
-  thread_local Settings settings;
-  thread_local bool filled = false;
-  if (filled && knobs.values() == values) return settings;
-  filled = false;
-  Settings s;
-  s.import = knobs.get("existential_import") == "on";
-  s.distractors = static_cast<int>(knobs.get_int("distractors"));
-  s.terms = static_cast<int>(knobs.get_int("terms"));
-  s.space = syllogism::enumerated_space(knobs);
-  if (s.space) s.knobs_hash = question_space::knobs_hash(knobs);
-  s.negation = knobs.get_real("negation");
-  s.real_names = knobs.get("names") == "real";
-  if (s.real_names) s.belief_conflict = knobs.get_real("belief_conflict");
-  s.natural = knobs.get("format") == "natural";
-  settings = s;
-  values = knobs.values();
-  filled = true;
-  return settings;
+  return read_once_per_knobs<Settings>(knobs, [](const Knobs& knobs) {
+    Settings s;
+    s.import = knobs.get("existential_import") == "on";
+    s.distractors = static_cast<int>(knobs.get_int("distractors"));
+    s.terms = static_cast<int>(knobs.get_int("terms"));
+    s.space = syllogism::enumerated_space(knobs);
+    if (s.space) s.knobs_hash = question_space::knobs_hash(knobs);
+    s.negation = knobs.get_real("negation");
+    s.real_names = knobs.get("names") == "real";
+    if (s.real_names) s.belief_conflict = knobs.get_real("belief_conflict");
+    s.natural = knobs.get("format") == "natural";
+    return s;
+  });
 }
 
 // The random path: the label drawn first, then drafts until one has it.

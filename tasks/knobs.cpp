@@ -1,5 +1,6 @@
 #include "tasks/knobs.h"
 
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -88,6 +89,8 @@ Knobs::Knobs(const std::vector<KnobSpec>& specs, const KnobMap& values) {
     values_[spec.name] = value;
   }
   hash_ = fnv1a64(canonical());
+  static std::atomic<uint64_t> last_id{0};
+  id_ = last_id.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 const std::string& Knobs::get(const std::string& name) const {
