@@ -517,6 +517,37 @@ TEST(Knobs, ValidationMessagesNameTheFix) {
   EXPECT_EQ(resolve_knobs(f, 10, {}).get_int("chain_length"), 50);
 }
 
+// Generators keep what they read off their knobs per Knobs id: a copy shares the id (and the values),
+// knobs validated anew get another, so alternating knobs are read again each time, never served the
+// other's reading; and a generator fed alternating knobs makes each one's tasks as it does alone.
+TEST(Knobs, ReadOncePerKnobsFollowsTheKnobsAtHand) {
+  const Generator& f = find_family("syllogism").generator;
+  const Knobs three = resolve_knobs(f, 1, {}), four = resolve_knobs(f, 1, {{"terms", "4"}});
+  const Knobs copy = three, again = resolve_knobs(f, 1, {});
+  EXPECT_EQ(copy.id(), three.id());
+  EXPECT_NE(again.id(), three.id());
+  EXPECT_NE(four.id(), three.id());
+  int reads = 0;
+  const auto terms = [&](const Knobs& knobs) {
+    return read_once_per_knobs<long>(knobs, [&](const Knobs& k) {
+      ++reads;
+      return k.get_int("terms");
+    });
+  };
+  EXPECT_EQ(terms(three), 3);
+  EXPECT_EQ(terms(copy), 3);
+  EXPECT_EQ(reads, 1);  // the copy is served the reading
+  EXPECT_EQ(terms(four), 4);
+  EXPECT_EQ(terms(three), 3);
+  EXPECT_EQ(terms(again), 3);
+  EXPECT_EQ(reads, 4);
+  for (uint64_t i = 0; i < 20; ++i) {
+    const std::string alone = to_json_line(make_task(f, four, 1, 5, i));
+    make_task(f, three, 1, 5, i);  // the generator's cache now holds the other knobs
+    EXPECT_EQ(to_json_line(make_task(f, four, 1, 5, i)), alone);
+  }
+}
+
 TEST(Rng, UniformIsInRangeAndUnbiased) {
   Rng rng(42);
   std::vector<int> counts(7, 0);
