@@ -18,6 +18,7 @@
 
 #include "generators/canonical_form.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -426,7 +427,7 @@ class Solution {
     step->set_text(text);
     step->set_rule(rule);
     step->add_cites("p" + std::to_string(fact + 1));
-    for (int o : operands) step->add_cites("s" + std::to_string(step_of_[o] + 1));
+    for (int o : operands) step->add_cites(concat("s", std::to_string(step_of_[o] + 1)));
     step_of_[defined] = task_.trace_size() - 1;
   }
 

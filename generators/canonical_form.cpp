@@ -8,6 +8,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "tasks/concat.h"
 #include "tasks/rng.h"
 
 namespace verity::canonical {
@@ -200,7 +201,7 @@ class Canonizer {
     }
     if (orderings > kMaxOrderings) {  // too symmetric to try every order: the colours themselves
       render(colour_, best_);
-      return "~" + hex(best_);
+      return concat("~", hex(best_));
     }
     for (auto& t : ties_) std::sort(order_.begin() + t.first, order_.begin() + t.second);
     name_.resize(n);

@@ -7,6 +7,7 @@
 #include "solvers/dseparation.h"
 #include "solvers/graph.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -124,7 +125,7 @@ void write_trace(const CausalGraph& graph, const DiGraph& g, const Query& q, pb:
     for (size_t i = 0; i + 1 < path.size(); ++i) {
       auto* step = task.add_trace();
       step->set_text(statement(names[path[i]], names[path[i + 1]], true));
-      step->add_cites("p" + std::to_string(statement_index(path[i], path[i + 1]) + 1));
+      step->add_cites(concat("p", std::to_string(statement_index(path[i], path[i + 1]) + 1)));
       step->set_rule("premise");
     }
     auto* step = task.add_trace();

@@ -14,6 +14,7 @@
 
 #include "solvers/list_dsl.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -212,17 +213,17 @@ void write_trace(const Drawn& d, const pb::ListFunctionsInstance& inst, bool rul
   };
   add("Hypothesis: the rule is " + rule + ".", "hypothesis", {});
   for (int i = 0; i < inst.example_inputs_size(); ++i)
-    add("Example " + std::to_string(i + 1) + ": " + run_text(d.program, d.inputs[i]) + ", as given.", "check",
-        {"e" + std::to_string(i + 1), "s1"});
+    add(concat("Example ", std::to_string(i + 1), ": ", run_text(d.program, d.inputs[i]), ", as given."), "check",
+        {concat("e", std::to_string(i + 1)), "s1"});
   const std::string programs = std::to_string(inst.fitting_programs());
-  add("Every program of at most " + std::to_string(inst.depth()) + (inst.depth() == 1 ? " stage" : " stages") +
-          " that reproduces the examples (" + programs + (inst.fitting_programs() == 1 ? " program" : " programs") +
-          (rule_mode ? ") computes the same function on every list it is checked on"
-                     : ") gives the same output on the query") +
-          ", and none with fewer stages does.",
+  add(concat("Every program of at most ", std::to_string(inst.depth()), inst.depth() == 1 ? " stage" : " stages",
+             " that reproduces the examples (", programs, inst.fitting_programs() == 1 ? " program" : " programs",
+             rule_mode ? ") computes the same function on every list it is checked on"
+                       : ") gives the same output on the query",
+             ", and none with fewer stages does."),
       "uniqueness", {});
   if (!rule_mode)
-    add("Query: " + run_text(d.program, d.inputs[inst.example_inputs_size() + d.query]) + ".", "apply", {"s1"});
+    add(concat("Query: ", run_text(d.program, d.inputs[inst.example_inputs_size() + d.query]), "."), "apply", {"s1"});
 }
 
 }  // namespace
@@ -326,7 +327,7 @@ std::string ListFunctionsGenerator::question_key(const pb::Task& task) const {
   std::sort(examples.begin(), examples.end());
   for (const auto& example : examples) key += example;
   if (inst.answer_mode() != "rule")
-    key += "?" + listdsl::to_text(Value::list({inst.query_input().values().begin(), inst.query_input().values().end()}));
+    key.append("?").append(listdsl::to_text(Value::list({inst.query_input().values().begin(), inst.query_input().values().end()})));
   return key;
 }
 

@@ -13,6 +13,7 @@
 
 #include "generators/canonical_form.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -96,7 +97,7 @@ void write_trace(const pb::LongHorizonSumInstance& inst, const std::vector<int>&
     auto* step = task.add_trace();
     step->set_text(text);
     step->set_rule("add");
-    if (t > 0) step->add_cites("s" + std::to_string(t));
+    if (t > 0) step->add_cites(concat("s", std::to_string(t)));
   }
 }
 
@@ -145,7 +146,7 @@ void LongHorizonSumGenerator::generate(Rng& rng, const Knobs& knobs, pb::Task& t
       total += values[w];
     }
     inst->add_running_sums(static_cast<int>(total));
-    answer += (t ? "," : "") + std::to_string(total);
+    answer.append(t ? "," : "").append(std::to_string(total));
   }
   task.set_prompt(render_prompt(*inst, horizon));
   task.set_answer(answer);

@@ -19,6 +19,7 @@
 #include <stdexcept>
 
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -397,11 +398,11 @@ void fill_instance(const Build& b, const std::vector<Statement>& order, const Kn
   // Facts and rules are stored in prompt order; statement_order interleaves them as the prompt does.
   for (const auto& s : order) {
     if (s.is_fact) {
-      inst.add_statement_order("f" + std::to_string(inst.facts_size()));
+      inst.add_statement_order(concat("f", std::to_string(inst.facts_size())));
       inst.add_facts(text(b.facts[s.index]));
       continue;
     }
-    inst.add_statement_order("r" + std::to_string(inst.rules_size()));
+    inst.add_statement_order(concat("r", std::to_string(inst.rules_size())));
     auto* out = inst.add_rules();
     for (int l : b.rules[s.index].if_all) out->add_if_all(text(l));
     for (int l : b.rules[s.index].then_any) out->add_then_any(text(l));
@@ -418,7 +419,7 @@ void write_trace(const Build& b, const std::vector<Statement>& order, size_t ste
                  pb::Task& task) {
   auto cite = [&](const Premise& p) {
     for (size_t i = 0; i < order.size(); ++i)
-      if (order[i].is_fact == p.is_fact && order[i].index == p.index) return "p" + std::to_string(i + 1);
+      if (order[i].is_fact == p.is_fact && order[i].index == p.index) return concat("p", std::to_string(i + 1));
     return std::string("?");
   };
   for (size_t s = 0; s < steps_kept; ++s) {

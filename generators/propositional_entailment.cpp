@@ -19,6 +19,7 @@
 #include "solvers/logic.h"
 #include "solvers/entailment.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -216,7 +217,7 @@ std::string cite_list(const std::vector<int>& core) {
 void add_step(pb::Task& task, const std::string& text, const std::vector<int>& cites, const std::string& rule) {
   auto* step = task.add_trace();
   step->set_text(text);
-  for (int c : cites) step->add_cites("p" + std::to_string(c + 1));
+  for (int c : cites) step->add_cites(concat("p", std::to_string(c + 1)));
   step->set_rule(rule);
 }
 

@@ -14,6 +14,7 @@
 #include "generators/canonical_form.h"
 #include "solvers/zebra_solver.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 
 namespace verity {
 namespace {
@@ -375,7 +376,7 @@ void write_trace(const Draft& d, const Question& q, bool natural, pb::Task& task
                                 ", the clues would contradict each other; so not house " + h + "."
                           : s.house_of(step.value) + " != " + h + " (assuming it leads to a contradiction)");
     }
-    for (int c : step.clues) t->add_cites("p" + std::to_string(c + 1));
+    for (int c : step.clues) t->add_cites(concat("p", std::to_string(c + 1)));
     t->set_rule(step.rule);
   }
   if (!complete) {

@@ -1,5 +1,7 @@
 #include "solvers/fol_logic.h"
 
+#include "tasks/concat.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -89,10 +91,10 @@ namespace {
 bool is_binary(const Formula& f) { return f.kind == Kind::And || f.kind == Kind::Or || f.kind == Kind::Implies; }
 
 std::string symbolic(const Formula& f, const Vocabulary& v) {
-  auto operand = [&](const Formula& g) { return is_binary(g) ? "(" + symbolic(g, v) + ")" : symbolic(g, v); };
+  auto operand = [&](const Formula& g) { return is_binary(g) ? concat("(", symbolic(g, v), ")") : symbolic(g, v); };
   switch (f.kind) {
     case Kind::Atom: return v.predicates[f.pred] + "(" + (f.arg == kVariable ? "x" : v.constants[f.arg]) + ")";
-    case Kind::Not: return "~" + operand(*f.a);
+    case Kind::Not: return concat("~", operand(*f.a));
     case Kind::And: return operand(*f.a) + " & " + operand(*f.b);
     case Kind::Or: return operand(*f.a) + " | " + operand(*f.b);
     case Kind::Implies: return operand(*f.a) + " -> " + operand(*f.b);
@@ -114,7 +116,7 @@ std::string natural(const Formula& f, const Vocabulary& v) {
   // negation of the whole conjunction.
   auto operand = [&](const Formula& g) {
     const bool compound = is_binary(g) || (g.kind == Kind::Not && g.a->kind != Kind::Atom);
-    return compound ? "(" + natural(g, v) + ")" : natural(g, v);
+    return compound ? concat("(", natural(g, v), ")") : natural(g, v);
   };
   switch (f.kind) {
     case Kind::Atom: return subject(f.arg, v) + " is " + v.predicates[f.pred];

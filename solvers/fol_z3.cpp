@@ -5,6 +5,7 @@
 #include <string>
 
 #include "solvers/z3_bridge.h"
+#include "tasks/concat.h"
 
 namespace verity::fol {
 namespace {
@@ -32,7 +33,7 @@ z3::expr GroundSolver::atom(int pred, int element) {
   if (pred < 0 || pred >= predicates_ || element < 0 || element >= domain_) return ctx_.bool_val(false);
   const size_t k = static_cast<size_t>(pred) * domain_ + element;
   if (atoms_.empty()) atoms_.resize(static_cast<size_t>(predicates_) * domain_);
-  if (!atoms_[k]) atoms_[k] = ctx_.bool_const(("a" + std::to_string(pred) + "_" + std::to_string(element)).c_str());
+  if (!atoms_[k]) atoms_[k] = ctx_.bool_const(concat("a", std::to_string(pred), "_", std::to_string(element)).c_str());
   return *atoms_[k];
 }
 
@@ -71,7 +72,7 @@ int GroundSolver::add(const FormulaPtr& premise) {
     if (next_witness_ >= domain_) return -1;
     witness = next_witness_++;
   }
-  const z3::expr guard = ctx_.bool_const(("g" + std::to_string(guards_.size())).c_str());
+  const z3::expr guard = ctx_.bool_const(concat("g", std::to_string(guards_.size())).c_str());
   solver_.add(z3::implies(guard, holds(*premise, true, witness)));
   guards_.push_back(guard);
   return static_cast<int>(guards_.size()) - 1;

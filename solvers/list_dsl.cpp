@@ -1,5 +1,7 @@
 #include "solvers/list_dsl.h"
 
+#include "tasks/concat.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -303,7 +305,7 @@ class RuleParser {
   }
   std::string where() const {
     if (at_ >= text_.size()) return "the end";
-    return "'" + std::string(text_.substr(at_, 12)) + "'";
+    return concat("'", text_.substr(at_, 12), "'");
   }
   void skip_space() {
     while (at_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[at_]))) ++at_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "solvers/z3_bridge.h"
+#include "tasks/concat.h"
 
 namespace verity::syllogism {
 namespace {
@@ -70,7 +71,7 @@ struct Vocabulary {
   z3::expr x = ctx.constant("x", individual);
 
   z3::expr holds(Term t) {
-    z3::expr e = ctx.function(("C" + std::to_string(t.cat)).c_str(), individual, ctx.bool_sort())(x);
+    z3::expr e = ctx.function(concat("C", std::to_string(t.cat)).c_str(), individual, ctx.bool_sort())(x);
     return t.neg ? !e : e;
   }
 };
@@ -143,7 +144,7 @@ bool z3_entails(const std::vector<Stmt>& premises, const Stmt& conclusion, bool 
   from.push_back(z.x);
   std::vector<z3::expr> witnesses;
   for (size_t k = 0; k < existential.size(); ++k) {
-    witnesses.push_back(z.ctx.constant(("w" + std::to_string(k)).c_str(), z.individual));
+    witnesses.push_back(z.ctx.constant(concat("w", std::to_string(k)).c_str(), z.individual));
     to.push_back(witnesses.back());
     solver.add(existential[k].substitute(from, to));
     to.pop_back();

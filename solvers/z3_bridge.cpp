@@ -1,5 +1,7 @@
 #include "solvers/z3_bridge.h"
 
+#include "tasks/concat.h"
+
 #include <memory>
 
 namespace verity::z3bridge {
@@ -56,7 +58,7 @@ z3::context& thread_context() { return thread_z3().ctx; }
 std::vector<z3::expr> make_bool_vars(z3::context& ctx, int count) {
   std::vector<z3::expr> vars;
   vars.reserve(count);
-  for (int i = 0; i < count; ++i) vars.push_back(ctx.bool_const(("v" + std::to_string(i)).c_str()));
+  for (int i = 0; i < count; ++i) vars.push_back(ctx.bool_const(concat("v", std::to_string(i)).c_str()));
   return vars;
 }
 

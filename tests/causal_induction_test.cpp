@@ -13,6 +13,7 @@
 #include "family_properties.h"
 #include "solvers/blicket.h"
 #include "solvers/z3_bridge.h"
+#include "tasks/concat.h"
 #include "tasks/rng.h"
 
 namespace {
@@ -516,7 +517,7 @@ std::string ci_brute_key(const pb::Task& task) {
   std::string best;
   do {
     std::vector<std::string> trials;
-    for (const auto& t : inst.trials()) trials.push_back((t.on() ? "+" : "-") + renamed(t.objects()));
+    for (const auto& t : inst.trials()) trials.push_back(concat(t.on() ? "+" : "-", renamed(t.objects())));
     std::sort(trials.begin(), trials.end());
     std::string text = inst.rule() + "|" + std::to_string(n) + "|";
     for (const auto& t : trials) text += t + ";";
@@ -597,7 +598,7 @@ TEST(CausalInductionQuestions, ExactKeySplitsRandomQuestionsAsBruteForce) {
     task.set_family("causal_induction");
     auto* inst = task.mutable_causal_induction();
     const int n = static_cast<int>(rng.uniform(3, 6));
-    for (int o = 0; o < n; ++o) inst->add_objects("o" + std::to_string(o));
+    for (int o = 0; o < n; ++o) inst->add_objects(concat("o", std::to_string(o)));
     inst->set_rule(rng.chance(0.5) ? "disjunctive" : "unknown");
     const int trials = static_cast<int>(rng.uniform(1, i % 3 == 0 ? 6 : 2));
     for (int t = 0; t < trials; ++t) {
@@ -620,7 +621,7 @@ TEST(CausalInductionQuestions, ExactKeySplitsRandomQuestionsAsBruteForce) {
   pb::Task odd;
   odd.set_family("causal_induction");
   auto* inst = odd.mutable_causal_induction();
-  for (int o = 0; o < 4; ++o) inst->add_objects("o" + std::to_string(o));
+  for (int o = 0; o < 4; ++o) inst->add_objects(concat("o", std::to_string(o)));
   auto* trial = inst->add_trials();
   trial->add_objects(0);
   trial->add_objects(9);

@@ -1,6 +1,7 @@
 // Runs the built `verity` binary the way a user does, including on malformed input.
 #include <gtest/gtest.h>
 
+#include "tasks/concat.h"
 #include "test_support.h"
 
 #include <fcntl.h>
@@ -205,7 +206,9 @@ TEST_F(CliTest, ScoreBlendsTheProcessRewardOnRequest) {
     const auto task = nlohmann::json::parse(line);
     std::string text;
     for (const auto& step : task["trace"]) text += step["text"].get<std::string>() + "\n";
-    text.insert(text.find(".\n"), "1");  // "= 7." -> "= 71."
+    const std::string_view trace = text;
+    const size_t at = trace.find(".\n");
+    text = verity::concat(trace.substr(0, at), "1", trace.substr(at));  // "= 7." -> "= 71."
     completions << nlohmann::json{{"id", task["id"]}, {"completion", text + "<answer>" + task["answer"].get<std::string>() + "</answer>"}}.dump() << "\n";
   }
   completions.close();

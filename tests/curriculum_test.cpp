@@ -10,6 +10,7 @@
 #include "curriculum/curriculum.h"
 #include "curriculum/store.h"
 #include "service/curriculum_service.h"
+#include "tasks/concat.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 #include "tasks/rng.h"
@@ -273,8 +274,8 @@ TEST(CurriculumService, ConcurrentReportersLoseNothingAndTheDatabaseIsSynchronou
         for (int i = 0; i < kReports; ++i) {
           try {
             if (i % 25 == 0) s.next_batch(4);
-            s.report("w" + std::to_string(w) + "-" + std::to_string(i),
-                     {{"t" + std::to_string(w) + "-" + std::to_string(i), "syllogism", 1, (i % 3) / 2.0, -1}});
+            s.report(concat("w", std::to_string(w), "-", std::to_string(i)),
+                     {{concat("t", std::to_string(w), "-", std::to_string(i)), "syllogism", 1, (i % 3) / 2.0, -1}});
           } catch (...) {
             ++failures;
           }

@@ -20,6 +20,7 @@
 #include "service/generate.h"
 #include "service/scoring.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 #include "test_support.h"
@@ -144,7 +145,7 @@ inline std::string brute_force_canonical(const std::vector<std::string>& stateme
   bool first = true;
   do {
     std::map<std::string, std::string> rename;
-    for (size_t i = 0; i < symbols.size(); ++i) rename[symbols[i]] = "#" + std::to_string(perm[i]);
+    for (size_t i = 0; i < symbols.size(); ++i) rename[symbols[i]] = concat("#", std::to_string(perm[i]));
     std::vector<std::string> lines;
     for (const auto& st : statements) lines.push_back(rename_identifiers(st, rename));
     std::sort(lines.begin(), lines.end());

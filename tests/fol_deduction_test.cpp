@@ -662,7 +662,7 @@ TEST(FolDeduction, AdversarialProofsAreHandled) {
   for (int i = 0; i < 2000; ++i) wide += " & fact" + std::to_string(1 + i % 5);
   inputs.push_back(wide + " -> hypothesis");
   std::string big = "fact1 -> int1: ";
-  for (int i = 0; i < 600; ++i) big += "(" + std::string(i % 2 ? "~" : "") + "alpha(alice) & ";
+  for (int i = 0; i < 600; ++i) big.append("(").append(i % 2 ? "~" : "").append("alpha(alice) & ");
   inputs.push_back(big);
   inputs.push_back(std::string(64 * 1024 + 10, 'a'));
   for (const auto& text : inputs) {

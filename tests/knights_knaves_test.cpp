@@ -12,6 +12,7 @@
 #include "generators/canonical_form.h"
 #include "solvers/knights_knaves_logic.h"
 #include "solvers/knights_knaves_z3.h"
+#include "tasks/concat.h"
 #include "tasks/rng.h"
 #include "test_support.h"
 
@@ -519,7 +520,7 @@ std::string describe(const kk::SolveStep& s) {
 TEST(KnightsKnavesLogic, TableDrivenEvaluationAgreesWithTreeWalks) {
   Rng rng(20261130);
   std::vector<std::string> names;
-  for (int q = 0; q < kk::kMaxPeople; ++q) names.push_back("P" + std::to_string(q));
+  for (int q = 0; q < kk::kMaxPeople; ++q) names.push_back(concat("P", std::to_string(q)));
   for (int trial = 0; trial < 3000; ++trial) {
     const int people = static_cast<int>(rng.uniform(1, 12));
     const kk::Puzzle p = random_puzzle(rng, people);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "solvers/z3_bridge.h"
+#include "tasks/concat.h"
 #include "tasks/rng.h"
 
 namespace logic = verity::logic;
@@ -56,7 +57,7 @@ TEST(Logic, ParserRejectsBadInputWithOffsets) {
     EXPECT_NE(p.error.find("offset"), std::string::npos) << bad;
   }
   EXPECT_FALSE(logic::parse(std::string(5000, '('), kNames).formula);
-  EXPECT_FALSE(logic::parse(std::string(100, '~') + "A", kNames).formula);  // too deep, no recursion blow-up
+  EXPECT_FALSE(logic::parse(verity::concat(std::string(100, '~'), "A"), kNames).formula);  // too deep, no recursion blow-up
 }
 
 TEST(Logic, TruthTableMatchesEvaluate) {

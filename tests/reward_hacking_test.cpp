@@ -22,6 +22,7 @@
 
 #include "service/scoring.h"
 #include "tasks/answer_extraction.h"
+#include "tasks/concat.h"
 #include "verifiers/label_verifier.h"
 #include "tasks/dataset.h"
 #include "tasks/generator.h"
@@ -122,7 +123,7 @@ std::string restated_givens(const pb::Task& task) {
     int k = 0;
     for (const auto& q : task.arithmetic_graph().quantities())
       if (q.value_stated()) {
-        const std::string v = "V" + std::to_string(++k);
+        const std::string v = concat("V", std::to_string(++k));
         text += "Define " + q.name() + " as " + v + "; so " + v + " = " + std::to_string(q.value()) + ".\n";
       }
   } else if (task.has_ontology_deduction()) {
@@ -211,7 +212,7 @@ std::vector<Outcome> hacks(const pb::Task& task, size_t cap) {
   options.process_weight = kWeight;
   for (const auto& [name, text] : texts) {
     const pb::Score s = score_completion(task, text, options);
-    out.push_back({name, s.reward(), s.reason().substr(0, 300) + (s.reward() == 1.0 ? "\n" + text.substr(0, 600) : "")});
+    out.push_back({name, s.reward(), concat(s.reason().substr(0, 300), s.reward() == 1.0 ? concat("\n", text.substr(0, 600)) : "")});
   }
   return out;
 }

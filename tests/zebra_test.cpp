@@ -16,6 +16,7 @@
 #include "service/scoring.h"
 #include "solvers/z3_bridge.h"
 #include "solvers/zebra_solver.h"
+#include "tasks/concat.h"
 #include "tasks/dataset.h"
 #include "tasks/registry/registry.h"
 
@@ -242,7 +243,7 @@ pb::ZebraInstance to_instance(const zebra::Puzzle& p) {
   for (int a = 0; a < p.attributes; ++a) {
     auto* attr = inst.add_attributes();
     for (int v = 0; v < p.houses; ++v) {
-      attr->add_values("v" + std::to_string(a) + "_" + std::to_string(v));
+      attr->add_values(concat("v", std::to_string(a), "_", std::to_string(v)));
       attr->add_solution(v + 1);  // placeholder: z3_count's counting query ignores it
     }
   }
