@@ -752,7 +752,7 @@ struct Draft {
   const char* corruption = "";  // a string literal
 };
 
-// The knobs as the hot path reads them, parsed once per distinct knob values and thread: Knobs::get is
+// The knobs as the hot path reads them, parsed once per distinct Knobs and thread: Knobs::get is
 // a map lookup and Knobs::canonical() builds a string, several times per task otherwise.
 struct Settings {
   std::string canonical;  // the knobs as error messages name them
