@@ -546,7 +546,7 @@ std::vector<Required> required_derivation(const Theory& theory, const std::vecto
         if (!c.top_level()) continue;
         if (c.kind == ClaimKind::Holds && c.lits.size() == 1 && theory.is_fact(c.lits[0])) continue;
         if (std::any_of(out.begin(), out.end(), [&](const Required& q) { return q.key == key; })) continue;
-        Required q{key, {}};
+        Required q{key, {}, {}};
         for (size_t j = 0; j < out.size(); ++j)
           if (!vars[j].empty() && std::all_of(vars[j].begin(), vars[j].end(), [&](int v) {
                 return std::binary_search(mentioned.begin(), mentioned.end(), v);
